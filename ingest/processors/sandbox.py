@@ -44,6 +44,13 @@ R = TypeVar("R")
 # (tesseract to stdout), bounded so a runaway tool cannot fill the worker's memory.
 DEFAULT_MAX_OUTPUT_BYTES = 32 * 1024 * 1024
 
+# The memory limit is RLIMIT_DATA (private writable memory: heap, anonymous mmaps, thread stacks;
+# Linux >= 4.7), not RLIMIT_AS. iscc-tika's GraalVM native image *reserves* about 32 GB of
+# address space when it starts (measured: "Failed creating the graal native vm: NoMemory" under
+# any RLIMIT_AS below ~33 GB) but commits only what it uses; RLIMIT_DATA counts committed
+# private memory, so it bounds real use without breaking runtimes that reserve address space.
+MEMORY_RLIMIT = resource.RLIMIT_DATA
+
 
 class ProcessingFailed(Exception):
     """A processing step failed for a reason a person can understand.
@@ -90,7 +97,7 @@ _MEMORY_SIGNALS = (signal.SIGKILL, signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS
 def _crash(what: str, sig: int, memory_mb: int | None, detail: str) -> ProcessingFailed:
     name = _describe_signal(sig)
     if memory_mb is not None and sig in _MEMORY_SIGNALS:
-        # Native code that cannot allocate under RLIMIT_AS usually aborts or segfaults, and the
+        # Native code that cannot allocate under the limit usually aborts or segfaults, and the
         # kernel's OOM killer sends SIGKILL, so memory is the likely cause.
         return ProcessingFailed(
             f"{what} crashed ({name}); it probably needed more than {memory_mb} MB of memory", detail=detail
@@ -102,9 +109,9 @@ def _limit_memory(memory_mb: int | None) -> None:
     if memory_mb is None:
         return
     limit = memory_mb * 1024 * 1024
-    # RLIMIT_AS bounds the address space, so a decompression bomb fails with MemoryError (or a
-    # native allocation failure) in the child instead of swapping the machine to death.
-    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    # A decompression bomb must fail with MemoryError (or a native allocation failure) in the
+    # child instead of swapping the machine to death. See MEMORY_RLIMIT for why RLIMIT_DATA.
+    resource.setrlimit(MEMORY_RLIMIT, (limit, limit))
 
 
 def _child_main(
@@ -157,7 +164,7 @@ def run_isolated(
     Args:
         func: a picklable, module-level function; its arguments and result must pickle too.
         timeout_s: wall-clock limit; the child (and its process group) is killed after it.
-        memory_mb: address-space limit applied in the child (``RLIMIT_AS``), or None for none.
+        memory_mb: memory limit applied in the child (``RLIMIT_DATA``), or None for none.
         label: what is being done, for reasons ("text extraction took longer than 60 s");
             defaults to the function name.
 
@@ -271,7 +278,7 @@ def run_command(
     Args:
         argv: the command; ``argv[0]`` is looked up on PATH.
         timeout_s: wall-clock limit; the tool's whole process group is killed after it.
-        memory_mb: address-space limit for the tool (``RLIMIT_AS``), or None.
+        memory_mb: memory limit for the tool (``RLIMIT_DATA``), or None.
         stall_s: kill the tool when it makes no progress for this long. Without a
             ``progress_parser``, any output counts as progress; with one, only a line for which
             it returns a *higher* fraction does (ffmpeg keeps printing while stuck).
@@ -310,7 +317,7 @@ def run_command(
         # read any input; children it forks later inherit the limit.
         limit = memory_mb * 1024 * 1024
         with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
-            resource.prlimit(proc.pid, resource.RLIMIT_AS, (limit, limit))
+            resource.prlimit(proc.pid, MEMORY_RLIMIT, (limit, limit))
 
     assert proc.stdout is not None
     assert proc.stderr is not None
