@@ -1,0 +1,679 @@
+"""Embedded search backend: Tantivy on local disk (the default).
+
+Index layout (one Tantivy index, two kinds of documents, one atomic commit per change):
+
+* ``kind = "m"``: one per material. Each searchable text is indexed twice: ``<f>`` with the
+  ``vi_fold`` analyzer (lowercase, every mark removed, đ→d; the original text is *stored* here, so
+  snippets are cut from accented text while matching folded terms) and ``<f>_x`` with ``vi_exact``
+  (lowercase, accents kept; not stored). ``pairs_t``/``pairs_b`` hold folded adjacent-syllable
+  pairs (``search.query.syllable_pairs``) of the title group and of the description/body.
+* ``kind = "p"``: one per extracted page (``parent`` = material id, ``page`` = number), with its
+  own ``page``/``page_x`` text fields so page text never skews the materials' BM25 statistics.
+  Measured on the test corpus this costs one small query per hit for ``Hit.pages`` (parent term
+  filter), far cheaper than nested documents, which Tantivy does not have.
+
+Concurrency: **one writer**. Tantivy takes ``.tantivy-writer.lock`` in the directory; a second
+writer, in this process or another, fails at once. The writer is opened lazily by the first
+``index``/``delete``/``clear``/``reindex`` call, so search-only processes (web workers) never take
+it. Run exactly one indexer. Readers see commits by themselves within about half a second;
+``refresh()`` makes them visible to this handle immediately.
+
+Analyzers are not persisted in the index, so they are registered again on every open.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
+
+from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
+from repository.text import fold, nfc
+from search.documents import SearchDocument
+from search.query import (
+    FACETS,
+    FUZZY_BELOW,
+    FUZZY_MIN_CHARS,
+    Clause,
+    FacetValue,
+    Hit,
+    ParsedQuery,
+    SearchQuery,
+    SearchResult,
+    Suggestion,
+    Token,
+    analyze,
+    did_you_mean,
+    syllable_pairs,
+    words,
+)
+
+SCHEMA_VERSION = 1
+# (folded field, weight). The exact twin is "<field>_x".
+TEXT_FIELDS: tuple[tuple[str, float], ...] = (
+    ("title", 6.0),
+    ("lesson", 4.0),
+    ("kw", 3.0),
+    ("desc", 2.0),
+    ("body", 1.0),
+)
+# When the query carries accents, an exact-accent match adds this multiple of the field weight on
+# top of the folded match, so "mã" ranks docs with "mã" above docs with "ma"/"má" (tones change
+# meaning) while the folded ones still match.
+EXACT_FACTOR = 2.0
+PAIR_WEIGHTS = (("pairs_t", 4.0), ("pairs_b", 2.0))
+ALIAS_SCORE = 4.0
+FUZZY_WEIGHT = 0.5
+KEYWORD_FIELDS = ("subject", "type", "series", "language", "license", "audience", "level")
+SNIPPET_CHARS = 200
+PAGES_PER_HIT = 3
+FACET_SIZE = 100
+
+
+def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
+    fold_an = (
+        TextAnalyzerBuilder(Tokenizer.simple())
+        .filter(Filter.remove_long(40))
+        .filter(Filter.lowercase())
+        .filter(Filter.ascii_fold())
+        .build()
+    )
+    exact_an = (
+        TextAnalyzerBuilder(Tokenizer.simple()).filter(Filter.remove_long(40)).filter(Filter.lowercase()).build()
+    )
+    return {"vi_fold": fold_an, "vi_exact": exact_an}
+
+
+def _schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    for name in ("kind", "id", "parent", "owner"):
+        sb.add_text_field(name, stored=name in ("id", "parent"), fast=name == "id", tokenizer_name="raw")
+    sb.add_integer_field("page", stored=True, indexed=True)
+    sb.add_integer_field("public", stored=False, indexed=True, fast=True)
+    for name, _ in TEXT_FIELDS:
+        sb.add_text_field(name, stored=True, tokenizer_name="vi_fold")
+        sb.add_text_field(f"{name}_x", stored=False, tokenizer_name="vi_exact")
+    sb.add_text_field("page_text", stored=True, tokenizer_name="vi_fold")
+    sb.add_text_field("page_text_x", stored=False, tokenizer_name="vi_exact")
+    for name, _ in PAIR_WEIGHTS:
+        sb.add_text_field(name, stored=False, tokenizer_name="vi_exact", index_option="freq")
+    sb.add_integer_field("grade", stored=True, indexed=True, fast=True)
+    for name in KEYWORD_FIELDS:
+        sb.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
+    sb.add_integer_field("created", stored=True, indexed=True, fast=True)
+    sb.add_integer_field("popularity", stored=True, indexed=True, fast=True)
+    sb.add_integer_field("version", stored=True, indexed=False, fast=True)
+    # Display-only values (title as typed, chapter, thumbnail…) as one JSON blob.
+    sb.add_bytes_field("data", stored=True, indexed=False, fast=False)
+    return sb.build()
+
+
+def _micros(value: datetime) -> int:
+    return int(value.astimezone(UTC).timestamp() * 1_000_000)
+
+
+def _mark(fragment: str, ranges: Sequence[tuple[int, int]]) -> str:
+    """Escape ``fragment`` and wrap the byte ``ranges`` (Tantivy reports UTF-8 offsets) in <mark>."""
+    raw = fragment.encode("utf-8")
+    out: list[str] = []
+    pos = 0
+    for start, end in sorted(ranges):
+        if start < pos:
+            continue
+        out.append(html.escape(raw[pos:start].decode("utf-8", "replace")))
+        out.append("<mark>" + html.escape(raw[start:end].decode("utf-8", "replace")) + "</mark>")
+        pos = end
+    out.append(html.escape(raw[pos:].decode("utf-8", "replace")))
+    return "".join(out)
+
+
+def _plain(text: str, limit: int = SNIPPET_CHARS) -> str:
+    text = " ".join(text.split())
+    if len(text) > limit:
+        cut = text.rfind(" ", 0, limit)
+        text = text[: cut if cut > limit // 2 else limit] + "…"
+    return html.escape(text)
+
+
+def _edit1(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by exactly one edit (or one adjacent transposition)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+class EmbeddedBackend:
+    """``SearchBackend`` on a Tantivy index in ``path`` (created when absent).
+
+    Args:
+        path: directory of the index.
+        heap_size: writer memory budget in bytes.
+        num_threads: writer threads (0 = Tantivy's default).
+    """
+
+    name = "embedded"
+
+    def __init__(self, path: str | Path, *, heap_size: int = 128_000_000, num_threads: int = 0) -> None:
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.schema = _schema()
+        try:
+            self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        except (OSError, ValueError) as exc:
+            raise RepositoryError(f"cannot open the search index at {self.path}: {exc}") from exc
+        # Analyzers are not stored with the index: register them on every open.
+        self._analyzers = _analyzers()
+        for name, analyzer in self._analyzers.items():
+            self._index.register_tokenizer(name, analyzer)
+        self._heap_size = heap_size
+        self._num_threads = num_threads
+        self._writer: tantivy.IndexWriter | None = None
+        self._lock = threading.Lock()
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _get_writer(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            try:
+                self._writer = self._index.writer(heap_size=self._heap_size, num_threads=self._num_threads)
+            except ValueError as exc:
+                raise Conflict(
+                    "another process holds the search index writer; run a single indexer"
+                ) from exc
+        return self._writer
+
+    def _documents(self, doc: SearchDocument) -> list[tantivy.Document]:
+        title_group = [doc.title, doc.lesson, doc.chapter, *doc.keywords]
+        m = tantivy.Document()
+        m.add_text("kind", "m")
+        m.add_text("id", doc.id)
+        if doc.owner_id:
+            m.add_text("owner", doc.owner_id)
+        m.add_integer("public", 1 if doc.public else 0)
+        values = {
+            "title": [doc.title],
+            "lesson": [v for v in (doc.lesson, doc.chapter) if v],
+            "kw": doc.keywords,
+            "desc": [doc.description] if doc.description else [],
+            "body": [doc.body] if doc.body else [],
+        }
+        for name, texts in values.items():
+            for text in texts:
+                m.add_text(name, nfc(text))
+                m.add_text(f"{name}_x", nfc(text))
+        m.add_text("pairs_t", " ".join(p for t in title_group for p in syllable_pairs(t)))
+        m.add_text("pairs_b", " ".join(syllable_pairs(doc.description + "\n" + doc.body)))
+        for grade in doc.grades:
+            m.add_integer("grade", grade)
+        for name, value in (
+            ("subject", doc.subjects),
+            ("type", [doc.type] if doc.type else []),
+            ("series", [doc.series] if doc.series else []),
+            ("language", [doc.language] if doc.language else []),
+            ("license", [doc.license] if doc.license else []),
+            ("audience", doc.audience),
+            ("level", [doc.level] if doc.level else []),
+        ):
+            for v in value:
+                m.add_text(name, v)
+        m.add_integer("created", _micros(doc.created_at))
+        m.add_integer("popularity", doc.popularity)
+        m.add_integer("version", doc.version)
+        data = {
+            "title": doc.title,
+            "lesson": doc.lesson,
+            "chapter": doc.chapter,
+            "description": doc.description,
+            "thumbnail": doc.thumbnail,
+            "subjects": doc.subjects,
+            "grades": doc.grades,
+            "type": doc.type,
+        }
+        m.add_bytes("data", json.dumps(data, ensure_ascii=False).encode("utf-8"))
+        out = [m]
+        for number, text in doc.pages:
+            p = tantivy.Document()
+            p.add_text("kind", "p")
+            p.add_text("parent", doc.id)
+            p.add_integer("page", number)
+            p.add_integer("public", 1 if doc.public else 0)
+            p.add_text("page_text", nfc(text))
+            p.add_text("page_text_x", nfc(text))
+            out.append(p)
+        return out
+
+    def _stage(self, writer: tantivy.IndexWriter, docs: Iterable[SearchDocument]) -> int:
+        n = 0
+        for doc in docs:
+            # Delete-then-add in one commit: re-indexing an id replaces it, never duplicates.
+            writer.delete_documents_by_term("id", doc.id)
+            writer.delete_documents_by_term("parent", doc.id)
+            for tdoc in self._documents(doc):
+                writer.add_document(tdoc)
+            n += 1
+        return n
+
+    def index(self, docs: Iterable[SearchDocument]) -> int:
+        """Add or replace ``docs``; durable (committed) when it returns. Returns the count."""
+        with self._lock:
+            writer = self._get_writer()
+            n = self._stage(writer, docs)
+            writer.commit()
+            return n
+
+    def delete(self, ids: Iterable[str]) -> None:
+        """Remove materials (and their pages); unknown ids are ignored. Committed on return."""
+        with self._lock:
+            writer = self._get_writer()
+            for ident in ids:
+                writer.delete_documents_by_term("id", ident)
+                writer.delete_documents_by_term("parent", ident)
+            writer.commit()
+
+    def reindex(self, docs: Iterable[SearchDocument]) -> int:
+        """Replace the whole index content with ``docs`` in one commit (readers switch atomically)."""
+        with self._lock:
+            writer = self._get_writer()
+            writer.delete_all_documents()
+            n = self._stage(writer, docs)
+            writer.commit()
+            return n
+
+    def clear(self) -> None:
+        """Remove every document."""
+        with self._lock:
+            writer = self._get_writer()
+            writer.delete_all_documents()
+            writer.commit()
+
+    def refresh(self) -> None:
+        """Make every committed change visible to this handle's searches now."""
+        self._index.reload()
+
+    def close(self) -> None:
+        """Release the writer lock (if held). The handle must not be used afterwards."""
+        with self._lock:
+            if self._writer is not None:
+                self._writer.wait_merging_threads()
+                self._writer = None
+
+    # --- query building ------------------------------------------------------------------------
+
+    def _term(self, field: str, value: str | int) -> Query:
+        return Query.term_query(self.schema, field, value)
+
+    def _any(self, queries: list[Query]) -> Query:
+        if len(queries) == 1:
+            return queries[0]
+        return Query.boolean_query([(Occur.Should, q) for q in queries])
+
+    def _token_query(self, tok: Token, marks: bool, fuzzy: bool, fields: Sequence[tuple[str, float]]) -> Query:
+        parts: list[Query] = []
+        for name, weight in fields:
+            parts.append(Query.boost_query(self._term(name, tok.folded), weight))
+            if marks and tok.exact != tok.folded:
+                parts.append(Query.boost_query(self._term(f"{name}_x", tok.exact), weight * EXACT_FACTOR))
+            if fuzzy and len(tok.folded) >= FUZZY_MIN_CHARS and name in ("title", "lesson", "body", "page_text"):
+                fq = Query.fuzzy_term_query(self.schema, name, tok.folded, distance=1, transposition_cost_one=True)
+                parts.append(Query.boost_query(fq, weight * FUZZY_WEIGHT))
+        return self._any(parts)
+
+    def _phrase_query(self, toks: Sequence[Token], marks: bool, fields: Sequence[tuple[str, float]]) -> Query:
+        parts: list[Query] = []
+        for name, weight in fields:
+            parts.append(Query.boost_query(Query.phrase_query(self.schema, name, [t.folded for t in toks]), weight))
+            if marks:
+                exact = Query.phrase_query(self.schema, f"{name}_x", [t.exact for t in toks])
+                parts.append(Query.boost_query(exact, weight * EXACT_FACTOR))
+        return self._any(parts)
+
+    def _clause_query(self, clause: Clause, marks: bool, fuzzy: bool, fields: Sequence[tuple[str, float]]) -> Query:
+        if clause.kind == "phrase":
+            return self._phrase_query(clause.tokens, marks, fields)
+        text = [self._token_query(t, marks, fuzzy, fields) for t in clause.tokens]
+        text_q = text[0] if len(text) == 1 else Query.boolean_query([(Occur.Must, q) for q in text])
+        if clause.kind != "alias":
+            return text_q
+        # An alias is a boost, not a filter: the words OR the grade/subject they name.
+        alts = [text_q]
+        alts += [Query.const_score_query(self._term("grade", g), ALIAS_SCORE) for g in clause.grades]
+        alts += [Query.const_score_query(self._term("subject", s), ALIAS_SCORE) for s in clause.subjects]
+        return self._any(alts)
+
+    def _exclusion(self, toks: tuple[Token, ...]) -> Query:
+        marks = any(t.exact != t.folded for t in toks)
+        parts: list[Query] = []
+        for name, _ in TEXT_FIELDS:
+            target = f"{name}_x" if marks else name
+            values = [t.exact if marks else t.folded for t in toks]
+            if len(values) == 1:
+                parts.append(self._term(target, values[0]))
+            else:
+                parts.append(Query.phrase_query(self.schema, target, values))
+        return self._any(parts)
+
+    def _filter_query(self, field: str, values: Sequence[object]) -> Query:
+        return self._any([self._term(field, v) for v in values])  # type: ignore[arg-type]
+
+    def _build(
+        self,
+        parsed: ParsedQuery,
+        query: SearchQuery,
+        *,
+        fuzzy: bool = False,
+        skip_filter: str | None = None,
+        filters_only: bool = False,
+    ) -> Query:
+        must: list[tuple[Occur, Query]] = [(Occur.Must, self._term("kind", "m"))]
+        if query.public_only:
+            must.append((Occur.Must, self._term("public", 1)))
+        if not filters_only:
+            for field, values in query.filters().items():
+                if field != skip_filter:
+                    must.append((Occur.Must, self._filter_query(field, values)))
+        for clause in parsed.clauses:
+            must.append((Occur.Must, self._clause_query(clause, parsed.has_marks, fuzzy, TEXT_FIELDS)))
+        for pair in parsed.pairs:
+            for name, weight in PAIR_WEIGHTS:
+                must.append((Occur.Should, Query.boost_query(self._term(name, pair), weight)))
+        for toks in parsed.excluded:
+            must.append((Occur.MustNot, self._exclusion(toks)))
+        return Query.boolean_query(must)
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _searcher(self) -> tantivy.Searcher:
+        return self._index.searcher()
+
+    @staticmethod
+    def _data(doc: tantivy.Document) -> dict[str, Any]:
+        blob = doc.get_first("data")
+        return json.loads(bytes(blob).decode("utf-8")) if blob else {}
+
+    def _snippet(self, searcher: tantivy.Searcher, doc: tantivy.Document, field: str, tokens: list[Token]) -> str:
+        if not tokens:
+            return ""
+        hl = self._any([self._term(field, t.folded) for t in tokens])
+        gen = tantivy.SnippetGenerator.create(searcher, hl, self.schema, field)
+        gen.set_max_num_chars(SNIPPET_CHARS)
+        sn = gen.snippet_from_doc(doc)
+        ranges = [(r.start, r.end) for r in sn.highlighted()]
+        if not ranges:
+            return ""
+        return _mark(sn.fragment(), ranges)
+
+    def _hit_snippet(self, searcher: tantivy.Searcher, doc: tantivy.Document, parsed: ParsedQuery) -> str:
+        tokens = parsed.tokens
+        for field in ("body", "desc", "lesson", "title"):
+            if doc.get_first(field) is None:
+                continue
+            snippet = self._snippet(searcher, doc, field, tokens)
+            if snippet:
+                return snippet
+        data = self._data(doc)
+        return _plain(data.get("description") or doc.get_first("body") or "")
+
+    def _pages(self, searcher: tantivy.Searcher, ident: str, parsed: ParsedQuery, query: SearchQuery) -> list[tuple[int, str]]:
+        tokens = parsed.tokens
+        if not tokens:
+            return []
+        fields = (("page_text", 1.0),)
+        text = [self._token_query(t, parsed.has_marks, False, fields) for t in tokens]
+        clauses: list[tuple[Occur, Query]] = [
+            (Occur.Must, self._term("kind", "p")),
+            (Occur.Must, self._term("parent", ident)),
+            (Occur.Must, self._any(text)),
+        ]
+        if query.public_only:
+            clauses.append((Occur.Must, self._term("public", 1)))
+        res = searcher.search(Query.boolean_query(clauses), PAGES_PER_HIT, count=False)
+        out: list[tuple[int, str]] = []
+        for _score, addr in res.hits:
+            pdoc = searcher.doc(addr)
+            snippet = self._snippet(searcher, pdoc, "page_text", tokens) or _plain(pdoc.get_first("page_text") or "")
+            out.append((int(pdoc.get_first("page")), snippet))
+        return out
+
+    def _hit(self, searcher: tantivy.Searcher, addr: tantivy.DocAddress, score: float, parsed: ParsedQuery | None, query: SearchQuery | None) -> Hit:
+        doc = searcher.doc(addr)
+        data = self._data(doc)
+        ident = str(doc.get_first("id"))
+        if parsed is not None and query is not None and not parsed.is_empty:
+            snippet = self._hit_snippet(searcher, doc, parsed)
+            pages = self._pages(searcher, ident, parsed, query)
+        else:
+            snippet, pages = _plain(data.get("description") or ""), []
+        return Hit(
+            id=ident,
+            title=data.get("title", ""),
+            snippet=snippet,
+            grades=list(data.get("grades") or []),
+            subjects=list(data.get("subjects") or []),
+            type=data.get("type"),
+            thumbnail=data.get("thumbnail"),
+            pages=pages,
+            score=float(score),
+        )
+
+    def _facets(self, searcher: tantivy.Searcher, parsed: ParsedQuery, query: SearchQuery, fuzzy: bool) -> dict[str, list[FacetValue]]:
+        active = query.filters()
+        # Facets without an active filter share one aggregation pass; a facet with its own filter
+        # gets a pass without that filter, so its counts show what choosing another value gives.
+        groups: list[tuple[str | None, list[str]]] = [(None, [f for f in FACETS if f not in active])]
+        groups += [(f, [f]) for f in FACETS if f in active]
+        out: dict[str, list[FacetValue]] = {}
+        for skip, names in groups:
+            if not names:
+                continue
+            q = self._build(parsed, query, fuzzy=fuzzy, skip_filter=skip)
+            aggs = {n: {"terms": {"field": n, "size": FACET_SIZE}} for n in names}
+            result = searcher.aggregate(q, aggs)
+            for n in names:
+                buckets = result.get(n, {}).get("buckets", [])
+                values = [FacetValue(str(int(b["key"]) if n == "grade" else b["key"]), int(b["doc_count"])) for b in buckets]
+                out[n] = sorted(values, key=lambda v: (-v.count, v.value))
+        return {n: out.get(n, []) for n in FACETS}
+
+    def _correction(self, searcher: tantivy.Searcher, hits: list[tuple[float, tantivy.DocAddress]], parsed: ParsedQuery) -> str | None:
+        """A "did you mean" from words of the (public, fuzzy) hits one edit away from a query word."""
+        candidates: Counter[str] = Counter()
+        originals: dict[str, str] = {}
+        for _score, addr in hits[:5]:
+            doc = searcher.doc(addr)
+            text = " ".join(str(doc.get_first(f) or "") for f in ("title", "lesson", "kw", "desc"))
+            text += " " + str(doc.get_first("body") or "")[:20_000]
+            for w in words(text):
+                f = fold(w)
+                candidates[f] += 1
+                originals.setdefault(f, w)
+        corrections: dict[str, str] = {}
+        for tok in parsed.tokens:
+            if len(tok.folded) < FUZZY_MIN_CHARS or tok.folded in candidates:
+                continue
+            near = [(n, c) for c, n in candidates.items() if _edit1(tok.folded, c)]
+            if near:
+                best = max(near)[1]
+                corrections[tok.exact] = originals[best]
+        return did_you_mean([t.exact for t in parsed.tokens], corrections)
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Run ``query``; see ``SearchBackend.search``."""
+        parsed = analyze(query.text)
+        searcher = self._searcher()
+        try:
+            fuzzy = False
+            q = self._build(parsed, query)
+            result = self._run(searcher, q, query, parsed)
+            suggestion = None
+            if (
+                result.count < FUZZY_BELOW
+                and query.page == 1
+                and any(len(t.folded) >= FUZZY_MIN_CHARS for t in parsed.tokens)
+            ):
+                fuzzy = True
+                fq = self._build(parsed, query, fuzzy=True)
+                fuzzy_result = self._run(searcher, fq, query, parsed)
+                if fuzzy_result.count > result.count:
+                    suggestion = self._correction(searcher, list(fuzzy_result.hits), parsed)
+                    result = fuzzy_result
+                else:
+                    fuzzy = False
+            hits = [self._hit(searcher, addr, key if query.sort == "relevance" else 0.0, parsed, query) for key, addr in result.hits]
+            facets = self._facets(searcher, parsed, query, fuzzy) if query.with_facets else {}
+        except ValueError as exc:
+            raise InvalidQuery(f"the search engine rejected the query: {exc}") from exc
+        return SearchResult(total=int(result.count or 0), hits=hits, facets=facets, suggestion=suggestion)
+
+    def _run(self, searcher: tantivy.Searcher, q: Query, query: SearchQuery, parsed: ParsedQuery) -> tantivy.SearchResult:
+        order = {"newest": "created", "popular": "popularity"}.get(query.sort)
+        if order is None and parsed.is_empty:
+            # Without words every score is equal: show the most used materials first.
+            order = "popularity"
+        if order:
+            return searcher.search(q, query.size, count=True, order_by_field=order, offset=query.offset)
+        return searcher.search(q, query.size, count=True, offset=query.offset)
+
+    def suggest(self, prefix: str, *, size: int = 8) -> list[Suggestion]:
+        """Completions over public titles, lessons and subjects; see ``SearchBackend.suggest``."""
+        toks = words(nfc(prefix))[:8]
+        if not toks or size < 1:
+            return []
+        size = min(size, 50)
+        folded = [fold(t) for t in toks]
+        out: list[Suggestion] = []
+        seen: set[str] = set()
+        searcher = self._searcher()
+        for field, kind in (("title", "title"), ("lesson", "lesson")):
+            clauses: list[tuple[Occur, Query]] = [
+                (Occur.Must, self._term("kind", "m")),
+                (Occur.Must, self._term("public", 1)),
+            ]
+            clauses += [(Occur.Must, self._term(field, f)) for f in folded[:-1]]
+            # Folded tokens are alphanumeric only, so the regex cannot carry user syntax.
+            clauses.append((Occur.Must, Query.regex_query(self.schema, field, _regex_escape(folded[-1]) + ".*")))
+            res = searcher.search(Query.boolean_query(clauses), size * 3, count=False, order_by_field="popularity")
+            ranked: list[tuple[int, Suggestion]] = []
+            for _key, addr in res.hits:
+                doc = searcher.doc(addr)
+                data = self._data(doc)
+                texts = [data.get("title", "")] if kind == "title" else [data.get("lesson", ""), data.get("chapter", "")]
+                for text in texts:
+                    if not text or fold(text) in seen or not _contains_prefix(text, folded):
+                        continue
+                    seen.add(fold(text))
+                    starts = fold(text).startswith(" ".join(folded))
+                    ranked.append((0 if starts else 1, Suggestion(text, kind, id=str(doc.get_first("id")))))
+            out += [s for _, s in sorted(ranked, key=lambda r: r[0])]
+        out += self._subject_suggestions(searcher, folded)
+        return out[:size]
+
+    def _subject_suggestions(self, searcher: tantivy.Searcher, folded: list[str]) -> list[Suggestion]:
+        labels = _subject_labels()
+        want = " ".join(folded)
+        out = []
+        for code, label in labels.items():
+            if not fold(label).startswith(want) and not code.replace("-", " ").startswith(want):
+                continue
+            q = Query.boolean_query([
+                (Occur.Must, self._term("kind", "m")),
+                (Occur.Must, self._term("public", 1)),
+                (Occur.Must, self._term("subject", code)),
+            ])
+            if searcher.search(q, 1, count=True).count:
+                out.append(Suggestion(label, "subject", value=code))
+        return out
+
+    def related(self, ident: str, *, size: int = 6) -> list[Hit]:
+        """Public materials sharing words, subjects and grades with ``ident`` (itself excluded).
+
+        Raises:
+            NotFound: when ``ident`` is not in the index (or not public).
+        """
+        searcher = self._searcher()
+        src = searcher.search(
+            Query.boolean_query([(Occur.Must, self._term("kind", "m")), (Occur.Must, self._term("id", ident)), (Occur.Must, self._term("public", 1))]),
+            1,
+        )
+        if not src.hits:
+            raise NotFound(f"material {ident} is not in the public search index")
+        doc = searcher.doc(src.hits[0][1])
+        data = self._data(doc)
+        text = " ".join([data.get("title", ""), data.get("lesson", ""), data.get("chapter", ""), *(doc.get_all("kw") or [])])
+        terms = list(dict.fromkeys(fold(w) for w in words(text) if len(w) > 1))[:24]
+        should: list[Query] = []
+        for t in terms:
+            for name, weight in (("title", 3.0), ("lesson", 2.0), ("kw", 2.0), ("desc", 1.0)):
+                should.append(Query.boost_query(self._term(name, t), weight))
+        should += [Query.const_score_query(self._term("subject", s), ALIAS_SCORE) for s in data.get("subjects") or []]
+        should += [Query.const_score_query(self._term("grade", g), ALIAS_SCORE / 2) for g in data.get("grades") or []]
+        if not should:
+            return []
+        q = Query.boolean_query([
+            (Occur.Must, self._term("kind", "m")),
+            (Occur.Must, self._term("public", 1)),
+            (Occur.MustNot, self._term("id", ident)),
+            (Occur.Must, self._any(should)),
+        ])
+        res = searcher.search(q, min(size, 50), count=False)
+        return [self._hit(searcher, addr, score, None, None) for score, addr in res.hits]
+
+    def count(self, public_only: bool = False) -> int:
+        """Number of indexed materials (pages not counted)."""
+        clauses = [(Occur.Must, self._term("kind", "m"))]
+        if public_only:
+            clauses.append((Occur.Must, self._term("public", 1)))
+        return int(self._searcher().search(Query.boolean_query(clauses), 1, count=True).count or 0)
+
+    def versions(self) -> dict[str, int]:
+        """``{material id: indexed version}`` for every indexed material (for ``search-check``)."""
+        searcher = self._searcher()
+        n = searcher.num_docs
+        if n == 0:
+            return {}
+        res = searcher.search(self._term("kind", "m"), n, count=False)
+        addrs = [addr for _s, addr in res.hits]
+        versions = searcher.fast_field_values("version", addrs)
+        return {str(searcher.doc(a).get_first("id")): int(v or 0) for a, v in zip(addrs, versions, strict=True)}
+
+
+def _regex_escape(text: str) -> str:
+    # Tantivy regexes follow the Rust regex crate; escape everything that is not alphanumeric.
+    return "".join(ch if ch.isalnum() else "\\" + ch for ch in text)
+
+
+def _contains_prefix(text: str, folded: list[str]) -> bool:
+    """True when ``text`` holds the words ``folded[:-1]`` followed by a word starting with the last."""
+    ws = [fold(w) for w in words(text)]
+    n = len(folded)
+    for i in range(len(ws) - n + 1):
+        if ws[i : i + n - 1] == folded[:-1] and ws[i + n - 1].startswith(folded[-1]):
+            return True
+    return False
+
+
+def _subject_labels() -> dict[str, str]:
+    """Subject code → Vietnamese label, from the vocabularies when available."""
+    try:
+        from repository.vocabularies import load_vocabularies  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        from search.query import _FALLBACK_SUBJECTS
+
+        return {code: code.replace("-", " ") for code in set(_FALLBACK_SUBJECTS.values())}
+    vocab = load_vocabularies().get("subject")
+    if vocab is None:
+        return {}
+    return {str(t.code): str(t.label_vi) for t in getattr(vocab, "terms", [])}

@@ -1,0 +1,155 @@
+"""Material → ``SearchDocument``: the pure projection the search index stores.
+
+The indexer (``search.tasks``) loads a material from the database, turns it into a plain dict and
+calls :func:`build_document`; backends only ever see ``SearchDocument`` values, so the index can be
+rebuilt from the database at any time (the database is the truth).
+
+Input dict shape (every key but ``id`` optional)::
+
+    {"id": "…", "state": "approved", "owner_id": "…", "created_at": datetime | ISO str,
+     "version": 3, "popularity": 12, "thumbnail": "https://…",
+     "metadata": {"title", "description", "grades", "subjects", "series", "chapter", "lesson",
+                  "type", "audience", "language", "license", "keywords", "level", …},
+     "texts": [{"text": "…", "pages": [[1, "…"], [2, "…"]]}]}
+
+``public`` is true only for ``state == "approved"``: the visibility rule lives here and in the
+backends' queries, never in the web layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from repository.errors import BadRequest
+from repository.text import nfc
+
+
+@dataclass(frozen=True)
+class SearchDocument:
+    """One material as the search index sees it. All text is NFC.
+
+    ``pages`` holds ``(page_number, text)`` with 1-based page numbers; ``body`` is the full text
+    (all extracted texts joined). ``version`` is the material's row version, used by
+    ``search-check`` to find stale index entries.
+    """
+
+    id: str
+    title: str
+    description: str = ""
+    keywords: list[str] = field(default_factory=list)
+    chapter: str = ""
+    lesson: str = ""
+    body: str = ""
+    pages: list[tuple[int, str]] = field(default_factory=list)
+    grades: list[int] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
+    type: str | None = None
+    series: str | None = None
+    language: str | None = None
+    license: str | None = None
+    audience: list[str] = field(default_factory=list)
+    level: str | None = None
+    public: bool = False
+    owner_id: str | None = None
+    created_at: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
+    popularity: int = 0
+    thumbnail: str | None = None
+    version: int = 1
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list | tuple):
+        return nfc(" ".join(str(v) for v in value if v is not None)).strip()
+    return nfc(str(value)).strip()
+
+
+def _opt(value: Any) -> str | None:
+    text = _text(value)
+    return text or None
+
+
+def _strings(value: Any) -> list[str]:
+    if value is None:
+        return []
+    items: Iterable[Any] = [value] if isinstance(value, str) else value
+    return [s for s in (_text(v) for v in items) if s]
+
+
+def _grades(value: Any) -> list[int]:
+    out: list[int] = []
+    for item in [value] if isinstance(value, int | str) else (value or []):
+        try:
+            grade = int(item)
+        except (TypeError, ValueError):
+            raise BadRequest(f"grade must be an integer, got {item!r}") from None
+        if grade not in out:
+            out.append(grade)
+    return sorted(out)
+
+
+def _created_at(value: Any) -> datetime:
+    if value is None:
+        return datetime(1970, 1, 1, tzinfo=UTC)
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            raise BadRequest(f"created_at is not an ISO date: {value!r}") from None
+    if not isinstance(value, datetime):
+        raise BadRequest(f"created_at must be a datetime, got {type(value).__name__}")
+    # Naive timestamps from the database are UTC by convention.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def build_document(material: Mapping[str, Any]) -> SearchDocument:
+    """Project a material dict (shape in the module docstring) to a ``SearchDocument``.
+
+    Pure: no I/O, deterministic. Texts are NFC-normalised; page numbers are kept as given
+    (1-based) and texts without pages contribute only to ``body``.
+
+    Raises:
+        BadRequest: when ``id`` is missing or a field has an impossible type.
+    """
+    ident = _text(material.get("id"))
+    if not ident:
+        raise BadRequest("a search document needs an id")
+    meta: Mapping[str, Any] = material.get("metadata") or {}
+    bodies: list[str] = []
+    pages: list[tuple[int, str]] = []
+    for part in material.get("texts") or []:
+        text = _text(part.get("text"))
+        part_pages = [(int(p), _text(t)) for p, t in part.get("pages") or []]
+        if not text and part_pages:
+            text = "\n".join(t for _, t in part_pages)
+        if text:
+            bodies.append(text)
+        pages.extend((p, t) for p, t in part_pages if t)
+    return SearchDocument(
+        id=ident,
+        title=_text(meta.get("title")),
+        description=_text(meta.get("description")),
+        keywords=_strings(meta.get("keywords")),
+        chapter=_text(meta.get("chapter")),
+        lesson=_text(meta.get("lesson")),
+        body="\n\n".join(bodies),
+        pages=pages,
+        grades=_grades(meta.get("grades")),
+        subjects=_strings(meta.get("subjects")),
+        type=_opt(meta.get("type")),
+        series=_opt(meta.get("series")),
+        language=_opt(meta.get("language")),
+        license=_opt(meta.get("license")),
+        audience=_strings(meta.get("audience")),
+        level=_opt(meta.get("level")),
+        public=material.get("state") == "approved",
+        owner_id=_opt(material.get("owner_id")),
+        created_at=_created_at(material.get("created_at")),
+        popularity=int(material.get("popularity") or 0),
+        thumbnail=_opt(material.get("thumbnail")),
+        version=int(material.get("version") or 1),
+    )

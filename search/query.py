@@ -1,0 +1,428 @@
+"""Search requests and query understanding (engine-neutral).
+
+:class:`SearchQuery` is what the service hands a backend. :func:`analyze` turns the user's text
+into a :class:`ParsedQuery`: a structure of words, phrases, exclusions and curriculum aliases that
+each backend compiles into its own query objects *programmatically*. User syntax therefore never
+reaches an engine's query parser (``c++ (``, ``AND``, ``*`` are just words or nothing).
+
+Understanding, in order:
+
+* NFC (an NFD-encoded "Toán lớp 5" is the same query), lowercase;
+* ``"quoted phrases"`` (an unbalanced quote is ignored), ``-word`` / ``-"a phrase"`` exclusions;
+* accents: ``has_marks`` decides whether exact-accent matches must rank first;
+* curriculum aliases: "lop 5", "lớp 5", "L5", "khối 5" → grade 5; "toan", "Toán học", "GDCD",
+  "KHTN", "Vật lý"/"Vật lí" → subject codes, via ``repository.vocabularies``. An alias is a
+  *boost*, not a filter: each alias span becomes "this text OR this grade/subject", so
+  "toan lop 5" ranks grade-5 mathematics first without hiding a grade-5 worksheet that says "toán"
+  only in its text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Literal
+
+from repository.errors import InvalidQuery
+from repository.text import fold, has_marks, nfc
+
+Sort = Literal["relevance", "newest", "popular"]
+SORTS: tuple[str, ...] = ("relevance", "newest", "popular")
+
+MAX_SIZE = 100
+#: Deep paging is refused beyond this many results (both engines pay for offset + size).
+MAX_WINDOW = 10_000
+MAX_QUERY_CHARS = 1_000
+#: Words beyond this are ignored: a pasted paragraph still gets an answer, not a timeout.
+MAX_TOKENS = 32
+#: The engines drop longer tokens at index time (tantivy ``remove_long(40)``).
+MAX_TOKEN_CHARS = 40
+#: Words of at least this many letters get edit-distance-1 matching when exact matching finds little.
+FUZZY_MIN_CHARS = 5
+#: "Finds little": fewer hits than this turns typo tolerance on.
+FUZZY_BELOW = 3
+
+FACETS: tuple[str, ...] = ("grade", "subject", "type", "series", "language")
+
+
+@dataclass(frozen=True)
+class SearchQuery:
+    """One search request. Filters combine with AND across fields and OR within a field.
+
+    Example::
+
+        SearchQuery("toan lop 5 phan so", grades=[5], sort="relevance", page=1, size=20)
+
+    ``size`` is capped at :data:`MAX_SIZE`; ``page`` is 1-based and ``page * size`` may not exceed
+    :data:`MAX_WINDOW`. ``public_only`` (the default) restricts everything, facet counts included,
+    to approved materials; only trusted callers (curators, the owner's dashboard) turn it off.
+    """
+
+    text: str = ""
+    grades: Sequence[int] = ()
+    subjects: Sequence[str] = ()
+    types: Sequence[str] = ()
+    series: Sequence[str] = ()
+    languages: Sequence[str] = ()
+    licenses: Sequence[str] = ()
+    audiences: Sequence[str] = ()
+    sort: str = "relevance"
+    page: int = 1
+    size: int = 20
+    public_only: bool = True
+    with_facets: bool = True
+
+    def __post_init__(self) -> None:
+        if self.sort not in SORTS:
+            raise InvalidQuery(f"sort must be one of {', '.join(SORTS)}, got {self.sort!r}")
+        if not isinstance(self.page, int) or self.page < 1:
+            raise InvalidQuery(f"page must be an integer ≥ 1, got {self.page!r}")
+        if not isinstance(self.size, int) or self.size < 1:
+            raise InvalidQuery(f"size must be an integer ≥ 1, got {self.size!r}")
+        object.__setattr__(self, "size", min(self.size, MAX_SIZE))
+        if self.page * self.size > MAX_WINDOW:
+            raise InvalidQuery(f"results beyond the first {MAX_WINDOW} are not available; refine the query")
+        if len(self.text) > MAX_QUERY_CHARS:
+            raise InvalidQuery(f"the query is too long (at most {MAX_QUERY_CHARS} characters)")
+        try:
+            object.__setattr__(self, "grades", tuple(int(g) for g in self.grades))
+        except (TypeError, ValueError):
+            raise InvalidQuery(f"grade filters must be integers, got {list(self.grades)!r}") from None
+        for name in ("subjects", "types", "series", "languages", "licenses", "audiences"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                value = [value]
+            object.__setattr__(self, name, tuple(nfc(str(v)) for v in value))
+
+    @property
+    def offset(self) -> int:
+        return (self.page - 1) * self.size
+
+    def filters(self) -> dict[str, tuple[object, ...]]:
+        """Active filters keyed by index field name (``grade``, ``subject`` …), empty ones omitted."""
+        pairs: dict[str, tuple[object, ...]] = {
+            "grade": tuple(self.grades),
+            "subject": tuple(self.subjects),
+            "type": tuple(self.types),
+            "series": tuple(self.series),
+            "language": tuple(self.languages),
+            "license": tuple(self.licenses),
+            "audience": tuple(self.audiences),
+        }
+        return {k: v for k, v in pairs.items() if v}
+
+
+@dataclass(frozen=True)
+class Token:
+    """A query word: ``exact`` is lowercase NFC with accents; ``folded`` has no marks and đ→d."""
+
+    exact: str
+    folded: str
+
+
+@dataclass(frozen=True)
+class Clause:
+    """A required part of the query.
+
+    ``kind`` is ``"word"`` (one token), ``"phrase"`` (adjacent tokens), or ``"alias"`` (tokens
+    that named a grade and/or subject: matched by the text OR by ``grades``/``subjects``).
+    """
+
+    kind: Literal["word", "phrase", "alias"]
+    tokens: tuple[Token, ...]
+    grades: tuple[int, ...] = ()
+    subjects: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ParsedQuery:
+    """The engine-neutral meaning of the user's text. Empty ``clauses`` means "match all"."""
+
+    text: str
+    clauses: tuple[Clause, ...] = ()
+    excluded: tuple[tuple[Token, ...], ...] = ()
+    has_marks: bool = False
+    #: Folded adjacent-syllable pairs ("hocsinh") of the positive words, for proximity boosts.
+    pairs: tuple[str, ...] = ()
+    boost_grades: tuple[int, ...] = ()
+    boost_subjects: tuple[str, ...] = ()
+
+    @property
+    def tokens(self) -> list[Token]:
+        """Every positive token, in order (for highlighting)."""
+        return [t for c in self.clauses for t in c.tokens]
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.clauses
+
+
+# --- tokenisation -----------------------------------------------------------------------------
+
+
+def words(text: str, *, keep_long: bool = False) -> list[str]:
+    """Split like tantivy's ``simple`` tokenizer: runs of alphanumeric characters, lowercased.
+
+    Input must already be NFC (combining marks are not alphanumeric and would split words).
+    Words longer than :data:`MAX_TOKEN_CHARS` are dropped like the engines drop them, unless
+    ``keep_long`` (a query made of one absurd word should match nothing, not everything).
+    """
+    out: list[str] = []
+    current: list[str] = []
+    for ch in text:
+        if ch.isalnum():
+            current.append(ch)
+        elif current:
+            out.append("".join(current))
+            current = []
+    if current:
+        out.append("".join(current))
+    return [w.lower() for w in out if keep_long or len(w) <= MAX_TOKEN_CHARS]
+
+
+def _token(word: str) -> Token:
+    return Token(exact=word, folded=fold(word))
+
+
+# A segment boundary for pairs: punctuation that ends a phrase in running text.
+_SEGMENT_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”«»/\\|\n\r\t–—-]+")
+
+
+def syllable_pairs(text: str) -> list[str]:
+    """Folded adjacent-syllable pairs of ``text``, joined without a separator ("học sinh" → "hocsinh").
+
+    Pairs do not span punctuation. Indexed by every backend into a ``*_pairs`` field so a query
+    for "học sinh" scores documents holding the two syllables side by side above documents that
+    hold them apart (Vietnamese words are mostly two syllables, so pairs are mostly words).
+    """
+    pairs: list[str] = []
+    for segment in _SEGMENT_BREAK.split(nfc(text)):
+        folded = [fold(w) for w in words(segment)]
+        pairs.extend(a + b for a, b in zip(folded, folded[1:], strict=False))
+    return pairs
+
+
+# --- curriculum aliases ----------------------------------------------------------------------
+
+Resolver = Callable[[str], tuple[tuple[int, ...], tuple[str, ...]]]
+
+_GRADE_WORDS = {"lop", "khoi", "grade", "class"}
+_GRADE_COMPACT = re.compile(r"^(?:l|lop|k|khoi)(\d{1,2})$")
+
+# Used only while ``repository.vocabularies`` is unavailable (it is the source of truth). Folded
+# label → subject code, from CURRICULUM.md and its "spelling varies" note.
+_FALLBACK_SUBJECTS: dict[str, str] = {
+    "toan": "toan", "toan hoc": "toan", "tieng viet": "tieng-viet", "ngu van": "ngu-van",
+    "van": "ngu-van", "tieng anh": "tieng-anh", "dao duc": "dao-duc",
+    "tu nhien va xa hoi": "tu-nhien-va-xa-hoi", "khoa hoc": "khoa-hoc",
+    "lich su va dia li": "lich-su-va-dia-li", "lich su va dia ly": "lich-su-va-dia-li",
+    "tin hoc va cong nghe": "tin-hoc-va-cong-nghe", "giao duc cong dan": "giao-duc-cong-dan",
+    "gdcd": "giao-duc-cong-dan", "khoa hoc tu nhien": "khoa-hoc-tu-nhien", "khtn": "khoa-hoc-tu-nhien",
+    "cong nghe": "cong-nghe", "tin hoc": "tin-hoc", "lich su": "lich-su", "dia li": "dia-li",
+    "dia ly": "dia-li", "vat li": "vat-li", "vat ly": "vat-li", "hoa hoc": "hoa-hoc", "hoa": "hoa-hoc",
+    "sinh hoc": "sinh-hoc", "giao duc the chat": "giao-duc-the-chat", "am nhac": "am-nhac",
+    "mi thuat": "mi-thuat", "my thuat": "mi-thuat",
+}
+
+
+def _grade_of(number: str) -> int | None:
+    value = int(number)
+    return value if 1 <= value <= 12 else None
+
+
+@lru_cache(maxsize=1)
+def _vocabulary_lookup() -> Callable[[str, str], str | None] | None:
+    """``(vocab_name, text) -> code`` from ``repository.vocabularies``, or None when absent."""
+    try:
+        from repository.vocabularies import load_vocabularies  # type: ignore[import-not-found, unused-ignore]
+    except ImportError:
+        return None
+    vocabularies = load_vocabularies()
+
+    def lookup(name: str, text: str) -> str | None:
+        vocab = vocabularies.get(name)
+        if vocab is None:
+            return None
+        for candidate in (text, fold(text)):
+            term = vocab.lookup(candidate)
+            if term is not None:
+                return str(term.code)
+        return None
+
+    return lookup
+
+
+def default_resolver(phrase: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
+    """Grades and subject codes named by ``phrase`` (one to four words), or ``((), ())``."""
+    folded = fold(phrase)
+    parts = folded.split()
+    grades: tuple[int, ...] = ()
+    if len(parts) == 2 and parts[0] in _GRADE_WORDS and parts[1].isdigit():
+        grade = _grade_of(parts[1])
+        grades = (grade,) if grade else ()
+    elif len(parts) == 1 and (m := _GRADE_COMPACT.match(parts[0])):
+        grade = _grade_of(m.group(1))
+        grades = (grade,) if grade else ()
+    if grades:
+        return grades, ()
+    lookup = _vocabulary_lookup()
+    if lookup is not None:
+        code = lookup("subject", phrase)
+        if code is None and len(parts) > 1:
+            code = lookup("subject", folded)
+        # Plain numbers are not grades by themselves ("5" in "phân số 5" is just a number).
+        grade_code = lookup("grade", phrase) if not phrase.isdigit() and len(parts) > 1 else None
+        if grade_code is not None and grade_code.isdigit():
+            grades = (int(grade_code),)
+        return grades, ((code,) if code else ())
+    code = _FALLBACK_SUBJECTS.get(folded)
+    return (), ((code,) if code else ())
+
+
+def _alias_clauses(tokens: list[Token], resolver: Resolver) -> list[Clause]:
+    """Greedy longest match (4 words down to 1) of alias spans; the rest become word clauses."""
+    clauses: list[Clause] = []
+    i = 0
+    while i < len(tokens):
+        for n in range(min(4, len(tokens) - i), 0, -1):
+            span = tokens[i : i + n]
+            grades, subjects = resolver(" ".join(t.exact for t in span))
+            if grades or subjects:
+                i += n
+                # "Vật lý 10", "toán 5": a bare grade number right after a subject names the grade.
+                if subjects and not grades and i < len(tokens) and tokens[i].folded.isdigit():
+                    grade = _grade_of(tokens[i].folded)
+                    if grade:
+                        clauses.append(Clause("alias", (tokens[i],), (grade,), ()))
+                        clauses.insert(len(clauses) - 1, Clause("alias", tuple(span), grades, subjects))
+                        i += 1
+                        break
+                clauses.append(Clause("alias", tuple(span), grades, subjects))
+                break
+        else:
+            clauses.append(Clause("word", (tokens[i],)))
+            i += 1
+    return clauses
+
+
+_QUOTED = re.compile(r'(-?)"([^"]*)"')
+
+
+def analyze(text: str, resolver: Resolver | None = None) -> ParsedQuery:
+    """Parse user text into a :class:`ParsedQuery`. Never raises on odd syntax.
+
+    Raises:
+        InvalidQuery: only when the text is longer than :data:`MAX_QUERY_CHARS`.
+    """
+    if len(text) > MAX_QUERY_CHARS:
+        raise InvalidQuery(f"the query is too long (at most {MAX_QUERY_CHARS} characters)")
+    resolve = resolver or default_resolver
+    # NFKC also maps full-width and compatibility forms typed on some phone keyboards; NFC last.
+    text = nfc(unicodedata.normalize("NFKC", text))
+    clauses: list[Clause] = []
+    excluded: list[tuple[Token, ...]] = []
+    budget = MAX_TOKENS
+
+    def take(ws: list[str]) -> list[Token]:
+        nonlocal budget
+        kept = ws[: max(budget, 0)]
+        budget -= len(kept)
+        return [_token(w) for w in kept]
+
+    # Quoted parts first; what remains is plain words (a lone unbalanced quote is just punctuation).
+    plain_parts: list[str] = []
+    last = 0
+    phrase_clauses: list[Clause] = []
+    for m in _QUOTED.finditer(text):
+        plain_parts.append(text[last : m.start()])
+        last = m.end()
+        toks = take(words(m.group(2), keep_long=True))
+        if not toks:
+            continue
+        if m.group(1):
+            excluded.append(tuple(toks))
+        else:
+            phrase_clauses.append(Clause("phrase" if len(toks) > 1 else "word", tuple(toks)))
+    plain_parts.append(text[last:])
+
+    positive: list[Token] = []
+    for part in plain_parts:
+        for raw in part.replace('"', " ").split():
+            if raw.startswith("-") and len(raw) > 1:
+                excluded.extend((t,) for t in take(words(raw[1:], keep_long=True)))
+            else:
+                positive.extend(take(words(raw, keep_long=True)))
+    clauses.extend(_alias_clauses(positive, resolve))
+    clauses.extend(phrase_clauses)
+
+    pos_words = [t.folded for t in positive]
+    pairs = [a + b for a, b in zip(pos_words, pos_words[1:], strict=False)]
+    for c in phrase_clauses:
+        fw = [t.folded for t in c.tokens]
+        pairs.extend(a + b for a, b in zip(fw, fw[1:], strict=False))
+    positive_text = " ".join(t.exact for c in clauses for t in c.tokens)
+    return ParsedQuery(
+        text=text,
+        clauses=tuple(clauses),
+        excluded=tuple(excluded),
+        has_marks=has_marks(positive_text),
+        pairs=tuple(dict.fromkeys(pairs)),
+        boost_grades=tuple(dict.fromkeys(g for c in clauses for g in c.grades)),
+        boost_subjects=tuple(dict.fromkeys(s for c in clauses for s in c.subjects)),
+    )
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One material in a result list.
+
+    ``snippet`` is HTML: escaped text with ``<mark>`` around matched words, cut from the original
+    accented text. ``pages`` lists ``(page_number, snippet)`` for the best-matching pages.
+    """
+
+    id: str
+    title: str
+    snippet: str
+    grades: list[int] = field(default_factory=list)
+    subjects: list[str] = field(default_factory=list)
+    type: str | None = None
+    thumbnail: str | None = None
+    pages: list[tuple[int, str]] = field(default_factory=list)
+    score: float = 0.0
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    count: int
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """``total`` counts every match (not just this page); ``suggestion`` is the "did you mean"."""
+
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[FacetValue]] = field(default_factory=dict)
+    suggestion: str | None = None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A completion: ``kind`` is ``title``, ``lesson`` or ``subject``; ``id`` names the material
+    (``None`` for a subject, whose ``value`` is the subject code)."""
+
+    text: str
+    kind: str
+    id: str | None = None
+    value: str | None = None
+
+
+def did_you_mean(tokens: Sequence[str], corrections: dict[str, str]) -> str | None:
+    """The query text with corrected words replaced, or None when nothing was corrected."""
+    if not corrections:
+        return None
+    return " ".join(corrections.get(t, t) for t in tokens)
