@@ -23,6 +23,7 @@ Lookup is forgiving in the ways real Vietnamese documents vary::
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import re
@@ -194,6 +195,21 @@ class Vocabulary:
                 if needle in f" {lookup_key(spelling)} ":
                     return term
         return found
+
+    def suggest(self, text: str) -> Term | None:
+        """The term ``text`` most likely means, for "did you mean" hints; ``None`` if nothing is close.
+
+        An exact :meth:`lookup` wins; otherwise the closest spelling by edit similarity
+        (``"toan-hco"`` suggests ``toan``). Never use this to accept input silently.
+        """
+        found = self.lookup(text)
+        if found is not None or not isinstance(text, str):
+            return found
+        key = lookup_key(text)
+        if not key:
+            return None
+        close = difflib.get_close_matches(key, list(self._by_key), n=1, cutoff=0.75)
+        return self._by_key[close[0]] if close else None
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
         """JSON form for ``GET /api/v1/vocabularies/{name}``; labels only in ``lang`` when given.
