@@ -1,0 +1,59 @@
+"""What a processor made: one :class:`DerivativeOut` per derivative file written to the output directory.
+
+Processors are pure functions over a file on disk; they write into an output directory the caller
+owns and describe each file with a ``DerivativeOut``. The job layer stores these as the file's
+``derivatives`` (API shape in issue 3) and serves ``path`` under a download URL::
+
+    DerivativeOut(kind="thumbnail", path=out / "thumb-160.webp", media_type="image/webp",
+                  width=160, height=90, label="small")
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal, get_args
+
+__all__ = ["KINDS", "DerivativeKind", "DerivativeOut"]
+
+DerivativeKind = Literal["thumbnail", "preview", "rendition", "poster", "hls", "pdf"]
+KINDS: frozenset[str] = frozenset(get_args(DerivativeKind))
+
+
+@dataclass(frozen=True)
+class DerivativeOut:
+    """One derivative file a processor wrote.
+
+    Attributes:
+        kind: ``thumbnail`` (small browse image), ``preview`` (one page image), ``rendition``
+            (a transcoded MP4/M4A), ``poster`` (a video's representative frame), ``hls`` (the
+            master playlist of an HLS ladder; its variants and segments sit beside it), ``pdf``
+            (a PDF rendition of an Office document).
+        path: where the file is (inside the output directory the caller passed).
+        media_type: its MIME type, e.g. ``image/webp``, ``video/mp4``,
+            ``application/vnd.apple.mpegurl``.
+        width, height: pixel size, for images and video.
+        duration: seconds, for audio and video.
+        page: 1-based page number for PDF page previews and thumbnails.
+        label: a short distinguishing name (``small``/``large`` for thumbnail sizes, ``360p``/``720p``
+            for renditions) so re-runs produce the same set and the portal can pick one.
+    """
+
+    kind: DerivativeKind
+    path: Path
+    media_type: str
+    width: int | None = None
+    height: int | None = None
+    duration: float | None = None
+    page: int | None = None
+    label: str | None = None
+
+    def __post_init__(self) -> None:
+        # A typo'd kind would only surface later as an API value nobody handles.
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown derivative kind {self.kind!r}")
+
+    @property
+    def size(self) -> int:
+        """Size of the file in bytes (for ``hls``, of the master playlist only)."""
+        return self.path.stat().st_size
