@@ -28,6 +28,7 @@ from typing import Literal
 
 from repository.errors import InvalidQuery
 from repository.text import fold, has_marks, nfc
+from repository.vocabularies import load_vocabularies, lookup_key
 
 Sort = Literal["relevance", "newest", "popular"]
 SORTS: tuple[str, ...] = ("relevance", "newest", "popular")
@@ -209,76 +210,39 @@ def syllable_pairs(text: str) -> list[str]:
 
 Resolver = Callable[[str], tuple[tuple[int, ...], tuple[str, ...]]]
 
-_GRADE_WORDS = {"lop", "khoi", "grade", "class"}
+_GRADE_WORDS = {"lop", "khoi", "grade", "class", "l", "k"}
 _GRADE_COMPACT = re.compile(r"^(?:l|lop|k|khoi)(\d{1,2})$")
-
-# Used only while ``repository.vocabularies`` is unavailable (it is the source of truth). Folded
-# label → subject code, from CURRICULUM.md and its "spelling varies" note.
-_FALLBACK_SUBJECTS: dict[str, str] = {
-    "toan": "toan", "toan hoc": "toan", "tieng viet": "tieng-viet", "ngu van": "ngu-van",
-    "van": "ngu-van", "tieng anh": "tieng-anh", "dao duc": "dao-duc",
-    "tu nhien va xa hoi": "tu-nhien-va-xa-hoi", "khoa hoc": "khoa-hoc",
-    "lich su va dia li": "lich-su-va-dia-li", "lich su va dia ly": "lich-su-va-dia-li",
-    "tin hoc va cong nghe": "tin-hoc-va-cong-nghe", "giao duc cong dan": "giao-duc-cong-dan",
-    "gdcd": "giao-duc-cong-dan", "khoa hoc tu nhien": "khoa-hoc-tu-nhien", "khtn": "khoa-hoc-tu-nhien",
-    "cong nghe": "cong-nghe", "tin hoc": "tin-hoc", "lich su": "lich-su", "dia li": "dia-li",
-    "dia ly": "dia-li", "vat li": "vat-li", "vat ly": "vat-li", "hoa hoc": "hoa-hoc", "hoa": "hoa-hoc",
-    "sinh hoc": "sinh-hoc", "giao duc the chat": "giao-duc-the-chat", "am nhac": "am-nhac",
-    "mi thuat": "mi-thuat", "my thuat": "mi-thuat",
-}
-
 
 def _grade_of(number: str) -> int | None:
     value = int(number)
     return value if 1 <= value <= 12 else None
 
 
-@lru_cache(maxsize=1)
-def _vocabulary_lookup() -> Callable[[str, str], str | None] | None:
-    """``(vocab_name, text) -> code`` from ``repository.vocabularies``, or None when absent."""
-    try:
-        from repository.vocabularies import load_vocabularies  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        return None
-    vocabularies = load_vocabularies()
+@lru_cache(maxsize=4096)
+def _subject_code(phrase: str) -> str | None:
+    """The subject a phrase *names* exactly: its lookup key equals a label's or an alias's.
 
-    def lookup(name: str, text: str) -> str | None:
-        vocab = vocabularies.get(name)
-        if vocab is None:
-            return None
-        for candidate in (text, fold(text)):
-            term = vocab.lookup(candidate)
-            if term is not None:
-                return str(term.code)
+    The vocabulary's own ``lookup`` is deliberately forgiving (it resolves "sinh" to Sinh học for
+    auto-tagging); for queries that would turn the word "sinh" in "học sinh" into a subject.
+    """
+    term = load_vocabularies()["subject"].lookup(phrase)
+    if term is None:
         return None
-
-    return lookup
+    key = lookup_key(phrase)
+    names = (term.code.replace("-", " "), term.label_vi, term.label_en, *term.aliases)
+    return term.code if any(lookup_key(n) == key for n in names) else None
 
 
 def default_resolver(phrase: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
     """Grades and subject codes named by ``phrase`` (one to four words), or ``((), ())``."""
-    folded = fold(phrase)
-    parts = folded.split()
-    grades: tuple[int, ...] = ()
+    parts = lookup_key(phrase).split()
     if len(parts) == 2 and parts[0] in _GRADE_WORDS and parts[1].isdigit():
         grade = _grade_of(parts[1])
-        grades = (grade,) if grade else ()
-    elif len(parts) == 1 and (m := _GRADE_COMPACT.match(parts[0])):
+        return ((grade,) if grade else ()), ()
+    if len(parts) == 1 and (m := _GRADE_COMPACT.match(fold(phrase))):
         grade = _grade_of(m.group(1))
-        grades = (grade,) if grade else ()
-    if grades:
-        return grades, ()
-    lookup = _vocabulary_lookup()
-    if lookup is not None:
-        code = lookup("subject", phrase)
-        if code is None and len(parts) > 1:
-            code = lookup("subject", folded)
-        # Plain numbers are not grades by themselves ("5" in "phân số 5" is just a number).
-        grade_code = lookup("grade", phrase) if not phrase.isdigit() and len(parts) > 1 else None
-        if grade_code is not None and grade_code.isdigit():
-            grades = (int(grade_code),)
-        return grades, ((code,) if code else ())
-    code = _FALLBACK_SUBJECTS.get(folded)
+        return ((grade,) if grade else ()), ()
+    code = _subject_code(phrase)
     return (), ((code,) if code else ())
 
 
@@ -289,6 +253,11 @@ def _alias_clauses(tokens: list[Token], resolver: Resolver) -> list[Clause]:
     while i < len(tokens):
         for n in range(min(4, len(tokens) - i), 0, -1):
             span = tokens[i : i + n]
+            if n == 1 and clauses and clauses[-1].kind == "word" and not span[0].folded.isdigit():
+                # One syllable right after an ordinary word is most likely part of that word
+                # ("học sinh" is "student", not Sinh học): only accept it at the start or
+                # after another alias ("toan lop 5", "lop 5 toan").
+                continue
             grades, subjects = resolver(" ".join(t.exact for t in span))
             if grades or subjects:
                 i += n

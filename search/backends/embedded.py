@@ -23,10 +23,8 @@ Analyzers are not persisted in the index, so they are registered again on every 
 
 from __future__ import annotations
 
-import html
 import json
 import threading
-from collections import Counter
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +35,7 @@ from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
 from repository.text import fold, nfc
+from search.backends._common import SNIPPET_CHARS, contains_prefix, correction, mark, plain, subject_labels
 from search.documents import SearchDocument
 from search.query import (
     FACETS,
@@ -51,7 +50,6 @@ from search.query import (
     Suggestion,
     Token,
     analyze,
-    did_you_mean,
     syllable_pairs,
     words,
 )
@@ -73,7 +71,6 @@ PAIR_WEIGHTS = (("pairs_t", 4.0), ("pairs_b", 2.0))
 ALIAS_SCORE = 4.0
 FUZZY_WEIGHT = 0.5
 KEYWORD_FIELDS = ("subject", "type", "series", "language", "license", "audience", "level")
-SNIPPET_CHARS = 200
 PAGES_PER_HIT = 3
 FACET_SIZE = 100
 
@@ -118,42 +115,6 @@ def _schema() -> tantivy.Schema:
 
 def _micros(value: datetime) -> int:
     return int(value.astimezone(UTC).timestamp() * 1_000_000)
-
-
-def _mark(fragment: str, ranges: Sequence[tuple[int, int]]) -> str:
-    """Escape ``fragment`` and wrap the byte ``ranges`` (Tantivy reports UTF-8 offsets) in <mark>."""
-    raw = fragment.encode("utf-8")
-    out: list[str] = []
-    pos = 0
-    for start, end in sorted(ranges):
-        if start < pos:
-            continue
-        out.append(html.escape(raw[pos:start].decode("utf-8", "replace")))
-        out.append("<mark>" + html.escape(raw[start:end].decode("utf-8", "replace")) + "</mark>")
-        pos = end
-    out.append(html.escape(raw[pos:].decode("utf-8", "replace")))
-    return "".join(out)
-
-
-def _plain(text: str, limit: int = SNIPPET_CHARS) -> str:
-    text = " ".join(text.split())
-    if len(text) > limit:
-        cut = text.rfind(" ", 0, limit)
-        text = text[: cut if cut > limit // 2 else limit] + "…"
-    return html.escape(text)
-
-
-def _edit1(a: str, b: str) -> bool:
-    """True when ``a`` and ``b`` differ by exactly one edit (or one adjacent transposition)."""
-    if a == b or abs(len(a) - len(b)) > 1:
-        return False
-    if len(a) == len(b):
-        diff = [i for i in range(len(a)) if a[i] != b[i]]
-        if len(diff) == 1:
-            return True
-        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
-    short, long_ = (a, b) if len(a) < len(b) else (b, a)
-    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
 
 
 class EmbeddedBackend:
@@ -321,13 +282,13 @@ class EmbeddedBackend:
             return queries[0]
         return Query.boolean_query([(Occur.Should, q) for q in queries])
 
-    def _token_query(self, tok: Token, marks: bool, fuzzy: bool, fields: Sequence[tuple[str, float]]) -> Query:
+    def _token_query(self, tok: Token, marks: bool, fuzzy: frozenset[str], fields: Sequence[tuple[str, float]]) -> Query:
         parts: list[Query] = []
         for name, weight in fields:
             parts.append(Query.boost_query(self._term(name, tok.folded), weight))
             if marks and tok.exact != tok.folded:
                 parts.append(Query.boost_query(self._term(f"{name}_x", tok.exact), weight * EXACT_FACTOR))
-            if fuzzy and len(tok.folded) >= FUZZY_MIN_CHARS and name in ("title", "lesson", "body", "page_text"):
+            if tok.folded in fuzzy and name in ("title", "lesson", "body", "page_text"):
                 fq = Query.fuzzy_term_query(self.schema, name, tok.folded, distance=1, transposition_cost_one=True)
                 parts.append(Query.boost_query(fq, weight * FUZZY_WEIGHT))
         return self._any(parts)
@@ -341,7 +302,7 @@ class EmbeddedBackend:
                 parts.append(Query.boost_query(exact, weight * EXACT_FACTOR))
         return self._any(parts)
 
-    def _clause_query(self, clause: Clause, marks: bool, fuzzy: bool, fields: Sequence[tuple[str, float]]) -> Query:
+    def _clause_query(self, clause: Clause, marks: bool, fuzzy: frozenset[str], fields: Sequence[tuple[str, float]]) -> Query:
         if clause.kind == "phrase":
             return self._phrase_query(clause.tokens, marks, fields)
         text = [self._token_query(t, marks, fuzzy, fields) for t in clause.tokens]
@@ -374,7 +335,7 @@ class EmbeddedBackend:
         parsed: ParsedQuery,
         query: SearchQuery,
         *,
-        fuzzy: bool = False,
+        fuzzy: frozenset[str] = frozenset(),
         skip_filter: str | None = None,
         filters_only: bool = False,
     ) -> Query:
@@ -414,7 +375,7 @@ class EmbeddedBackend:
         ranges = [(r.start, r.end) for r in sn.highlighted()]
         if not ranges:
             return ""
-        return _mark(sn.fragment(), ranges)
+        return mark(sn.fragment(), ranges)
 
     def _hit_snippet(self, searcher: tantivy.Searcher, doc: tantivy.Document, parsed: ParsedQuery) -> str:
         tokens = parsed.tokens
@@ -425,14 +386,14 @@ class EmbeddedBackend:
             if snippet:
                 return snippet
         data = self._data(doc)
-        return _plain(data.get("description") or doc.get_first("body") or "")
+        return plain(data.get("description") or doc.get_first("body") or "")
 
     def _pages(self, searcher: tantivy.Searcher, ident: str, parsed: ParsedQuery, query: SearchQuery) -> list[tuple[int, str]]:
         tokens = parsed.tokens
         if not tokens:
             return []
         fields = (("page_text", 1.0),)
-        text = [self._token_query(t, parsed.has_marks, False, fields) for t in tokens]
+        text = [self._token_query(t, parsed.has_marks, frozenset(), fields) for t in tokens]
         clauses: list[tuple[Occur, Query]] = [
             (Occur.Must, self._term("kind", "p")),
             (Occur.Must, self._term("parent", ident)),
@@ -444,7 +405,7 @@ class EmbeddedBackend:
         out: list[tuple[int, str]] = []
         for _score, addr in res.hits:
             pdoc = searcher.doc(addr)
-            snippet = self._snippet(searcher, pdoc, "page_text", tokens) or _plain(pdoc.get_first("page_text") or "")
+            snippet = self._snippet(searcher, pdoc, "page_text", tokens) or plain(pdoc.get_first("page_text") or "")
             out.append((int(pdoc.get_first("page")), snippet))
         return out
 
@@ -456,7 +417,7 @@ class EmbeddedBackend:
             snippet = self._hit_snippet(searcher, doc, parsed)
             pages = self._pages(searcher, ident, parsed, query)
         else:
-            snippet, pages = _plain(data.get("description") or ""), []
+            snippet, pages = plain(data.get("description") or ""), []
         return Hit(
             id=ident,
             title=data.get("title", ""),
@@ -469,7 +430,7 @@ class EmbeddedBackend:
             score=float(score),
         )
 
-    def _facets(self, searcher: tantivy.Searcher, parsed: ParsedQuery, query: SearchQuery, fuzzy: bool) -> dict[str, list[FacetValue]]:
+    def _facets(self, searcher: tantivy.Searcher, parsed: ParsedQuery, query: SearchQuery, fuzzy: frozenset[str]) -> dict[str, list[FacetValue]]:
         active = query.filters()
         # Facets without an active filter share one aggregation pass; a facet with its own filter
         # gets a pass without that filter, so its counts show what choosing another value gives.
@@ -488,50 +449,41 @@ class EmbeddedBackend:
                 out[n] = sorted(values, key=lambda v: (-v.count, v.value))
         return {n: out.get(n, []) for n in FACETS}
 
+    def _unknown(self, searcher: tantivy.Searcher, parsed: ParsedQuery) -> frozenset[str]:
+        """Long query words found in no text field: only these get typo tolerance, so a rare but
+        correct word ("phương" in a small index) is never widened to its neighbours ("chương")."""
+        return frozenset(
+            t.folded
+            for t in parsed.tokens
+            if len(t.folded) >= FUZZY_MIN_CHARS
+            and not any(searcher.doc_freq(name, t.folded) for name, _ in TEXT_FIELDS)
+        )
+
     def _correction(self, searcher: tantivy.Searcher, hits: list[tuple[float, tantivy.DocAddress]], parsed: ParsedQuery) -> str | None:
-        """A "did you mean" from words of the (public, fuzzy) hits one edit away from a query word."""
-        candidates: Counter[str] = Counter()
-        originals: dict[str, str] = {}
+        texts = []
         for _score, addr in hits[:5]:
             doc = searcher.doc(addr)
-            text = " ".join(str(doc.get_first(f) or "") for f in ("title", "lesson", "kw", "desc"))
-            text += " " + str(doc.get_first("body") or "")[:20_000]
-            for w in words(text):
-                f = fold(w)
-                candidates[f] += 1
-                originals.setdefault(f, w)
-        corrections: dict[str, str] = {}
-        for tok in parsed.tokens:
-            if len(tok.folded) < FUZZY_MIN_CHARS or tok.folded in candidates:
-                continue
-            near = [(n, c) for c, n in candidates.items() if _edit1(tok.folded, c)]
-            if near:
-                best = max(near)[1]
-                corrections[tok.exact] = originals[best]
-        return did_you_mean([t.exact for t in parsed.tokens], corrections)
+            texts += [str(v) for f in ("title", "lesson", "kw", "desc") for v in doc.get_all(f)]
+            texts.append(str(doc.get_first("body") or "")[:20_000])
+        return correction(texts, parsed)
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Run ``query``; see ``SearchBackend.search``."""
         parsed = analyze(query.text)
         searcher = self._searcher()
         try:
-            fuzzy = False
+            fuzzy: frozenset[str] = frozenset()
             q = self._build(parsed, query)
             result = self._run(searcher, q, query, parsed)
             suggestion = None
-            if (
-                result.count < FUZZY_BELOW
-                and query.page == 1
-                and any(len(t.folded) >= FUZZY_MIN_CHARS for t in parsed.tokens)
-            ):
-                fuzzy = True
-                fq = self._build(parsed, query, fuzzy=True)
+            unknown = self._unknown(searcher, parsed) if result.count < FUZZY_BELOW and query.page == 1 else frozenset()
+            if unknown:
+                fq = self._build(parsed, query, fuzzy=unknown)
                 fuzzy_result = self._run(searcher, fq, query, parsed)
                 if fuzzy_result.count > result.count:
+                    fuzzy = unknown
                     suggestion = self._correction(searcher, list(fuzzy_result.hits), parsed)
                     result = fuzzy_result
-                else:
-                    fuzzy = False
             hits = [self._hit(searcher, addr, key if query.sort == "relevance" else 0.0, parsed, query) for key, addr in result.hits]
             facets = self._facets(searcher, parsed, query, fuzzy) if query.with_facets else {}
         except ValueError as exc:
@@ -572,7 +524,7 @@ class EmbeddedBackend:
                 data = self._data(doc)
                 texts = [data.get("title", "")] if kind == "title" else [data.get("lesson", ""), data.get("chapter", "")]
                 for text in texts:
-                    if not text or fold(text) in seen or not _contains_prefix(text, folded):
+                    if not text or fold(text) in seen or not contains_prefix(text, folded):
                         continue
                     seen.add(fold(text))
                     starts = fold(text).startswith(" ".join(folded))
@@ -582,7 +534,7 @@ class EmbeddedBackend:
         return out[:size]
 
     def _subject_suggestions(self, searcher: tantivy.Searcher, folded: list[str]) -> list[Suggestion]:
-        labels = _subject_labels()
+        labels = subject_labels()
         want = " ".join(folded)
         out = []
         for code, label in labels.items():
@@ -653,27 +605,3 @@ class EmbeddedBackend:
 def _regex_escape(text: str) -> str:
     # Tantivy regexes follow the Rust regex crate; escape everything that is not alphanumeric.
     return "".join(ch if ch.isalnum() else "\\" + ch for ch in text)
-
-
-def _contains_prefix(text: str, folded: list[str]) -> bool:
-    """True when ``text`` holds the words ``folded[:-1]`` followed by a word starting with the last."""
-    ws = [fold(w) for w in words(text)]
-    n = len(folded)
-    for i in range(len(ws) - n + 1):
-        if ws[i : i + n - 1] == folded[:-1] and ws[i + n - 1].startswith(folded[-1]):
-            return True
-    return False
-
-
-def _subject_labels() -> dict[str, str]:
-    """Subject code → Vietnamese label, from the vocabularies when available."""
-    try:
-        from repository.vocabularies import load_vocabularies  # type: ignore[import-not-found, unused-ignore]
-    except ImportError:
-        from search.query import _FALLBACK_SUBJECTS
-
-        return {code: code.replace("-", " ") for code in set(_FALLBACK_SUBJECTS.values())}
-    vocab = load_vocabularies().get("subject")
-    if vocab is None:
-        return {}
-    return {str(t.code): str(t.label_vi) for t in getattr(vocab, "terms", [])}

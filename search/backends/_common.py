@@ -1,0 +1,93 @@
+"""Helpers shared by the search backends (HTML snippets, typo suggestions, completions)."""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from repository.text import fold
+from repository.vocabularies import load_vocabularies
+from search.query import FUZZY_MIN_CHARS, ParsedQuery, did_you_mean, words
+
+SNIPPET_CHARS = 200
+
+
+def mark(fragment: str, ranges: Sequence[tuple[int, int]]) -> str:
+    """Escape ``fragment`` and wrap the byte ``ranges`` (Tantivy reports UTF-8 offsets) in <mark>."""
+    raw = fragment.encode("utf-8")
+    out: list[str] = []
+    pos = 0
+    for start, end in sorted(ranges):
+        if start < pos:
+            continue
+        out.append(html.escape(raw[pos:start].decode("utf-8", "replace")))
+        out.append("<mark>" + html.escape(raw[start:end].decode("utf-8", "replace")) + "</mark>")
+        pos = end
+    out.append(html.escape(raw[pos:].decode("utf-8", "replace")))
+    return "".join(out)
+
+
+def plain(text: str, limit: int = SNIPPET_CHARS) -> str:
+    text = " ".join(text.split())
+    if len(text) > limit:
+        cut = text.rfind(" ", 0, limit)
+        text = text[: cut if cut > limit // 2 else limit] + "…"
+    return html.escape(text)
+
+
+def edit1(a: str, b: str) -> bool:
+    """True when ``a`` and ``b`` differ by exactly one edit (or one adjacent transposition)."""
+    if a == b or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        diff = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    return any(long_[:i] + long_[i + 1 :] == short for i in range(len(long_)))
+
+
+def contains_prefix(text: str, folded: list[str]) -> bool:
+    """True when ``text`` holds the words ``folded[:-1]`` followed by a word starting with the last."""
+    ws = [fold(w) for w in words(text)]
+    n = len(folded)
+    for i in range(len(ws) - n + 1):
+        if ws[i : i + n - 1] == folded[:-1] and ws[i + n - 1].startswith(folded[-1]):
+            return True
+    return False
+
+
+def subject_labels() -> dict[str, str]:
+    """Subject code → Vietnamese label, from the vocabularies (the source of truth)."""
+    return {t.code: t.label_vi for t in load_vocabularies()["subject"].terms}
+
+
+def correction(texts: Iterable[str], parsed: ParsedQuery) -> str | None:
+    """A "did you mean" for ``parsed``: each long query word that appears in none of ``texts``
+    (the words of the best fuzzy hits, all public) is replaced by the most frequent word of
+    ``texts`` one edit away, in its accented form."""
+    candidates: Counter[str] = Counter()
+    originals: dict[str, str] = {}
+    for text in texts:
+        for w in words(text):
+            f = fold(w)
+            candidates[f] += 1
+            originals.setdefault(f, w)
+    corrections: dict[str, str] = {}
+    accents: dict[str, str] = {}
+    for tok in parsed.tokens:
+        if tok.folded in candidates:
+            # Words typed without accents are shown with them ("trinh" → "trình").
+            if tok.exact == tok.folded:
+                accents[tok.exact] = originals[tok.folded].lower()
+            continue
+        if len(tok.folded) < FUZZY_MIN_CHARS:
+            continue
+        near = [(n, c) for c, n in candidates.items() if edit1(tok.folded, c)]
+        if near:
+            corrections[tok.exact] = originals[max(near)[1]].lower()
+    if not corrections:
+        return None
+    return did_you_mean([t.exact for t in parsed.tokens], {**accents, **corrections})

@@ -1,0 +1,523 @@
+"""OpenSearch backend (the scale option), via ``opensearch-py``.
+
+Same document model as the embedded backend (``search/backends/embedded.py``): material documents
+(``kind: "m"``) and page documents (``kind: "p"``, ``parent``) in one index; every text field is
+folded (``vi_fold``: lowercase + asciifolding + an explicit đ→d char filter) with an exact
+``.x`` sub-field (``vi_exact``: lowercase, accents kept). The mapping lives in
+``search/mappings/opensearch/material-v1.0.0.json`` and is also installed as an index template.
+
+Indices are versioned and reached through an alias: ``hoclieu-materials`` →
+``hoclieu-materials-v1.0.0-<timestamp>``. :meth:`OpenSearchBackend.reindex` builds a fresh index,
+bulk-loads it, then moves the alias in one ``_aliases`` call (atomic for readers) and drops the
+old index: no downtime.
+
+Queries are built as DSL dicts from ``search.query.ParsedQuery``; no user text ever reaches
+``query_string``. Engine errors become ``InvalidQuery`` (request problems) or
+``RepositoryError`` (the cluster is unreachable).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from importlib import resources
+from typing import Any
+
+from opensearchpy import OpenSearch, helpers
+from opensearchpy.exceptions import NotFoundError, OpenSearchException, RequestError, TransportError
+
+from repository.errors import InvalidQuery, NotFound, RepositoryError
+from repository.text import fold, nfc
+from search.backends._common import SNIPPET_CHARS, contains_prefix, correction, plain, subject_labels
+from search.documents import SearchDocument
+from search.query import (
+    FACETS,
+    FUZZY_BELOW,
+    FUZZY_MIN_CHARS,
+    Clause,
+    FacetValue,
+    Hit,
+    ParsedQuery,
+    SearchQuery,
+    SearchResult,
+    Suggestion,
+    Token,
+    analyze,
+    syllable_pairs,
+    words,
+)
+
+MAPPING_VERSION = "1.0.0"
+DEFAULT_ALIAS = "hoclieu-materials"
+TEXT_FIELDS: tuple[tuple[str, float], ...] = (
+    ("title", 6.0),
+    ("lesson", 4.0),
+    ("kw", 3.0),
+    ("desc", 2.0),
+    ("body", 1.0),
+)
+EXACT_FACTOR = 2.0
+PAIR_WEIGHTS = (("pairs_t", 4.0), ("pairs_b", 2.0))
+ALIAS_SCORE = 4.0
+FUZZY_WEIGHT = 0.5
+PAGES_PER_HIT = 3
+FACET_SIZE = 100
+# Highlight markers no document text contains (Unicode private use): the fragment is escaped
+# first, then they become <mark>, so a "<mark>" or "<script>" typed in a document stays text.
+_PRE, _POST = "\ue000", "\ue001"
+_SOURCE = ["id", "data"]
+
+
+def load_mapping() -> dict[str, Any]:
+    """The index body (settings + mappings) of the current mapping version."""
+    path = resources.files("search") / "mappings" / "opensearch" / f"material-v{MAPPING_VERSION}.json"
+    body = json.loads(path.read_text(encoding="utf-8"))
+    return {k: v for k, v in body.items() if not k.startswith("_")}
+
+
+def _highlighted(fragment: str) -> str:
+    import html
+
+    return html.escape(fragment).replace(_PRE, "<mark>").replace(_POST, "</mark>")
+
+
+class OpenSearchBackend:
+    """``SearchBackend`` on an OpenSearch cluster.
+
+    Args:
+        url: cluster URL, e.g. ``http://127.0.0.1:9200`` (``HOCLIEU_OPENSEARCH_URL``).
+        alias: the alias searches go through; indices are ``<alias>-v<mapping>-<timestamp>``.
+        client: an existing client (tests, custom auth) instead of ``url``.
+    """
+
+    name = "opensearch"
+
+    def __init__(self, url: str | None = None, *, alias: str = DEFAULT_ALIAS, client: OpenSearch | None = None) -> None:
+        if client is None and not url:
+            raise RepositoryError("OpenSearchBackend needs a url or a client")
+        self.client = client or OpenSearch(hosts=[url], timeout=30)
+        self.alias = alias
+        self._ensure()
+
+    # --- index management ----------------------------------------------------------------------
+
+    def _call(self, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except RequestError as exc:
+            raise InvalidQuery(f"the search engine rejected the request: {exc.error}") from exc
+        except NotFoundError:
+            raise
+        except (TransportError, OpenSearchException) as exc:
+            raise RepositoryError(f"the search cluster failed: {exc}") from exc
+
+    def _new_index_name(self) -> str:
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+        return f"{self.alias}-v{MAPPING_VERSION}-{stamp}"
+
+    def _ensure(self) -> None:
+        """Install the template and create the first index behind the alias when absent."""
+        body = load_mapping()
+        template = {"index_patterns": [f"{self.alias}-v{MAPPING_VERSION}-*"], "template": body, "priority": 100}
+        try:
+            self.client.indices.put_index_template(name=f"{self.alias}-v{MAPPING_VERSION}", body=template)
+        except RequestError:
+            # Stand-ins without composable templates still get the mapping on each create below.
+            pass
+        except (TransportError, OpenSearchException) as exc:
+            raise RepositoryError(f"the search cluster at is unreachable: {exc}") from exc
+        if not self._call(self.client.indices.exists_alias, name=self.alias):
+            index = self._new_index_name()
+            self._call(self.client.indices.create, index=index, body=body)
+            self._call(self.client.indices.update_aliases, body={"actions": [{"add": {"index": index, "alias": self.alias}}]})
+
+    def _indices(self) -> list[str]:
+        try:
+            return sorted(self._call(self.client.indices.get_alias, name=self.alias))
+        except NotFoundError:
+            return []
+
+    # --- writing -------------------------------------------------------------------------------
+
+    def _sources(self, doc: SearchDocument) -> list[dict[str, Any]]:
+        title_group = [doc.title, doc.lesson, doc.chapter, *doc.keywords]
+        m: dict[str, Any] = {
+            "kind": "m",
+            "id": doc.id,
+            "owner": doc.owner_id,
+            "public": doc.public,
+            "title": nfc(doc.title),
+            "lesson": [v for v in (doc.lesson, doc.chapter) if v],
+            "kw": doc.keywords,
+            "desc": doc.description,
+            "body": doc.body,
+            "pairs_t": " ".join(p for t in title_group for p in syllable_pairs(t)),
+            "pairs_b": " ".join(syllable_pairs(doc.description + "\n" + doc.body)),
+            "grade": doc.grades,
+            "subject": doc.subjects,
+            "type": doc.type,
+            "series": doc.series,
+            "language": doc.language,
+            "license": doc.license,
+            "audience": doc.audience,
+            "level": doc.level,
+            "created": doc.created_at.astimezone(UTC).isoformat(),
+            "popularity": doc.popularity,
+            "version": doc.version,
+            "data": {
+                "title": doc.title,
+                "lesson": doc.lesson,
+                "chapter": doc.chapter,
+                "description": doc.description,
+                "thumbnail": doc.thumbnail,
+                "subjects": doc.subjects,
+                "grades": doc.grades,
+                "type": doc.type,
+            },
+        }
+        out = [m]
+        for number, text in doc.pages:
+            out.append({"kind": "p", "id": f"{doc.id}#p{number}", "parent": doc.id, "page": number, "public": doc.public, "page_text": text})
+        return out
+
+    def _actions(self, index: str, docs: Iterable[SearchDocument]) -> Iterator[dict[str, Any]]:
+        for doc in docs:
+            # Drop stale pages first: a new version may have fewer pages.
+            for src in self._sources(doc):
+                yield {"_op_type": "index", "_index": index, "_id": src["id"], "_source": src}
+
+    def _bulk(self, index: str, docs: list[SearchDocument]) -> int:
+        try:
+            ok, errors = helpers.bulk(self.client, self._actions(index, docs), raise_on_error=False, chunk_size=500)
+        except (TransportError, OpenSearchException) as exc:
+            raise RepositoryError(f"bulk indexing failed: {exc}") from exc
+        if errors:
+            raise RepositoryError(f"bulk indexing failed for {len(errors)} documents: {errors[:3]}")
+        return len(docs)
+
+    def index(self, docs: Iterable[SearchDocument]) -> int:
+        """Add or replace ``docs`` (their pages too). Durable on return; visible after ``refresh``."""
+        batch = list(docs)
+        if not batch:
+            return 0
+        self._delete_pages([d.id for d in batch])
+        return self._bulk(self.alias, batch)
+
+    def _delete_pages(self, ids: list[str]) -> None:
+        self._call(
+            self.client.delete_by_query,
+            index=self.alias,
+            body={"query": {"bool": {"filter": [{"term": {"kind": "p"}}, {"terms": {"parent": ids}}]}}},
+            params={"refresh": "true", "conflicts": "proceed"},
+        )
+
+    def delete(self, ids: Iterable[str]) -> None:
+        """Remove materials and their pages; unknown ids are ignored."""
+        ids = list(ids)
+        if not ids:
+            return
+        self._call(
+            self.client.delete_by_query,
+            index=self.alias,
+            body={"query": {"bool": {"should": [{"terms": {"id": ids}}, {"terms": {"parent": ids}}], "minimum_should_match": 1}}},
+            params={"refresh": "true", "conflicts": "proceed"},
+        )
+
+    def reindex(self, docs: Iterable[SearchDocument]) -> int:
+        """Build a new versioned index from ``docs`` and swap the alias to it atomically."""
+        old = self._indices()
+        new = self._new_index_name()
+        self._call(self.client.indices.create, index=new, body=load_mapping())
+        n = 0
+        batch: list[SearchDocument] = []
+        for doc in docs:
+            batch.append(doc)
+            if len(batch) >= 500:
+                n += self._bulk(new, batch)
+                batch = []
+        n += self._bulk(new, batch) if batch else 0
+        self._call(self.client.indices.refresh, index=new)
+        actions: list[dict[str, Any]] = [{"remove": {"index": i, "alias": self.alias}} for i in old]
+        actions.append({"add": {"index": new, "alias": self.alias}})
+        self._call(self.client.indices.update_aliases, body={"actions": actions})
+        for index in old:
+            self._call(self.client.indices.delete, index=index)
+        return n
+
+    def clear(self) -> None:
+        """Remove every document (the index and alias stay)."""
+        self._call(self.client.delete_by_query, index=self.alias, body={"query": {"match_all": {}}}, params={"refresh": "true"})
+
+    def refresh(self) -> None:
+        """Make every indexed change visible to searches."""
+        self._call(self.client.indices.refresh, index=self.alias)
+
+    def close(self) -> None:
+        """Close the HTTP connections."""
+        self.client.close()
+
+    # --- query building ------------------------------------------------------------------------
+
+    @staticmethod
+    def _any(queries: list[dict[str, Any]]) -> dict[str, Any]:
+        if len(queries) == 1:
+            return queries[0]
+        return {"bool": {"should": queries, "minimum_should_match": 1}}
+
+    def _token_query(self, tok: Token, marks: bool, fuzzy: frozenset[str], fields: Iterable[tuple[str, float]]) -> dict[str, Any]:
+        parts: list[dict[str, Any]] = []
+        for name, weight in fields:
+            parts.append({"term": {name: {"value": tok.folded, "boost": weight}}})
+            if marks and tok.exact != tok.folded:
+                parts.append({"term": {f"{name}.x": {"value": tok.exact, "boost": weight * EXACT_FACTOR}}})
+            if tok.folded in fuzzy and name in ("title", "lesson", "body", "page_text"):
+                parts.append({"fuzzy": {name: {"value": tok.folded, "fuzziness": 1, "boost": weight * FUZZY_WEIGHT}}})
+        return self._any(parts)
+
+    def _clause_query(self, clause: Clause, marks: bool, fuzzy: frozenset[str]) -> dict[str, Any]:
+        if clause.kind == "phrase":
+            parts: list[dict[str, Any]] = []
+            for name, weight in TEXT_FIELDS:
+                parts.append({"match_phrase": {name: {"query": " ".join(t.folded for t in clause.tokens), "boost": weight}}})
+                if marks:
+                    exact = " ".join(t.exact for t in clause.tokens)
+                    parts.append({"match_phrase": {f"{name}.x": {"query": exact, "boost": weight * EXACT_FACTOR}}})
+            return self._any(parts)
+        text = [self._token_query(t, marks, fuzzy, TEXT_FIELDS) for t in clause.tokens]
+        text_q = text[0] if len(text) == 1 else {"bool": {"must": text}}
+        if clause.kind != "alias":
+            return text_q
+        alts = [text_q]
+        alts += [{"constant_score": {"filter": {"term": {"grade": g}}, "boost": ALIAS_SCORE}} for g in clause.grades]
+        alts += [{"constant_score": {"filter": {"term": {"subject": s}}, "boost": ALIAS_SCORE}} for s in clause.subjects]
+        return self._any(alts)
+
+    def _exclusion(self, toks: tuple[Token, ...]) -> dict[str, Any]:
+        marks = any(t.exact != t.folded for t in toks)
+        parts: list[dict[str, Any]] = []
+        for name, _ in TEXT_FIELDS:
+            target = f"{name}.x" if marks else name
+            values = [t.exact if marks else t.folded for t in toks]
+            if len(values) == 1:
+                parts.append({"term": {target: values[0]}})
+            else:
+                parts.append({"match_phrase": {target: " ".join(values)}})
+        return self._any(parts)
+
+    def _text_query(self, parsed: ParsedQuery, query: SearchQuery, fuzzy: frozenset[str]) -> dict[str, Any]:
+        filters: list[dict[str, Any]] = [{"term": {"kind": "m"}}]
+        if query.public_only:
+            filters.append({"term": {"public": True}})
+        must = [self._clause_query(c, parsed.has_marks, fuzzy) for c in parsed.clauses]
+        should = [{"term": {name: {"value": p, "boost": w}}} for p in parsed.pairs for name, w in PAIR_WEIGHTS]
+        must_not = [self._exclusion(t) for t in parsed.excluded]
+        return {"bool": {"filter": filters, "must": must or [{"match_all": {}}], "should": should, "must_not": must_not}}
+
+    @staticmethod
+    def _filters(query: SearchQuery, skip: str | None = None) -> list[dict[str, Any]]:
+        return [{"terms": {f: list(v)}} for f, v in query.filters().items() if f != skip]
+
+    def _body(self, parsed: ParsedQuery, query: SearchQuery, fuzzy: frozenset[str]) -> dict[str, Any]:
+        body: dict[str, Any] = {
+            "query": self._text_query(parsed, query, fuzzy),
+            # The visibility filter is inside "query"; user filters go to post_filter so each
+            # facet aggregation can drop its own filter and keep the others.
+            "post_filter": {"bool": {"filter": self._filters(query)}},
+            "from": query.offset,
+            "size": query.size,
+            "track_total_hits": True,
+            "_source": _SOURCE,
+        }
+        if query.sort == "newest":
+            body["sort"] = [{"created": "desc"}, {"id": "asc"}]
+        elif query.sort == "popular" or parsed.is_empty:
+            body["sort"] = [{"popularity": "desc"}, {"id": "asc"}]
+        if not parsed.is_empty:
+            body["highlight"] = {
+                "pre_tags": [_PRE],
+                "post_tags": [_POST],
+                "fields": {f: {"number_of_fragments": 1, "fragment_size": SNIPPET_CHARS} for f in ("body", "desc", "lesson", "title")},
+            }
+        if query.with_facets:
+            body["aggs"] = {
+                f: {"filter": {"bool": {"filter": self._filters(query, skip=f) or [{"match_all": {}}]}},
+                    "aggs": {"values": {"terms": {"field": f, "size": FACET_SIZE}}}}
+                for f in FACETS
+            }
+        return body
+
+    # --- reading -------------------------------------------------------------------------------
+
+    def _search(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            result: dict[str, Any] = self._call(self.client.search, index=self.alias, body=body)
+        except NotFoundError as exc:
+            raise RepositoryError(f"the search index {self.alias} does not exist") from exc
+        return result
+
+    def _pages(self, ident: str, parsed: ParsedQuery, query: SearchQuery) -> list[tuple[int, str]]:
+        filters: list[dict[str, Any]] = [{"term": {"kind": "p"}}, {"term": {"parent": ident}}]
+        if query.public_only:
+            filters.append({"term": {"public": True}})
+        text = [self._token_query(t, parsed.has_marks, frozenset(), (("page_text", 1.0),)) for t in parsed.tokens]
+        body = {
+            "query": {"bool": {"filter": filters, "must": [self._any(text)]}},
+            "size": PAGES_PER_HIT,
+            "_source": ["page", "page_text"],
+            "highlight": {"pre_tags": [_PRE], "post_tags": [_POST], "fields": {"page_text": {"number_of_fragments": 1, "fragment_size": SNIPPET_CHARS}}},
+        }
+        out = []
+        for h in self._search(body)["hits"]["hits"]:
+            frags = h.get("highlight", {}).get("page_text")
+            out.append((int(h["_source"]["page"]), _highlighted(frags[0]) if frags else plain(h["_source"].get("page_text", ""))))
+        return out
+
+    def _hit(self, raw: dict[str, Any], parsed: ParsedQuery | None, query: SearchQuery | None) -> Hit:
+        src = raw["_source"]
+        data = src.get("data") or {}
+        snippet = ""
+        for field in ("body", "desc", "lesson", "title"):
+            frags = raw.get("highlight", {}).get(field)
+            if frags:
+                snippet = _highlighted(frags[0])
+                break
+        if not snippet:
+            snippet = plain(data.get("description") or "")
+        pages = self._pages(src["id"], parsed, query) if parsed and query and not parsed.is_empty else []
+        return Hit(
+            id=src["id"],
+            title=data.get("title", ""),
+            snippet=snippet,
+            grades=list(data.get("grades") or []),
+            subjects=list(data.get("subjects") or []),
+            type=data.get("type"),
+            thumbnail=data.get("thumbnail"),
+            pages=pages,
+            score=float(raw.get("_score") or 0.0) if query is None or query.sort == "relevance" else 0.0,
+        )
+
+    def search(self, query: SearchQuery) -> SearchResult:
+        """Run ``query``; see ``SearchBackend.search``."""
+        parsed = analyze(query.text)
+        result = self._search(self._body(parsed, query, frozenset()))
+        suggestion = None
+        total = int(result["hits"]["total"]["value"])
+        unknown = self._unknown(parsed) if total < FUZZY_BELOW and query.page == 1 else frozenset()
+        if unknown:
+            fuzzy = self._search(self._body(parsed, query, unknown))
+            if int(fuzzy["hits"]["total"]["value"]) > total:
+                result = fuzzy
+                total = int(fuzzy["hits"]["total"]["value"])
+                ids = [h["_source"]["id"] for h in fuzzy["hits"]["hits"][:5]]
+                texts = self._texts(ids)
+                suggestion = correction(texts, parsed)
+        hits = [self._hit(h, parsed, query) for h in result["hits"]["hits"]]
+        facets: dict[str, list[FacetValue]] = {}
+        if query.with_facets:
+            aggs = result.get("aggregations", {})
+            for f in FACETS:
+                buckets = aggs.get(f, {}).get("values", {}).get("buckets", [])
+                values = [FacetValue(str(b["key"]), int(b["doc_count"])) for b in buckets if b["doc_count"]]
+                facets[f] = sorted(values, key=lambda v: (-v.count, v.value))
+        return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion)
+
+    def _unknown(self, parsed: ParsedQuery) -> frozenset[str]:
+        """Long query words found in no text field (the only ones that get typo tolerance)."""
+        out = set()
+        for t in parsed.tokens:
+            if len(t.folded) < FUZZY_MIN_CHARS:
+                continue
+            q = self._any([{"term": {name: t.folded}} for name, _ in TEXT_FIELDS])
+            if not self._search({"query": q, "size": 0, "track_total_hits": True})["hits"]["total"]["value"]:
+                out.add(t.folded)
+        return frozenset(out)
+
+    def _texts(self, ids: list[str]) -> list[str]:
+        if not ids:
+            return []
+        body = {"query": {"bool": {"filter": [{"term": {"kind": "m"}}, {"terms": {"id": ids}}]}}, "size": len(ids), "_source": ["title", "lesson", "kw", "desc", "body"]}
+        out: list[str] = []
+        for h in self._search(body)["hits"]["hits"]:
+            s = h["_source"]
+            for f in ("title", "lesson", "kw", "desc"):
+                v = s.get(f)
+                out += v if isinstance(v, list) else [v or ""]
+            out.append((s.get("body") or "")[:20_000])
+        return out
+
+    def suggest(self, prefix: str, *, size: int = 8) -> list[Suggestion]:
+        """Completions over public titles, lessons and subjects; see ``SearchBackend.suggest``."""
+        toks = words(nfc(prefix))[:8]
+        if not toks or size < 1:
+            return []
+        size = min(size, 50)
+        folded = [fold(t) for t in toks]
+        out: list[Suggestion] = []
+        seen: set[str] = set()
+        for field, kind in (("title", "title"), ("lesson", "lesson")):
+            filters: list[dict[str, Any]] = [{"term": {"kind": "m"}}, {"term": {"public": True}}]
+            filters += [{"term": {field: f}} for f in folded[:-1]]
+            filters.append({"prefix": {field: folded[-1]}})
+            body = {"query": {"bool": {"filter": filters}}, "size": size * 3, "sort": [{"popularity": "desc"}, {"id": "asc"}], "_source": _SOURCE}
+            ranked: list[tuple[int, Suggestion]] = []
+            for h in self._search(body)["hits"]["hits"]:
+                data = h["_source"].get("data") or {}
+                texts = [data.get("title", "")] if kind == "title" else [data.get("lesson", ""), data.get("chapter", "")]
+                for text in texts:
+                    if not text or fold(text) in seen or not contains_prefix(text, folded):
+                        continue
+                    seen.add(fold(text))
+                    ranked.append((0 if fold(text).startswith(" ".join(folded)) else 1, Suggestion(text, kind, id=h["_source"]["id"])))
+            out += [s for _, s in sorted(ranked, key=lambda r: r[0])]
+        want = " ".join(folded)
+        for code, label in subject_labels().items():
+            if fold(label).startswith(want) or code.replace("-", " ").startswith(want):
+                body = {"query": {"bool": {"filter": [{"term": {"kind": "m"}}, {"term": {"public": True}}, {"term": {"subject": code}}]}}, "size": 0, "track_total_hits": True}
+                if self._search(body)["hits"]["total"]["value"]:
+                    out.append(Suggestion(label, "subject", value=code))
+        return out[:size]
+
+    def related(self, ident: str, *, size: int = 6) -> list[Hit]:
+        """Public materials sharing words, subjects and grades with ``ident``; see the Protocol."""
+        body = {"query": {"bool": {"filter": [{"term": {"kind": "m"}}, {"term": {"id": ident}}, {"term": {"public": True}}]}}, "size": 1, "_source": ["id", "data", "kw"]}
+        found = self._search(body)["hits"]["hits"]
+        if not found:
+            raise NotFound(f"material {ident} is not in the public search index")
+        src = found[0]["_source"]
+        data = src.get("data") or {}
+        text = " ".join([data.get("title", ""), data.get("lesson", ""), data.get("chapter", ""), *(src.get("kw") or [])])
+        terms = list(dict.fromkeys(fold(w) for w in words(text) if len(w) > 1))[:24]
+        should: list[dict[str, Any]] = [
+            {"term": {name: {"value": t, "boost": w}}} for t in terms for name, w in (("title", 3.0), ("lesson", 2.0), ("kw", 2.0), ("desc", 1.0))
+        ]
+        should += [{"constant_score": {"filter": {"term": {"subject": s}}, "boost": ALIAS_SCORE}} for s in data.get("subjects") or []]
+        should += [{"constant_score": {"filter": {"term": {"grade": g}}, "boost": ALIAS_SCORE / 2}} for g in data.get("grades") or []]
+        if not should:
+            return []
+        q = {"bool": {"filter": [{"term": {"kind": "m"}}, {"term": {"public": True}}], "must_not": [{"term": {"id": ident}}], "should": should, "minimum_should_match": 1}}
+        hits = self._search({"query": q, "size": min(size, 50), "_source": _SOURCE})["hits"]["hits"]
+        return [self._hit(h, None, None) for h in hits]
+
+    def count(self, public_only: bool = False) -> int:
+        """Number of indexed materials (pages not counted)."""
+        filters: list[dict[str, Any]] = [{"term": {"kind": "m"}}]
+        if public_only:
+            filters.append({"term": {"public": True}})
+        body = {"query": {"bool": {"filter": filters}}, "size": 0, "track_total_hits": True}
+        return int(self._search(body)["hits"]["total"]["value"])
+
+    def versions(self) -> dict[str, int]:
+        """``{material id: indexed version}`` for every material, paged with ``search_after``."""
+        out: dict[str, int] = {}
+        after: list[Any] | None = None
+        while True:
+            body: dict[str, Any] = {"query": {"term": {"kind": "m"}}, "size": 1000, "sort": [{"id": "asc"}], "_source": ["id", "version"]}
+            if after is not None:
+                body["search_after"] = after
+            hits = self._search(body)["hits"]["hits"]
+            if not hits:
+                return out
+            for h in hits:
+                out[h["_source"]["id"]] = int(h["_source"].get("version") or 0)
+            after = hits[-1]["sort"]

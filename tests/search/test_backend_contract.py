@@ -1,0 +1,262 @@
+"""One behaviour suite for every search backend (see ``conftest.py`` for which run where)."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from repository.errors import InvalidQuery, NotFound
+from search.backends.base import SearchBackend
+from search.documents import SearchDocument, build_document
+from search.query import SearchQuery
+
+
+def material(ident: str, title: str, *, state: str = "approved", text: str = "", pages: Any = (), **meta: Any) -> dict[str, Any]:
+    created = meta.pop("created", datetime(2024, 1, 1, tzinfo=UTC))
+    popularity = meta.pop("popularity", 0)
+    return {
+        "id": ident,
+        "state": state,
+        "created_at": created,
+        "popularity": popularity,
+        "version": meta.pop("version", 1),
+        "metadata": {"title": title, **meta},
+        "texts": [{"text": text, "pages": [list(p) for p in pages]}] if text or pages else [],
+    }
+
+
+CORPUS = [
+    material("phan-so-5", "Phân số", subjects=["toan"], grades=[5], type="bai-giang-dien-tu",
+             series="ket-noi-tri-thuc", description="Khái niệm phân số, rút gọn và so sánh phân số.",
+             created=datetime(2024, 3, 1, tzinfo=UTC), popularity=50),
+    material("hinh-tron-5", "Hình tròn và đường tròn", subjects=["toan"], grades=[5], type="phieu-hoc-tap",
+             series="canh-dieu", description="Chu vi và diện tích hình tròn.",
+             created=datetime(2024, 5, 1, tzinfo=UTC), popularity=10),
+    material("phep-cong-3", "Phép cộng trong phạm vi 1000", subjects=["toan"], grades=[3], type="phieu-hoc-tap",
+             series="ket-noi-tri-thuc", description="Ôn tập phép cộng, chuẩn bị cho lớp 4.", popularity=5),
+    material("tap-doc-5", "Tập đọc: Người công dân số Một", subjects=["tieng-viet"], grades=[5],
+             type="bai-giang-dien-tu", description="Bài tập đọc lớp 5 về Bác Hồ.", popularity=30),
+    material("nhap-toan-5", "Toán lớp 5 nâng cao (bản nháp)", state="draft", subjects=["toan"], grades=[5],
+             type="phieu-hoc-tap", description="Phân số và hình tròn, bản nháp bí mật.", popularity=999),
+    material("ma-dan-gian", "Con ma trong truyện dân gian", subjects=["ngu-van"], grades=[6],
+             description="Truyện kể về con ma ở làng.", language="vi"),
+    material("ma-hoa", "Mã hóa thông tin", subjects=["tin-hoc"], grades=[10],
+             description="Mã nhị phân và mã hóa văn bản.", language="vi"),
+    material("ma-me", "Má của em", subjects=["tieng-viet"], grades=[2], description="Bài thơ về má.", language="vi"),
+    material("hoc-sinh-gioi", "Gương học sinh giỏi", subjects=["giao-duc-cong-dan"], grades=[7],
+             description="Câu chuyện về một học sinh chăm chỉ."),
+    material("hoc-xa-sinh", "Sinh hoạt dưới cờ", subjects=["hoat-dong-trai-nghiem"], grades=[7],
+             description="Sinh hoạt tập thể đầu tuần; em học cách tổ chức buổi lễ."),
+    material("pt-bac-hai", "Phương trình bậc hai một ẩn", subjects=["toan"], grades=[9],
+             description="Giải phương trình bậc hai bằng công thức nghiệm.", created=datetime(2023, 1, 1, tzinfo=UTC)),
+    material("pt-bac-nhat", "Phương trình bậc nhất", subjects=["toan"], grades=[8],
+             description="Phương trình và hệ số; bậc của đa thức, hai ví dụ có lời giải."),
+    material("xss", "An toàn <script>alert(1)</script> trên mạng", subjects=["tin-hoc"], grades=[8],
+             description="Thẻ <script> chạy mã độc khi trang web không lọc đầu vào."),
+    material("quang-hop", "Sinh học 11: Trao đổi chất", subjects=["sinh-hoc"], grades=[11],
+             pages=[(1, "Mở đầu chương trao đổi chất ở thực vật."), (2, "Bài 5. Hô hấp ở thực vật."),
+                    (3, "Quang hợp là quá trình tổng hợp chất hữu cơ nhờ năng lượng ánh sáng.")]),
+]
+
+
+@pytest.fixture
+def loaded(backend: SearchBackend) -> SearchBackend:
+    backend.index(build_document(m) for m in CORPUS)
+    backend.refresh()
+    return backend
+
+
+def ids(backend: SearchBackend, text: str = "", **kw: Any) -> list[str]:
+    return [h.id for h in backend.search(SearchQuery(text, **kw)).hits]
+
+
+class TestCurriculumQueries:
+    @pytest.mark.relevance
+    @pytest.mark.parametrize(
+        "text", ["toan lop 5", "Toán lớp 5", "TOÁN LỚP 5", unicodedata.normalize("NFD", "Toán lớp 5"), "toán L5"]
+    )
+    def test_grade5_maths_first_however_typed(self, loaded: SearchBackend, text: str) -> None:
+        assert set(ids(loaded, text)[:2]) == {"phan-so-5", "hinh-tron-5"}
+
+    def test_same_results_with_and_without_accents(self, loaded: SearchBackend) -> None:
+        variants = ["toan lop 5", "Toán lớp 5", "TOÁN LỚP 5", unicodedata.normalize("NFD", "Toán lớp 5")]
+        results = [set(ids(loaded, v)) for v in variants]
+        assert all(r == results[0] for r in results)
+        assert {"phan-so-5", "hinh-tron-5"} <= results[0]
+
+    @pytest.mark.relevance
+    def test_subject_aliases(self, loaded: SearchBackend) -> None:
+        assert ids(loaded, "GDCD")[0] == "hoc-sinh-gioi"
+        assert ids(loaded, "Toán học 9")[0] == "pt-bac-hai"
+
+
+class TestVietnameseMatching:
+    @pytest.mark.relevance
+    @pytest.mark.parametrize(("text", "first"), [("mã", "ma-hoa"), ("má", "ma-me"), ("ma", None)])
+    def test_accented_query_ranks_exact_accent_first(self, loaded: SearchBackend, text: str, first: str | None) -> None:
+        found = ids(loaded, text)
+        assert {"ma-hoa", "ma-me", "ma-dan-gian"} <= set(found)
+        if first:
+            assert found[0] == first
+
+    def test_accent_free_query_matches_accented_docs(self, loaded: SearchBackend) -> None:
+        assert ids(loaded, "duong tron") == ["hinh-tron-5"]
+        assert "pt-bac-hai" in ids(loaded, "phuong trinh bac hai")
+
+    @pytest.mark.relevance
+    def test_adjacent_syllables_rank_first(self, loaded: SearchBackend) -> None:
+        found = ids(loaded, "học sinh")
+        assert found[0] == "hoc-sinh-gioi"
+        assert "hoc-xa-sinh" in found
+
+    def test_phrase(self, loaded: SearchBackend) -> None:
+        assert ids(loaded, '"bậc hai"') == ["pt-bac-hai"]
+        assert set(ids(loaded, "bac hai")) >= {"pt-bac-hai", "pt-bac-nhat"}
+
+    def test_exclusion(self, loaded: SearchBackend) -> None:
+        assert "pt-bac-nhat" in ids(loaded, "phuong trinh")
+        assert ids(loaded, "phuong trinh -nhất") == ["pt-bac-hai"]
+        assert ids(loaded, 'phương trình -"bậc hai"') == ["pt-bac-nhat"]
+
+    def test_typo_tolerance_and_suggestion(self, loaded: SearchBackend) -> None:
+        result = loaded.search(SearchQuery("phuonq trinh"))
+        assert result.hits and result.hits[0].id in {"pt-bac-hai", "pt-bac-nhat"}
+        assert result.suggestion == "phương trình"
+        exact = loaded.search(SearchQuery("phương trình"))
+        assert exact.suggestion is None
+
+
+class TestVisibility:
+    def test_drafts_never_in_hits_counts_or_facets(self, loaded: SearchBackend) -> None:
+        result = loaded.search(SearchQuery("toan lop 5 nang cao ban nhap"))
+        assert "nhap-toan-5" not in [h.id for h in result.hits]
+        everything = loaded.search(SearchQuery("", size=100))
+        assert "nhap-toan-5" not in [h.id for h in everything.hits]
+        assert everything.total == len(CORPUS) - 1
+        toan = {f.value: f.count for f in everything.facets["subject"]}
+        assert toan["toan"] == 5
+
+    def test_drafts_never_suggested_or_related(self, loaded: SearchBackend) -> None:
+        assert all(s.id != "nhap-toan-5" for s in loaded.suggest("toan lop 5 nang"))
+        assert all(h.id != "nhap-toan-5" for h in loaded.related("phan-so-5"))
+        with pytest.raises(NotFound):
+            loaded.related("nhap-toan-5")
+
+    def test_trusted_callers_see_drafts(self, loaded: SearchBackend) -> None:
+        assert "nhap-toan-5" in ids(loaded, "ban nhap", public_only=False)
+        assert loaded.count() == len(CORPUS)
+        assert loaded.count(public_only=True) == len(CORPUS) - 1
+
+
+class TestFacets:
+    def test_facet_counts_respect_other_filters_not_their_own(self, loaded: SearchBackend) -> None:
+        result = loaded.search(SearchQuery("", subjects=["toan"], grades=[5]))
+        assert {h.id for h in result.hits} == {"phan-so-5", "hinh-tron-5"}
+        subjects = {f.value: f.count for f in result.facets["subject"]}
+        assert subjects == {"toan": 2, "tieng-viet": 1}  # grade filter kept, subject filter dropped
+        grades = {f.value: f.count for f in result.facets["grade"]}
+        assert grades == {"5": 2, "3": 1, "9": 1, "8": 1}  # subject filter kept, grade filter dropped
+        types = {f.value: f.count for f in result.facets["type"]}
+        assert types == {"bai-giang-dien-tu": 1, "phieu-hoc-tap": 1}
+
+    def test_filters_combine(self, loaded: SearchBackend) -> None:
+        assert ids(loaded, "", series=["ket-noi-tri-thuc"], types=["phieu-hoc-tap"]) == ["phep-cong-3"]
+        assert set(ids(loaded, "", languages=["vi"])) == {"ma-dan-gian", "ma-hoa", "ma-me"}
+
+
+class TestWrites:
+    def test_reindex_same_id_replaces(self, loaded: SearchBackend) -> None:
+        changed = material("phan-so-5", "Số thập phân", subjects=["toan"], grades=[5], version=2)
+        loaded.index([build_document(changed)])
+        loaded.index([build_document(changed)])
+        loaded.refresh()
+        assert ids(loaded, "rút gọn") == []
+        assert ids(loaded, "thap phan") == ["phan-so-5"]
+        assert loaded.count() == len(CORPUS)
+        assert loaded.versions()["phan-so-5"] == 2
+
+    def test_delete_removes_material_and_pages(self, loaded: SearchBackend) -> None:
+        assert ids(loaded, "quang hop") == ["quang-hop"]
+        loaded.delete(["quang-hop", "does-not-exist"])
+        loaded.refresh()
+        assert ids(loaded, "quang hop") == []
+        assert "quang-hop" not in loaded.versions()
+
+    def test_reindex_replaces_everything(self, loaded: SearchBackend) -> None:
+        loaded.reindex([build_document(CORPUS[0])])
+        loaded.refresh()
+        assert loaded.versions() == {"phan-so-5": 1}
+
+    def test_clear(self, loaded: SearchBackend) -> None:
+        loaded.clear()
+        loaded.refresh()
+        assert loaded.count() == 0
+
+
+class TestResults:
+    def test_snippets_escape_html_and_mark_accented_text(self, loaded: SearchBackend) -> None:
+        hit = loaded.search(SearchQuery("script")).hits[0]
+        assert hit.id == "xss"
+        assert "<script>" not in hit.snippet and "&lt;" in hit.snippet
+        assert "<mark>script</mark>" in hit.snippet
+        hit = loaded.search(SearchQuery("duong tron")).hits[0]
+        assert "<mark>" in hit.snippet and "tròn" in hit.snippet
+
+    def test_pages_list_best_matching_pages(self, loaded: SearchBackend) -> None:
+        hit = loaded.search(SearchQuery("quang hợp")).hits[0]
+        assert hit.id == "quang-hop"
+        assert hit.pages and hit.pages[0][0] == 3
+        assert "<mark>Quang</mark>" in hit.pages[0][1]
+
+    def test_sort_newest_and_popular(self, loaded: SearchBackend) -> None:
+        assert ids(loaded, "", subjects=["toan"], sort="newest")[:2] == ["hinh-tron-5", "phan-so-5"]
+        assert ids(loaded, "", subjects=["toan"], sort="popular")[:3] == ["phan-so-5", "hinh-tron-5", "phep-cong-3"]
+
+    def test_paging(self, loaded: SearchBackend) -> None:
+        pages = [ids(loaded, "", sort="popular", size=4, page=p) for p in (1, 2, 3, 4)]
+        flat = [i for p in pages for i in p]
+        assert len(flat) == len(set(flat)) == len(CORPUS) - 1
+        assert loaded.search(SearchQuery("", size=4, page=2)).total == len(CORPUS) - 1
+
+    def test_suggest_with_and_without_accents(self, loaded: SearchBackend) -> None:
+        for prefix in ("phương tr", "phuong tr"):
+            texts = [s.text for s in loaded.suggest(prefix)]
+            assert "Phương trình bậc hai một ẩn" in texts
+        assert any(s.kind == "subject" and s.value == "toan" for s in loaded.suggest("toa"))
+
+    def test_related(self, loaded: SearchBackend) -> None:
+        related = [h.id for h in loaded.related("pt-bac-hai")]
+        assert related and related[0] == "pt-bac-nhat"
+        assert "pt-bac-hai" not in related
+
+
+class TestMalformedInput:
+    @pytest.mark.parametrize(
+        "text", ['toán "lớp', "c++ (", "AND", "*", "OR NOT", ")(][", "title:x", "-", '""', "á" * 200, "toán " * 150]
+    )
+    def test_never_raises_unexpected(self, loaded: SearchBackend, text: str) -> None:
+        try:
+            result = loaded.search(SearchQuery(text))
+        except InvalidQuery:
+            return
+        assert result.total >= 0
+
+    def test_bad_paging_and_sort_are_invalid_query(self) -> None:
+        with pytest.raises(InvalidQuery):
+            SearchQuery("x", page=0)
+        with pytest.raises(InvalidQuery):
+            SearchQuery("x", sort="random")
+        with pytest.raises(InvalidQuery):
+            SearchQuery("x", page=500, size=100)
+        with pytest.raises(InvalidQuery):
+            SearchQuery("x" * 5000)
+        assert SearchQuery("x", size=1000).size == 100
+
+
+def test_build_document_projection() -> None:
+    doc = build_document(material("x", unicodedata.normalize("NFD", "Toán"), state="submitted", pages=[(1, "a"), (2, "b")]))
+    assert isinstance(doc, SearchDocument)
+    assert doc.title == "Toán" and not doc.public and doc.pages == [(1, "a"), (2, "b")] and doc.body == "a\nb"
