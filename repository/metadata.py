@@ -91,12 +91,16 @@ def load_schema(schema_id: str = CURRENT_SCHEMA) -> dict[str, Any]:
     schema = _schemas().get(schema_id)
     if schema is None:
         raise _invalid([_detail("$schema", f"unknown schema {schema_id!r}", list(SCHEMA_VERSIONS))])
-    return json.loads(json.dumps(schema))
+    copy: dict[str, Any] = json.loads(json.dumps(schema))
+    return copy
 
 
 @functools.cache
 def _registry() -> Registry:
-    resources = [(sid, Resource.from_contents(s, default_specification=DRAFT202012)) for sid, s in _schemas().items()]
+    resources = [
+        (sid, Resource.from_contents(schema, default_specification=DRAFT202012))
+        for sid, schema in _schemas().items()
+    ]
     return Registry().with_resources(resources)
 
 
@@ -134,7 +138,7 @@ def check_metadata(doc: Any, *, partial: bool = False) -> tuple[dict[str, Any], 
     """
     if not isinstance(doc, dict):
         raise MetadataInvalid(
-            f"metadata must be a JSON object (like {{\"title\": \"...\"}}), not {_kind(doc)}",
+            f'metadata must be a JSON object (like {{"title": "..."}}), not {_kind(doc)}',
             details=[_detail("", f"expected a JSON object, got {_kind(doc)}")],
         )
     cleaned = _clean(doc, field="", depth=0)
@@ -166,9 +170,8 @@ def metadata_warnings(doc: dict[str, Any]) -> list[dict[str, Any]]:
         if term is None or term.grades is None or not grades:
             continue
         if not set(grades) & set(term.grades):
-            better = {
-                t.code for g in grades if (t := subjects.lookup(term.label_vi, grade=g)) is not None and t is not term
-            }
+            broader = (subjects.lookup(term.label_vi, grade=g) for g in grades)
+            better = {t.code for t in broader if t is not None and t is not term}
             hint = f"; at these grades it is usually part of {', '.join(sorted(better))}" if better else ""
             warnings.append(
                 _detail(
@@ -183,8 +186,8 @@ def metadata_warnings(doc: dict[str, Any]) -> list[dict[str, Any]]:
 def level_for_grades(grades: Iterable[int]) -> str | None:
     """The level code all ``grades`` belong to, or ``None`` when they span levels or are empty.
 
-        >>> level_for_grades([8, 9]), level_for_grades([9, 10]), level_for_grades([])
-        ('thcs', None, None)
+    >>> level_for_grades([8, 9]), level_for_grades([9, 10]), level_for_grades([])
+    ('thcs', None, None)
     """
     wanted = set(grades)
     if not wanted:
@@ -204,8 +207,8 @@ _HEADING_NUMBER = re.compile(
 def parse_heading_number(heading: str) -> int | None:
     """The number of a chapter or lesson heading, for ordering: arabic or roman numerals.
 
-        >>> parse_heading_number("Bài 12: Phép chia"), parse_heading_number("Chương IV. Hàm số")
-        (12, 4)
+    >>> parse_heading_number("Bài 12: Phép chia"), parse_heading_number("Chương IV. Hàm số")
+    (12, 4)
     """
     match = _HEADING_NUMBER.match(fold(heading))
     if match is None:
@@ -246,9 +249,7 @@ def metadata_title_from_filename(filename: str) -> str:
 
 
 def _strip_controls(text: str) -> str:
-    return "".join(
-        ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in _CONTROL_CATEGORIES
-    )
+    return "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch) not in _CONTROL_CATEGORIES)
 
 
 def _single_line(text: str) -> str:
@@ -301,7 +302,7 @@ def _schema_errors(doc: dict[str, Any], schema_id: str, *, partial: bool) -> lis
     for error in _validator(schema_id).iter_errors(doc):
         if partial and error.validator == "required" and not error.absolute_path:
             continue
-        for detail in _explain(error, schema_id):
+        for detail in _explain(error):
             by_field.setdefault(detail["field"], []).append((str(error.validator), detail))
     details: list[dict[str, Any]] = []
     for entries in by_field.values():
@@ -323,17 +324,19 @@ def _top_index(field: str, keys: list[str]) -> int:
     return keys.index(top) if top in keys else len(keys)
 
 
-def _explain(error: ValidationError, schema_id: str) -> list[dict[str, Any]]:
+def _explain(error: ValidationError) -> list[dict[str, Any]]:
     """Plain-words details for one JSON Schema error."""
     path = list(error.absolute_path)
     field = _field(path)
-    value = error.instance
+    # jsonschema types these as "Any | Unset"; a reported error always has both set.
+    value: Any = error.instance
+    rule: Any = error.validator_value
     schema = error.schema if isinstance(error.schema, dict) else {}
     vocabulary = _vocabulary_of(schema)
     kind = error.validator
 
     if kind == "required":
-        missing = [p for p in error.validator_value if isinstance(value, dict) and p not in value]
+        missing = [p for p in rule if isinstance(value, dict) and p not in value]
         return [_detail(_field([*path, name]), "is required") for name in missing]
 
     if kind == "additionalProperties":
@@ -344,11 +347,12 @@ def _explain(error: ValidationError, schema_id: str) -> list[dict[str, Any]]:
                 continue
             hint = _closest(name, allowed)
             message = "is not a known field" + (f" (did you mean {hint!r}?)" if hint else "")
-            out.append(_detail(_field([*path, name]), f"{message}; allowed fields: {', '.join(allowed)}", allowed))
+            message = f"{message}; allowed fields: {', '.join(allowed)}"
+            out.append(_detail(_field([*path, name]), message, allowed))
         return out
 
     if kind == "type":
-        expected = _plain_type(error.validator_value, schema)
+        expected = _plain_type(rule, schema)
         hint = ""
         grade = vocabulary.lookup(value) if vocabulary is not None and vocabulary.name == "grade" else None
         if grade is not None:
@@ -369,7 +373,7 @@ def _explain(error: ValidationError, schema_id: str) -> list[dict[str, Any]]:
         return [_detail(field, f"{_show(value)} is not a grade; allowed: 1 to 12", allowed_grades)]
 
     if kind in ("enum", "const"):
-        allowed = list(error.validator_value) if kind == "enum" else [error.validator_value]
+        allowed = list(rule) if kind == "enum" else [rule]
         return [_detail(field, f"{_show(value)} is not allowed; allowed: {_list(allowed)}", allowed)]
 
     if kind in ("minimum", "maximum"):
@@ -380,10 +384,10 @@ def _explain(error: ValidationError, schema_id: str) -> list[dict[str, Any]]:
         return [_detail(field, "must not be empty")]
 
     if kind == "maxLength" and isinstance(value, str):
-        return [_detail(field, f"is too long ({len(value)} characters; at most {error.validator_value})")]
+        return [_detail(field, f"is too long ({len(value)} characters; at most {rule})")]
 
     if kind == "maxItems" and isinstance(value, list):
-        return [_detail(field, f"has too many items ({len(value)}; at most {error.validator_value})")]
+        return [_detail(field, f"has too many items ({len(value)}; at most {rule})")]
 
     if kind == "uniqueItems":
         return [_detail(field, "lists the same value more than once")]
@@ -511,5 +515,5 @@ def _span(grades: Iterable[int]) -> str:
     if not ordered:
         return "none"
     if len(ordered) > 1 and ordered == list(range(ordered[0], ordered[-1] + 1)):
-        return f"{ordered[0]}–{ordered[-1]}"
+        return f"{ordered[0]}–{ordered[-1]}"  # noqa: RUF001 - an en dash is the correct range sign
     return ", ".join(str(g) for g in ordered)

@@ -156,7 +156,8 @@ class Vocabulary:
         found = self._by_code.get(code)
         if found is None:
             raise NotFound(
-                f"{code!r} is not a code of the {self.name} vocabulary; known codes: {', '.join(self.codes())}"
+                f"{code!r} is not a code of the {self.name} vocabulary; "
+                f"known codes: {', '.join(self.codes())}"
             )
         return found
 
@@ -208,7 +209,7 @@ class Vocabulary:
         key = lookup_key(text)
         if not key:
             return None
-        close = difflib.get_close_matches(key, list(self._by_key), n=1, cutoff=0.75)
+        close = difflib.get_close_matches(key, list(self._by_key), n=1, cutoff=0.82)
         return self._by_key[close[0]] if close else None
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
