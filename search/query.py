@@ -19,6 +19,7 @@ Understanding, in order:
 
 from __future__ import annotations
 
+import itertools
 import re
 import unicodedata
 from collections.abc import Callable, Sequence
@@ -189,7 +190,7 @@ def _token(word: str) -> Token:
 
 
 # A segment boundary for pairs: punctuation that ends a phrase in running text.
-_SEGMENT_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”«»/\\|\n\r\t–—-]+")
+_SEGMENT_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”«»/\\|\n\r\t–—-]+")  # noqa: RUF001 (dashes end a phrase)
 
 
 def syllable_pairs(text: str) -> list[str]:
@@ -202,7 +203,7 @@ def syllable_pairs(text: str) -> list[str]:
     pairs: list[str] = []
     for segment in _SEGMENT_BREAK.split(nfc(text)):
         folded = [fold(w) for w in words(segment)]
-        pairs.extend(a + b for a, b in zip(folded, folded[1:], strict=False))
+        pairs.extend(a + b for a, b in itertools.pairwise(folded))
     return pairs
 
 
@@ -212,6 +213,7 @@ Resolver = Callable[[str], tuple[tuple[int, ...], tuple[str, ...]]]
 
 _GRADE_WORDS = {"lop", "khoi", "grade", "class", "l", "k"}
 _GRADE_COMPACT = re.compile(r"^(?:l|lop|k|khoi)(\d{1,2})$")
+
 
 def _grade_of(number: str) -> int | None:
     value = int(number)
@@ -328,10 +330,10 @@ def analyze(text: str, resolver: Resolver | None = None) -> ParsedQuery:
     clauses.extend(phrase_clauses)
 
     pos_words = [t.folded for t in positive]
-    pairs = [a + b for a, b in zip(pos_words, pos_words[1:], strict=False)]
+    pairs = [a + b for a, b in itertools.pairwise(pos_words)]
     for c in phrase_clauses:
         fw = [t.folded for t in c.tokens]
-        pairs.extend(a + b for a, b in zip(fw, fw[1:], strict=False))
+        pairs.extend(a + b for a, b in itertools.pairwise(fw))
     positive_text = " ".join(t.exact for c in clauses for t in c.tokens)
     return ParsedQuery(
         text=text,

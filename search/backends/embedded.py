@@ -84,7 +84,10 @@ def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
         .build()
     )
     exact_an = (
-        TextAnalyzerBuilder(Tokenizer.simple()).filter(Filter.remove_long(40)).filter(Filter.lowercase()).build()
+        TextAnalyzerBuilder(Tokenizer.simple())
+        .filter(Filter.remove_long(40))
+        .filter(Filter.lowercase())
+        .build()
     )
     return {"vi_fold": fold_an, "vi_exact": exact_an}
 
@@ -152,9 +155,7 @@ class EmbeddedBackend:
             try:
                 self._writer = self._index.writer(heap_size=self._heap_size, num_threads=self._num_threads)
             except ValueError as exc:
-                raise Conflict(
-                    "another process holds the search index writer; run a single indexer"
-                ) from exc
+                raise Conflict("another process holds the search index writer; run a single indexer") from exc
         return self._writer
 
     def _documents(self, doc: SearchDocument) -> list[tantivy.Document]:
@@ -282,27 +283,35 @@ class EmbeddedBackend:
             return queries[0]
         return Query.boolean_query([(Occur.Should, q) for q in queries])
 
-    def _token_query(self, tok: Token, marks: bool, fuzzy: frozenset[str], fields: Sequence[tuple[str, float]]) -> Query:
+    def _token_query(
+        self, tok: Token, marks: bool, fuzzy: frozenset[str], fields: Sequence[tuple[str, float]]
+    ) -> Query:
         parts: list[Query] = []
         for name, weight in fields:
             parts.append(Query.boost_query(self._term(name, tok.folded), weight))
             if marks and tok.exact != tok.folded:
                 parts.append(Query.boost_query(self._term(f"{name}_x", tok.exact), weight * EXACT_FACTOR))
             if tok.folded in fuzzy and name in ("title", "lesson", "body", "page_text"):
-                fq = Query.fuzzy_term_query(self.schema, name, tok.folded, distance=1, transposition_cost_one=True)
+                fq = Query.fuzzy_term_query(
+                    self.schema, name, tok.folded, distance=1, transposition_cost_one=True
+                )
                 parts.append(Query.boost_query(fq, weight * FUZZY_WEIGHT))
         return self._any(parts)
 
     def _phrase_query(self, toks: Sequence[Token], marks: bool, fields: Sequence[tuple[str, float]]) -> Query:
         parts: list[Query] = []
         for name, weight in fields:
-            parts.append(Query.boost_query(Query.phrase_query(self.schema, name, [t.folded for t in toks]), weight))
+            parts.append(
+                Query.boost_query(Query.phrase_query(self.schema, name, [t.folded for t in toks]), weight)
+            )
             if marks:
                 exact = Query.phrase_query(self.schema, f"{name}_x", [t.exact for t in toks])
                 parts.append(Query.boost_query(exact, weight * EXACT_FACTOR))
         return self._any(parts)
 
-    def _clause_query(self, clause: Clause, marks: bool, fuzzy: frozenset[str], fields: Sequence[tuple[str, float]]) -> Query:
+    def _clause_query(
+        self, clause: Clause, marks: bool, fuzzy: frozenset[str], fields: Sequence[tuple[str, float]]
+    ) -> Query:
         if clause.kind == "phrase":
             return self._phrase_query(clause.tokens, marks, fields)
         text = [self._token_query(t, marks, fuzzy, fields) for t in clause.tokens]
@@ -324,7 +333,7 @@ class EmbeddedBackend:
             if len(values) == 1:
                 parts.append(self._term(target, values[0]))
             else:
-                parts.append(Query.phrase_query(self.schema, target, values))
+                parts.append(Query.phrase_query(self.schema, target, list[Any](values)))
         return self._any(parts)
 
     def _filter_query(self, field: str, values: Sequence[object]) -> Query:
@@ -365,7 +374,9 @@ class EmbeddedBackend:
         blob = doc.get_first("data")
         return json.loads(bytes(blob).decode("utf-8")) if blob else {}
 
-    def _snippet(self, searcher: tantivy.Searcher, doc: tantivy.Document, field: str, tokens: list[Token]) -> str:
+    def _snippet(
+        self, searcher: tantivy.Searcher, doc: tantivy.Document, field: str, tokens: list[Token]
+    ) -> str:
         if not tokens:
             return ""
         hl = self._any([self._term(field, t.folded) for t in tokens])
@@ -388,7 +399,9 @@ class EmbeddedBackend:
         data = self._data(doc)
         return plain(data.get("description") or doc.get_first("body") or "")
 
-    def _pages(self, searcher: tantivy.Searcher, ident: str, parsed: ParsedQuery, query: SearchQuery) -> list[tuple[int, str]]:
+    def _pages(
+        self, searcher: tantivy.Searcher, ident: str, parsed: ParsedQuery, query: SearchQuery
+    ) -> list[tuple[int, str]]:
         tokens = parsed.tokens
         if not tokens:
             return []
@@ -405,11 +418,20 @@ class EmbeddedBackend:
         out: list[tuple[int, str]] = []
         for _score, addr in res.hits:
             pdoc = searcher.doc(addr)
-            snippet = self._snippet(searcher, pdoc, "page_text", tokens) or plain(pdoc.get_first("page_text") or "")
-            out.append((int(pdoc.get_first("page")), snippet))
+            snippet = self._snippet(searcher, pdoc, "page_text", tokens) or plain(
+                pdoc.get_first("page_text") or ""
+            )
+            out.append((int(pdoc.get_first("page") or 0), snippet))
         return out
 
-    def _hit(self, searcher: tantivy.Searcher, addr: tantivy.DocAddress, score: float, parsed: ParsedQuery | None, query: SearchQuery | None) -> Hit:
+    def _hit(
+        self,
+        searcher: tantivy.Searcher,
+        addr: tantivy.DocAddress,
+        score: float,
+        parsed: ParsedQuery | None,
+        query: SearchQuery | None,
+    ) -> Hit:
         doc = searcher.doc(addr)
         data = self._data(doc)
         ident = str(doc.get_first("id"))
@@ -430,7 +452,9 @@ class EmbeddedBackend:
             score=float(score),
         )
 
-    def _facets(self, searcher: tantivy.Searcher, parsed: ParsedQuery, query: SearchQuery, fuzzy: frozenset[str]) -> dict[str, list[FacetValue]]:
+    def _facets(
+        self, searcher: tantivy.Searcher, parsed: ParsedQuery, query: SearchQuery, fuzzy: frozenset[str]
+    ) -> dict[str, list[FacetValue]]:
         active = query.filters()
         # Facets without an active filter share one aggregation pass; a facet with its own filter
         # gets a pass without that filter, so its counts show what choosing another value gives.
@@ -445,7 +469,10 @@ class EmbeddedBackend:
             result = searcher.aggregate(q, aggs)
             for n in names:
                 buckets = result.get(n, {}).get("buckets", [])
-                values = [FacetValue(str(int(b["key"]) if n == "grade" else b["key"]), int(b["doc_count"])) for b in buckets]
+                values = [
+                    FacetValue(str(int(b["key"]) if n == "grade" else b["key"]), int(b["doc_count"]))
+                    for b in buckets
+                ]
                 out[n] = sorted(values, key=lambda v: (-v.count, v.value))
         return {n: out.get(n, []) for n in FACETS}
 
@@ -459,7 +486,9 @@ class EmbeddedBackend:
             and not any(searcher.doc_freq(name, t.folded) for name, _ in TEXT_FIELDS)
         )
 
-    def _correction(self, searcher: tantivy.Searcher, hits: list[tuple[float, tantivy.DocAddress]], parsed: ParsedQuery) -> str | None:
+    def _correction(
+        self, searcher: tantivy.Searcher, hits: list[tuple[float, tantivy.DocAddress]], parsed: ParsedQuery
+    ) -> str | None:
         texts = []
         for _score, addr in hits[:5]:
             doc = searcher.doc(addr)
@@ -476,21 +505,30 @@ class EmbeddedBackend:
             q = self._build(parsed, query)
             result = self._run(searcher, q, query, parsed)
             suggestion = None
-            unknown = self._unknown(searcher, parsed) if result.count < FUZZY_BELOW and query.page == 1 else frozenset()
+            unknown = (
+                self._unknown(searcher, parsed)
+                if _count(result) < FUZZY_BELOW and query.page == 1
+                else frozenset()
+            )
             if unknown:
                 fq = self._build(parsed, query, fuzzy=unknown)
                 fuzzy_result = self._run(searcher, fq, query, parsed)
-                if fuzzy_result.count > result.count:
+                if _count(fuzzy_result) > _count(result):
                     fuzzy = unknown
                     suggestion = self._correction(searcher, list(fuzzy_result.hits), parsed)
                     result = fuzzy_result
-            hits = [self._hit(searcher, addr, key if query.sort == "relevance" else 0.0, parsed, query) for key, addr in result.hits]
+            hits = [
+                self._hit(searcher, addr, key if query.sort == "relevance" else 0.0, parsed, query)
+                for key, addr in result.hits
+            ]
             facets = self._facets(searcher, parsed, query, fuzzy) if query.with_facets else {}
         except ValueError as exc:
             raise InvalidQuery(f"the search engine rejected the query: {exc}") from exc
-        return SearchResult(total=int(result.count or 0), hits=hits, facets=facets, suggestion=suggestion)
+        return SearchResult(total=int(_count(result) or 0), hits=hits, facets=facets, suggestion=suggestion)
 
-    def _run(self, searcher: tantivy.Searcher, q: Query, query: SearchQuery, parsed: ParsedQuery) -> tantivy.SearchResult:
+    def _run(
+        self, searcher: tantivy.Searcher, q: Query, query: SearchQuery, parsed: ParsedQuery
+    ) -> tantivy.SearchResult:
         order = {"newest": "created", "popular": "popularity"}.get(query.sort)
         if order is None and parsed.is_empty:
             # Without words every score is equal: show the most used materials first.
@@ -516,13 +554,21 @@ class EmbeddedBackend:
             ]
             clauses += [(Occur.Must, self._term(field, f)) for f in folded[:-1]]
             # Folded tokens are alphanumeric only, so the regex cannot carry user syntax.
-            clauses.append((Occur.Must, Query.regex_query(self.schema, field, _regex_escape(folded[-1]) + ".*")))
-            res = searcher.search(Query.boolean_query(clauses), size * 3, count=False, order_by_field="popularity")
+            clauses.append(
+                (Occur.Must, Query.regex_query(self.schema, field, _regex_escape(folded[-1]) + ".*"))
+            )
+            res = searcher.search(
+                Query.boolean_query(clauses), size * 3, count=False, order_by_field="popularity"
+            )
             ranked: list[tuple[int, Suggestion]] = []
             for _key, addr in res.hits:
                 doc = searcher.doc(addr)
                 data = self._data(doc)
-                texts = [data.get("title", "")] if kind == "title" else [data.get("lesson", ""), data.get("chapter", "")]
+                texts = (
+                    [data.get("title", "")]
+                    if kind == "title"
+                    else [data.get("lesson", ""), data.get("chapter", "")]
+                )
                 for text in texts:
                     if not text or fold(text) in seen or not contains_prefix(text, folded):
                         continue
@@ -540,12 +586,14 @@ class EmbeddedBackend:
         for code, label in labels.items():
             if not fold(label).startswith(want) and not code.replace("-", " ").startswith(want):
                 continue
-            q = Query.boolean_query([
-                (Occur.Must, self._term("kind", "m")),
-                (Occur.Must, self._term("public", 1)),
-                (Occur.Must, self._term("subject", code)),
-            ])
-            if searcher.search(q, 1, count=True).count:
+            q = Query.boolean_query(
+                [
+                    (Occur.Must, self._term("kind", "m")),
+                    (Occur.Must, self._term("public", 1)),
+                    (Occur.Must, self._term("subject", code)),
+                ]
+            )
+            if _count(searcher.search(q, 1, count=True)):
                 out.append(Suggestion(label, "subject", value=code))
         return out
 
@@ -557,29 +605,48 @@ class EmbeddedBackend:
         """
         searcher = self._searcher()
         src = searcher.search(
-            Query.boolean_query([(Occur.Must, self._term("kind", "m")), (Occur.Must, self._term("id", ident)), (Occur.Must, self._term("public", 1))]),
+            Query.boolean_query(
+                [
+                    (Occur.Must, self._term("kind", "m")),
+                    (Occur.Must, self._term("id", ident)),
+                    (Occur.Must, self._term("public", 1)),
+                ]
+            ),
             1,
         )
         if not src.hits:
             raise NotFound(f"material {ident} is not in the public search index")
         doc = searcher.doc(src.hits[0][1])
         data = self._data(doc)
-        text = " ".join([data.get("title", ""), data.get("lesson", ""), data.get("chapter", ""), *(doc.get_all("kw") or [])])
+        text = " ".join(
+            [
+                data.get("title", ""),
+                data.get("lesson", ""),
+                data.get("chapter", ""),
+                *(doc.get_all("kw") or []),
+            ]
+        )
         terms = list(dict.fromkeys(fold(w) for w in words(text) if len(w) > 1))[:24]
         should: list[Query] = []
         for t in terms:
             for name, weight in (("title", 3.0), ("lesson", 2.0), ("kw", 2.0), ("desc", 1.0)):
                 should.append(Query.boost_query(self._term(name, t), weight))
-        should += [Query.const_score_query(self._term("subject", s), ALIAS_SCORE) for s in data.get("subjects") or []]
-        should += [Query.const_score_query(self._term("grade", g), ALIAS_SCORE / 2) for g in data.get("grades") or []]
+        should += [
+            Query.const_score_query(self._term("subject", s), ALIAS_SCORE) for s in data.get("subjects") or []
+        ]
+        should += [
+            Query.const_score_query(self._term("grade", g), ALIAS_SCORE / 2) for g in data.get("grades") or []
+        ]
         if not should:
             return []
-        q = Query.boolean_query([
-            (Occur.Must, self._term("kind", "m")),
-            (Occur.Must, self._term("public", 1)),
-            (Occur.MustNot, self._term("id", ident)),
-            (Occur.Must, self._any(should)),
-        ])
+        q = Query.boolean_query(
+            [
+                (Occur.Must, self._term("kind", "m")),
+                (Occur.Must, self._term("public", 1)),
+                (Occur.MustNot, self._term("id", ident)),
+                (Occur.Must, self._any(should)),
+            ]
+        )
         res = searcher.search(q, min(size, 50), count=False)
         return [self._hit(searcher, addr, score, None, None) for score, addr in res.hits]
 
@@ -588,7 +655,7 @@ class EmbeddedBackend:
         clauses = [(Occur.Must, self._term("kind", "m"))]
         if public_only:
             clauses.append((Occur.Must, self._term("public", 1)))
-        return int(self._searcher().search(Query.boolean_query(clauses), 1, count=True).count or 0)
+        return _count(self._searcher().search(Query.boolean_query(clauses), 1, count=True))
 
     def versions(self) -> dict[str, int]:
         """``{material id: indexed version}`` for every indexed material (for ``search-check``)."""
@@ -599,7 +666,14 @@ class EmbeddedBackend:
         res = searcher.search(self._term("kind", "m"), n, count=False)
         addrs = [addr for _s, addr in res.hits]
         versions = searcher.fast_field_values("version", addrs)
-        return {str(searcher.doc(a).get_first("id")): int(v or 0) for a, v in zip(addrs, versions, strict=True)}
+        return {
+            str(searcher.doc(a).get_first("id")): int(v or 0) for a, v in zip(addrs, versions, strict=True)
+        }
+
+
+def _count(result: tantivy.SearchResult) -> int:
+    # ``SearchResult.count`` exists at runtime (None when count=False); the bundled stub omits it.
+    return int(getattr(result, "count", None) or 0)
 
 
 def _regex_escape(text: str) -> str:

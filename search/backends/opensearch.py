@@ -93,7 +93,9 @@ class OpenSearchBackend:
 
     name = "opensearch"
 
-    def __init__(self, url: str | None = None, *, alias: str = DEFAULT_ALIAS, client: OpenSearch | None = None) -> None:
+    def __init__(
+        self, url: str | None = None, *, alias: str = DEFAULT_ALIAS, client: OpenSearch | None = None
+    ) -> None:
         if client is None and not url:
             raise RepositoryError("OpenSearchBackend needs a url or a client")
         self.client = client or OpenSearch(hosts=[url], timeout=30)
@@ -119,7 +121,11 @@ class OpenSearchBackend:
     def _ensure(self) -> None:
         """Install the template and create the first index behind the alias when absent."""
         body = load_mapping()
-        template = {"index_patterns": [f"{self.alias}-v{MAPPING_VERSION}-*"], "template": body, "priority": 100}
+        template = {
+            "index_patterns": [f"{self.alias}-v{MAPPING_VERSION}-*"],
+            "template": body,
+            "priority": 100,
+        }
         try:
             self.client.indices.put_index_template(name=f"{self.alias}-v{MAPPING_VERSION}", body=template)
         except RequestError:
@@ -130,7 +136,10 @@ class OpenSearchBackend:
         if not self._call(self.client.indices.exists_alias, name=self.alias):
             index = self._new_index_name()
             self._call(self.client.indices.create, index=index, body=body)
-            self._call(self.client.indices.update_aliases, body={"actions": [{"add": {"index": index, "alias": self.alias}}]})
+            self._call(
+                self.client.indices.update_aliases,
+                body={"actions": [{"add": {"index": index, "alias": self.alias}}]},
+            )
 
     def _indices(self) -> list[str]:
         try:
@@ -178,7 +187,16 @@ class OpenSearchBackend:
         }
         out = [m]
         for number, text in doc.pages:
-            out.append({"kind": "p", "id": f"{doc.id}#p{number}", "parent": doc.id, "page": number, "public": doc.public, "page_text": text})
+            out.append(
+                {
+                    "kind": "p",
+                    "id": f"{doc.id}#p{number}",
+                    "parent": doc.id,
+                    "page": number,
+                    "public": doc.public,
+                    "page_text": text,
+                }
+            )
         return out
 
     def _actions(self, index: str, docs: Iterable[SearchDocument]) -> Iterator[dict[str, Any]]:
@@ -189,7 +207,9 @@ class OpenSearchBackend:
 
     def _bulk(self, index: str, docs: list[SearchDocument]) -> int:
         try:
-            ok, errors = helpers.bulk(self.client, self._actions(index, docs), raise_on_error=False, chunk_size=500)
+            _ok, errors = helpers.bulk(
+                self.client, self._actions(index, docs), raise_on_error=False, chunk_size=500
+            )
         except (TransportError, OpenSearchException) as exc:
             raise RepositoryError(f"bulk indexing failed: {exc}") from exc
         if errors:
@@ -220,7 +240,14 @@ class OpenSearchBackend:
         self._call(
             self.client.delete_by_query,
             index=self.alias,
-            body={"query": {"bool": {"should": [{"terms": {"id": ids}}, {"terms": {"parent": ids}}], "minimum_should_match": 1}}},
+            body={
+                "query": {
+                    "bool": {
+                        "should": [{"terms": {"id": ids}}, {"terms": {"parent": ids}}],
+                        "minimum_should_match": 1,
+                    }
+                }
+            },
             params={"refresh": "true", "conflicts": "proceed"},
         )
 
@@ -247,7 +274,12 @@ class OpenSearchBackend:
 
     def clear(self) -> None:
         """Remove every document (the index and alias stay)."""
-        self._call(self.client.delete_by_query, index=self.alias, body={"query": {"match_all": {}}}, params={"refresh": "true"})
+        self._call(
+            self.client.delete_by_query,
+            index=self.alias,
+            body={"query": {"match_all": {}}},
+            params={"refresh": "true"},
+        )
 
     def refresh(self) -> None:
         """Make every indexed change visible to searches."""
@@ -265,32 +297,50 @@ class OpenSearchBackend:
             return queries[0]
         return {"bool": {"should": queries, "minimum_should_match": 1}}
 
-    def _token_query(self, tok: Token, marks: bool, fuzzy: frozenset[str], fields: Iterable[tuple[str, float]]) -> dict[str, Any]:
+    def _token_query(
+        self, tok: Token, marks: bool, fuzzy: frozenset[str], fields: Iterable[tuple[str, float]]
+    ) -> dict[str, Any]:
         parts: list[dict[str, Any]] = []
         for name, weight in fields:
             parts.append({"term": {name: {"value": tok.folded, "boost": weight}}})
             if marks and tok.exact != tok.folded:
                 parts.append({"term": {f"{name}.x": {"value": tok.exact, "boost": weight * EXACT_FACTOR}}})
             if tok.folded in fuzzy and name in ("title", "lesson", "body", "page_text"):
-                parts.append({"fuzzy": {name: {"value": tok.folded, "fuzziness": 1, "boost": weight * FUZZY_WEIGHT}}})
+                parts.append(
+                    {"fuzzy": {name: {"value": tok.folded, "fuzziness": 1, "boost": weight * FUZZY_WEIGHT}}}
+                )
         return self._any(parts)
 
     def _clause_query(self, clause: Clause, marks: bool, fuzzy: frozenset[str]) -> dict[str, Any]:
         if clause.kind == "phrase":
             parts: list[dict[str, Any]] = []
             for name, weight in TEXT_FIELDS:
-                parts.append({"match_phrase": {name: {"query": " ".join(t.folded for t in clause.tokens), "boost": weight}}})
+                parts.append(
+                    {
+                        "match_phrase": {
+                            name: {"query": " ".join(t.folded for t in clause.tokens), "boost": weight}
+                        }
+                    }
+                )
                 if marks:
                     exact = " ".join(t.exact for t in clause.tokens)
-                    parts.append({"match_phrase": {f"{name}.x": {"query": exact, "boost": weight * EXACT_FACTOR}}})
+                    parts.append(
+                        {"match_phrase": {f"{name}.x": {"query": exact, "boost": weight * EXACT_FACTOR}}}
+                    )
             return self._any(parts)
         text = [self._token_query(t, marks, fuzzy, TEXT_FIELDS) for t in clause.tokens]
         text_q = text[0] if len(text) == 1 else {"bool": {"must": text}}
         if clause.kind != "alias":
             return text_q
         alts = [text_q]
-        alts += [{"constant_score": {"filter": {"term": {"grade": g}}, "boost": ALIAS_SCORE}} for g in clause.grades]
-        alts += [{"constant_score": {"filter": {"term": {"subject": s}}, "boost": ALIAS_SCORE}} for s in clause.subjects]
+        alts += [
+            {"constant_score": {"filter": {"term": {"grade": g}}, "boost": ALIAS_SCORE}}
+            for g in clause.grades
+        ]
+        alts += [
+            {"constant_score": {"filter": {"term": {"subject": s}}, "boost": ALIAS_SCORE}}
+            for s in clause.subjects
+        ]
         return self._any(alts)
 
     def _exclusion(self, toks: tuple[Token, ...]) -> dict[str, Any]:
@@ -310,9 +360,18 @@ class OpenSearchBackend:
         if query.public_only:
             filters.append({"term": {"public": True}})
         must = [self._clause_query(c, parsed.has_marks, fuzzy) for c in parsed.clauses]
-        should = [{"term": {name: {"value": p, "boost": w}}} for p in parsed.pairs for name, w in PAIR_WEIGHTS]
+        should = [
+            {"term": {name: {"value": p, "boost": w}}} for p in parsed.pairs for name, w in PAIR_WEIGHTS
+        ]
         must_not = [self._exclusion(t) for t in parsed.excluded]
-        return {"bool": {"filter": filters, "must": must or [{"match_all": {}}], "should": should, "must_not": must_not}}
+        return {
+            "bool": {
+                "filter": filters,
+                "must": must or [{"match_all": {}}],
+                "should": should,
+                "must_not": must_not,
+            }
+        }
 
     @staticmethod
     def _filters(query: SearchQuery, skip: str | None = None) -> list[dict[str, Any]]:
@@ -337,12 +396,17 @@ class OpenSearchBackend:
             body["highlight"] = {
                 "pre_tags": [_PRE],
                 "post_tags": [_POST],
-                "fields": {f: {"number_of_fragments": 1, "fragment_size": SNIPPET_CHARS} for f in ("body", "desc", "lesson", "title")},
+                "fields": {
+                    f: {"number_of_fragments": 1, "fragment_size": SNIPPET_CHARS}
+                    for f in ("body", "desc", "lesson", "title")
+                },
             }
         if query.with_facets:
             body["aggs"] = {
-                f: {"filter": {"bool": {"filter": self._filters(query, skip=f) or [{"match_all": {}}]}},
-                    "aggs": {"values": {"terms": {"field": f, "size": FACET_SIZE}}}}
+                f: {
+                    "filter": {"bool": {"filter": self._filters(query, skip=f) or [{"match_all": {}}]}},
+                    "aggs": {"values": {"terms": {"field": f, "size": FACET_SIZE}}},
+                }
                 for f in FACETS
             }
         return body
@@ -360,17 +424,28 @@ class OpenSearchBackend:
         filters: list[dict[str, Any]] = [{"term": {"kind": "p"}}, {"term": {"parent": ident}}]
         if query.public_only:
             filters.append({"term": {"public": True}})
-        text = [self._token_query(t, parsed.has_marks, frozenset(), (("page_text", 1.0),)) for t in parsed.tokens]
+        text = [
+            self._token_query(t, parsed.has_marks, frozenset(), (("page_text", 1.0),)) for t in parsed.tokens
+        ]
         body = {
             "query": {"bool": {"filter": filters, "must": [self._any(text)]}},
             "size": PAGES_PER_HIT,
             "_source": ["page", "page_text"],
-            "highlight": {"pre_tags": [_PRE], "post_tags": [_POST], "fields": {"page_text": {"number_of_fragments": 1, "fragment_size": SNIPPET_CHARS}}},
+            "highlight": {
+                "pre_tags": [_PRE],
+                "post_tags": [_POST],
+                "fields": {"page_text": {"number_of_fragments": 1, "fragment_size": SNIPPET_CHARS}},
+            },
         }
         out = []
         for h in self._search(body)["hits"]["hits"]:
             frags = h.get("highlight", {}).get("page_text")
-            out.append((int(h["_source"]["page"]), _highlighted(frags[0]) if frags else plain(h["_source"].get("page_text", ""))))
+            out.append(
+                (
+                    int(h["_source"]["page"]),
+                    _highlighted(frags[0]) if frags else plain(h["_source"].get("page_text", "")),
+                )
+            )
         return out
 
     def _hit(self, raw: dict[str, Any], parsed: ParsedQuery | None, query: SearchQuery | None) -> Hit:
@@ -436,7 +511,11 @@ class OpenSearchBackend:
     def _texts(self, ids: list[str]) -> list[str]:
         if not ids:
             return []
-        body = {"query": {"bool": {"filter": [{"term": {"kind": "m"}}, {"terms": {"id": ids}}]}}, "size": len(ids), "_source": ["title", "lesson", "kw", "desc", "body"]}
+        body = {
+            "query": {"bool": {"filter": [{"term": {"kind": "m"}}, {"terms": {"id": ids}}]}},
+            "size": len(ids),
+            "_source": ["title", "lesson", "kw", "desc", "body"],
+        }
         out: list[str] = []
         for h in self._search(body)["hits"]["hits"]:
             s = h["_source"]
@@ -459,43 +538,94 @@ class OpenSearchBackend:
             filters: list[dict[str, Any]] = [{"term": {"kind": "m"}}, {"term": {"public": True}}]
             filters += [{"term": {field: f}} for f in folded[:-1]]
             filters.append({"prefix": {field: folded[-1]}})
-            body = {"query": {"bool": {"filter": filters}}, "size": size * 3, "sort": [{"popularity": "desc"}, {"id": "asc"}], "_source": _SOURCE}
+            body = {
+                "query": {"bool": {"filter": filters}},
+                "size": size * 3,
+                "sort": [{"popularity": "desc"}, {"id": "asc"}],
+                "_source": _SOURCE,
+            }
             ranked: list[tuple[int, Suggestion]] = []
             for h in self._search(body)["hits"]["hits"]:
                 data = h["_source"].get("data") or {}
-                texts = [data.get("title", "")] if kind == "title" else [data.get("lesson", ""), data.get("chapter", "")]
+                texts = (
+                    [data.get("title", "")]
+                    if kind == "title"
+                    else [data.get("lesson", ""), data.get("chapter", "")]
+                )
                 for text in texts:
                     if not text or fold(text) in seen or not contains_prefix(text, folded):
                         continue
                     seen.add(fold(text))
-                    ranked.append((0 if fold(text).startswith(" ".join(folded)) else 1, Suggestion(text, kind, id=h["_source"]["id"])))
+                    ranked.append(
+                        (
+                            0 if fold(text).startswith(" ".join(folded)) else 1,
+                            Suggestion(text, kind, id=h["_source"]["id"]),
+                        )
+                    )
             out += [s for _, s in sorted(ranked, key=lambda r: r[0])]
         want = " ".join(folded)
         for code, label in subject_labels().items():
             if fold(label).startswith(want) or code.replace("-", " ").startswith(want):
-                body = {"query": {"bool": {"filter": [{"term": {"kind": "m"}}, {"term": {"public": True}}, {"term": {"subject": code}}]}}, "size": 0, "track_total_hits": True}
+                body = {
+                    "query": {
+                        "bool": {
+                            "filter": [
+                                {"term": {"kind": "m"}},
+                                {"term": {"public": True}},
+                                {"term": {"subject": code}},
+                            ]
+                        }
+                    },
+                    "size": 0,
+                    "track_total_hits": True,
+                }
                 if self._search(body)["hits"]["total"]["value"]:
                     out.append(Suggestion(label, "subject", value=code))
         return out[:size]
 
     def related(self, ident: str, *, size: int = 6) -> list[Hit]:
         """Public materials sharing words, subjects and grades with ``ident``; see the Protocol."""
-        body = {"query": {"bool": {"filter": [{"term": {"kind": "m"}}, {"term": {"id": ident}}, {"term": {"public": True}}]}}, "size": 1, "_source": ["id", "data", "kw"]}
+        body = {
+            "query": {
+                "bool": {
+                    "filter": [{"term": {"kind": "m"}}, {"term": {"id": ident}}, {"term": {"public": True}}]
+                }
+            },
+            "size": 1,
+            "_source": ["id", "data", "kw"],
+        }
         found = self._search(body)["hits"]["hits"]
         if not found:
             raise NotFound(f"material {ident} is not in the public search index")
         src = found[0]["_source"]
         data = src.get("data") or {}
-        text = " ".join([data.get("title", ""), data.get("lesson", ""), data.get("chapter", ""), *(src.get("kw") or [])])
+        text = " ".join(
+            [data.get("title", ""), data.get("lesson", ""), data.get("chapter", ""), *(src.get("kw") or [])]
+        )
         terms = list(dict.fromkeys(fold(w) for w in words(text) if len(w) > 1))[:24]
         should: list[dict[str, Any]] = [
-            {"term": {name: {"value": t, "boost": w}}} for t in terms for name, w in (("title", 3.0), ("lesson", 2.0), ("kw", 2.0), ("desc", 1.0))
+            {"term": {name: {"value": t, "boost": w}}}
+            for t in terms
+            for name, w in (("title", 3.0), ("lesson", 2.0), ("kw", 2.0), ("desc", 1.0))
         ]
-        should += [{"constant_score": {"filter": {"term": {"subject": s}}, "boost": ALIAS_SCORE}} for s in data.get("subjects") or []]
-        should += [{"constant_score": {"filter": {"term": {"grade": g}}, "boost": ALIAS_SCORE / 2}} for g in data.get("grades") or []]
+        should += [
+            {"constant_score": {"filter": {"term": {"subject": s}}, "boost": ALIAS_SCORE}}
+            for s in data.get("subjects") or []
+        ]
+        should += [
+            {"constant_score": {"filter": {"term": {"grade": g}}, "boost": ALIAS_SCORE / 2}}
+            for g in data.get("grades") or []
+        ]
         if not should:
             return []
-        q = {"bool": {"filter": [{"term": {"kind": "m"}}, {"term": {"public": True}}], "must_not": [{"term": {"id": ident}}], "should": should, "minimum_should_match": 1}}
+        q = {
+            "bool": {
+                "filter": [{"term": {"kind": "m"}}, {"term": {"public": True}}],
+                "must_not": [{"term": {"id": ident}}],
+                "should": should,
+                "minimum_should_match": 1,
+            }
+        }
         hits = self._search({"query": q, "size": min(size, 50), "_source": _SOURCE})["hits"]["hits"]
         return [self._hit(h, None, None) for h in hits]
 
@@ -512,7 +642,12 @@ class OpenSearchBackend:
         out: dict[str, int] = {}
         after: list[Any] | None = None
         while True:
-            body: dict[str, Any] = {"query": {"term": {"kind": "m"}}, "size": 1000, "sort": [{"id": "asc"}], "_source": ["id", "version"]}
+            body: dict[str, Any] = {
+                "query": {"term": {"kind": "m"}},
+                "size": 1000,
+                "sort": [{"id": "asc"}],
+                "_source": ["id", "version"],
+            }
             if after is not None:
                 body["search_after"] = after
             hits = self._search(body)["hits"]["hits"]

@@ -60,7 +60,9 @@ def _drop(backend: Any) -> None:
             "opensearch",
             marks=[
                 pytest.mark.opensearch,
-                pytest.mark.skipif(not OPENSEARCH_URL, reason="set HOCLIEU_OPENSEARCH_URL to run on OpenSearch"),
+                pytest.mark.skipif(
+                    not OPENSEARCH_URL, reason="set HOCLIEU_OPENSEARCH_URL to run on OpenSearch"
+                ),
             ],
         ),
     ]

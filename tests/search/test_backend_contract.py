@@ -14,7 +14,9 @@ from search.documents import SearchDocument, build_document
 from search.query import SearchQuery
 
 
-def material(ident: str, title: str, *, state: str = "approved", text: str = "", pages: Any = (), **meta: Any) -> dict[str, Any]:
+def material(
+    ident: str, title: str, *, state: str = "approved", text: str = "", pages: Any = (), **meta: Any
+) -> dict[str, Any]:
     created = meta.pop("created", datetime(2024, 1, 1, tzinfo=UTC))
     popularity = meta.pop("popularity", 0)
     return {
@@ -29,36 +31,123 @@ def material(ident: str, title: str, *, state: str = "approved", text: str = "",
 
 
 CORPUS = [
-    material("phan-so-5", "Phân số", subjects=["toan"], grades=[5], type="bai-giang-dien-tu",
-             series="ket-noi-tri-thuc", description="Khái niệm phân số, rút gọn và so sánh phân số.",
-             created=datetime(2024, 3, 1, tzinfo=UTC), popularity=50),
-    material("hinh-tron-5", "Hình tròn và đường tròn", subjects=["toan"], grades=[5], type="phieu-hoc-tap",
-             series="canh-dieu", description="Chu vi và diện tích hình tròn.",
-             created=datetime(2024, 5, 1, tzinfo=UTC), popularity=10),
-    material("phep-cong-3", "Phép cộng trong phạm vi 1000", subjects=["toan"], grades=[3], type="phieu-hoc-tap",
-             series="ket-noi-tri-thuc", description="Ôn tập phép cộng, chuẩn bị cho lớp 4.", popularity=5),
-    material("tap-doc-5", "Tập đọc: Người công dân số Một", subjects=["tieng-viet"], grades=[5],
-             type="bai-giang-dien-tu", description="Bài tập đọc lớp 5 về Bác Hồ.", popularity=30),
-    material("nhap-toan-5", "Toán lớp 5 nâng cao (bản nháp)", state="draft", subjects=["toan"], grades=[5],
-             type="phieu-hoc-tap", description="Phân số và hình tròn, bản nháp bí mật.", popularity=999),
-    material("ma-dan-gian", "Con ma trong truyện dân gian", subjects=["ngu-van"], grades=[6],
-             description="Truyện kể về con ma ở làng.", language="vi"),
-    material("ma-hoa", "Mã hóa thông tin", subjects=["tin-hoc"], grades=[10],
-             description="Mã nhị phân và mã hóa văn bản.", language="vi"),
-    material("ma-me", "Má của em", subjects=["tieng-viet"], grades=[2], description="Bài thơ về má.", language="vi"),
-    material("hoc-sinh-gioi", "Gương học sinh giỏi", subjects=["giao-duc-cong-dan"], grades=[7],
-             description="Câu chuyện về một học sinh chăm chỉ."),
-    material("hoc-xa-sinh", "Sinh hoạt dưới cờ", subjects=["hoat-dong-trai-nghiem"], grades=[7],
-             description="Sinh hoạt tập thể đầu tuần; em học cách tổ chức buổi lễ."),
-    material("pt-bac-hai", "Phương trình bậc hai một ẩn", subjects=["toan"], grades=[9],
-             description="Giải phương trình bậc hai bằng công thức nghiệm.", created=datetime(2023, 1, 1, tzinfo=UTC)),
-    material("pt-bac-nhat", "Phương trình bậc nhất", subjects=["toan"], grades=[8],
-             description="Phương trình và hệ số; bậc của đa thức, hai ví dụ có lời giải."),
-    material("xss", "An toàn <script>alert(1)</script> trên mạng", subjects=["tin-hoc"], grades=[8],
-             description="Thẻ <script> chạy mã độc khi trang web không lọc đầu vào."),
-    material("quang-hop", "Sinh học 11: Trao đổi chất", subjects=["sinh-hoc"], grades=[11],
-             pages=[(1, "Mở đầu chương trao đổi chất ở thực vật."), (2, "Bài 5. Hô hấp ở thực vật."),
-                    (3, "Quang hợp là quá trình tổng hợp chất hữu cơ nhờ năng lượng ánh sáng.")]),
+    material(
+        "phan-so-5",
+        "Phân số",
+        subjects=["toan"],
+        grades=[5],
+        type="bai-giang-dien-tu",
+        series="ket-noi-tri-thuc",
+        description="Khái niệm phân số, rút gọn và so sánh phân số.",
+        created=datetime(2024, 3, 1, tzinfo=UTC),
+        popularity=50,
+    ),
+    material(
+        "hinh-tron-5",
+        "Hình tròn và đường tròn",
+        subjects=["toan"],
+        grades=[5],
+        type="phieu-hoc-tap",
+        series="canh-dieu",
+        description="Chu vi và diện tích hình tròn.",
+        created=datetime(2024, 5, 1, tzinfo=UTC),
+        popularity=10,
+    ),
+    material(
+        "phep-cong-3",
+        "Phép cộng trong phạm vi 1000",
+        subjects=["toan"],
+        grades=[3],
+        type="phieu-hoc-tap",
+        series="ket-noi-tri-thuc",
+        description="Ôn tập phép cộng, chuẩn bị cho lớp 4.",
+        popularity=5,
+    ),
+    material(
+        "tap-doc-5",
+        "Tập đọc: Người công dân số Một",
+        subjects=["tieng-viet"],
+        grades=[5],
+        type="bai-giang-dien-tu",
+        description="Bài tập đọc lớp 5 về Bác Hồ.",
+        popularity=30,
+    ),
+    material(
+        "nhap-toan-5",
+        "Toán lớp 5 nâng cao (bản nháp)",
+        state="draft",
+        subjects=["toan"],
+        grades=[5],
+        type="phieu-hoc-tap",
+        description="Phân số và hình tròn, bản nháp bí mật.",
+        popularity=999,
+    ),
+    material(
+        "ma-dan-gian",
+        "Con ma trong truyện dân gian",
+        subjects=["ngu-van"],
+        grades=[6],
+        description="Truyện kể về con ma ở làng.",
+        language="vi",
+    ),
+    material(
+        "ma-hoa",
+        "Mã hóa thông tin",
+        subjects=["tin-hoc"],
+        grades=[10],
+        description="Mã nhị phân và mã hóa văn bản.",
+        language="vi",
+    ),
+    material(
+        "ma-me", "Má của em", subjects=["tieng-viet"], grades=[2], description="Bài thơ về má.", language="vi"
+    ),
+    material(
+        "hoc-sinh-gioi",
+        "Gương học sinh giỏi",
+        subjects=["giao-duc-cong-dan"],
+        grades=[7],
+        description="Câu chuyện về một học sinh chăm chỉ.",
+    ),
+    material(
+        "hoc-xa-sinh",
+        "Sinh hoạt dưới cờ",
+        subjects=["hoat-dong-trai-nghiem"],
+        grades=[7],
+        description="Sinh hoạt tập thể đầu tuần; em học cách tổ chức buổi lễ.",
+    ),
+    material(
+        "pt-bac-hai",
+        "Phương trình bậc hai một ẩn",
+        subjects=["toan"],
+        grades=[9],
+        description="Giải phương trình bậc hai bằng công thức nghiệm.",
+        created=datetime(2023, 1, 1, tzinfo=UTC),
+    ),
+    material(
+        "pt-bac-nhat",
+        "Phương trình bậc nhất",
+        subjects=["toan"],
+        grades=[8],
+        description="Phương trình và hệ số; bậc của đa thức, hai ví dụ có lời giải.",
+    ),
+    material(
+        "xss",
+        "An toàn <script>alert(1)</script> trên mạng",
+        subjects=["tin-hoc"],
+        grades=[8],
+        description="Thẻ <script> chạy mã độc khi trang web không lọc đầu vào.",
+    ),
+    material(
+        "quang-hop",
+        "Sinh học 11: Trao đổi chất",
+        subjects=["sinh-hoc"],
+        grades=[11],
+        pages=[
+            (1, "Mở đầu chương trao đổi chất ở thực vật."),
+            (2, "Bài 5. Hô hấp ở thực vật."),
+            (3, "Quang hợp là quá trình tổng hợp chất hữu cơ nhờ năng lượng ánh sáng."),
+        ],
+    ),
 ]
 
 
@@ -76,7 +165,8 @@ def ids(backend: SearchBackend, text: str = "", **kw: Any) -> list[str]:
 class TestCurriculumQueries:
     @pytest.mark.relevance
     @pytest.mark.parametrize(
-        "text", ["toan lop 5", "Toán lớp 5", "TOÁN LỚP 5", unicodedata.normalize("NFD", "Toán lớp 5"), "toán L5"]
+        "text",
+        ["toan lop 5", "Toán lớp 5", "TOÁN LỚP 5", unicodedata.normalize("NFD", "Toán lớp 5"), "toán L5"],
     )
     def test_grade5_maths_first_however_typed(self, loaded: SearchBackend, text: str) -> None:
         assert set(ids(loaded, text)[:2]) == {"phan-so-5", "hinh-tron-5"}
@@ -96,7 +186,9 @@ class TestCurriculumQueries:
 class TestVietnameseMatching:
     @pytest.mark.relevance
     @pytest.mark.parametrize(("text", "first"), [("mã", "ma-hoa"), ("má", "ma-me"), ("ma", None)])
-    def test_accented_query_ranks_exact_accent_first(self, loaded: SearchBackend, text: str, first: str | None) -> None:
+    def test_accented_query_ranks_exact_accent_first(
+        self, loaded: SearchBackend, text: str, first: str | None
+    ) -> None:
         found = ids(loaded, text)
         assert {"ma-hoa", "ma-me", "ma-dan-gian"} <= set(found)
         if first:
@@ -123,7 +215,8 @@ class TestVietnameseMatching:
 
     def test_typo_tolerance_and_suggestion(self, loaded: SearchBackend) -> None:
         result = loaded.search(SearchQuery("phuonq trinh"))
-        assert result.hits and result.hits[0].id in {"pt-bac-hai", "pt-bac-nhat"}
+        assert result.hits
+        assert result.hits[0].id in {"pt-bac-hai", "pt-bac-nhat"}
         assert result.suggestion == "phương trình"
         exact = loaded.search(SearchQuery("phương trình"))
         assert exact.suggestion is None
@@ -200,20 +293,27 @@ class TestResults:
     def test_snippets_escape_html_and_mark_accented_text(self, loaded: SearchBackend) -> None:
         hit = loaded.search(SearchQuery("script")).hits[0]
         assert hit.id == "xss"
-        assert "<script>" not in hit.snippet and "&lt;" in hit.snippet
+        assert "<script>" not in hit.snippet
+        assert "&lt;" in hit.snippet
         assert "<mark>script</mark>" in hit.snippet
         hit = loaded.search(SearchQuery("duong tron")).hits[0]
-        assert "<mark>" in hit.snippet and "tròn" in hit.snippet
+        assert "<mark>" in hit.snippet
+        assert "tròn" in hit.snippet
 
     def test_pages_list_best_matching_pages(self, loaded: SearchBackend) -> None:
         hit = loaded.search(SearchQuery("quang hợp")).hits[0]
         assert hit.id == "quang-hop"
-        assert hit.pages and hit.pages[0][0] == 3
+        assert hit.pages
+        assert hit.pages[0][0] == 3
         assert "<mark>Quang</mark>" in hit.pages[0][1]
 
     def test_sort_newest_and_popular(self, loaded: SearchBackend) -> None:
         assert ids(loaded, "", subjects=["toan"], sort="newest")[:2] == ["hinh-tron-5", "phan-so-5"]
-        assert ids(loaded, "", subjects=["toan"], sort="popular")[:3] == ["phan-so-5", "hinh-tron-5", "phep-cong-3"]
+        assert ids(loaded, "", subjects=["toan"], sort="popular")[:3] == [
+            "phan-so-5",
+            "hinh-tron-5",
+            "phep-cong-3",
+        ]
 
     def test_paging(self, loaded: SearchBackend) -> None:
         pages = [ids(loaded, "", sort="popular", size=4, page=p) for p in (1, 2, 3, 4)]
@@ -229,13 +329,15 @@ class TestResults:
 
     def test_related(self, loaded: SearchBackend) -> None:
         related = [h.id for h in loaded.related("pt-bac-hai")]
-        assert related and related[0] == "pt-bac-nhat"
+        assert related
+        assert related[0] == "pt-bac-nhat"
         assert "pt-bac-hai" not in related
 
 
 class TestMalformedInput:
     @pytest.mark.parametrize(
-        "text", ['toán "lớp', "c++ (", "AND", "*", "OR NOT", ")(][", "title:x", "-", '""', "á" * 200, "toán " * 150]
+        "text",
+        ['toán "lớp', "c++ (", "AND", "*", "OR NOT", ")(][", "title:x", "-", '""', "á" * 200, "toán " * 150],
     )
     def test_never_raises_unexpected(self, loaded: SearchBackend, text: str) -> None:
         try:
@@ -257,6 +359,11 @@ class TestMalformedInput:
 
 
 def test_build_document_projection() -> None:
-    doc = build_document(material("x", unicodedata.normalize("NFD", "Toán"), state="submitted", pages=[(1, "a"), (2, "b")]))
+    doc = build_document(
+        material("x", unicodedata.normalize("NFD", "Toán"), state="submitted", pages=[(1, "a"), (2, "b")])
+    )
     assert isinstance(doc, SearchDocument)
-    assert doc.title == "Toán" and not doc.public and doc.pages == [(1, "a"), (2, "b")] and doc.body == "a\nb"
+    assert doc.title == "Toán"
+    assert not doc.public
+    assert doc.pages == [(1, "a"), (2, "b")]
+    assert doc.body == "a\nb"
