@@ -132,7 +132,7 @@ class OpenSearchBackend:
             # Stand-ins without composable templates still get the mapping on each create below.
             pass
         except (TransportError, OpenSearchException) as exc:
-            raise RepositoryError(f"the search cluster at is unreachable: {exc}") from exc
+            raise RepositoryError(f"the search cluster is unreachable: {exc}") from exc
         if not self._call(self.client.indices.exists_alias, name=self.alias):
             index = self._new_index_name()
             self._call(self.client.indices.create, index=index, body=body)
