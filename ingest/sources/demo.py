@@ -38,7 +38,7 @@ import wave
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +53,7 @@ FONT_REGULAR = ASSETS_DIR / "HoclieuDemoSans.ttf"
 FONT_BOLD = ASSETS_DIR / "HoclieuDemoSans-Bold.ttf"
 
 # Every generated file carries this date, so regenerating gives identical bytes.
-FIXED_DATE = datetime(2025, 9, 5, 8, 0, 0, tzinfo=timezone.utc)
+FIXED_DATE = datetime(2025, 9, 5, 8, 0, 0, tzinfo=UTC)
 _ZIP_DATE = (2025, 9, 5, 8, 0, 0)
 
 VIDEO_SIZE = (640, 360)
@@ -97,7 +97,12 @@ def demo_items(workdir: Path) -> list[DemoItem]:
     for font in (FONT_REGULAR, FONT_BOLD):
         if not font.is_file():
             raise DemoGenerationError(f"demo font missing: {font.name} (expected in {ASSETS_DIR.name}/)")
-    workdir.mkdir(parents=True, exist_ok=True)
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DemoGenerationError(
+            f"cannot use {workdir} as the demo directory: {exc.strerror or exc}"
+        ) from exc
     items: list[DemoItem] = []
     for spec in content.SPECS:
         target = workdir / spec.filename
@@ -242,7 +247,8 @@ def _write_pdf(spec: Spec, path: Path) -> None:
         # pdfium reads the font bytes while loading; keep the buffers referenced until saved.
         buffers = [(ctypes.c_uint8 * len(d)).from_buffer_copy(d) for d in font_data]
         fonts = [
-            pdfium_c.FPDFText_LoadFont(pdf, buf, len(buf), pdfium_c.FPDF_FONT_TRUETYPE, True) for buf in buffers
+            pdfium_c.FPDFText_LoadFont(pdf, buf, len(buf), pdfium_c.FPDF_FONT_TRUETYPE, True)
+            for buf in buffers
         ]
         if not all(fonts):
             raise DemoGenerationError("pdfium could not load the demo font")
@@ -426,7 +432,9 @@ def _write_html(spec: Spec, path: Path) -> None:
             out.append(f"<li>{esc(text)}</li>")
         elif kind == "table":
             rows = spec.tables[int(text)]
-            out.append("<table><thead><tr>" + "".join(f"<th>{esc(c)}</th>" for c in rows[0]) + "</tr></thead><tbody>")
+            out.append(
+                "<table><thead><tr>" + "".join(f"<th>{esc(c)}</th>" for c in rows[0]) + "</tr></thead><tbody>"
+            )
             out.extend("<tr>" + "".join(f"<td>{esc(c)}</td>" for c in row) + "</tr>" for row in rows[1:])
             out.append("</tbody></table>")
     if in_list:
@@ -471,7 +479,9 @@ def _write_text(spec: Spec, path: Path) -> None:
 _NOTE_HZ = {"C4": 261.63, "D4": 293.66, "E4": 329.63, "G4": 392.00, "A4": 440.00, "C5": 523.25}
 
 
-def _synthesise(notes: Sequence[tuple[str, float]], *, beat_s: float, accent_every: int, volume: float) -> bytes:
+def _synthesise(
+    notes: Sequence[tuple[str, float]], *, beat_s: float, accent_every: int, volume: float
+) -> bytes:
     """Render notes (name, beats) as 16-bit mono PCM: a soft sine with a short fade in/out,
     plus a click on every ``accent_every``-th beat (the strong beat of the bar)."""
     samples: list[int] = []
@@ -494,7 +504,9 @@ def _synthesise(notes: Sequence[tuple[str, float]], *, beat_s: float, accent_eve
                     first = start + int((beat - beat_index) * beat_s * AUDIO_RATE)
                     for n in range(int(0.03 * AUDIO_RATE)):
                         if first + n < len(samples):
-                            click = math.sin(2 * math.pi * 1500 * n / AUDIO_RATE) * (1 - n / (0.03 * AUDIO_RATE))
+                            click = math.sin(2 * math.pi * 1500 * n / AUDIO_RATE) * (
+                                1 - n / (0.03 * AUDIO_RATE)
+                            )
                             mixed = samples[first + n] + int(click * 0.35 * 32767)
                             samples[first + n] = max(-32768, min(32767, mixed))
                 beat += 1
@@ -511,11 +523,14 @@ def _write_wav(pcm: bytes, path: Path) -> None:
 
 
 def _ffmpeg() -> str:
+    """The ffmpeg binary shipped in the imageio-ffmpeg wheel (or named by ``IMAGEIO_FFMPEG_EXE``)."""
     try:
         import imageio_ffmpeg
-    except ImportError as exc:  # pragma: no cover - a declared dependency
-        raise DemoGenerationError("imageio-ffmpeg is required to generate the demo video and audio") from exc
-    return str(imageio_ffmpeg.get_ffmpeg_exe())
+
+        return str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError) as exc:
+        # RuntimeError: no binary for this platform in the wheel and none on PATH.
+        raise DemoGenerationError(f"no ffmpeg binary for the demo video and audio: {exc}") from exc
 
 
 _BITEXACT = ["-fflags", "+bitexact", "-map_metadata", "-1"]
@@ -523,7 +538,9 @@ _BITEXACT = ["-fflags", "+bitexact", "-map_metadata", "-1"]
 
 def _run_ffmpeg(args: list[str], *, stdin_frames: Iterator[bytes] | None = None) -> None:
     """Run ffmpeg, optionally streaming raw frames to its stdin; fail with ffmpeg's own words."""
-    command = [_ffmpeg(), "-nostdin" if stdin_frames is None else "-hide_banner", "-loglevel", "error", "-y", *args]
+    # -nostdin unless we feed frames: ffmpeg must never wait for keyboard input.
+    quiet = ["-hide_banner", "-loglevel", "error", "-y"] + (["-nostdin"] if stdin_frames is None else [])
+    command = [_ffmpeg(), *quiet, *args]
     with tempfile.TemporaryFile() as errors:
         try:
             process = subprocess.Popen(
@@ -550,7 +567,8 @@ def _run_ffmpeg(args: list[str], *, stdin_frames: Iterator[bytes] | None = None)
             raise DemoGenerationError(f"ffmpeg took more than {FFMPEG_TIMEOUT_S} s") from exc
         if returncode != 0:
             errors.seek(0)
-            message = errors.read().decode("utf-8", "replace").strip()[-500:]
+            # ffmpeg's last lines name the cause; one line reads better in a JSON error.
+            message = " ".join(errors.read().decode("utf-8", "replace").split())[-500:]
             raise DemoGenerationError(f"ffmpeg failed ({returncode}): {message}")
 
 
@@ -583,7 +601,13 @@ def _font(size: int, *, bold: bool = False) -> ImageFont.FreeTypeFont:
     return ImageFont.truetype(str(FONT_BOLD if bold else FONT_REGULAR), size=size)
 
 
-def _arrow(draw: ImageDraw.ImageDraw, start: tuple[float, float], end: tuple[float, float], colour: RGB, width: int = 6) -> None:
+def _arrow(
+    draw: ImageDraw.ImageDraw,
+    start: tuple[float, float],
+    end: tuple[float, float],
+    colour: RGB,
+    width: int = 6,
+) -> None:
     draw.line([start, end], fill=colour, width=width)
     angle = math.atan2(end[1] - start[1], end[0] - start[0])
     head = width * 3.2
@@ -708,11 +732,20 @@ def _write_video(spec: Spec, path: Path) -> None:
 # --------------------------------------------------------------------------------------------
 
 
-def _label(draw: ImageDraw.ImageDraw, xy: tuple[float, float], text: str, *, size: int = 26, colour: RGB = (20, 40, 80)) -> None:
+def _label(
+    draw: ImageDraw.ImageDraw,
+    xy: tuple[float, float],
+    text: str,
+    *,
+    size: int = 26,
+    colour: RGB = (20, 40, 80),
+) -> None:
     """A text label on a white rounded box, readable over any background."""
     font = _font(size, bold=True)
     left, top, right, bottom = draw.textbbox(xy, text, font=font, anchor="mm")
-    draw.rounded_rectangle([left - 12, top - 8, right + 12, bottom + 8], radius=10, fill=(255, 255, 255), outline=colour, width=2)
+    draw.rounded_rectangle(
+        [left - 12, top - 8, right + 12, bottom + 8], radius=10, fill=(255, 255, 255), outline=colour, width=2
+    )
     draw.text(xy, text, font=font, fill=colour, anchor="mm")
 
 
@@ -726,20 +759,38 @@ def _draw_water_cycle(spec: Spec, path: Path) -> None:
     draw.ellipse([70, 110, 210, 250], fill=(255, 205, 60), outline=(240, 160, 30), width=4)
     for k in range(12):
         a = k * math.pi / 6
-        draw.line([(140 + 85 * math.cos(a), 180 + 85 * math.sin(a)), (140 + 110 * math.cos(a), 180 + 110 * math.sin(a))], fill=(240, 160, 30), width=5)
+        draw.line(
+            [
+                (140 + 85 * math.cos(a), 180 + 85 * math.sin(a)),
+                (140 + 110 * math.cos(a), 180 + 110 * math.sin(a)),
+            ],
+            fill=(240, 160, 30),
+            width=5,
+        )
     draw.polygon([(0, 600), (520, 590), (600, 800), (0, 800)], fill=(40, 110, 190))
     for y in range(620, 800, 30):
         draw.arc([20, y, 120, y + 20], 200, 340, fill=(200, 230, 255), width=3)
         draw.arc([260, y + 10, 360, y + 30], 200, 340, fill=(200, 230, 255), width=3)
     draw.polygon([(480, 800), (560, 560), (760, 560), (1200, 560), (1200, 800)], fill=(110, 170, 90))
     draw.polygon([(700, 580), (930, 250), (1150, 580)], fill=(120, 110, 100))
-    draw.polygon([(880, 320), (930, 250), (985, 325), (955, 310), (930, 330), (905, 310)], fill=(250, 250, 250))
+    draw.polygon(
+        [(880, 320), (930, 250), (985, 325), (955, 310), (930, 330), (905, 310)], fill=(250, 250, 250)
+    )
     # The river runs from the mountain back to the sea.
-    draw.line([(930, 560), (880, 640), (760, 680), (640, 700), (540, 690)], fill=(40, 110, 190), width=18, joint="curve")
+    draw.line(
+        [(930, 560), (880, 640), (760, 680), (640, 700), (540, 690)],
+        fill=(40, 110, 190),
+        width=18,
+        joint="curve",
+    )
     # Clouds.
     for cx, cy in ((560, 215), (820, 190)):
         for dx, dy, r in ((-70, 10, 50), (-20, -20, 65), (45, 0, 55), (0, 25, 55)):
-            draw.ellipse([cx + dx - r, cy + dy - r, cx + dx + r, cy + dy + r], fill=(245, 248, 252), outline=(190, 200, 215))
+            draw.ellipse(
+                [cx + dx - r, cy + dy - r, cx + dx + r, cy + dy + r],
+                fill=(245, 248, 252),
+                outline=(190, 200, 215),
+            )
     # Rain over the mountain.
     for i in range(12):
         x = 720 + i * 14
@@ -772,7 +823,10 @@ def _draw_photosynthesis(spec: Spec, path: Path) -> None:
     draw.text((600, 24), labels["title"], font=_font(36, bold=True), fill=(30, 90, 40), anchor="mt")
     # A leaf: an almond shape made of two arcs, with a midrib and veins.
     cx, cy, half_len, half_w = 600, 400, 230, 120
-    upper = [(cx - half_len + t, cy - half_w * math.sin(math.pi * t / (2 * half_len))) for t in range(0, 2 * half_len + 1, 8)]
+    upper = [
+        (cx - half_len + t, cy - half_w * math.sin(math.pi * t / (2 * half_len)))
+        for t in range(0, 2 * half_len + 1, 8)
+    ]
     lower = [(x, 2 * cy - y) for x, y in reversed(upper)]
     draw.polygon(upper + lower, fill=(70, 160, 70), outline=(30, 100, 40))
     draw.line([(cx - half_len - 60, cy + 40), (cx + half_len, cy)], fill=(40, 110, 45), width=6)
@@ -797,10 +851,11 @@ def _draw_photosynthesis(spec: Spec, path: Path) -> None:
     _label(draw, (990, 610), labels["glucose"], size=22, colour=(160, 80, 20))
     # The overall equation.
     font = _font(30, bold=True)
-    draw.rounded_rectangle([360, 690, 1040, 770], radius=14, fill=(255, 255, 255), outline=(30, 90, 40), width=3)
+    draw.rounded_rectangle(
+        [360, 690, 1040, 770], radius=14, fill=(255, 255, 255), outline=(30, 90, 40), width=3
+    )
     draw.text((700, 716), labels["equation"], font=font, fill=(30, 60, 30), anchor="mm")
     draw.text((700, 752), labels["conditions"], font=_font(18), fill=(90, 90, 90), anchor="mm")
     draw.text((1188, 796), labels["footer"], font=_font(14), fill=(90, 90, 90), anchor="rs")
     # Fixed quality and no EXIF/ICC: the bytes only depend on the pixels and libjpeg.
     image.save(path, format="JPEG", quality=85, optimize=True)
-

@@ -1,3 +1,4 @@
+# ruff: noqa: RUF001 - the texts use real typography (multiplication and minus signs, en dashes)
 """The texts of the demo materials that ``hoclieu demo`` loads.
 
 Everything here was written for Hoclieu (the folk verses quoted in the literature handout are
@@ -54,7 +55,7 @@ def _meta(
     description: str,
     grades: list[int],
     subjects: list[str],
-    type: str,  # noqa: A002 - the metadata field is called "type"
+    type: str,  # the metadata field is called "type"
     series: str,
     volume: int | None = None,
     chapter: str | None = None,
@@ -112,11 +113,19 @@ TRIANGLE_VIDEO = Spec(
         chapter="Chủ đề 4: Một số hình phẳng",
         lesson="Bài 19: Diện tích hình tam giác",
         keywords=("diện tích", "hình tam giác", "đáy", "chiều cao", "toán lớp 5"),
-        outcomes=("Nhận biết đáy và chiều cao tương ứng của hình tam giác.", "Tính được diện tích hình tam giác."),
+        outcomes=(
+            "Nhận biết đáy và chiều cao tương ứng của hình tam giác.",
+            "Tính được diện tích hình tam giác.",
+        ),
     ),
     slides=(
         Slide("Diện tích hình tam giác", ("Toán 5", "Video bài giảng mẫu"), seconds=3.0),
-        Slide("Đáy và chiều cao", ("Đáy: cạnh a", "Chiều cao: h, vuông góc với đáy"), figure="triangle", seconds=3.0),
+        Slide(
+            "Đáy và chiều cao",
+            ("Đáy: cạnh a", "Chiều cao: h, vuông góc với đáy"),
+            figure="triangle",
+            seconds=3.0,
+        ),
         Slide(
             "Công thức",
             ("S = a × h : 2", "Lấy độ dài đáy nhân với chiều cao", "(cùng đơn vị đo) rồi chia cho 2."),
@@ -297,7 +306,10 @@ FRACTIONS_WORKSHEET = Spec(
         chapter="Chủ đề 1: Ôn tập và bổ sung",
         lesson="Bài 3: Ôn tập phân số",
         keywords=("phân số", "rút gọn phân số", "quy đồng mẫu số", "so sánh phân số", "toán lớp 5"),
-        outcomes=("Rút gọn, quy đồng và so sánh được các phân số.", "Thực hiện được các phép tính với phân số."),
+        outcomes=(
+            "Rút gọn, quy đồng và so sánh được các phân số.",
+            "Thực hiện được các phép tính với phân số.",
+        ),
     ),
     blocks=(
         ("h1", "Phiếu học tập: Ôn tập phân số"),
@@ -429,12 +441,22 @@ DECIMALS_TEST = Spec(
             "Câu 2. Chữ số 3 trong số 12,435 thuộc hàng nào? A. Hàng chục   B. Hàng phần mười   "
             "C. Hàng phần trăm   D. Hàng phần nghìn",
         ),
-        ("li", "Câu 3. Số lớn nhất trong các số 0,9; 0,89; 0,909; 0,899 là: A. 0,9   B. 0,89   C. 0,909   D. 0,899"),
+        (
+            "li",
+            "Câu 3. Số lớn nhất trong các số 0,9; 0,89; 0,909; 0,899 là: A. 0,9   B. 0,89   C. 0,909  "
+            "D. 0,899",
+        ),
         ("li", "Câu 4. Phân số 3/100 viết dưới dạng số thập phân là: A. 0,3   B. 0,03   C. 3,00   D. 0,003"),
         ("h2", "Phần II. Tự luận (6 điểm)"),
-        ("li", "Bài 1 (2 điểm). Viết dưới dạng số thập phân có đơn vị là mét: 3 m 5 dm; 7 m 25 cm; 45 cm; 8 mm."),
+        (
+            "li",
+            "Bài 1 (2 điểm). Viết dưới dạng số thập phân có đơn vị là mét: 3 m 5 dm; 7 m 25 cm; 45 cm; 8 mm.",
+        ),
         ("li", "Bài 2 (2 điểm). Sắp xếp theo thứ tự từ lớn đến bé: 6,48; 6,5; 6,405; 6,49."),
-        ("li", "Bài 3 (2 điểm). a) Tìm số tự nhiên x, biết 2,9 < x < 3,5. b) Tìm chữ số x, biết 8,x2 < 8,13."),
+        (
+            "li",
+            "Bài 3 (2 điểm). a) Tìm số tự nhiên x, biết 2,9 < x < 3,5. b) Tìm chữ số x, biết 8,x2 < 8,13.",
+        ),
         ("h2", "Đáp án và biểu điểm"),
         ("li", "Phần I (mỗi câu 1 điểm): 1 – B; 2 – C; 3 – C; 4 – B."),
         ("li", "Bài 1: 3,5 m; 7,25 m; 0,45 m; 0,008 m (mỗi ý 0,5 điểm)."),
@@ -467,7 +489,11 @@ TONES_WORKSHEET = Spec(
     ),
     blocks=(
         ("h1", "Luyện đọc thanh điệu"),
-        ("p", "Tiếng Việt có sáu thanh: thanh ngang, thanh huyền, thanh sắc, thanh hỏi, thanh ngã và thanh nặng."),
+        (
+            "p",
+            "Tiếng Việt có sáu thanh: thanh ngang, thanh huyền, thanh sắc, thanh hỏi, thanh ngã và "
+            "thanh nặng.",
+        ),
         ("h2", "1. Đọc to các tiếng"),
         ("table", "0"),
         ("h2", "2. Nối tiếng với tranh phù hợp"),
@@ -624,7 +650,10 @@ LUC_BAT_PDF = Spec(
     filename="ngu-van-6-tho-luc-bat.pdf",
     metadata=_meta(
         "Thơ lục bát: đặc điểm và cách đọc",
-        description="Tài liệu tham khảo về số tiếng, cách gieo vần, luật bằng trắc và nhịp của thơ lục bát qua ca dao.",
+        description=(
+            "Tài liệu tham khảo về số tiếng, cách gieo vần, luật bằng trắc và nhịp của thơ lục bát "
+            "qua ca dao."
+        ),
         grades=[6],
         subjects=["ngu-van"],
         type="tai-lieu-tham-khao",
@@ -732,7 +761,9 @@ CLIMATE_DECK = Spec(
     kind="deck",
     metadata=_meta(
         "Khí hậu Việt Nam: nhiệt đới ẩm gió mùa",
-        description="Bài trình chiếu về đặc điểm chung, hai mùa gió, sự phân hoá và ảnh hưởng của khí hậu Việt Nam.",
+        description=(
+            "Bài trình chiếu về đặc điểm chung, hai mùa gió, sự phân hoá và ảnh hưởng của khí hậu Việt Nam."
+        ),
         grades=[8],
         subjects=["lich-su-va-dia-li"],
         type="bai-trinh-chieu",
@@ -756,7 +787,8 @@ CLIMATE_DECK = Spec(
         Slide(
             "Hai mùa gió",
             (
-                "Gió mùa mùa đông (khoảng tháng 11 đến tháng 4): hướng đông bắc, gây mùa đông lạnh ở miền Bắc.",
+                "Gió mùa mùa đông (khoảng tháng 11 đến tháng 4): hướng đông bắc, gây mùa đông lạnh ở "
+                "miền Bắc.",
                 "Gió mùa mùa hạ (khoảng tháng 5 đến tháng 10): nóng ẩm, mang mưa lớn cho cả nước.",
             ),
         ),
@@ -782,7 +814,10 @@ QUADRATIC_TEST = Spec(
     filename="toan-9-de-kiem-tra-phuong-trinh-bac-hai.pdf",
     metadata=_meta(
         "Đề kiểm tra: Phương trình bậc hai một ẩn",
-        description="Đề kiểm tra 45 phút về giải phương trình bậc hai, hệ thức Vi-ét và giải bài toán bằng cách lập phương trình, có đáp án.",
+        description=(
+            "Đề kiểm tra 45 phút về giải phương trình bậc hai, hệ thức Vi-ét và giải bài toán bằng "
+            "cách lập phương trình, có đáp án."
+        ),
         grades=[9],
         subjects=["toan"],
         type="de-kiem-tra",
@@ -813,7 +848,11 @@ QUADRATIC_TEST = Spec(
         ),
         ("break", ""),
         ("h2", "Đáp án"),
-        ("li", "Bài 1. a) x = 2 hoặc x = 3. b) Δ = 25, x = 1/2 hoặc x = −2. c) Nghiệm kép x = 2. d) Δ = −3 < 0, phương trình vô nghiệm."),
+        (
+            "li",
+            "Bài 1. a) x = 2 hoặc x = 3. b) Δ = 25, x = 1/2 hoặc x = −2. c) Nghiệm kép x = 2. d) Δ = "
+            "−3 < 0, phương trình vô nghiệm.",
+        ),
         ("li", "Bài 2. a) Δ′ = (m + 1)² − (m² + 3) = 2m − 2 > 0 khi m > 1."),
         (
             "li",
@@ -833,7 +872,10 @@ ENCODING_PDF = Spec(
     filename="tin-hoc-10-ma-hoa-thong-tin.pdf",
     metadata=_meta(
         "Mã hoá thông tin trong máy tính",
-        description="Tài liệu tham khảo: bit và byte, hệ nhị phân, mã hoá văn bản (ASCII, Unicode, UTF-8) và mã hoá hình ảnh.",
+        description=(
+            "Tài liệu tham khảo: bit và byte, hệ nhị phân, mã hoá văn bản (ASCII, Unicode, UTF-8) và "
+            "mã hoá hình ảnh."
+        ),
         grades=[10],
         subjects=["tin-hoc"],
         type="tai-lieu-tham-khao",
@@ -841,7 +883,10 @@ ENCODING_PDF = Spec(
         chapter="Chủ đề 1: Máy tính và xã hội tri thức",
         lesson="Bài 4: Hệ nhị phân và dữ liệu số nguyên",
         keywords=("mã hoá", "hệ nhị phân", "bit", "byte", "Unicode", "tin học lớp 10"),
-        outcomes=("Giải thích được cách máy tính biểu diễn thông tin bằng dãy bit.", "Chuyển đổi được giữa hệ thập phân và hệ nhị phân."),
+        outcomes=(
+            "Giải thích được cách máy tính biểu diễn thông tin bằng dãy bit.",
+            "Chuyển đổi được giữa hệ thập phân và hệ nhị phân.",
+        ),
     ),
     blocks=(
         ("h1", "Mã hoá thông tin trong máy tính"),
@@ -859,7 +904,11 @@ ENCODING_PDF = Spec(
             "Hệ nhị phân chỉ dùng hai chữ số 0 và 1. Ví dụ: 13 = 1 × 8 + 1 × 4 + 0 × 2 + 1 × 1, "
             "nên số 13 viết trong hệ nhị phân là 1101.",
         ),
-        ("p", "Để đổi một số từ hệ thập phân sang hệ nhị phân, ta chia liên tiếp cho 2 rồi viết các số dư theo thứ tự ngược lại."),
+        (
+            "p",
+            "Để đổi một số từ hệ thập phân sang hệ nhị phân, ta chia liên tiếp cho 2 rồi viết các số "
+            "dư theo thứ tự ngược lại.",
+        ),
         ("h2", "3. Mã hoá văn bản"),
         (
             "p",
@@ -896,15 +945,28 @@ MOTION_DECK = Spec(
     kind="deck",
     metadata=_meta(
         "Chuyển động thẳng biến đổi đều",
-        description="Bài trình chiếu: gia tốc, các công thức của chuyển động thẳng biến đổi đều, ví dụ và bài tập có lời giải.",
+        description=(
+            "Bài trình chiếu: gia tốc, các công thức của chuyển động thẳng biến đổi đều, ví dụ và bài "
+            "tập có lời giải."
+        ),
         grades=[10],
         subjects=["vat-li"],
         type="bai-trinh-chieu",
         series="chan-troi-sang-tao",
         chapter="Chương 2: Mô tả chuyển động",
         lesson="Bài 7: Gia tốc – Chuyển động thẳng biến đổi đều",
-        keywords=("gia tốc", "vận tốc", "chuyển động thẳng", "nhanh dần đều", "chậm dần đều", "vật lí lớp 10"),
-        outcomes=("Viết được các công thức của chuyển động thẳng biến đổi đều.", "Vận dụng để giải bài tập đơn giản."),
+        keywords=(
+            "gia tốc",
+            "vận tốc",
+            "chuyển động thẳng",
+            "nhanh dần đều",
+            "chậm dần đều",
+            "vật lí lớp 10",
+        ),
+        outcomes=(
+            "Viết được các công thức của chuyển động thẳng biến đổi đều.",
+            "Vận dụng để giải bài tập đơn giản.",
+        ),
     ),
     slides=(
         Slide("Chuyển động thẳng biến đổi đều", ("Vật lí 10",)),
@@ -931,7 +993,8 @@ MOTION_DECK = Spec(
         Slide(
             "Bài tập",
             (
-                "Một đoàn tàu đang chạy với vận tốc 15 m/s thì hãm phanh, chuyển động chậm dần đều và dừng lại sau 30 s.",
+                "Một đoàn tàu đang chạy với vận tốc 15 m/s thì hãm phanh, chuyển động chậm dần đều và "
+                "dừng lại sau 30 s.",
                 "Gia tốc: a = (0 − 15) / 30 = −0,5 (m/s²).",
                 "Quãng đường hãm phanh: s = 15·30 − ½·0,5·30² = 225 (m).",
             ),
