@@ -321,6 +321,8 @@ class _Candidate:
     confidence: float
     evidence: str
     from_content: bool = False  # guessed from subject vocabulary, not read from a name
+    origin: str = ""  # "filename", "folder", "metadata" for name sources
+    source: str = ""  # the name it was read from; overlapping hits in one name count once
 
 
 @dataclass(frozen=True, slots=True)
@@ -752,10 +754,22 @@ def _band_code(code: str, grade: int, from_content: bool) -> str:
 
 
 def _combine(candidates: list[_Candidate]) -> list[Suggestion]:
-    grouped: dict[tuple[str, int | str], list[_Candidate]] = defaultdict(list)
+    # "GiaoAn_Lop5H" says grade 5 three ways ("Lop 5H", "Giao An Lop 5", class "5H"): one
+    # name is one piece of evidence, so keep its strongest reading only.
+    strongest: dict[tuple[str, int | str, str], _Candidate] = {}
+    anonymous: list[_Candidate] = []
     for cand in candidates:
-        if cand.confidence > 0:
-            grouped[(cand.field, cand.value)].append(cand)
+        if cand.confidence <= 0:
+            continue
+        if not cand.source:
+            anonymous.append(cand)
+            continue
+        key = (cand.field, cand.value, cand.source)
+        if key not in strongest or strongest[key].confidence < cand.confidence:
+            strongest[key] = cand
+    grouped: dict[tuple[str, int | str], list[_Candidate]] = defaultdict(list)
+    for cand in [*strongest.values(), *anonymous]:
+        grouped[(cand.field, cand.value)].append(cand)
     suggestions: list[Suggestion] = []
     for (fld, value), group in grouped.items():
         miss = 1.0
@@ -857,6 +871,7 @@ def suggest_tags(
 
     candidates: list[_Candidate] = []
     for source in sources:
+        first = len(candidates)
         folded = _fold_aligned(source.text)
         _grades_from(source, folded, candidates)
         hits = _name_matches("subjects", "subjects", source, folded, candidates, 0.9)
@@ -864,6 +879,17 @@ def suggest_tags(
         _name_matches("type", "type", source, folded, candidates, 0.85)
         _name_matches("series", "series", source, folded, candidates, 0.85)
         _structure_from(source, folded, candidates)
+        for cand in candidates[first:]:
+            cand.origin = source.label.split(" ", 1)[0]
+            cand.source = source.label
+    # The file's own name is more specific than the folder it sits in: "Bang_thu_chi_4A.xls"
+    # in a "Lop5" folder is about class 4A. Folder values the file name contradicts count half.
+    named = {(c.field, c.value) for c in candidates if c.origin == "filename"}
+    named_fields = {fld for fld, _ in named}
+    for cand in candidates:
+        if cand.origin == "folder" and cand.field in ("grades", "subjects"):
+            if cand.field in named_fields and (cand.field, cand.value) not in named:
+                cand.confidence *= 0.5
     for source in sources[:1]:
         # "T_5__Nhan_1_so..." and "T5 ..." at the start of a primary teacher's file: Toán 5.
         m = re.match(r"T\s+([1-5])(?!\d)", source.text)

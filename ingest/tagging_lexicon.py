@@ -45,6 +45,7 @@ SUBJECT_NAMES: Final[dict[str, tuple[str, ...]]] = {
         "kể chuyện",
         "tập viết",
         "học vần",
+        "đọc thầm",
     ),
     "ngu-van": ("ngữ văn", "văn học", "môn văn", "literature"),
     "tieng-anh": ("tiếng anh", "anh văn", "english", "ngoại ngữ"),
