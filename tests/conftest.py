@@ -31,3 +31,105 @@ def shared_data() -> Path:
     if not root.is_dir():
         skip_or_fail(f"test corpora not found at {root} (set HOCLIEU_SHARED_DATA)")
     return root
+
+
+# --- database, runtime, app ------------------------------------------------------------------
+
+import uuid  # noqa: E402
+from collections.abc import Iterator  # noqa: E402
+
+from sqlalchemy import text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+
+def _postgres_base_url() -> str | None:
+    url = os.environ.get("HOCLIEU_DATABASE_URL", "")
+    return url if url.startswith("postgresql") else None
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A fresh, migrated database for this test session (and xdist worker).
+
+    SQLite by default. With ``HOCLIEU_DATABASE_URL=postgresql+psycopg://...`` a new database is
+    created on that server for the session and dropped afterwards, so parallel runs never share rows.
+    """
+    from repository.db import Database
+    from repository.migrate import upgrade
+
+    base = _postgres_base_url()
+    if base is None:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hoclieu.db'}"
+        upgrade(Database(url))
+        yield url
+        return
+    from sqlalchemy import create_engine
+
+    name = f"hoclieu_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # pragma: no cover - depends on the machine
+        skip_or_fail(f"PostgreSQL at {make_url(base).host} is not reachable: {exc}")
+    url = make_url(base).set(database=name).render_as_string(hide_password=False)
+    db = Database(url)
+    upgrade(db)
+    db.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
+    from repository.config import Settings
+
+    return Settings(env="testing", data_dir=tmp_path / "data", database_url=database_url,
+                    max_upload_bytes=5 * 1024 * 1024, in_process_worker=False, redis_url=None)
+
+
+@pytest.fixture
+def runtime(settings):  # type: ignore[no-untyped-def]
+    """The wired runtime for one test; every row is deleted afterwards."""
+    from repository import runtime as runtime_module
+    from repository.db import Base
+    from repository.user.service import user as user_service
+
+    user_service.configure_hashing(fast=True)
+    rt = runtime_module.configure(settings)
+    yield rt
+    with rt.db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+    runtime_module.reset()
+
+
+@pytest.fixture
+def db(runtime):  # type: ignore[no-untyped-def]
+    return runtime.db
+
+
+@pytest.fixture
+def session(runtime):  # type: ignore[no-untyped-def]
+    """A write session committed by the test when it needs to (``session.commit()``)."""
+    s = runtime.db.session(write=True)
+    yield s
+    s.rollback()
+    s.close()
+
+
+@pytest.fixture
+def app(runtime):  # type: ignore[no-untyped-def]
+    from web.app import create_app
+
+    return create_app(runtime.settings, runtime=runtime, run_worker=False)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c

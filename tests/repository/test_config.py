@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from repository.config import Settings
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+class TestSettings:
+    def test_every_field_is_described_and_documented_in_the_readme(self) -> None:
+        documented = set(re.findall(r"`(HOCLIEU_[A-Z0-9_]+)`", README.read_text(encoding="utf-8")))
+        for name, field in Settings.model_fields.items():
+            assert field.description, f"{name} has no description"
+            assert f"HOCLIEU_{name.upper()}" in documented, f"HOCLIEU_{name.upper()} is not in README.md"
+
+    def test_defaults_are_the_embedded_mode(self, tmp_path: Path) -> None:
+        s = Settings(data_dir=tmp_path)
+        assert s.sqlalchemy_url == f"sqlite:///{(tmp_path / 'hoclieu.db').resolve()}"
+        assert s.redis_url is None and s.opensearch_url is None
+
+    def test_production_refuses_the_default_secret(self) -> None:
+        with pytest.raises(ValidationError, match="HOCLIEU_SECRET_KEY"):
+            Settings(env="production")
+        assert Settings(env="production", secret_key="x" * 40).env == "production"
+
+    def test_environment_variables_are_read(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("HOCLIEU_MAX_UPLOAD_BYTES", "1234")
+        assert Settings().max_upload_bytes == 1234
