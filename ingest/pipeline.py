@@ -1,0 +1,333 @@
+"""The ingest of one uploaded file: detect, extract, render, transcode, tag, store.
+
+``FileIngest(runtime, file_id).run()`` is what the ``ingest.tasks.process_file`` job does. It is
+idempotent: a re-run replaces the file's derivatives (one row per slot, see the unique
+constraint) instead of adding more, and a file already ``ready`` or ``failed`` is left alone
+unless ``force``. Heavy steps run in child processes with limits (``ingest.processors``), and
+every expected failure ends as ``failed`` with a reason a person understands. Transient
+failures (a killed child, a busy machine) are retried up to ``MAX_ATTEMPTS`` times; a worker
+killed mid-run leaves its job to be picked up again (``repository.jobs``).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete
+
+from repository.material.service import index_job
+from repository.metadata import metadata_title_from_filename, validate_metadata
+from repository.models import Derivative, IngestStatus, Material, MaterialFile
+from repository.errors import MetadataInvalid
+from repository.runtime import Runtime
+from repository.uow import UnitOfWork
+from ingest.processors.outputs import DerivativeOut
+from ingest.processors.sandbox import ProcessingFailed
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 3
+PROGRESS_EVERY_S = 2.0
+
+OFFICE_TYPES = {
+    "application/msword", "application/vnd.ms-powerpoint", "application/vnd.ms-excel",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-powerpoint.presentation.macroenabled.12",
+    "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.presentation",
+    "application/vnd.oasis.opendocument.spreadsheet", "application/rtf", "text/rtf",
+}
+# Labels for placeholder thumbnails, by media-type prefix or exact type.
+PLACEHOLDER_LABELS = {
+    "application/pdf": "PDF", "text/": "Văn bản", "audio/": "Âm thanh", "application/zip": "Gói nén",
+    "application/epub+zip": "EPUB", "application/vnd.ms-powerpoint": "Trình chiếu",
+    "application/vnd.openxmlformats-officedocument.presentationml": "Trình chiếu",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml": "Văn bản",
+    "application/msword": "Văn bản", "application/vnd.ms-excel": "Bảng tính",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml": "Bảng tính",
+}
+
+
+def placeholder_label(media_type: str) -> str:
+    for prefix, label in PLACEHOLDER_LABELS.items():
+        if media_type.startswith(prefix):
+            return label
+    return "Tệp"
+
+
+@dataclass
+class Outcome:
+    media_type: str
+    derivatives: list[DerivativeOut] = field(default_factory=list)
+    text: str = ""
+    pages: list[tuple[int, str]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class FileIngest:
+    """Process one file. ``run()`` is safe to call again at any time."""
+
+    def __init__(self, runtime: Runtime, file_id: str, *, force: bool = False) -> None:
+        self.runtime = runtime
+        self.file_id = file_id
+        self.force = force
+        self._last_progress = 0.0
+
+    # -- state transitions (short transactions) ----------------------------------------------
+
+    def _begin(self) -> dict[str, Any] | None:
+        with UnitOfWork(self.runtime.db) as uow:
+            f = uow.session.get(MaterialFile, self.file_id)
+            if f is None:
+                log.warning("ingest.file_missing file_id=%s", self.file_id)
+                return None
+            if f.status in (IngestStatus.ready, IngestStatus.failed) and not self.force:
+                return None
+            attempts = int((f.info or {}).get("attempts", 0)) + 1
+            f.status = IngestStatus.processing.value
+            f.progress = 0.0
+            f.error = None
+            f.info = {**(f.info or {}), "attempts": attempts}
+            return {
+                "key": f.storage_key, "filename": f.filename, "declared": f.declared_media_type,
+                "media_type": f.media_type, "material_id": f.material_id, "attempts": attempts,
+            }
+
+    def progress(self, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self._last_progress < PROGRESS_EVERY_S and fraction < 1.0:
+            return
+        self._last_progress = now
+        with UnitOfWork(self.runtime.db) as uow:
+            f = uow.session.get(MaterialFile, self.file_id)
+            if f is not None and f.status == IngestStatus.processing:
+                f.progress = round(max(0.0, min(1.0, fraction)), 3)
+
+    def _fail(self, reason: str, *, retry: bool) -> None:
+        with UnitOfWork(self.runtime.db) as uow:
+            f = uow.session.get(MaterialFile, self.file_id)
+            if f is None:
+                return
+            f.status = (IngestStatus.queued if retry else IngestStatus.failed).value
+            f.error = None if retry else reason
+            f.progress = None
+            f.info = {**(f.info or {}), "last_error": reason}
+            if not retry:
+                index_job(uow.session, f.material_id)
+
+    def _finish(self, job: dict[str, Any], outcome: Outcome, workdir: Path) -> None:
+        rows = [self._store(d, workdir) for d in outcome.derivatives]
+        if outcome.text.strip():
+            rows.append(self._store_text(outcome.text, "", "text/plain; charset=utf-8", workdir))
+        if outcome.pages:
+            rows.append(self._store_text(json.dumps(outcome.pages, ensure_ascii=False), "pages",
+                                         "application/json", workdir))
+        suggestions = self._suggest(job, outcome)
+        with UnitOfWork(self.runtime.db) as uow:
+            s = uow.session
+            f = s.get(MaterialFile, self.file_id)
+            if f is None:
+                return
+            s.execute(delete(Derivative).where(Derivative.file_id == f.id))
+            s.flush()
+            for row in rows:
+                row.file_id = f.id
+                s.add(row)
+            f.media_type = outcome.media_type
+            f.status = IngestStatus.ready.value
+            f.progress = 1.0
+            f.error = None
+            f.suggestions = suggestions
+            f.info = {**(f.info or {}), **outcome.info, "notes": outcome.notes}
+            self._maybe_title(s.get(Material, f.material_id), job["filename"], outcome.info.get("title"))
+            index_job(s, f.material_id)
+
+    def _maybe_title(self, material: Material | None, filename: str, doc_title: Any) -> None:
+        """Replace a title that was only derived from the filename by the document's own title."""
+        if material is None or not isinstance(doc_title, str) or not (3 <= len(doc_title.strip()) <= 300):
+            return
+        if material.meta.get("title") != metadata_title_from_filename(filename):
+            return
+        try:
+            doc = validate_metadata({**material.meta, "title": doc_title})
+        except MetadataInvalid:
+            return
+        material.meta = doc
+        material.title = doc["title"]
+
+    def _store(self, d: DerivativeOut, workdir: Path) -> Derivative:
+        blob = self.runtime.blobs.put_file(d.path)
+        label = d.label or ""
+        if d.kind == "hls":
+            label = "master.m3u8"
+        return Derivative(kind=d.kind, label=label, page=d.page or 0, media_type=d.media_type, size=blob.size,
+                          sha256=blob.sha256, storage_key=blob.key, width=d.width, height=d.height,
+                          duration=d.duration)
+
+    def _store_text(self, content: str, label: str, media_type: str, workdir: Path) -> Derivative:
+        path = workdir / f"text-{label or 'full'}.txt"
+        path.write_text(content, encoding="utf-8")
+        blob = self.runtime.blobs.put_file(path)
+        return Derivative(kind="text", label=label, page=0, media_type=media_type, size=blob.size,
+                          sha256=blob.sha256, storage_key=blob.key)
+
+    def _suggest(self, job: dict[str, Any], outcome: Outcome) -> list[dict[str, Any]]:
+        from ingest.tagging import suggest_tags
+
+        try:
+            return [s.to_dict() for s in suggest_tags(filename=job["filename"],
+                                                     doc_metadata=outcome.info.get("document") or {},
+                                                     text=outcome.text[:200_000])]
+        except Exception:  # suggestions are a help, never a reason to fail a file
+            log.exception("ingest.tagging_failed file_id=%s", self.file_id)
+            return []
+
+    # -- the run ------------------------------------------------------------------------------
+
+    def run(self) -> None:
+        job = self._begin()
+        if job is None:
+            return
+        work_root = self.runtime.settings.data_dir / "work"
+        work_root.mkdir(parents=True, exist_ok=True)
+        workdir = Path(tempfile.mkdtemp(prefix=f"ingest-{self.file_id[:8]}-", dir=work_root))
+        try:
+            source = self.runtime.blobs.local_path(job["key"])
+            if source is None or not source.is_file():
+                raise ProcessingFailed("the uploaded file is missing from storage", transient=True)
+            outcome = process_path(source, job["filename"], job["declared"], workdir, self.progress,
+                                   tika_url=self.runtime.settings.tika_url)
+            self._finish(job, outcome, workdir)
+        except ProcessingFailed as exc:
+            retry = exc.transient and job["attempts"] < MAX_ATTEMPTS
+            log.warning("ingest.failed file_id=%s reason=%s retry=%s detail=%s", self.file_id, exc.reason,
+                        retry, exc.detail)
+            self._fail(exc.reason, retry=retry)
+            if retry:
+                raise  # the job runner retries with backoff
+        except Exception as exc:
+            log.exception("ingest.unexpected_error file_id=%s", self.file_id)
+            retry = job["attempts"] < MAX_ATTEMPTS
+            self._fail(f"internal error while processing this file ({type(exc).__name__}); "
+                       "the administrators can see the details in the logs", retry=retry)
+            if retry:
+                raise
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def process_path(path: Path, filename: str, declared: str | None, workdir: Path,
+                 progress: Callable[[float], None], *, tika_url: str | None = None) -> Outcome:
+    """Run the processors a file calls for. Pure with respect to the database."""
+    from ingest.processors.detect import detect_media_type
+
+    media_type = detect_media_type(path, declared, filename)
+    outcome = Outcome(media_type=media_type)
+    outcome.info["detected_media_type"] = media_type
+    if declared:
+        outcome.info["declared_media_type"] = declared
+    major = media_type.split("/", 1)[0]
+    if major == "video" or major == "audio":
+        _media(path, workdir, outcome, progress)
+    elif major == "image":
+        _image(path, workdir, outcome)
+        _text(path, media_type, outcome, tika_url, required=False)
+    elif media_type == "application/pdf":
+        _text(path, media_type, outcome, tika_url, required=True)
+        _pdf(path, workdir, outcome)
+    elif media_type in OFFICE_TYPES:
+        _text(path, media_type, outcome, tika_url, required=True)
+        _office(path, workdir, outcome)
+    else:
+        _text(path, media_type, outcome, tika_url, required=True)
+    if not any(d.kind == "thumbnail" for d in outcome.derivatives):
+        from ingest.processors.thumbnails import placeholder_thumbnails
+
+        outcome.derivatives += placeholder_thumbnails(placeholder_label(media_type), _sub(workdir, "placeholder"))
+    progress(1.0)
+    return outcome
+
+
+def _sub(workdir: Path, name: str) -> Path:
+    path = workdir / name
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _text(path: Path, media_type: str, outcome: Outcome, tika_url: str | None, *, required: bool) -> None:
+    from ingest.processors.text import extract_text
+
+    try:
+        result = extract_text(path, media_type, tika_url=tika_url)
+    except ProcessingFailed as exc:
+        if required or exc.transient:
+            raise
+        outcome.notes.append(f"no text: {exc.reason}")
+        return
+    outcome.text = result.text
+    outcome.pages = list(result.pages)
+    outcome.notes += list(result.notes)
+    meta = dict(result.metadata or {})
+    outcome.info["document"] = meta
+    for key in ("title", "author", "page_count", "language"):
+        if meta.get(key):
+            outcome.info[key] = meta[key]
+    outcome.info["ocr"] = bool(result.ocr_used)
+
+
+def _pdf(path: Path, workdir: Path, outcome: Outcome) -> None:
+    from ingest.processors.thumbnails import render_pdf
+
+    try:
+        outcome.derivatives += render_pdf(path, _sub(workdir, "pdf"))
+    except ProcessingFailed as exc:
+        if exc.transient:
+            raise
+        outcome.notes.append(f"no page previews: {exc.reason}")
+
+
+def _office(path: Path, workdir: Path, outcome: Outcome) -> None:
+    try:
+        from ingest.processors import office
+    except ImportError:
+        return
+    try:
+        pdf = office.convert_to_pdf(path, _sub(workdir, "office"))
+    except ProcessingFailed as exc:
+        outcome.notes.append(f"no PDF rendition: {exc.reason}")
+        pdf = None
+    if pdf is not None:
+        outcome.derivatives.append(pdf)
+        _pdf(pdf.path, workdir, outcome)
+        return
+    thumb = office.embedded_thumbnail(path, _sub(workdir, "ooxml"))
+    if thumb:
+        outcome.derivatives += thumb
+
+
+def _image(path: Path, workdir: Path, outcome: Outcome) -> None:
+    from ingest.processors.images import image_thumbnails
+
+    outcome.derivatives += image_thumbnails(path, _sub(workdir, "image"))
+    for d in outcome.derivatives:
+        if d.width and d.height and d.label == "large":
+            outcome.info.setdefault("thumbnail_size", [d.width, d.height])
+
+
+def _media(path: Path, workdir: Path, outcome: Outcome, progress: Callable[[float], None]) -> None:
+    from ingest.processors.media import process_media
+
+    outcome.derivatives += process_media(path, _sub(workdir, "media"), progress_cb=progress)
+    durations = [d.duration for d in outcome.derivatives if d.duration]
+    if durations:
+        outcome.info["duration"] = max(durations)

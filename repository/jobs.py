@@ -1,0 +1,232 @@
+"""Durable jobs: enqueue inside a transaction, run after it commits.
+
+``enqueue(session, "ingest.tasks.process_file", file_id=...)`` writes a row in the ``jobs`` table
+in the caller's transaction (a transactional outbox): if the transaction rolls back, the job
+never existed; if the process dies after commit, the row is still there. Jobs reach search and
+ingest only through these dotted paths, so ``repository`` imports neither
+(``tests/test_architecture.py`` checks that every path listed in ``JOB_PATHS`` imports).
+
+``JobRunner`` claims and runs rows. The embedded default runs it in a thread of
+``hoclieu serve``; at scale ``hoclieu worker`` runs it (the same code), and many can run at once:
+claims are atomic, and a job whose worker died (no heartbeat for ``stale_after_s``) is queued
+again, so no job stays ``running`` forever.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import socket
+import threading
+import traceback
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from repository.db import Database
+from repository.models import Job, JobStatus, utcnow
+from repository.uow import after_commit
+
+log = logging.getLogger(__name__)
+
+# Every job function the repository enqueues. Keep in sync; a test imports each one.
+JOB_PATHS = (
+    "ingest.tasks.process_file",
+    "search.tasks.index_material",
+)
+
+# Backoff between attempts of a failing job (seconds); the last value repeats.
+RETRY_BACKOFF_S = (5, 30, 120)
+
+_wakeup = threading.Event()
+
+
+def enqueue(
+    session: Session,
+    func_path: str,
+    *,
+    key: str | None = None,
+    queue: str = "default",
+    max_attempts: int = 3,
+    **kwargs: Any,
+) -> Job | None:
+    """Add a job to the caller's transaction. Returns None when ``key`` is already queued."""
+    if key is not None:
+        existing = session.scalar(
+            select(Job.id).where(Job.key == key, Job.status == JobStatus.queued).limit(1)
+        )
+        if existing is not None:
+            return None
+    job = Job(func=func_path, kwargs=kwargs, key=key, queue=queue, max_attempts=max_attempts)
+    session.add(job)
+    after_commit(session, _wakeup.set)
+    return job
+
+
+def resolve(func_path: str) -> Callable[..., Any]:
+    module_name, _, attr = func_path.rpartition(".")
+    module = importlib.import_module(module_name)
+    fn = getattr(module, attr)
+    if not callable(fn):
+        raise TypeError(f"{func_path} is not callable")
+    return fn  # type: ignore[no-any-return]
+
+
+class JobRunner:
+    """Claims queued jobs from the database and runs them, one at a time per runner."""
+
+    def __init__(
+        self,
+        db: Database,
+        *,
+        name: str | None = None,
+        queues: tuple[str, ...] | None = None,
+        stale_after_s: float = 300.0,
+        heartbeat_s: float = 10.0,
+    ) -> None:
+        self.db = db
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self.queues = queues
+        self.stale_after_s = stale_after_s
+        self.heartbeat_s = heartbeat_s
+        self._stop = threading.Event()
+
+    # -- claiming -------------------------------------------------------------------------
+
+    def requeue_stale(self) -> int:
+        """Queue again the jobs whose worker stopped sending heartbeats (killed, crashed)."""
+        cutoff = utcnow() - timedelta(seconds=self.stale_after_s)
+        with self.db.session(write=True) as session, session.begin():
+            result = session.execute(
+                update(Job)
+                .where(Job.status == JobStatus.running, Job.heartbeat_at < cutoff)
+                .values(status=JobStatus.queued, worker=None, error="worker stopped; retried")
+            )
+            count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+        if count:
+            log.warning("jobs.requeued_stale count=%s", count)
+        return count
+
+    def claim(self) -> Job | None:
+        now = utcnow()
+        with self.db.session(write=True) as session, session.begin():
+            stmt = (
+                select(Job)
+                .where(Job.status == JobStatus.queued, Job.run_after <= now)
+                .order_by(Job.id)
+                .limit(1)
+            )
+            if self.queues:
+                stmt = stmt.where(Job.queue.in_(self.queues))
+            if not self.db.is_sqlite:
+                stmt = stmt.with_for_update(skip_locked=True)
+            job = session.scalar(stmt)
+            if job is None:
+                return None
+            job.status = JobStatus.running
+            job.attempts += 1
+            job.heartbeat_at = now
+            job.worker = self.name
+            session.flush()
+            session.expunge(job)
+            return job
+
+    # -- running --------------------------------------------------------------------------
+
+    def run_one(self) -> bool:
+        """Run the next due job. Returns False when there was none."""
+        job = self.claim()
+        if job is None:
+            return False
+        self._execute(job)
+        return True
+
+    def run_until_empty(self, *, max_jobs: int | None = None) -> int:
+        """Run due jobs until none is left (tests, ``import --wait``). Returns how many ran."""
+        count = 0
+        self.requeue_stale()
+        while max_jobs is None or count < max_jobs:
+            if not self.run_one():
+                break
+            count += 1
+        return count
+
+    def _execute(self, job: Job) -> None:
+        beat_stop = threading.Event()
+        beat = threading.Thread(target=self._heartbeat, args=(job.id, beat_stop), daemon=True)
+        beat.start()
+        try:
+            resolve(job.func)(**job.kwargs)
+        except Exception as exc:
+            self._failed(job, exc)
+        else:
+            self._finish(job.id, JobStatus.done, None)
+        finally:
+            beat_stop.set()
+            beat.join()
+
+    def _heartbeat(self, job_id: int, stop: threading.Event) -> None:
+        while not stop.wait(self.heartbeat_s):
+            try:
+                with self.db.session(write=True) as session, session.begin():
+                    session.execute(update(Job).where(Job.id == job_id).values(heartbeat_at=utcnow()))
+            except Exception:
+                log.exception("jobs.heartbeat_failed job_id=%s", job_id)
+
+    def _failed(self, job: Job, exc: Exception) -> None:
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        log.error("jobs.failed func=%s job_id=%s attempt=%s error=%s", job.func, job.id, job.attempts, detail)
+        if job.attempts < job.max_attempts:
+            delay = RETRY_BACKOFF_S[min(job.attempts - 1, len(RETRY_BACKOFF_S) - 1)]
+            with self.db.session(write=True) as session, session.begin():
+                session.execute(
+                    update(Job)
+                    .where(Job.id == job.id)
+                    .values(
+                        status=JobStatus.queued,
+                        run_after=utcnow() + timedelta(seconds=delay),
+                        error=detail,
+                        worker=None,
+                    )
+                )
+        else:
+            self._finish(job.id, JobStatus.failed, detail)
+
+    def _finish(self, job_id: int, status: JobStatus, error: str | None) -> None:
+        with self.db.session(write=True) as session, session.begin():
+            session.execute(
+                update(Job)
+                .where(Job.id == job_id)
+                .values(status=status, error=error, finished_at=utcnow(), worker=None)
+            )
+
+    # -- loop -----------------------------------------------------------------------------
+
+    def work(self, *, poll_s: float = 2.0) -> None:
+        """Run jobs until ``stop()``; sleeps between polls, woken early by local enqueues."""
+        last_sweep = 0.0
+        while not self._stop.is_set():
+            try:
+                now = utcnow().timestamp()
+                if now - last_sweep > self.stale_after_s / 4:
+                    self.requeue_stale()
+                    last_sweep = now
+                if self.run_one():
+                    continue
+            except Exception:
+                log.exception("jobs.runner_error")
+            _wakeup.wait(poll_s)
+            _wakeup.clear()
+
+    def stop(self) -> None:
+        self._stop.set()
+        _wakeup.set()
+
+
+def counts(session: Session) -> dict[str, int]:
+    rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
+    return {str(status): int(n) for status, n in rows}

@@ -1,0 +1,92 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from repository import jobs
+from repository.jobs import JobRunner
+from repository.models import Job, JobStatus, utcnow
+from repository.uow import UnitOfWork
+
+CALLS: list[dict[str, object]] = []
+
+
+def record_call(**kwargs: object) -> None:
+    CALLS.append(kwargs)
+
+
+def always_fails(**kwargs: object) -> None:
+    raise RuntimeError("tệp bị hỏng")
+
+
+@pytest.fixture(autouse=True)
+def _clear_calls() -> None:
+    CALLS.clear()
+
+
+def _jobs(db) -> list[Job]:  # type: ignore[no-untyped-def]
+    with db.read() as s:
+        return list(s.scalars(select(Job).order_by(Job.id)))
+
+
+class TestEnqueue:
+    def test_rolled_back_transaction_leaves_no_job(self, db) -> None:  # type: ignore[no-untyped-def]
+        with pytest.raises(RuntimeError), UnitOfWork(db) as uow:
+            jobs.enqueue(uow.session, f"{__name__}.record_call", x=1)
+            raise RuntimeError("rollback")
+        assert _jobs(db) == []
+
+    def test_same_key_is_queued_once(self, db) -> None:  # type: ignore[no-untyped-def]
+        with UnitOfWork(db) as uow:
+            assert jobs.enqueue(uow.session, f"{__name__}.record_call", key="k", x=1) is not None
+            uow.session.flush()
+            assert jobs.enqueue(uow.session, f"{__name__}.record_call", key="k", x=1) is None
+        assert len(_jobs(db)) == 1
+
+    def test_every_registered_job_path_imports(self) -> None:
+        for path in jobs.JOB_PATHS:
+            assert callable(jobs.resolve(path)), path
+
+
+class TestJobRunner:
+    def test_runs_queued_jobs_after_commit(self, db) -> None:  # type: ignore[no-untyped-def]
+        with UnitOfWork(db) as uow:
+            jobs.enqueue(uow.session, f"{__name__}.record_call", material_id="m1")
+        assert JobRunner(db).run_until_empty() == 1
+        assert CALLS == [{"material_id": "m1"}]
+        (job,) = _jobs(db)
+        assert job.status == JobStatus.done
+        assert job.finished_at is not None
+
+    def test_failure_retries_with_backoff_then_fails_with_reason(self, db) -> None:  # type: ignore[no-untyped-def]
+        with UnitOfWork(db) as uow:
+            jobs.enqueue(uow.session, f"{__name__}.always_fails", max_attempts=2)
+        runner = JobRunner(db)
+        assert runner.run_until_empty() == 1
+        (job,) = _jobs(db)
+        assert job.status == JobStatus.queued
+        assert job.run_after > utcnow() + timedelta(seconds=1)  # backoff, not immediate
+        assert "tệp bị hỏng" in (job.error or "")
+        with db.session() as s, s.begin():
+            s.execute(update(Job).values(run_after=utcnow()))
+        assert runner.run_until_empty() == 1
+        (job,) = _jobs(db)
+        assert job.status == JobStatus.failed
+        assert job.attempts == 2
+        assert "RuntimeError: tệp bị hỏng" in (job.error or "")
+
+    def test_job_of_a_dead_worker_is_picked_up_again(self, db) -> None:  # type: ignore[no-untyped-def]
+        with UnitOfWork(db) as uow:
+            jobs.enqueue(uow.session, f"{__name__}.record_call", n=7)
+        dead = JobRunner(db, name="dead")
+        claimed = dead.claim()  # claims, then "dies" without running it
+        assert claimed is not None
+        with db.session() as s, s.begin():
+            s.execute(update(Job).values(heartbeat_at=utcnow() - timedelta(hours=1)))
+        assert JobRunner(db, name="alive", stale_after_s=60).run_until_empty() == 1
+        assert CALLS == [{"n": 7}]
+        (job,) = _jobs(db)
+        assert job.status == JobStatus.done
+        assert job.attempts == 2
