@@ -1,0 +1,202 @@
+"""Materials: create from uploads, read with visibility applied, list.
+
+Write recipe (house style): check permission → validate metadata → mutate → register
+post-commit work (ingest per file, search indexing) through the durable job table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from repository import jobs
+from repository.audit.service import audit
+from repository.errors import NotFound, PermissionDenied, ValidationFailed
+from repository.metadata import metadata_title_from_filename, validate_metadata
+from repository.models import IngestStatus, Material, MaterialFile, Role, User, WorkflowState
+from repository.material.store import MaterialStore
+from repository.storage import BlobInfo
+from repository.user.service import has_role
+
+MAX_FILES_PER_MATERIAL = 50
+
+
+@dataclass(frozen=True)
+class NewFile:
+    """An upload already stored in the blob store."""
+
+    filename: str
+    blob: BlobInfo
+    media_type: str
+    declared_media_type: str | None = None
+
+
+def index_job(session: Session, material_id: str) -> None:
+    """Queue (once) the re-indexing of a material: the outbox row for the search projection."""
+    # Queue "index": in the embedded mode only the serving process holds the index writer.
+    jobs.enqueue(
+        session, "search.tasks.index_material", key=f"index:material:{material_id}", queue="index",
+        material_id=material_id,
+    )
+
+
+def clean_filename(name: str) -> str:
+    # Browsers may send a path ("C:\\fakepath\\x.pdf"); keep the last component only.
+    base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
+    base = "".join(ch for ch in base if ch >= " " and ch != "\x7f")
+    if not base or base in {".", ".."}:
+        raise ValidationFailed("each file needs a file name")
+    return base[:255]
+
+
+class MaterialService:
+    def create(
+        self,
+        session: Session,
+        actor: User,
+        *,
+        metadata: dict[str, Any],
+        files: list[NewFile],
+        state: WorkflowState = WorkflowState.draft,
+        ip: str | None = None,
+    ) -> Material:
+        """Create a material from stored uploads and queue their ingest.
+
+        Raises:
+            PermissionDenied: the actor may not upload, or may not publish directly.
+            ValidationFailed: no files, too many files.
+            MetadataInvalid: the metadata does not validate.
+        """
+        if not has_role(actor, Role.teacher):
+            raise PermissionDenied("only teachers, curators and admins can upload materials")
+        if state is WorkflowState.approved and not has_role(actor, Role.admin):
+            raise PermissionDenied("only an admin can publish materials directly")
+        if not files:
+            raise ValidationFailed("a material needs at least one file (multipart part named 'file')")
+        if len(files) > MAX_FILES_PER_MATERIAL:
+            raise ValidationFailed(f"at most {MAX_FILES_PER_MATERIAL} files per material")
+
+        doc = dict(metadata)
+        if not str(doc.get("title", "")).strip():
+            doc["title"] = metadata_title_from_filename(clean_filename(files[0].filename))
+        doc = validate_metadata(doc)
+
+        store = MaterialStore.from_session(session)
+        material = Material(
+            meta=doc,
+            schema=doc["$schema"],
+            title=doc["title"],
+            state=state.value,
+            owner=actor,
+            files=[],
+        )
+        for position, new in enumerate(files):
+            material.files.append(
+                MaterialFile(
+                    position=position,
+                    filename=clean_filename(new.filename),
+                    declared_media_type=new.declared_media_type,
+                    media_type=new.media_type,
+                    size=new.blob.size,
+                    sha256=new.blob.sha256,
+                    storage_key=new.blob.key,
+                    status=IngestStatus.queued.value,
+                    duplicate_of=store.material_with_sha256(new.blob.sha256),
+                    derivatives=[],
+                )
+            )
+        store.add(material)
+        for f in material.files:
+            jobs.enqueue(session, "ingest.tasks.process_file", key=f"ingest:file:{f.id}", file_id=f.id)
+        index_job(session, material.id)
+        audit.record(
+            session,
+            actor=actor,
+            action="material.created",
+            subject_type="material",
+            subject_id=material.id,
+            data={"state": material.state, "files": [f.sha256 for f in material.files]},
+            ip=ip,
+        )
+        return material
+
+    def get(self, session: Session, actor: User | None, material_id: str) -> Material:
+        material = MaterialStore.from_session(session).get_visible(material_id, actor)
+        if material is None:
+            # 404 for both "absent" and "not yours to see": existence is not disclosed.
+            raise NotFound(f"no material with id {material_id!r}")
+        return material
+
+    def list(
+        self,
+        session: Session,
+        actor: User | None,
+        *,
+        page: int,
+        size: int,
+        state: WorkflowState | None = None,
+        mine: bool = False,
+    ) -> tuple[list[Material], int]:
+        return MaterialStore.from_session(session).list_visible(
+            actor,
+            offset=(page - 1) * size,
+            limit=size,
+            state=state.value if state else None,
+            owner_id=actor.id if (mine and actor) else None,
+        )
+
+    def get_file(self, session: Session, actor: User | None, material_id: str, file_id: str) -> MaterialFile:
+        self.get(session, actor, material_id)
+        f = MaterialStore.from_session(session).file_in(material_id, file_id)
+        if f is None:
+            raise NotFound(f"material {material_id!r} has no file {file_id!r}")
+        return f
+
+    def get_derivative(
+        self, session: Session, actor: User | None, material_id: str, file_id: str, derivative_id: str
+    ) -> tuple[MaterialFile, Any]:
+        f = self.get_file(session, actor, material_id, file_id)
+        d = MaterialStore.from_session(session).derivative_in(file_id, derivative_id)
+        if d is None:
+            raise NotFound(f"file {file_id!r} has no derivative {derivative_id!r}")
+        return f, d
+
+
+
+
+material = MaterialService()
+
+
+def create_from_path(
+    runtime_blobs: Any,
+    session: Session,
+    actor: User,
+    path: Any,
+    *,
+    metadata: dict[str, Any],
+    state: WorkflowState = WorkflowState.draft,
+) -> tuple[Material, bool]:
+    """Import one file from disk as a material (CLI ``import`` and ``demo``).
+
+    Returns ``(material, created)``; an identical file already imported is not imported again
+    (``created`` is False and the existing material is returned).
+    """
+    from repository.mediatypes import guess_from_name, sniff
+
+    blob = runtime_blobs.put_file(path)
+    store = MaterialStore.from_session(session)
+    existing = store.material_with_sha256(blob.sha256)
+    if existing is not None:
+        found = store.get_full(existing)
+        if found is not None:
+            return found, False
+    new = NewFile(
+        filename=path.name,
+        blob=blob,
+        media_type=sniff(path, path.name),
+        declared_media_type=guess_from_name(path.name),
+    )
+    return material.create(session, actor, metadata=metadata, files=[new], state=state), True

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from sqlalchemy import ColumnElement, Select, func, or_, select, true
+from sqlalchemy.orm import selectinload
+
+from repository.models import Derivative, Material, MaterialFile, Role, User, WorkflowState
+from repository.store import StoreBase
+
+
+def visible_to(actor: User | None) -> ColumnElement[bool]:
+    """Which materials ``actor`` may see. The single visibility rule, applied inside queries.
+
+    Approved materials are public. Teachers also see their own; curators and admins see all
+    (the curation issue narrows curators to their scope).
+    """
+    public = Material.state == WorkflowState.approved
+    if actor is None or actor.disabled:
+        return public
+    role = Role(actor.role)
+    if role in (Role.admin, Role.curator):
+        return true()
+    if role is Role.teacher:
+        return or_(public, Material.owner_id == actor.id)
+    return public
+
+
+def _full() -> tuple[object, ...]:
+    return (
+        selectinload(Material.owner),
+        selectinload(Material.files).selectinload(MaterialFile.derivatives),
+    )
+
+
+class MaterialStore(StoreBase[Material]):
+    model = Material
+
+    def get_visible(self, id: str, actor: User | None) -> Material | None:
+        stmt = select(Material).options(*_full()).where(Material.id == id, visible_to(actor))
+        return self.session.scalar(stmt)
+
+    def get_full(self, id: str) -> Material | None:
+        return self.session.scalar(select(Material).options(*_full()).where(Material.id == id))
+
+    def list_visible(
+        self,
+        actor: User | None,
+        *,
+        offset: int,
+        limit: int,
+        state: str | None = None,
+        owner_id: str | None = None,
+    ) -> tuple[list[Material], int]:
+        cond = visible_to(actor)
+        if state is not None:
+            cond = cond & (Material.state == state)
+        if owner_id is not None:
+            cond = cond & (Material.owner_id == owner_id)
+        total = self.session.scalar(select(func.count()).select_from(Material).where(cond)) or 0
+        stmt: Select[tuple[Material]] = (
+            select(Material)
+            .options(*_full())
+            .where(cond)
+            .order_by(Material.created_at.desc(), Material.id)
+            .offset(offset)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt)), int(total)
+
+    def file_in(self, material_id: str, file_id: str) -> MaterialFile | None:
+        return self.session.scalar(
+            select(MaterialFile)
+            .options(selectinload(MaterialFile.derivatives))
+            .where(MaterialFile.id == file_id, MaterialFile.material_id == material_id)
+        )
+
+    def derivative_in(self, file_id: str, derivative_id: str) -> Derivative | None:
+        return self.session.scalar(
+            select(Derivative).where(Derivative.id == derivative_id, Derivative.file_id == file_id)
+        )
+
+    def material_with_sha256(self, sha256: str, *, exclude_material: str | None = None) -> str | None:
+        stmt = select(MaterialFile.material_id).where(MaterialFile.sha256 == sha256)
+        if exclude_material is not None:
+            stmt = stmt.where(MaterialFile.material_id != exclude_material)
+        return self.session.scalar(stmt.order_by(MaterialFile.created_at).limit(1))
+
+    def ids_all(self) -> list[str]:
+        return list(self.session.scalars(select(Material.id).order_by(Material.id)))
+
+    def id_versions(self) -> list[tuple[str, int]]:
+        return [(i, v) for i, v in self.session.execute(select(Material.id, Material.version).order_by(Material.id))]

@@ -1,0 +1,108 @@
+"""Accounts, passwords (Argon2id) and bearer tokens (stored as SHA-256 only)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.orm import Session
+
+from repository.errors import Conflict, NotAuthenticated, PermissionDenied
+from repository.models import ApiToken, Role, User, utcnow
+from repository.user.schemas import UserCreate
+from repository.user.store import TokenStore, UserStore
+
+# The system account owns demo and imported content when no person is named. It cannot sign in.
+SYSTEM_USERNAME = "hoclieu"
+
+
+class UserService:
+    def __init__(self) -> None:
+        self._hasher = PasswordHasher()
+
+    def configure_hashing(self, *, fast: bool) -> None:
+        """Cheaper Argon2 parameters for the test suite only (many users are created)."""
+        self._hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1) if fast else PasswordHasher()
+
+    def hash_password(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def create(self, session: Session, data: UserCreate) -> User:
+        store = UserStore.from_session(session)
+        if store.by_username(data.username) is not None:
+            raise Conflict(f"a user named {data.username!r} already exists")
+        user = User(
+            username=data.username,
+            role=data.role.value,
+            display_name=data.display_name or data.username,
+            password_hash=self.hash_password(data.password) if data.password else None,
+            scope=data.scope,
+        )
+        return store.add(user)
+
+    def get_by_username(self, session: Session, username: str) -> User | None:
+        return UserStore.from_session(session).by_username(username)
+
+    def system_user(self, session: Session) -> User:
+        """The system account (admin role, no password), created on first use."""
+        store = UserStore.from_session(session)
+        user = store.by_username(SYSTEM_USERNAME)
+        if user is None:
+            user = store.add(
+                User(username=SYSTEM_USERNAME, role=Role.admin.value, display_name="Hoclieu", password_hash=None)
+            )
+        return user
+
+    def authenticate(self, session: Session, username: str, password: str) -> User:
+        user = UserStore.from_session(session).by_username(username)
+        # Same message for unknown user and wrong password: do not reveal which accounts exist.
+        failure = NotAuthenticated("incorrect username or password")
+        if user is None or user.password_hash is None:
+            self._hasher.hash(password)  # spend the same time as a real check
+            raise failure
+        try:
+            self._hasher.verify(user.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            raise failure from None
+        if user.disabled:
+            raise PermissionDenied("this account is disabled")
+        if self._hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = self.hash_password(password)
+        return user
+
+    def issue_token(self, session: Session, user: User, *, ttl: timedelta, name: str = "") -> tuple[str, ApiToken]:
+        token = "hl_" + secrets.token_urlsafe(32)
+        record = ApiToken(
+            user_id=user.id, token_hash=_digest(token), name=name, expires_at=utcnow() + ttl
+        )
+        TokenStore.from_session(session).add(record)
+        return token, record
+
+    def resolve_token(self, session: Session, token: str) -> User:
+        record = TokenStore.from_session(session).by_hash(_digest(token))
+        now = utcnow()
+        if record is None or record.revoked_at is not None:
+            raise NotAuthenticated("the access token is not valid; sign in again")
+        if record.expires_at is not None and record.expires_at <= now:
+            raise NotAuthenticated("the access token has expired; sign in again")
+        if record.user.disabled:
+            raise PermissionDenied("this account is disabled")
+        return record.user
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def has_role(user: User | None, minimum: Role) -> bool:
+    return user is not None and not user.disabled and Role(user.role).rank >= minimum.rank
+
+
+def expires(at: datetime | None) -> bool:
+    return at is not None and at <= utcnow()
+
+
+user = UserService()
