@@ -1,0 +1,137 @@
+"""Materials API: upload, read, list, download originals and derivatives."""
+
+from __future__ import annotations
+
+import mimetypes
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import FileResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from repository.errors import NotFound
+from repository.material.schemas import MaterialPage, MaterialRead
+from repository.material.service import NewFile
+from repository.material.service import material as material_service
+from repository.mediatypes import guess_from_name, sniff
+from repository.models import WorkflowState
+from repository.runtime import Runtime
+from web.deps import OptionalUser, ReadSession, RuntimeDep, TeacherUser, client_ip, write_uow
+from web.uploads import ParsedUpload, read_upload
+
+router = APIRouter(tags=["materials"])
+
+
+@router.post(
+    "/materials",
+    status_code=201,
+    response_model=MaterialRead,
+    summary="Upload a material: one or more 'file' parts and a 'metadata' JSON part",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
+                            "metadata": {"type": "string", "description": "JSON object (material-v1.0.0)"},
+                        },
+                        "required": ["file"],
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+async def create_material(request: Request, runtime: RuntimeDep, user: TeacherUser) -> MaterialRead:
+    parsed = await read_upload(
+        request, lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
+        max_file_bytes=runtime.settings.max_upload_bytes,
+    )
+    return await run_in_threadpool(_create, runtime, user, parsed, client_ip(request))
+
+
+def _create(runtime: Runtime, user: object, parsed: ParsedUpload, ip: str | None) -> MaterialRead:
+    try:
+        metadata = parsed.metadata()
+        new_files = []
+        for up in parsed.files:
+            detected = sniff(up.staged.path, up.filename) if up.staged.size else "application/octet-stream"
+            declared = up.content_type if up.content_type not in (None, "", "application/octet-stream") else None
+            blob = up.staged.commit()  # raises ValidationFailed for an empty file
+            new_files.append(NewFile(filename=up.filename, blob=blob, media_type=detected,
+                                     declared_media_type=declared or guess_from_name(up.filename)))
+    except BaseException:
+        parsed.abort()
+        raise
+    with write_uow(runtime) as uow:
+        created = material_service.create(uow.session, uow.session.merge(user), metadata=metadata,
+                                          files=new_files, ip=ip)
+        material_id = created.id
+    with runtime.db.read() as session:
+        return MaterialRead.build(material_service.get(session, user, material_id))  # type: ignore[arg-type]
+
+
+@router.get("/materials", response_model=MaterialPage, summary="List the materials you may see, newest first")
+def list_materials(
+    session: ReadSession,
+    user: OptionalUser,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+    state: WorkflowState | None = None,
+    mine: bool = False,
+) -> MaterialPage:
+    items, total = material_service.list(session, user, page=page, size=size, state=state, mine=mine)
+    return MaterialPage(total=total, page=page, size=size, items=[MaterialRead.build(m) for m in items])
+
+
+@router.get("/materials/{material_id}", response_model=MaterialRead, summary="One material with its files")
+def get_material(material_id: str, session: ReadSession, user: OptionalUser) -> MaterialRead:
+    return MaterialRead.build(material_service.get(session, user, material_id))
+
+
+def _blob_response(runtime: Runtime, key: str, media_type: str, filename: str, download: bool) -> Response:
+    path = runtime.blobs.local_path(key)
+    if path is None:  # a remote store streams
+        stream = runtime.blobs.open(key)
+        return StreamingResponse(stream, media_type=media_type)
+    if not path.is_file():
+        raise NotFound("the stored file is missing; an administrator has been alerted by the fixity check")
+    # FileResponse answers Range requests (206, multi-range) and writes an RFC 6266
+    # Content-Disposition with filename*=utf-8'' for Vietnamese names.
+    return FileResponse(
+        path, media_type=media_type, filename=filename,
+        content_disposition_type="attachment" if download else "inline",
+        headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
+    )
+
+
+@router.get("/materials/{material_id}/files/{file_id}", summary="Download an original file (supports Range)")
+def download_file(
+    material_id: str, file_id: str, runtime: RuntimeDep, session: ReadSession, user: OptionalUser,
+    download: bool = True,
+) -> Response:
+    f = material_service.get_file(session, user, material_id, file_id)
+    return _blob_response(runtime, f.storage_key, f.media_type, f.filename, download)
+
+
+@router.get(
+    "/materials/{material_id}/files/{file_id}/derivatives/{derivative_id}",
+    summary="Download a derivative (thumbnail, preview, rendition, text...)",
+)
+def download_derivative(
+    material_id: str, file_id: str, derivative_id: str, runtime: RuntimeDep, session: ReadSession,
+    user: OptionalUser,
+) -> Response:
+    f, d = material_service.get_derivative(session, user, material_id, file_id, derivative_id)
+    stem = f.filename.rsplit(".", 1)[0]
+    ext = (guess_ext(d.media_type) or "")
+    name = f"{stem}-{d.kind}{'-' + d.label if d.label else ''}{'-p' + str(d.page) if d.page else ''}{ext}"
+    return _blob_response(runtime, d.storage_key, d.media_type, name, download=False)
+
+
+def guess_ext(media_type: str) -> str | None:
+    return {"image/webp": ".webp", "text/plain": ".txt", "video/mp4": ".mp4", "audio/mp4": ".m4a",
+            "application/vnd.apple.mpegurl": ".m3u8"}.get(media_type) or mimetypes.guess_extension(media_type)

@@ -1,0 +1,62 @@
+"""The web application: JSON API under /api/v1, the portal at /."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from repository.config import Settings, get_settings
+from repository.jobs import JobRunner
+from repository.runtime import Runtime, build_runtime
+from web import errors
+from web.api import auth, health, materials, vocabularies
+from web.portal import home
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
+               run_worker: bool | None = None) -> FastAPI:
+    """Build the app. ``run_worker`` starts the in-process job runner (embedded default)."""
+    settings = settings or get_settings()
+    runtime = runtime or build_runtime(settings)
+    if run_worker is None:
+        run_worker = settings.in_process_worker and not settings.redis_url
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Staging files older than a day are what killed uploads left behind.
+        runtime.blobs.cleanup_staging(older_than_s=24 * 3600)
+        runner: JobRunner | None = None
+        thread: threading.Thread | None = None
+        if run_worker:
+            runner = JobRunner(runtime.db, name="in-process")
+            thread = threading.Thread(target=runner.work, name="hoclieu-worker", daemon=True)
+            thread.start()
+        try:
+            yield
+        finally:
+            if runner is not None and thread is not None:
+                runner.stop()
+                thread.join(timeout=30)
+
+    app = FastAPI(
+        title="Hoclieu",
+        summary="Kho học liệu số: the national digital learning-materials repository",
+        version="0.1.0",
+        docs_url="/api/docs",
+        redoc_url=None,
+        openapi_url="/api/openapi.json",
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    app.state.settings = settings
+    errors.install(app)
+    for router in (health.router, auth.router, materials.router, vocabularies.router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(home.router)
+    return app

@@ -1,0 +1,248 @@
+"""The ``hoclieu`` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from repository.config import get_settings
+from repository.errors import RepositoryError
+from repository.jobs import JobRunner
+from repository.material.service import create_from_path
+from repository.migrate import upgrade
+from repository.models import Role, WorkflowState
+from repository.runtime import Runtime, get_runtime
+from repository.uow import UnitOfWork
+from repository.user.schemas import UserCreate
+from repository.user.service import user as user_service
+
+err = Console(stderr=True)
+
+
+def _runtime(migrate: bool = True) -> Runtime:
+    runtime = get_runtime()
+    if migrate:
+        upgrade(runtime.db)
+    return runtime
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=False,
+    )
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log debug messages.")
+def main(verbose: bool) -> None:
+    """Hoclieu: the national digital learning-materials repository."""
+    settings = get_settings()
+    logging.basicConfig(level=logging.DEBUG if verbose else settings.log_level,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+
+@main.command()
+def migrate() -> None:
+    """Create or upgrade the database schema."""
+    runtime = _runtime(migrate=False)
+    upgrade(runtime.db)
+    click.echo(f"database is up to date ({runtime.db.engine.dialect.name})")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+def serve(host: str, port: int) -> None:
+    """Run the web portal and API (embedded mode: also the job worker)."""
+    import uvicorn
+
+    from web.app import create_app
+
+    runtime = _runtime()
+    app = create_app(runtime.settings, runtime=runtime)
+    click.echo(f"Hoclieu on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+    uvicorn.run(app, host=host, port=port, log_level=runtime.settings.log_level.lower())
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
+def worker(burst: bool) -> None:
+    """Run queued jobs (ingest, indexing). Many workers may run at once."""
+    runtime = _runtime()
+    runner = JobRunner(runtime.db)
+    if burst:
+        n = runner.run_until_empty()
+        click.echo(f"ran {n} jobs")
+    else:
+        runner.work()
+
+
+@main.group()
+def users() -> None:
+    """Manage accounts."""
+
+
+@users.command("create")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--display-name", default="")
+def users_create(username: str, role: str, password_stdin: bool, display_name: str) -> None:
+    """Create a user account."""
+    password: str | None = None
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    runtime = _runtime()
+    try:
+        data = UserCreate(username=username, role=Role(role), password=password, display_name=display_name)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    try:
+        with UnitOfWork(runtime.db) as uow:
+            created = user_service.create(uow.session, data)
+            user_id = created.id
+    except RepositoryError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(f"created {role} {username} ({user_id})")
+
+
+def _walk(paths: tuple[Path, ...]) -> Iterator[Path]:
+    for p in paths:
+        if p.is_dir():
+            yield from sorted(q for q in p.rglob("*") if q.is_file() and not q.name.startswith("."))
+        else:
+            yield p
+
+
+def _manifest(path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                entry = json.loads(line)
+                file_path = Path(entry["path"])
+                meta = entry.get("metadata") or {}
+            except (json.JSONDecodeError, KeyError, TypeError) as exc:
+                raise click.UsageError(f"{path}:{n}: each line must be {{\"path\": ..., \"metadata\": {{...}}}} ({exc})")
+            if not file_path.is_absolute():
+                file_path = path.parent / file_path
+            yield file_path, meta
+
+
+def import_items(
+    runtime: Runtime, items: list[tuple[Path, dict[str, Any]]], *, owner: str | None,
+    state: WorkflowState, as_json: bool, console: Console,
+) -> list[dict[str, Any]]:
+    results: list[dict[str, Any]] = []
+    with _progress(console) as progress:
+        task = progress.add_task("importing", total=len(items))
+        for path, meta in items:
+            row: dict[str, Any] = {"path": str(path), "material_id": None, "file_id": None}
+            try:
+                if not path.is_file():
+                    raise RepositoryError(f"no such file: {path}")
+                with UnitOfWork(runtime.db) as uow:
+                    if owner:
+                        actor = user_service.get_by_username(uow.session, owner)
+                        if actor is None:
+                            raise RepositoryError(f"no user named {owner!r}")
+                    else:
+                        actor = user_service.system_user(uow.session)
+                    material, created = create_from_path(runtime.blobs, uow.session, actor, path,
+                                                         metadata=meta, state=state)
+                    f = material.files[0]
+                    row.update(material_id=material.id, file_id=f.id, status=f.status, error=f.error,
+                               created=created)
+            except RepositoryError as exc:
+                row.update(status="failed", error=exc.message)
+            results.append(row)
+            if as_json:
+                click.echo(json.dumps(row, ensure_ascii=False))
+            progress.advance(task)
+    return results
+
+
+def _wait(runtime: Runtime, results: list[dict[str, Any]], *, as_json: bool) -> None:
+    from repository.material.store import MaterialStore
+
+    runner = JobRunner(runtime.db, name="cli-import")
+    runner.run_until_empty()
+    with runtime.db.read() as session:
+        store = MaterialStore.from_session(session)
+        for row in results:
+            if row.get("material_id"):
+                m = store.get_full(row["material_id"])
+                f = next((f for f in (m.files if m else []) if f.id == row["file_id"]), None)
+                if f is not None:
+                    row.update(status=f.status, error=f.error)
+            if as_json:
+                click.echo(json.dumps(row | {"final": True}, ensure_ascii=False))
+
+
+@main.command("import")
+@click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="JSONL file: one {\"path\": ..., \"metadata\": {...}} per line.")
+@click.option("--metadata", "metadata_json", help="JSON metadata applied to every file (manifest entries override).")
+@click.option("--owner", help="Username that owns the imported materials (default: the system account).")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON line per file.")
+@click.option("--wait", is_flag=True, help="Process the queued ingest jobs and wait until every file is ready or failed.")
+def import_(paths: tuple[Path, ...], manifest: Path | None, metadata_json: str | None, owner: str | None,
+            as_json: bool, wait: bool) -> None:
+    """Import files and folders as materials (one material per file)."""
+    base: dict[str, Any] = {}
+    if metadata_json:
+        try:
+            base = json.loads(metadata_json)
+        except json.JSONDecodeError as exc:
+            raise click.UsageError(f"--metadata is not valid JSON: {exc}") from None
+        if not isinstance(base, dict):
+            raise click.UsageError("--metadata must be a JSON object")
+    items = [(p, dict(base)) for p in _walk(paths)]
+    if manifest:
+        items += [(p, base | meta) for p, meta in _manifest(manifest)]
+    if not items:
+        raise click.UsageError("nothing to import: give files, folders or --manifest")
+    runtime = _runtime()
+    results = import_items(runtime, items, owner=owner, state=WorkflowState.draft, as_json=as_json, console=err)
+    if wait:
+        _wait(runtime, results, as_json=as_json)
+    failed = [r for r in results if r.get("status") == "failed"]
+    if not as_json:
+        err.print(f"imported {len(results) - len(failed)} of {len(results)} files")
+        for r in failed:
+            err.print(f"  [red]failed[/red] {r['path']}: {r['error']}")
+    if failed:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--wait/--no-wait", default=True, help="Process the demo files before returning.")
+def demo(wait: bool) -> None:
+    """Load the sample Vietnamese materials shipped with Hoclieu (approved, ready to browse)."""
+    from ingest.sources.demo import demo_items
+
+    runtime = _runtime()
+    workdir = Path(tempfile.mkdtemp(prefix="hoclieu-demo-", dir=runtime.settings.data_dir))
+    err.print("generating demo materials…")
+    items = [(item.path, item.metadata) for item in demo_items(workdir)]
+    results = import_items(runtime, items, owner=None, state=WorkflowState.approved, as_json=False, console=err)
+    if wait:
+        _wait(runtime, results, as_json=False)
+    new = sum(1 for r in results if r.get("created"))
+    err.print(f"demo: {new} new materials, {len(results) - new} already present")
+
+
+if __name__ == "__main__":
+    main()

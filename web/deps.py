@@ -1,0 +1,78 @@
+"""Request dependencies: the runtime, sessions, the current user."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+
+from repository.errors import NotAuthenticated, PermissionDenied
+from repository.models import Role, User
+from repository.runtime import Runtime
+from repository.uow import UnitOfWork
+from repository.user.service import has_role
+from repository.user.service import user as user_service
+
+bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def read_session(runtime: RuntimeDep) -> Iterator[Session]:
+    """A read-only session for GET routes (writes go through ``write_uow``)."""
+    with runtime.db.read() as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(read_session)]
+
+
+def write_uow(runtime: Runtime) -> UnitOfWork:
+    """A unit of work for a write; use as ``with write_uow(runtime) as uow:`` inside the route."""
+    return UnitOfWork(runtime.db, write=True)
+
+
+def optional_user(
+    runtime: RuntimeDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> User | None:
+    if credentials is None:
+        return None
+    with runtime.db.read() as session:
+        found = user_service.resolve_token(session, credentials.credentials)
+        session.expunge(found)
+    return found
+
+
+OptionalUser = Annotated[User | None, Depends(optional_user)]
+
+
+def current_user(user: OptionalUser) -> User:
+    if user is None:
+        raise NotAuthenticated("sign in first: send 'Authorization: Bearer <token>'")
+    return user
+
+
+CurrentUser = Annotated[User, Depends(current_user)]
+
+
+def teacher_user(user: CurrentUser) -> User:
+    if not has_role(user, Role.teacher):
+        raise PermissionDenied("only teachers, curators and admins can upload materials")
+    return user
+
+
+TeacherUser = Annotated[User, Depends(teacher_user)]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None

@@ -1,0 +1,164 @@
+"""Streaming ``multipart/form-data`` parsing for uploads.
+
+Starlette's form parser spools whole files before the endpoint runs and applies no size limit
+per file. This parser feeds each file part straight into a staged blob (hashing as it writes),
+stops with HTTP 413 the moment a file passes the limit, and keeps small fields (``metadata``)
+in memory with a cap. A 2 GB video never sits in memory, and an oversized one is refused
+without being written whole.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect, Request
+
+from repository.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from repository.storage import StagedBlob
+
+MAX_FIELD_BYTES = 1024 * 1024
+FILE_FIELDS = {"file", "files"}
+TEXT_FIELDS = {"metadata"}
+
+
+@dataclass
+class UploadedFile:
+    filename: str
+    content_type: str | None
+    staged: StagedBlob
+
+
+@dataclass
+class ParsedUpload:
+    fields: dict[str, bytes] = field(default_factory=dict)
+    files: list[UploadedFile] = field(default_factory=list)
+
+    def abort(self) -> None:
+        for f in self.files:
+            f.staged.abort()
+
+    def metadata(self) -> dict[str, Any]:
+        raw = self.fields.get("metadata")
+        if raw is None or not raw.strip():
+            return {}
+        try:
+            value = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise ValidationFailed("the 'metadata' part is not UTF-8 text") from None
+        except json.JSONDecodeError as exc:
+            raise ValidationFailed(
+                f"the 'metadata' part is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+            ) from None
+        if not isinstance(value, dict):
+            raise ValidationFailed("the 'metadata' part must be a JSON object")
+        return value
+
+
+class _Part:
+    def __init__(self) -> None:
+        self.headers: dict[str, bytes] = {}
+        self.name: str = ""
+        self.filename: str | None = None
+        self.content_type: str | None = None
+        self.buffer = bytearray()
+        self.upload: UploadedFile | None = None
+
+
+def _decode(value: bytes) -> str:
+    try:
+        return value.decode("utf-8")
+    except UnicodeDecodeError:
+        return value.decode("latin-1")
+
+
+async def read_upload(
+    request: Request, stage: Callable[[], StagedBlob], *, max_file_bytes: int
+) -> ParsedUpload:
+    content_type, params = parse_options_header(request.headers.get("content-type", ""))
+    if content_type != b"multipart/form-data" or b"boundary" not in params:
+        raise UnsupportedMediaType(
+            "send the upload as multipart/form-data with 'file' parts and a 'metadata' JSON part"
+        )
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > max_file_bytes * 50 + MAX_FIELD_BYTES:
+        raise PayloadTooLarge("the upload is larger than the limit")
+
+    result = ParsedUpload()
+    state: dict[str, Any] = {"part": None, "hfield": bytearray(), "hvalue": bytearray()}
+
+    def on_part_begin() -> None:
+        state["part"] = _Part()
+
+    def on_header_field(data: bytes, start: int, end: int) -> None:
+        state["hfield"] += data[start:end]
+
+    def on_header_value(data: bytes, start: int, end: int) -> None:
+        state["hvalue"] += data[start:end]
+
+    def on_header_end() -> None:
+        part: _Part = state["part"]
+        part.headers[bytes(state["hfield"]).decode("latin-1").lower()] = bytes(state["hvalue"])
+        state["hfield"], state["hvalue"] = bytearray(), bytearray()
+
+    def on_headers_finished() -> None:
+        part: _Part = state["part"]
+        _, disp = parse_options_header(part.headers.get("content-disposition", b""))
+        part.name = _decode(disp.get(b"name", b""))
+        if b"filename" in disp:
+            part.filename = _decode(disp[b"filename"])
+        ctype = part.headers.get("content-type")
+        part.content_type = _decode(ctype).strip() if ctype else None
+        if part.name in FILE_FIELDS:
+            if part.filename is None:
+                raise ValidationFailed(f"the '{part.name}' part must be a file (it has no filename)")
+            part.upload = UploadedFile(part.filename, part.content_type, stage())
+            result.files.append(part.upload)
+        elif part.name not in TEXT_FIELDS:
+            raise ValidationFailed(
+                f"unexpected form field {part.name!r}: send 'file' parts and one 'metadata' part"
+            )
+
+    def on_part_data(data: bytes, start: int, end: int) -> None:
+        part: _Part = state["part"]
+        if part.upload is not None:
+            part.upload.staged.write(data[start:end])  # raises PayloadTooLarge past the limit
+        else:
+            part.buffer += data[start:end]
+            if len(part.buffer) > MAX_FIELD_BYTES:
+                raise PayloadTooLarge(f"the '{part.name}' field is larger than 1 MB")
+
+    def on_part_end() -> None:
+        part: _Part = state["part"]
+        if part.upload is None:
+            result.fields[part.name] = bytes(part.buffer)
+
+    parser = MultipartParser(
+        params[b"boundary"],
+        {
+            "on_part_begin": on_part_begin,
+            "on_header_field": on_header_field,
+            "on_header_value": on_header_value,
+            "on_header_end": on_header_end,
+            "on_headers_finished": on_headers_finished,
+            "on_part_data": on_part_data,
+            "on_part_end": on_part_end,
+        },
+    )
+    try:
+        async for chunk in request.stream():
+            if chunk:
+                # Disk writes happen in the parser callbacks: keep them off the event loop.
+                await run_in_threadpool(parser.write, chunk)
+        parser.finalize()
+    except ClientDisconnect:
+        result.abort()
+        raise BadRequest("the upload was interrupted before it finished") from None
+    except BaseException:
+        result.abort()
+        raise
+    return result
