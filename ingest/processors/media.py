@@ -5,7 +5,7 @@ Video (:func:`process_video`):
 * a **360p** MP4 for every video (short side 360, so portrait phone videos get the same pixel
   budget), and a **720p** one when the source's short side is at least 720; H.264 Main,
   ``yuv420p``, even sides, rotation applied (ffmpeg's autorotate), ≤ 30 fps, ``+faststart``.
-  The 360p bitrate is capped (``maxrate`` 150 kb/s video + 48 kb/s AAC) so a 10-minute lecture
+  The 360p bitrate is capped (``maxrate`` 130 kb/s video + 48 kb/s AAC) so a 10-minute lecture
   stays under 15 MB;
 * an **HLS ladder** over the same MP4s: each is re-muxed with ``-c copy -f hls`` (no second
   encode; keyframes are forced every 4 s in the encode so segments of all renditions align), and
@@ -77,8 +77,10 @@ class VideoProfile:
 
 
 PROFILES: tuple[VideoProfile, ...] = (
-    # 10 min × (150 + 48) kb/s = 14.9 MB at the cap; CRF keeps typical lectures well below it.
-    VideoProfile("360p", 360, crf=27, maxrate_kbps=150, audio_kbps=48, level="3.0", codecs="avc1.4d401e"),
+    # 10 min × (130 + 48) kb/s = 13.4 MB at the cap, leaving room for container overhead and
+    # VBV overshoot (measured on moving noise: a 150 kb/s cap gave 16 MB per 10 minutes).
+    # CRF keeps typical lectures (slides, a talking head) well below the cap.
+    VideoProfile("360p", 360, crf=27, maxrate_kbps=130, audio_kbps=48, level="3.0", codecs="avc1.4d401e"),
     VideoProfile("720p", 720, crf=24, maxrate_kbps=900, audio_kbps=64, level="3.1", codecs="avc1.4d401f"),
 )
 
@@ -168,7 +170,9 @@ def transcode_args(src: str | Path, dst: str | Path, info: MediaInfo, profile: V
     if info.fps is None or info.fps > MAX_FPS + 0.5:
         # Also normalises bogus rates (MKV/FLV often report 1000 fps from their time base).
         video = video.filter("fps", MAX_FPS)
-    video = video.filter("scale", width, height, flags="bicubic").filter("setsar", 1).filter("format", "yuv420p")
+    video = (
+        video.filter("scale", width, height, flags="bicubic").filter("setsar", 1).filter("format", "yuv420p")
+    )
     streams = [video]
     out: dict[str, Any] = {
         "c:v": "libx264",
@@ -177,7 +181,8 @@ def transcode_args(src: str | Path, dst: str | Path, info: MediaInfo, profile: V
         "level:v": profile.level,
         "crf": profile.crf,
         "maxrate": f"{profile.maxrate_kbps}k",
-        "bufsize": f"{profile.maxrate_kbps * 2}k",
+        # A one-second buffer: the cap holds over short windows too (a phone's 3G link has no slack).
+        "bufsize": f"{profile.maxrate_kbps}k",
         # Same keyframe times in every rendition, so HLS segments align for bitrate switching.
         "force_key_frames": f"expr:gte(t,n_forced*{HLS_SEGMENT_S})",
         "movflags": "+faststart",
