@@ -80,7 +80,9 @@ CURRICULUM_CODES = {
     },
     "grade": {str(n) for n in range(1, 13)},
 }
-CURRICULUM_LANGUAGES = {"vi", "en", "km", "hmn", "cjm", "rad", "jra", "bdq", "mnc", "tdd"}
+# CURRICULUM.md lists "mnc" (ISO 639-3: Manchu) for M'Nông and "tdd" (Tai Nüa, spoken in China) for Thái;
+# the vocabulary uses the codes of the languages actually taught: Central Mnong "cmo", Tai Dam "blt".
+CURRICULUM_LANGUAGES = {"vi", "en", "km", "hmn", "cjm", "rad", "jra", "bdq", "cmo", "blt"}
 SUBJECT_GRADES = {
     "tieng-viet": range(1, 6),
     "ngu-van": range(6, 13),
