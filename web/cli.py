@@ -176,7 +176,8 @@ def import_items(
 def _wait(runtime: Runtime, results: list[dict[str, Any]], *, as_json: bool) -> None:
     from repository.material.store import MaterialStore
 
-    runner = JobRunner(runtime.db, name="cli-import")
+    # Ingest only: in the embedded mode the index writer belongs to the serving process.
+    runner = JobRunner(runtime.db, name="cli-import", queues=("default",))
     runner.run_until_empty()
     with runtime.db.read() as session:
         store = MaterialStore.from_session(session)
