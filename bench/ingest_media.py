@@ -1,0 +1,104 @@
+"""Media ingest benchmark: transcode time per format, pipeline vs raw ffmpeg, × realtime, MB per 10 min.
+
+Usage: ``python bench/ingest_media.py [--data ../shared/data] [--files N]``. Prints a table.
+
+For each video it times the 360p rendition made by the pipeline (probe excluded: it is timed
+separately) and the *same* ffmpeg command run directly with ``subprocess`` (the ratio is the
+pipeline's overhead: sandbox, progress parsing), plus × realtime and the size it projects for a
+10-minute lecture. A synthetic 60 s 720p clip with moving noise is added as the worst case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import ffmpeg
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from ingest.processors.ffmpeg import ffmpeg_exe, probe, run_ffmpeg  # noqa: E402
+from ingest.processors.media import PROFILES, transcode_args  # noqa: E402
+from ingest.processors.sandbox import ProcessingFailed  # noqa: E402
+
+
+def _synthetic(tmp: Path, seconds: int) -> Path:
+    src = tmp / f"noisy_720p_{seconds}s.mp4"
+    video = ffmpeg.input(f"testsrc2=size=1280x720:rate=30:duration={seconds}", f="lavfi").filter(
+        "noise", alls=30, allf="t"
+    )
+    audio = ffmpeg.input(f"sine=frequency=440:duration={seconds}", f="lavfi")
+    ffmpeg.output(video, audio, str(src), vcodec="libx264", preset="ultrafast", crf=20).overwrite_output().run(
+        cmd=ffmpeg_exe(), quiet=True
+    )
+    return src
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--synthetic-seconds", type=int, default=60)
+    args = parser.parse_args()
+    profile = PROFILES[0]
+    rows: list[tuple[str, ...]] = []
+    with tempfile.TemporaryDirectory() as tmp_name:
+        tmp = Path(tmp_name)
+        sources = sorted((args.data / "03_media" / "video").iterdir()) if (args.data / "03_media").is_dir() else []
+        sources.append(_synthetic(tmp, args.synthetic_seconds))
+        for src in sources:
+            t0 = time.perf_counter()
+            try:
+                info = probe(src)
+            except ProcessingFailed as exc:
+                rows.append((src.name, "-", "-", "-", "-", "-", f"failed: {exc.reason}"))
+                continue
+            probe_s = time.perf_counter() - t0
+            if info.truncated_at is not None or not info.has_video:
+                rows.append((src.name, f"{probe_s:.2f}", "-", "-", "-", "-", "skipped"))
+                continue
+            out = tmp / f"{src.stem}-pipe.mp4"
+            t0 = time.perf_counter()
+            try:
+                run_ffmpeg(
+                    transcode_args(src, out, info, profile),
+                    label="360p transcode",
+                    duration=info.duration,
+                    timeout_s=600,
+                    memory_mb=3072,
+                )
+            except ProcessingFailed as exc:
+                rows.append((src.name, f"{probe_s:.2f}", "-", "-", "-", "-", f"failed: {exc.reason}"))
+                continue
+            pipe_s = time.perf_counter() - t0
+            raw_out = tmp / f"{src.stem}-raw.mp4"
+            argv = transcode_args(src, raw_out, info, profile).global_args(
+                "-hide_banner", "-nostdin", "-loglevel", "error"
+            ).overwrite_output().compile(cmd=ffmpeg_exe())
+            t0 = time.perf_counter()
+            subprocess.run(argv, check=False, capture_output=True)
+            raw_s = time.perf_counter() - t0
+            duration = info.duration or 0.0
+            per_10min = out.stat().st_size / duration * 600 / 1e6 if duration else 0.0
+            rows.append(
+                (
+                    src.name[:38],
+                    f"{probe_s:.2f}",
+                    f"{pipe_s:.2f}",
+                    f"{raw_s:.2f}",
+                    f"{pipe_s / raw_s:.2f}" if raw_s else "-",
+                    f"{duration / pipe_s:.1f}" if pipe_s else "-",
+                    f"{per_10min:.1f} MB/10min",
+                )
+            )
+    header = ("file", "probe s", "360p s", "raw ffmpeg s", "ratio", "x realtime", "size")
+    widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, tuple("-" * w for w in widths), *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
