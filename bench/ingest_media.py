@@ -1,10 +1,10 @@
-"""Media ingest benchmark: transcode time per format, pipeline vs raw ffmpeg, × realtime, MB per 10 min.
+"""Media ingest benchmark: transcode time per format, pipeline vs raw ffmpeg, x realtime, MB per 10 min.
 
 Usage: ``python bench/ingest_media.py [--data ../shared/data] [--files N]``. Prints a table.
 
 For each video it times the 360p rendition made by the pipeline (probe excluded: it is timed
 separately) and the *same* ffmpeg command run directly with ``subprocess`` (the ratio is the
-pipeline's overhead: sandbox, progress parsing), plus × realtime and the size it projects for a
+pipeline's overhead: sandbox, progress parsing), plus x realtime and the size it projects for a
 10-minute lecture. A synthetic 60 s 720p clip with moving noise is added as the worst case.
 """
 
@@ -17,13 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import ffmpeg
+import ffmpeg  # type: ignore[import-untyped]
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from ingest.processors.ffmpeg import ffmpeg_exe, probe, run_ffmpeg  # noqa: E402
-from ingest.processors.media import PROFILES, transcode_args  # noqa: E402
-from ingest.processors.sandbox import ProcessingFailed  # noqa: E402
+from ingest.processors.ffmpeg import ffmpeg_exe, probe, run_ffmpeg
+from ingest.processors.media import PROFILES, transcode_args
+from ingest.processors.sandbox import ProcessingFailed
 
 
 def _synthetic(tmp: Path, seconds: int) -> Path:
@@ -32,9 +32,8 @@ def _synthetic(tmp: Path, seconds: int) -> Path:
         "noise", alls=30, allf="t"
     )
     audio = ffmpeg.input(f"sine=frequency=440:duration={seconds}", f="lavfi")
-    ffmpeg.output(video, audio, str(src), vcodec="libx264", preset="ultrafast", crf=20).overwrite_output().run(
-        cmd=ffmpeg_exe(), quiet=True
-    )
+    node = ffmpeg.output(video, audio, str(src), vcodec="libx264", preset="ultrafast", crf=20)
+    node.overwrite_output().run(cmd=ffmpeg_exe(), quiet=True)
     return src
 
 
@@ -47,7 +46,8 @@ def main() -> None:
     rows: list[tuple[str, ...]] = []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
-        sources = sorted((args.data / "03_media" / "video").iterdir()) if (args.data / "03_media").is_dir() else []
+        video_dir = args.data / "03_media" / "video"
+        sources = sorted(video_dir.iterdir()) if video_dir.is_dir() else []
         sources.append(_synthetic(tmp, args.synthetic_seconds))
         for src in sources:
             t0 = time.perf_counter()
@@ -75,9 +75,12 @@ def main() -> None:
                 continue
             pipe_s = time.perf_counter() - t0
             raw_out = tmp / f"{src.stem}-raw.mp4"
-            argv = transcode_args(src, raw_out, info, profile).global_args(
-                "-hide_banner", "-nostdin", "-loglevel", "error"
-            ).overwrite_output().compile(cmd=ffmpeg_exe())
+            argv = (
+                transcode_args(src, raw_out, info, profile)
+                .global_args("-hide_banner", "-nostdin", "-loglevel", "error")
+                .overwrite_output()
+                .compile(cmd=ffmpeg_exe())
+            )
             t0 = time.perf_counter()
             subprocess.run(argv, check=False, capture_output=True)
             raw_s = time.perf_counter() - t0

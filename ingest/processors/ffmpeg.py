@@ -54,7 +54,7 @@ def ffmpeg_exe() -> str:
     if system:
         return system
     try:
-        import imageio_ffmpeg
+        import imageio_ffmpeg  # type: ignore[import-untyped]
 
         return str(imageio_ffmpeg.get_ffmpeg_exe())
     except (ImportError, RuntimeError) as exc:
@@ -119,7 +119,9 @@ def probe(path: str | Path, *, timeout_s: float = 60, memory_mb: int = 1536) -> 
         ProcessingFailed: the file is not audio/video, has no decodable stream, or the probe
             exceeded its limits.
     """
-    return run_isolated(_probe_child, str(path), timeout_s=timeout_s, memory_mb=memory_mb, label="media probe")
+    return run_isolated(
+        _probe_child, str(path), timeout_s=timeout_s, memory_mb=memory_mb, label="media probe"
+    )
 
 
 def _seconds(value: Any, time_base: Any) -> float | None:
@@ -223,7 +225,7 @@ def _first_frame(container: Any, video: Any) -> tuple[int, int, int, str | None]
         for frame in container.decode(video):
             # PyAV reports the display matrix as a counter-clockwise angle; -90 means the
             # picture must be turned 90° clockwise to be upright. Either way the sides swap.
-            rotation = int(round(frame.rotation or 0)) % 360
+            rotation = round(frame.rotation or 0) % 360
             return rotation, frame.width, frame.height, frame.format.name
     except av.FFmpegError as exc:
         raise ProcessingFailed(
@@ -344,9 +346,13 @@ def run_ffmpeg(
     Raises:
         ProcessingFailed: ffmpeg failed (reason from its stderr), timed out, stalled or crashed.
     """
-    argv = stream.global_args(
-        "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-progress", "pipe:1"
-    ).overwrite_output().compile(cmd=ffmpeg_exe())
+    argv = (
+        stream.global_args(
+            "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-progress", "pipe:1"
+        )
+        .overwrite_output()
+        .compile(cmd=ffmpeg_exe())
+    )
     result = run_command(
         argv,
         timeout_s=timeout_s,

@@ -2,7 +2,7 @@
 
 Uploaded images are hostile in ordinary ways (phone photos stored sideways with an EXIF
 orientation, CMYK print files, 16-bit scientific TIFFs, palette GIFs with transparency, animated
-PNG/GIF/WebP) and in malicious ones (a 57-byte BMP declaring 3,000,000×2,000,000 pixels, a
+PNG/GIF/WebP) and in malicious ones (a 57-byte BMP declaring 3,000,000x2,000,000 pixels, a
 truncated JPEG). The pixel count is checked from the header *before* any pixel is decoded, and the
 decode runs under :func:`~ingest.processors.sandbox.run_isolated` with a memory limit, so neither
 kind can take the worker down.
@@ -15,7 +15,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ingest.processors.outputs import DerivativeOut
 from ingest.processors.sandbox import ProcessingFailed, run_isolated
@@ -34,7 +34,7 @@ __all__ = [
 # Thumbnail widths: a browse grid cell and a detail page / retina grid cell.
 DEFAULT_WIDTHS: tuple[int, ...] = (160, 480)
 SIZE_LABELS = {0: "small", 1: "large"}
-# Measured: decoding the corpus's 16000×9000 (144 MP) WebP takes 7 s and 2.2 GB RSS (libwebp's
+# Measured: decoding the corpus's 16000x9000 (144 MP) WebP takes 7 s and 2.2 GB RSS (libwebp's
 # RGBA buffer plus Pillow's copy). 100 MP (~Pillow's 89 MP warning level) keeps a decode near
 # 1 GB and a few seconds. JPEG is measured after draft scaling (see _thumbnails_child).
 DEFAULT_MAX_MEGAPIXELS = 100
@@ -57,7 +57,7 @@ def image_thumbnails(
         path: the image (any format Pillow reads, plus HEIC with pillow-heif).
         out_dir: existing directory to write ``<prefix>-small.webp``, ``<prefix>-large.webp``.
         widths: target widths, smallest first; an image is never enlarged, and a very tall one
-            is fitted into ``width × 2·width``.
+            is fitted into ``width x 2·width``.
         max_megapixels: images whose header declares more pixels fail before decoding.
         prefix: file name prefix (re-runs overwrite the same names: idempotent).
         timeout_s, memory_mb: limits for the decoding child process.
@@ -117,10 +117,10 @@ def _check_pixels(width: int, height: int, max_pixels: int, declared: tuple[int,
     """Fail on the header's numbers, before a single pixel is decoded."""
     dw, dh = declared
     if width <= 0 or height <= 0:
-        raise ProcessingFailed(f"the image header declares an impossible size ({dw}×{dh} pixels)")
+        raise ProcessingFailed(f"the image header declares an impossible size ({dw}×{dh} pixels)")  # noqa: RUF001
     if width * height > max_pixels:
         raise ProcessingFailed(
-            f"image is {dw}×{dh} pixels, more than the {max_pixels / 1_000_000:g}-megapixel limit"
+            f"image is {dw}×{dh} pixels, more than the {max_pixels / 1_000_000:g}-megapixel limit"  # noqa: RUF001
         )
 
 
@@ -182,12 +182,11 @@ def to_web_mode(im: Image.Image) -> Image.Image:
     with an embedded ICC profile (CMYK print files, Display P3 phone photos) are converted to
     sRGB through it.
     """
-    from PIL import Image
 
     mode = im.mode
     if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
         f = im.convert("F") if mode != "F" else im
-        lo, hi = f.getextrema()
+        lo, hi = cast("tuple[float, float]", f.getextrema())
         scale = 255.0 / (hi - lo) if hi > lo else 1.0
         return f.point(lambda v: (v - lo) * scale).convert("L").convert("RGB")
     has_alpha = mode in ("RGBA", "LA", "La", "RGBa", "PA") or (mode == "P" and "transparency" in im.info)
@@ -247,4 +246,3 @@ def save_thumbnails(
     for i in range(len(widths)):
         rows.append(made[i])
     return rows
-

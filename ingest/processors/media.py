@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import ffmpeg
+import ffmpeg  # type: ignore[import-untyped]
 
 from ingest.processors.ffmpeg import (
     MediaInfo,
@@ -63,7 +63,7 @@ class VideoProfile:
     """One rung of the rendition ladder.
 
     ``crf`` sets quality where the picture is easy (slides, a talking head) and ``maxrate`` caps
-    the hard parts, so the file size is bounded by ``(maxrate + audio) × duration``.
+    the hard parts, so the file size is bounded by ``(maxrate + audio) x duration``.
     ``level`` is fixed so the HLS ``CODECS`` attribute is known without parsing the SPS.
     """
 
@@ -77,7 +77,7 @@ class VideoProfile:
 
 
 PROFILES: tuple[VideoProfile, ...] = (
-    # 10 min × (130 + 48) kb/s = 13.4 MB at the cap, leaving room for container overhead and
+    # 10 min x (130 + 48) kb/s = 13.4 MB at the cap, leaving room for container overhead and
     # VBV overshoot (measured on moving noise: a 150 kb/s cap gave 16 MB per 10 minutes).
     # CRF keeps typical lectures (slides, a talking head) well below the cap.
     VideoProfile("360p", 360, crf=27, maxrate_kbps=130, audio_kbps=48, level="3.0", codecs="avc1.4d401e"),
@@ -101,7 +101,7 @@ class MediaLimits:
     stall_s: float = 90
     memory_mb: int = 3072
     max_duration_s: float = 6 * 3600
-    max_megapixels: float = 40  # 8K (7680×4320) is 33 MP
+    max_megapixels: float = 40  # 8K (7680x4320) is 33 MP
     probe_timeout_s: float = 60
 
     def transcode_timeout(self, info: MediaInfo) -> float:
@@ -153,7 +153,7 @@ def _check_video(info: MediaInfo, limits: MediaLimits) -> None:
     w, h = info.width or 0, info.height or 0
     if w * h > limits.max_megapixels * 1_000_000:
         raise ProcessingFailed(
-            f"video is {w}×{h} pixels, more than the {limits.max_megapixels:g}-megapixel limit"
+            f"video is {w}×{h} pixels, more than the {limits.max_megapixels:g}-megapixel limit"  # noqa: RUF001
         )
 
 
@@ -163,7 +163,8 @@ def transcode_args(src: str | Path, dst: str | Path, info: MediaInfo, profile: V
     Rotation is left to ffmpeg's autorotate (it applies the display matrix, including mirror
     flips, before our filters), so the target size is computed from the *display* size.
     """
-    assert info.width and info.height and info.video_index is not None
+    if not info.width or not info.height or info.video_index is None:
+        raise ProcessingFailed("the file has no video stream")
     width, height = scaled_size(info.width, info.height, profile.short_side)
     inp = ffmpeg.input(str(src))
     video = inp[str(info.video_index)]
@@ -250,7 +251,7 @@ def process_video(
     profiles = [p for p in PROFILES if p is PROFILES[0] or short >= p.short_side]
     timeout = limits.transcode_timeout(info)
 
-    # Progress slices: encodes dominate; the 720p encode costs about 2.5× the 360p one.
+    # Progress slices: encodes dominate; the 720p encode costs about 2.5x the 360p one.
     weights = [1.0 if p.short_side <= 360 else 2.5 for p in profiles]
     encode_share = 0.92
     bounds, acc = [], 0.0
@@ -320,7 +321,7 @@ def process_video(
 def _build_hls(
     hls_dir: Path, renditions: list[tuple[VideoProfile, DerivativeOut]], has_audio: bool, limits: MediaLimits
 ) -> DerivativeOut:
-    """Re-mux each MP4 rendition into HLS (``-c copy``: ~100× faster than encoding again)."""
+    """Re-mux each MP4 rendition into HLS (``-c copy``: ~100x faster than encoding again)."""
     if hls_dir.exists():
         shutil.rmtree(hls_dir)  # a re-run must not leave segments of an earlier, longer encode
     hls_dir.mkdir(parents=True)
@@ -395,7 +396,10 @@ def _poster_child(
     with av.open(rendition) as container:
         stream = container.streams.video[0]
         stream.codec_context.thread_count = 1
-        duration = float(stream.duration * stream.time_base) if stream.duration else 0.0
+        tb = stream.time_base
+        if tb is None:
+            raise ProcessingFailed("the rendition has no time base")
+        duration = float(stream.duration * tb) if stream.duration else 0.0
         if not duration and container.duration:
             duration = container.duration / 1_000_000
         # Avoid the very start (black fade-in, title card) and the end (credits, fade-out).
@@ -403,7 +407,7 @@ def _poster_child(
         for t in times:
             frame = None
             try:
-                container.seek(int(t / stream.time_base), stream=stream, backward=True)
+                container.seek(int(t / tb), stream=stream, backward=True)
                 for candidate in container.decode(stream):
                     frame = candidate
                     if candidate.time is None or candidate.time >= t:
@@ -412,7 +416,7 @@ def _poster_child(
                 continue
             if frame is None:
                 continue
-            image = frame.to_image()
+            image = frame.to_image()  # type: ignore[no-untyped-call]
             grey = image.convert("L").resize((64, max(1, 64 * image.height // image.width)))
             stat = ImageStat.Stat(grey)
             mean, spread = stat.mean[0], stat.stddev[0]
@@ -469,7 +473,7 @@ def process_audio(
     if (info.sample_rate or 0) > 48000:
         args["ar"] = 48000
     inp = ffmpeg.input(str(path))
-    # Audio is ~50× faster than realtime; the timeout still scales for multi-hour recordings.
+    # Audio is ~50x faster than realtime; the timeout still scales for multi-hour recordings.
     timeout = limits.base_timeout_s + (info.duration or 600) * 0.5
     result = run_ffmpeg(
         ffmpeg.output(inp[str(info.audio_index)], str(dst), **args),

@@ -2,7 +2,7 @@
 
 PDF rendering uses pypdfium2 in a child process with time and memory limits: pdfium is native
 code that a crafted PDF can send into a long loop or a huge allocation. Page previews let a phone
-read a document page by page (about 1000 px wide WebP, 30–120 KB a page) without downloading it
+read a document page by page (about 1000 px wide WebP, 30-120 KB a page) without downloading it
 whole; their number is capped (``max_pages``) so a 2,000-page scan cannot fill the disk.
 
 Formats with nothing to render (audio without cover art, archives, Office files when LibreOffice
@@ -110,7 +110,7 @@ def _render_child(
     max_pages: int,
     password: str | None,
 ) -> list[tuple[str, str, int, int, int | None, str | None]]:
-    import pypdfium2 as pdfium
+    import pypdfium2 as pdfium  # type: ignore[import-untyped]
 
     try:
         pdf = pdfium.PdfDocument(path, password=password)

@@ -12,8 +12,26 @@ from ingest.processors.images import image_thumbnails
 from ingest.processors.sandbox import ProcessingFailed
 
 IMAGE_SUFFIXES = {
-    ".jpg", ".jpeg", ".png", ".apng", ".gif", ".webp", ".tif", ".tiff", ".bmp", ".avif", ".heic", ".heif",
-    ".psd", ".pcx", ".ico", ".nef", ".emf", ".wmf", ".svg", ".jxl",
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".apng",
+    ".gif",
+    ".webp",
+    ".tif",
+    ".tiff",
+    ".bmp",
+    ".avif",
+    ".heic",
+    ".heif",
+    ".psd",
+    ".pcx",
+    ".ico",
+    ".nef",
+    ".emf",
+    ".wmf",
+    ".svg",
+    ".jxl",
 }
 # A representative slice for the default run (each file is one isolated child process).
 QUICK = [
@@ -34,27 +52,37 @@ def _images(root: Path) -> list[Path]:
     return sorted(files)
 
 
+def _assert_clear_reason(reason: str) -> None:
+    """A reason a person reads: short, no traceback, not a bare exception name."""
+    assert reason
+    assert "Traceback" not in reason
+    assert len(reason) < 200
+
+
 def _assert_outcome(path: Path, out: Path) -> None:
     started = time.monotonic()
     try:
         results = image_thumbnails(path, out, timeout_s=30)
     except ProcessingFailed as exc:
-        # A reason a person reads: short, no traceback, not a bare exception name.
-        assert exc.reason and "Traceback" not in exc.reason and len(exc.reason) < 200, exc.reason
+        _assert_clear_reason(exc.reason)
     else:
         assert [r.label for r in results] == ["small", "large"]
         for r in results:
-            assert r.kind == "thumbnail" and r.media_type == "image/webp"
+            assert r.kind == "thumbnail"
+            assert r.media_type == "image/webp"
             with Image.open(r.path) as im:
                 assert im.format == "WEBP"
                 assert im.size == (r.width, r.height)
-            assert r.width is not None and r.width <= (160 if r.label == "small" else 480)
+            assert r.width is not None
+            assert r.width <= (160 if r.label == "small" else 480)
     assert time.monotonic() - started < 30
 
 
 class TestImageThumbnails:
     @pytest.mark.parametrize("rel", QUICK)
-    def test_representative_files_end_with_thumbnails_or_reason(self, shared_data: Path, tmp_path: Path, rel: str):
+    def test_representative_files_end_with_thumbnails_or_reason(
+        self, shared_data: Path, tmp_path: Path, rel: str
+    ):
         _assert_outcome(shared_data / "03_media" / rel, tmp_path)
 
     @pytest.mark.slow
@@ -71,17 +99,20 @@ class TestImageThumbnails:
         [
             ("Landscape_0.jpg", True),
             ("Landscape_3.jpg", True),
-            ("Landscape_7.jpg", True),  # stored 1200×1800, EXIF says rotate: shown 1800×1200
+            ("Landscape_7.jpg", True),  # stored 1200x1800, EXIF says rotate: shown 1800x1200
             ("Landscape_8.jpg", True),
             ("Portrait_1.jpg", False),
-            ("Portrait_6.jpg", False),  # stored 1800×1200, shown upright 1200×1800
+            ("Portrait_6.jpg", False),  # stored 1800x1200, shown upright 1200x1800
             ("Portrait_8.jpg", False),
         ],
     )
-    def test_exif_orientation_comes_out_upright(self, shared_data: Path, tmp_path: Path, name: str, landscape: bool):
+    def test_exif_orientation_comes_out_upright(
+        self, shared_data: Path, tmp_path: Path, name: str, landscape: bool
+    ):
         results = image_thumbnails(shared_data / "03_media/image/exif_orientation" / name, tmp_path)
         large = results[1]
-        assert large.width is not None and large.height is not None
+        assert large.width is not None
+        assert large.height is not None
         assert (large.width > large.height) is landscape
         assert (large.width, large.height) == ((480, 320) if landscape else (480, 720))
 
@@ -100,14 +131,15 @@ class TestImageThumbnails:
         with Image.open(large.path) as thumb:
             assert thumb.size == (100, 200)
             r, _g, b = thumb.convert("RGB").getpixel((50, 40))
-            assert r > 200 and b < 60
+            assert r > 200
+            assert b < 60
 
     def test_decompression_bomb_fails_fast_from_the_header(self, shared_data: Path, tmp_path: Path):
         started = time.monotonic()
         with pytest.raises(ProcessingFailed) as info:
             image_thumbnails(shared_data / "03_media/image/pillow/reallybig.bmp", tmp_path)
         assert time.monotonic() - started < 5
-        assert "3000000×2000000 pixels" in info.value.reason
+        assert "3000000×2000000 pixels" in info.value.reason  # noqa: RUF001
         assert "megapixel limit" in info.value.reason
         assert not info.value.transient
 

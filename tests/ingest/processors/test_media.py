@@ -43,7 +43,8 @@ def _verify_rendition(rendition: DerivativeOut, source_duration: float | None, s
             width, height = frame.width, frame.height
         assert frames > 0
         assert min(width, height) == short_side
-        assert width % 2 == 0 and height % 2 == 0
+        assert width % 2 == 0
+        assert height % 2 == 0
         assert (width, height) == (rendition.width, rendition.height)
         duration = container.duration / 1_000_000
     if source_duration is not None:
@@ -70,7 +71,8 @@ def _verify_video_outputs(src: Path, out: Path) -> list[DerivativeOut]:
         assert len(renditions) == 1
     (poster,) = _by_kind(results, "poster")
     with Image.open(poster.path) as im:
-        assert im.format == "WEBP" and im.size == (poster.width, poster.height)
+        assert im.format == "WEBP"
+        assert im.size == (poster.width, poster.height)
     assert [t.label for t in _by_kind(results, "thumbnail")] == ["small", "large"]
     (hls,) = _by_kind(results, "hls")
     master = hls.path.read_text()
@@ -78,14 +80,18 @@ def _verify_video_outputs(src: Path, out: Path) -> list[DerivativeOut]:
         variant = hls.path.parent / f"{rendition.label}/index.m3u8"
         assert f"{rendition.label}/index.m3u8" in master
         segments = [ln for ln in variant.read_text().splitlines() if ln.endswith(".ts")]
-        assert segments and all((variant.parent / s).stat().st_size > 0 for s in segments)
-    assert progress == sorted(progress) and progress[-1] == 1.0
+        assert segments
+        assert all((variant.parent / s).stat().st_size > 0 for s in segments)
+    assert progress == sorted(progress)
+    assert progress[-1] == 1.0
     return results
 
 
 class TestVideo:
     @pytest.mark.parametrize("rel", VIDEO_QUICK)
-    def test_short_video_gets_playable_renditions_hls_and_poster(self, shared_data: Path, tmp_path: Path, rel: str):
+    def test_short_video_gets_playable_renditions_hls_and_poster(
+        self, shared_data: Path, tmp_path: Path, rel: str
+    ):
         _verify_video_outputs(shared_data / "03_media" / rel, tmp_path)
 
     def test_rotation_is_applied_to_the_pixels(self, shared_data: Path, tmp_path: Path):
@@ -109,7 +115,9 @@ class TestVideo:
             process_media(cut, tmp_path)
 
     @pytest.mark.parametrize(("rel", "words"), sorted(EXPECTED_FAILURES.items()))
-    def test_invalid_media_fails_with_a_clear_reason(self, shared_data: Path, tmp_path: Path, rel: str, words: str):
+    def test_invalid_media_fails_with_a_clear_reason(
+        self, shared_data: Path, tmp_path: Path, rel: str, words: str
+    ):
         with pytest.raises(ProcessingFailed) as info:
             process_media(shared_data / "03_media" / rel, tmp_path)
         assert words in info.value.reason
@@ -120,7 +128,7 @@ class TestVideo:
         fifo = tmp_path / "never.fifo"
         os.mkfifo(fifo)
         started = time.monotonic()
-        with pytest.raises(ProcessingFailed, match="made no progress for 1.5 s"):
+        with pytest.raises(ProcessingFailed, match=r"made no progress for 1\.5 s"):
             run_ffmpeg(
                 ffmpeg.input(str(fifo)).output(str(tmp_path / "o.mp4")),
                 label="stall test",
@@ -134,8 +142,9 @@ class TestVideo:
     @pytest.mark.slow
     def test_every_corpus_video_ends_with_outputs_or_reason(self, shared_data: Path, tmp_path: Path):
         media = shared_data / "03_media"
-        files = sorted((media / "video").iterdir()) + [media / "minimal_files/webm.webm"]
+        files = [*sorted((media / "video").iterdir()), media / "minimal_files/webm.webm"]
         made = 0
+        failures: dict[str, str] = {}
         for i, src in enumerate(files):
             out = tmp_path / str(i)
             out.mkdir()
@@ -145,10 +154,12 @@ class TestVideo:
                 _verify_video_outputs(src, out)
                 made += 1
             except ProcessingFailed as exc:
-                assert rel in EXPECTED_FAILURES or rel == "minimal_files/webm.webm", (rel, exc.reason)
-                assert exc.reason and "Traceback" not in exc.reason
+                failures[rel] = exc.reason
             assert time.monotonic() - started < 60, rel
         assert made >= 19
+        expected = {**EXPECTED_FAILURES, "minimal_files/webm.webm": "no decodable pictures"}
+        for rel, reason in failures.items():
+            assert expected.get(rel, "\0") in reason, (rel, reason)
 
     @pytest.mark.slow
     def test_360p_bitrate_keeps_a_ten_minute_lecture_under_15_mb(self, tmp_path: Path):
@@ -158,9 +169,9 @@ class TestVideo:
             "noise", alls=40, allf="t"
         )
         audio = ffmpeg.input("sine=frequency=440:duration=15", f="lavfi")
-        ffmpeg.output(video, audio, str(src), vcodec="libx264", preset="ultrafast", crf=18).overwrite_output().run(
-            cmd=ffmpeg_exe(), quiet=True
-        )
+        ffmpeg.output(
+            video, audio, str(src), vcodec="libx264", preset="ultrafast", crf=18
+        ).overwrite_output().run(cmd=ffmpeg_exe(), quiet=True)
         results = process_video(src, tmp_path, hls=False)
         r360 = next(r for r in results if r.label == "360p")
         assert r360.duration is not None
@@ -188,6 +199,7 @@ class TestAudio:
     @pytest.mark.slow
     def test_every_corpus_audio_ends_with_outputs_or_reason(self, shared_data: Path, tmp_path: Path):
         files = sorted((shared_data / "03_media/audio").iterdir())
+        failures: dict[str, str] = {}
         made = 0
         for i, src in enumerate(files):
             out = tmp_path / str(i)
@@ -196,10 +208,12 @@ class TestAudio:
             try:
                 results = process_media(src, out)
             except ProcessingFailed as exc:
-                assert rel in EXPECTED_FAILURES, (rel, exc.reason)
+                failures[rel] = exc.reason
                 continue
             made += 1
             rendition = _by_kind(results, "rendition")[0]
             with av.open(str(rendition.path)) as container:
                 assert container.streams.audio[0].codec_context.name == "aac"
         assert made >= 24
+        for rel, reason in failures.items():
+            assert EXPECTED_FAILURES.get(rel, "\0") in reason, (rel, reason)
