@@ -35,6 +35,8 @@ from ingest.processors.sandbox import ProcessingFailed
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3
+# Variant playlists and segments of an HLS ladder: stored, served by path, not listed in the API.
+HLS_PART = "hls-part"
 PROGRESS_EVERY_S = 2.0
 
 OFFICE_TYPES = {
@@ -126,7 +128,11 @@ class FileIngest:
                 index_job(uow.session, f.material_id)
 
     def _finish(self, job: dict[str, Any], outcome: Outcome, workdir: Path) -> None:
-        rows = [self._store(d, workdir) for d in outcome.derivatives]
+        rows: list[Derivative] = []
+        for d in outcome.derivatives:
+            rows.append(self._store(d, workdir))
+            if d.kind == "hls":
+                rows += self._store_hls_parts(d.path.parent)
         if outcome.text.strip():
             rows.append(self._store_text(outcome.text, "", "text/plain; charset=utf-8", workdir))
         if outcome.pages:
@@ -173,6 +179,17 @@ class FileIngest:
         return Derivative(kind=d.kind, label=label, page=d.page or 0, media_type=d.media_type, size=blob.size,
                           sha256=blob.sha256, storage_key=blob.key, width=d.width, height=d.height,
                           duration=d.duration)
+
+    def _store_hls_parts(self, hls_dir: Path) -> list[Derivative]:
+        """Variant playlists and segments, each kept under its path relative to the master
+        playlist, so the playlists' relative URLs resolve through the HLS route."""
+        rows = []
+        for part in sorted(p for p in hls_dir.rglob("*") if p.is_file() and p.name != "master.m3u8"):
+            blob = self.runtime.blobs.put_file(part)
+            media_type = "application/vnd.apple.mpegurl" if part.suffix == ".m3u8" else "video/mp2t"
+            rows.append(Derivative(kind=HLS_PART, label=part.relative_to(hls_dir).as_posix(), page=0,
+                                   media_type=media_type, size=blob.size, sha256=blob.sha256, storage_key=blob.key))
+        return rows
 
     def _store_text(self, content: str, label: str, media_type: str, workdir: Path) -> Derivative:
         path = workdir / f"text-{label or 'full'}.txt"

@@ -79,6 +79,13 @@ class Settings(BaseSettings):
         True,
         description="Run queued jobs inside `hoclieu serve` when no Redis is configured (embedded mode).",
     )
+    job_heartbeat_s: float = Field(
+        10.0, description="How often a worker running a job reports that it is alive, in seconds."
+    )
+    job_stale_after_s: float = Field(
+        300.0,
+        description="A running job with no heartbeat for this long is presumed dead (worker killed) and runs again.",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
 
     @model_validator(mode="after")

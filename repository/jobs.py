@@ -155,6 +155,22 @@ class JobRunner:
             count += 1
         return count
 
+    def execute_claimed(self, job_id: int) -> None:
+        """Run a job that a dispatcher already claimed (status ``running``); used by RQ workers.
+
+        A job that is no longer ``running`` (finished by another worker, or re-queued after this
+        worker was presumed dead) is left alone, so a late duplicate delivery does nothing.
+        """
+        with self.db.session(write=True) as session, session.begin():
+            job = session.get(Job, job_id)
+            if job is None or job.status != JobStatus.running:
+                return
+            job.heartbeat_at = utcnow()
+            job.worker = self.name
+            session.flush()
+            session.expunge(job)
+        self._execute(job)
+
     def _execute(self, job: Job) -> None:
         beat_stop = threading.Event()
         beat = threading.Thread(target=self._heartbeat, args=(job.id, beat_stop), daemon=True)
@@ -230,3 +246,95 @@ class JobRunner:
 def counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
     return {str(status): int(n) for status, n in rows}
+
+
+# -- RQ (scale) --------------------------------------------------------------------------------
+
+# RQ job settings: the database row is the source of truth for retries (see JobRunner._failed),
+# so RQ itself never retries; it only delivers.
+RQ_JOB_TIMEOUT_S = 6 * 3600
+RQ_FAILURE_TTL_S = 7 * 24 * 3600
+RQ_RESULT_TTL_S = 3600
+
+
+def run_dispatched(job_id: int) -> None:
+    """The RQ job function: run one dispatched database job in this RQ worker."""
+    from repository.runtime import get_runtime
+
+    JobRunner(get_runtime().db, name=f"rq:{socket.gethostname()}:{os.getpid()}").execute_claimed(job_id)
+
+
+class RQDispatcher:
+    """Moves queued job rows to RQ queues on Redis (``HOCLIEU_REDIS_URL``), for RQ workers.
+
+    Every ``hoclieu worker`` runs one; claims are atomic (``FOR UPDATE SKIP LOCKED``), so many
+    can run. A row whose worker died (stale heartbeat) and whose RQ job is no longer waiting in
+    a queue is queued again and dispatched anew.
+    """
+
+    def __init__(self, db: Database, redis_url: str, *, queues: tuple[str, ...] | None = None,
+                 stale_after_s: float = 300.0) -> None:
+        from redis import Redis
+
+        self.db = db
+        self.redis = Redis.from_url(redis_url)
+        self.runner = JobRunner(db, name="rq-dispatcher", queues=queues, stale_after_s=stale_after_s)
+
+    def rq_queue(self, name: str) -> Any:
+        from rq import Queue
+
+        return Queue(f"hoclieu-{name}", connection=self.redis)
+
+    def dispatch_once(self, *, limit: int = 100) -> int:
+        n = 0
+        while n < limit:
+            job = self.runner.claim()
+            if job is None:
+                break
+            self.rq_queue(job.queue).enqueue_call(
+                "repository.jobs.run_dispatched", args=(job.id,), job_id=f"hoclieu-{job.id}-{job.attempts}",
+                timeout=RQ_JOB_TIMEOUT_S, failure_ttl=RQ_FAILURE_TTL_S, result_ttl=RQ_RESULT_TTL_S,
+                description=f"{job.func} {job.kwargs}",
+            )
+            n += 1
+        return n
+
+    def requeue_lost(self) -> int:
+        """Queue again rows whose RQ delivery was lost (worker killed, Redis flushed)."""
+        from rq.exceptions import NoSuchJobError
+        from rq.job import Job as RQJob
+
+        cutoff = utcnow() - timedelta(seconds=self.runner.stale_after_s)
+        requeued = 0
+        with self.db.session(write=True) as session, session.begin():
+            rows = session.scalars(
+                select(Job).where(Job.status == JobStatus.running, Job.heartbeat_at < cutoff)
+            ).all()
+            for row in rows:
+                try:
+                    status = RQJob.fetch(f"hoclieu-{row.id}-{row.attempts}", connection=self.redis).get_status()
+                except NoSuchJobError:
+                    status = None
+                if status is not None and str(getattr(status, "value", status)) in {"queued", "deferred", "scheduled"}:
+                    continue  # still waiting for a free RQ worker: not lost
+                row.status = JobStatus.queued
+                row.worker = None
+                row.error = "worker stopped; retried"
+                requeued += 1
+        if requeued:
+            log.warning("jobs.rq_requeued_lost count=%s", requeued)
+        return requeued
+
+    def work(self, stop: threading.Event, *, poll_s: float = 1.0) -> None:
+        last_sweep = 0.0
+        while not stop.is_set():
+            try:
+                now = utcnow().timestamp()
+                if now - last_sweep > self.runner.stale_after_s / 4:
+                    self.requeue_lost()
+                    last_sweep = now
+                if self.dispatch_once():
+                    continue
+            except Exception:
+                log.exception("jobs.dispatcher_error")
+            stop.wait(poll_s)

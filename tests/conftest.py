@@ -133,3 +133,21 @@ def client(app):  # type: ignore[no-untyped-def]
 
     with TestClient(app) as c:
         yield c
+
+
+@pytest.fixture
+def redis_url() -> Iterator[str]:
+    """A real Redis (``HOCLIEU_TEST_REDIS_URL``, default db 15 on the local server), flushed around each test."""
+    from redis import Redis
+    from redis.exceptions import RedisError
+
+    url = os.environ.get("HOCLIEU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = Redis.from_url(url)
+    try:
+        client.ping()
+    except RedisError as exc:
+        skip_or_fail(f"Redis at {url} is not reachable: {exc}")
+    client.flushdb()
+    yield url
+    client.flushdb()
+    client.close()

@@ -34,7 +34,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         runner: JobRunner | None = None
         thread: threading.Thread | None = None
         if run_worker:
-            runner = JobRunner(runtime.db, name="in-process")
+            runner = JobRunner(runtime.db, name="in-process", stale_after_s=settings.job_stale_after_s,
+                               heartbeat_s=settings.job_heartbeat_s)
             thread = threading.Thread(target=runner.work, name="hoclieu-worker", daemon=True)
             thread.start()
         try:

@@ -74,17 +74,55 @@ def serve(host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, log_level=runtime.settings.log_level.lower())
 
 
+def job_runner(runtime: Runtime, *, name: str | None = None, queues: tuple[str, ...] | None = None) -> JobRunner:
+    s = runtime.settings
+    return JobRunner(runtime.db, name=name, queues=queues, stale_after_s=s.job_stale_after_s,
+                     heartbeat_s=s.job_heartbeat_s)
+
+
 @main.command()
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
-def worker(burst: bool) -> None:
-    """Run queued jobs (ingest, indexing). Many workers may run at once."""
+@click.option("--queue", "queues", multiple=True, type=click.Choice(["default", "index"]),
+              help="Only these queues (repeatable; default: all).")
+def worker(burst: bool, queues: tuple[str, ...]) -> None:
+    """Run queued jobs (ingest, indexing). Many workers may run at once, on many machines.
+
+    With HOCLIEU_REDIS_URL this is an RQ worker, plus a dispatcher that moves rows of the
+    durable job table to RQ; otherwise it runs the job table directly.
+    """
     runtime = _runtime()
-    runner = JobRunner(runtime.db)
+    names = queues or ("default", "index")
+    settings = runtime.settings
+    if not settings.redis_url:
+        runner = job_runner(runtime, queues=names)
+        if burst:
+            click.echo(f"ran {runner.run_until_empty()} jobs")
+        else:
+            runner.work()
+        return
+    import threading
+
+    from rq import SimpleWorker, Worker
+
+    from repository.jobs import RQDispatcher
+
+    dispatcher = RQDispatcher(runtime.db, settings.redis_url, queues=names,
+                              stale_after_s=settings.job_stale_after_s)
+    rq_queues = [dispatcher.rq_queue(n) for n in names]
     if burst:
-        n = runner.run_until_empty()
-        click.echo(f"ran {n} jobs")
-    else:
-        runner.work()
+        dispatcher.requeue_lost()
+        dispatcher.dispatch_once(limit=10_000)
+        # No fork in burst mode: it is for tests and one-off drains.
+        SimpleWorker(rq_queues, connection=dispatcher.redis).work(burst=True)
+        return
+    stop = threading.Event()
+    thread = threading.Thread(target=dispatcher.work, args=(stop,), name="hoclieu-dispatcher", daemon=True)
+    thread.start()
+    try:
+        Worker(rq_queues, connection=dispatcher.redis).work()
+    finally:
+        stop.set()
+        thread.join(timeout=10)
 
 
 @main.group()
@@ -177,7 +215,7 @@ def _wait(runtime: Runtime, results: list[dict[str, Any]], *, as_json: bool) -> 
     from repository.material.store import MaterialStore
 
     # Ingest only: in the embedded mode the index writer belongs to the serving process.
-    runner = JobRunner(runtime.db, name="cli-import", queues=("default",))
+    runner = job_runner(runtime, name="cli-import", queues=("default",))
     runner.run_until_empty()
     with runtime.db.read() as session:
         store = MaterialStore.from_session(session)

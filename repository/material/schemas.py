@@ -8,6 +8,10 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from repository.models import Derivative, Material, MaterialFile
 
 
+# Stored derivatives that are parts of another one (HLS segments), not listed on their own.
+HIDDEN_KINDS = frozenset({"hls-part"})
+
+
 class DerivativeRead(BaseModel):
     id: str
     kind: str
@@ -22,6 +26,9 @@ class DerivativeRead(BaseModel):
 
     @classmethod
     def build(cls, material_id: str, d: Derivative) -> DerivativeRead:
+        base = f"/api/v1/materials/{material_id}/files/{d.file_id}"
+        # HLS is a tree of files with relative links: the master playlist is served by path.
+        url = f"{base}/hls/master.m3u8" if d.kind == "hls" else f"{base}/derivatives/{d.id}"
         return cls(
             id=d.id,
             kind=d.kind,
@@ -32,7 +39,7 @@ class DerivativeRead(BaseModel):
             height=d.height,
             duration=d.duration,
             page=d.page or None,
-            url=f"/api/v1/materials/{material_id}/files/{d.file_id}/derivatives/{d.id}",
+            url=url,
         )
 
 
@@ -66,7 +73,9 @@ class FileRead(BaseModel):
             suggestions=list(f.suggestions or []),
             duplicate_of=f.duplicate_of,
             url=f"/api/v1/materials/{f.material_id}/files/{f.id}",
-            derivatives=[DerivativeRead.build(f.material_id, d) for d in f.derivatives] if with_derivatives else [],
+            derivatives=[DerivativeRead.build(f.material_id, d) for d in f.derivatives if d.kind not in HIDDEN_KINDS]
+            if with_derivatives
+            else [],
         )
 
 

@@ -164,7 +164,12 @@ class MaterialService:
             raise NotFound(f"file {file_id!r} has no derivative {derivative_id!r}")
         return f, d
 
-
+    def get_hls(self, session: Session, actor: User | None, material_id: str, file_id: str, path: str) -> Any:
+        self.get_file(session, actor, material_id, file_id)
+        d = MaterialStore.from_session(session).hls_file(file_id, path)
+        if d is None:
+            raise NotFound(f"no HLS file {path!r} for file {file_id!r}")
+        return d
 
 
 material = MaterialService()

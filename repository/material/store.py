@@ -78,6 +78,12 @@ class MaterialStore(StoreBase[Material]):
             select(Derivative).where(Derivative.id == derivative_id, Derivative.file_id == file_id)
         )
 
+    def hls_file(self, file_id: str, path: str) -> Derivative | None:
+        kind, label = ("hls", "master.m3u8") if path == "master.m3u8" else ("hls-part", path)
+        return self.session.scalar(
+            select(Derivative).where(Derivative.file_id == file_id, Derivative.kind == kind, Derivative.label == label)
+        )
+
     def material_with_sha256(self, sha256: str, *, exclude_material: str | None = None) -> str | None:
         stmt = select(MaterialFile.material_id).where(MaterialFile.sha256 == sha256)
         if exclude_material is not None:

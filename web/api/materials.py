@@ -135,3 +135,12 @@ def download_derivative(
 def guess_ext(media_type: str) -> str | None:
     return {"image/webp": ".webp", "text/plain": ".txt", "video/mp4": ".mp4", "audio/mp4": ".m4a",
             "application/vnd.apple.mpegurl": ".m3u8"}.get(media_type) or mimetypes.guess_extension(media_type)
+
+
+@router.get("/materials/{material_id}/files/{file_id}/hls/{path:path}",
+            summary="HLS playlists and segments of a video rendition ladder")
+def hls_file(
+    material_id: str, file_id: str, path: str, runtime: RuntimeDep, session: ReadSession, user: OptionalUser,
+) -> Response:
+    d = material_service.get_hls(session, user, material_id, file_id, path)
+    return _blob_response(runtime, d.storage_key, d.media_type, path.rsplit("/", 1)[-1], download=False)
