@@ -87,6 +87,17 @@ class Settings(BaseSettings):
         description="A running job with no heartbeat for this long is presumed dead (worker killed) and runs again.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
+    signing_key_file: Path | None = Field(
+        None,
+        description="Ed25519 private key (PEM, PKCS#8) that signs approvals. Unset: DATA_DIR/keys/"
+        "approval-ed25519.pem, created on first use (mode 0600).",
+    )
+    signin_max_failures: int = Field(
+        5, description="Failed sign-ins for one username before it is locked out for a while."
+    )
+    signin_lockout_minutes: int = Field(
+        15, description="How long repeated failed sign-ins lock a username out, in minutes."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import selectinload
 
+from repository.curation.scope import in_scope_clause
 from repository.models import Derivative, Material, MaterialFile, Role, User, WorkflowState
 from repository.store import StoreBase
 
@@ -10,17 +11,23 @@ from repository.store import StoreBase
 def visible_to(actor: User | None) -> ColumnElement[bool]:
     """Which materials ``actor`` may see. The single visibility rule, applied inside queries.
 
-    Approved materials are public. Teachers also see their own; curators and admins see all
-    (the curation issue narrows curators to their scope).
+    Approved materials are public. Teachers also see their own. Curators also see, inside their
+    scope (``User.scope`` subjects/grades, see repository.curation.scope), every material that
+    left the owner's desk (anything but a draft); admins see all. A disabled account sees what
+    anonymous visitors see.
     """
     public = Material.state == WorkflowState.approved
     if actor is None or actor.disabled:
         return public
     role = Role(actor.role)
-    if role in (Role.admin, Role.curator):
+    if role is Role.admin:
         return true()
+    mine = Material.owner_id == actor.id
+    if role is Role.curator:
+        reviewable = and_(Material.state != WorkflowState.draft, in_scope_clause(actor, Material.meta))
+        return or_(public, mine, reviewable)
     if role is Role.teacher:
-        return or_(public, Material.owner_id == actor.id)
+        return or_(public, mine)
     return public
 
 

@@ -1,10 +1,12 @@
 """All SQLAlchemy models, on one ``Base.metadata`` (house style: one place, lazy="raise").
 
-Tables: users, api_tokens, materials, material_files, derivatives, audit_events, jobs.
+Tables: users, api_tokens, materials, material_files, derivatives, audit_events, jobs,
+material_versions, review_comments, integrity_issues.
 """
 
 from repository.models.audit import AuditEvent
 from repository.models.base import utcnow
+from repository.models.curation import IntegrityIssue, MaterialVersion, ReviewComment
 from repository.models.job import Job, JobStatus
 from repository.models.material import (
     Derivative,
@@ -20,10 +22,13 @@ __all__ = [
     "AuditEvent",
     "Derivative",
     "IngestStatus",
+    "IntegrityIssue",
     "Job",
     "JobStatus",
     "Material",
     "MaterialFile",
+    "MaterialVersion",
+    "ReviewComment",
     "Role",
     "User",
     "WorkflowState",

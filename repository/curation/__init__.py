@@ -1,0 +1,1 @@
+"""Curation: the review workflow, versions, curator scope, accounts administration."""

@@ -1,0 +1,135 @@
+"""SQL for curation: versions, comments, the review queue, integrity issues, audit listing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from repository.curation.scope import in_scope_clause
+from repository.material.store import visible_to
+from repository.models import (
+    AuditEvent,
+    IntegrityIssue,
+    Material,
+    MaterialFile,
+    MaterialVersion,
+    ReviewComment,
+    Role,
+    User,
+    WorkflowState,
+)
+from repository.store import StoreBase
+
+
+class CurationStore(StoreBase[MaterialVersion]):
+    model = MaterialVersion
+
+    def material_for_update(self, material_id: str, actor: User | None) -> Material | None:
+        """The material (visible to ``actor``) with owner and files, its row locked for this transaction.
+
+        ``FOR UPDATE`` serialises two curators deciding at once on PostgreSQL; SQLite write
+        transactions are already serial (``BEGIN IMMEDIATE``) and SQLAlchemy omits the clause there.
+        """
+        return self.session.scalar(
+            select(Material)
+            .options(selectinload(Material.owner), selectinload(Material.files))
+            .where(Material.id == material_id, visible_to(actor))
+            .with_for_update(of=Material)
+        )
+
+    def material_full(self, material_id: str) -> Material | None:
+        return self.session.scalar(
+            select(Material)
+            .options(selectinload(Material.owner), selectinload(Material.files))
+            .where(Material.id == material_id)
+        )
+
+    def versions(self, material_id: str) -> list[MaterialVersion]:
+        return list(
+            self.session.scalars(
+                select(MaterialVersion)
+                .options(
+                    selectinload(MaterialVersion.created_by),
+                    selectinload(MaterialVersion.submitted_by),
+                    selectinload(MaterialVersion.claimed_by),
+                    selectinload(MaterialVersion.decided_by),
+                )
+                .where(MaterialVersion.material_id == material_id)
+                .order_by(MaterialVersion.number)
+            )
+        )
+
+    def comments(self, material_id: str) -> list[ReviewComment]:
+        return list(
+            self.session.scalars(
+                select(ReviewComment)
+                .options(selectinload(ReviewComment.author))
+                .where(ReviewComment.material_id == material_id)
+                .order_by(ReviewComment.created_at, ReviewComment.id)
+            )
+        )
+
+    def queue(self, actor: User, *, offset: int, limit: int) -> tuple[list[tuple[MaterialVersion, Material]], int]:
+        """Submitted versions the actor may decide: in scope, not their own submission."""
+        cond = MaterialVersion.state == WorkflowState.submitted
+        if Role(actor.role) is not Role.admin:
+            cond = cond & in_scope_clause(actor, MaterialVersion.meta)
+        cond = cond & (Material.owner_id != actor.id)
+        base = select(MaterialVersion, Material).join(Material, Material.id == MaterialVersion.material_id).where(cond)
+        total = self.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        rows = self.session.execute(
+            base.options(
+                selectinload(MaterialVersion.submitted_by),
+                selectinload(MaterialVersion.claimed_by),
+                selectinload(Material.owner),
+                selectinload(Material.files),
+            )
+            .order_by(MaterialVersion.submitted_at, MaterialVersion.id)
+            .offset(offset)
+            .limit(limit)
+        ).all()
+        return [(v, m) for v, m in rows], int(total)
+
+    def open_issues(self, material_ids: list[str] | None = None) -> list[IntegrityIssue]:
+        stmt = select(IntegrityIssue).where(IntegrityIssue.resolved_at.is_(None))
+        if material_ids is not None:
+            stmt = stmt.where(IntegrityIssue.material_id.in_(material_ids))
+        return list(self.session.scalars(stmt.order_by(IntegrityIssue.id)))
+
+    def approved_signed_versions(self) -> list[MaterialVersion]:
+        return list(
+            self.session.scalars(
+                select(MaterialVersion)
+                .where(MaterialVersion.state == WorkflowState.approved, MaterialVersion.signature.is_not(None))
+                .order_by(MaterialVersion.material_id, MaterialVersion.number)
+            )
+        )
+
+    def files_by_id(self, ids: list[str]) -> dict[str, MaterialFile]:
+        if not ids:
+            return {}
+        return {f.id: f for f in self.session.scalars(select(MaterialFile).where(MaterialFile.id.in_(ids)))}
+
+    def materials_with_sha256(self, sha256: str) -> list[str]:
+        return list(
+            self.session.scalars(select(MaterialFile.material_id).where(MaterialFile.sha256 == sha256).distinct())
+        )
+
+    def audit_page(
+        self, *, offset: int, limit: int, action: str | None, subject_id: str | None, since: datetime | None
+    ) -> tuple[list[AuditEvent], int]:
+        stmt = select(AuditEvent)
+        if action:
+            # A trailing dot selects a family: "material." matches every material event.
+            stmt = stmt.where(
+                AuditEvent.action.startswith(action, autoescape=True) if action.endswith(".") else AuditEvent.action == action
+            )
+        if subject_id:
+            stmt = stmt.where(AuditEvent.subject_id == subject_id)
+        if since is not None:
+            stmt = stmt.where(AuditEvent.at >= since)
+        total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = self.session.scalars(stmt.order_by(AuditEvent.id.desc()).offset(offset).limit(limit))
+        return list(rows), int(total)
