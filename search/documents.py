@@ -7,8 +7,8 @@ rebuilt from the database at any time (the database is the truth).
 Input dict shape (every key but ``id`` optional)::
 
     {"id": "…", "state": "approved", "owner_id": "…", "created_at": datetime | ISO str,
-     "version": 3, "popularity": 12, "thumbnail": "https://…",
-     "metadata": {"title", "description", "grades", "subjects", "series", "chapter", "lesson",
+     "version": 1718000000000000, "popularity": 12, "thumbnail": "https://…",
+     "metadata": {"title", "description", "grades", "subjects", "series", "volume", "chapter", "lesson",
                   "type", "audience", "language", "license", "keywords", "level", …},
      "texts": [{"text": "…", "pages": [[1, "…"], [2, "…"]]}]}
 
@@ -32,8 +32,10 @@ class SearchDocument:
     """One material as the search index sees it. All text is NFC.
 
     ``pages`` holds ``(page_number, text)`` with 1-based page numbers; ``body`` is the full text
-    (all extracted texts joined). ``version`` is the material's row version, used by
-    ``search-check`` to find stale index entries.
+    (all extracted texts joined). ``version`` is the material's *index revision* (see
+    ``search.store``: the newest change to the material, its files or derivatives, in
+    microseconds), used by ``search-check`` to find stale entries; it changes on workflow
+    transitions that leave the row version alone. ``volume`` is the book volume (tập).
     """
 
     id: str
@@ -48,6 +50,7 @@ class SearchDocument:
     subjects: list[str] = field(default_factory=list)
     type: str | None = None
     series: str | None = None
+    volume: int | None = None
     language: str | None = None
     license: str | None = None
     audience: list[str] = field(default_factory=list)
@@ -90,6 +93,15 @@ def _grades(value: Any) -> list[int]:
         if grade not in out:
             out.append(grade)
     return sorted(out)
+
+
+def _volume(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise BadRequest(f"volume must be an integer, got {value!r}") from None
 
 
 def _created_at(value: Any) -> datetime:
@@ -142,6 +154,7 @@ def build_document(material: Mapping[str, Any]) -> SearchDocument:
         subjects=_strings(meta.get("subjects")),
         type=_opt(meta.get("type")),
         series=_opt(meta.get("series")),
+        volume=_volume(meta.get("volume")),
         language=_opt(meta.get("language")),
         license=_opt(meta.get("license")),
         audience=_strings(meta.get("audience")),

@@ -392,6 +392,49 @@ class Suggestion:
     value: str | None = None
 
 
+@dataclass(frozen=True)
+class BrowseCounts:
+    """Counts of public materials for the curriculum tree (``GET /api/v1/browse``).
+
+    ``grades`` counts distinct materials per grade. ``paths`` counts materials per
+    ``(grade, subject, series, volume, chapter, lesson)``; a material appears once per
+    (grade, subject) it has, and ``""`` / ``0`` stand for "not set".
+    """
+
+    total: int
+    grades: dict[int, int]
+    paths: dict[tuple[int, str, str, int, str, str], int]
+
+
+#: Separates the parts of a browse path inside one keyword term.
+PATH_SEP = "\x1f"
+#: Chapter and lesson headings are cut to this many characters in browse paths.
+PATH_PART_CHARS = 200
+
+
+def browse_paths(
+    grades: Sequence[int],
+    subjects: Sequence[str],
+    series: str | None,
+    volume: int | None,
+    chapter: str,
+    lesson: str,
+) -> list[str]:
+    """The browse keys a document is counted under: one per (grade, subject) it has."""
+    heads = [chapter.strip()[:PATH_PART_CHARS], lesson.strip()[:PATH_PART_CHARS]]
+    tail = [t.replace(PATH_SEP, " ") for t in (series or "", str(volume or ""), *heads)]
+    return [PATH_SEP.join([str(g), s, *tail]) for g in grades for s in subjects]
+
+
+def parse_path(key: str) -> tuple[int, str, str, int, str, str] | None:
+    """The inverse of :func:`browse_paths` for one key (``None`` for a malformed key)."""
+    parts = key.split(PATH_SEP)
+    if len(parts) != 6 or not parts[0].isdigit():
+        return None
+    volume = int(parts[3]) if parts[3].isdigit() else 0
+    return int(parts[0]), parts[1], parts[2], volume, parts[4], parts[5]
+
+
 def did_you_mean(tokens: Sequence[str], corrections: dict[str, str]) -> str | None:
     """The query text with corrected words replaced, or None when nothing was corrected."""
     if not corrections:

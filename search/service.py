@@ -2,28 +2,72 @@
 
 ``HOCLIEU_OPENSEARCH_URL`` set → OpenSearch; otherwise the embedded Tantivy index in
 ``DATA_DIR/index``. Visibility is decided here from the actor and applied inside the engine
-query (``public_only``), never by filtering results afterwards.
+query (``public_only``), never by filtering results afterwards: the public API sees approved
+materials only, in hits, totals, facet counts, suggestions, related lists and the browse tree.
+
+**Embedded mode, one indexer.** Every handle in a process is the same ``EmbeddedBackend``; the
+serving process calls :meth:`SearchService.open_indexer` at start-up so that it, and only it,
+holds the Tantivy writer (its in-process job runner applies the ``"index"`` queue). Its request
+threads read through the same handle, and each index job ends with ``refresh()``, so a search
+made after the job sees the change. Readers in other processes see commits within about half a
+second (Tantivy reloads on ``meta.json`` changes).
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from repository.config import Settings
+from repository.errors import Conflict, InvalidQuery
 from repository.models import User
+from repository.vocabularies import load_vocabularies
 from search.backends.base import Hit, SearchBackend, SearchQuery, SearchResult, Suggestion
+from search.query import FACETS, BrowseCounts
+from search.schemas import (
+    BrowseNode,
+    BrowseResponse,
+    FacetCount,
+    PageHit,
+    RelatedResponse,
+    SearchHit,
+    SearchResponse,
+    SuggestItem,
+    SuggestResponse,
+)
+
+log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _backends: dict[str, SearchBackend] = {}
 
+#: Facet / filter name → vocabulary holding its codes and Vietnamese labels.
+VOCABULARY_OF = {
+    "grade": "grade",
+    "subject": "subject",
+    "type": "resource-type",
+    "series": "series",
+    "language": "language",
+    "license": "license",
+    "audience": "audience",
+}
+NO_SERIES = "Không theo bộ sách"
+NO_CHAPTER = "Chưa xếp chương"
+NO_LESSON = "Chưa xếp bài"
+
 
 def _key(settings: Settings) -> str:
-    return f"os:{settings.opensearch_url}" if settings.opensearch_url else f"tv:{settings.index_dir.resolve()}"
+    if settings.opensearch_url:
+        return f"os:{settings.opensearch_url}"
+    return f"tv:{settings.index_dir.resolve()}"
 
 
 def backend_for(settings: Settings) -> SearchBackend:
-    """The process-wide backend for these settings (opened once, reused)."""
+    """The process-wide backend for these settings (opened once, reused by every thread)."""
     key = _key(settings)
     with _lock:
         backend = _backends.get(key)
@@ -41,31 +85,264 @@ def backend_for(settings: Settings) -> SearchBackend:
 
 
 def close_backend(settings: Settings) -> None:
+    """Close this process's backend for ``settings`` (releases the embedded writer lock)."""
     with _lock:
         backend = _backends.pop(_key(settings), None)
     if backend is not None:
         backend.close()
 
 
+def _label(facet: str, value: str) -> str:
+    vocab = load_vocabularies().get(VOCABULARY_OF.get(facet, ""))
+    term = vocab.get(value) if vocab is not None else None
+    return term.label_vi if term is not None else value
+
+
+def _natural(text: str) -> tuple[Any, ...]:
+    # "Bài 2" before "Bài 10": compare digit runs as numbers.
+    return tuple(int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", text))
+
+
+def _hit(hit: Hit) -> SearchHit:
+    return SearchHit(
+        id=hit.id,
+        title=hit.title,
+        snippet=hit.snippet,
+        grades=list(hit.grades),
+        subjects=list(hit.subjects),
+        type=hit.type,
+        thumbnail=hit.thumbnail,
+        pages=[PageHit(page=p, snippet=s) for p, s in hit.pages],
+    )
+
+
+def check_filters(query: SearchQuery) -> None:
+    """Refuse filter values that no vocabulary knows, with the known codes in the message.
+
+    A typo'd code would otherwise silently return nothing.
+
+    Raises:
+        InvalidQuery: an unknown grade or code.
+    """
+    vocabs = load_vocabularies()
+    for grade in query.grades:
+        if not 1 <= grade <= 12:
+            raise InvalidQuery(f"grade must be between 1 and 12, got {grade}")
+    for name, values in query.filters().items():
+        if name == "grade":
+            continue
+        vocab = vocabs[VOCABULARY_OF[name]]
+        unknown = [v for v in values if v not in vocab]
+        if unknown:
+            raise InvalidQuery(
+                f"unknown {name} {', '.join(map(repr, unknown))}; known values: {', '.join(vocab.codes())}"
+            )
+
+
 class SearchService:
+    """Search, suggestions, related materials and the browse tree for the web layer."""
+
     def search(self, settings: Settings, actor: User | None, query: SearchQuery) -> SearchResult:
-        # Only approved materials are searchable by anyone for now: the public catalogue.
-        # (Teachers find their drafts under "my materials", which reads the database.)
+        """Run ``query`` on the public catalogue (engine-neutral result).
+
+        Only approved materials are searchable, by anyone: teachers find their drafts under
+        "my materials", which reads the database with its own visibility rule.
+        """
         del actor
+        if not query.public_only:
+            query = _public(query)
         return backend_for(settings).search(query)
 
+    def search_page(self, settings: Settings, actor: User | None, query: SearchQuery) -> SearchResponse:
+        """``GET /api/v1/search``: hits, labelled facets and the "did you mean".
+
+        Raises:
+            InvalidQuery: unknown filter codes, paging too deep, a query too long.
+        """
+        check_filters(query)
+        result = self.search(settings, actor, query)
+        facets = {
+            name: [
+                FacetCount(value=f.value, label=_label(name, f.value), count=f.count)
+                for f in result.facets.get(name, [])
+            ]
+            for name in FACETS
+        }
+        return SearchResponse(
+            total=result.total,
+            hits=[_hit(h) for h in result.hits],
+            facets=facets,
+            suggestion=result.suggestion,
+        )
+
     def suggest(self, settings: Settings, prefix: str, *, size: int = 8) -> list[Suggestion]:
+        """Completions (public titles, lessons, subjects) for ``prefix``, accents optional."""
+        if len(prefix) > 200:
+            raise InvalidQuery("a suggestion prefix is at most 200 characters")
         return backend_for(settings).suggest(prefix, size=size)
 
+    def suggest_page(self, settings: Settings, prefix: str, *, size: int = 8) -> SuggestResponse:
+        """``GET /api/v1/suggest``."""
+        items = self.suggest(settings, prefix, size=size)
+        return SuggestResponse(
+            suggestions=[SuggestItem(text=s.text, kind=s.kind, id=s.id, value=s.value) for s in items]
+        )
+
     def related(self, settings: Settings, material_id: str, *, size: int = 6) -> list[Hit]:
+        """Public materials like ``material_id``.
+
+        Raises:
+            NotFound: the material is not public (or does not exist).
+        """
         return backend_for(settings).related(material_id, size=size)
 
+    def related_page(self, settings: Settings, material_id: str, *, size: int = 6) -> RelatedResponse:
+        """``GET /api/v1/materials/{id}/related``."""
+        return RelatedResponse(hits=[_hit(h) for h in self.related(settings, material_id, size=size)])
+
+    def browse(
+        self, settings: Settings, *, grade: int | None = None, subject: str | None = None
+    ) -> BrowseResponse:
+        """The curriculum tree grade → subject → book (series, volume) → chapter → lesson.
+
+        Grades and the subjects taught in each grade come from the vocabularies (with count 0
+        when nothing is published yet); deeper levels come from the approved materials. Counts
+        are computed by the search engine under the visibility filter, so a node's count is what
+        the search it links to finds. ``grade`` / ``subject`` narrow the tree.
+
+        Raises:
+            InvalidQuery: unknown grade or subject.
+        """
+        vocabs = load_vocabularies()
+        if grade is not None and not 1 <= grade <= 12:
+            raise InvalidQuery(f"grade must be between 1 and 12, got {grade}")
+        if subject is not None and subject not in vocabs["subject"]:
+            raise InvalidQuery(
+                f"unknown subject {subject!r}; known values: {', '.join(vocabs['subject'].codes())}"
+            )
+        counts = backend_for(settings).browse()
+        return BrowseResponse(total=counts.total, grades=build_tree(counts, grade=grade, subject=subject))
+
+    def open_indexer(self, settings: Settings) -> bool:
+        """Make this process the single indexer (embedded mode): take the writer lock now.
+
+        Returns False (and logs) when another process holds it; the index jobs then retry.
+        """
+        backend = backend_for(settings)
+        open_writer = getattr(backend, "open_writer", None)
+        if open_writer is None:  # OpenSearch: any number of indexers
+            return True
+        try:
+            open_writer()
+        except Conflict as exc:
+            log.warning("search.indexer_unavailable reason=%s", exc.message)
+            return False
+        return True
+
     def health(self, settings: Settings) -> dict[str, Any]:
+        """``{"status": "ok", "backend", "documents", "public"}`` or ``{"status": "error", "error"}``."""
         try:
             backend = backend_for(settings)
-            return {"status": "ok", "backend": backend.name, "documents": backend.count(public_only=False)}
-        except Exception as exc:
-            return {"status": "error", "error": str(exc)}
+            return {
+                "status": "ok",
+                "backend": backend.name,
+                "documents": backend.count(public_only=False),
+                "public": backend.count(public_only=True),
+            }
+        except Exception as exc:  # health reports every failure; it must never raise
+            return {"status": "error", "backend": "opensearch" if settings.opensearch_url else "embedded",
+                    "error": str(exc)}
+
+
+def _public(query: SearchQuery) -> SearchQuery:
+    from dataclasses import replace
+
+    return replace(query, public_only=True)
+
+
+def build_tree(
+    counts: BrowseCounts, *, grade: int | None = None, subject: str | None = None
+) -> list[BrowseNode]:
+    """Turn flat browse counts into labelled tree nodes (pure; ordered as the vocabularies are)."""
+    vocabs = load_vocabularies()
+    subjects_vocab = vocabs["subject"]
+    series_order = {code: i for i, code in enumerate(vocabs["series"].codes())}
+    by_gs: dict[tuple[int, str], dict[tuple[str, int, str, str], int]] = defaultdict(dict)
+    for (g, s, series, volume, chapter, lesson), n in counts.paths.items():
+        by_gs[(g, s)][(series, volume, chapter, lesson)] = n
+    grades: list[BrowseNode] = []
+    for term in vocabs["grade"].terms:
+        g = int(term.code)
+        if grade is not None and g != grade:
+            continue
+        codes = [t.code for t in subjects_vocab.terms if g in (t.grades or ())]
+        codes += sorted({s for (gg, s) in by_gs if gg == g and s not in codes})
+        subject_nodes = []
+        for code in codes:
+            if subject is not None and code != subject:
+                continue
+            paths = by_gs.get((g, code), {})
+            subject_nodes.append(
+                BrowseNode(
+                    level="subject",
+                    value=code,
+                    label=_label("subject", code),
+                    count=sum(paths.values()),
+                    children=_books(paths, series_order),
+                )
+            )
+        grades.append(
+            BrowseNode(
+                level="grade",
+                value=str(g),
+                label=term.label_vi,
+                count=counts.grades.get(g, 0),
+                children=subject_nodes,
+            )
+        )
+    return grades
+
+
+def _books(paths: dict[tuple[str, int, str, str], int], series_order: dict[str, int]) -> list[BrowseNode]:
+    books: dict[tuple[str, int], dict[tuple[str, str], int]] = defaultdict(dict)
+    for (series, volume, chapter, lesson), n in paths.items():
+        books[(series, volume)][(chapter, lesson)] = n
+    out = []
+    for series, volume in sorted(books, key=lambda k: (series_order.get(k[0], 99), k[0] == "", k[0], k[1])):
+        label = _label("series", series) if series else NO_SERIES
+        if volume:
+            label = f"{label}, tập {volume}"
+        chapters: dict[str, dict[str, int]] = defaultdict(dict)
+        for (chapter, lesson), n in books[(series, volume)].items():
+            chapters[chapter][lesson] = n
+        out.append(
+            BrowseNode(
+                level="book",
+                value=series,
+                label=label,
+                volume=volume or None,
+                count=sum(books[(series, volume)].values()),
+                children=[
+                    BrowseNode(
+                        level="chapter",
+                        value=chapter,
+                        label=chapter or NO_CHAPTER,
+                        count=sum(lessons.values()),
+                        children=[
+                            BrowseNode(level="lesson", value=lesson, label=lesson or NO_LESSON, count=n)
+                            for lesson, n in _sorted_items(lessons)
+                        ],
+                    )
+                    for chapter, lessons in _sorted_items(chapters)
+                ],
+            )
+        )
+    return out
+
+
+def _sorted_items(d: dict[str, Any]) -> Sequence[tuple[str, Any]]:
+    # Unset ("") last, the rest in natural order.
+    return sorted(d.items(), key=lambda kv: (kv[0] == "", _natural(kv[0])))
 
 
 search = SearchService()

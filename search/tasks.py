@@ -1,8 +1,16 @@
 """Jobs that keep the search index a projection of the database.
 
-``index_material`` is enqueued (outbox row, same transaction) by every change that affects
-search; it reads the material as committed and writes or deletes its document, so replaying it
-is harmless. ``reindex_all`` rebuilds everything from the database (``hoclieu reindex``).
+``index_material`` is enqueued (outbox row on queue ``"index"``, same transaction) by every change
+that affects search; it reads the material as committed and writes or deletes its document, so
+replaying it is harmless and the last run always leaves the index right. ``reindex_all`` rebuilds
+everything from the database (``hoclieu reindex``); ``check`` compares the two (``hoclieu
+search-check``).
+
+**One indexer.** The embedded Tantivy index has a single writer. In the embedded mode the job
+runner inside ``hoclieu serve`` runs every queue, including ``"index"``, and so is the only
+process that writes; ``hoclieu import --wait`` and ``hoclieu demo`` run only the ``"default"``
+queue (ingest), leaving their index jobs to the server. ``hoclieu reindex`` writes from the CLI
+and therefore refuses while another process holds the writer (``Conflict``).
 """
 
 from __future__ import annotations
@@ -11,17 +19,21 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from repository.material.store import MaterialStore
 from repository.models import Material
 from repository.runtime import Runtime, get_runtime
 from search.documents import SearchDocument, build_document
 from search.service import backend_for
+from search.store import IndexSourceStore, revision_of
 
 BATCH = 500
 
 
 def material_dict(runtime: Runtime, m: Material) -> dict[str, Any]:
-    """The plain shape ``build_document`` takes, with extracted texts read from the blob store."""
+    """The plain shape ``build_document`` takes, with extracted texts read from the blob store.
+
+    ``text`` derivatives: label ``""`` is the full text, label ``"pages"`` a JSON list of
+    ``[page, text]``. The first file's small thumbnail is the hit's thumbnail.
+    """
     texts: list[dict[str, Any]] = []
     thumbnail: str | None = None
     for f in m.files:
@@ -46,7 +58,7 @@ def material_dict(runtime: Runtime, m: Material) -> dict[str, Any]:
         "state": m.state,
         "owner_id": m.owner_id,
         "created_at": m.created_at,
-        "version": m.version,
+        "version": revision_of(m),
         "popularity": m.view_count,
         "thumbnail": thumbnail,
         "texts": texts,
@@ -54,12 +66,16 @@ def material_dict(runtime: Runtime, m: Material) -> dict[str, Any]:
 
 
 def index_material(material_id: str) -> None:
-    """Write (or delete) one material's search document from the database state."""
+    """Write (or delete) one material's search document from the database state (idempotent).
+
+    Raises:
+        Conflict: (embedded) another process holds the index writer; the job runner retries.
+    """
     runtime = get_runtime()
     backend = backend_for(runtime.settings)
     with runtime.db.read() as session:
-        m = MaterialStore.from_session(session).get_full(material_id)
-        doc = build_document(material_dict(runtime, m)) if m is not None else None
+        found = IndexSourceStore.from_session(session).load([material_id])
+        doc = build_document(material_dict(runtime, found[0])) if found else None
     if doc is None:
         backend.delete([material_id])
     else:
@@ -67,21 +83,28 @@ def index_material(material_id: str) -> None:
     backend.refresh()
 
 
-def iter_documents(runtime: Runtime) -> Iterator[SearchDocument]:
+def count_materials(runtime: Runtime) -> int:
+    """How many materials the database holds (the reindex progress bar's total)."""
     with runtime.db.read() as session:
-        store = MaterialStore.from_session(session)
-        ids = store.ids_all()
+        return len(IndexSourceStore.from_session(session).ids())
+
+
+def iter_documents(runtime: Runtime) -> Iterator[SearchDocument]:
+    """Every material's document, read in batches of :data:`BATCH` (one query per batch)."""
+    with runtime.db.read() as session:
+        ids = IndexSourceStore.from_session(session).ids()
     for start in range(0, len(ids), BATCH):
         with runtime.db.read() as session:
-            store = MaterialStore.from_session(session)
-            for material_id in ids[start : start + BATCH]:
-                m = store.get_full(material_id)
-                if m is not None:
-                    yield build_document(material_dict(runtime, m))
+            for m in IndexSourceStore.from_session(session).load(ids[start : start + BATCH]):
+                yield build_document(material_dict(runtime, m))
 
 
 def reindex_all(runtime: Runtime, *, progress: Callable[[int], None] | None = None) -> int:
-    """Rebuild the whole index from the database; readers switch atomically at the end."""
+    """Rebuild the whole index from the database; readers switch atomically at the end.
+
+    Raises:
+        Conflict: (embedded) another process holds the index writer.
+    """
 
     def counted() -> Iterator[SearchDocument]:
         for n, doc in enumerate(iter_documents(runtime), 1):
@@ -96,17 +119,18 @@ def reindex_all(runtime: Runtime, *, progress: Callable[[int], None] | None = No
 
 
 def check(runtime: Runtime) -> dict[str, list[str]]:
-    """Materials missing from the index, stale in it, or indexed but gone from the database."""
+    """Materials ``missing`` from the index, ``stale`` in it (revision differs from the database),
+    or ``orphaned`` (indexed but gone from the database). Every list is sorted."""
     backend = backend_for(runtime.settings)
     backend.refresh()
     indexed = backend.versions()
     missing: list[str] = []
     stale: list[str] = []
     with runtime.db.read() as session:
-        for material_id, version in MaterialStore.from_session(session).id_versions():
-            if material_id not in indexed:
+        for material_id, revision in IndexSourceStore.from_session(session).revisions():
+            found = indexed.pop(material_id, None)
+            if found is None:
                 missing.append(material_id)
-            elif indexed[material_id] != version:
+            elif found != revision:
                 stale.append(material_id)
-            indexed.pop(material_id, None)
     return {"missing": missing, "stale": stale, "orphaned": sorted(indexed)}

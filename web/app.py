@@ -12,8 +12,11 @@ from fastapi import FastAPI
 from repository.config import Settings, get_settings
 from repository.jobs import JobRunner
 from repository.runtime import Runtime, build_runtime
+from search.service import close_backend
+from search.service import search as search_service
 from web import errors
 from web.api import auth, health, materials, vocabularies
+from web.api import search as search_api
 from web.portal import home
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         runner: JobRunner | None = None
         thread: threading.Thread | None = None
         if run_worker:
+            # Embedded mode: this process is the single search indexer (its runner applies the
+            # "index" queue), so it takes the Tantivy writer before any job or CLI can.
+            search_service.open_indexer(settings)
             runner = JobRunner(runtime.db, name="in-process", stale_after_s=settings.job_stale_after_s,
                                heartbeat_s=settings.job_heartbeat_s)
             thread = threading.Thread(target=runner.work, name="hoclieu-worker", daemon=True)
@@ -44,6 +50,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             if runner is not None and thread is not None:
                 runner.stop()
                 thread.join(timeout=30)
+            if run_worker:
+                close_backend(settings)  # releases the index writer lock
 
     app = FastAPI(
         title="Hoclieu",
@@ -57,7 +65,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     app.state.settings = settings
     errors.install(app)
-    for router in (health.router, auth.router, materials.router, vocabularies.router):
+    for router in (health.router, auth.router, materials.router, vocabularies.router, search_api.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(home.router)
     return app

@@ -283,5 +283,7 @@ def demo(wait: bool) -> None:
     err.print(f"demo: {new} new materials, {len(results) - new} already present")
 
 
+import web.cli_search  # noqa: E402, F401  (registers reindex, search-check)
+
 if __name__ == "__main__":
     main()

@@ -10,9 +10,17 @@ from collections.abc import Iterable
 from typing import Protocol, runtime_checkable
 
 from search.documents import SearchDocument
-from search.query import FacetValue, Hit, SearchQuery, SearchResult, Suggestion
+from search.query import BrowseCounts, FacetValue, Hit, SearchQuery, SearchResult, Suggestion
 
-__all__ = ["FacetValue", "Hit", "SearchBackend", "SearchQuery", "SearchResult", "Suggestion"]
+__all__ = [
+    "BrowseCounts",
+    "FacetValue",
+    "Hit",
+    "SearchBackend",
+    "SearchQuery",
+    "SearchResult",
+    "Suggestion",
+]
 
 
 @runtime_checkable
@@ -67,12 +75,17 @@ class SearchBackend(Protocol):
         """Public materials similar to ``id`` (itself excluded). Raises ``NotFound`` if not public."""
         ...
 
+    def browse(self) -> BrowseCounts:
+        """Public materials counted per grade and per curriculum path (grade → subject → series,
+        volume → chapter → lesson), computed inside the engine with the visibility filter."""
+        ...
+
     def count(self, public_only: bool = False) -> int:
         """Number of indexed materials."""
         ...
 
     def versions(self) -> dict[str, int]:
-        """``{id: version}`` of every indexed material, for ``search-check``."""
+        """``{id: version}`` (the index revision) of every indexed material, for ``search-check``."""
         ...
 
     def clear(self) -> None:

@@ -18,7 +18,14 @@ writer, in this process or another, fails at once. The writer is opened lazily b
 it. Run exactly one indexer. Readers see commits by themselves within about half a second;
 ``refresh()`` makes them visible to this handle immediately.
 
-Analyzers are not persisted in the index, so they are registered again on every open.
+Analyzers are not persisted in the index, so they are registered again on every open. The
+index lives in ``<path>/v<SCHEMA_VERSION>``: a release that changes the schema starts an empty
+index beside the old one (``hoclieu search-check`` then reports everything missing and ``hoclieu
+reindex`` fills it) instead of failing to open the old one.
+
+``browse`` holds one raw term per (grade, subject) of a material naming its place in the
+curriculum (``search.query.browse_paths``), so the browse tree's counts are one terms aggregation
+under the same visibility filter as every search.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ from search.query import (
     FACETS,
     FUZZY_BELOW,
     FUZZY_MIN_CHARS,
+    BrowseCounts,
     Clause,
     FacetValue,
     Hit,
@@ -50,11 +58,13 @@ from search.query import (
     Suggestion,
     Token,
     analyze,
+    browse_paths,
+    parse_path,
     syllable_pairs,
     words,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # (folded field, weight). The exact twin is "<field>_x".
 TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     ("title", 6.0),
@@ -73,6 +83,8 @@ FUZZY_WEIGHT = 0.5
 KEYWORD_FIELDS = ("subject", "type", "series", "language", "license", "audience", "level")
 PAGES_PER_HIT = 3
 FACET_SIZE = 100
+#: Distinct curriculum paths counted by ``browse`` (Tantivy's bucket limit is 65 000).
+BROWSE_SIZE = 60_000
 
 
 def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
@@ -111,6 +123,7 @@ def _schema() -> tantivy.Schema:
     sb.add_integer_field("created", stored=True, indexed=True, fast=True)
     sb.add_integer_field("popularity", stored=True, indexed=True, fast=True)
     sb.add_integer_field("version", stored=True, indexed=False, fast=True)
+    sb.add_text_field("browse", stored=False, fast=True, tokenizer_name="raw")
     # Display-only values (title as typed, chapter, thumbnail…) as one JSON blob.
     sb.add_bytes_field("data", stored=True, indexed=False, fast=False)
     return sb.build()
@@ -133,10 +146,14 @@ class EmbeddedBackend:
 
     def __init__(self, path: str | Path, *, heap_size: int = 128_000_000, num_threads: int = 0) -> None:
         self.path = Path(path)
-        self.path.mkdir(parents=True, exist_ok=True)
+        self.directory = self.path / f"v{SCHEMA_VERSION}"
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise RepositoryError(f"cannot create the search index folder {self.directory}: {exc}") from exc
         self.schema = _schema()
         try:
-            self._index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+            self._index = tantivy.Index(self.schema, path=str(self.directory), reuse=True)
         except (OSError, ValueError) as exc:
             raise RepositoryError(f"cannot open the search index at {self.path}: {exc}") from exc
         # Analyzers are not stored with the index: register them on every open.
@@ -150,12 +167,29 @@ class EmbeddedBackend:
 
     # --- writing -------------------------------------------------------------------------------
 
+    def open_writer(self) -> None:
+        """Take the writer lock now (the serving process does, to be *the* indexer).
+
+        Raises:
+            Conflict: another process (or handle) holds it.
+        """
+        with self._lock:
+            self._get_writer()
+
+    @property
+    def holds_writer(self) -> bool:
+        """Whether this handle holds the index writer lock."""
+        return self._writer is not None
+
     def _get_writer(self) -> tantivy.IndexWriter:
         if self._writer is None:
             try:
                 self._writer = self._index.writer(heap_size=self._heap_size, num_threads=self._num_threads)
             except ValueError as exc:
-                raise Conflict("another process holds the search index writer; run a single indexer") from exc
+                raise Conflict(
+                    f"another process holds the search index writer ({self.directory}); "
+                    "only one indexer may run: stop `hoclieu serve` (or the other indexer) first"
+                ) from exc
         return self._writer
 
     def _documents(self, doc: SearchDocument) -> list[tantivy.Document]:
@@ -195,12 +229,16 @@ class EmbeddedBackend:
         m.add_integer("created", _micros(doc.created_at))
         m.add_integer("popularity", doc.popularity)
         m.add_integer("version", doc.version)
+        for key in browse_paths(doc.grades, doc.subjects, doc.series, doc.volume, doc.chapter, doc.lesson):
+            m.add_text("browse", key)
         data = {
             "title": doc.title,
             "lesson": doc.lesson,
             "chapter": doc.chapter,
             "description": doc.description,
             "thumbnail": doc.thumbnail,
+            "series": doc.series,
+            "volume": doc.volume,
             "subjects": doc.subjects,
             "grades": doc.grades,
             "type": doc.type,
@@ -650,6 +688,26 @@ class EmbeddedBackend:
         res = searcher.search(q, min(size, 50), count=False)
         return [self._hit(searcher, addr, score, None, None) for score, addr in res.hits]
 
+    def browse(self) -> BrowseCounts:
+        """Public materials per grade and per curriculum path; see ``SearchBackend.browse``."""
+        q = Query.boolean_query(
+            [(Occur.Must, self._term("kind", "m")), (Occur.Must, self._term("public", 1))]
+        )
+        searcher = self._searcher()
+        aggs = {
+            "grade": {"terms": {"field": "grade", "size": 100}},
+            "browse": {"terms": {"field": "browse", "size": BROWSE_SIZE}},
+        }
+        result = searcher.aggregate(q, aggs)
+        grades = {int(b["key"]): int(b["doc_count"]) for b in result.get("grade", {}).get("buckets", [])}
+        paths: dict[tuple[int, str, str, int, str, str], int] = {}
+        for b in result.get("browse", {}).get("buckets", []):
+            parsed = parse_path(str(b["key"]))
+            if parsed is not None:
+                paths[parsed] = int(b["doc_count"])
+        total = _count(searcher.search(q, 1, count=True))
+        return BrowseCounts(total=total, grades=grades, paths=paths)
+
     def count(self, public_only: bool = False) -> int:
         """Number of indexed materials (pages not counted)."""
         clauses = [(Occur.Must, self._term("kind", "m"))]
@@ -663,12 +721,12 @@ class EmbeddedBackend:
         n = searcher.num_docs
         if n == 0:
             return {}
-        res = searcher.search(self._term("kind", "m"), n, count=False)
-        addrs = [addr for _s, addr in res.hits]
+        # Ordering by the ``id`` fast field hands back each id as the sort key, and the versions
+        # come from their fast field: no stored document is read (1M materials in ~1 s, not ~1 min).
+        res = searcher.search(self._term("kind", "m"), n, count=False, order_by_field="id")
+        addrs = [addr for _key, addr in res.hits]
         versions = searcher.fast_field_values("version", addrs)
-        return {
-            str(searcher.doc(a).get_first("id")): int(v or 0) for a, v in zip(addrs, versions, strict=True)
-        }
+        return {str(key): int(v or 0) for (key, _a), v in zip(res.hits, versions, strict=True)}
 
 
 def _count(result: tantivy.SearchResult) -> int:

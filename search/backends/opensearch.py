@@ -35,6 +35,7 @@ from search.query import (
     FACETS,
     FUZZY_BELOW,
     FUZZY_MIN_CHARS,
+    BrowseCounts,
     Clause,
     FacetValue,
     Hit,
@@ -44,6 +45,8 @@ from search.query import (
     Suggestion,
     Token,
     analyze,
+    browse_paths,
+    parse_path,
     syllable_pairs,
     words,
 )
@@ -63,6 +66,8 @@ ALIAS_SCORE = 4.0
 FUZZY_WEIGHT = 0.5
 PAGES_PER_HIT = 3
 FACET_SIZE = 100
+#: Distinct curriculum paths counted by ``browse`` (OpenSearch's default bucket limit is 65 535).
+BROWSE_SIZE = 60_000
 # Highlight markers no document text contains (Unicode private use): the fragment is escaped
 # first, then they become <mark>, so a "<mark>" or "<script>" typed in a document stays text.
 _PRE, _POST = "\ue000", "\ue001"
@@ -174,12 +179,17 @@ class OpenSearchBackend:
             "created": doc.created_at.astimezone(UTC).isoformat(),
             "popularity": doc.popularity,
             "version": doc.version,
+            "browse": browse_paths(
+                doc.grades, doc.subjects, doc.series, doc.volume, doc.chapter, doc.lesson
+            ),
             "data": {
                 "title": doc.title,
                 "lesson": doc.lesson,
                 "chapter": doc.chapter,
                 "description": doc.description,
                 "thumbnail": doc.thumbnail,
+                "series": doc.series,
+                "volume": doc.volume,
                 "subjects": doc.subjects,
                 "grades": doc.grades,
                 "type": doc.type,
@@ -628,6 +638,27 @@ class OpenSearchBackend:
         }
         hits = self._search({"query": q, "size": min(size, 50), "_source": _SOURCE})["hits"]["hits"]
         return [self._hit(h, None, None) for h in hits]
+
+    def browse(self) -> BrowseCounts:
+        """Public materials per grade and per curriculum path; see ``SearchBackend.browse``."""
+        body = {
+            "query": {"bool": {"filter": [{"term": {"kind": "m"}}, {"term": {"public": True}}]}},
+            "size": 0,
+            "track_total_hits": True,
+            "aggs": {
+                "grade": {"terms": {"field": "grade", "size": 100}},
+                "browse": {"terms": {"field": "browse", "size": BROWSE_SIZE}},
+            },
+        }
+        raw = self._search(body)
+        aggs = raw.get("aggregations") or {}
+        grades = {int(b["key"]): int(b["doc_count"]) for b in aggs.get("grade", {}).get("buckets", [])}
+        paths: dict[tuple[int, str, str, int, str, str], int] = {}
+        for b in aggs.get("browse", {}).get("buckets", []):
+            parsed = parse_path(str(b["key"]))
+            if parsed is not None:
+                paths[parsed] = int(b["doc_count"])
+        return BrowseCounts(total=int(raw["hits"]["total"]["value"]), grades=grades, paths=paths)
 
     def count(self, public_only: bool = False) -> int:
         """Number of indexed materials (pages not counted)."""

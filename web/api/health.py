@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
 from repository import jobs
+from search.service import search as search_service
 from web.deps import RuntimeDep
 
 router = APIRouter(tags=["health"])
@@ -31,8 +32,8 @@ def health(runtime: RuntimeDep) -> JSONResponse:
     except OSError as exc:
         ok = False
         components["storage"] = {"status": "error", "error": str(exc)}
-    search_health = getattr(runtime, "search_health", None)
-    if callable(search_health):
-        components["search"] = search_health()
+    components["search"] = search_service.health(runtime.settings)
+    if components["search"]["status"] != "ok":
+        ok = False
     body = {"status": "ok" if ok else "degraded", "components": components}
     return JSONResponse(body, status_code=200 if ok else 503)

@@ -1,0 +1,72 @@
+"""Search API: full-text search with facets, suggestions, related materials, the browse tree.
+
+Thin: parameters are parsed here, everything else (visibility, labels, validation of codes)
+happens in ``search.service``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from search.query import MAX_QUERY_CHARS, MAX_SIZE, SearchQuery, Sort
+from search.schemas import BrowseResponse, RelatedResponse, SearchResponse, SuggestResponse
+from search.service import search as search_service
+from web.deps import OptionalUser, RuntimeDep
+
+router = APIRouter(tags=["search"])
+
+
+@router.get("/search", response_model=SearchResponse, summary="Search the approved materials")
+def search(
+    runtime: RuntimeDep,
+    user: OptionalUser,
+    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="Words, \"phrases\", -exclusions")] = "",
+    grade: Annotated[list[int], Query(ge=1, le=12, description="Repeatable; OR within grades")] = [],  # noqa: B006
+    subject: Annotated[list[str], Query(description="Subject codes, repeatable")] = [],  # noqa: B006
+    type: Annotated[list[str], Query(description="Resource type codes, repeatable")] = [],  # noqa: B006
+    series: Annotated[list[str], Query(description="Textbook series codes, repeatable")] = [],  # noqa: B006
+    language: Annotated[list[str], Query(description="Language codes, repeatable")] = [],  # noqa: B006
+    license: Annotated[list[str], Query(description="Licence codes, repeatable")] = [],  # noqa: B006
+    audience: Annotated[list[str], Query(description="Audience codes, repeatable")] = [],  # noqa: B006
+    sort: Sort = "relevance",
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 20,
+) -> SearchResponse:
+    query = SearchQuery(
+        text=q, grades=grade, subjects=subject, types=type, series=series, languages=language,
+        licenses=license, audiences=audience, sort=sort, page=page, size=size,
+    )
+    return search_service.search_page(runtime.settings, user, query)
+
+
+@router.get("/suggest", response_model=SuggestResponse, summary="Completions for a prefix, accents optional")
+def suggest(
+    runtime: RuntimeDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    size: Annotated[int, Query(ge=1, le=50)] = 8,
+) -> SuggestResponse:
+    return search_service.suggest_page(runtime.settings, q, size=size)
+
+
+@router.get(
+    "/materials/{material_id}/related", response_model=RelatedResponse,
+    summary="Approved materials like this one",
+)
+def related(
+    material_id: str, runtime: RuntimeDep, size: Annotated[int, Query(ge=1, le=50)] = 6
+) -> RelatedResponse:
+    return search_service.related_page(runtime.settings, material_id, size=size)
+
+
+@router.get(
+    "/browse", response_model=BrowseResponse,
+    summary="Curriculum tree (grade → subject → book → chapter → lesson) with counts of approved materials",
+)
+def browse(
+    runtime: RuntimeDep,
+    grade: Annotated[int | None, Query(ge=1, le=12)] = None,
+    subject: str | None = None,
+) -> BrowseResponse:
+    return search_service.browse(runtime.settings, grade=grade, subject=subject)

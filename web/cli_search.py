@@ -1,0 +1,91 @@
+"""``hoclieu reindex`` and ``hoclieu search-check``: keep the search index a projection of the DB.
+
+Registered on ``web.cli.main`` (imported at the end of ``web/cli.py``).
+
+With the embedded index only one process may write. ``hoclieu serve`` takes the writer at start-up
+(it is the single indexer), so ``reindex`` is run with the server stopped, or it refuses with a
+clear message instead of waiting or corrupting anything. With OpenSearch it runs at any time: it
+builds a new index and swaps the alias.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import click
+
+from repository.errors import Conflict, RepositoryError
+from repository.material.service import index_job
+from repository.uow import UnitOfWork
+from search.service import backend_for, close_backend
+from search.tasks import check, count_materials, reindex_all
+from web.cli import _progress, _runtime, err, main
+
+
+@main.command()
+def reindex() -> None:
+    """Rebuild the search index from the database (readers switch to it atomically at the end)."""
+    runtime = _runtime()
+    settings = runtime.settings
+    try:
+        backend = backend_for(settings)
+        open_writer = getattr(backend, "open_writer", None)
+        if open_writer is not None:
+            # Fail before reading a single material when the server (or another reindex) holds it.
+            open_writer()
+        total = count_materials(runtime)
+        started = time.monotonic()
+        with _progress(err) as progress:
+            task = progress.add_task("indexing", total=total)
+            written = reindex_all(runtime, progress=lambda n: progress.update(task, completed=n))
+    except Conflict as exc:
+        raise click.ClickException(
+            f"{exc.message}. The embedded index has a single writer: stop `hoclieu serve` and run "
+            "`hoclieu reindex` again."
+        ) from None
+    except RepositoryError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        close_backend(settings)
+    err.print(f"reindexed {written} materials in {time.monotonic() - started:.1f} s ({backend.name})")
+
+
+@main.command("search-check")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--repair", is_flag=True, help="Queue an index job for every material that is off.")
+@click.option("--limit", default=20, show_default=True, help="Ids listed per kind (text output).")
+def search_check(as_json: bool, repair: bool, limit: int) -> None:
+    """Report materials missing from, stale in, or orphaned in the search index (exit 1 if any)."""
+    runtime = _runtime()
+    try:
+        report = check(runtime)
+    except RepositoryError as exc:
+        raise click.ClickException(exc.message) from None
+    finally:
+        close_backend(runtime.settings)
+    off = [i for kind in ("missing", "stale", "orphaned") for i in report[kind]]
+    if repair and off:
+        # The outbox row per material; the indexer (the server's job runner) applies them.
+        with UnitOfWork(runtime.db) as uow:
+            for material_id in off:
+                index_job(uow.session, material_id)
+    if as_json:
+        click.echo(json.dumps(report | {"repair_queued": len(off) if repair else 0}))
+    else:
+        for kind in ("missing", "stale", "orphaned"):
+            ids = report[kind]
+            err.print(f"{kind}: {len(ids)}")
+            for material_id in ids[:limit]:
+                err.print(f"  {material_id}")
+            if len(ids) > limit:
+                err.print(f"  … and {len(ids) - limit} more")
+        if not off:
+            err.print("the search index matches the database")
+        elif repair:
+            err.print(f"queued {len(off)} index jobs; `hoclieu serve` (or `hoclieu worker`) applies them")
+        else:
+            err.print("run `hoclieu search-check --repair` or `hoclieu reindex` to fix")
+    if off:
+        sys.exit(1)
