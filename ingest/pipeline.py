@@ -245,32 +245,48 @@ class FileIngest:
 
 def process_path(path: Path, filename: str, declared: str | None, workdir: Path,
                  progress: Callable[[float], None], *, tika_url: str | None = None) -> Outcome:
-    """Run the processors a file calls for. Pure with respect to the database."""
+    """Run the processors a file calls for. Pure with respect to the database.
+
+    ``outcome.info["timings"]`` records the seconds each step took (benchmarks read it).
+    """
     from ingest.processors.detect import detect_media_type
 
+    timings: dict[str, float] = {}
+
+    def step(name: str, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
+        started = time.perf_counter()
+        try:
+            fn(*args, **kwargs)
+        finally:
+            timings[name] = round(timings.get(name, 0.0) + time.perf_counter() - started, 4)
+
+    started = time.perf_counter()
     media_type = detect_media_type(path, declared, filename)
+    timings["detect"] = round(time.perf_counter() - started, 4)
     outcome = Outcome(media_type=media_type)
     outcome.info["detected_media_type"] = media_type
+    outcome.info["timings"] = timings
     if declared:
         outcome.info["declared_media_type"] = declared
     major = media_type.split("/", 1)[0]
     if major == "video" or major == "audio":
-        _media(path, workdir, outcome, progress)
+        step("media", _media, path, workdir, outcome, progress)
     elif major == "image":
-        _image(path, workdir, outcome)
-        _text(path, media_type, outcome, tika_url, required=False)
+        step("thumbnails", _image, path, workdir, outcome)
+        step("text", _text, path, media_type, outcome, tika_url, required=False)
     elif media_type == "application/pdf":
-        _text(path, media_type, outcome, tika_url, required=True)
-        _pdf(path, workdir, outcome)
+        step("text", _text, path, media_type, outcome, tika_url, required=True)
+        step("thumbnails", _pdf, path, workdir, outcome)
     elif media_type in OFFICE_TYPES:
-        _text(path, media_type, outcome, tika_url, required=True)
-        _office(path, workdir, outcome)
+        step("text", _text, path, media_type, outcome, tika_url, required=True)
+        step("thumbnails", _office, path, workdir, outcome)
     else:
-        _text(path, media_type, outcome, tika_url, required=True)
+        step("text", _text, path, media_type, outcome, tika_url, required=True)
     if not any(d.kind == "thumbnail" for d in outcome.derivatives):
         from ingest.processors.thumbnails import placeholder_thumbnails
 
-        outcome.derivatives += placeholder_thumbnails(placeholder_label(media_type), _sub(workdir, "placeholder"))
+        label = placeholder_label(media_type)
+        step("thumbnails", lambda: outcome.derivatives.extend(placeholder_thumbnails(label, _sub(workdir, "placeholder"))))
     progress(1.0)
     return outcome
 
