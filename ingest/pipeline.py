@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from repository.material import similarity
 from repository.material.service import index_job
 from repository.metadata import metadata_title_from_filename, validate_metadata
 from repository.models import Derivative, IngestStatus, Material, MaterialFile
@@ -74,6 +75,8 @@ class Outcome:
     pages: list[tuple[int, str]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Similarity hashes by kind ("text", "image") for near-duplicate detection.
+    fingerprints: dict[str, int] = field(default_factory=dict)
 
 
 class FileIngest:
@@ -155,8 +158,23 @@ class FileIngest:
             f.error = None
             f.suggestions = suggestions
             f.info = {**(f.info or {}), **outcome.info, "notes": outcome.notes}
+            self._near_duplicates(s, f, outcome)
             self._maybe_title(s.get(Material, f.material_id), job["filename"], outcome.info.get("title"))
             index_job(s, f.material_id)
+
+    def _near_duplicates(self, session: Any, f: MaterialFile, outcome: Outcome) -> None:
+        """Record fingerprints and flag the file when another material's file is nearly the same."""
+        best = None
+        for kind, value in outcome.fingerprints.items():
+            similarity.record(session, f.id, kind, value)
+            found = similarity.nearest(session, f.id, kind, value, exclude_material=f.material_id)
+            if found is not None and (best is None or found.distance < best.distance):
+                best = found
+        if best is not None:
+            f.info = {**f.info, "near_duplicate": {"material_id": best.material_id, "file_id": best.file_id,
+                                                   "kind": best.kind, "distance": best.distance}}
+            if f.duplicate_of is None:
+                f.duplicate_of = best.material_id
 
     def _maybe_title(self, material: Material | None, filename: str, doc_title: Any) -> None:
         """Replace a title that was only derived from the filename by the document's own title."""
@@ -287,8 +305,25 @@ def process_path(path: Path, filename: str, declared: str | None, workdir: Path,
 
         label = placeholder_label(media_type)
         step("thumbnails", lambda: outcome.derivatives.extend(placeholder_thumbnails(label, _sub(workdir, "placeholder"))))
+    step("fingerprint", _fingerprints, outcome)
     progress(1.0)
     return outcome
+
+
+def _fingerprints(outcome: Outcome) -> None:
+    from ingest.processors.fingerprint import image_dhash, text_simhash
+
+    if outcome.text:
+        value = text_simhash(outcome.text)
+        if value is not None:
+            outcome.fingerprints["text"] = value
+    # A picture of the content: the large thumbnail of images, PDFs and slides; a video's poster.
+    picture = next((d for d in outcome.derivatives if d.kind == "poster"), None) or next(
+        (d for d in outcome.derivatives if d.kind == "thumbnail" and d.label == "large" and d.page in (None, 0, 1)), None)
+    if picture is not None and not outcome.media_type.startswith(("text/", "audio/")):
+        value = image_dhash(picture.path)
+        if value is not None:
+            outcome.fingerprints["image"] = value
 
 
 def _sub(workdir: Path, name: str) -> Path:

@@ -1,11 +1,12 @@
 """All SQLAlchemy models, on one ``Base.metadata`` (house style: one place, lazy="raise").
 
 Tables: users, api_tokens, materials, material_files, derivatives, audit_events, jobs,
-material_versions, review_comments, integrity_issues.
+material_versions, review_comments, integrity_issues, fingerprints.
 """
 
 from repository.models.audit import AuditEvent
 from repository.models.base import utcnow
+from repository.models.fingerprint import Fingerprint
 from repository.models.curation import IntegrityIssue, MaterialVersion, ReviewComment
 from repository.models.job import Job, JobStatus
 from repository.models.material import (
@@ -21,6 +22,7 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Derivative",
+    "Fingerprint",
     "IngestStatus",
     "IntegrityIssue",
     "Job",

@@ -142,3 +142,28 @@ class TestMedia:
         f = ingest(runtime, cut)
         assert f.status == "failed", f.derivatives
         assert f.error and "Traceback" not in f.error
+
+
+class TestNearDuplicates:
+    def test_same_document_exported_again_is_flagged(self, runtime, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        body = (
+            "Bài 5: Phân số thập phân. Các phân số có mẫu số là 10, 100, 1000 được gọi là phân số thập phân. "
+            "Ví dụ: ba phần mười, bảy phần một trăm. Muốn viết một phân số thành phân số thập phân, ta tìm một số "
+            "nhân với mẫu số để được 10, 100, 1000 rồi nhân cả tử số và mẫu số với số đó. Bài tập: viết các phân "
+            "số sau thành phân số thập phân và đọc các phân số thập phân vừa viết được. "
+        ) * 3
+        first = tmp_path / "phan-so-thap-phan.txt"
+        first.write_text(body, encoding="utf-8")
+        resaved = tmp_path / "phan-so-thap-phan (ban sua).txt"
+        resaved.write_text(body.replace("Bài tập:", "Luyện tập:") + "\n", encoding="utf-8")
+        unrelated = tmp_path / "khi-hau.txt"
+        unrelated.write_text(("Khí hậu Việt Nam là khí hậu nhiệt đới gió mùa ẩm, nóng ẩm, mưa nhiều, "
+                              "chịu ảnh hưởng của gió mùa đông bắc vào mùa đông. ") * 8, encoding="utf-8")
+        a = ingest(runtime, first)
+        b = ingest(runtime, resaved)
+        c = ingest(runtime, unrelated)
+        assert a.status == b.status == c.status == "ready"
+        assert a.duplicate_of is None
+        assert b.duplicate_of == a.material_id
+        assert b.info["near_duplicate"]["kind"] == "text"
+        assert c.duplicate_of is None
