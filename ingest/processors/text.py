@@ -3,7 +3,8 @@
 * PDFs are read with pypdfium2 page by page (fast, and search can say "page 12"); pages with
   no usable text layer are rendered and OCR'd with the Tesseract CLI (``vie+eng``).
 * Everything else goes through Apache Tika: the in-process native build ``iscc-tika`` in a
-  child process by default, or a Tika server through the ``tika`` client when ``tika_url`` is
+  persistent child process (:mod:`.pool`, so its native image boots once, not per document)
+  by default, or a Tika server through the ``tika`` client when ``tika_url`` is
   given (``HOCLIEU_TIKA_URL``).
 * Archives are never handed to a recursive parser: zips are listed, single-stream compressed
   files are inflated with a cap, so zip bombs and quines fail fast with a reason.
@@ -32,6 +33,7 @@ from typing import Any
 
 from ingest.processors.detect import EMPTY, HTML5_PACKAGE, SCORM
 from ingest.processors.legacy_fonts import fix_legacy_vietnamese
+from ingest.processors.pool import worker_process
 from ingest.processors.sandbox import ProcessingFailed, run_command, run_isolated
 from repository.text import fold
 
@@ -45,6 +47,9 @@ OCR_DPI = 200
 MAX_ARCHIVE_MEMBERS = 10_000
 MAX_INFLATED_BYTES = 200 * 1024 * 1024
 MAX_RATIO = 200
+# Names of the persistent children (:mod:`.pool`) that parse documents.
+TIKA_POOL = "tika"
+PDFIUM_POOL = "pdfium"
 
 _ARCHIVES = {
     "application/zip",
@@ -134,13 +139,9 @@ def extract_text(
     elif tika_url:
         result = _tika_server(path, tika_url, timeout_s)
     else:
-        result = run_isolated(
-            _tika_child,
-            str(path),
-            max_chars,
-            timeout_s=timeout_s,
-            memory_mb=memory_mb,
-            label="text extraction",
+        # A persistent child keeps Tika's native image warm between documents (see .pool).
+        result = worker_process(TIKA_POOL, memory_mb=memory_mb).call(
+            _tika_child, str(path), max_chars, timeout_s=timeout_s, label="text extraction"
         )
     return _finish(result, max_chars)
 
@@ -232,8 +233,8 @@ def _pdf_child(path: str, render_dir: str | None, pages_to_render: list[int]) ->
 
 
 def _extract_pdf(path: Path, timeout_s: float, memory_mb: int, languages: str, max_ocr: int) -> TextResult:
-    data = run_isolated(
-        _pdf_child, str(path), None, [], timeout_s=timeout_s, memory_mb=memory_mb, label="PDF text extraction"
+    data = worker_process(PDFIUM_POOL, memory_mb=memory_mb).call(
+        _pdf_child, str(path), None, [], timeout_s=timeout_s, label="PDF text extraction"
     )
     pages: list[tuple[int, str]] = data["pages"]
     meta: dict[str, str] = data["meta"]
@@ -257,13 +258,12 @@ def _extract_pdf(path: Path, timeout_s: float, memory_mb: int, languages: str, m
             result.notes.append("OCR not available: tesseract is not installed")
         else:
             with tempfile.TemporaryDirectory(prefix="hoclieu-ocr-") as tmp:
-                run_isolated(
+                worker_process(PDFIUM_POOL, memory_mb=memory_mb).call(
                     _pdf_child,
                     str(path),
                     tmp,
                     [n - 1 for n in todo],
                     timeout_s=timeout_s,
-                    memory_mb=memory_mb,
                     label="PDF page rendering",
                 )
                 images = [(n, Path(tmp) / f"page-{n:05d}.png") for n in todo]
@@ -369,10 +369,21 @@ def _tika_metadata(meta: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _tika_child(path: str, max_chars: int) -> TextResult:
-    import iscc_tika  # type: ignore[import-untyped]
+_extractor: Any = None
 
-    extractor = iscc_tika.Extractor()
+
+def _tika_extractor() -> Any:
+    # Runs in the pool's child: one Extractor (and one booted native image) for many documents.
+    global _extractor
+    if _extractor is None:
+        import iscc_tika  # type: ignore[import-untyped]
+
+        _extractor = iscc_tika.Extractor()
+    return _extractor
+
+
+def _tika_child(path: str, max_chars: int) -> TextResult:
+    extractor = _tika_extractor()
     extractor.set_extract_string_max_length(max_chars + 1)
     try:
         text, meta = extractor.extract_file_to_string(path)
