@@ -15,7 +15,7 @@ from repository.runtime import Runtime, build_runtime
 from search.service import close_backend
 from search.service import search as search_service
 from web import errors
-from web.api import auth, health, materials, vocabularies
+from web.api import accounts, admin, auth, health, keys, materials, review, vocabularies
 from web.api import search as search_api
 from web.portal import home
 
@@ -65,7 +65,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     app.state.settings = settings
     errors.install(app)
-    for router in (health.router, auth.router, materials.router, vocabularies.router, search_api.router):
+    for router in (health.router, auth.router, materials.router, vocabularies.router, search_api.router,
+                   review.router, keys.router, admin.router, accounts.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(home.router)
     return app

@@ -9,6 +9,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from repository.curation.accounts import accounts
 from repository.errors import NotAuthenticated, PermissionDenied
 from repository.models import Role, User
 from repository.runtime import Runtime
@@ -42,14 +43,25 @@ def write_uow(runtime: Runtime) -> UnitOfWork:
 
 
 def optional_user(
+    request: Request,
     runtime: RuntimeDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> User | None:
     if credentials is None:
         return None
-    with runtime.db.read() as session:
-        found = user_service.resolve_token(session, credentials.credentials)
-        session.expunge(found)
+    try:
+        with runtime.db.read() as session:
+            found = user_service.resolve_token(session, credentials.credentials)
+            session.expunge(found)
+    except NotAuthenticated:
+        # A revoked token coming back is worth an audit record (someone kept a token taken away).
+        # Checked on a read session first, so garbage tokens never take the write lock.
+        with runtime.db.read() as session:
+            revoked = accounts.is_revoked(session, credentials.credentials)
+        if revoked:
+            with UnitOfWork(runtime.db) as uow:
+                accounts.record_refused_token(uow.session, credentials.credentials, ip=client_ip(request))
+        raise
     return found
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 
 from repository.audit.service import audit
+from repository.curation.accounts import accounts
 from repository.errors import NotAuthenticated
 from repository.user.schemas import TokenRead, UserRead
 from repository.user.service import user as user_service
@@ -21,6 +22,8 @@ def token(
     username: Annotated[str, Form(max_length=150)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> TokenRead:
+    with runtime.db.read() as session:
+        accounts.check_sign_in_allowed(session, runtime.settings, username)  # 429 while locked out
     with write_uow(runtime) as uow:
         try:
             found = user_service.authenticate(uow.session, username, password)
@@ -36,8 +39,7 @@ def token(
     if failed:
         # Record the failure in its own transaction, then refuse.
         with write_uow(runtime) as uow:
-            audit.record(uow.session, actor=None, action="auth.sign_in_failed", subject_type="user",
-                         subject_id=username[:100], ip=client_ip(request))
+            accounts.record_failed_sign_in(uow.session, username, ip=client_ip(request))
         raise NotAuthenticated("incorrect username or password")
     return TokenRead(access_token=plain, expires_at=record.expires_at)
 
