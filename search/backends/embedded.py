@@ -559,6 +559,10 @@ class EmbeddedBackend:
                 self._hit(searcher, addr, key if query.sort == "relevance" else 0.0, parsed, query)
                 for key, addr in result.hits
             ]
+            if query.sort == "relevance" and not parsed.is_empty:
+                # Equal scores (alias boosts are constant) would otherwise come in index order,
+                # which differs between an incremental index and a rebuilt one.
+                hits.sort(key=lambda h: (-h.score, h.id))
             facets = self._facets(searcher, parsed, query, fuzzy) if query.with_facets else {}
         except ValueError as exc:
             raise InvalidQuery(f"the search engine rejected the query: {exc}") from exc

@@ -30,7 +30,8 @@ class Spec:
 CORPUS = (
     Spec("phan-so-5", "Phân số và các phép tính với phân số",
          meta={"grades": [5], "subjects": ["toan"], "type": "bai-giang-dien-tu", "series": "ket-noi-tri-thuc",
-               "volume": 1, "chapter": "Chương 1: Ôn tập và bổ sung về phân số", "lesson": "Bài 2: Phân số thập phân"},
+               "volume": 1, "chapter": "Chương 1: Ôn tập và bổ sung về phân số",
+               "lesson": "Bài 2: Phân số thập phân"},
          text="Phân số thập phân là phân số có mẫu số là 10, 100, 1000. Học sinh luyện tập rút gọn phân số.",
          pages=((1, "Ôn tập khái niệm phân số."), (2, "Phân số thập phân có mẫu số 10, 100, 1000."))),
     Spec("hinh-tron-5", "Hình tròn, đường tròn",

@@ -63,7 +63,8 @@ class TestVietnameseQueries:
 
     def test_page_hits_point_at_the_matching_page(self, search_runtime: Any, ids: dict[str, str]) -> None:
         hit = next(h for h in _search(search_runtime, "phan so thap phan").hits if h.id == ids["phan-so-5"])
-        assert hit.pages and hit.pages[0][0] == 2
+        assert hit.pages
+        assert hit.pages[0][0] == 2
         assert "<mark>" in hit.pages[0][1]
 
 
@@ -79,7 +80,8 @@ class TestVisibility:
         assert everything.total == len(ids) - len(secret)
         facets = {name: {v.value: v.count for v in vals} for name, vals in everything.facets.items()}
         assert facets["grade"]["5"] == 3  # phan-so, hinh-tron, tap-doc: not the draft or the submitted one
-        assert "de-kiem-tra" not in facets["type"] and "en" not in facets["language"]
+        assert "de-kiem-tra" not in facets["type"]
+        assert "en" not in facets["language"]
         assert "chan-troi-sang-tao" not in facets["series"]
         suggestions = search_service.suggest(rt.settings, "toan lop 5 nang")
         suggestions += search_service.suggest(rt.settings, "bi mat")
@@ -89,12 +91,14 @@ class TestVisibility:
             with pytest.raises(NotFound):
                 search_service.related(rt.settings, ids[key])
         related = search_service.related(rt.settings, ids["phan-so-5"], size=50)
-        assert related and not secret & {h.id for h in related}
+        assert related
+        assert not secret & {h.id for h in related}
         tree = search_service.browse(rt.settings)
         assert tree.total == len(ids) - len(secret)
         grade5 = next(g for g in tree.grades if g.value == "5")
         maths = next(s for s in grade5.children if s.value == "toan")
-        assert grade5.count == 3 and maths.count == 2
+        assert grade5.count == 3
+        assert maths.count == 2
         labels = {b.label for b in maths.children}
         assert "Chân trời sáng tạo" not in labels
         assert not any(c.label == "Chương bí mật" for b in maths.children for c in b.children)
@@ -148,9 +152,11 @@ class TestBrowse:
         }
         grades = build_tree(BrowseCounts(total=4, grades={6: 4}, paths=paths), grade=6, subject="toan")
         book = grades[0].children[0].children[0]
-        assert book.label == "Không theo bộ sách" and book.count == 4
+        assert book.label == "Không theo bộ sách"
+        assert book.count == 4
         assert [c.label for c in book.children] == ["Chương 1", "Chưa xếp chương"]
-        assert [lesson.label for lesson in book.children[0].children] == ["Bài 2: Tập hợp", "Bài 10: Số nguyên tố"]
+        lessons = [lesson.label for lesson in book.children[0].children]
+        assert lessons == ["Bài 2: Tập hợp", "Bài 10: Số nguyên tố"]
 
 
 class TestProjection:
@@ -182,7 +188,8 @@ class TestProjection:
 
         backend_for(rt.settings).index([build_document({"id": "da-xoa", "metadata": {"title": "Đã xoá"}})])
         report = check(rt)
-        assert report["orphaned"] == ["da-xoa"] and report["missing"] == []
+        assert report["orphaned"] == ["da-xoa"]
+        assert report["missing"] == []
         run_index_queue(rt)
         backend_for(rt.settings).delete(["da-xoa"])
         assert check(rt) == {"missing": [], "stale": [], "orphaned": []}
@@ -201,7 +208,8 @@ class TestProjection:
             out = []
             for q in queries:
                 r = search_service.search(rt.settings, None, q)
-                out.append((r.total, [(h.id, h.snippet, h.pages, round(h.score, 4)) for h in r.hits], r.facets))
+                hits = [(h.id, h.snippet, h.pages, round(h.score, 4)) for h in r.hits]
+                out.append((r.total, hits, r.facets))
             tree = search_service.browse(rt.settings)
             return [*out, tree.model_dump()]
 

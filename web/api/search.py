@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from pydantic import Field
 
 from search.query import MAX_QUERY_CHARS, MAX_SIZE, SearchQuery, Sort
 from search.schemas import BrowseResponse, RelatedResponse, SearchResponse, SuggestResponse
@@ -17,13 +18,15 @@ from web.deps import OptionalUser, RuntimeDep
 
 router = APIRouter(tags=["search"])
 
+Grade = Annotated[int, Field(ge=1, le=12)]
+
 
 @router.get("/search", response_model=SearchResponse, summary="Search the approved materials")
 def search(
     runtime: RuntimeDep,
     user: OptionalUser,
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="Words, \"phrases\", -exclusions")] = "",
-    grade: Annotated[list[int], Query(ge=1, le=12, description="Repeatable; OR within grades")] = [],  # noqa: B006
+    grade: Annotated[list[Grade], Query(description="Grades 1-12, repeatable (OR)")] = [],  # noqa: B006
     subject: Annotated[list[str], Query(description="Subject codes, repeatable")] = [],  # noqa: B006
     type: Annotated[list[str], Query(description="Resource type codes, repeatable")] = [],  # noqa: B006
     series: Annotated[list[str], Query(description="Textbook series codes, repeatable")] = [],  # noqa: B006
