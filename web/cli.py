@@ -15,6 +15,8 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from repository.config import get_settings
+from repository.curation.accounts import accounts
+from repository.curation.schemas import UserAdminCreate
 from repository.errors import RepositoryError
 from repository.jobs import JobRunner
 from repository.material.service import create_from_path
@@ -22,7 +24,6 @@ from repository.migrate import upgrade
 from repository.models import Role, WorkflowState
 from repository.runtime import Runtime, get_runtime
 from repository.uow import UnitOfWork
-from repository.user.schemas import UserCreate
 from repository.user.service import user as user_service
 
 err = Console(stderr=True)
@@ -135,19 +136,23 @@ def users() -> None:
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--display-name", default="")
-def users_create(username: str, role: str, password_stdin: bool, display_name: str) -> None:
-    """Create a user account."""
+@click.option("--subject", "subjects", multiple=True, help="Curator scope: subject code (repeatable).")
+@click.option("--grade", "grades", multiple=True, type=click.IntRange(1, 12), help="Curator scope: grade (repeatable).")
+def users_create(username: str, role: str, password_stdin: bool, display_name: str, subjects: tuple[str, ...],
+                 grades: tuple[int, ...]) -> None:
+    """Create a user account (curators: --subject/--grade limit what they review)."""
     password: str | None = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     runtime = _runtime()
     try:
-        data = UserCreate(username=username, role=Role(role), password=password, display_name=display_name)
+        data = UserAdminCreate(username=username, role=role, password=password, display_name=display_name,
+                               scope={"subjects": list(subjects), "grades": list(grades)})
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     try:
         with UnitOfWork(runtime.db) as uow:
-            created = user_service.create(uow.session, data)
+            created = accounts.create_user(uow.session, None, data)
             user_id = created.id
     except RepositoryError as exc:
         raise click.ClickException(exc.message) from None
@@ -237,8 +242,10 @@ def _wait(runtime: Runtime, results: list[dict[str, Any]], *, as_json: bool) -> 
 @click.option("--owner", help="Username that owns the imported materials (default: the system account).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line per file.")
 @click.option("--wait", is_flag=True, help="Process the queued ingest jobs and wait until every file is ready or failed.")
+@click.option("--approve-as", "approve_as", metavar="ADMIN",
+              help="Publish directly (collections curated elsewhere): approved and signed in this admin's name.")
 def import_(paths: tuple[Path, ...], manifest: Path | None, metadata_json: str | None, owner: str | None,
-            as_json: bool, wait: bool) -> None:
+            as_json: bool, wait: bool, approve_as: str | None) -> None:
     """Import files and folders as materials (one material per file)."""
     base: dict[str, Any] = {}
     if metadata_json:
@@ -254,7 +261,12 @@ def import_(paths: tuple[Path, ...], manifest: Path | None, metadata_json: str |
     if not items:
         raise click.UsageError("nothing to import: give files, folders or --manifest")
     runtime = _runtime()
+    if approve_as:
+        cli_curation.check_approver(runtime, approve_as)
     results = import_items(runtime, items, owner=owner, state=WorkflowState.draft, as_json=as_json, console=err)
+    if approve_as:
+        published = cli_curation.publish_imported(runtime, results, approve_as)
+        err.print(f"published {published} materials, signed in the name of {approve_as}")
     if wait:
         _wait(runtime, results, as_json=as_json)
     failed = [r for r in results if r.get("status") == "failed"]
@@ -284,6 +296,8 @@ def demo(wait: bool) -> None:
 
 
 import web.cli_search  # noqa: E402, F401  (registers reindex, search-check)
+
+from web import cli_curation  # noqa: E402  (registers fixity, verify, users set on `main`)
 
 if __name__ == "__main__":
     main()

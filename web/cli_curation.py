@@ -1,0 +1,169 @@
+"""Curation commands on ``hoclieu``: fixity, verify, users set, and the --approve-as import step.
+
+Registered on ``web.cli.main`` when ``web.cli`` imports this module (last line of web/cli.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from repository.curation.accounts import accounts
+from repository.curation.schemas import UserAdminUpdate
+from repository.curation.service import curation
+from repository.curation.store import CurationStore
+from repository.errors import RepositoryError
+from repository.fixity import FixityCheck
+from repository.models import Role, WorkflowState
+from repository.runtime import Runtime
+from repository.signing import SigningKeyError, signer_for, verify_manifest
+from repository.uow import UnitOfWork
+from repository.user.service import has_role
+from web.cli import _progress, _runtime, err, main, users
+
+
+def publish_imported(runtime: Runtime, results: list[dict[str, Any]], admin_username: str) -> int:
+    """Approve and sign imported materials in ``admin_username``'s name (``import --approve-as``).
+
+    Returns how many were published; rows that failed to import are skipped.
+    """
+    signer = signer_for(runtime.settings)
+    published = 0
+    for row in results:
+        if not row.get("material_id"):
+            continue
+        try:
+            with UnitOfWork(runtime.db) as uow:
+                admin = accounts.get_user(uow.session, admin_username)
+                curation.publish_direct(uow.session, admin, row["material_id"], signer=signer,
+                                        note="published by import --approve-as (curated elsewhere)")
+            row["state"] = WorkflowState.approved.value
+            published += 1
+        except RepositoryError as exc:
+            row.update(status="failed", error=exc.message)
+    return published
+
+
+def check_approver(runtime: Runtime, username: str) -> None:
+    """Refuse early (before importing anything) when ``username`` is not an active admin."""
+    with runtime.db.read() as session:
+        try:
+            found = accounts.get_user(session, username)
+        except RepositoryError as exc:
+            raise click.UsageError(f"--approve-as: {exc.message}") from None
+        if not has_role(found, Role.admin):
+            raise click.UsageError(f"--approve-as: {username} is not an active admin")
+
+
+@main.command()
+@click.option("--restart", is_flag=True, help="Ignore the checkpoint of an interrupted run and start over.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def fixity(restart: bool, as_json: bool) -> None:
+    """Re-hash every stored blob and re-check every signed approval (exit 1 on any problem).
+
+    Resumable: an interrupted run continues where it stopped. Problems are recorded on the
+    affected materials for curators (GET /api/v1/review/integrity).
+    """
+    runtime = _runtime()
+    with _progress(err) as progress:
+        task = progress.add_task("fixity", total=None)
+
+        def advance(done: int, total: int) -> None:
+            progress.update(task, completed=done, total=total)
+
+        report = FixityCheck(runtime, restart=restart, on_progress=advance).run()
+    if as_json:
+        click.echo(json.dumps({"checked": report.checked, "resumed_from": report.resumed_from,
+                               "problems": [p.__dict__ for p in report.problems]}, ensure_ascii=False))
+    else:
+        if report.resumed_from:
+            err.print(f"resumed after {report.resumed_from}")
+        err.print(f"checked {report.checked} blobs: {len(report.problems)} problem(s)")
+        for p in report.problems:
+            err.print(f"  [red]{p.problem}[/red] {p.storage_key}: {p.detail} (materials: {', '.join(p.material_ids) or '-'})")
+    if not report.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("target")
+def verify(target: str) -> None:
+    """Check a material (by id) or a file against its signed approval. Exit 0 only when all matches.
+
+    TARGET is a material id; a downloaded file (its sha256 must be in a valid signed manifest);
+    or a signature document saved from GET /api/v1/materials/ID/signature.
+    """
+    runtime = _runtime()
+    try:
+        signer = signer_for(runtime.settings)
+    except SigningKeyError as exc:
+        raise click.ClickException(exc.message) from None
+    path = Path(target)
+    if path.is_file():
+        ok, lines = _verify_file(runtime, path, signer)
+    else:
+        with runtime.db.read() as session:
+            report = curation.verify(session, target, signer=signer, blobs=runtime.blobs)
+        ok = report.ok
+        lines = [f"material {report.material_id} version {report.version}: "
+                 f"{'OK' if ok else 'FAILED'} ({report.checked_files} file(s) re-hashed)"]
+        lines += [f"  - {p}" for p in report.problems]
+    for line in lines:
+        click.echo(line)
+    sys.exit(0 if ok else 1)
+
+
+def _verify_file(runtime: Runtime, path: Path, signer: Any) -> tuple[bool, list[str]]:
+    raw = path.read_bytes()
+    try:
+        doc = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        doc = None
+    if isinstance(doc, dict) and {"manifest", "signature"} <= set(doc):
+        good = doc.get("key_id") == signer.key_id and verify_manifest(doc["manifest"], doc["signature"],
+                                                                      signer.public_key)
+        return good, [f"signature document {path.name}: {'OK' if good else 'FAILED (not signed by this key)'}"]
+    digest = hashlib.sha256(raw).hexdigest()
+    with runtime.db.read() as session:
+        store = CurationStore.from_session(session)
+        for version in store.approved_signed_versions():
+            entries = [f for f in (version.manifest or {}).get("files", []) if f.get("sha256") == digest]
+            if not entries:
+                continue
+            material = store.material_full(version.material_id)
+            if material is None:
+                continue
+            report = curation.verify_version(material, version, signer=signer, blobs=None)
+            if report.ok and entries[0].get("size") == len(raw):
+                return True, [f"{path.name}: OK, signed in material {material.id} version {version.number} "
+                              f"as {entries[0].get('filename')}"]
+    return False, [f"{path.name}: FAILED, sha256 {digest} is in no valid signed approval"]
+
+
+@users.command("set")
+@click.argument("username")
+@click.option("--role", type=click.Choice([r.value for r in Role]))
+@click.option("--subject", "subjects", multiple=True, help="Curator scope: subject code (repeatable).")
+@click.option("--grade", "grades", multiple=True, type=click.IntRange(1, 12), help="Curator scope: grade (repeatable).")
+@click.option("--clear-scope", is_flag=True, help="Remove every scope restriction.")
+@click.option("--disable/--enable", "disabled", default=None, help="Disable (revokes tokens) or re-enable.")
+def users_set(username: str, role: str | None, subjects: tuple[str, ...], grades: tuple[int, ...],
+              clear_scope: bool, disabled: bool | None) -> None:
+    """Change a user's role, curator scope, or disable the account (audited)."""
+    scope: dict[str, Any] | None = None
+    if clear_scope or subjects or grades:
+        scope = {"subjects": list(subjects), "grades": list(grades)}
+    runtime = _runtime()
+    try:
+        with UnitOfWork(runtime.db) as uow:
+            changed = accounts.update_user(uow.session, None, username,
+                                           UserAdminUpdate(role=role, scope=scope, disabled=disabled))
+            summary = f"{changed.username}: role {changed.role}, scope {changed.scope}, disabled {changed.disabled}"
+    except RepositoryError as exc:
+        raise click.ClickException(exc.message) from None
+    click.echo(summary)
