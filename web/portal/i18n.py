@@ -1,0 +1,289 @@
+"""The portal's message catalogue (Vietnamese first, English available) and locale formatting.
+
+Every string a page shows comes from :data:`MESSAGES`; :func:`translate` raises on an unknown
+key, so a template cannot show an untranslated string without a test failing. Labels of codes
+(subjects, grades, types...) come from the vocabularies, which carry both languages.
+
+The language is chosen by ``?lang=vi|en`` (remembered in the ``hl_lang`` cookie), then that
+cookie, then Vietnamese.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Literal
+
+from fastapi import Request
+
+Lang = Literal["vi", "en"]
+LANGS: tuple[Lang, ...] = ("vi", "en")
+DEFAULT_LANG: Lang = "vi"
+LANG_COOKIE = "hl_lang"
+
+# key → (Vietnamese, English). Placeholders use str.format names.
+MESSAGES: dict[str, tuple[str, str]] = {
+    "site.name": ("Kho học liệu số", "Digital Learning Materials"),
+    "site.tagline": ("Học liệu miễn phí cho mọi học sinh, giáo viên", "Free learning materials for every pupil and teacher"),
+    "nav.home": ("Trang chủ", "Home"),
+    "nav.skip": ("Bỏ qua, đến nội dung chính", "Skip to main content"),
+    "nav.main": ("Điều hướng chính", "Main navigation"),
+    "nav.teach": ("Học liệu của tôi", "My materials"),
+    "nav.upload": ("Tải lên", "Upload"),
+    "nav.review": ("Kiểm duyệt", "Review"),
+    "nav.admin": ("Quản trị", "Administration"),
+    "nav.signin": ("Đăng nhập", "Sign in"),
+    "nav.signout": ("Đăng xuất", "Sign out"),
+    "nav.breadcrumb": ("Bạn đang ở", "You are here"),
+    "nav.lang_switch": ("English", "Tiếng Việt"),
+    "nav.lang_switch_label": ("Xem bằng tiếng Anh", "Xem bằng tiếng Việt"),
+    "footer.api": ("API dữ liệu mở", "Open data API"),
+    "footer.json": ("Trang này dạng JSON", "This page as JSON"),
+    "search.label": ("Tìm học liệu", "Search materials"),
+    "search.placeholder": ("Ví dụ: toán lớp 5 phân số", "For example: toan lop 5 phan so"),
+    "search.submit": ("Tìm", "Search"),
+    "search.title": ("Tìm kiếm", "Search"),
+    "search.results_for": ("Kết quả cho “{q}”", "Results for “{q}”"),
+    "search.all": ("Tất cả học liệu", "All materials"),
+    "search.count": ("{n} học liệu", "{n} materials"),
+    "search.none": ("Không tìm thấy học liệu phù hợp.", "No matching materials found."),
+    "search.did_you_mean": ("Có phải bạn muốn tìm", "Did you mean"),
+    "search.filters": ("Lọc kết quả", "Filter results"),
+    "search.apply": ("Áp dụng", "Apply"),
+    "search.clear": ("Bỏ lọc", "Clear filters"),
+    "search.page_hit": ("Trang {page}", "Page {page}"),
+    "search.suggestions": ("Gợi ý", "Suggestions"),
+    "search.prev": ("Trang trước", "Previous page"),
+    "search.next": ("Trang sau", "Next page"),
+    "search.paging": ("Trang {page} / {pages}", "Page {page} of {pages}"),
+    "search.sort": ("Sắp xếp", "Sort"),
+    "sort.relevance": ("Phù hợp nhất", "Most relevant"),
+    "sort.newest": ("Mới nhất", "Newest"),
+    "sort.popular": ("Xem nhiều", "Most viewed"),
+    "facet.grade": ("Lớp", "Grade"),
+    "facet.subject": ("Môn học", "Subject"),
+    "facet.type": ("Loại học liệu", "Resource type"),
+    "facet.series": ("Bộ sách", "Textbook series"),
+    "facet.language": ("Ngôn ngữ", "Language"),
+    "home.title": ("Chọn lớp của em", "Choose your grade"),
+    "home.total": ("Hiện có {n} học liệu đã được kiểm duyệt.", "{n} reviewed materials available."),
+    "level.tieu-hoc": ("Tiểu học", "Primary school"),
+    "level.thcs": ("Trung học cơ sở", "Lower secondary"),
+    "level.thpt": ("Trung học phổ thông", "Upper secondary"),
+    "grade.label": ("Lớp {g}", "Grade {g}"),
+    "grade.subjects": ("Các môn học lớp {g}", "Subjects in grade {g}"),
+    "grade.empty": ("Chưa có học liệu", "No materials yet"),
+    "count.materials": ("{n} học liệu", "{n} materials"),
+    "subject.title": ("{subject} lớp {g}", "{subject}, grade {g}"),
+    "subject.none": ("Chưa có học liệu cho môn này.", "No materials for this subject yet."),
+    "subject.search_all": ("Tìm trong môn này", "Search this subject"),
+    "material.download": ("Tải về", "Download"),
+    "material.download_original": ("Tải tệp gốc ({name}, {size})", "Download the original ({name}, {size})"),
+    "material.download_pdf": ("Tải bản PDF ({size})", "Download as PDF ({size})"),
+    "material.files": ("Tệp", "Files"),
+    "material.details": ("Thông tin học liệu", "About this material"),
+    "material.description": ("Mô tả", "Description"),
+    "material.grades": ("Lớp", "Grades"),
+    "material.subjects": ("Môn học", "Subjects"),
+    "material.type": ("Loại", "Type"),
+    "material.series": ("Bộ sách", "Series"),
+    "material.chapter": ("Chương", "Chapter"),
+    "material.lesson": ("Bài", "Lesson"),
+    "material.license": ("Giấy phép", "Licence"),
+    "material.authors": ("Tác giả", "Authors"),
+    "material.language": ("Ngôn ngữ", "Language"),
+    "material.updated": ("Cập nhật", "Updated"),
+    "material.related": ("Học liệu liên quan", "Related materials"),
+    "material.not_ready": ("Tệp này đang được xử lý ({status}).", "This file is being processed ({status})."),
+    "material.failed": ("Không xử lý được tệp này: {error}", "This file could not be processed: {error}"),
+    "material.text": ("Nội dung dạng chữ", "Text version"),
+    "material.text_more": ("Tải về để đọc tiếp.", "Download to read the rest."),
+    "material.state": ("Trạng thái", "State"),
+    "viewer.video": ("Video bài giảng", "Video lesson"),
+    "viewer.quality": ("Chất lượng video", "Video quality"),
+    "viewer.quality_hint": ("360p tiết kiệm dữ liệu", "360p saves data"),
+    "viewer.size": ("{label} ({size})", "{label} ({size})"),
+    "viewer.no_video": ("Trình duyệt không phát được video này. Hãy tải về.", "Your browser cannot play this video. Download it instead."),
+    "viewer.audio": ("Nghe", "Listen"),
+    "viewer.page_of": ("Trang {page} / {pages}", "Page {page} of {pages}"),
+    "viewer.page_alt": ("Trang {page} của “{title}”", "Page {page} of “{title}”"),
+    "viewer.prev_page": ("Trang trước", "Previous page"),
+    "viewer.next_page": ("Trang sau", "Next page"),
+    "viewer.go_page": ("Đến trang", "Go to page"),
+    "viewer.go": ("Xem", "Go"),
+    "viewer.image_alt": ("Hình ảnh: {title}", "Image: {title}"),
+    "viewer.package": ("Bài giảng điện tử", "E-lecture"),
+    "viewer.preview_alt": ("Ảnh xem trước: {title}", "Preview: {title}"),
+    "signature.title": ("Chữ ký phê duyệt", "Approval signature"),
+    "signature.ok": ("Đã được phê duyệt (phiên bản {version}) và ký số; các tệp khớp với bản đã ký.",
+                     "Approved (version {version}) and digitally signed; the files match the signed manifest."),
+    "signature.bad": ("Cảnh báo: tệp không khớp với bản đã ký.", "Warning: the files do not match the signed manifest."),
+    "signature.none": ("Chưa có chữ ký phê duyệt.", "No approval signature yet."),
+    "signature.by": ("Người duyệt: {curator}, lúc {at}", "Approved by {curator} on {at}"),
+    "signature.key": ("Khoá công khai", "Public key"),
+    "signin.title": ("Đăng nhập", "Sign in"),
+    "signin.username": ("Tên đăng nhập", "Username"),
+    "signin.password": ("Mật khẩu", "Password"),
+    "signin.submit": ("Đăng nhập", "Sign in"),
+    "signin.failed": ("Sai tên đăng nhập hoặc mật khẩu.", "Incorrect username or password."),
+    "signin.hint": ("Dành cho giáo viên, người kiểm duyệt và quản trị viên.", "For teachers, curators and administrators."),
+    "signin.as": ("Đã đăng nhập: {name}", "Signed in as {name}"),
+    "teach.title": ("Học liệu của tôi", "My materials"),
+    "teach.none": ("Bạn chưa tải lên học liệu nào.", "You have not uploaded any materials yet."),
+    "teach.upload_title": ("Tải học liệu lên", "Upload materials"),
+    "teach.upload_help": ("Chọn một hoặc nhiều tệp. Mỗi tệp thành một học liệu; bạn điền thông tin sau khi tải lên.",
+                          "Choose one or more files. Each file becomes one material; you fill in its details after uploading."),
+    "teach.files": ("Tệp", "Files"),
+    "teach.upload_submit": ("Tải lên", "Upload"),
+    "teach.uploaded": ("Đã tải lên", "Uploaded"),
+    "teach.upload_failed": ("Tải lên thất bại: {error}", "Upload failed: {error}"),
+    "teach.open": ("Điền thông tin", "Fill in details"),
+    "teach.progress": ("Tiến độ tải lên {name}", "Upload progress of {name}"),
+    "teach.edit_title": ("Thông tin học liệu", "Material details"),
+    "teach.save": ("Lưu thông tin", "Save details"),
+    "teach.saved": ("Đã lưu.", "Saved."),
+    "teach.submit": ("Gửi kiểm duyệt", "Submit for review"),
+    "teach.submitted": ("Đã gửi kiểm duyệt.", "Submitted for review."),
+    "teach.withdraw": ("Rút lại", "Withdraw"),
+    "teach.status": ("Trạng thái xử lý", "Processing status"),
+    "teach.suggested": ("Gợi ý tự động: {value}", "Suggested: {value}"),
+    "teach.duplicate": ("Tệp này trùng với một học liệu đã có.", "This file duplicates an existing material."),
+    "teach.comments": ("Trao đổi với người kiểm duyệt", "Discussion with the curators"),
+    "teach.no_comments": ("Chưa có trao đổi.", "No comments yet."),
+    "teach.comment": ("Viết nhận xét", "Write a comment"),
+    "teach.comment_submit": ("Gửi nhận xét", "Post comment"),
+    "teach.view_public": ("Xem trang học liệu", "View the material page"),
+    "field.title": ("Tiêu đề", "Title"),
+    "field.description": ("Mô tả", "Description"),
+    "field.grades": ("Lớp", "Grades"),
+    "field.subjects": ("Môn học", "Subjects"),
+    "field.type": ("Loại học liệu", "Resource type"),
+    "field.series": ("Bộ sách", "Textbook series"),
+    "field.chapter": ("Chương", "Chapter"),
+    "field.lesson": ("Bài", "Lesson"),
+    "field.language": ("Ngôn ngữ", "Language"),
+    "field.license": ("Giấy phép", "Licence"),
+    "field.keywords": ("Từ khoá (cách nhau bởi dấu phẩy)", "Keywords (comma separated)"),
+    "field.none": ("— Chưa chọn —", "— None —"),
+    "state.draft": ("Bản nháp", "Draft"),
+    "state.submitted": ("Chờ kiểm duyệt", "Awaiting review"),
+    "state.approved": ("Đã duyệt", "Approved"),
+    "state.changes_requested": ("Cần chỉnh sửa", "Changes requested"),
+    "state.rejected": ("Bị từ chối", "Rejected"),
+    "state.withdrawn": ("Đã rút lại", "Withdrawn"),
+    "status.queued": ("Đang chờ xử lý", "Queued"),
+    "status.processing": ("Đang xử lý {pct}", "Processing {pct}"),
+    "status.ready": ("Sẵn sàng", "Ready"),
+    "status.failed": ("Lỗi: {error}", "Failed: {error}"),
+    "review.title": ("Hàng chờ kiểm duyệt", "Review queue"),
+    "review.none": ("Không có học liệu nào chờ duyệt trong phạm vi của bạn.", "Nothing awaits review in your scope."),
+    "review.submitted_by": ("Gửi bởi {who}, {at}", "Submitted by {who}, {at}"),
+    "review.claimed_by": ("Đang được {who} xem", "Claimed by {who}"),
+    "review.open": ("Xem và duyệt", "Open and review"),
+    "review.select": ("Chọn {title}", "Select {title}"),
+    "review.bulk": ("Duyệt hàng loạt các mục đã chọn", "Decide the selected items"),
+    "review.decision": ("Quyết định", "Decision"),
+    "review.approve": ("Phê duyệt", "Approve"),
+    "review.request_changes": ("Yêu cầu chỉnh sửa", "Request changes"),
+    "review.reject": ("Từ chối", "Reject"),
+    "review.comment": ("Nhận xét (bắt buộc khi yêu cầu sửa hoặc từ chối)", "Comment (required to request changes or reject)"),
+    "review.rubric": ("Tiêu chí kiểm duyệt", "Review rubric"),
+    "review.rubric.curriculum_alignment": ("Đúng chương trình (môn, lớp, bài)", "Curriculum alignment correct (subject, grade, lesson)"),
+    "review.rubric.license_clear": ("Giấy phép rõ ràng", "Licence clear"),
+    "review.rubric.content_accurate": ("Nội dung chính xác", "Content accurate"),
+    "review.rubric.quality_accessibility": ("Chất lượng và khả năng tiếp cận đạt yêu cầu", "Quality and accessibility acceptable"),
+    "review.required": ("(bắt buộc)", "(required)"),
+    "review.submit": ("Gửi quyết định", "Send decision"),
+    "review.done": ("Đã ghi nhận quyết định.", "Decision recorded."),
+    "review.preview": ("Xem trước", "Preview"),
+    "review.metadata": ("Thông tin", "Metadata"),
+    "review.suggestions": ("Gợi ý tự động", "Automatic suggestions"),
+    "review.duplicates": ("Có tệp trùng với học liệu khác", "Some files duplicate another material"),
+    "review.failed_files": ("{n} tệp xử lý lỗi; lý do chấp nhận: {reason}", "{n} files failed; accepted because: {reason}"),
+    "review.integrity": ("Vấn đề toàn vẹn", "Integrity problems"),
+    "review.owner": ("Người tải lên", "Uploaded by"),
+    "admin.users": ("Người dùng và vai trò", "Users and roles"),
+    "admin.audit": ("Nhật ký kiểm toán", "Audit log"),
+    "admin.integrity": ("Toàn vẹn dữ liệu", "Data integrity"),
+    "admin.username": ("Tên đăng nhập", "Username"),
+    "admin.role": ("Vai trò", "Role"),
+    "admin.scope": ("Phạm vi", "Scope"),
+    "admin.disabled": ("Đã khoá", "Disabled"),
+    "admin.active": ("Đang hoạt động", "Active"),
+    "admin.set_role": ("Đổi vai trò", "Change role"),
+    "admin.save": ("Lưu", "Save"),
+    "admin.when": ("Thời điểm", "When"),
+    "admin.action": ("Hành động", "Action"),
+    "admin.subject": ("Đối tượng", "Subject"),
+    "admin.who": ("Người thực hiện", "Who"),
+    "admin.chain_ok": ("Chuỗi băm nhật ký nguyên vẹn.", "The audit hash chain is intact."),
+    "admin.chain_bad": ("Chuỗi băm nhật ký bị sai lệch!", "The audit hash chain is broken!"),
+    "admin.no_issues": ("Không phát hiện vấn đề toàn vẹn.", "No integrity problems found."),
+    "admin.problem": ("Vấn đề", "Problem"),
+    "role.admin": ("Quản trị viên", "Administrator"),
+    "role.curator": ("Người kiểm duyệt", "Curator"),
+    "role.teacher": ("Giáo viên", "Teacher"),
+    "role.student": ("Học sinh", "Student"),
+    "error.title": ("Có lỗi xảy ra", "Something went wrong"),
+    "error.csrf": ("Biểu mẫu đã hết hạn. Hãy tải lại trang và thử lại.", "The form has expired. Reload the page and try again."),
+    "error.signin_required": ("Hãy đăng nhập để tiếp tục.", "Please sign in to continue."),
+    "error.forbidden": ("Bạn không có quyền xem trang này.", "You may not view this page."),
+    "error.not_found": ("Không tìm thấy trang hoặc học liệu.", "Page or material not found."),
+    "error.back_home": ("Về trang chủ", "Back to the home page"),
+    "unavailable.curation": ("Chức năng kiểm duyệt chưa sẵn sàng trên máy chủ này.", "Review is not available on this server yet."),
+}
+
+
+def translate(lang: str, key: str, **values: object) -> str:
+    """The message ``key`` in ``lang``, formatted with ``values``.
+
+    Raises:
+        KeyError: an unknown key (a template bug that tests must catch, never a blank string).
+    """
+    vi, en = MESSAGES[key]
+    text = en if lang == "en" else vi
+    return text.format(**values) if values else text
+
+
+def request_lang(request: Request) -> Lang:
+    """The language for this request: ``?lang=``, then the cookie, then Vietnamese."""
+    for candidate in (request.query_params.get("lang"), request.cookies.get(LANG_COOKIE)):
+        if candidate in LANGS:
+            return candidate  # type: ignore[return-value]
+    return DEFAULT_LANG
+
+
+def format_number(value: float, lang: str, *, decimals: int = 0) -> str:
+    """``1234.5`` → ``1.234,5`` in Vietnamese, ``1,234.5`` in English."""
+    text = f"{value:,.{decimals}f}"
+    if lang == "vi":
+        text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    return text
+
+
+def format_size(size: int, lang: str) -> str:
+    """A byte count for people: ``1,5 MB`` (vi) / ``1.5 MB`` (en)."""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{format_number(value, lang, decimals=0 if unit == 'B' or value >= 100 else 1)} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+_MONTHS_EN = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+# Vietnam has one time zone and no daylight saving: UTC+7.
+VN_TZ = timezone(timedelta(hours=7))
+
+
+def format_date(value: datetime | None, lang: str, *, with_time: bool = False) -> str:
+    """``29/11/2026`` (vi) or ``29 Nov 2026`` (en), in Vietnam time (UTC+7)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    local = value.astimezone(VN_TZ)
+    if lang == "vi":
+        text = f"{local.day:02d}/{local.month:02d}/{local.year}"
+        return f"{local.hour:02d}:{local.minute:02d} {text}" if with_time else text
+    text = f"{local.day} {_MONTHS_EN[local.month - 1]} {local.year}"
+    return f"{text}, {local.hour:02d}:{local.minute:02d}" if with_time else text

@@ -1,0 +1,146 @@
+"""The material page: the right viewer for each file, downloads, related materials, signature.
+
+JSON twin: ``/api/v1/materials/{id}`` (plus ``/related`` and ``/signature``).
+
+Viewers are chosen from the derivatives the ingest pipeline made, never by trusting the upload's
+declared type: ``rendition`` 360p/720p + ``poster`` + ``hls`` → video; an audio ``rendition`` or an
+``audio/*`` original → audio; ``preview`` pages → page-by-page document viewer; ``image/*`` →
+image; a ``package`` derivative → e-lecture in a sandboxed frame; otherwise the large thumbnail
+and the extracted text.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from repository.errors import RepositoryError
+from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
+from repository.material.service import material as material_service
+from repository.runtime import Runtime
+from search.service import search as search_service
+from web.deps import ReadSession, RuntimeDep
+from web.portal.render import render
+from web.portal.session import PortalUser
+
+router = APIRouter(include_in_schema=False)
+
+TEXT_PREVIEW_BYTES = 12_000
+
+
+@dataclass
+class Viewer:
+    """How one file is shown; ``kind`` names the template block."""
+
+    kind: str
+    file: FileRead
+    poster: str | None = None
+    sources: list[DerivativeRead] = field(default_factory=list)  # video/audio renditions, low first
+    hls: str | None = None
+    pages: list[DerivativeRead] = field(default_factory=list)
+    image: str | None = None
+    package: str | None = None
+    pdf: DerivativeRead | None = None
+    text_url: str | None = None
+
+
+def _first(file: FileRead, kind: str, label: str | None = None) -> DerivativeRead | None:
+    return next((d for d in file.derivatives if d.kind == kind and (label is None or d.label == label)), None)
+
+
+def _height(d: DerivativeRead) -> int:
+    digits = "".join(ch for ch in d.label if ch.isdigit())
+    return int(digits) if digits else (d.height or 0)
+
+
+def viewer_for(file: FileRead) -> Viewer:
+    """Pick the viewer for one file from its media type and derivatives (pure)."""
+    v = Viewer(kind="other", file=file, pdf=_first(file, "pdf"))
+    renditions = [d for d in file.derivatives if d.kind == "rendition"]
+    poster = _first(file, "poster") or _first(file, "thumbnail", "large")
+    text = _first(file, "text", "")
+    v.text_url = text.url if text else None
+    package = _first(file, "package")
+    if package is not None:
+        v.kind, v.package = "package", package.url
+        return v
+    videos = sorted((d for d in renditions if d.media_type.startswith("video/")), key=_height)
+    if videos or file.media_type.startswith("video/"):
+        v.kind, v.sources = "video", videos
+        v.poster = poster.url if poster else None
+        hls = _first(file, "hls")
+        v.hls = hls.url if hls else None
+        return v
+    audios = [d for d in renditions if d.media_type.startswith("audio/")]
+    if audios or file.media_type.startswith("audio/"):
+        v.kind, v.sources = "audio", audios
+        return v
+    pages = sorted((d for d in file.derivatives if d.kind == "preview"), key=lambda d: d.page or 0)
+    if pages:
+        v.kind, v.pages = "document", pages
+        return v
+    if file.media_type.startswith("image/"):
+        large = _first(file, "thumbnail", "large")
+        v.kind, v.image = "image", (large.url if large else file.url + "?download=false")
+        return v
+    large = _first(file, "thumbnail", "large")
+    v.image = large.url if large else None
+    return v
+
+
+@router.get("/m/{material_id}", response_class=HTMLResponse)
+def material_page(
+    material_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    session: ReadSession,
+    user: PortalUser,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+    quality: Annotated[str | None, Query(max_length=10)] = None,
+) -> HTMLResponse:
+    found = material_service.get(session, user, material_id)
+    read = MaterialRead.build(found)
+    viewers = [viewer_for(f) for f in read.files]
+    # The text of files without a visual preview (DOCX, HTML, TXT...) is readable in the page.
+    texts: dict[str, str] = {}
+    for f in found.files:
+        if any(v.file.id == f.id and v.kind == "other" for v in viewers):
+            d = next((d for d in f.derivatives if d.kind == "text" and not d.label), None)
+            if d is not None:
+                with runtime.blobs.open(d.storage_key) as stream:
+                    raw = stream.read(TEXT_PREVIEW_BYTES + 1)
+                texts[f.id] = raw[:TEXT_PREVIEW_BYTES].decode("utf-8", errors="ignore")
+                if len(raw) > TEXT_PREVIEW_BYTES:
+                    texts[f.id] += "…"
+    try:
+        related = search_service.related_page(runtime.settings, material_id, size=6).hits
+    except RepositoryError:
+        related = []  # not public yet (the owner or a curator looking at a draft)
+    return render(
+        request, "portal/material.html",
+        {"m": read, "meta": read.metadata, "viewers": viewers, "page": page, "texts": texts, "quality": quality,
+         "related": related, "signature": _signature(runtime, session, user, material_id)},
+        user=user, twin=f"/api/v1/materials/{material_id}",
+    )
+
+
+def _signature(runtime: Runtime, session: Any, user: Any, material_id: str) -> dict[str, Any] | None:
+    """The signed approval and whether it verifies (signature, manifest, recorded hashes).
+
+    The stored bytes are re-hashed by ``hoclieu fixity``, not on every page view.
+    """
+    try:
+        from repository.curation.service import curation
+        from repository.signing import signer_for
+    except ImportError:  # curation not installed in this build
+        return None
+    try:
+        sig = curation.signature(session, user, material_id)
+        report = curation.verify(session, material_id, signer=signer_for(runtime.settings), blobs=None)
+    except RepositoryError:
+        return None
+    return {"version": sig.version, "key_id": sig.key_id, "manifest": sig.manifest, "ok": report.ok,
+            "problems": report.problems}

@@ -1,0 +1,96 @@
+"""Curator pages: the review queue (with bulk decisions) and one submission side by side.
+
+| page                           | JSON twin                                        |
+|--------------------------------|--------------------------------------------------|
+| ``/review``                    | ``/api/v1/review/queue``                         |
+| ``POST /review/bulk``          | ``POST /api/v1/review/bulk``                     |
+| ``/review/{id}``               | ``/api/v1/materials/{id}`` + ``/versions`` + ``/comments`` |
+| ``POST /review/{id}``          | ``POST /api/v1/materials/{id}/review``           |
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from repository.curation.schemas import RUBRIC, CommentRead, Decision
+from repository.curation.service import curation
+from repository.errors import RepositoryError, ValidationFailed
+from repository.material.schemas import MaterialRead
+from repository.signing import signer_for
+from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
+from web.portal.material import viewer_for
+from web.portal.render import render
+from web.portal.session import CuratorPortalUser, check_csrf
+
+router = APIRouter(include_in_schema=False)
+
+
+def _decision(form: Any) -> tuple[Decision, str | None, dict[str, bool | None]]:
+    raw = str(form.get("decision", ""))
+    try:
+        decision = Decision(raw)
+    except ValueError:
+        raise ValidationFailed(f"choose a decision: {', '.join(d.value for d in Decision)}") from None
+    # A checkbox is either ticked (true) or absent; absent counts as "not confirmed" (false).
+    rubric: dict[str, bool | None] = {item.key: form.get(f"rubric.{item.key}") == "on" for item in RUBRIC}
+    return decision, (str(form.get("comment", "")).strip() or None), rubric
+
+
+@router.get("/review", response_class=HTMLResponse)
+def queue(
+    request: Request, session: ReadSession, user: CuratorPortalUser,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1, done: int | None = None, failed: int | None = None,
+) -> HTMLResponse:
+    items, total = curation.queue(session, user, page=page, size=50)
+    return render(request, "portal/review_queue.html",
+                  {"items": items, "total": total, "rubric": RUBRIC, "done": done, "failed": failed},
+                  user=user, twin="/api/v1/review/queue")
+
+
+@router.post("/review/bulk")
+async def bulk(request: Request, runtime: RuntimeDep, user: CuratorPortalUser) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    ids = [str(i) for i in form.getlist("ids")]
+    if not ids:
+        raise ValidationFailed("select at least one submission")
+    decision, comment, rubric = _decision(form)
+    with write_uow(runtime) as uow:
+        results = curation.bulk_decide(uow.session, uow.session.merge(user), ids, decision=decision,
+                                       comment=comment, rubric=rubric, signer=signer_for(runtime.settings),
+                                       ip=client_ip(request))
+    failed = sum(1 for _, r in results if isinstance(r, RepositoryError))
+    return RedirectResponse(f"/review?done={len(results) - failed}&failed={failed}", status_code=303)
+
+
+@router.get("/review/{material_id}", response_class=HTMLResponse)
+def review_page(
+    material_id: str, request: Request, session: ReadSession, user: CuratorPortalUser,
+    error: str | None = None,
+) -> HTMLResponse:
+    material, versions = curation.history(session, user, material_id)
+    read = MaterialRead.build(material)
+    version = versions[-1][0]
+    comments = [CommentRead.build(c) for c in curation.comments(session, user, material_id)]
+    suggestions = [(f.filename, s) for f in read.files for s in f.suggestions]
+    return render(
+        request, "portal/review_item.html",
+        {"m": read, "version": version, "meta": dict(version.meta), "viewers": [viewer_for(f) for f in read.files],
+         "comments": comments, "suggestions": suggestions, "duplicates": [f for f in read.files if f.duplicate_of],
+         "rubric": RUBRIC, "error": error, "page": 1, "quality": None, "texts": {}},
+        user=user, twin=f"/api/v1/materials/{material_id}/versions",
+    )
+
+
+@router.post("/review/{material_id}")
+async def decide(material_id: str, request: Request, runtime: RuntimeDep, user: CuratorPortalUser) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    decision, comment, rubric = _decision(form)
+    with write_uow(runtime) as uow:
+        curation.decide(uow.session, uow.session.merge(user), material_id, decision=decision, comment=comment,
+                        rubric=rubric, signer=signer_for(runtime.settings), ip=client_ip(request))
+    return RedirectResponse("/review?done=1&failed=0", status_code=303)

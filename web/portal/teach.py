@@ -1,0 +1,233 @@
+"""Teacher pages: my materials, upload, details (metadata form), live status, submit, comments.
+
+| page                              | JSON twin                                              |
+|-----------------------------------|--------------------------------------------------------|
+| ``/teach``                        | ``/api/v1/materials?mine=true``                        |
+| ``POST /teach/upload``            | ``POST /api/v1/materials`` (one material per file here) |
+| ``/teach/m/{id}``                 | ``/api/v1/materials/{id}`` + ``/versions`` + ``/comments`` |
+| ``/teach/m/{id}/status``          | the ``files`` of ``/api/v1/materials/{id}`` (polled by the page) |
+| ``POST /teach/m/{id}`` (details)  | ``PATCH /api/v1/materials/{id}``                       |
+| ``POST /teach/m/{id}/submit``     | ``POST /api/v1/materials/{id}/submit``                 |
+| ``POST /teach/m/{id}/comment``    | ``POST /api/v1/materials/{id}/comments``               |
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from repository.curation.schemas import CommentRead
+from repository.curation.service import curation
+from repository.errors import MetadataInvalid, RepositoryError, ValidationFailed
+from repository.material.schemas import MaterialRead
+from repository.material.service import material as material_service
+from repository.models import User
+from web.api.materials import _create as create_material
+from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
+from web.portal.render import render, terms
+from web.portal.session import TeacherPortalUser, check_csrf
+from web.uploads import ParsedUpload, read_upload
+
+router = APIRouter(include_in_schema=False)
+
+# Form fields → metadata keys. Multi-valued ones are lists in the document.
+TEXT_FIELDS = ("title", "description", "chapter", "lesson")
+CODE_FIELDS = {"type": "resource-type", "series": "series", "language": "language", "license": "license"}
+LIST_FIELDS = {"subjects": "subject"}
+
+
+def _wants_json(request: Request) -> bool:
+    return "application/json" in request.headers.get("accept", "")
+
+
+@router.get("/teach", response_class=HTMLResponse)
+def my_materials(
+    request: Request, session: ReadSession, user: TeacherPortalUser,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+) -> HTMLResponse:
+    items, total = material_service.list(session, user, page=page, size=50, mine=True)
+    return render(request, "portal/teach_list.html",
+                  {"items": [MaterialRead.build(m) for m in items], "total": total},
+                  user=user, twin="/api/v1/materials?mine=true")
+
+
+@router.get("/teach/upload", response_class=HTMLResponse)
+def upload_form(request: Request, runtime: RuntimeDep, user: TeacherPortalUser) -> HTMLResponse:
+    return render(request, "portal/teach_upload.html", {"max_bytes": runtime.settings.max_upload_bytes},
+                  user=user, twin="/api/v1/materials")
+
+
+@router.post("/teach/upload")
+async def upload(request: Request, runtime: RuntimeDep, user: TeacherPortalUser) -> Response:
+    """Each uploaded file becomes its own draft material (a teacher drops a folder of lessons).
+
+    The CSRF token travels in the ``X-CSRF-Token`` header (scripts) or the query string (the
+    plain form): the multipart body is streamed to the blob store, not parsed into a form.
+    """
+    check_csrf(request, None)
+    parsed = await read_upload(
+        request, lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
+        max_file_bytes=runtime.settings.max_upload_bytes,
+    )
+    if not parsed.files:
+        parsed.abort()
+        raise ValidationFailed("choose at least one file to upload")
+    created: list[MaterialRead] = []
+    for position, one in enumerate(parsed.files):
+        single = ParsedUpload(fields=parsed.fields, files=[one])
+        try:
+            created.append(await run_in_threadpool(create_material, runtime, user, single, client_ip(request)))
+        except BaseException:
+            ParsedUpload(files=parsed.files[position + 1:]).abort()
+            raise
+    if _wants_json(request):
+        return JSONResponse([m.model_dump(mode="json") for m in created], status_code=201)
+    target = f"/teach/m/{created[0].id}" if len(created) == 1 else "/teach"
+    return RedirectResponse(target, status_code=303)
+
+
+def _working(session: Any, user: User, material_id: str) -> tuple[MaterialRead, Any]:
+    material, versions = curation.history(session, user, material_id)
+    return MaterialRead.build(material), versions[-1][0]
+
+
+def _suggested(read: MaterialRead) -> dict[str, Any]:
+    """Best auto-tagging suggestion per field, over all files (highest confidence wins)."""
+    best: dict[str, dict[str, Any]] = {}
+    for f in read.files:
+        for s in f.suggestions:
+            name = str(s.get("field", ""))
+            if name and (name not in best or s.get("confidence", 0) > best[name].get("confidence", 0)):
+                best[name] = s
+    return {k: v.get("value") for k, v in best.items()}
+
+
+def _form_values(meta: dict[str, Any], suggested: dict[str, Any]) -> dict[str, Any]:
+    """What the form shows: the stored value, else the suggestion (marked as such)."""
+    values: dict[str, Any] = {k: meta.get(k, "") for k in (*TEXT_FIELDS, *CODE_FIELDS)}
+    values["grades"] = [str(g) for g in meta.get("grades", [])]
+    values["subjects"] = list(meta.get("subjects", []))
+    values["keywords"] = ", ".join(meta.get("keywords", []))
+    from_suggestion: set[str] = set()
+    for key in ("grades", "subjects"):
+        if not values[key] and key in suggested:
+            values[key] = [str(suggested[key])]
+            from_suggestion.add(key)
+    for key in ("type", "series", "language", "chapter", "lesson"):
+        if not values[key] and key in suggested:
+            values[key] = str(suggested[key])
+            from_suggestion.add(key)
+    values["from_suggestion"] = from_suggestion
+    return values
+
+
+@router.get("/teach/m/{material_id}", response_class=HTMLResponse)
+def material_details(
+    material_id: str, request: Request, session: ReadSession, user: TeacherPortalUser,
+    saved: str | None = None,
+) -> HTMLResponse:
+    read, version = _working(session, user, material_id)
+    return _details_page(request, session, user, read, version, saved=saved)
+
+
+def _details_page(
+    request: Request, session: Any, user: User, read: MaterialRead, version: Any, *,
+    saved: str | None = None, error: RepositoryError | None = None, posted: dict[str, Any] | None = None,
+) -> HTMLResponse:
+    from web.portal.i18n import request_lang
+
+    lang = request_lang(request)
+    suggested = _suggested(read)
+    values = posted or _form_values(dict(version.meta), suggested)
+    try:
+        comments = [CommentRead.build(c) for c in curation.comments(session, user, read.id)]
+    except RepositoryError:
+        comments = []
+    pickers = {name: terms(vocab, lang) for name, vocab in CODE_FIELDS.items()}
+    pickers["subjects"] = terms("subject", lang)
+    return render(
+        request, "portal/teach_material.html",
+        {"m": read, "version": version, "state": version.state, "values": values, "suggested": suggested,
+         "pickers": pickers, "comments": comments, "saved": saved, "error": error,
+         "editable": version.state != "submitted",
+         "submittable": version.state in ("draft", "changes_requested", "withdrawn")},
+        user=user, twin=f"/api/v1/materials/{read.id}", status_code=422 if error else 200,
+    )
+
+
+@router.get("/teach/m/{material_id}/status")
+def material_status(material_id: str, session: ReadSession, user: TeacherPortalUser) -> JSONResponse:
+    """Ingest status of each file (the page polls this while files are processing)."""
+    read = MaterialRead.build(material_service.get(session, user, material_id))
+    files = [{"id": f.id, "filename": f.filename, "status": f.status, "progress": f.progress, "error": f.error,
+              "duplicate_of": f.duplicate_of} for f in read.files]
+    return JSONResponse({"id": read.id, "state": read.state, "files": files},
+                        headers={"Cache-Control": "no-store"})
+
+
+def _changes(form: Any) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for key in TEXT_FIELDS:
+        value = str(form.get(key, "")).strip()
+        changes[key] = value or None
+    for key in CODE_FIELDS:
+        changes[key] = str(form.get(key, "")).strip() or None
+    grades = [int(g) for g in form.getlist("grades") if str(g).isdigit()]
+    changes["grades"] = sorted(set(grades)) or None
+    subjects = [str(s) for s in form.getlist("subjects") if str(s)]
+    changes["subjects"] = subjects or None
+    keywords = [k.strip() for k in str(form.get("keywords", "")).split(",") if k.strip()]
+    changes["keywords"] = keywords or None
+    if changes["title"] is None:
+        raise ValidationFailed("a material needs a title")
+    return changes
+
+
+@router.post("/teach/m/{material_id}", response_class=HTMLResponse)
+async def save_details(material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    try:
+        changes = _changes(form)
+        with write_uow(runtime) as uow:
+            curation.edit(uow.session, uow.session.merge(user), material_id, changes=changes, ip=client_ip(request))
+    except (MetadataInvalid, ValidationFailed) as exc:
+        # Show the form again with what the teacher typed and the reason.
+        with runtime.db.read() as session:
+            read, version = _working(session, user, material_id)
+            posted = {k: form.get(k, "") for k in (*TEXT_FIELDS, *CODE_FIELDS, "keywords")}
+            posted |= {"grades": form.getlist("grades"), "subjects": form.getlist("subjects"),
+                       "from_suggestion": set()}
+            return _details_page(request, session, user, read, version, error=exc, posted=posted)
+    return RedirectResponse(f"/teach/m/{material_id}?saved=details", status_code=303)
+
+
+@router.post("/teach/m/{material_id}/submit")
+async def submit(material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    with write_uow(runtime) as uow:
+        curation.submit(uow.session, uow.session.merge(user), material_id, ip=client_ip(request))
+    return RedirectResponse(f"/teach/m/{material_id}?saved=submitted", status_code=303)
+
+
+@router.post("/teach/m/{material_id}/withdraw")
+async def withdraw(material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    with write_uow(runtime) as uow:
+        curation.withdraw(uow.session, uow.session.merge(user), material_id, ip=client_ip(request))
+    return RedirectResponse(f"/teach/m/{material_id}", status_code=303)
+
+
+@router.post("/teach/m/{material_id}/comment")
+async def comment(material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser) -> Response:
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    back = str(form.get("back", "")) or f"/teach/m/{material_id}"
+    with write_uow(runtime) as uow:
+        curation.comment(uow.session, uow.session.merge(user), material_id, body=str(form.get("body", "")))
+    return RedirectResponse(back if back.startswith("/") and not back.startswith("//") else "/", status_code=303)
