@@ -49,6 +49,8 @@ OFFICE_TYPES = {
     "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.presentation",
     "application/vnd.oasis.opendocument.spreadsheet", "application/rtf", "text/rtf",
 }
+# Zips the detector recognised as e-lecture packages (ingest.processors.detect.SCORM/HTML5_PACKAGE).
+PACKAGE_TYPES = {"application/vnd.scorm+zip", "application/vnd.html5-package+zip"}
 # Labels for placeholder thumbnails, by media-type prefix or exact type.
 PLACEHOLDER_LABELS = {
     "application/pdf": "PDF", "text/": "Văn bản", "audio/": "Âm thanh", "application/zip": "Gói nén",
@@ -298,6 +300,8 @@ def process_path(path: Path, filename: str, declared: str | None, workdir: Path,
     elif media_type in OFFICE_TYPES:
         step("text", _text, path, media_type, outcome, tika_url, required=True)
         step("thumbnails", _office, path, workdir, outcome)
+    elif media_type in PACKAGE_TYPES:
+        step("package", _package, path, workdir, outcome)
     else:
         step("text", _text, path, media_type, outcome, tika_url, required=True)
     if not any(d.kind == "thumbnail" for d in outcome.derivatives):
@@ -362,6 +366,27 @@ def _pdf(path: Path, workdir: Path, outcome: Outcome) -> None:
         if exc.transient:
             raise
         outcome.notes.append(f"no page previews: {exc.reason}")
+
+
+def _package(path: Path, workdir: Path, outcome: Outcome) -> None:
+    """A SCORM/HTML5 e-lecture: unpacked files as hidden ``package`` derivatives (label = path in
+    the package, so the launch page's relative links resolve), its pages' text as the file's text."""
+    import mimetypes
+
+    from ingest.processors.packages import inspect_package
+
+    result = inspect_package(path, _sub(workdir, "package"))
+    outcome.text = result.text
+    outcome.notes += result.notes
+    outcome.info["package"] = {"kind": result.kind, "title": result.title, "launch": result.launch}
+    if result.title:
+        outcome.info["title"] = result.title
+    if result.extracted_dir is None:
+        return
+    for name in result.files:
+        media_type = mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
+        outcome.derivatives.append(DerivativeOut(kind="package", path=result.extracted_dir / name,
+                                                 media_type=media_type, label=name))
 
 
 def _office(path: Path, workdir: Path, outcome: Outcome) -> None:

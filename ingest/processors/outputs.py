@@ -16,7 +16,7 @@ from typing import Literal, get_args
 
 __all__ = ["KINDS", "DerivativeKind", "DerivativeOut"]
 
-DerivativeKind = Literal["thumbnail", "preview", "rendition", "poster", "hls", "pdf"]
+DerivativeKind = Literal["thumbnail", "preview", "rendition", "poster", "hls", "pdf", "package"]
 KINDS: frozenset[str] = frozenset(get_args(DerivativeKind))
 
 
@@ -28,7 +28,8 @@ class DerivativeOut:
         kind: ``thumbnail`` (small browse image), ``preview`` (one page image), ``rendition``
             (a transcoded MP4/M4A), ``poster`` (a video's representative frame), ``hls`` (the
             master playlist of an HLS ladder; its variants and segments sit beside it), ``pdf``
-            (a PDF rendition of an Office document).
+            (a PDF rendition of an Office document), ``package`` (one unpacked file of a SCORM/HTML5
+            package; label = its path inside the package).
         path: where the file is (inside the output directory the caller passed).
         media_type: its MIME type, e.g. ``image/webp``, ``video/mp4``,
             ``application/vnd.apple.mpegurl``.

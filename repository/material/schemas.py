@@ -8,8 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 from repository.models import Derivative, Material, MaterialFile
 
 
-# Stored derivatives that are parts of another one (HLS segments), not listed on their own.
-HIDDEN_KINDS = frozenset({"hls-part"})
+# Stored derivatives that are parts of another one (HLS segments, the unpacked files of an e-lecture
+# package), not listed on their own.
+HIDDEN_KINDS = frozenset({"hls-part", "package"})
 
 
 class DerivativeRead(BaseModel):

@@ -302,3 +302,54 @@ class TestHostilePackages:
         pkg.write_bytes(bytes(data))
         with pytest.raises(ProcessingFailed, match="package is password-protected"):
             inspect_package(pkg, out)
+
+
+class TestPipeline:
+    def test_process_path_stores_package_files_text_and_launch(self, tmp_path: Path) -> None:
+        from ingest.pipeline import process_path
+
+        pkg = _zip(
+            tmp_path / "upload.bin",
+            {
+                "imsmanifest.xml": SCORM12_MANIFEST,
+                "content/bai1/index.html": PAGE.format(title="Bài 1", body="Phân số thập phân."),
+                "content/bai2.html": "<p>Luyện tập</p>",
+                "content/style.css": "p { margin: 0 }",
+            },
+        )
+        work = tmp_path / "work"
+        work.mkdir()
+        outcome = process_path(pkg, "toan5.zip", "application/octet-stream", work, lambda _f: None)
+        assert outcome.media_type == SCORM
+        assert outcome.info["package"] == {
+            "kind": "scorm12",
+            "title": "Toán lớp 5: Phân số thập phân",
+            "launch": "content/bai1/index.html?lesson=1",
+        }
+        assert outcome.info["title"] == "Toán lớp 5: Phân số thập phân"
+        assert "Phân số thập phân." in outcome.text
+        parts = {d.label: d for d in outcome.derivatives if d.kind == "package"}
+        assert sorted(parts) == [
+            "content/bai1/index.html",
+            "content/bai2.html",
+            "content/style.css",
+            "imsmanifest.xml",
+        ]
+        assert parts["content/bai1/index.html"].media_type == "text/html"
+        assert parts["content/style.css"].media_type == "text/css"
+        assert parts["content/bai2.html"].path.read_text() == "<p>Luyện tập</p>"
+        assert any(d.kind == "thumbnail" for d in outcome.derivatives)  # a placeholder
+
+    def test_hostile_package_fails_the_file_with_the_reason(self, tmp_path: Path) -> None:
+        from ingest.pipeline import process_path
+
+        pkg = tmp_path / "evil.zip"
+        with zipfile.ZipFile(pkg, "w") as zf:
+            zf.writestr("index.html", "<p>hi</p>")
+            zf.writestr(zipfile.ZipInfo("../../evil.sh"), "rm -rf /")
+        work = tmp_path / "work"
+        work.mkdir()
+        with pytest.raises(ProcessingFailed) as info:
+            process_path(pkg, "evil.zip", None, work, lambda _f: None)
+        assert info.value.reason == "package contains a path leaving the package (../../evil.sh); refused"
+        assert info.value.transient is False
