@@ -1,0 +1,251 @@
+"""The authorisation matrix: every route of the app × every kind of caller → the expected status.
+
+Routes are read from the app itself, so a new route without a row here fails
+``test_every_route_has_a_row``. Each cell runs against a fresh world (one test per cell), because
+many calls change state (a review decides, a revoke revokes).
+
+World: ``co_lan`` (teacher) owns a submitted grade-5 maths material ``sub`` (file, thumbnail, HLS
+playlist), a ready draft ``draft`` and an approved, signed ``pub``. Curators: ``thay_toan``
+(toan, grade 5) and ``co_van`` (ngu-van).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from repository.curation.schemas import Decision
+from repository.curation.service import curation
+from repository.models import Derivative, Role
+from repository.signing import signer_for
+from repository.uow import UnitOfWork
+from repository.user.service import user as user_service
+from search.service import close_backend
+from tests.factories import PASSWORD, create_material
+from tests.repository.curation.helpers import MATH_5, RUBRIC_OK, finish_ingest, person
+
+ROLES = ("anonymous", "student", "teacher", "other_teacher", "curator_in", "curator_out", "admin")
+USERNAMES = {"student": "hoc_sinh", "teacher": "co_lan", "other_teacher": "co_mai", "curator_in": "thay_toan",
+             "curator_out": "co_van", "admin": "quan_tri"}
+
+
+@dataclass
+class World:
+    ids: dict[str, str]
+    tokens: dict[str, str]
+
+    def headers(self, role: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[role]}"} if role in self.tokens else {}
+
+
+def _blob(runtime: Any, data: bytes) -> Any:
+    staged = runtime.blobs.stage()
+    staged.write(data)
+    return staged.commit()
+
+
+def build_world(runtime: Any) -> World:
+    from datetime import timedelta
+
+    signer = signer_for(runtime.settings)
+    ids: dict[str, str] = {}
+    tokens: dict[str, str] = {}
+    with UnitOfWork(runtime.db) as uow:
+        s = uow.session
+        users = {
+            "student": person(s, "hoc_sinh", Role.student),
+            "teacher": person(s, "co_lan", Role.teacher),
+            "other_teacher": person(s, "co_mai", Role.teacher),
+            "curator_in": person(s, "thay_toan", Role.curator, MATH_5),
+            "curator_out": person(s, "co_van", Role.curator, {"subjects": ["ngu-van"]}),
+            "admin": person(s, "quan_tri", Role.admin),
+        }
+        for role, u in users.items():
+            tokens[role], record = user_service.issue_token(s, u, ttl=timedelta(hours=1), name="matrix")
+            ids[f"token_{role}"] = record.id
+            ids[f"user_{role}"] = u.id
+        teacher = users["teacher"]
+        sub = create_material(s, runtime, teacher, title="Phân số", metadata=MATH_5, content=b"%PDF-1.4 sub")
+        draft = create_material(s, runtime, teacher, title="Nháp", metadata=MATH_5, content=b"%PDF-1.4 draft")
+        pub = create_material(s, runtime, teacher, title="Đã duyệt", metadata=MATH_5, content=b"%PDF-1.4 pub")
+        file_id = sub.files[0].id
+        for m in (sub, draft, pub):
+            finish_ingest(s, m)
+        thumb = _blob(runtime, b"RIFF....WEBPthumb")
+        playlist = _blob(runtime, b"#EXTM3U\n")
+        d = Derivative(file_id=file_id, kind="thumbnail", label="small", media_type="image/webp", size=thumb.size,
+                       sha256=thumb.sha256, storage_key=thumb.key)
+        hls = Derivative(file_id=file_id, kind="hls", label="master.m3u8", media_type="application/vnd.apple.mpegurl",
+                         size=playlist.size, sha256=playlist.sha256, storage_key=playlist.key)
+        s.add_all([d, hls])
+        curation.submit(s, teacher, sub.id)
+        curation.submit(s, teacher, pub.id)
+        curation.decide(s, users["curator_in"], pub.id, decision=Decision.approve, comment=None,
+                        rubric=RUBRIC_OK, signer=signer)
+        s.flush()
+        ids.update(sub=sub.id, draft=draft.id, pub=pub.id, file=file_id, derivative=d.id)
+    return World(ids=ids, tokens=tokens)
+
+
+Req = Callable[[World, str], dict[str, Any]]
+
+
+def get(url: str, **kw: Any) -> Req:
+    return lambda w, role: {"method": "GET", "url": url.format(**w.ids), **kw}
+
+
+def send(method: str, url: str, json: Any = None) -> Req:
+    def build(w: World, role: str) -> dict[str, Any]:
+        body = json(w) if callable(json) else json
+        return {"method": method, "url": url.format(**w.ids), "json": body}
+    return build
+
+
+def sign_in(w: World, role: str) -> dict[str, Any]:
+    username = USERNAMES.get(role, "khach")
+    return {"method": "POST", "url": "/api/v1/auth/token", "data": {"username": username, "password": PASSWORD}}
+
+
+def upload(w: World, role: str) -> dict[str, Any]:
+    return {"method": "POST", "url": "/api/v1/materials", "files": [("file", ("bai.txt", "Bài tập".encode(), "text/plain"))]}
+
+
+# Expected status per role, in ROLES order:
+#          anonymous, student, teacher(owner), other_teacher, curator_in, curator_out, admin
+ALL_200 = (200,) * 7
+SIGNED_IN = (401, 200, 200, 200, 200, 200, 200)
+PRIVATE_SUB = (404, 404, 200, 404, 200, 404, 200)   # a submitted material: owner, curator in scope, admin
+CURATORS = (401, 403, 403, 403, 200, 200, 200)
+ADMINS = (401, 403, 403, 403, 403, 403, 200)
+REVIEW = (401, 403, 403, 403, 200, 404, 200)          # out-of-scope curator: the material does not exist for them
+
+MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
+    ("GET", "/api/openapi.json"): (get("/api/openapi.json"), ALL_200),
+    ("GET", "/api/docs"): (get("/api/docs"), ALL_200),
+    ("GET", "/docs/oauth2-redirect"): (get("/docs/oauth2-redirect"), ALL_200),
+    ("GET", "/"): (get("/"), ALL_200),
+    ("GET", "/api/v1/health"): (get("/api/v1/health"), ALL_200),
+    ("POST", "/api/v1/auth/token"): (sign_in, SIGNED_IN),
+    ("GET", "/api/v1/auth/me"): (get("/api/v1/auth/me"), SIGNED_IN),
+    ("POST", "/api/v1/materials"): (upload, (401, 403, 201, 201, 201, 201, 201)),
+    ("GET", "/api/v1/materials"): (get("/api/v1/materials"), ALL_200),
+    ("GET", "/api/v1/materials/{material_id}"): (get("/api/v1/materials/{sub}"), PRIVATE_SUB),
+    ("GET", "/api/v1/materials/{material_id}/files/{file_id}"): (
+        get("/api/v1/materials/{sub}/files/{file}"), PRIVATE_SUB),
+    ("GET", "/api/v1/materials/{material_id}/files/{file_id}/derivatives/{derivative_id}"): (
+        get("/api/v1/materials/{sub}/files/{file}/derivatives/{derivative}"), PRIVATE_SUB),
+    ("GET", "/api/v1/materials/{material_id}/files/{file_id}/hls/{path:path}"): (
+        get("/api/v1/materials/{sub}/files/{file}/hls/master.m3u8"), PRIVATE_SUB),
+    ("GET", "/api/v1/vocabularies"): (get("/api/v1/vocabularies"), ALL_200),
+    ("GET", "/api/v1/vocabularies/{name}"): (get("/api/v1/vocabularies/subject"), ALL_200),
+    ("GET", "/api/v1/search"): (get("/api/v1/search?q=phân số"), ALL_200),
+    ("GET", "/api/v1/suggest"): (get("/api/v1/suggest?q=phan"), ALL_200),
+    ("GET", "/api/v1/browse"): (get("/api/v1/browse"), ALL_200),
+    # Related lists public material only, so an unapproved one has no page for anyone.
+    ("GET", "/api/v1/materials/{material_id}/related"): (get("/api/v1/materials/{sub}/related"), (404,) * 7),
+    ("POST", "/api/v1/materials/{material_id}/submit"): (
+        send("POST", "/api/v1/materials/{draft}/submit"), (401, 404, 200, 404, 404, 404, 200)),
+    ("POST", "/api/v1/materials/{material_id}/withdraw"): (
+        send("POST", "/api/v1/materials/{sub}/withdraw"), (401, 404, 200, 404, 403, 404, 200)),
+    ("PATCH", "/api/v1/materials/{material_id}"): (
+        send("PATCH", "/api/v1/materials/{draft}", {"metadata": {"title": "Sửa"}}), (401, 404, 200, 404, 404, 404, 200)),
+    ("GET", "/api/v1/materials/{material_id}/versions"): (get("/api/v1/materials/{sub}/versions"), PRIVATE_SUB),
+    ("GET", "/api/v1/materials/{material_id}/versions/{number}"): (
+        get("/api/v1/materials/{sub}/versions/1"), PRIVATE_SUB),
+    ("GET", "/api/v1/materials/{material_id}/signature"): (get("/api/v1/materials/{pub}/signature"), ALL_200),
+    ("POST", "/api/v1/materials/{material_id}/claim"): (send("POST", "/api/v1/materials/{sub}/claim"), REVIEW),
+    ("GET", "/api/v1/materials/{material_id}/comments"): (
+        get("/api/v1/materials/{sub}/comments"), (401, 404, 200, 404, 200, 404, 200)),
+    ("POST", "/api/v1/materials/{material_id}/comments"): (
+        send("POST", "/api/v1/materials/{sub}/comments", {"body": "Cần thêm đáp án"}),
+        (401, 404, 201, 404, 201, 404, 201)),
+    ("POST", "/api/v1/materials/{material_id}/review"): (
+        send("POST", "/api/v1/materials/{sub}/review", {"decision": "approve", "rubric": RUBRIC_OK}), REVIEW),
+    ("POST", "/api/v1/review/bulk"): (
+        send("POST", "/api/v1/review/bulk", lambda w: {"material_ids": [w.ids["sub"]], "decision": "reject",
+                                                        "comment": "Trùng"}), CURATORS),
+    ("GET", "/api/v1/review/queue"): (get("/api/v1/review/queue"), CURATORS),
+    ("GET", "/api/v1/review/integrity"): (get("/api/v1/review/integrity"), CURATORS),
+    ("GET", "/api/v1/keys"): (get("/api/v1/keys"), ALL_200),
+    ("GET", "/api/v1/admin/users"): (get("/api/v1/admin/users"), ADMINS),
+    ("POST", "/api/v1/admin/users"): (
+        send("POST", "/api/v1/admin/users", {"username": "moi", "role": "teacher"}), (401, 403, 403, 403, 403, 403, 201)),
+    ("PATCH", "/api/v1/admin/users/{user_id}"): (
+        send("PATCH", "/api/v1/admin/users/{user_teacher}", {"role": "curator", "scope": {"grades": [5]}}), ADMINS),
+    ("GET", "/api/v1/audit"): (get("/api/v1/audit"), ADMINS),
+    ("GET", "/api/v1/auth/tokens"): (get("/api/v1/auth/tokens"), SIGNED_IN),
+    ("POST", "/api/v1/auth/tokens"): (send("POST", "/api/v1/auth/tokens", {"name": "máy"}),
+                                      (401, 201, 201, 201, 201, 201, 201)),
+    # The teacher's token: its owner and admins may revoke it; for anyone else it does not exist.
+    ("DELETE", "/api/v1/auth/tokens/{token_id}"): (
+        send("DELETE", "/api/v1/auth/tokens/{token_teacher}"), (401, 404, 204, 404, 404, 404, 204)),
+}
+
+
+# The portal's HTML routes (cookie sessions + CSRF, landed while this matrix was written) call the
+# same services as the API rows above. Their own rows (signed in through the portal's cookie, with
+# the CSRF token on POSTs) are still to add; until then they are listed here explicitly, so any
+# other new route still fails test_every_route_has_a_row.
+PORTAL_PENDING = {
+    ("GET", "/grades/{grade}"), ("GET", "/grades/{grade}/{subject}"), ("GET", "/search"),
+    ("GET", "/m/{material_id}"), ("GET", "/signin"), ("POST", "/signin"), ("POST", "/signout"),
+    ("GET", "/teach"), ("GET", "/teach/upload"), ("POST", "/teach/upload"), ("GET", "/teach/m/{material_id}"),
+    ("GET", "/teach/m/{material_id}/status"), ("POST", "/teach/m/{material_id}"),
+    ("POST", "/teach/m/{material_id}/submit"), ("POST", "/teach/m/{material_id}/withdraw"),
+    ("POST", "/teach/m/{material_id}/comment"), ("GET", "/review"), ("POST", "/review/bulk"),
+    ("GET", "/review/{material_id}"), ("POST", "/review/{material_id}"), ("GET", "/admin/users"),
+    ("POST", "/admin/users/{user_id}"), ("GET", "/admin/audit"), ("GET", "/admin/integrity"),
+}
+
+
+def app_routes(app: Any) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for route in iter_route_contexts(app.routes):
+        for method in getattr(route, "methods", None) or ():
+            if method != "HEAD":
+                found.add((method, route.path))
+    return found
+
+
+def test_every_route_has_a_row(app: Any) -> None:
+    routes = app_routes(app)
+    assert sorted(routes - set(MATRIX) - PORTAL_PENDING) == [], "add these routes to MATRIX"
+    assert sorted((set(MATRIX) | PORTAL_PENDING) - routes) == [], "these rows name routes that no longer exist"
+
+
+def _wipe(runtime: Any) -> None:
+    """Delete every row (as the runtime fixture does between tests) so a fresh world can be built."""
+    from repository.db import Base
+
+    with runtime.db.engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.mark.parametrize("key", list(MATRIX), ids=[f"{m} {p}" for m, p in MATRIX])
+def test_matrix(runtime: Any, client: TestClient, key: tuple[str, str]) -> None:
+    """One route as every role. Reads share one world; after a write succeeds the world is rebuilt,
+    so every role meets the same starting state."""
+    build, expected = MATRIX[key]
+    world = build_world(runtime)
+    dirty = False
+    got: list[int] = []
+    try:
+        for role in ROLES:
+            if dirty:
+                _wipe(runtime)
+                world = build_world(runtime)
+                dirty = False
+            request = build(world, role)
+            method, url = request.pop("method"), request.pop("url")
+            response = client.request(method, url, headers=world.headers(role), **request)
+            got.append(response.status_code)
+            dirty = method != "GET" and response.status_code < 300
+    finally:
+        close_backend(runtime.settings)
+    assert dict(zip(ROLES, got, strict=True)) == dict(zip(ROLES, expected, strict=True)), key
