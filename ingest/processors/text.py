@@ -227,9 +227,60 @@ def _pdf_child(path: str, render_dir: str | None, pages_to_render: list[int]) ->
             text_page = page.get_textpage()
             pages.append((index + 1, text_page.get_text_range().replace("\r\n", "\n").replace("\r", "\n")))
         meta = pdf.get_metadata_dict(skip_empty=True)
+        title = meta.get("Title")
+        if title and _MOJIBAKE.search(title):
+            repaired = _raw_utf8_title(path, title)
+            if repaired is not None:
+                meta["Title"] = repaired
         return {"pages": pages, "meta": meta}
     finally:
         pdf.close()
+
+
+# Signs of UTF-8 read as a single-byte encoding: a lead byte of a Vietnamese/Latin letter
+# (Ã Ä Å Æ á/â/ạ lead bytes E1 BA/BB as "áº"/"á»") or the NUL pdfium puts for bytes that
+# PDFDocEncoding leaves undefined (0x7F, 0x9F, 0xAD: the last byte of "ử", "í", "ậ").
+_MOJIBAKE = re.compile(r"[ÃÄÅÆ][\x80-\xbf\u0080-\u2122]|á[º»]|\x00")
+_RAW_TITLE = re.compile(rb"/Title\s*\(((?:[^()\\]|\\.){1,2000})\)", re.DOTALL)
+_ESCAPES = {b"n": b"\n", b"r": b"\r", b"t": b"\t", b"b": b"\b", b"f": b"\f"}
+
+
+def _raw_utf8_title(path: str, decoded: str) -> str | None:
+    """Repair a title whose UTF-8 bytes pdfium decoded as PDFDocEncoding ("Lá»‰ch sá»").
+
+    Some producers (Word 2016 exports of the 2018 exam papers) write UTF-8 into an Info string
+    without the UTF-16 BOM the PDF spec asks for. pdfium decodes it as PDFDocEncoding, which
+    loses the bytes that encoding leaves undefined, so the repair must start from the raw bytes:
+    the literal ``/Title (...)`` string in the file, used only when it decodes as UTF-8 and lines
+    up byte for character with what pdfium returned (the same string, not another object's).
+    """
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(64 * 1024 * 1024)
+    except OSError:
+        return None
+    for match in _RAW_TITLE.finditer(data):
+        raw = re.sub(
+            rb"\\([0-7]{1,3}|.)",
+            lambda m: (
+                bytes([int(m.group(1), 8) & 0xFF])
+                if m.group(1)[:1].isdigit()
+                else _ESCAPES.get(m.group(1), m.group(1))
+            ),
+            match.group(1),
+            flags=re.DOTALL,
+        )
+        if raw.startswith((b"\xfe\xff", b"\xff\xfe")) or len(raw) != len(decoded):
+            continue
+        if any(b < 0x80 and chr(b) != ch for b, ch in zip(raw, decoded, strict=True)):
+            continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+        if text != decoded:
+            return text
+    return None
 
 
 def _extract_pdf(path: Path, timeout_s: float, memory_mb: int, languages: str, max_ocr: int) -> TextResult:

@@ -40,6 +40,28 @@ class TestVietnameseDocuments:
         assert result.ocr_used is False
         assert _is_nfc(result.text)
 
+    @pytest.mark.parametrize(
+        ("name", "title"),
+        [
+            # UTF-8 bytes in the Info dict, decoded by pdfium as PDFDocEncoding: "Lá»‰ch sá»\x00".
+            ("Su_301.pdf", "Lịch sử - 301"),
+            ("Dia_301.pdf", "Địa lí - 301"),
+            ("Ly_201.pdf", "Vật lí - 201"),
+            ("Hoa_201.pdf", "Hóa học - 201"),  # the Windows-1252 repair alone gave "Hóa hồc"
+            ("Toan_101.pdf", "Toán - 101"),
+            ("GDCD_301.pdf", "GDCD - 301"),  # plain ASCII stays as it is
+        ],
+    )
+    def test_exam_pdf_titles_written_as_raw_utf8_are_repaired(
+        self, shared_data: Path, name: str, title: str
+    ) -> None:
+        result = _extract(shared_data / EDU / "exam_pdfs_2018_thptqg" / name)
+        assert result.metadata["title"] == title
+
+    def test_correct_non_ascii_title_is_left_alone(self, shared_data: Path) -> None:
+        result = _extract(shared_data / "02_format_robustness/pdfjs/checkbox-bad-appearance.pdf")
+        assert result.metadata["title"] == "1 Betriebsverfassungsrecht 1 - Für den perfekten Einstieg!"
+
     def test_moet_curriculum_pdf(self, shared_data: Path) -> None:
         result = _extract(shared_data / EDU / "moet_curriculum_docs/3__CT_Toan_302f6.pdf")
         assert "CHƯƠNG TRÌNH GIÁO DỤC PHỔ THÔNG" in result.pages[0][1]
