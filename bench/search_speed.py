@@ -1,0 +1,246 @@
+# A benchmark reports by printing its table.
+# ruff: noqa: T201
+"""Search speed on generated Vietnamese materials: indexing, full reindex, query latency, memory.
+
+    python bench/search_speed.py                 # 100 000 materials
+    python bench/search_speed.py --docs 1000000  # the 1M target (about 10x the time and disk)
+
+Materials are generated from real text: sentences of the grade-12 textbook pages and VNHSGE
+questions in ``../shared/data`` (shuffled into new bodies of ~120 words, some with 3 pages), titles
+from the curriculum lesson names, metadata (grade, subject, type, series) drawn consistently.
+
+Measured: indexing docs/s and full reindex time (one ``reindex`` = delete all + add + one
+commit); query latency p50/p95/p99 for a mix of accented, accent-free, filtered, faceted and phrase
+queries (all with facets and snippets) through ``search.service`` in-process, through HTTP
+(uvicorn on loopback, a separate process) with 1 and 16 concurrent clients, and raw Tantivy
+(parsed folded query on title+body, top 10 with count, no facets or snippets) for the ratio;
+peak RSS (VmHWM) of the serving process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import httpx
+
+from repository.config import Settings
+from repository.text import fold, nfc
+from repository.vocabularies import get_vocabulary
+from search.documents import SearchDocument
+from search.query import SearchQuery
+from search.service import backend_for, close_backend
+from search.service import search as search_service
+
+ROOT = Path(__file__).resolve().parents[1]
+SERIES = ("ket-noi-tri-thuc", "chan-troi-sang-tao", "canh-dieu")
+TYPES = ("bai-giang-dien-tu", "phieu-hoc-tap", "de-kiem-tra", "ke-hoach-bai-day", "tai-lieu-tham-khao")
+
+
+def sentences(data: Path) -> list[str]:
+    out: list[str] = []
+    pages = data / "01_vietnamese_edu/textbook_ocr_grade12_chatbot-vnhsge/textbook_pages.jsonl"
+    exams = data / "01_vietnamese_edu/vnhsge/vnhsge_flat.jsonl"
+    for path, key in ((pages, "text"), (exams, "explanation")):
+        for line in path.open(encoding="utf-8"):
+            text = json.loads(line).get(key) or ""
+            out += [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n", nfc(text)) if len(s.split()) >= 5]
+    return out
+
+
+def lessons(data: Path) -> list[tuple[str, int, str]]:
+    subjects = get_vocabulary("subject")
+    rows = (data / "04_vn_curriculum_taxonomy/queries/DERIVED_subject_grade_lesson_queries.tsv").read_text(
+        encoding="utf-8").splitlines()[1:]
+    out = []
+    for row in rows:
+        parts = row.split("\t")
+        term = subjects.lookup(parts[0], grade=int(parts[1])) if len(parts) > 2 else None
+        if term is not None:
+            out.append((nfc(parts[2]), int(parts[1]), term.code))
+    return out
+
+
+def generate(
+    n: int, sents: list[str], titles: list[tuple[str, int, str]], seed: int
+) -> Iterator[SearchDocument]:
+    rng = random.Random(seed)
+    for i in range(n):
+        title, grade, subject = rng.choice(titles)
+        body_sents = rng.sample(sents, 8)
+        pages = [(p + 1, " ".join(body_sents[p * 3 : p * 3 + 3])) for p in range(3)] if i % 4 == 0 else []
+        yield SearchDocument(
+            id=f"m{i:07d}", title=f"{title} ({rng.choice(('bài giảng', 'phiếu', 'đề', 'giáo án'))} {i % 97})",
+            description=body_sents[0], body=" ".join(body_sents), pages=pages, grades=[grade],
+            subjects=[subject], type=rng.choice(TYPES), series=rng.choice(SERIES), language="vi",
+            public=i % 10 != 0, popularity=rng.randint(0, 500), version=1,
+        )
+
+
+def query_mix(titles: list[tuple[str, int, str]], sents: list[str], n: int, seed: int) -> list[SearchQuery]:
+    rng = random.Random(seed)
+    out: list[SearchQuery] = []
+    for i in range(n):
+        title, grade, subject = rng.choice(titles)
+        ws = rng.choice(sents).split()
+        start = rng.randint(0, max(0, len(ws) - 3))
+        words3 = " ".join(ws[start : start + 3])
+        kind = i % 5
+        if kind == 0:
+            out.append(SearchQuery(words3))
+        elif kind == 1:
+            out.append(SearchQuery(fold(words3).lower()))
+        elif kind == 2:
+            out.append(SearchQuery(fold(title).lower()[:40], grades=[grade], subjects=[subject]))
+        elif kind == 3:
+            out.append(SearchQuery(" ".join(ws[start : start + 2]), types=[rng.choice(TYPES)]))
+        else:
+            out.append(SearchQuery('"' + " ".join(ws[start : start + 2]) + '"'))
+    return out
+
+
+def pct(values: list[float]) -> tuple[float, float, float]:
+    qs = statistics.quantiles(values, n=100, method="inclusive")
+    return qs[49], qs[94], qs[98]
+
+
+def timed(fn: Callable[[SearchQuery], object], queries: list[SearchQuery]) -> list[float]:
+    out = []
+    for q in queries:
+        t = time.perf_counter()
+        fn(q)
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def params(q: SearchQuery) -> list[tuple[str, str | int]]:
+    p: list[tuple[str, str | int]] = [("q", q.text)]
+    p += [("grade", g) for g in q.grades] + [("subject", s) for s in q.subjects]
+    p += [("type", t) for t in q.types]
+    return p
+
+
+def http_run(url: str, queries: list[SearchQuery], clients: int) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    chunks = [queries[i::clients] for i in range(clients)]
+
+    def work(chunk: list[SearchQuery]) -> None:
+        with httpx.Client(base_url=url, timeout=60) as c:
+            for q in chunk:
+                t = time.perf_counter()
+                r = c.get("/api/v1/search", params=params(q))
+                r.raise_for_status()
+                with lock:
+                    latencies.append((time.perf_counter() - t) * 1000)
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=work, args=(ch,)) for ch in chunks]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies, len(queries) / (time.perf_counter() - started)
+
+
+SERVER = """
+import sys, uvicorn
+sys.path.insert(0, {root!r})
+from repository.config import Settings
+from repository.migrate import upgrade
+from repository.runtime import build_runtime
+from web.app import create_app
+settings = Settings(data_dir={data!r}, in_process_worker=False)
+runtime = build_runtime(settings)
+upgrade(runtime.db)
+uvicorn.run(create_app(settings, runtime=runtime, run_worker=False), host="127.0.0.1", port={port},
+            log_level="warning", access_log=False)
+"""
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=500)
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
+    parser.add_argument("--port", type=int, default=18431)
+    args = parser.parse_args()
+    sents, titles = sentences(args.data), lessons(args.data)
+    rows: list[tuple[str, str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), in_process_worker=False)
+        backend = backend_for(settings)
+        t = time.perf_counter()
+        n = backend.reindex(generate(args.docs, sents, titles, 1))
+        build_s = time.perf_counter() - t
+        rows.append(("indexing (generate + analyse + commit)", f"{n / build_s:,.0f} docs/s"))
+        t = time.perf_counter()
+        backend.reindex(generate(args.docs, sents, titles, 1))
+        rows.append(("full reindex", f"{time.perf_counter() - t:.1f} s"))
+        backend.refresh()
+        size = sum(f.stat().st_size for f in (Path(tmp) / "index").rglob("*") if f.is_file())
+        rows.append(("index size", f"{size / 1e6:,.0f} MB"))
+        queries = query_mix(titles, sents, args.queries, 2)
+        timed(lambda q: search_service.search_page(settings, None, q), queries[:50])  # warm up
+        svc = timed(lambda q: search_service.search_page(settings, None, q), queries)
+        rows.append(("service p50 / p95 / p99", "{:.1f} / {:.1f} / {:.1f} ms".format(*pct(svc))))
+        index = backend._index  # type: ignore[attr-defined]
+
+        def raw(q: SearchQuery) -> None:
+            query, _ = index.parse_query_lenient(fold(q.text).lower().replace('"', " "), ["title", "body"])
+            s = index.searcher()
+            for _score, addr in s.search(query, 10, count=True).hits:
+                s.doc(addr)
+
+        raw_t = timed(raw, queries)
+        rows.append(("raw tantivy p50 / p95 / p99", "{:.1f} / {:.1f} / {:.1f} ms".format(*pct(raw_t))))
+        rows.append(("service / raw (p50)", f"{pct(svc)[0] / max(pct(raw_t)[0], 1e-6):.1f}x"))
+        close_backend(settings)
+        env = dict(os.environ, HOCLIEU_ENV="development")
+        server = subprocess.Popen(
+            [sys.executable, "-c", SERVER.format(root=str(ROOT), data=tmp, port=args.port)], env=env
+        )
+        try:
+            url = f"http://127.0.0.1:{args.port}"
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    httpx.get(url + "/api/v1/health", timeout=2)
+                    break
+                except httpx.HTTPError:
+                    if time.monotonic() > deadline:
+                        raise
+                    time.sleep(0.3)
+            http_run(url, queries[:50], 1)
+            for clients in (1, 16):
+                lat, rps = http_run(url, queries, clients)
+                rows.append((f"HTTP {clients:>2} client(s) p50 / p95 / p99",
+                             "{:.1f} / {:.1f} / {:.1f} ms".format(*pct(lat)) + f", {rps:,.0f} req/s"))
+            status = Path(f"/proc/{server.pid}/status").read_text()
+            hwm = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
+            rows.append(("serving process peak RSS", f"{int(hwm) / 1024:,.0f} MB"))
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    print(f"\n{args.docs:,} materials, {args.queries} queries (accented, accent-free, filtered, faceted, "
+          "phrase; every query with facets and snippets)\n")
+    print("| measure | value |\n|---|---|")
+    for name, value in rows:
+        print(f"| {name} | {value} |")
+
+
+if __name__ == "__main__":
+    main()
