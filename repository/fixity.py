@@ -62,8 +62,12 @@ class FixityCheck:
     """One fixity run. ``on_progress(done, total)`` is called as blobs are checked."""
 
     def __init__(
-        self, runtime: Runtime, *, restart: bool = False,
-        on_progress: Callable[[int, int], None] | None = None, signer: Signer | None = None,
+        self,
+        runtime: Runtime,
+        *,
+        restart: bool = False,
+        on_progress: Callable[[int, int], None] | None = None,
+        signer: Signer | None = None,
     ) -> None:
         self.runtime = runtime
         self.path = checkpoint_path(runtime)
@@ -78,7 +82,9 @@ class FixityCheck:
             for key, mid in session.execute(select(MaterialFile.storage_key, MaterialFile.material_id)):
                 owners.setdefault(key, set()).add(mid)
             for key, mid in session.execute(
-                select(Derivative.storage_key, MaterialFile.material_id).join(MaterialFile, Derivative.file_id == MaterialFile.id)
+                select(Derivative.storage_key, MaterialFile.material_id).join(
+                    MaterialFile, Derivative.file_id == MaterialFile.id
+                )
             ):
                 owners.setdefault(key, set()).add(mid)
         keys = set(owners) | set(self.runtime.blobs.iter_keys())
@@ -95,8 +101,10 @@ class FixityCheck:
 
     def _save_checkpoint(self, after: str, checked: int, problems: list[Problem]) -> None:
         tmp = self.path.with_suffix(".tmp")
-        tmp.write_text(json.dumps({"after": after, "checked": checked,
-                                   "problems": [p.__dict__ for p in problems]}), encoding="utf-8")
+        tmp.write_text(
+            json.dumps({"after": after, "checked": checked, "problems": [p.__dict__ for p in problems]}),
+            encoding="utf-8",
+        )
         os.replace(tmp, self.path)
 
     def run(self) -> FixityReport:
@@ -115,7 +123,9 @@ class FixityCheck:
             if not blobs.exists(key):
                 problems.append(Problem(key, "missing", "the stored blob is missing", mids))
             elif not blobs.verify(key):
-                problems.append(Problem(key, "mismatch", "the stored bytes no longer match their sha256", mids))
+                problems.append(
+                    Problem(key, "mismatch", "the stored bytes no longer match their sha256", mids)
+                )
             checked += 1
             self.on_progress(done_before + i, len(keys))
             if time.monotonic() - last_save >= CHECKPOINT_EVERY_S:
@@ -136,8 +146,14 @@ class FixityCheck:
                     continue
                 report = curation.verify_version(material, version, signer=self.signer, blobs=None)
                 if not report.ok:
-                    found.append(Problem(f"material:{material.id}:v{version.number}", "signature",
-                                         "; ".join(report.problems), [material.id]))
+                    found.append(
+                        Problem(
+                            f"material:{material.id}:v{version.number}",
+                            "signature",
+                            "; ".join(report.problems),
+                            [material.id],
+                        )
+                    )
         return found
 
     def _record(self, keys: list[str], problems: list[Problem], checked: int) -> None:
@@ -152,12 +168,25 @@ class FixityCheck:
                 if (issue.storage_key, issue.problem) not in bad:
                     issue.resolved_at = now
             for p in problems:
-                for mid in [m for m in p.material_ids if m in existing_materials] or [None]:
+                targets: list[str | None] = [m for m in p.material_ids if m in existing_materials]
+                for mid in targets or [None]:
                     if (p.storage_key, p.problem, mid) not in seen:
-                        s.add(IntegrityIssue(material_id=mid, storage_key=p.storage_key, problem=p.problem,
-                                             detail=p.detail))
-            audit.record(s, actor=None, action="fixity.completed", subject_type="blobs",
-                         data={"checked": checked, "blobs": len(keys), "problems": len(problems),
-                               "missing": sum(p.problem == "missing" for p in problems),
-                               "mismatch": sum(p.problem == "mismatch" for p in problems),
-                               "signature": sum(p.problem == "signature" for p in problems)})
+                        s.add(
+                            IntegrityIssue(
+                                material_id=mid, storage_key=p.storage_key, problem=p.problem, detail=p.detail
+                            )
+                        )
+            audit.record(
+                s,
+                actor=None,
+                action="fixity.completed",
+                subject_type="blobs",
+                data={
+                    "checked": checked,
+                    "blobs": len(keys),
+                    "problems": len(problems),
+                    "missing": sum(p.problem == "missing" for p in problems),
+                    "mismatch": sum(p.problem == "mismatch" for p in problems),
+                    "signature": sum(p.problem == "signature" for p in problems),
+                },
+            )

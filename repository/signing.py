@@ -48,9 +48,9 @@ class SigningKeyError(RepositoryError):
 
 def canonical_json(value: Any) -> bytes:
     """The canonical bytes of a JSON value (sorted keys, compact, UTF-8)."""
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode(
-        "utf-8"
-    )
+    return json.dumps(
+        value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), allow_nan=False
+    ).encode("utf-8")
 
 
 def metadata_sha256(meta: dict[str, Any]) -> str:

@@ -40,8 +40,13 @@ def publish_imported(runtime: Runtime, results: list[dict[str, Any]], admin_user
         try:
             with UnitOfWork(runtime.db) as uow:
                 admin = accounts.get_user(uow.session, admin_username)
-                curation.publish_direct(uow.session, admin, row["material_id"], signer=signer,
-                                        note="published by import --approve-as (curated elsewhere)")
+                curation.publish_direct(
+                    uow.session,
+                    admin,
+                    row["material_id"],
+                    signer=signer,
+                    note="published by import --approve-as (curated elsewhere)",
+                )
             row["state"] = WorkflowState.approved.value
             published += 1
         except RepositoryError as exc:
@@ -78,14 +83,23 @@ def fixity(restart: bool, as_json: bool) -> None:
 
         report = FixityCheck(runtime, restart=restart, on_progress=advance).run()
     if as_json:
-        click.echo(json.dumps({"checked": report.checked, "resumed_from": report.resumed_from,
-                               "problems": [p.__dict__ for p in report.problems]}, ensure_ascii=False))
+        click.echo(
+            json.dumps(
+                {
+                    "checked": report.checked,
+                    "resumed_from": report.resumed_from,
+                    "problems": [p.__dict__ for p in report.problems],
+                },
+                ensure_ascii=False,
+            )
+        )
     else:
         if report.resumed_from:
             err.print(f"resumed after {report.resumed_from}")
         err.print(f"checked {report.checked} blobs: {len(report.problems)} problem(s)")
         for p in report.problems:
-            err.print(f"  [red]{p.problem}[/red] {p.storage_key}: {p.detail} (materials: {', '.join(p.material_ids) or '-'})")
+            where = ", ".join(p.material_ids) or "-"
+            err.print(f"  [red]{p.problem}[/red] {p.storage_key}: {p.detail} (materials: {where})")
     if not report.ok:
         sys.exit(1)
 
@@ -110,8 +124,10 @@ def verify(target: str) -> None:
         with runtime.db.read() as session:
             report = curation.verify(session, target, signer=signer, blobs=runtime.blobs)
         ok = report.ok
-        lines = [f"material {report.material_id} version {report.version}: "
-                 f"{'OK' if ok else 'FAILED'} ({report.checked_files} file(s) re-hashed)"]
+        lines = [
+            f"material {report.material_id} version {report.version}: "
+            f"{'OK' if ok else 'FAILED'} ({report.checked_files} file(s) re-hashed)"
+        ]
         lines += [f"  - {p}" for p in report.problems]
     for line in lines:
         click.echo(line)
@@ -125,9 +141,12 @@ def _verify_file(runtime: Runtime, path: Path, signer: Any) -> tuple[bool, list[
     except (UnicodeDecodeError, ValueError):
         doc = None
     if isinstance(doc, dict) and {"manifest", "signature"} <= set(doc):
-        good = doc.get("key_id") == signer.key_id and verify_manifest(doc["manifest"], doc["signature"],
-                                                                      signer.public_key)
-        return good, [f"signature document {path.name}: {'OK' if good else 'FAILED (not signed by this key)'}"]
+        good = doc.get("key_id") == signer.key_id and verify_manifest(
+            doc["manifest"], doc["signature"], signer.public_key
+        )
+        return good, [
+            f"signature document {path.name}: {'OK' if good else 'FAILED (not signed by this key)'}"
+        ]
     digest = hashlib.sha256(raw).hexdigest()
     with runtime.db.read() as session:
         store = CurationStore.from_session(session)
@@ -140,8 +159,10 @@ def _verify_file(runtime: Runtime, path: Path, signer: Any) -> tuple[bool, list[
                 continue
             report = curation.verify_version(material, version, signer=signer, blobs=None)
             if report.ok and entries[0].get("size") == len(raw):
-                return True, [f"{path.name}: OK, signed in material {material.id} version {version.number} "
-                              f"as {entries[0].get('filename')}"]
+                return True, [
+                    f"{path.name}: OK, signed in material {material.id} version {version.number} "
+                    f"as {entries[0].get('filename')}"
+                ]
     return False, [f"{path.name}: FAILED, sha256 {digest} is in no valid signed approval"]
 
 
@@ -149,11 +170,19 @@ def _verify_file(runtime: Runtime, path: Path, signer: Any) -> tuple[bool, list[
 @click.argument("username")
 @click.option("--role", type=click.Choice([r.value for r in Role]))
 @click.option("--subject", "subjects", multiple=True, help="Curator scope: subject code (repeatable).")
-@click.option("--grade", "grades", multiple=True, type=click.IntRange(1, 12), help="Curator scope: grade (repeatable).")
+@click.option(
+    "--grade", "grades", multiple=True, type=click.IntRange(1, 12), help="Curator scope: grade (repeatable)."
+)
 @click.option("--clear-scope", is_flag=True, help="Remove every scope restriction.")
 @click.option("--disable/--enable", "disabled", default=None, help="Disable (revokes tokens) or re-enable.")
-def users_set(username: str, role: str | None, subjects: tuple[str, ...], grades: tuple[int, ...],
-              clear_scope: bool, disabled: bool | None) -> None:
+def users_set(
+    username: str,
+    role: str | None,
+    subjects: tuple[str, ...],
+    grades: tuple[int, ...],
+    clear_scope: bool,
+    disabled: bool | None,
+) -> None:
     """Change a user's role, curator scope, or disable the account (audited)."""
     scope: dict[str, Any] | None = None
     if clear_scope or subjects or grades:
@@ -161,9 +190,12 @@ def users_set(username: str, role: str | None, subjects: tuple[str, ...], grades
     runtime = _runtime()
     try:
         with UnitOfWork(runtime.db) as uow:
-            changed = accounts.update_user(uow.session, None, username,
-                                           UserAdminUpdate(role=role, scope=scope, disabled=disabled))
-            summary = f"{changed.username}: role {changed.role}, scope {changed.scope}, disabled {changed.disabled}"
+            changed = accounts.update_user(
+                uow.session, None, username, UserAdminUpdate(role=role, scope=scope, disabled=disabled)
+            )
+            summary = (
+                f"{changed.username}: role {changed.role}, scope {changed.scope}, disabled {changed.disabled}"
+            )
     except RepositoryError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(summary)

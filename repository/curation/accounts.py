@@ -39,8 +39,8 @@ def _role(value: str) -> Role:
         return Role(value)
     except ValueError:
         raise ValidationFailed(
-            f"unknown role {value!r}", details=[{"field": "role", "message": "unknown role",
-                                                 "allowed": [r.value for r in Role]}]
+            f"unknown role {value!r}",
+            details=[{"field": "role", "message": "unknown role", "allowed": [r.value for r in Role]}],
         ) from None
 
 
@@ -48,16 +48,18 @@ def normalise_scope(scope: ScopeModel | dict[str, Any]) -> dict[str, list[Any]]:
     """Check a curator scope against the vocabularies; returns ``{"subjects": [...], "grades": [...]}``."""
     model = scope if isinstance(scope, ScopeModel) else ScopeModel.model_validate(scope)
     subjects = get_vocabulary("subject")
-    details = [
+    details: list[dict[str, Any]] = [
         {"field": f"scope.subjects[{i}]", "message": f"unknown subject {code!r}", "allowed": subjects.codes()}
-        for i, code in enumerate(model.subjects) if code not in subjects
+        for i, code in enumerate(model.subjects)
+        if code not in subjects
     ]
     details += [
         {"field": f"scope.grades[{i}]", "message": f"grade {g} is not between 1 and 12"}
-        for i, g in enumerate(model.grades) if not 1 <= g <= 12
+        for i, g in enumerate(model.grades)
+        if not 1 <= g <= 12
     ]
     if details:
-        raise ValidationFailed("; ".join(d["message"] for d in details), details=details)
+        raise ValidationFailed("; ".join(str(d["message"]) for d in details), details=details)
     return {"subjects": sorted(set(model.subjects)), "grades": sorted(set(model.grades))}
 
 
@@ -69,18 +71,33 @@ def _require_admin(actor: User) -> None:
 class AccountService:
     # --- users -------------------------------------------------------------------------------
 
-    def create_user(self, session: Session, actor: User | None, data: UserAdminCreate, *, ip: str | None = None) -> User:
+    def create_user(
+        self, session: Session, actor: User | None, data: UserAdminCreate, *, ip: str | None = None
+    ) -> User:
         """Create an account (``actor`` None: the command line, run by the operator)."""
         if actor is not None:
             _require_admin(actor)
         role = _role(data.role)
         scope = normalise_scope(data.scope)
         created = user_service.create(
-            session, UserCreate(username=data.username, role=role, password=data.password,
-                                display_name=data.display_name, scope=scope)
+            session,
+            UserCreate(
+                username=data.username,
+                role=role,
+                password=data.password,
+                display_name=data.display_name,
+                scope=scope,
+            ),
         )
-        audit.record(session, actor=actor, action="user.created", subject_type="user", subject_id=created.id,
-                     data={"username": created.username, "role": created.role, "scope": scope}, ip=ip)
+        audit.record(
+            session,
+            actor=actor,
+            action="user.created",
+            subject_type="user",
+            subject_id=created.id,
+            data={"username": created.username, "role": created.role, "scope": scope},
+            ip=ip,
+        )
         return created
 
     def list_users(self, session: Session, actor: User) -> list[User]:
@@ -96,7 +113,13 @@ class AccountService:
         return found
 
     def update_user(
-        self, session: Session, actor: User | None, user_id: str, data: UserAdminUpdate, *, ip: str | None = None
+        self,
+        session: Session,
+        actor: User | None,
+        user_id: str,
+        data: UserAdminUpdate,
+        *,
+        ip: str | None = None,
     ) -> User:
         """Change role, scope, display name or disabled; disabling revokes every token.
 
@@ -131,41 +154,73 @@ class AccountService:
                 self._revoke_all(session, target)
         session.flush()
         if changes:
-            action = "user.role_changed" if "role" in changes else (
-                "user.disabled" if changes.get("disabled", [None, False])[1] else "user.updated")
-            audit.record(session, actor=actor, action=action, subject_type="user", subject_id=target.id,
-                         data={"username": target.username, "changes": changes}, ip=ip)
+            action = (
+                "user.role_changed"
+                if "role" in changes
+                else ("user.disabled" if changes.get("disabled", [None, False])[1] else "user.updated")
+            )
+            audit.record(
+                session,
+                actor=actor,
+                action=action,
+                subject_type="user",
+                subject_id=target.id,
+                data={"username": target.username, "changes": changes},
+                ip=ip,
+            )
         return target
 
     def _revoke_all(self, session: Session, target: User) -> None:
         session.execute(
-            update(ApiToken).where(ApiToken.user_id == target.id, ApiToken.revoked_at.is_(None)).values(revoked_at=utcnow())
+            update(ApiToken)
+            .where(ApiToken.user_id == target.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=utcnow())
         )
 
     # --- personal tokens -----------------------------------------------------------------------
 
     def list_tokens(self, session: Session, actor: User) -> list[ApiToken]:
-        return list(session.scalars(
-            select(ApiToken).where(ApiToken.user_id == actor.id).order_by(ApiToken.created_at.desc(), ApiToken.id)
-        ))
+        return list(
+            session.scalars(
+                select(ApiToken)
+                .where(ApiToken.user_id == actor.id)
+                .order_by(ApiToken.created_at.desc(), ApiToken.id)
+            )
+        )
 
     def create_token(
         self, session: Session, actor: User, *, name: str, ttl: timedelta, ip: str | None = None
     ) -> tuple[str, ApiToken]:
         plain, record = user_service.issue_token(session, actor, ttl=ttl, name=name)
-        audit.record(session, actor=actor, action="auth.token_created", subject_type="token", subject_id=record.id,
-                     data={"name": name}, ip=ip)
+        audit.record(
+            session,
+            actor=actor,
+            action="auth.token_created",
+            subject_type="token",
+            subject_id=record.id,
+            data={"name": name},
+            ip=ip,
+        )
         return plain, record
 
-    def revoke_token(self, session: Session, actor: User, token_id: str, *, ip: str | None = None) -> ApiToken:
+    def revoke_token(
+        self, session: Session, actor: User, token_id: str, *, ip: str | None = None
+    ) -> ApiToken:
         """Revoke one of your tokens (admins: anyone's). Revoking twice is harmless."""
         record = session.get(ApiToken, token_id)
         if record is None or (record.user_id != actor.id and not has_role(actor, Role.admin)):
             raise NotFound(f"no token {token_id!r}")
         if record.revoked_at is None:
             record.revoked_at = utcnow()
-            audit.record(session, actor=actor, action="auth.token_revoked", subject_type="token",
-                         subject_id=record.id, data={"owner_id": record.user_id, "name": record.name}, ip=ip)
+            audit.record(
+                session,
+                actor=actor,
+                action="auth.token_revoked",
+                subject_type="token",
+                subject_id=record.id,
+                data={"owner_id": record.user_id, "name": record.name},
+                ip=ip,
+            )
         return record
 
     def is_revoked(self, session: Session, token: str) -> bool:
@@ -183,8 +238,15 @@ class AccountService:
         if record is None or record.revoked_at is None:
             return False
         owner = session.get(User, record.user_id)
-        audit.record(session, actor=owner, action="auth.revoked_token_used", subject_type="token",
-                     subject_id=record.id, data={"name": record.name}, ip=ip)
+        audit.record(
+            session,
+            actor=owner,
+            action="auth.revoked_token_used",
+            subject_type="token",
+            subject_id=record.id,
+            data={"name": record.name},
+            ip=ip,
+        )
         return True
 
     # --- sign-in lockout -----------------------------------------------------------------------
@@ -201,18 +263,28 @@ class AccountService:
         """
         window = timedelta(minutes=settings.signin_lockout_minutes)
         since = utcnow() - window
-        failures = session.scalar(
-            select(func.count()).select_from(AuditEvent).where(
-                AuditEvent.action == SIGN_IN_FAILED, AuditEvent.subject_id == username[:100], AuditEvent.at >= since
+        failures = (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(
+                    AuditEvent.action == SIGN_IN_FAILED,
+                    AuditEvent.subject_id == username[:100],
+                    AuditEvent.at >= since,
+                )
             )
-        ) or 0
+            or 0
+        )
         if failures >= settings.signin_max_failures:
             raise TooManyAttempts(
-                f"too many failed sign-ins for this account; try again in {settings.signin_lockout_minutes} minutes"
+                "too many failed sign-ins for this account; "
+                f"try again in {settings.signin_lockout_minutes} minutes"
             )
 
     def record_failed_sign_in(self, session: Session, username: str, *, ip: str | None = None) -> None:
-        audit.record(session, actor=None, action=SIGN_IN_FAILED, subject_type="user", subject_id=username[:100], ip=ip)
+        audit.record(
+            session, actor=None, action=SIGN_IN_FAILED, subject_type="user", subject_id=username[:100], ip=ip
+        )
 
 
 accounts = AccountService()

@@ -78,7 +78,7 @@ def _array_overlaps(column: Any, axis: str, values: list[Any]) -> ColumnElement[
 
 
 def in_scope_clause(user: User, column: Any) -> ColumnElement[bool]:
-    """SQL twin of :func:`in_scope` over a JSON metadata column (``Material.meta``, ``MaterialVersion.meta``)."""
+    """SQL twin of :func:`in_scope` over a JSON metadata column (``Material.meta`` or a version's)."""
     scope = scope_of(user)
     clause: ColumnElement[bool] = true()
     for axis, _kind in AXES:

@@ -81,7 +81,13 @@ def build_manifest(
         "material_id": material.id,
         "version": version.number,
         "files": [
-            {"id": f.id, "filename": f.filename, "media_type": f.media_type, "sha256": f.sha256, "size": f.size}
+            {
+                "id": f.id,
+                "filename": f.filename,
+                "media_type": f.media_type,
+                "sha256": f.sha256,
+                "size": f.size,
+            }
             for f in files
         ],
         "metadata_sha256": metadata_sha256(version.meta),
@@ -122,7 +128,9 @@ class CurationService:
         store.add(first)
         return store.versions(material.id)
 
-    def _privileged(self, actor: User | None, material: Material, version: MaterialVersion | None = None) -> bool:
+    def _privileged(
+        self, actor: User | None, material: Material, version: MaterialVersion | None = None
+    ) -> bool:
         """Owner, admin, or a curator whose scope covers the material (or the version under review)."""
         if actor is None or actor.disabled:
             return False
@@ -135,8 +143,14 @@ class CurationService:
     # --- owner actions ---------------------------------------------------------------------
 
     def submit(
-        self, session: Session, actor: User, material_id: str, *, accept_failed: bool = False,
-        reason: str | None = None, ip: str | None = None,
+        self,
+        session: Session,
+        actor: User,
+        material_id: str,
+        *,
+        accept_failed: bool = False,
+        reason: str | None = None,
+        ip: str | None = None,
     ) -> MaterialVersion:
         """Send the working version to review.
 
@@ -157,7 +171,10 @@ class CurationService:
         files = [f for f in material.files if f.id in set(version.file_ids)]
         pending = [f.filename for f in files if f.status in (IngestStatus.queued, IngestStatus.processing)]
         if pending:
-            raise Conflict(f"ingest is not finished for {len(pending)} file(s): {', '.join(pending[:5])}; try again later")
+            raise Conflict(
+                f"ingest is not finished for {len(pending)} file(s): "
+                f"{', '.join(pending[:5])}; try again later"
+            )
         failed = [f.filename for f in files if f.status == IngestStatus.failed]
         reason = (reason or "").strip() or None
         if failed and not accept_failed:
@@ -174,12 +191,25 @@ class CurationService:
         version.claimed_by_id = None
         version.claimed_at = None
         self._follow(session, material, version)
-        audit.record(session, actor=actor, action="material.submitted", subject_type="material",
-                     subject_id=material.id, data={"version": version.number, "accepted_failed": failed}, ip=ip)
+        audit.record(
+            session,
+            actor=actor,
+            action="material.submitted",
+            subject_type="material",
+            subject_id=material.id,
+            data={"version": version.number, "accepted_failed": failed},
+            ip=ip,
+        )
         return version
 
     def withdraw(
-        self, session: Session, actor: User, material_id: str, *, reason: str | None = None, ip: str | None = None
+        self,
+        session: Session,
+        actor: User,
+        material_id: str,
+        *,
+        reason: str | None = None,
+        ip: str | None = None,
     ) -> MaterialVersion:
         """Take the working version out of review (or out of the drafts)."""
         material = self._material(session, actor, material_id)
@@ -187,15 +217,30 @@ class CurationService:
             raise PermissionDenied("only the owner of a material can withdraw it")
         version = self.versions_of(session, material)[-1]
         if _state(version.state) not in WITHDRAWABLE:
-            raise Conflict(f"version {version.number} is {version.state}; there is nothing under review to withdraw")
+            raise Conflict(
+                f"version {version.number} is {version.state}; there is nothing under review to withdraw"
+            )
         version.state = WorkflowState.withdrawn.value
         self._follow(session, material, version)
-        audit.record(session, actor=actor, action="material.withdrawn", subject_type="material",
-                     subject_id=material.id, data={"version": version.number, "reason": reason}, ip=ip)
+        audit.record(
+            session,
+            actor=actor,
+            action="material.withdrawn",
+            subject_type="material",
+            subject_id=material.id,
+            data={"version": version.number, "reason": reason},
+            ip=ip,
+        )
         return version
 
     def edit(
-        self, session: Session, actor: User, material_id: str, *, changes: dict[str, Any], replace: bool = False,
+        self,
+        session: Session,
+        actor: User,
+        material_id: str,
+        *,
+        changes: dict[str, Any],
+        replace: bool = False,
         ip: str | None = None,
     ) -> MaterialVersion:
         """Change the metadata. Drafts change in place; an approved material gets a new version.
@@ -239,13 +284,22 @@ class CurationService:
             )
             CurationStore.from_session(session).add(version)
         self._follow(session, material, version)
-        audit.record(session, actor=actor, action="material.edited", subject_type="material",
-                     subject_id=material.id, data={"version": version.number, "fields": sorted(changes)}, ip=ip)
+        audit.record(
+            session,
+            actor=actor,
+            action="material.edited",
+            subject_type="material",
+            subject_id=material.id,
+            data={"version": version.number, "fields": sorted(changes)},
+            ip=ip,
+        )
         return version
 
     # --- curator actions -------------------------------------------------------------------
 
-    def _reviewable(self, session: Session, actor: User, material_id: str) -> tuple[Material, MaterialVersion]:
+    def _reviewable(
+        self, session: Session, actor: User, material_id: str
+    ) -> tuple[Material, MaterialVersion]:
         """The material and its version under review, after the checks every curator action shares."""
         if not has_role(actor, Role.curator):
             raise PermissionDenied("only curators and admins review materials")
@@ -256,19 +310,32 @@ class CurationService:
         if _is_owner(actor, material) or version.submitted_by_id == actor.id:
             raise PermissionDenied("nobody reviews their own submission")
         if version.state != WorkflowState.submitted:
-            raise Conflict(f"version {version.number} is {version.state}, not submitted: there is nothing to review")
+            raise Conflict(
+                f"version {version.number} is {version.state}, not submitted: there is nothing to review"
+            )
         return material, version
 
-    def claim(self, session: Session, actor: User, material_id: str, *, ip: str | None = None) -> MaterialVersion:
+    def claim(
+        self, session: Session, actor: User, material_id: str, *, ip: str | None = None
+    ) -> MaterialVersion:
         """Take a submitted version for review, so two curators do not review the same thing."""
         material, version = self._reviewable(session, actor, material_id)
         if version.claimed_by_id not in (None, actor.id) and not _is_admin(actor):
             raise Conflict("another curator has already claimed this submission")
         version.claimed_by_id = actor.id
         version.claimed_at = utcnow()
-        session.add(ReviewComment(material_id=material.id, version_id=version.id, author_id=actor.id, kind="claim"))
-        audit.record(session, actor=actor, action="material.claimed", subject_type="material",
-                     subject_id=material.id, data={"version": version.number}, ip=ip)
+        session.add(
+            ReviewComment(material_id=material.id, version_id=version.id, author_id=actor.id, kind="claim")
+        )
+        audit.record(
+            session,
+            actor=actor,
+            action="material.claimed",
+            subject_type="material",
+            subject_id=material.id,
+            data={"version": version.number},
+            ip=ip,
+        )
         return version
 
     def comment(self, session: Session, actor: User, material_id: str, *, body: str) -> ReviewComment:
@@ -280,7 +347,9 @@ class CurationService:
         text = body.strip()
         if not text:
             raise ValidationFailed("a comment needs some text")
-        c = ReviewComment(material_id=material.id, version_id=version.id, author_id=actor.id, kind="comment", body=text)
+        c = ReviewComment(
+            material_id=material.id, version_id=version.id, author_id=actor.id, kind="comment", body=text
+        )
         session.add(c)
         session.flush()
         return c
@@ -294,8 +363,16 @@ class CurationService:
         return store.comments(material.id)
 
     def decide(
-        self, session: Session, actor: User, material_id: str, *, decision: Decision, comment: str | None,
-        rubric: dict[str, bool | None], signer: Signer, ip: str | None = None,
+        self,
+        session: Session,
+        actor: User,
+        material_id: str,
+        *,
+        decision: Decision,
+        comment: str | None,
+        rubric: dict[str, bool | None],
+        signer: Signer,
+        ip: str | None = None,
     ) -> MaterialVersion:
         """Approve, request changes or reject the submitted version.
 
@@ -310,12 +387,24 @@ class CurationService:
         rubric = self._check_rubric(decision, rubric)
         text = (comment or "").strip() or None
         if decision is not Decision.approve and text is None:
-            raise ValidationFailed("say what should change: a comment is required to request changes or reject")
+            raise ValidationFailed(
+                "say what should change: a comment is required to request changes or reject"
+            )
         self._apply_decision(session, actor, material, version, decision, text, rubric, signer)
-        audit.record(session, actor=actor, action=f"material.{DECISION_STATE[decision].value}",
-                     subject_type="material", subject_id=material.id,
-                     data={"version": version.number, "rubric": rubric, "comment": text,
-                           "signature_key": version.key_id}, ip=ip)
+        audit.record(
+            session,
+            actor=actor,
+            action=f"material.{DECISION_STATE[decision].value}",
+            subject_type="material",
+            subject_id=material.id,
+            data={
+                "version": version.number,
+                "rubric": rubric,
+                "comment": text,
+                "signature_key": version.key_id,
+            },
+            ip=ip,
+        )
         return version
 
     def _check_rubric(self, decision: Decision, rubric: dict[str, bool | None]) -> dict[str, bool | None]:
@@ -324,7 +413,10 @@ class CurationService:
         if unknown:
             raise ValidationFailed(
                 f"unknown rubric item(s): {', '.join(unknown)}",
-                details=[{"field": f"rubric.{k}", "message": "unknown item", "allowed": list(known)} for k in unknown],
+                details=[
+                    {"field": f"rubric.{k}", "message": "unknown item", "allowed": list(known)}
+                    for k in unknown
+                ],
             )
         if decision is Decision.approve:
             failed = [item.label for item in RUBRIC if item.required and rubric.get(item.key) is False]
@@ -333,14 +425,22 @@ class CurationService:
             unticked = [item for item in RUBRIC if item.required and rubric.get(item.key) is not True]
             if unticked:
                 raise ValidationFailed(
-                    "tick every required rubric item before approving: " + "; ".join(i.label for i in unticked),
+                    "tick every required rubric item before approving: "
+                    + "; ".join(i.label for i in unticked),
                     details=[{"field": f"rubric.{i.key}", "message": "required"} for i in unticked],
                 )
         return {item.key: rubric.get(item.key) for item in RUBRIC}
 
     def _apply_decision(
-        self, session: Session, actor: User, material: Material, version: MaterialVersion, decision: Decision,
-        comment: str | None, rubric: dict[str, Any], signer: Signer,
+        self,
+        session: Session,
+        actor: User,
+        material: Material,
+        version: MaterialVersion,
+        decision: Decision,
+        comment: str | None,
+        rubric: dict[str, Any],
+        signer: Signer,
     ) -> None:
         now = utcnow()
         version.state = DECISION_STATE[decision].value
@@ -348,13 +448,22 @@ class CurationService:
         version.decided_at = now
         version.decision_comment = comment
         version.rubric = rubric
-        session.add(ReviewComment(material_id=material.id, version_id=version.id, author_id=actor.id,
-                                  kind=decision.value, body=comment or ""))
+        session.add(
+            ReviewComment(
+                material_id=material.id,
+                version_id=version.id,
+                author_id=actor.id,
+                kind=decision.value,
+                body=comment or "",
+            )
+        )
         if decision is Decision.approve:
             self._sign(version, material, actor, signer, now.isoformat())
         self._follow(session, material, version)
 
-    def _sign(self, version: MaterialVersion, material: Material, curator: User, signer: Signer, at: str) -> None:
+    def _sign(
+        self, version: MaterialVersion, material: Material, curator: User, signer: Signer, at: str
+    ) -> None:
         wanted = list(version.file_ids)
         by_id = {f.id: f for f in material.files}
         missing = [i for i in wanted if i not in by_id]
@@ -387,8 +496,16 @@ class CurationService:
         index_job(session, material.id)
 
     def bulk_decide(
-        self, session: Session, actor: User, material_ids: Sequence[str], *, decision: Decision,
-        comment: str | None, rubric: dict[str, bool | None], signer: Signer, ip: str | None = None,
+        self,
+        session: Session,
+        actor: User,
+        material_ids: Sequence[str],
+        *,
+        decision: Decision,
+        comment: str | None,
+        rubric: dict[str, bool | None],
+        signer: Signer,
+        ip: str | None = None,
     ) -> list[tuple[str, RepositoryError | MaterialVersion]]:
         """Decide many submissions. Each item succeeds or fails on its own (a savepoint each);
         refusals are audited like single ones."""
@@ -396,17 +513,38 @@ class CurationService:
         for material_id in dict.fromkeys(material_ids):
             try:
                 with session.begin_nested():
-                    version = self.decide(session, actor, material_id, decision=decision, comment=comment,
-                                          rubric=rubric, signer=signer, ip=ip)
+                    version = self.decide(
+                        session,
+                        actor,
+                        material_id,
+                        decision=decision,
+                        comment=comment,
+                        rubric=rubric,
+                        signer=signer,
+                        ip=ip,
+                    )
                 results.append((material_id, version))
             except RepositoryError as exc:
-                self.record_refusal(session, actor, action=f"review.{decision.value}", material_id=material_id,
-                                    error=exc, ip=ip)
+                self.record_refusal(
+                    session,
+                    actor,
+                    action=f"review.{decision.value}",
+                    material_id=material_id,
+                    error=exc,
+                    ip=ip,
+                )
                 results.append((material_id, exc))
         return results
 
     def publish_direct(
-        self, session: Session, admin: User, material_id: str, *, signer: Signer, note: str, ip: str | None = None
+        self,
+        session: Session,
+        admin: User,
+        material_id: str,
+        *,
+        signer: Signer,
+        note: str,
+        ip: str | None = None,
     ) -> MaterialVersion:
         """Publish without review (collections curated elsewhere): approved, signed, audited as ``admin``."""
         if not _is_admin(admin):
@@ -418,19 +556,42 @@ class CurationService:
         version.submitted_by_id = version.submitted_by_id or admin.id
         version.submitted_at = version.submitted_at or utcnow()
         self._apply_decision(session, admin, material, version, Decision.approve, note, {}, signer)
-        audit.record(session, actor=admin, action="material.approved", subject_type="material",
-                     subject_id=material.id, data={"version": version.number, "direct": True, "comment": note,
-                                                   "signature_key": version.key_id}, ip=ip)
+        audit.record(
+            session,
+            actor=admin,
+            action="material.approved",
+            subject_type="material",
+            subject_id=material.id,
+            data={
+                "version": version.number,
+                "direct": True,
+                "comment": note,
+                "signature_key": version.key_id,
+            },
+            ip=ip,
+        )
         return version
 
     def record_refusal(
-        self, session: Session, actor: User | None, *, action: str, material_id: str, error: RepositoryError,
+        self,
+        session: Session,
+        actor: User | None,
+        *,
+        action: str,
+        material_id: str,
+        error: RepositoryError,
         ip: str | None = None,
     ) -> None:
         """Audit a refused workflow attempt (wrong state, outside scope, own submission...)."""
-        audit.record(session, actor=actor, action="curation.refused", subject_type="material",
-                     subject_id=material_id[:100],
-                     data={"attempt": action, "status": error.status_code, "reason": error.message}, ip=ip)
+        audit.record(
+            session,
+            actor=actor,
+            action="curation.refused",
+            subject_type="material",
+            subject_id=material_id[:100],
+            data={"attempt": action, "status": error.status_code, "reason": error.message},
+            ip=ip,
+        )
 
     # --- reading -----------------------------------------------------------------------------
 
@@ -454,7 +615,9 @@ class CurationService:
                 submitted_by=v.submitted_by.username if v.submitted_by else None,
                 submitted_at=v.submitted_at,
                 claimed_by=v.claimed_by.username if v.claimed_by else None,
-                files_failed=sum(1 for f in m.files if f.id in set(v.file_ids) and f.status == IngestStatus.failed),
+                files_failed=sum(
+                    1 for f in m.files if f.id in set(v.file_ids) and f.status == IngestStatus.failed
+                ),
                 accept_failed_reason=v.accept_failed_reason,
                 integrity_problems=issues.get(m.id, []),
             )
@@ -475,9 +638,18 @@ class CurationService:
         versions = store.versions(material.id)
         if not versions:  # not touched by the workflow yet: version 1 is the material row itself
             synthetic = MaterialVersion(
-                material_id=material.id, number=material.version, meta=material.meta, title=material.title,
-                file_ids=[f.id for f in material.files], state=material.state, created_by=material.owner,
-                created_at=material.created_at, rubric={}, submitted_by=None, claimed_by=None, decided_by=None,
+                material_id=material.id,
+                number=material.version,
+                meta=material.meta,
+                title=material.title,
+                file_ids=[f.id for f in material.files],
+                state=material.state,
+                created_by=material.owner,
+                created_at=material.created_at,
+                rubric={},
+                submitted_by=None,
+                claimed_by=None,
+                decided_by=None,
             )
             versions = [synthetic]
         privileged = self._privileged(actor, material, versions[-1])
@@ -507,12 +679,24 @@ class CurationService:
         wanted = number if number is not None else material.version
         for v in CurationStore.from_session(session).versions(material.id):
             if v.number == wanted and v.state == WorkflowState.approved and v.signature and v.manifest:
-                return SignatureRead(material_id=material.id, version=v.number, algorithm=ALGORITHM,
-                                     key_id=v.key_id or "", manifest=v.manifest, signature=v.signature)
+                return SignatureRead(
+                    material_id=material.id,
+                    version=v.number,
+                    algorithm=ALGORITHM,
+                    key_id=v.key_id or "",
+                    manifest=v.manifest,
+                    signature=v.signature,
+                )
         raise NotFound(f"material {material_id!r} has no signed approval for version {wanted}")
 
     def verify(
-        self, session: Session, material_id: str, *, signer: Signer, blobs: BlobStore | None, number: int | None = None
+        self,
+        session: Session,
+        material_id: str,
+        *,
+        signer: Signer,
+        blobs: BlobStore | None,
+        number: int | None = None,
     ) -> VerifyReport:
         """Check one approved version against its signed manifest.
 
@@ -523,12 +707,23 @@ class CurationService:
         store = CurationStore.from_session(session)
         material = store.material_full(material_id)
         if material is None:
-            return VerifyReport(material_id=material_id, version=None, ok=False, problems=["no such material"])
+            return VerifyReport(
+                material_id=material_id, version=None, ok=False, problems=["no such material"]
+            )
         wanted = number if number is not None else material.version
         version = next((v for v in store.versions(material.id) if v.number == wanted), None)
-        if version is None or version.state != WorkflowState.approved or not version.signature or not version.manifest:
-            return VerifyReport(material_id=material.id, version=wanted, ok=False,
-                                problems=[f"version {wanted} has no signed approval"])
+        if (
+            version is None
+            or version.state != WorkflowState.approved
+            or not version.signature
+            or not version.manifest
+        ):
+            return VerifyReport(
+                material_id=material.id,
+                version=wanted,
+                ok=False,
+                problems=[f"version {wanted} has no signed approval"],
+            )
         return self.verify_version(material, version, signer=signer, blobs=blobs)
 
     def verify_version(
@@ -565,8 +760,13 @@ class CurationService:
                     problems.append(f"file {name}: stored bytes do not match the signed sha256")
                 elif f.storage_key.rsplit("/", 1)[-1] != entry.get("sha256"):
                     problems.append(f"file {name}: stored under another hash than the signed one")
-        return VerifyReport(material_id=material.id, version=version.number, ok=not problems, problems=problems,
-                            checked_files=checked)
+        return VerifyReport(
+            material_id=material.id,
+            version=version.number,
+            ok=not problems,
+            problems=problems,
+            checked_files=checked,
+        )
 
 
 curation = CurationService()

@@ -71,13 +71,19 @@ class CurationStore(StoreBase[MaterialVersion]):
             )
         )
 
-    def queue(self, actor: User, *, offset: int, limit: int) -> tuple[list[tuple[MaterialVersion, Material]], int]:
+    def queue(
+        self, actor: User, *, offset: int, limit: int
+    ) -> tuple[list[tuple[MaterialVersion, Material]], int]:
         """Submitted versions the actor may decide: in scope, not their own submission."""
         cond = MaterialVersion.state == WorkflowState.submitted
         if Role(actor.role) is not Role.admin:
             cond = cond & in_scope_clause(actor, MaterialVersion.meta)
         cond = cond & (Material.owner_id != actor.id)
-        base = select(MaterialVersion, Material).join(Material, Material.id == MaterialVersion.material_id).where(cond)
+        base = (
+            select(MaterialVersion, Material)
+            .join(Material, Material.id == MaterialVersion.material_id)
+            .where(cond)
+        )
         total = self.session.scalar(select(func.count()).select_from(base.subquery())) or 0
         rows = self.session.execute(
             base.options(
@@ -102,7 +108,9 @@ class CurationStore(StoreBase[MaterialVersion]):
         return list(
             self.session.scalars(
                 select(MaterialVersion)
-                .where(MaterialVersion.state == WorkflowState.approved, MaterialVersion.signature.is_not(None))
+                .where(
+                    MaterialVersion.state == WorkflowState.approved, MaterialVersion.signature.is_not(None)
+                )
                 .order_by(MaterialVersion.material_id, MaterialVersion.number)
             )
         )
@@ -114,7 +122,9 @@ class CurationStore(StoreBase[MaterialVersion]):
 
     def materials_with_sha256(self, sha256: str) -> list[str]:
         return list(
-            self.session.scalars(select(MaterialFile.material_id).where(MaterialFile.sha256 == sha256).distinct())
+            self.session.scalars(
+                select(MaterialFile.material_id).where(MaterialFile.sha256 == sha256).distinct()
+            )
         )
 
     def audit_page(
@@ -124,7 +134,9 @@ class CurationStore(StoreBase[MaterialVersion]):
         if action:
             # A trailing dot selects a family: "material." matches every material event.
             stmt = stmt.where(
-                AuditEvent.action.startswith(action, autoescape=True) if action.endswith(".") else AuditEvent.action == action
+                AuditEvent.action.startswith(action, autoescape=True)
+                if action.endswith(".")
+                else AuditEvent.action == action
             )
         if subject_id:
             stmt = stmt.where(AuditEvent.subject_id == subject_id)

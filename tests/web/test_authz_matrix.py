@@ -1,4 +1,4 @@
-"""The authorisation matrix: every route of the app × every kind of caller → the expected status.
+"""The authorisation matrix: every route of the app x every kind of caller → the expected status.
 
 Routes are read from the app itself, so a new route without a row here fails
 ``test_every_route_has_a_row``. Each cell runs against a fresh world (one test per cell), because
@@ -30,8 +30,14 @@ from tests.factories import PASSWORD, create_material
 from tests.repository.curation.helpers import MATH_5, RUBRIC_OK, finish_ingest, person
 
 ROLES = ("anonymous", "student", "teacher", "other_teacher", "curator_in", "curator_out", "admin")
-USERNAMES = {"student": "hoc_sinh", "teacher": "co_lan", "other_teacher": "co_mai", "curator_in": "thay_toan",
-             "curator_out": "co_van", "admin": "quan_tri"}
+USERNAMES = {
+    "student": "hoc_sinh",
+    "teacher": "co_lan",
+    "other_teacher": "co_mai",
+    "curator_in": "thay_toan",
+    "curator_out": "co_van",
+    "admin": "quan_tri",
+}
 
 
 @dataclass
@@ -78,15 +84,36 @@ def build_world(runtime: Any) -> World:
             finish_ingest(s, m)
         thumb = _blob(runtime, b"RIFF....WEBPthumb")
         playlist = _blob(runtime, b"#EXTM3U\n")
-        d = Derivative(file_id=file_id, kind="thumbnail", label="small", media_type="image/webp", size=thumb.size,
-                       sha256=thumb.sha256, storage_key=thumb.key)
-        hls = Derivative(file_id=file_id, kind="hls", label="master.m3u8", media_type="application/vnd.apple.mpegurl",
-                         size=playlist.size, sha256=playlist.sha256, storage_key=playlist.key)
+        d = Derivative(
+            file_id=file_id,
+            kind="thumbnail",
+            label="small",
+            media_type="image/webp",
+            size=thumb.size,
+            sha256=thumb.sha256,
+            storage_key=thumb.key,
+        )
+        hls = Derivative(
+            file_id=file_id,
+            kind="hls",
+            label="master.m3u8",
+            media_type="application/vnd.apple.mpegurl",
+            size=playlist.size,
+            sha256=playlist.sha256,
+            storage_key=playlist.key,
+        )
         s.add_all([d, hls])
         curation.submit(s, teacher, sub.id)
         curation.submit(s, teacher, pub.id)
-        curation.decide(s, users["curator_in"], pub.id, decision=Decision.approve, comment=None,
-                        rubric=RUBRIC_OK, signer=signer)
+        curation.decide(
+            s,
+            users["curator_in"],
+            pub.id,
+            decision=Decision.approve,
+            comment=None,
+            rubric=RUBRIC_OK,
+            signer=signer,
+        )
         s.flush()
         ids.update(sub=sub.id, draft=draft.id, pub=pub.id, file=file_id, derivative=d.id)
     return World(ids=ids, tokens=tokens)
@@ -96,33 +123,42 @@ Req = Callable[[World, str], dict[str, Any]]
 
 
 def get(url: str, **kw: Any) -> Req:
-    return lambda w, role: {"method": "GET", "url": url.format(**w.ids), **kw}
+    return lambda w, _role: {"method": "GET", "url": url.format(**w.ids), **kw}
 
 
 def send(method: str, url: str, json: Any = None) -> Req:
-    def build(w: World, role: str) -> dict[str, Any]:
+    def build(w: World, _role: str) -> dict[str, Any]:
         body = json(w) if callable(json) else json
         return {"method": method, "url": url.format(**w.ids), "json": body}
+
     return build
 
 
-def sign_in(w: World, role: str) -> dict[str, Any]:
+def sign_in(_w: World, role: str) -> dict[str, Any]:
     username = USERNAMES.get(role, "khach")
-    return {"method": "POST", "url": "/api/v1/auth/token", "data": {"username": username, "password": PASSWORD}}
+    return {
+        "method": "POST",
+        "url": "/api/v1/auth/token",
+        "data": {"username": username, "password": PASSWORD},
+    }
 
 
-def upload(w: World, role: str) -> dict[str, Any]:
-    return {"method": "POST", "url": "/api/v1/materials", "files": [("file", ("bai.txt", "Bài tập".encode(), "text/plain"))]}
+def upload(_w: World, _role: str) -> dict[str, Any]:
+    return {
+        "method": "POST",
+        "url": "/api/v1/materials",
+        "files": [("file", ("bai.txt", "Bài tập".encode(), "text/plain"))],
+    }
 
 
 # Expected status per role, in ROLES order:
 #          anonymous, student, teacher(owner), other_teacher, curator_in, curator_out, admin
 ALL_200 = (200,) * 7
 SIGNED_IN = (401, 200, 200, 200, 200, 200, 200)
-PRIVATE_SUB = (404, 404, 200, 404, 200, 404, 200)   # a submitted material: owner, curator in scope, admin
+PRIVATE_SUB = (404, 404, 200, 404, 200, 404, 200)  # a submitted material: owner, curator in scope, admin
 CURATORS = (401, 403, 403, 403, 200, 200, 200)
 ADMINS = (401, 403, 403, 403, 403, 403, 200)
-REVIEW = (401, 403, 403, 403, 200, 404, 200)          # out-of-scope curator: the material does not exist for them
+REVIEW = (401, 403, 403, 403, 200, 404, 200)  # out-of-scope curator: the material does not exist for them
 
 MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
     ("GET", "/api/openapi.json"): (get("/api/openapi.json"), ALL_200),
@@ -136,11 +172,17 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
     ("GET", "/api/v1/materials"): (get("/api/v1/materials"), ALL_200),
     ("GET", "/api/v1/materials/{material_id}"): (get("/api/v1/materials/{sub}"), PRIVATE_SUB),
     ("GET", "/api/v1/materials/{material_id}/files/{file_id}"): (
-        get("/api/v1/materials/{sub}/files/{file}"), PRIVATE_SUB),
+        get("/api/v1/materials/{sub}/files/{file}"),
+        PRIVATE_SUB,
+    ),
     ("GET", "/api/v1/materials/{material_id}/files/{file_id}/derivatives/{derivative_id}"): (
-        get("/api/v1/materials/{sub}/files/{file}/derivatives/{derivative}"), PRIVATE_SUB),
+        get("/api/v1/materials/{sub}/files/{file}/derivatives/{derivative}"),
+        PRIVATE_SUB,
+    ),
     ("GET", "/api/v1/materials/{material_id}/files/{file_id}/hls/{path:path}"): (
-        get("/api/v1/materials/{sub}/files/{file}/hls/master.m3u8"), PRIVATE_SUB),
+        get("/api/v1/materials/{sub}/files/{file}/hls/master.m3u8"),
+        PRIVATE_SUB,
+    ),
     ("GET", "/api/v1/vocabularies"): (get("/api/v1/vocabularies"), ALL_200),
     ("GET", "/api/v1/vocabularies/{name}"): (get("/api/v1/vocabularies/subject"), ALL_200),
     ("GET", "/api/v1/search"): (get("/api/v1/search?q=phân số"), ALL_200),
@@ -149,41 +191,73 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
     # Related lists public material only, so an unapproved one has no page for anyone.
     ("GET", "/api/v1/materials/{material_id}/related"): (get("/api/v1/materials/{sub}/related"), (404,) * 7),
     ("POST", "/api/v1/materials/{material_id}/submit"): (
-        send("POST", "/api/v1/materials/{draft}/submit"), (401, 404, 200, 404, 404, 404, 200)),
+        send("POST", "/api/v1/materials/{draft}/submit"),
+        (401, 404, 200, 404, 404, 404, 200),
+    ),
     ("POST", "/api/v1/materials/{material_id}/withdraw"): (
-        send("POST", "/api/v1/materials/{sub}/withdraw"), (401, 404, 200, 404, 403, 404, 200)),
+        send("POST", "/api/v1/materials/{sub}/withdraw"),
+        (401, 404, 200, 404, 403, 404, 200),
+    ),
     ("PATCH", "/api/v1/materials/{material_id}"): (
-        send("PATCH", "/api/v1/materials/{draft}", {"metadata": {"title": "Sửa"}}), (401, 404, 200, 404, 404, 404, 200)),
-    ("GET", "/api/v1/materials/{material_id}/versions"): (get("/api/v1/materials/{sub}/versions"), PRIVATE_SUB),
+        send("PATCH", "/api/v1/materials/{draft}", {"metadata": {"title": "Sửa"}}),
+        (401, 404, 200, 404, 404, 404, 200),
+    ),
+    ("GET", "/api/v1/materials/{material_id}/versions"): (
+        get("/api/v1/materials/{sub}/versions"),
+        PRIVATE_SUB,
+    ),
     ("GET", "/api/v1/materials/{material_id}/versions/{number}"): (
-        get("/api/v1/materials/{sub}/versions/1"), PRIVATE_SUB),
+        get("/api/v1/materials/{sub}/versions/1"),
+        PRIVATE_SUB,
+    ),
     ("GET", "/api/v1/materials/{material_id}/signature"): (get("/api/v1/materials/{pub}/signature"), ALL_200),
-    ("POST", "/api/v1/materials/{material_id}/claim"): (send("POST", "/api/v1/materials/{sub}/claim"), REVIEW),
+    ("POST", "/api/v1/materials/{material_id}/claim"): (
+        send("POST", "/api/v1/materials/{sub}/claim"),
+        REVIEW,
+    ),
     ("GET", "/api/v1/materials/{material_id}/comments"): (
-        get("/api/v1/materials/{sub}/comments"), (401, 404, 200, 404, 200, 404, 200)),
+        get("/api/v1/materials/{sub}/comments"),
+        (401, 404, 200, 404, 200, 404, 200),
+    ),
     ("POST", "/api/v1/materials/{material_id}/comments"): (
         send("POST", "/api/v1/materials/{sub}/comments", {"body": "Cần thêm đáp án"}),
-        (401, 404, 201, 404, 201, 404, 201)),
+        (401, 404, 201, 404, 201, 404, 201),
+    ),
     ("POST", "/api/v1/materials/{material_id}/review"): (
-        send("POST", "/api/v1/materials/{sub}/review", {"decision": "approve", "rubric": RUBRIC_OK}), REVIEW),
+        send("POST", "/api/v1/materials/{sub}/review", {"decision": "approve", "rubric": RUBRIC_OK}),
+        REVIEW,
+    ),
     ("POST", "/api/v1/review/bulk"): (
-        send("POST", "/api/v1/review/bulk", lambda w: {"material_ids": [w.ids["sub"]], "decision": "reject",
-                                                        "comment": "Trùng"}), CURATORS),
+        send(
+            "POST",
+            "/api/v1/review/bulk",
+            lambda w: {"material_ids": [w.ids["sub"]], "decision": "reject", "comment": "Trùng"},
+        ),
+        CURATORS,
+    ),
     ("GET", "/api/v1/review/queue"): (get("/api/v1/review/queue"), CURATORS),
     ("GET", "/api/v1/review/integrity"): (get("/api/v1/review/integrity"), CURATORS),
     ("GET", "/api/v1/keys"): (get("/api/v1/keys"), ALL_200),
     ("GET", "/api/v1/admin/users"): (get("/api/v1/admin/users"), ADMINS),
     ("POST", "/api/v1/admin/users"): (
-        send("POST", "/api/v1/admin/users", {"username": "moi", "role": "teacher"}), (401, 403, 403, 403, 403, 403, 201)),
+        send("POST", "/api/v1/admin/users", {"username": "moi", "role": "teacher"}),
+        (401, 403, 403, 403, 403, 403, 201),
+    ),
     ("PATCH", "/api/v1/admin/users/{user_id}"): (
-        send("PATCH", "/api/v1/admin/users/{user_teacher}", {"role": "curator", "scope": {"grades": [5]}}), ADMINS),
+        send("PATCH", "/api/v1/admin/users/{user_teacher}", {"role": "curator", "scope": {"grades": [5]}}),
+        ADMINS,
+    ),
     ("GET", "/api/v1/audit"): (get("/api/v1/audit"), ADMINS),
     ("GET", "/api/v1/auth/tokens"): (get("/api/v1/auth/tokens"), SIGNED_IN),
-    ("POST", "/api/v1/auth/tokens"): (send("POST", "/api/v1/auth/tokens", {"name": "máy"}),
-                                      (401, 201, 201, 201, 201, 201, 201)),
+    ("POST", "/api/v1/auth/tokens"): (
+        send("POST", "/api/v1/auth/tokens", {"name": "máy"}),
+        (401, 201, 201, 201, 201, 201, 201),
+    ),
     # The teacher's token: its owner and admins may revoke it; for anyone else it does not exist.
     ("DELETE", "/api/v1/auth/tokens/{token_id}"): (
-        send("DELETE", "/api/v1/auth/tokens/{token_teacher}"), (401, 404, 204, 404, 404, 404, 204)),
+        send("DELETE", "/api/v1/auth/tokens/{token_teacher}"),
+        (401, 404, 204, 404, 404, 404, 204),
+    ),
 }
 
 
@@ -192,14 +266,30 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
 # the CSRF token on POSTs) are still to add; until then they are listed here explicitly, so any
 # other new route still fails test_every_route_has_a_row.
 PORTAL_PENDING = {
-    ("GET", "/grades/{grade}"), ("GET", "/grades/{grade}/{subject}"), ("GET", "/search"),
-    ("GET", "/m/{material_id}"), ("GET", "/signin"), ("POST", "/signin"), ("POST", "/signout"),
-    ("GET", "/teach"), ("GET", "/teach/upload"), ("POST", "/teach/upload"), ("GET", "/teach/m/{material_id}"),
-    ("GET", "/teach/m/{material_id}/status"), ("POST", "/teach/m/{material_id}"),
-    ("POST", "/teach/m/{material_id}/submit"), ("POST", "/teach/m/{material_id}/withdraw"),
-    ("POST", "/teach/m/{material_id}/comment"), ("GET", "/review"), ("POST", "/review/bulk"),
-    ("GET", "/review/{material_id}"), ("POST", "/review/{material_id}"), ("GET", "/admin/users"),
-    ("POST", "/admin/users/{user_id}"), ("GET", "/admin/audit"), ("GET", "/admin/integrity"),
+    ("GET", "/grades/{grade}"),
+    ("GET", "/grades/{grade}/{subject}"),
+    ("GET", "/search"),
+    ("GET", "/m/{material_id}"),
+    ("GET", "/signin"),
+    ("POST", "/signin"),
+    ("POST", "/signout"),
+    ("GET", "/teach"),
+    ("GET", "/teach/upload"),
+    ("POST", "/teach/upload"),
+    ("GET", "/teach/m/{material_id}"),
+    ("GET", "/teach/m/{material_id}/status"),
+    ("POST", "/teach/m/{material_id}"),
+    ("POST", "/teach/m/{material_id}/submit"),
+    ("POST", "/teach/m/{material_id}/withdraw"),
+    ("POST", "/teach/m/{material_id}/comment"),
+    ("GET", "/review"),
+    ("POST", "/review/bulk"),
+    ("GET", "/review/{material_id}"),
+    ("POST", "/review/{material_id}"),
+    ("GET", "/admin/users"),
+    ("POST", "/admin/users/{user_id}"),
+    ("GET", "/admin/audit"),
+    ("GET", "/admin/integrity"),
 }
 
 
@@ -215,7 +305,9 @@ def app_routes(app: Any) -> set[tuple[str, str]]:
 def test_every_route_has_a_row(app: Any) -> None:
     routes = app_routes(app)
     assert sorted(routes - set(MATRIX) - PORTAL_PENDING) == [], "add these routes to MATRIX"
-    assert sorted((set(MATRIX) | PORTAL_PENDING) - routes) == [], "these rows name routes that no longer exist"
+    assert sorted((set(MATRIX) | PORTAL_PENDING) - routes) == [], (
+        "these rows name routes that no longer exist"
+    )
 
 
 def _wipe(runtime: Any) -> None:

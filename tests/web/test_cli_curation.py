@@ -28,8 +28,15 @@ def published(runtime: Any, tmp_path: Path) -> dict[str, Any]:
     folder.mkdir()
     (folder / "phan-so.txt").write_text("Phân số là gì? Tử số và mẫu số.", encoding="utf-8")
     (folder / "so-thap-phan.txt").write_text("Số thập phân: phần nguyên và phần thập phân.", encoding="utf-8")
-    r = _run("import", str(folder), "--metadata", json.dumps({"subjects": ["toan"], "grades": [5]}),
-             "--approve-as", "quan_tri", "--json")
+    r = _run(
+        "import",
+        str(folder),
+        "--metadata",
+        json.dumps({"subjects": ["toan"], "grades": [5]}),
+        "--approve-as",
+        "quan_tri",
+        "--json",
+    )
     assert r.exit_code == 0, r.output
     rows = [json.loads(line) for line in r.output.splitlines() if line.startswith("{")]
     with runtime.db.read() as s:
@@ -47,8 +54,21 @@ def _flip_byte(runtime: Any, key: str) -> None:
 
 class TestUsers:
     def test_create_a_scoped_curator_then_change_role_and_disable(self, runtime: Any) -> None:
-        r = _run("users", "create", "thay_toan", "--role", "curator", "--subject", "toan", "--subject", "tin-hoc",
-                 "--grade", "5", "--grade", "6")
+        r = _run(
+            "users",
+            "create",
+            "thay_toan",
+            "--role",
+            "curator",
+            "--subject",
+            "toan",
+            "--subject",
+            "tin-hoc",
+            "--grade",
+            "5",
+            "--grade",
+            "6",
+        )
         assert r.exit_code == 0, r.output
         with runtime.db.read() as s:
             u = s.scalar(select(User).where(User.username == "thay_toan"))
@@ -69,7 +89,9 @@ class TestImportApproveAs:
             admin = s.scalar(select(User).where(User.username == "quan_tri"))
         assert states == {"approved"}
         assert admin is not None and {v.decided_by_id for v in versions} == {admin.id}
-        assert all(v.signature and v.manifest and v.manifest["curator"]["username"] == "quan_tri" for v in versions)
+        assert all(
+            v.signature and v.manifest and v.manifest["curator"]["username"] == "quan_tri" for v in versions
+        )
 
     def test_refuses_a_non_admin_before_importing(self, runtime: Any, tmp_path: Path) -> None:
         assert _run("users", "create", "co_lan", "--role", "teacher").exit_code == 0
@@ -118,7 +140,11 @@ class TestVerifyAndFixity:
         with runtime.db.session() as s, s.begin():
             m = s.get(Material, mid)
             assert m is not None
-            s.execute(update(Material).where(Material.id == mid).values(meta={**m.meta, "title": m.meta["title"] + "!"}))
+            s.execute(
+                update(Material)
+                .where(Material.id == mid)
+                .values(meta={**m.meta, "title": m.meta["title"] + "!"})
+            )
         r = _run("verify", mid)
         assert r.exit_code == 1 and "published metadata does not match" in r.output
         r = _run("fixity")

@@ -18,12 +18,21 @@ def list_tokens(session: ReadSession, user: CurrentUser) -> list[TokenInfo]:
     return [TokenInfo.model_validate(t) for t in accounts.list_tokens(session, user)]
 
 
-@router.post("/auth/tokens", response_model=TokenCreated, status_code=201,
-             summary="Create a named personal token (shown once)")
+@router.post(
+    "/auth/tokens",
+    response_model=TokenCreated,
+    status_code=201,
+    summary="Create a named personal token (shown once)",
+)
 def create_token(body: TokenCreate, request: Request, runtime: RuntimeDep, user: CurrentUser) -> TokenCreated:
     with write_uow(runtime) as uow:
-        plain, record = accounts.create_token(uow.session, uow.session.merge(user), name=body.name,
-                                              ttl=timedelta(days=body.ttl_days), ip=client_ip(request))
+        plain, record = accounts.create_token(
+            uow.session,
+            uow.session.merge(user),
+            name=body.name,
+            ttl=timedelta(days=body.ttl_days),
+            ip=client_ip(request),
+        )
         info = TokenInfo.model_validate(record)
     return TokenCreated(access_token=plain, **info.model_dump())
 

@@ -30,20 +30,28 @@ def list_users(session: ReadSession, user: CurrentUser) -> list[UserAdminRead]:
 
 
 @router.post("/admin/users", response_model=UserAdminRead, status_code=201, summary="Create an account")
-def create_user(body: UserAdminCreate, request: Request, runtime: RuntimeDep, user: CurrentUser) -> UserAdminRead:
+def create_user(
+    body: UserAdminCreate, request: Request, runtime: RuntimeDep, user: CurrentUser
+) -> UserAdminRead:
     _admin(user)
     with write_uow(runtime) as uow:
         created = accounts.create_user(uow.session, uow.session.merge(user), body, ip=client_ip(request))
         return UserAdminRead.model_validate(created)
 
 
-@router.patch("/admin/users/{user_id}", response_model=UserAdminRead,
-              summary="Change an account's role, curator scope, display name, or disable it")
-def update_user(user_id: str, body: UserAdminUpdate, request: Request, runtime: RuntimeDep,
-                user: CurrentUser) -> UserAdminRead:
+@router.patch(
+    "/admin/users/{user_id}",
+    response_model=UserAdminRead,
+    summary="Change an account's role, curator scope, display name, or disable it",
+)
+def update_user(
+    user_id: str, body: UserAdminUpdate, request: Request, runtime: RuntimeDep, user: CurrentUser
+) -> UserAdminRead:
     _admin(user)
     with write_uow(runtime) as uow:
-        changed = accounts.update_user(uow.session, uow.session.merge(user), user_id, body, ip=client_ip(request))
+        changed = accounts.update_user(
+            uow.session, uow.session.merge(user), user_id, body, ip=client_ip(request)
+        )
         return UserAdminRead.model_validate(changed)
 
 
@@ -53,7 +61,9 @@ def audit_log(
     user: CurrentUser,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
     size: Annotated[int, Query(ge=1, le=500)] = 50,
-    action: Annotated[str | None, Query(max_length=100, description="Exact action, or a prefix ending in '.'")] = None,
+    action: Annotated[
+        str | None, Query(max_length=100, description="Exact action, or a prefix ending in '.'")
+    ] = None,
     subject_id: Annotated[str | None, Query(max_length=100)] = None,
     since: datetime | None = None,
     verify: Annotated[bool, Query(description="Also check the hash chain (reads the whole log)")] = False,
@@ -63,5 +73,10 @@ def audit_log(
         offset=(page - 1) * size, limit=size, action=action, subject_id=subject_id, since=since
     )
     intact = (audit.verify_chain(session) == []) if verify else None
-    return AuditPage(total=total, page=page, size=size, chain_intact=intact,
-                     items=[AuditRead.model_validate(e) for e in rows])
+    return AuditPage(
+        total=total,
+        page=page,
+        size=size,
+        chain_intact=intact,
+        items=[AuditRead.model_validate(e) for e in rows],
+    )

@@ -43,8 +43,14 @@ T = TypeVar("T")
 AUDITED = (403, 404, 409)
 
 
-def _attempt(runtime: Runtime, user: User, request: Request, action: str, material_id: str,
-             work: Callable[[Session, User], T]) -> T:
+def _attempt(
+    runtime: Runtime,
+    user: User,
+    request: Request,
+    action: str,
+    material_id: str,
+    work: Callable[[Session, User], T],
+) -> T:
     """Run ``work`` in a write transaction; audit a refusal in a separate one."""
     try:
         with write_uow(runtime) as uow:
@@ -52,8 +58,14 @@ def _attempt(runtime: Runtime, user: User, request: Request, action: str, materi
     except RepositoryError as exc:
         if exc.status_code in AUDITED:
             with write_uow(runtime) as uow:
-                curation.record_refusal(uow.session, uow.session.merge(user), action=action,
-                                        material_id=material_id, error=exc, ip=client_ip(request))
+                curation.record_refusal(
+                    uow.session,
+                    uow.session.merge(user),
+                    action=action,
+                    material_id=material_id,
+                    error=exc,
+                    ip=client_ip(request),
+                )
         raise
 
 
@@ -71,116 +83,232 @@ def _version(v: MaterialVersion, runtime: Runtime) -> VersionRead:
         return VersionRead.build(fresh, live=m is not None and m.version == fresh.number)
 
 
-@router.post("/materials/{material_id}/submit", response_model=VersionRead,
-             summary="Send the working version to review (ingest must be finished)")
-def submit(material_id: str, request: Request, runtime: RuntimeDep, user: CurrentUser,
-           body: SubmitRequest | None = None) -> VersionRead:
+@router.post(
+    "/materials/{material_id}/submit",
+    response_model=VersionRead,
+    summary="Send the working version to review (ingest must be finished)",
+)
+def submit(
+    material_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    body: SubmitRequest | None = None,
+) -> VersionRead:
     body = body or SubmitRequest()
-    v = _attempt(runtime, user, request, "submit", material_id, lambda s, u: curation.submit(
-        s, u, material_id, accept_failed=body.accept_failed, reason=body.reason, ip=client_ip(request)))
+    v = _attempt(
+        runtime,
+        user,
+        request,
+        "submit",
+        material_id,
+        lambda s, u: curation.submit(
+            s, u, material_id, accept_failed=body.accept_failed, reason=body.reason, ip=client_ip(request)
+        ),
+    )
     return _version(v, runtime)
 
 
-@router.post("/materials/{material_id}/withdraw", response_model=VersionRead,
-             summary="Take the working version out of review")
-def withdraw(material_id: str, request: Request, runtime: RuntimeDep, user: CurrentUser,
-             body: WithdrawRequest | None = None) -> VersionRead:
+@router.post(
+    "/materials/{material_id}/withdraw",
+    response_model=VersionRead,
+    summary="Take the working version out of review",
+)
+def withdraw(
+    material_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    body: WithdrawRequest | None = None,
+) -> VersionRead:
     reason = body.reason if body else None
-    v = _attempt(runtime, user, request, "withdraw", material_id,
-                 lambda s, u: curation.withdraw(s, u, material_id, reason=reason, ip=client_ip(request)))
+    v = _attempt(
+        runtime,
+        user,
+        request,
+        "withdraw",
+        material_id,
+        lambda s, u: curation.withdraw(s, u, material_id, reason=reason, ip=client_ip(request)),
+    )
     return _version(v, runtime)
 
 
-@router.patch("/materials/{material_id}", response_model=VersionRead,
-              summary="Edit the metadata (an approved material gets a new version under review)")
-def edit(material_id: str, body: EditRequest, request: Request, runtime: RuntimeDep, user: CurrentUser) -> VersionRead:
-    v = _attempt(runtime, user, request, "edit", material_id, lambda s, u: curation.edit(
-        s, u, material_id, changes=body.metadata, replace=body.replace, ip=client_ip(request)))
+@router.patch(
+    "/materials/{material_id}",
+    response_model=VersionRead,
+    summary="Edit the metadata (an approved material gets a new version under review)",
+)
+def edit(
+    material_id: str, body: EditRequest, request: Request, runtime: RuntimeDep, user: CurrentUser
+) -> VersionRead:
+    v = _attempt(
+        runtime,
+        user,
+        request,
+        "edit",
+        material_id,
+        lambda s, u: curation.edit(
+            s, u, material_id, changes=body.metadata, replace=body.replace, ip=client_ip(request)
+        ),
+    )
     return _version(v, runtime)
 
 
-@router.get("/materials/{material_id}/versions", response_model=list[VersionRead],
-            summary="Version history with who/when (in-progress versions only for owner, curators, admins)")
+@router.get(
+    "/materials/{material_id}/versions",
+    response_model=list[VersionRead],
+    summary="Version history with who/when (in-progress versions only for owner, curators, admins)",
+)
 def versions(material_id: str, session: ReadSession, user: OptionalUser) -> list[VersionRead]:
     material, rows = curation.history(session, user, material_id)
     return [VersionRead.build(v, live=v.number == material.version, with_metadata=False) for v, _ in rows]
 
 
-@router.get("/materials/{material_id}/versions/{number}", response_model=VersionRead,
-            summary="One version (an older one only if it was approved)")
+@router.get(
+    "/materials/{material_id}/versions/{number}",
+    response_model=VersionRead,
+    summary="One version (an older one only if it was approved)",
+)
 def version(material_id: str, number: int, session: ReadSession, user: OptionalUser) -> VersionRead:
     v = curation.version(session, user, material_id, number)
     material = material_service.get(session, user, material_id)
     return VersionRead.build(v, live=v.number == material.version)
 
 
-@router.get("/materials/{material_id}/signature", response_model=SignatureRead,
-            summary="The signed approval manifest and its Ed25519 signature")
-def signature(material_id: str, session: ReadSession, user: OptionalUser,
-              version: Annotated[int | None, Query(ge=1)] = None) -> SignatureRead:
+@router.get(
+    "/materials/{material_id}/signature",
+    response_model=SignatureRead,
+    summary="The signed approval manifest and its Ed25519 signature",
+)
+def signature(
+    material_id: str,
+    session: ReadSession,
+    user: OptionalUser,
+    version: Annotated[int | None, Query(ge=1)] = None,
+) -> SignatureRead:
     return curation.signature(session, user, material_id, number=version)
 
 
-@router.post("/materials/{material_id}/claim", response_model=VersionRead, summary="Claim a submission to review it")
+@router.post(
+    "/materials/{material_id}/claim", response_model=VersionRead, summary="Claim a submission to review it"
+)
 def claim(material_id: str, request: Request, runtime: RuntimeDep, user: CurrentUser) -> VersionRead:
-    v = _attempt(runtime, user, request, "claim", material_id,
-                 lambda s, u: curation.claim(s, u, material_id, ip=client_ip(request)))
+    v = _attempt(
+        runtime,
+        user,
+        request,
+        "claim",
+        material_id,
+        lambda s, u: curation.claim(s, u, material_id, ip=client_ip(request)),
+    )
     return _version(v, runtime)
 
 
-@router.get("/materials/{material_id}/comments", response_model=list[CommentRead], summary="The review thread")
+@router.get(
+    "/materials/{material_id}/comments", response_model=list[CommentRead], summary="The review thread"
+)
 def comments(material_id: str, runtime: RuntimeDep, user: CurrentUser) -> list[CommentRead]:
     with runtime.db.read() as session:
         return [CommentRead.build(c) for c in curation.comments(session, user, material_id)]
 
 
-@router.post("/materials/{material_id}/comments", response_model=CommentRead, status_code=201,
-             summary="Comment in the review thread")
-def add_comment(material_id: str, body: CommentRequest, request: Request, runtime: RuntimeDep,
-                user: CurrentUser) -> CommentRead:
-    c = _attempt(runtime, user, request, "comment", material_id,
-                 lambda s, u: curation.comment(s, u, material_id, body=body.body))
+@router.post(
+    "/materials/{material_id}/comments",
+    response_model=CommentRead,
+    status_code=201,
+    summary="Comment in the review thread",
+)
+def add_comment(
+    material_id: str, body: CommentRequest, request: Request, runtime: RuntimeDep, user: CurrentUser
+) -> CommentRead:
+    c = _attempt(
+        runtime,
+        user,
+        request,
+        "comment",
+        material_id,
+        lambda s, u: curation.comment(s, u, material_id, body=body.body),
+    )
     with runtime.db.read() as session:
-        return next(CommentRead.build(x) for x in CurationStore.from_session(session).comments(material_id) if x.id == c.id)
+        return next(
+            CommentRead.build(x)
+            for x in CurationStore.from_session(session).comments(material_id)
+            if x.id == c.id
+        )
 
 
-@router.post("/materials/{material_id}/review", response_model=VersionRead,
-             summary="Decide: approve (signs the manifest), request_changes or reject, with the rubric")
-def review(material_id: str, body: ReviewRequest, request: Request, runtime: RuntimeDep,
-           user: CurrentUser) -> VersionRead:
+@router.post(
+    "/materials/{material_id}/review",
+    response_model=VersionRead,
+    summary="Decide: approve (signs the manifest), request_changes or reject, with the rubric",
+)
+def review(
+    material_id: str, body: ReviewRequest, request: Request, runtime: RuntimeDep, user: CurrentUser
+) -> VersionRead:
     signer = signer_for(runtime.settings)
-    v = _attempt(runtime, user, request, f"review.{body.decision.value}", material_id, lambda s, u: curation.decide(
-        s, u, material_id, decision=body.decision, comment=body.comment, rubric=body.rubric, signer=signer,
-        ip=client_ip(request)))
+    v = _attempt(
+        runtime,
+        user,
+        request,
+        f"review.{body.decision.value}",
+        material_id,
+        lambda s, u: curation.decide(
+            s,
+            u,
+            material_id,
+            decision=body.decision,
+            comment=body.comment,
+            rubric=body.rubric,
+            signer=signer,
+            ip=client_ip(request),
+        ),
+    )
     return _version(v, runtime)
 
 
 @router.post("/review/bulk", response_model=list[BulkResult], summary="Decide many submissions at once")
-def bulk(body: BulkReviewRequest, request: Request, runtime: RuntimeDep, user: CurrentUser) -> list[BulkResult]:
+def bulk(
+    body: BulkReviewRequest, request: Request, runtime: RuntimeDep, user: CurrentUser
+) -> list[BulkResult]:
     if not has_role(user, Role.curator):
         raise PermissionDenied("only curators and admins review materials")
     signer = signer_for(runtime.settings)
     with write_uow(runtime) as uow:
-        results = curation.bulk_decide(uow.session, uow.session.merge(user), body.material_ids,
-                                       decision=body.decision, comment=body.comment, rubric=body.rubric,
-                                       signer=signer, ip=client_ip(request))
+        results = curation.bulk_decide(
+            uow.session,
+            uow.session.merge(user),
+            body.material_ids,
+            decision=body.decision,
+            comment=body.comment,
+            rubric=body.rubric,
+            signer=signer,
+            ip=client_ip(request),
+        )
         out = [
             BulkResult(material_id=mid, ok=False, status=r.status_code, error=r.message)
-            if isinstance(r, RepositoryError) else BulkResult(material_id=mid, ok=True, state=r.state)
+            if isinstance(r, RepositoryError)
+            else BulkResult(material_id=mid, ok=True, state=r.state)
             for mid, r in results
         ]
     return out
 
 
 @router.get("/review/queue", response_model=QueuePage, summary="Submissions you may decide (your scope)")
-def queue(session: ReadSession, user: CurrentUser, page: Annotated[int, Query(ge=1, le=10_000)] = 1,
-          size: Annotated[int, Query(ge=1, le=100)] = 20) -> QueuePage:
+def queue(
+    session: ReadSession,
+    user: CurrentUser,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=100)] = 20,
+) -> QueuePage:
     items, total = curation.queue(session, user, page=page, size=size)
     return QueuePage(total=total, page=page, size=size, items=items)
 
 
-@router.get("/review/integrity", response_model=list[IntegrityIssueRead],
-            summary="Open fixity problems on materials you can see")
+@router.get(
+    "/review/integrity",
+    response_model=list[IntegrityIssueRead],
+    summary="Open fixity problems on materials you can see",
+)
 def integrity(session: ReadSession, user: CurrentUser) -> list[IntegrityIssueRead]:
     if not has_role(user, Role.curator):
         raise PermissionDenied("only curators and admins see integrity problems")
@@ -188,6 +316,11 @@ def integrity(session: ReadSession, user: CurrentUser) -> list[IntegrityIssueRea
 
     store = MaterialStore.from_session(session)
     issues = CurationStore.from_session(session).open_issues()
-    visible = {i.material_id for i in issues if i.material_id and store.get_visible(i.material_id, user) is not None}
-    return [IntegrityIssueRead.model_validate(i) for i in issues
-            if i.material_id in visible or (i.material_id is None and has_role(user, Role.admin))]
+    visible = {
+        i.material_id for i in issues if i.material_id and store.get_visible(i.material_id, user) is not None
+    }
+    return [
+        IntegrityIssueRead.model_validate(i)
+        for i in issues
+        if i.material_id in visible or (i.material_id is None and has_role(user, Role.admin))
+    ]

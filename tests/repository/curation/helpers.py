@@ -23,10 +23,16 @@ def person(session: Session, username: str, role: Role, scope: dict[str, Any] | 
 
 def finish_ingest(session: Session, material: Material, status: IngestStatus = IngestStatus.ready) -> None:
     """Stand in for the ingest worker's final write (the workflow only reads the status)."""
-    session.execute(update(MaterialFile).where(MaterialFile.material_id == material.id).values(status=status.value))
+    session.execute(
+        update(MaterialFile).where(MaterialFile.material_id == material.id).values(status=status.value)
+    )
     session.flush()
     session.expire_all()
 
 
-RUBRIC_OK = {"curriculum_alignment": True, "license_clear": True, "content_accurate": True,
-             "quality_accessibility": True}
+RUBRIC_OK = {
+    "curriculum_alignment": True,
+    "license_clear": True,
+    "content_accurate": True,
+    "quality_accessibility": True,
+}

@@ -22,13 +22,26 @@ def cast(session, runtime):  # type: ignore[no-untyped-def]
     admin = person(session, "quan_tri", Role.admin)
     m = create_material(session, runtime, teacher, title="Phân số lớp 5", metadata=MATH_5)
     finish_ingest(session, m)
-    return {"teacher": teacher, "in": in_scope, "out": out_scope, "admin": admin, "m": m,
-            "signer": signer_for(runtime.settings)}
+    return {
+        "teacher": teacher,
+        "in": in_scope,
+        "out": out_scope,
+        "admin": admin,
+        "m": m,
+        "signer": signer_for(runtime.settings),
+    }
 
 
 def _approve(session, c, actor=None):  # type: ignore[no-untyped-def]
-    return curation.decide(session, actor or c["in"], c["m"].id, decision=Decision.approve, comment=None,
-                           rubric=RUBRIC_OK, signer=c["signer"])
+    return curation.decide(
+        session,
+        actor or c["in"],
+        c["m"].id,
+        decision=Decision.approve,
+        comment=None,
+        rubric=RUBRIC_OK,
+        signer=c["signer"],
+    )
 
 
 class TestSubmit:
@@ -92,37 +105,87 @@ class TestDecide:
             _approve(session, cast, cast["out"])
 
     def test_nobody_reviews_their_own_submission(self, session, runtime, cast) -> None:  # type: ignore[no-untyped-def]
-        own = create_material(session, runtime, cast["in"], title="Bài của giám khảo", metadata=MATH_5,
-                              content=b"%PDF-1.4 own")
+        own = create_material(
+            session, runtime, cast["in"], title="Bài của giám khảo", metadata=MATH_5, content=b"%PDF-1.4 own"
+        )
         finish_ingest(session, own)
         curation.submit(session, cast["in"], own.id)
         with pytest.raises(PermissionDenied, match="own submission"):
-            curation.decide(session, cast["in"], own.id, decision=Decision.approve, comment=None,
-                            rubric=RUBRIC_OK, signer=cast["signer"])
+            curation.decide(
+                session,
+                cast["in"],
+                own.id,
+                decision=Decision.approve,
+                comment=None,
+                rubric=RUBRIC_OK,
+                signer=cast["signer"],
+            )
 
     def test_failed_required_rubric_item_blocks_approval(self, session, cast) -> None:  # type: ignore[no-untyped-def]
         curation.submit(session, cast["teacher"], cast["m"].id)
         with pytest.raises(Conflict, match="Licence clear"):
-            curation.decide(session, cast["in"], cast["m"].id, decision=Decision.approve, comment=None,
-                            rubric=RUBRIC_OK | {"license_clear": False}, signer=cast["signer"])
+            curation.decide(
+                session,
+                cast["in"],
+                cast["m"].id,
+                decision=Decision.approve,
+                comment=None,
+                rubric=RUBRIC_OK | {"license_clear": False},
+                signer=cast["signer"],
+            )
         with pytest.raises(ValidationFailed, match="tick every required"):
-            curation.decide(session, cast["in"], cast["m"].id, decision=Decision.approve, comment=None,
-                            rubric={}, signer=cast["signer"])
+            curation.decide(
+                session,
+                cast["in"],
+                cast["m"].id,
+                decision=Decision.approve,
+                comment=None,
+                rubric={},
+                signer=cast["signer"],
+            )
         with pytest.raises(ValidationFailed, match="unknown rubric"):
-            curation.decide(session, cast["in"], cast["m"].id, decision=Decision.approve, comment=None,
-                            rubric=RUBRIC_OK | {"mau_sac": True}, signer=cast["signer"])
+            curation.decide(
+                session,
+                cast["in"],
+                cast["m"].id,
+                decision=Decision.approve,
+                comment=None,
+                rubric=RUBRIC_OK | {"mau_sac": True},
+                signer=cast["signer"],
+            )
         # The advisory item may fail without blocking.
-        v = curation.decide(session, cast["in"], cast["m"].id, decision=Decision.approve, comment=None,
-                            rubric=RUBRIC_OK | {"quality_accessibility": False}, signer=cast["signer"])
+        v = curation.decide(
+            session,
+            cast["in"],
+            cast["m"].id,
+            decision=Decision.approve,
+            comment=None,
+            rubric=RUBRIC_OK | {"quality_accessibility": False},
+            signer=cast["signer"],
+        )
         assert v.state == WorkflowState.approved
 
     def test_request_changes_needs_a_comment_then_owner_resubmits(self, session, cast) -> None:  # type: ignore[no-untyped-def]
         curation.submit(session, cast["teacher"], cast["m"].id)
         with pytest.raises(ValidationFailed, match="comment"):
-            curation.decide(session, cast["in"], cast["m"].id, decision=Decision.request_changes, comment=" ",
-                            rubric={}, signer=cast["signer"])
-        curation.decide(session, cast["in"], cast["m"].id, decision=Decision.request_changes,
-                        comment="Thiếu đáp án", rubric={}, signer=cast["signer"])
+            curation.decide(
+                session,
+                cast["in"],
+                cast["m"].id,
+                decision=Decision.request_changes,
+                comment=" ",
+                rubric={},
+                signer=cast["signer"],
+            )
+        curation.decide(
+            session,
+            cast["in"],
+            cast["m"].id,
+            decision=Decision.request_changes,
+            comment="Thiếu đáp án",
+            rubric={},
+            signer=cast["signer"],
+        )
         assert cast["m"].state == WorkflowState.changes_requested
         v = curation.edit(session, cast["teacher"], cast["m"].id, changes={"description": "Có đáp án"})
         assert v.number == 1 and v.meta["description"] == "Có đáp án"
@@ -141,16 +204,29 @@ class TestDecide:
         assert _approve(session, cast).decided_by_id == cast["in"].id
 
     def test_bulk_decisions_report_each_item(self, session, runtime, cast) -> None:  # type: ignore[no-untyped-def]
-        second = create_material(session, runtime, cast["teacher"], title="Số thập phân", metadata=MATH_5,
-                                 content=b"%PDF-1.4 second")
+        second = create_material(
+            session,
+            runtime,
+            cast["teacher"],
+            title="Số thập phân",
+            metadata=MATH_5,
+            content=b"%PDF-1.4 second",
+        )
         finish_ingest(session, second)
         curation.submit(session, cast["teacher"], cast["m"].id)
         curation.submit(session, cast["teacher"], second.id)
-        draft = create_material(session, runtime, cast["teacher"], title="Nháp", metadata=MATH_5,
-                                content=b"%PDF-1.4 draft")
-        results = curation.bulk_decide(session, cast["admin"], [cast["m"].id, second.id, draft.id],
-                                       decision=Decision.reject, comment="Trùng lặp", rubric={},
-                                       signer=cast["signer"])
+        draft = create_material(
+            session, runtime, cast["teacher"], title="Nháp", metadata=MATH_5, content=b"%PDF-1.4 draft"
+        )
+        results = curation.bulk_decide(
+            session,
+            cast["admin"],
+            [cast["m"].id, second.id, draft.id],
+            decision=Decision.reject,
+            comment="Trùng lặp",
+            rubric={},
+            signer=cast["signer"],
+        )
         outcome = {mid: getattr(r, "state", None) or r.status_code for mid, r in results}  # type: ignore[union-attr]
         assert outcome == {cast["m"].id: "rejected", second.id: "rejected", draft.id: 409}
         refused = session.scalars(select(AuditEvent).where(AuditEvent.action == "curation.refused")).all()
