@@ -18,7 +18,9 @@ class TestSettings:
             assert field.description, f"{name} has no description"
             assert f"HOCLIEU_{name.upper()}" in documented, f"HOCLIEU_{name.upper()} is not in README.md"
 
-    def test_defaults_are_the_embedded_mode(self, tmp_path: Path) -> None:
+    def test_defaults_are_the_embedded_mode(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        for name in ("HOCLIEU_DATABASE_URL", "HOCLIEU_REDIS_URL", "HOCLIEU_OPENSEARCH_URL"):
+            monkeypatch.delenv(name, raising=False)  # CI runs the suite a second time with PostgreSQL set
         s = Settings(data_dir=tmp_path)
         assert s.sqlalchemy_url == f"sqlite:///{(tmp_path / 'hoclieu.db').resolve()}"
         assert s.redis_url is None and s.opensearch_url is None
