@@ -16,6 +16,7 @@ from search.service import close_backend
 from search.service import search as search_service
 from web import errors
 from web.api import accounts, admin, auth, health, keys, materials, review, vocabularies
+from web.api import exports, oai
 from web.api import search as search_api
 from web import portal
 
@@ -68,5 +69,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     for router in (health.router, auth.router, materials.router, vocabularies.router, search_api.router,
                    review.router, keys.router, admin.router, accounts.router):
         app.include_router(router, prefix="/api/v1")
+    app.include_router(exports.router, prefix="/api/v1")
+    app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     portal.install(app)  # portal pages, /static, gzip for text responses
     return app

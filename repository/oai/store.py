@@ -1,0 +1,151 @@
+"""SQL for harvesting: public materials and the tombstones of materials that were public once.
+
+Everything a harvester sees is ordered by ``(updated_at, id)``: the keyset the resumption tokens
+carry. ``updated_at`` changes on every write of the ``materials`` row (``onupdate``), so a record
+edited while a harvest is running moves behind the cursor and is delivered again, never skipped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, ColumnElement, String, and_, cast, exists, false, func, literal, or_, select, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import selectinload
+from sqlalchemy.sql.compiler import SQLCompiler
+
+from repository.material.store import visible_to
+from repository.models import Material, MaterialVersion, WorkflowState
+from repository.store import StoreBase
+
+
+@dataclass(frozen=True)
+class SetFilter:
+    """One OAI set as a condition on the metadata document.
+
+    ``axis`` is ``subjects`` / ``grades`` (JSON arrays) or ``type`` (a string); ``value`` None
+    means "has any value on that axis" (the parent sets ``subject``, ``grade``, ``type``).
+    """
+
+    axis: str
+    value: str | None
+
+
+@dataclass(frozen=True)
+class Window:
+    """Which records a list request covers: ``from <= updated_at < until`` and an optional set."""
+
+    since: datetime | None = None
+    before: datetime | None = None
+    set: SetFilter | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    """One harvestable material and whether it is public now (False: a deleted record)."""
+
+    material: Material
+    public: bool
+
+
+class _ByDialect(ColumnElement[bool]):
+    """A boolean clause written once per dialect: the JSON array functions differ."""
+
+    inherit_cache = False  # the alternatives are per call; no statement-cache key to get wrong
+    type = Boolean()
+
+    def __init__(self, sqlite: ColumnElement[bool], postgresql: ColumnElement[bool]) -> None:
+        self.sqlite = sqlite
+        self.postgresql = postgresql
+
+
+@compiles(_ByDialect)
+def _compile_by_dialect(element: _ByDialect, compiler: SQLCompiler, **kw: Any) -> str:
+    clause = element.postgresql if compiler.dialect.name == "postgresql" else element.sqlite
+    return compiler.process(clause, **kw)
+
+
+def _array_has(axis: str, value: str | None) -> ColumnElement[bool]:
+    """SQL: the JSON array ``meta[axis]`` contains ``value`` (compared as text), or any element."""
+    lite = func.json_each(Material.meta, f"$.{axis}").table_valued("value")
+    pg = func.jsonb_array_elements_text(Material.meta.op("->")(literal(axis, String))).table_valued("value")
+    lite_q = select(literal(1)).select_from(lite)
+    pg_q = select(literal(1)).select_from(pg)
+    if value is not None:
+        lite_q = lite_q.where(cast(lite.c.value, String) == value)
+        pg_q = pg_q.where(pg.c.value == value)
+    return _ByDialect(sqlite=exists(lite_q), postgresql=exists(pg_q))
+
+
+def _set_clause(set_filter: SetFilter | None) -> ColumnElement[bool]:
+    if set_filter is None:
+        return true()
+    if set_filter.axis == "type":
+        typ = Material.meta["type"].as_string()
+        return typ.is_not(None) if set_filter.value is None else typ == set_filter.value
+    if set_filter.axis in ("subjects", "grades"):
+        return _array_has(set_filter.axis, set_filter.value)
+    return false()
+
+
+def _public() -> ColumnElement[bool]:
+    # The one visibility rule, as an anonymous visitor: harvesters never sign in.
+    return visible_to(None)
+
+
+def _was_public() -> ColumnElement[bool]:
+    """Not public now, but some version of it was approved (a signed approval survives withdrawal)."""
+    approved_once = exists(
+        select(literal(1)).where(
+            MaterialVersion.material_id == Material.id,
+            or_(MaterialVersion.state == WorkflowState.approved, MaterialVersion.signature.is_not(None)),
+        )
+    )
+    return and_(~_public(), approved_once)
+
+
+class OaiStore(StoreBase[Material]):
+    model = Material
+
+    def _where(self, window: Window) -> ColumnElement[bool]:
+        cond = or_(_public(), _was_public()) & _set_clause(window.set)
+        if window.since is not None:
+            cond = cond & (Material.updated_at >= window.since)
+        if window.before is not None:
+            cond = cond & (Material.updated_at < window.before)
+        return cond
+
+    def page(self, window: Window, *, after: tuple[datetime, str] | None, limit: int) -> list[Row]:
+        """Up to ``limit`` records of ``window`` strictly after the keyset cursor ``after``."""
+        cond = self._where(window)
+        if after is not None:
+            at, last_id = after
+            cond = cond & or_(Material.updated_at > at, and_(Material.updated_at == at, Material.id > last_id))
+        stmt = (
+            select(Material, _public().label("public"))
+            .options(selectinload(Material.files))
+            .where(cond)
+            .order_by(Material.updated_at, Material.id)
+            .limit(limit)
+        )
+        return [Row(material=m, public=bool(p)) for m, p in self.session.execute(stmt)]
+
+    def count(self, window: Window) -> int:
+        """How many records ``window`` holds (``completeListSize``)."""
+        return int(self.session.scalar(select(func.count()).select_from(Material).where(self._where(window))) or 0)
+
+    def record(self, material_id: str) -> Row | None:
+        """One harvestable material (public or deleted); None when harvesters may not know of it."""
+        stmt = (
+            select(Material, _public().label("public"))
+            .options(selectinload(Material.files))
+            .where(Material.id == material_id, or_(_public(), _was_public()))
+        )
+        found = self.session.execute(stmt).first()
+        return Row(material=found[0], public=bool(found[1])) if found is not None else None
+
+    def earliest(self) -> datetime | None:
+        """The oldest datestamp a harvester can meet (``earliestDatestamp`` of Identify)."""
+        return self.session.scalar(select(func.min(Material.updated_at)).where(or_(_public(), _was_public())))
