@@ -52,7 +52,7 @@
       if (list.hidden) return;
       if (e.key === "ArrowDown") { e.preventDefault(); mark((active + 1) % items.length); }
       else if (e.key === "ArrowUp") { e.preventDefault(); mark((active - 1 + items.length) % items.length); }
-      else if (e.key === "Escape") { close(); }
+      else if (e.key === "Escape") { e.preventDefault(); close(); }
       else if (e.key === "Enter" && active >= 0) { e.preventDefault(); go(items[active]); }
     });
     input.addEventListener("blur", function () { setTimeout(close, 100); });
@@ -75,11 +75,10 @@
       var slow = conn.saveData || /(^|-)2g|3g/.test(conn.effectiveType || "");
       // Only where the browser plays HLS itself, and not on slow/save-data connections (360p MP4 is smaller).
       if (!slow && video.canPlayType("application/vnd.apple.mpegurl")) {
-        video.addEventListener("play", function once() {
-          video.removeEventListener("play", once);
-          var at = video.currentTime;
-          video.src = video.getAttribute("data-hls"); video.currentTime = at; video.play();
-        });
+        // Swapped before any play: with preload="none" nothing is fetched until the user plays.
+        video.src = video.getAttribute("data-hls");
+        var q = video.id && document.querySelector("select[data-player='" + video.id + "']");
+        if (q) q.closest("form").hidden = true;  // HLS picks the quality itself
       }
     });
   }

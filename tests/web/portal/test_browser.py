@@ -1,0 +1,206 @@
+"""End to end in Debian's Chromium (Playwright): the student, teacher and curator flows,
+axe-core on every page, screenshots at phone and desktop widths.
+
+One browser for the session; the server is the real uvicorn process of the ``portal`` fixture.
+Screenshots go to ``test-artifacts/screenshots/`` (gitignored).
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import REPO_ROOT, skip_or_fail
+from tests.web.portal.conftest import PASSWORD, Portal
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
+AXE = Path(__file__).parent / "vendor" / "axe.min.js"
+SHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
+SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed (pip install playwright==1.65.2)")
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        skip_or_fail("Debian chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+def check_page(page: Any, name: str) -> None:
+    """axe-core: no serious or critical violation; then phone and desktop screenshots."""
+    page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
+           if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{name}: axe-core violations {bad}"
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    original = page.viewport_size
+    for label, size in SIZES.items():
+        page.set_viewport_size(size)
+        page.screenshot(path=str(SHOTS / f"{name}-{label}.png"), full_page=True)
+    page.set_viewport_size(original)
+
+
+def sign_in(page: Any, base: str, username: str) -> None:
+    page.goto(f"{base}/signin")
+    page.fill("#username", username)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("form.stack button[type=submit]")
+
+
+class TestStudent:
+    def test_finds_the_grade_5_maths_video_by_typing_and_it_plays(self, browser: Any, portal: Portal) -> None:
+        context = browser.new_context(viewport=SIZES["phone"])
+        page = context.new_page()
+        base = portal.base_url
+        page.goto(base + "/")
+        assert page.get_attribute("html", "lang") == "vi"
+        check_page(page, "home")
+        with page.expect_navigation():
+            page.click("a[href='/grades/5']")
+        check_page(page, "grade")
+        with page.expect_navigation():
+            page.click("a[href='/grades/5/toan']")
+        check_page(page, "subject")
+
+        # Suggestions as you type, accents optional ("dien tich" → "Diện tích hình tam giác").
+        page.type("#q", "dien tich", delay=20)
+        page.wait_for_selector("#q-suggest li:has-text('Diện tích hình tam giác')", timeout=5000)
+        assert page.get_attribute("#q", "aria-expanded") == "true"
+        page.keyboard.press("Escape")  # closes the list (and, handled, does not clear the box)
+        assert page.input_value("#q") == "dien tich"
+        page.fill("#q", "")
+        page.type("#q", "toan lop 5", delay=20)
+        page.press("#q", "Enter")
+        page.wait_for_url(lambda url: "/search?q=toan+lop+5" in url)
+        check_page(page, "search")
+        video_id = portal.materials["toan-5-dien-tich-hinh-tam-giac.mp4"]
+        with page.expect_navigation():
+            page.click(f".card a[href='/m/{video_id}']")
+        video = page.locator("video")
+        # Nothing is loaded before play: preload none, poster shown.
+        assert video.get_attribute("preload") == "none" and video.get_attribute("poster")
+        assert page.evaluate("() => document.querySelector('video').readyState") == 0
+        check_page(page, "material-video")
+        page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }")
+        page.wait_for_function("() => document.querySelector('video').currentTime > 0", timeout=15000)
+        # The 360p MP4 by default; the HLS ladder where the browser plays HLS itself.
+        src = page.evaluate("() => document.querySelector('video').currentSrc")
+        assert src.endswith(page.get_attribute("video source", "src")) or src.endswith("/hls/master.m3u8"), src
+        context.close()
+
+    def test_document_viewer_page_jump_and_english(self, browser: Any, portal: Portal) -> None:
+        context = browser.new_context(viewport=SIZES["desktop"], java_script_enabled=False)
+        page = context.new_page()
+        pdf = portal.materials["toan-5-phan-so-thap-phan.pdf"]
+        page.goto(f"{portal.base_url}/m/{pdf}?page=2&lang=en")
+        assert page.get_attribute("html", "lang") == "en"
+        assert "Page 2 of" in page.inner_text("figcaption")
+        page.fill("input[name=page]", "1")
+        with page.expect_navigation():
+            page.click(".pager button")
+        assert "Page 1 of" in page.inner_text("figcaption")
+        page.goto(f"{portal.base_url}/search?q=phan+so")  # search works without JavaScript
+        assert page.locator(".card").count() >= 1
+        context.close()
+        context = browser.new_context(viewport=SIZES["desktop"])
+        page = context.new_page()
+        page.goto(f"{portal.base_url}/m/{pdf}?page=2&lang=vi")
+        check_page(page, "material-document")
+        page.goto(f"{portal.base_url}/m/{portal.materials['am-nhac-2-bai-hat-luyen-nhip-2-4.mp3']}")
+        check_page(page, "material-audio")
+        context.close()
+
+
+class TestTeacherAndCurator:
+    def test_upload_pptx_and_video_submit_approve_then_students_find_it(self, browser: Any, portal: Portal) -> None:
+        base = portal.base_url
+        demo = portal.workdir / "demo"
+        context = browser.new_context(viewport=SIZES["desktop"])
+        page = context.new_page()
+        sign_in(page, base, "co_lan")
+        page.goto(base + "/teach/upload")
+        check_page(page, "teach-upload")
+        page.set_input_files("#files", [str(demo / "toan-5-so-thap-phan.pptx"),
+                                        str(demo / "toan-5-dien-tich-hinh-tam-giac.mp4")])
+        page.click("#upload button[type=submit]")
+        page.wait_for_function("() => document.querySelectorAll('#uploads a.uploaded').length === 2", timeout=60000)
+        assert page.evaluate("() => [...document.querySelectorAll('#uploads progress')].every(p => p.value === 100)")
+        ids = page.eval_on_selector_all("#uploads a.uploaded", "els => els.map(e => e.dataset.material)")
+        titles = {}
+        for n, mid in enumerate(ids):
+            page.goto(f"{base}/teach/m/{mid}")
+            # Live status: the page polls until the file is ready.
+            page.wait_for_selector(".files .status.st-ready", timeout=120000)
+            if n == 0:
+                check_page(page, "teach-material")
+            titles[mid] = f"Bài dạy thử nghiệm số {n + 1} về số thập phân"
+            page.fill("#f-title", titles[mid])
+            page.check("input[name=grades][value='5']")
+            page.select_option("#f-subjects", ["toan"])
+            page.select_option("#f-license", "CC-BY-4.0")
+            with page.expect_navigation():
+                page.click(".meta-form button[type=submit]")
+            assert "Đã lưu" in page.inner_text("main")
+            with page.expect_navigation():
+                page.click("text=Gửi kiểm duyệt")
+            assert "Chờ kiểm duyệt" in page.inner_text("#state")
+        page.goto(base + "/teach")
+        check_page(page, "teach-list")
+        context.close()
+
+        context = browser.new_context(viewport=SIZES["desktop"])
+        page = context.new_page()
+        sign_in(page, base, "thay_minh")
+        page.goto(base + "/review")
+        check_page(page, "review-queue")
+        page.goto(f"{base}/review/{ids[0]}")
+        check_page(page, "review-item")
+        page.goto(base + "/review")
+        for mid in ids:
+            page.check(f"input[name=ids][value='{mid}']")
+        for key in ("curriculum_alignment", "license_clear", "content_accurate", "quality_accessibility"):
+            page.check(f"form input[name='rubric.{key}']")
+        with page.expect_navigation():
+            page.click("form.stack button[type=submit]")
+        assert "Đã ghi nhận quyết định" in page.inner_text("main")
+        context.close()
+
+        context = browser.new_context(viewport=SIZES["phone"])
+        page = context.new_page()
+        page.goto(base + "/")
+        page.fill("#q", "bai day thu nghiem so thap phan")
+        with page.expect_navigation():
+            page.press("#q", "Enter")
+        for mid in ids:
+            page.wait_for_selector(f".card a[href='/m/{mid}']", timeout=10000)
+        with page.expect_navigation():
+            page.click(f".card a[href='/m/{ids[0]}']")
+        assert "Đã được phê duyệt" in page.inner_text(".signature")
+        context.close()
+
+    def test_admin_pages_are_accessible(self, browser: Any, portal: Portal) -> None:
+        context = browser.new_context(viewport=SIZES["desktop"])
+        page = context.new_page()
+        sign_in(page, portal.base_url, "quan_tri")
+        for path, name in (("/admin/users", "admin-users"), ("/admin/audit", "admin-audit"),
+                           ("/admin/integrity", "admin-integrity"), ("/signin", "signin")):
+            page.goto(portal.base_url + path)
+            check_page(page, name)
+        context.close()
