@@ -280,7 +280,7 @@ class OaiService:
         try:
             pairs = self._parse(params) if isinstance(params, str) else list(params)
             verb, args = self._check_arguments(pairs)
-            # The request's attributes echo only a request that parsed (spec 3.2: not for badVerb/badArgument).
+            # Attributes echo only a request that parsed (spec 3.2: none for badVerb/badArgument).
             request.set("verb", verb)
             for key, value in args.items():
                 request.set(key, xml_text(value))
@@ -290,7 +290,8 @@ class OaiService:
             if exc.code in ("badVerb", "badArgument"):
                 request.attrib.clear()
             _el(root, "error", exc.message, code=exc.code)
-        return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+        return document
 
     # --- arguments ---------------------------------------------------------------------------
 
@@ -343,7 +344,9 @@ class OaiService:
             return self._list_metadata_formats(session, args.get("identifier"), config)
         if verb == "ListSets":
             if "resumptionToken" in args:
-                raise OaiError("badResumptionToken", "ListSets is answered in one response; no token was issued")
+                raise OaiError(
+                    "badResumptionToken", "ListSets is answered in one response; no token was issued"
+                )
             return self._list_sets()
         if verb == "GetRecord":
             return self._get_record(session, args, config)
@@ -366,17 +369,25 @@ class OaiService:
             # The oai-identifier scheme needs a domain name; behind a bare IP the description is left out.
             description = _el(node, "description")
             ident = _el(
-                description, "oai-identifier", ns=OAI_IDENTIFIER_NS,
+                description,
+                "oai-identifier",
+                ns=OAI_IDENTIFIER_NS,
                 **{f"{{{XSI_NS}}}schemaLocation": OAI_IDENTIFIER_SCHEMA_LOCATION},
             )
             _el(ident, "scheme", "oai", ns=OAI_IDENTIFIER_NS)
             _el(ident, "repositoryIdentifier", config.host, ns=OAI_IDENTIFIER_NS)
             _el(ident, "delimiter", ":", ns=OAI_IDENTIFIER_NS)
-            _el(ident, "sampleIdentifier", oai_identifier(config.host, "7f1c3a52-1d0e-4b8f-9a53-2a1e5b8c9d10"),
-                ns=OAI_IDENTIFIER_NS)
+            _el(
+                ident,
+                "sampleIdentifier",
+                oai_identifier(config.host, "7f1c3a52-1d0e-4b8f-9a53-2a1e5b8c9d10"),
+                ns=OAI_IDENTIFIER_NS,
+            )
         return node
 
-    def _list_metadata_formats(self, session: Session, identifier: str | None, config: OaiConfig) -> ET.Element:
+    def _list_metadata_formats(
+        self, session: Session, identifier: str | None, config: OaiConfig
+    ) -> ET.Element:
         if identifier is not None:
             self._row(session, identifier, config)  # idDoesNotExist for an unknown item
         node = ET.Element("ListMetadataFormats")
@@ -432,12 +443,21 @@ class OaiService:
         if more or query.cursor > 0:
             # completeListSize: the list as it stands now (the window is frozen, so it only shrinks
             # when records are taken offline). The last page carries an empty token (spec 3.5).
-            token = _el(node, "resumptionToken", completeListSize=str(store.count(query.window)),
-                        cursor=str(query.cursor))
+            token = _el(
+                node,
+                "resumptionToken",
+                completeListSize=str(store.count(query.window)),
+                cursor=str(query.cursor),
+            )
             if more:
                 last = rows[-1].material
-                following = _ListQuery(verb=verb, window=query.window, set_spec=query.set_spec,
-                                       after=(last.updated_at, last.id), cursor=query.cursor + len(rows))
+                following = _ListQuery(
+                    verb=verb,
+                    window=query.window,
+                    set_spec=query.set_spec,
+                    after=(last.updated_at, last.id),
+                    cursor=query.cursor + len(rows),
+                )
                 token.text = TokenCodec(config.secret).dump(following.to_token())
         return node
 
@@ -448,7 +468,9 @@ class OaiService:
             except TokenError as exc:
                 raise OaiError("badResumptionToken", str(exc)) from exc
             except (KeyError, TypeError, ValueError, IndexError) as exc:
-                raise OaiError("badResumptionToken", f"the resumption token is not valid here: {exc}") from exc
+                raise OaiError(
+                    "badResumptionToken", f"the resumption token is not valid here: {exc}"
+                ) from exc
         self._check_prefix(args["metadataPrefix"])
         since: datetime | None = None
         before = now  # frozen upper bound: see the module docstring
@@ -470,18 +492,26 @@ class OaiService:
             set_filter = parse_set(set_spec)
             if set_filter is None:
                 raise OaiError("noRecordsMatch", f"this repository has no set {set_spec!r} (see ListSets)")
-        return _ListQuery(verb=verb, window=Window(since=since, before=before, set=set_filter),
-                          set_spec=set_spec, after=None, cursor=0)
+        return _ListQuery(
+            verb=verb,
+            window=Window(since=since, before=before, set=set_filter),
+            set_spec=set_spec,
+            after=None,
+            cursor=0,
+        )
 
     # --- records -----------------------------------------------------------------------------
 
     def _check_prefix(self, prefix: str) -> None:
         if prefix != METADATA_PREFIX:
-            raise OaiError("cannotDisseminateFormat", f"records are available as {METADATA_PREFIX!r} only, not {prefix!r}")
+            raise OaiError(
+                "cannotDisseminateFormat",
+                f"records are available as {METADATA_PREFIX!r} only, not {prefix!r}",
+            )
 
     def _row(self, session: Session, identifier: str, config: OaiConfig) -> Row:
         prefix = f"oai:{config.host}:"
-        material_id = identifier[len(prefix):] if identifier.startswith(prefix) else ""
+        material_id = identifier[len(prefix) :] if identifier.startswith(prefix) else ""
         row = OaiStore.from_session(session).record(material_id) if _UUID.fullmatch(material_id) else None
         if row is None:
             raise OaiError("idDoesNotExist", f"{identifier!r} is not an item of this repository")

@@ -11,7 +11,20 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, String, and_, cast, exists, false, func, literal, or_, select, true
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    String,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+)
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql.compiler import SQLCompiler
@@ -83,7 +96,7 @@ def _set_clause(set_filter: SetFilter | None) -> ColumnElement[bool]:
     if set_filter is None:
         return true()
     if set_filter.axis == "type":
-        typ = Material.meta["type"].as_string()
+        typ: ColumnElement[str] = Material.meta["type"].as_string()
         return typ.is_not(None) if set_filter.value is None else typ == set_filter.value
     if set_filter.axis in ("subjects", "grades"):
         return _array_has(set_filter.axis, set_filter.value)
@@ -122,7 +135,9 @@ class OaiStore(StoreBase[Material]):
         cond = self._where(window)
         if after is not None:
             at, last_id = after
-            cond = cond & or_(Material.updated_at > at, and_(Material.updated_at == at, Material.id > last_id))
+            cond = cond & or_(
+                Material.updated_at > at, and_(Material.updated_at == at, Material.id > last_id)
+            )
         stmt = (
             select(Material, _public().label("public"))
             .options(selectinload(Material.files))
@@ -134,7 +149,9 @@ class OaiStore(StoreBase[Material]):
 
     def count(self, window: Window) -> int:
         """How many records ``window`` holds (``completeListSize``)."""
-        return int(self.session.scalar(select(func.count()).select_from(Material).where(self._where(window))) or 0)
+        return int(
+            self.session.scalar(select(func.count()).select_from(Material).where(self._where(window))) or 0
+        )
 
     def record(self, material_id: str) -> Row | None:
         """One harvestable material (public or deleted); None when harvesters may not know of it."""

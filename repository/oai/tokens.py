@@ -44,14 +44,18 @@ class TokenCodec:
 
     def __init__(self, secret: str) -> None:
         # A key of its own, so a token can never double as a session cookie signature or vice versa.
-        self._key = hmac.new(secret.encode("utf-8"), b"hoclieu/oai-pmh/resumption-token", hashlib.sha256).digest()
+        self._key = hmac.new(
+            secret.encode("utf-8"), b"hoclieu/oai-pmh/resumption-token", hashlib.sha256
+        ).digest()
 
     def _mac(self, payload: str) -> str:
         return _b64(hmac.new(self._key, payload.encode("ascii"), hashlib.sha256).digest()[:16])
 
     def dump(self, data: dict[str, Any]) -> str:
         """The signed token for ``data``."""
-        body = json.dumps({"v": TOKEN_VERSION, **data}, separators=(",", ":"), ensure_ascii=True, sort_keys=True)
+        body = json.dumps(
+            {"v": TOKEN_VERSION, **data}, separators=(",", ":"), ensure_ascii=True, sort_keys=True
+        )
         payload = _b64(body.encode("ascii"))
         return f"{payload}.{self._mac(payload)}"
 

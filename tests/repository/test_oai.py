@@ -36,7 +36,9 @@ XSI = "{http://www.w3.org/2001/XMLSchema-instance}"
 SECONDS = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 T0 = datetime(2024, 5, 1, 8, 0, 0, tzinfo=UTC)
 
-CONFIG = OaiConfig(base_url="https://hoclieu.edu.vn", secret="bi-mat-thu-nghiem", admin_email="oai@hoclieu.edu.vn")
+CONFIG = OaiConfig(
+    base_url="https://hoclieu.edu.vn", secret="bi-mat-thu-nghiem", admin_email="oai@hoclieu.edu.vn"
+)
 HOST = "hoclieu.edu.vn"
 
 
@@ -77,11 +79,17 @@ def check_header(header: ET.Element) -> dict[str, Any]:
     assert header.tag == f"{OAI}header"
     identifier = header.findtext(f"{OAI}identifier")
     stamp = header.findtext(f"{OAI}datestamp")
-    assert identifier and re.fullmatch(r"oai:[^:]+:[0-9a-f-]{36}", identifier)
-    assert stamp and SECONDS.fullmatch(stamp)
+    assert identifier
+    assert re.fullmatch(r"oai:[^:]+:[0-9a-f-]{36}", identifier)
+    assert stamp
+    assert SECONDS.fullmatch(stamp)
     assert header.get("status") in (None, "deleted")
-    return {"identifier": identifier, "datestamp": stamp, "deleted": header.get("status") == "deleted",
-            "sets": [s.text for s in header.findall(f"{OAI}setSpec")]}
+    return {
+        "identifier": identifier,
+        "datestamp": stamp,
+        "deleted": header.get("status") == "deleted",
+        "sets": [s.text for s in header.findall(f"{OAI}setSpec")],
+    }
 
 
 def check_record(record: ET.Element) -> dict[str, Any]:
@@ -92,7 +100,8 @@ def check_record(record: ET.Element) -> dict[str, Any]:
     if info["deleted"]:
         assert metadata is None
         return info
-    assert metadata is not None and len(metadata) == 1
+    assert metadata is not None
+    assert len(metadata) == 1
     dc = metadata[0]
     assert dc.tag == f"{OAI_DC}dc"
     assert all(child.tag.startswith(DC) for child in dc)
@@ -110,8 +119,9 @@ def ask(session: Session, now: datetime | None = None, config: OaiConfig = CONFI
     return envelope(oai.handle(session, query, config, now=now), endpoint=config.endpoint)
 
 
-def harvest(session: Session, verb: str = "ListIdentifiers", now: datetime | None = None,
-            **args: str) -> Iterator[tuple[ET.Element, ET.Element | None]]:
+def harvest(
+    session: Session, verb: str = "ListIdentifiers", now: datetime | None = None, **args: str
+) -> Iterator[tuple[ET.Element, ET.Element | None]]:
     """Follow resumption tokens to the end; yields each page's verb element and its token."""
     root = ask(session, now=now, verb=verb, metadataPrefix="oai_dc", **args)
     while True:
@@ -131,26 +141,58 @@ def admin(session: Session) -> User:
     return create_user(session, username="quan_tri", role=Role.admin)
 
 
-def public(session: Session, runtime: Runtime, owner: User, title: str = "Phân số", *,
-           at: datetime | None = None, **metadata: Any) -> Material:
-    m = create_material(session, runtime, owner, title=title, state=WorkflowState.approved, metadata=metadata,
-                        content=f"{title}|{metadata}|{at}".encode())
+def public(
+    session: Session,
+    runtime: Runtime,
+    owner: User,
+    title: str = "Phân số",
+    *,
+    at: datetime | None = None,
+    **metadata: Any,
+) -> Material:
+    m = create_material(
+        session,
+        runtime,
+        owner,
+        title=title,
+        state=WorkflowState.approved,
+        metadata=metadata,
+        content=f"{title}|{metadata}|{at}".encode(),
+    )
     if at is not None:
         m.updated_at = at
         session.flush()
     return m
 
 
-def many_public(session: Session, owner: User, count: int, *, title: str = "Học liệu số", at: datetime = T0,
-                per_second: int = 3, **metadata: Any) -> list[str]:
+def many_public(
+    session: Session,
+    owner: User,
+    count: int,
+    *,
+    title: str = "Học liệu số",
+    at: datetime = T0,
+    per_second: int = 3,
+    **metadata: Any,
+) -> list[str]:
     """``count`` approved materials, fast: rows straight into the real table (no files, no jobs),
     ``per_second`` of them sharing each datestamp so the keyset's id tiebreak is exercised."""
     rows = []
     for i in range(count):
         doc = validate_metadata({"title": f"{title} {i}", **metadata})
         stamp = at + timedelta(seconds=i // per_second)
-        rows.append(Material(meta=doc, schema=doc["$schema"], title=doc["title"], owner=owner, files=[],
-                             state=WorkflowState.approved.value, created_at=stamp, updated_at=stamp))
+        rows.append(
+            Material(
+                meta=doc,
+                schema=doc["$schema"],
+                title=doc["title"],
+                owner=owner,
+                files=[],
+                state=WorkflowState.approved.value,
+                created_at=stamp,
+                updated_at=stamp,
+            )
+        )
     session.add_all(rows)
     session.flush()
     return [m.id for m in rows]
@@ -166,8 +208,15 @@ class TestIdentify:
         node = verb_element(ask(session, verb="Identify"), "Identify")
         # Spec 4.2: these, in this order, then optional ones.
         tags = [c.tag.removeprefix(OAI) for c in node]
-        assert tags[:7] == ["repositoryName", "baseURL", "protocolVersion", "adminEmail", "earliestDatestamp",
-                            "deletedRecord", "granularity"]
+        assert tags[:7] == [
+            "repositoryName",
+            "baseURL",
+            "protocolVersion",
+            "adminEmail",
+            "earliestDatestamp",
+            "deletedRecord",
+            "granularity",
+        ]
         assert node.findtext(f"{OAI}baseURL") == "https://hoclieu.edu.vn/oai"
         assert node.findtext(f"{OAI}protocolVersion") == "2.0"
         assert node.findtext(f"{OAI}earliestDatestamp") == "2024-05-01T08:00:00Z"
@@ -191,7 +240,8 @@ class TestIdentify:
 
     def test_request_echoes_the_arguments(self, session: Session) -> None:
         request = ask(session, verb="Identify").find(f"{OAI}request")
-        assert request is not None and request.attrib == {"verb": "Identify"}
+        assert request is not None
+        assert request.attrib == {"verb": "Identify"}
 
 
 class TestMetadataFormats:
@@ -204,8 +254,12 @@ class TestMetadataFormats:
 
     def test_for_an_item(self, session: Session, runtime: Runtime, admin: User) -> None:
         m = public(session, runtime, admin)
-        verb_element(ask(session, verb="ListMetadataFormats", identifier=f"oai:{HOST}:{m.id}"), "ListMetadataFormats")
-        unknown = ask(session, verb="ListMetadataFormats", identifier=f"oai:{HOST}:{'0' * 8}-0000-0000-0000-{'0' * 12}")
+        verb_element(
+            ask(session, verb="ListMetadataFormats", identifier=f"oai:{HOST}:{m.id}"), "ListMetadataFormats"
+        )
+        unknown = ask(
+            session, verb="ListMetadataFormats", identifier=f"oai:{HOST}:{'0' * 8}-0000-0000-0000-{'0' * 12}"
+        )
         assert error_code(unknown) == "idDoesNotExist"
 
 
@@ -220,7 +274,8 @@ class TestSets:
         assert {"grade", "type", "subject:tieng-viet", "grade:12"} <= set(names)
         assert all(unicodedata.is_normalized("NFC", n or "") for n in names.values())
         description = node.find(f"{OAI}set/{OAI}setDescription/{OAI_DC}dc/{DC}description")
-        assert description is not None and description.text == "Subject"
+        assert description is not None
+        assert description.text == "Subject"
 
     def test_selective_harvest(self, session: Session, runtime: Runtime, admin: User) -> None:
         math5 = public(session, runtime, admin, "Toán 5", subjects=["toan"], grades=[5], type="phieu-hoc-tap")
@@ -257,10 +312,20 @@ class TestSets:
 
 class TestRecords:
     def test_get_record_dublin_core(self, session: Session, runtime: Runtime, admin: User) -> None:
-        m = public(session, runtime, admin, "Phép cộng trong phạm vi 10", subjects=["toan"], grades=[1],
-                   license="CC-BY-4.0", authors=[{"name": "Nguyễn Thị Lan", "role": "author"}])
-        node = verb_element(ask(session, verb="GetRecord", identifier=f"oai:{HOST}:{m.id}", metadataPrefix="oai_dc"),
-                            "GetRecord")
+        m = public(
+            session,
+            runtime,
+            admin,
+            "Phép cộng trong phạm vi 10",
+            subjects=["toan"],
+            grades=[1],
+            license="CC-BY-4.0",
+            authors=[{"name": "Nguyễn Thị Lan", "role": "author"}],
+        )
+        node = verb_element(
+            ask(session, verb="GetRecord", identifier=f"oai:{HOST}:{m.id}", metadataPrefix="oai_dc"),
+            "GetRecord",
+        )
         record = check_record(node.find(f"{OAI}record"))  # type: ignore[arg-type]
         dc = record["dc"]
         assert record["title"] == "Phép cộng trong phạm vi 10"
@@ -271,12 +336,17 @@ class TestRecords:
         assert "Toán" in [e.text for e in dc.findall(f"{DC}subject")]
         assert dc.findtext(f"{DC}rights", "").startswith("https://creativecommons.org/")
 
-    def test_vietnamese_text_round_trips_as_nfc(self, session: Session, runtime: Runtime, admin: User) -> None:
+    def test_vietnamese_text_round_trips_as_nfc(
+        self, session: Session, runtime: Runtime, admin: User
+    ) -> None:
         title = "Tiếng Việt lớp 1: Âm ơ, ư — “Bà đi chợ” & <ôn tập>"
         decomposed = unicodedata.normalize("NFD", title)
         m = public(session, runtime, admin, decomposed, keywords=[unicodedata.normalize("NFD", "đánh vần")])
-        raw = oai.handle(session, urlencode({"verb": "GetRecord", "identifier": f"oai:{HOST}:{m.id}",
-                                             "metadataPrefix": "oai_dc"}), CONFIG)
+        raw = oai.handle(
+            session,
+            urlencode({"verb": "GetRecord", "identifier": f"oai:{HOST}:{m.id}", "metadataPrefix": "oai_dc"}),
+            CONFIG,
+        )
         raw.decode("utf-8")  # UTF-8 throughout
         record = check_record(envelope(raw).find(f"{OAI}GetRecord/{OAI}record"))  # type: ignore[arg-type]
         assert record["title"] == title  # escaped markup comes back, composed
@@ -295,9 +365,12 @@ class TestVisibility:
     def test_only_approved_materials_appear(self, session: Session, runtime: Runtime, admin: User) -> None:
         teacher = create_user(session, username="co_lan", role=Role.teacher)
         shown = public(session, runtime, admin, "Công khai")
-        hidden = [create_material(session, runtime, teacher, title=f"Ẩn {state}", state=state,
-                                  content=state.value.encode())
-                  for state in (WorkflowState.draft, WorkflowState.submitted, WorkflowState.rejected)]
+        hidden = [
+            create_material(
+                session, runtime, teacher, title=f"Ẩn {state}", state=state, content=state.value.encode()
+            )
+            for state in (WorkflowState.draft, WorkflowState.submitted, WorkflowState.rejected)
+        ]
         for verb in ("ListIdentifiers", "ListRecords"):
             seen = set()
             for node, _token in harvest(session, verb):
@@ -307,25 +380,33 @@ class TestVisibility:
             root = ask(session, verb="GetRecord", identifier=f"oai:{HOST}:{m.id}", metadataPrefix="oai_dc")
             assert error_code(root) == "idDoesNotExist"
 
-    def test_a_material_taken_offline_is_a_deleted_record(self, session: Session, runtime: Runtime,
-                                                           admin: User) -> None:
+    def test_a_material_taken_offline_is_a_deleted_record(
+        self, session: Session, runtime: Runtime, admin: User
+    ) -> None:
         m = create_material(session, runtime, admin, title="Sẽ gỡ xuống", metadata={"subjects": ["toan"]})
         finish_ingest(session, m)
         curation.publish_direct(session, admin, m.id, signer=signer_for(runtime.settings), note="nhập từ sở")
-        assert ask(session, verb="GetRecord", identifier=f"oai:{HOST}:{m.id}", metadataPrefix="oai_dc") \
-            .find(f"{OAI}GetRecord/{OAI}record/{OAI}metadata") is not None
+        assert (
+            ask(session, verb="GetRecord", identifier=f"oai:{HOST}:{m.id}", metadataPrefix="oai_dc").find(
+                f"{OAI}GetRecord/{OAI}record/{OAI}metadata"
+            )
+            is not None
+        )
         # Taken offline (no API does this yet; an administrator's takedown would): public no more.
         m.state = WorkflowState.withdrawn.value
         session.flush()
         root = ask(session, verb="GetRecord", identifier=f"oai:{HOST}:{m.id}", metadataPrefix="oai_dc")
         record = check_record(verb_element(root, "GetRecord").find(f"{OAI}record"))  # type: ignore[arg-type]
-        assert record["deleted"] and "title" not in record
-        node = verb_element(ask(session, verb="ListRecords", metadataPrefix="oai_dc", set="subject:toan"),
-                            "ListRecords")
+        assert record["deleted"]
+        assert "title" not in record
+        node = verb_element(
+            ask(session, verb="ListRecords", metadataPrefix="oai_dc", set="subject:toan"), "ListRecords"
+        )
         assert [check_record(r)["deleted"] for r in node.findall(f"{OAI}record")] == [True]
 
-    def test_never_public_material_is_not_a_deleted_record(self, session: Session, runtime: Runtime,
-                                                           admin: User) -> None:
+    def test_never_public_material_is_not_a_deleted_record(
+        self, session: Session, runtime: Runtime, admin: User
+    ) -> None:
         m = create_material(session, runtime, admin, title="Chưa duyệt")
         finish_ingest(session, m)
         curation.submit(session, admin, m.id)  # a version row, submitted, never approved
@@ -366,8 +447,12 @@ class TestFromUntil:
     def test_datestamps_are_utc_seconds(self, session: Session, dated: dict[str, str]) -> None:
         node = verb_element(ask(session, verb="ListIdentifiers", metadataPrefix="oai_dc"), "ListIdentifiers")
         stamps = [h.findtext(f"{OAI}datestamp") for h in node.findall(f"{OAI}header")]
-        assert stamps == ["2024-04-30T23:59:59Z", "2024-05-01T00:00:00Z", "2024-05-01T12:30:15Z",
-                          "2024-05-02T00:00:00Z"]
+        assert stamps == [
+            "2024-04-30T23:59:59Z",
+            "2024-05-01T00:00:00Z",
+            "2024-05-01T12:30:15Z",
+            "2024-05-02T00:00:00Z",
+        ]
 
 
 class TestPaging:
@@ -376,7 +461,9 @@ class TestPaging:
         return many_public(session, admin, 230)
 
     @pytest.mark.parametrize("verb", ["ListIdentifiers", "ListRecords"])
-    def test_resumption_tokens_walk_the_whole_list(self, session: Session, many: list[str], verb: str) -> None:
+    def test_resumption_tokens_walk_the_whole_list(
+        self, session: Session, many: list[str], verb: str
+    ) -> None:
         pages = list(harvest(session, verb))
         assert len(pages) == 3
         seen: list[str] = []
@@ -386,8 +473,10 @@ class TestPaging:
             assert token.get("completeListSize") == "230"
             assert token.get("cursor") == str(number * 100)
         assert [len(list(node.iter(f"{OAI}header"))) for node, _ in pages] == [100, 100, 30]
-        assert pages[-1][1] is not None and not pages[-1][1].text  # the last page: an empty token
-        assert sorted(seen) == sorted(many) and len(seen) == 230
+        assert pages[-1][1] is not None
+        assert not pages[-1][1].text
+        assert sorted(seen) == sorted(many)
+        assert len(seen) == 230
 
     def test_token_keeps_the_query(self, session: Session, admin: User) -> None:
         many_public(session, admin, 120, title="Toán", subjects=["toan"])
@@ -411,14 +500,25 @@ class TestPaging:
         session.flush()
         rest: list[str] = []
         while token:
-            node = verb_element(ask(session, verb="ListIdentifiers", resumptionToken=token), "ListIdentifiers")
+            node = verb_element(
+                ask(session, verb="ListIdentifiers", resumptionToken=token), "ListIdentifiers"
+            )
             rest += [uuid_of(h.text or "") for h in node.iter(f"{OAI}identifier")]
             token = node.findtext(f"{OAI}resumptionToken")
-        assert changed not in rest and len(page1) + len(rest) == 229
+        assert changed not in rest
+        assert len(page1) + len(rest) == 229
         # ...and the next incremental harvest, from this harvest's responseDate, delivers it.
         since = first.findtext(f"{OAI}responseDate") or ""
-        later = verb_element(ask(session, now=start + timedelta(minutes=1), verb="ListIdentifiers",
-                                 metadataPrefix="oai_dc", from_=since), "ListIdentifiers")
+        later = verb_element(
+            ask(
+                session,
+                now=start + timedelta(minutes=1),
+                verb="ListIdentifiers",
+                metadataPrefix="oai_dc",
+                from_=since,
+            ),
+            "ListIdentifiers",
+        )
         assert [uuid_of(h.text or "") for h in later.iter(f"{OAI}identifier")] == [changed]
 
 
@@ -432,52 +532,73 @@ def _token(session: Session, verb: str = "ListIdentifiers") -> str:
 class TestErrors:
     """Every error code of spec 3.6 that applies (noSetHierarchy cannot occur: sets are supported)."""
 
-    @pytest.mark.parametrize("query", ["", "verb=", "verb=Harvest", "verb=listrecords",
-                                       "verb=Identify&verb=Identify", "metadataPrefix=oai_dc"])
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "",
+            "verb=",
+            "verb=Harvest",
+            "verb=listrecords",
+            "verb=Identify&verb=Identify",
+            "metadataPrefix=oai_dc",
+        ],
+    )
     def test_bad_verb(self, session: Session, query: str) -> None:
         root = envelope(oai.handle(session, query, CONFIG))
         assert error_code(root) == "badVerb"
         request = root.find(f"{OAI}request")
-        assert request is not None and request.attrib == {}  # spec 3.2: no attributes then
+        assert request is not None
+        assert request.attrib == {}
 
-    @pytest.mark.parametrize("query", [
-        "verb=Identify&set=toan",                                      # argument the verb does not take
-        "verb=ListRecords",                                             # required argument missing
-        "verb=GetRecord&metadataPrefix=oai_dc",
-        "verb=ListRecords&metadataPrefix=oai_dc&metadataPrefix=oai_dc",  # repeated
-        "verb=ListRecords&metadataPrefix=oai_dc&from=2024-13-01",        # not a date
-        "verb=ListRecords&metadataPrefix=oai_dc&from=2024-05-01T10:00:00",  # no Z
-        "verb=ListRecords&metadataPrefix=oai_dc&from=2024-05-01T10:00Z",    # minutes granularity
-        "verb=ListRecords&metadataPrefix=oai_dc&from=2024-05-01&until=2024-05-02T00:00:00Z",  # mixed
-        "verb=ListRecords&metadataPrefix=oai_dc&from=2024-05-02&until=2024-05-01",  # from > until
-        "verb=ListRecords&metadataPrefix=oai_dc&set=",                   # empty value
-        "verb=ListRecords&metadataPrefix=oai_dc&set=m%C3%B4n",           # not a setSpec
-        "verb=ListRecords&resumptionToken=abc&metadataPrefix=oai_dc",    # token is exclusive
-        "verb=Identify&" + "x=1&" * 30,                                  # too many arguments
-        "verb=Identify&x=" + "a" * 9000,                                 # too long
-    ])
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "verb=Identify&set=toan",  # argument the verb does not take
+            "verb=ListRecords",  # required argument missing
+            "verb=GetRecord&metadataPrefix=oai_dc",
+            "verb=ListRecords&metadataPrefix=oai_dc&metadataPrefix=oai_dc",  # repeated
+            "verb=ListRecords&metadataPrefix=oai_dc&from=2024-13-01",  # not a date
+            "verb=ListRecords&metadataPrefix=oai_dc&from=2024-05-01T10:00:00",  # no Z
+            "verb=ListRecords&metadataPrefix=oai_dc&from=2024-05-01T10:00Z",  # minutes granularity
+            "verb=ListRecords&metadataPrefix=oai_dc&from=2024-05-01&until=2024-05-02T00:00:00Z",  # mixed
+            "verb=ListRecords&metadataPrefix=oai_dc&from=2024-05-02&until=2024-05-01",  # from > until
+            "verb=ListRecords&metadataPrefix=oai_dc&set=",  # empty value
+            "verb=ListRecords&metadataPrefix=oai_dc&set=m%C3%B4n",  # not a setSpec
+            "verb=ListRecords&resumptionToken=abc&metadataPrefix=oai_dc",  # token is exclusive
+            "verb=Identify&" + "x=1&" * 30,  # too many arguments
+            "verb=Identify&x=" + "a" * 9000,  # too long
+        ],
+    )
     def test_bad_argument(self, session: Session, query: str) -> None:
         root = envelope(oai.handle(session, query, CONFIG))
         assert error_code(root) == "badArgument", query
         request = root.find(f"{OAI}request")
-        assert request is not None and request.attrib == {}
+        assert request is not None
+        assert request.attrib == {}
 
     def test_cannot_disseminate_format(self, session: Session, runtime: Runtime, admin: User) -> None:
         m = public(session, runtime, admin)
-        for args in ({"verb": "ListRecords", "metadataPrefix": "marc21"},
-                     {"verb": "ListIdentifiers", "metadataPrefix": "lrmi"},
-                     {"verb": "GetRecord", "metadataPrefix": "oai_ddc", "identifier": f"oai:{HOST}:{m.id}"}):
+        for args in (
+            {"verb": "ListRecords", "metadataPrefix": "marc21"},
+            {"verb": "ListIdentifiers", "metadataPrefix": "lrmi"},
+            {"verb": "GetRecord", "metadataPrefix": "oai_ddc", "identifier": f"oai:{HOST}:{m.id}"},
+        ):
             root = ask(session, **args)
             assert error_code(root) == "cannotDisseminateFormat"
             assert root.find(f"{OAI}request").attrib == args  # type: ignore[union-attr]
 
-    @pytest.mark.parametrize("identifier", [
-        "oai:hoclieu.edu.vn:00000000-0000-0000-0000-000000000000",
-        "oai:other.example.org:{id}",   # another repository's item
-        "{id}",                          # the bare uuid is not the OAI identifier
-        "oai:hoclieu.edu.vn:' or 1=1 --",
-    ])
-    def test_id_does_not_exist(self, session: Session, runtime: Runtime, admin: User, identifier: str) -> None:
+    @pytest.mark.parametrize(
+        "identifier",
+        [
+            "oai:hoclieu.edu.vn:00000000-0000-0000-0000-000000000000",
+            "oai:other.example.org:{id}",  # another repository's item
+            "{id}",  # the bare uuid is not the OAI identifier
+            "oai:hoclieu.edu.vn:' or 1=1 --",
+        ],
+    )
+    def test_id_does_not_exist(
+        self, session: Session, runtime: Runtime, admin: User, identifier: str
+    ) -> None:
         m = public(session, runtime, admin)
         root = ask(session, verb="GetRecord", metadataPrefix="oai_dc", identifier=identifier.format(id=m.id))
         assert error_code(root) == "idDoesNotExist"
@@ -485,8 +606,10 @@ class TestErrors:
     def test_no_records_match(self, session: Session, runtime: Runtime, admin: User) -> None:
         assert error_code(ask(session, verb="ListRecords", metadataPrefix="oai_dc")) == "noRecordsMatch"
         public(session, runtime, admin, at=T0)
-        assert error_code(ask(session, verb="ListIdentifiers", metadataPrefix="oai_dc",
-                              from_="2030-01-01")) == "noRecordsMatch"
+        assert (
+            error_code(ask(session, verb="ListIdentifiers", metadataPrefix="oai_dc", from_="2030-01-01"))
+            == "noRecordsMatch"
+        )
 
     def test_tampered_token(self, session: Session, admin: User) -> None:
         many_public(session, admin, 101)
@@ -496,8 +619,15 @@ class TestErrors:
         data = TokenCodec(CONFIG.secret).load(token)
         forged_payload = TokenCodec("another secret").dump({**data, "cursor": 0}).split(".")[0]
         flipped = mac[:-1] + ("A" if mac[-1] != "A" else "B")
-        for bad in (f"{forged_payload}.{mac}", f"{payload}.{flipped}", token[:-3], "không-phải-token",
-                    TokenCodec("another secret").dump(data), payload, token + ".x"):
+        for bad in (
+            f"{forged_payload}.{mac}",
+            f"{payload}.{flipped}",
+            token[:-3],
+            "không-phải-token",
+            TokenCodec("another secret").dump(data),
+            payload,
+            token + ".x",
+        ):
             root = ask(session, verb="ListIdentifiers", resumptionToken=bad)
             assert error_code(root) == "badResumptionToken", bad
         # The untouched token still works.

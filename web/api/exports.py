@@ -24,11 +24,15 @@ router = APIRouter(tags=["materials"])
     response_class=Response,
     responses={200: {"content": {"application/ld+json": {}}}},
 )
-def material_lrmi(material_id: str, session: ReadSession, user: OptionalUser, runtime: RuntimeDep) -> Response:
+def material_lrmi(
+    material_id: str, session: ReadSession, user: OptionalUser, runtime: RuntimeDep
+) -> Response:
     doc = lrmi_for(material_service.get(session, user, material_id), base_url=runtime.settings.base_url)
     # NFC over the JSON text is safe (escapes are ASCII) and covers every string in the document.
-    return Response(nfc(json.dumps(doc, ensure_ascii=False)).encode("utf-8"),
-                    media_type="application/ld+json; charset=utf-8")
+    return Response(
+        nfc(json.dumps(doc, ensure_ascii=False)).encode("utf-8"),
+        media_type="application/ld+json; charset=utf-8",
+    )
 
 
 @router.get(
@@ -37,7 +41,9 @@ def material_lrmi(material_id: str, session: ReadSession, user: OptionalUser, ru
     response_class=Response,
     responses={200: {"content": {"application/xml": {}}}},
 )
-def material_oai_dc(material_id: str, session: ReadSession, user: OptionalUser, runtime: RuntimeDep) -> Response:
+def material_oai_dc(
+    material_id: str, session: ReadSession, user: OptionalUser, runtime: RuntimeDep
+) -> Response:
     record = oai_dc_for(material_service.get(session, user, material_id), base_url=runtime.settings.base_url)
     body = '<?xml version="1.0" encoding="UTF-8"?>\n' + record
     return Response(body.encode("utf-8"), media_type="application/xml; charset=utf-8")
