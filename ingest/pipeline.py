@@ -23,6 +23,7 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from repository import jobs
 from repository.material import similarity
 from repository.material.service import index_job
 from repository.metadata import metadata_title_from_filename, validate_metadata
@@ -54,7 +55,8 @@ PACKAGE_TYPES = {"application/vnd.scorm+zip", "application/vnd.html5-package+zip
 # Labels for placeholder thumbnails, by media-type prefix or exact type.
 PLACEHOLDER_LABELS = {
     "application/pdf": "PDF", "text/": "Văn bản", "audio/": "Âm thanh", "application/zip": "Gói nén",
-    "application/epub+zip": "EPUB", "application/vnd.ms-powerpoint": "Trình chiếu",
+    "application/epub+zip": "EPUB", "application/vnd.scorm+zip": "Bài giảng",
+    "application/vnd.html5-package+zip": "Bài giảng", "application/vnd.ms-powerpoint": "Trình chiếu",
     "application/vnd.openxmlformats-officedocument.presentationml": "Trình chiếu",
     "application/vnd.openxmlformats-officedocument.wordprocessingml": "Văn bản",
     "application/msword": "Văn bản", "application/vnd.ms-excel": "Bảng tính",
@@ -79,6 +81,8 @@ class Outcome:
     notes: list[str] = field(default_factory=list)
     # Similarity hashes by kind ("text", "image") for near-duplicate detection.
     fingerprints: dict[str, int] = field(default_factory=dict)
+    # Page previews (and an Office file's PDF rendition) are still to be made, by render_pages.
+    pages_pending: bool = False
 
 
 class FileIngest:
@@ -163,6 +167,9 @@ class FileIngest:
             self._near_duplicates(s, f, outcome)
             self._maybe_title(s.get(Material, f.material_id), job["filename"], outcome.info.get("title"))
             index_job(s, f.material_id)
+            if outcome.pages_pending:
+                f.info = {**f.info, "pages": "pending"}
+                jobs.enqueue(s, "ingest.tasks.render_pages", key=f"pages:file:{f.id}", file_id=f.id)
 
     def _near_duplicates(self, session: Any, f: MaterialFile, outcome: Outcome) -> None:
         """Record fingerprints and flag the file when another material's file is nearly the same."""
@@ -358,14 +365,17 @@ def _text(path: Path, media_type: str, outcome: Outcome, tika_url: str | None, *
 
 
 def _pdf(path: Path, workdir: Path, outcome: Outcome) -> None:
+    """Page-1 thumbnails now; page previews follow in the ``render_pages`` job."""
     from ingest.processors.thumbnails import render_pdf
 
     try:
-        outcome.derivatives += render_pdf(path, _sub(workdir, "pdf"))
+        outcome.derivatives += render_pdf(path, _sub(workdir, "pdf"), previews=False)
     except ProcessingFailed as exc:
         if exc.transient:
             raise
-        outcome.notes.append(f"no page previews: {exc.reason}")
+        outcome.notes.append(f"no thumbnail: {exc.reason}")
+        return
+    outcome.pages_pending = True
 
 
 def _package(path: Path, workdir: Path, outcome: Outcome) -> None:
@@ -390,22 +400,15 @@ def _package(path: Path, workdir: Path, outcome: Outcome) -> None:
 
 
 def _office(path: Path, workdir: Path, outcome: Outcome) -> None:
-    try:
-        from ingest.processors import office
-    except ImportError:
-        return
-    try:
-        pdf = office.convert_to_pdf(path, _sub(workdir, "office"))
-    except ProcessingFailed as exc:
-        outcome.notes.append(f"no PDF rendition: {exc.reason}")
-        pdf = None
-    if pdf is not None:
-        outcome.derivatives.append(pdf)
-        _pdf(pdf.path, workdir, outcome)
-        return
+    """The embedded OOXML/ODF preview now (cheap); the LibreOffice PDF rendition, a rendered
+    thumbnail and page previews follow in the ``render_pages`` job (about 1–2 s per file)."""
+    from ingest.processors import office
+
     thumb = office.embedded_thumbnail(path, _sub(workdir, "ooxml"))
     if thumb:
         outcome.derivatives += thumb
+    if office.soffice_available():
+        outcome.pages_pending = True
 
 
 def _image(path: Path, workdir: Path, outcome: Outcome) -> None:
@@ -424,3 +427,71 @@ def _media(path: Path, workdir: Path, outcome: Outcome, progress: Callable[[floa
     durations = [d.duration for d in outcome.derivatives if d.duration]
     if durations:
         outcome.info["duration"] = max(durations)
+
+
+class PageRender:
+    """The follow-up of an ingest for paged documents: page previews so a phone can read a
+    document page by page, and for Office files the PDF rendition (LibreOffice) with a thumbnail
+    rendered from it. The file is already ``ready`` (text, thumbnail) while this runs; a failure
+    here is recorded in ``info["pages"]`` and never fails the file. Idempotent: it replaces the
+    rows of the kinds it makes."""
+
+    def __init__(self, runtime: Runtime, file_id: str) -> None:
+        self.runtime = runtime
+        self.file_id = file_id
+
+    def run(self) -> None:
+        from ingest.processors import office
+        from ingest.processors.thumbnails import render_pdf
+
+        with self.runtime.db.read() as session:
+            f = session.get(MaterialFile, self.file_id)
+            if f is None or f.status != IngestStatus.ready:
+                return
+            key, media_type = f.storage_key, f.media_type
+        source = self.runtime.blobs.local_path(key)
+        if source is None or not source.is_file():
+            raise ProcessingFailed("the uploaded file is missing from storage", transient=True)
+        work_root = self.runtime.settings.data_dir / "work"
+        work_root.mkdir(parents=True, exist_ok=True)
+        workdir = Path(tempfile.mkdtemp(prefix=f"pages-{self.file_id[:8]}-", dir=work_root))
+        try:
+            made: list[DerivativeOut] = []
+            pdf = source
+            if media_type in OFFICE_TYPES:
+                rendition = office.convert_to_pdf(source, _sub(workdir, "office"), media_type=media_type)
+                if rendition is None:
+                    self._record("not available: LibreOffice is not installed", [], set())
+                    return
+                made.append(rendition)
+                pdf = rendition.path
+            # Thumbnails again too (the same pages, so for a PDF the same bytes; for an Office
+            # file they replace the embedded preview or the placeholder with the real first page).
+            made += render_pdf(pdf, _sub(workdir, "pages"))
+            kinds = {d.kind for d in made}
+            ingest = FileIngest(self.runtime, self.file_id)
+            rows = [ingest._store(d, workdir) for d in made]
+            self._record("ready", rows, kinds)
+        except ProcessingFailed as exc:
+            if exc.transient:
+                raise
+            log.warning("ingest.pages_failed file_id=%s reason=%s", self.file_id, exc.reason)
+            self._record(f"failed: {exc.reason}", [], set())
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    def _record(self, state: str, rows: list[Derivative], kinds: set[str]) -> None:
+        with UnitOfWork(self.runtime.db) as uow:
+            s = uow.session
+            f = s.get(MaterialFile, self.file_id)
+            if f is None:
+                return
+            if kinds:
+                s.execute(delete(Derivative).where(Derivative.file_id == f.id, Derivative.kind.in_(kinds)))
+                s.flush()
+            for row in rows:
+                row.file_id = f.id
+                s.add(row)
+            f.info = {**(f.info or {}), "pages": state}
+            if kinds:
+                index_job(s, f.material_id)  # the thumbnail URL may have changed

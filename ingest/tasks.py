@@ -10,3 +10,10 @@ def process_file(file_id: str) -> None:
     from ingest.pipeline import FileIngest
 
     FileIngest(get_runtime(), file_id).run()
+
+
+def render_pages(file_id: str) -> None:
+    """Page previews (and an Office file's PDF rendition) for a file already ingested."""
+    from ingest.pipeline import PageRender
+
+    PageRender(get_runtime(), file_id).run()

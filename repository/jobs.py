@@ -36,6 +36,7 @@ log = logging.getLogger(__name__)
 # Every job function the repository enqueues. Keep in sync; a test imports each one.
 JOB_PATHS = (
     "ingest.tasks.process_file",
+    "ingest.tasks.render_pages",
     "search.tasks.index_material",
 )
 

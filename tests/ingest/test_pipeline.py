@@ -93,6 +93,7 @@ class TestDocuments:
         assert f.status == "ready", f.error
         before = sorted((d.kind, d.label, d.page, d.sha256) for d in f.derivatives)
         FileIngest(runtime, f.id, force=True).run()
+        JobRunner(runtime.db, queues=("default",)).run_until_empty()  # its page-preview follow-up
         after = _file(runtime, f.id)
         assert sorted((d.kind, d.label, d.page, d.sha256) for d in after.derivatives) == before
         with runtime.db.read() as s:

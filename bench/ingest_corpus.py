@@ -1,0 +1,145 @@
+"""Ingest benchmark and corpus report: every file of the chosen corpora through the real pipeline.
+
+    python bench/ingest_corpus.py                 # 02_format_robustness + 03_media + 01 documents
+    python bench/ingest_corpus.py --corpus 02 --workers 2
+
+Prints (Markdown): per detected type the count, ready/failed, mean seconds per file and per step;
+failures grouped by reason; end-to-end throughput for documents (text + thumbnails) and for media;
+peak RSS of the worker process and of its children. Uses a throw-away data dir and SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import resource
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+CORPORA = {
+    "02": ["02_format_robustness"],
+    "03": ["03_media"],
+    "01": ["01_vietnamese_edu/exam_pdfs_2018_thptqg", "01_vietnamese_edu/giaoan_teacher_docs_huytt",
+           "01_vietnamese_edu/moet_curriculum_docs", "01_vietnamese_edu/exam_question_images_viexam"],
+}
+SKIP_SUFFIXES = {".tsv", ".md"}
+
+
+def corpus_files(root: Path, keys: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for key in keys:
+        for folder in CORPORA[key]:
+            for p in sorted((root / folder).rglob("*")):
+                if p.is_file() and p.suffix.lower() not in SKIP_SUFFIXES and p.name != "SOURCES.md":
+                    files.append(p)
+    return files
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default="02,03,01", help="comma list of 01, 02, 03")
+    parser.add_argument("--workers", type=int, default=1, help="job runner threads (heavy steps run in child processes)")
+    parser.add_argument("--limit", type=int, default=0, help="at most this many files (0: all)")
+    args = parser.parse_args()
+
+    shared = Path(os.environ.get("HOCLIEU_SHARED_DATA", REPO.parent / "shared" / "data"))
+    files = corpus_files(shared, args.corpus.split(","))
+    if args.limit:
+        files = files[: args.limit]
+    tmp = Path(tempfile.mkdtemp(prefix="hoclieu-bench-"))
+    os.environ.update({"HOCLIEU_DATA_DIR": str(tmp), "HOCLIEU_LOG_LEVEL": "ERROR"})
+    os.environ.pop("HOCLIEU_DATABASE_URL", None)
+
+    import logging
+
+    logging.basicConfig(level=logging.CRITICAL)
+    from sqlalchemy import select
+
+    from repository.jobs import JobRunner
+    from repository.material.service import create_from_path
+    from repository.migrate import upgrade
+    from repository.models import MaterialFile
+    from repository.runtime import get_runtime
+    from repository.uow import UnitOfWork
+    from repository.user.service import user as user_service
+
+    runtime = get_runtime()
+    upgrade(runtime.db)
+    origin: dict[str, Path] = {}
+    for path in files:
+        with UnitOfWork(runtime.db) as uow:
+            actor = user_service.system_user(uow.session)
+            m, created = create_from_path(runtime.blobs, uow.session, actor, path, metadata={})
+            if created:
+                origin[m.files[0].id] = path
+    print(f"{len(files)} files ({len(origin)} distinct by content), {args.workers} worker thread(s)", file=sys.stderr)
+
+    started = time.perf_counter()
+    runners = [JobRunner(runtime.db, name=f"bench-{i}", queues=("default",)) for i in range(args.workers)]
+    threads = [threading.Thread(target=r.run_until_empty) for r in runners]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+
+    with runtime.db.read() as s:
+        rows = list(s.scalars(select(MaterialFile)))
+    by_type: dict[str, list[MaterialFile]] = collections.defaultdict(list)
+    for f in rows:
+        by_type[f.media_type].append(f)
+
+    def t(f: MaterialFile, step: str | None = None) -> float:
+        timings = (f.info or {}).get("timings", {})
+        return float(sum(timings.values()) if step is None else timings.get(step, 0.0))
+
+    print("\n### Per detected type\n")
+    print("| media type | files | ready | failed | mean s/file | detect | text | thumbnails | media |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for media_type, group in sorted(by_type.items(), key=lambda kv: -len(kv[1])):
+        ready = sum(f.status == "ready" for f in group)
+        failed = sum(f.status == "failed" for f in group)
+        cells = [f"{statistics.mean(t(f, step) for f in group):.3f}" for step in ("detect", "text", "thumbnails", "media")]
+        print(f"| {media_type} | {len(group)} | {ready} | {failed} | {statistics.mean(t(f) for f in group):.3f} | "
+              + " | ".join(cells) + " |")
+
+    print("\n### Failures by reason\n")
+    reasons = collections.Counter((f.error or "?").split(":")[0][:90] for f in rows if f.status == "failed")
+    print("| reason | files |")
+    print("|---|---:|")
+    for reason, n in reasons.most_common():
+        print(f"| {reason} | {n} |")
+    stuck = [f for f in rows if f.status not in ("ready", "failed")]
+
+    docs = [f for f in rows if not f.media_type.startswith(("video/", "audio/"))]
+    media = [f for f in rows if f.media_type.startswith(("video/", "audio/"))]
+    print("\n### Totals\n")
+    print("| measure | value |")
+    print("|---|---:|")
+    print(f"| files | {len(rows)} |")
+    print(f"| ready / failed / other | {sum(f.status == 'ready' for f in rows)} / "
+          f"{sum(f.status == 'failed' for f in rows)} / {len(stuck)} |")
+    print(f"| wall time, all files | {wall:.1f} s |")
+    doc_s = sum(t(f) for f in docs)
+    print(f"| documents+images: summed step time | {doc_s:.1f} s ({len(docs) / doc_s if doc_s else 0:.1f} files/s per worker) |")
+    media_s = sum(t(f) for f in media)
+    print(f"| audio+video: summed step time | {media_s:.1f} s for {len(media)} files |")
+    self_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    child_rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"| peak RSS, worker process | {self_rss:.0f} MB |")
+    print(f"| peak RSS, largest child (Tika, ffmpeg, pdfium) | {child_rss:.0f} MB |")
+    if stuck:
+        print("\nNOT FINISHED: " + ", ".join(str(origin.get(f.id, f.filename)) for f in stuck))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
