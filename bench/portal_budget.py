@@ -1,3 +1,4 @@
+# ruff: noqa: T201
 """Portal budgets in a real browser: page weight (bytes transferred, gzip) and first contentful
 paint on a throttled 3G-like link (1.6 Mbps down, 750 kbps up, 300 ms RTT), cold cache.
 
@@ -20,18 +21,36 @@ from typing import Any
 
 BUDGET_BYTES = 60 * 1024
 BUDGET_FCP_MS = 2000
-THROTTLE = {"offline": False, "latency": 300, "downloadThroughput": 1_600_000 / 8, "uploadThroughput": 750_000 / 8}
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+THROTTLE = {
+    "offline": False,
+    "latency": 300,
+    "downloadThroughput": 1_600_000 / 8,
+    "uploadThroughput": 750_000 / 8,
+}
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 BUDGETED = {"home", "grade", "subject", "search"}
 
 
 def _pages(base: str) -> list[tuple[str, str]]:
-    with urllib.request.urlopen(f"{base}/api/v1/search?q=toan+lop+5&size=20") as r:  # noqa: S310 (local URL)
+    with urllib.request.urlopen(f"{base}/api/v1/search?q=toan+lop+5&size=20") as r:
         hits = json.load(r)["hits"]
-    video = next((h["id"] for h in hits if h.get("type") == "video-bai-giang"), hits[0]["id"] if hits else None)
-    pages = [("home", "/"), ("grade", "/grades/5"), ("subject", "/grades/5/toan"),
-             ("search", "/search?q=toan+lop+5"), ("search-en", "/search?q=toan+lop+5&lang=en")]
+    video = next(
+        (h["id"] for h in hits if h.get("type") == "video-bai-giang"), hits[0]["id"] if hits else None
+    )
+    pages = [
+        ("home", "/"),
+        ("grade", "/grades/5"),
+        ("subject", "/grades/5/toan"),
+        ("search", "/search?q=toan+lop+5"),
+        ("search-en", "/search?q=toan+lop+5&lang=en"),
+    ]
     if video:
         pages.append(("material-video", f"/m/{video}"))
     return pages
@@ -48,16 +67,24 @@ def measure(browser: Any, url: str) -> dict[str, Any]:
     kinds: dict[str, str] = {}
     sizes: dict[str, int] = {}
     cdp.on("Network.responseReceived", lambda e: kinds.__setitem__(e["requestId"], e["type"]))
-    cdp.on("Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"])))
+    cdp.on(
+        "Network.loadingFinished", lambda e: sizes.__setitem__(e["requestId"], int(e["encodedDataLength"]))
+    )
     page.goto(url, wait_until="load")
     page.wait_for_timeout(300)
     fcp = page.evaluate(
-        "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null")
+        "() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime || null"
+    )
     context.close()
     images = sum(n for rid, n in sizes.items() if kinds.get(rid) == "Image")
     total = sum(sizes.values())
-    return {"before_images": total - images, "images": images, "total": total, "requests": len(sizes),
-            "fcp_ms": fcp}
+    return {
+        "before_images": total - images,
+        "images": images,
+        "total": total,
+        "requests": len(sizes),
+        "fcp_ms": fcp,
+    }
 
 
 def main() -> int:
@@ -81,10 +108,14 @@ def main() -> int:
         if name in BUDGETED:
             ok = ok and m["before_images"] <= BUDGET_BYTES
         failed |= not ok
-        print(f"{name:<16}{m['before_images'] / 1024:>17.1f}{m['images'] / 1024:>10.1f}{m['requests']:>9}"
-              f"{(fcp or float('nan')):>8.0f}  {'ok' if ok else 'OVER'}")
-    print(f"budgets: ≤ {BUDGET_BYTES // 1024} KB before thumbnails (home, browse, search), FCP ≤ {BUDGET_FCP_MS} ms; "
-          "throttled 1.6 Mbps / 750 kbps / 300 ms RTT, cold cache, 360×740")
+        print(
+            f"{name:<16}{m['before_images'] / 1024:>17.1f}{m['images'] / 1024:>10.1f}{m['requests']:>9}"
+            f"{(fcp or float('nan')):>8.0f}  {'ok' if ok else 'OVER'}"
+        )
+    print(
+        f"budgets: ≤ {BUDGET_BYTES // 1024} KB before thumbnails (home, browse, search), "
+        f"FCP ≤ {BUDGET_FCP_MS} ms; throttled 1.6 Mbps / 750 kbps / 300 ms RTT, cold cache, 360x740"
+    )
     return 1 if failed else 0
 
 

@@ -39,7 +39,9 @@ class TextGZip:
 
 
 def _is_page(request: Request) -> bool:
-    return not request.url.path.startswith(("/api/", "/static/")) and "text/html" in request.headers.get("accept", "")
+    return not request.url.path.startswith(("/api/", "/static/")) and "text/html" in request.headers.get(
+        "accept", ""
+    )
 
 
 def install(app: FastAPI) -> None:

@@ -29,9 +29,13 @@ router = APIRouter(include_in_schema=False)
 
 @router.get("/admin/users", response_class=HTMLResponse)
 def users(request: Request, session: ReadSession, user: AdminPortalUser) -> HTMLResponse:
-    return render(request, "portal/admin_users.html",
-                  {"users": accounts.list_users(session, user), "roles": [r.value for r in Role]},
-                  user=user, twin="/api/v1/admin/users")
+    return render(
+        request,
+        "portal/admin_users.html",
+        {"users": accounts.list_users(session, user), "roles": [r.value for r in Role]},
+        user=user,
+        twin="/api/v1/admin/users",
+    )
 
 
 @router.post("/admin/users/{user_id}")
@@ -46,18 +50,26 @@ async def update_user(user_id: str, request: Request, runtime: RuntimeDep, user:
 
 @router.get("/admin/audit", response_class=HTMLResponse)
 def audit_log(
-    request: Request, session: ReadSession, user: AdminPortalUser,
+    request: Request,
+    session: ReadSession,
+    user: AdminPortalUser,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    rows, total = CurationStore.from_session(session).audit_page(offset=(page - 1) * 50, limit=50, action=None,
-                                                                 subject_id=None, since=None)
-    return render(request, "portal/admin_audit.html",
-                  {"rows": rows, "total": total, "intact": audit.verify_chain(session) == []},
-                  user=user, twin="/api/v1/audit?verify=true")
+    rows, total = CurationStore.from_session(session).audit_page(
+        offset=(page - 1) * 50, limit=50, action=None, subject_id=None, since=None
+    )
+    return render(
+        request,
+        "portal/admin_audit.html",
+        {"rows": rows, "total": total, "intact": audit.verify_chain(session) == []},
+        user=user,
+        twin="/api/v1/audit?verify=true",
+    )
 
 
 @router.get("/admin/integrity", response_class=HTMLResponse)
 def integrity(request: Request, session: ReadSession, user: AdminPortalUser) -> HTMLResponse:
     issues = CurationStore.from_session(session).open_issues()
-    return render(request, "portal/admin_integrity.html", {"issues": issues}, user=user,
-                  twin="/api/v1/review/integrity")
+    return render(
+        request, "portal/admin_integrity.html", {"issues": issues}, user=user, twin="/api/v1/review/integrity"
+    )

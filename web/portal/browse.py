@@ -45,9 +45,13 @@ def home(request: Request, runtime: RuntimeDep, user: PortalUser) -> HTMLRespons
     counts = {int(node.value): node.count for node in tree.grades}
     from web.portal.i18n import request_lang
 
-    return render(request, "portal/home.html",
-                  {"levels": _levels(request_lang(request)), "counts": counts, "total": tree.total},
-                  user=user, twin="/api/v1/browse")
+    return render(
+        request,
+        "portal/home.html",
+        {"levels": _levels(request_lang(request)), "counts": counts, "total": tree.total},
+        user=user,
+        twin="/api/v1/browse",
+    )
 
 
 def _grade_node(runtime: Any, grade: int, subject: str | None = None) -> BrowseNode:
@@ -62,8 +66,13 @@ def _grade_node(runtime: Any, grade: int, subject: str | None = None) -> BrowseN
 @router.get("/grades/{grade}", response_class=HTMLResponse)
 def grade_page(grade: int, request: Request, runtime: RuntimeDep, user: PortalUser) -> HTMLResponse:
     node = _grade_node(runtime, grade)
-    return render(request, "portal/grade.html", {"grade": grade, "subjects": node.children},
-                  user=user, twin=f"/api/v1/browse?grade={grade}")
+    return render(
+        request,
+        "portal/grade.html",
+        {"grade": grade, "subjects": node.children},
+        user=user,
+        twin=f"/api/v1/browse?grade={grade}",
+    )
 
 
 @router.get("/grades/{grade}/{subject}", response_class=HTMLResponse)
@@ -83,13 +92,19 @@ def subject_page(
             meta = material_service.get(session, user, hit.id).meta
         except RepositoryError:
             continue  # withdrawn between the search and now
-        key = (str(meta.get("series", "")), int(meta.get("volume", 0) or 0), str(meta.get("chapter", "")),
-               str(meta.get("lesson", "")))
+        key = (
+            str(meta.get("series", "")),
+            int(meta.get("volume", 0) or 0),
+            str(meta.get("chapter", "")),
+            str(meta.get("lesson", "")),
+        )
         placed.setdefault(key, []).append(hit)
     return render(
-        request, "portal/subject.html",
+        request,
+        "portal/subject.html",
         {"grade": grade, "subject": subject, "node": subject_node, "placed": placed, "total": result.total},
-        user=user, twin=f"/api/v1/browse?{urlencode({'grade': grade, 'subject': subject})}",
+        user=user,
+        twin=f"/api/v1/browse?{urlencode({'grade': grade, 'subject': subject})}",
     )
 
 
@@ -106,8 +121,16 @@ def search_page(
     sort: Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=500)] = 1,
 ) -> HTMLResponse:
-    query = SearchQuery(text=q, grades=grade, subjects=subject, types=type, series=series, sort=sort,
-                        page=page, size=PAGE_SIZE)
+    query = SearchQuery(
+        text=q,
+        grades=grade,
+        subjects=subject,
+        types=type,
+        series=series,
+        sort=sort,
+        page=page,
+        size=PAGE_SIZE,
+    )
     result = search_service.search_page(runtime.settings, user, query)
     selected = {"grade": [str(g) for g in grade], "subject": subject, "type": type, "series": series}
     facets: OrderedDict[str, list[Any]] = OrderedDict()
@@ -117,13 +140,24 @@ def search_page(
             values.sort(key=lambda f: int(f.value))
         # A selected value stays listed (and checked) even when its count dropped to zero.
         shown = {f.value for f in values}
-        facets[name] = [{"value": f.value, "count": f.count, "checked": f.value in selected[name]} for f in values]
+        facets[name] = [
+            {"value": f.value, "count": f.count, "checked": f.value in selected[name]} for f in values
+        ]
         facets[name] += [{"value": v, "count": 0, "checked": True} for v in selected[name] if v not in shown]
     pages = max(1, -(-result.total // PAGE_SIZE))
     twin_params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     return render(
-        request, "portal/search.html",
-        {"q": q, "result": result, "facets": facets, "sort": sort, "page": page, "pages": pages,
-         "filtered": any(selected.values())},
-        user=user, twin="/api/v1/search" + (f"?{urlencode(twin_params)}" if twin_params else ""),
+        request,
+        "portal/search.html",
+        {
+            "q": q,
+            "result": result,
+            "facets": facets,
+            "sort": sort,
+            "page": page,
+            "pages": pages,
+            "filtered": any(selected.values()),
+        },
+        user=user,
+        twin="/api/v1/search" + (f"?{urlencode(twin_params)}" if twin_params else ""),
     )

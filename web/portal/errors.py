@@ -20,8 +20,13 @@ def error_page(request: Request, status: int, detail: str | None, *, csrf: bool 
     except Exception:  # the error page must render even when the database is what failed
         user = None
     show_detail = detail if (detail and 400 <= status < 500 and status not in _KEYS and not csrf) else None
-    return render(request, "portal/error.html", {"status": status, "message_key": key, "detail": show_detail},
-                  user=user, status_code=status)
+    return render(
+        request,
+        "portal/error.html",
+        {"status": status, "message_key": key, "detail": show_detail},
+        user=user,
+        status_code=status,
+    )
 
 
 def is_csrf(exc: Exception) -> bool:

@@ -120,10 +120,20 @@ def material_page(
     except RepositoryError:
         related = []  # not public yet (the owner or a curator looking at a draft)
     return render(
-        request, "portal/material.html",
-        {"m": read, "meta": read.metadata, "viewers": viewers, "page": page, "texts": texts, "quality": quality,
-         "related": related, "signature": _signature(runtime, session, user, material_id)},
-        user=user, twin=f"/api/v1/materials/{material_id}",
+        request,
+        "portal/material.html",
+        {
+            "m": read,
+            "meta": read.metadata,
+            "viewers": viewers,
+            "page": page,
+            "texts": texts,
+            "quality": quality,
+            "related": related,
+            "signature": _signature(runtime, session, user, material_id),
+        },
+        user=user,
+        twin=f"/api/v1/materials/{material_id}",
     )
 
 
@@ -142,5 +152,10 @@ def _signature(runtime: Runtime, session: Any, user: Any, material_id: str) -> d
         report = curation.verify(session, material_id, signer=signer_for(runtime.settings), blobs=None)
     except RepositoryError:
         return None
-    return {"version": sig.version, "key_id": sig.key_id, "manifest": sig.manifest, "ok": report.ok,
-            "problems": report.problems}
+    return {
+        "version": sig.version,
+        "key_id": sig.key_id,
+        "manifest": sig.manifest,
+        "ok": report.ok,
+        "problems": report.problems,
+    }

@@ -129,7 +129,12 @@ def render(
     if twin:
         response.headers["Link"] = f'<{twin}>; rel="alternate"; type="application/json"'
     if request.query_params.get("lang") in i18n.LANGS:
-        response.set_cookie(i18n.LANG_COOKIE, request.query_params["lang"], max_age=365 * 24 * 3600,
-                            samesite="lax", secure=True)
+        response.set_cookie(
+            i18n.LANG_COOKIE,
+            request.query_params["lang"],
+            max_age=365 * 24 * 3600,
+            samesite="lax",
+            secure=True,
+        )
     session.finish(request, response)
     return response

@@ -41,13 +41,21 @@ def _decision(form: Any) -> tuple[Decision, str | None, dict[str, bool | None]]:
 
 @router.get("/review", response_class=HTMLResponse)
 def queue(
-    request: Request, session: ReadSession, user: CuratorPortalUser,
-    page: Annotated[int, Query(ge=1, le=10_000)] = 1, done: int | None = None, failed: int | None = None,
+    request: Request,
+    session: ReadSession,
+    user: CuratorPortalUser,
+    page: Annotated[int, Query(ge=1, le=10_000)] = 1,
+    done: int | None = None,
+    failed: int | None = None,
 ) -> HTMLResponse:
     items, total = curation.queue(session, user, page=page, size=50)
-    return render(request, "portal/review_queue.html",
-                  {"items": items, "total": total, "rubric": RUBRIC, "done": done, "failed": failed},
-                  user=user, twin="/api/v1/review/queue")
+    return render(
+        request,
+        "portal/review_queue.html",
+        {"items": items, "total": total, "rubric": RUBRIC, "done": done, "failed": failed},
+        user=user,
+        twin="/api/v1/review/queue",
+    )
 
 
 @router.post("/review/bulk")
@@ -59,16 +67,26 @@ async def bulk(request: Request, runtime: RuntimeDep, user: CuratorPortalUser) -
         raise ValidationFailed("select at least one submission")
     decision, comment, rubric = _decision(form)
     with write_uow(runtime) as uow:
-        results = curation.bulk_decide(uow.session, uow.session.merge(user), ids, decision=decision,
-                                       comment=comment, rubric=rubric, signer=signer_for(runtime.settings),
-                                       ip=client_ip(request))
+        results = curation.bulk_decide(
+            uow.session,
+            uow.session.merge(user),
+            ids,
+            decision=decision,
+            comment=comment,
+            rubric=rubric,
+            signer=signer_for(runtime.settings),
+            ip=client_ip(request),
+        )
     failed = sum(1 for _, r in results if isinstance(r, RepositoryError))
     return RedirectResponse(f"/review?done={len(results) - failed}&failed={failed}", status_code=303)
 
 
 @router.get("/review/{material_id}", response_class=HTMLResponse)
 def review_page(
-    material_id: str, request: Request, session: ReadSession, user: CuratorPortalUser,
+    material_id: str,
+    request: Request,
+    session: ReadSession,
+    user: CuratorPortalUser,
     error: str | None = None,
 ) -> HTMLResponse:
     material, versions = curation.history(session, user, material_id)
@@ -77,20 +95,43 @@ def review_page(
     comments = [CommentRead.build(c) for c in curation.comments(session, user, material_id)]
     suggestions = [(f.filename, s) for f in read.files for s in f.suggestions]
     return render(
-        request, "portal/review_item.html",
-        {"m": read, "version": version, "meta": dict(version.meta), "viewers": [viewer_for(f) for f in read.files],
-         "comments": comments, "suggestions": suggestions, "duplicates": [f for f in read.files if f.duplicate_of],
-         "rubric": RUBRIC, "error": error, "page": 1, "quality": None, "texts": {}},
-        user=user, twin=f"/api/v1/materials/{material_id}/versions",
+        request,
+        "portal/review_item.html",
+        {
+            "m": read,
+            "version": version,
+            "meta": dict(version.meta),
+            "viewers": [viewer_for(f) for f in read.files],
+            "comments": comments,
+            "suggestions": suggestions,
+            "duplicates": [f for f in read.files if f.duplicate_of],
+            "rubric": RUBRIC,
+            "error": error,
+            "page": 1,
+            "quality": None,
+            "texts": {},
+        },
+        user=user,
+        twin=f"/api/v1/materials/{material_id}/versions",
     )
 
 
 @router.post("/review/{material_id}")
-async def decide(material_id: str, request: Request, runtime: RuntimeDep, user: CuratorPortalUser) -> Response:
+async def decide(
+    material_id: str, request: Request, runtime: RuntimeDep, user: CuratorPortalUser
+) -> Response:
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
     decision, comment, rubric = _decision(form)
     with write_uow(runtime) as uow:
-        curation.decide(uow.session, uow.session.merge(user), material_id, decision=decision, comment=comment,
-                        rubric=rubric, signer=signer_for(runtime.settings), ip=client_ip(request))
+        curation.decide(
+            uow.session,
+            uow.session.merge(user),
+            material_id,
+            decision=decision,
+            comment=comment,
+            rubric=rubric,
+            signer=signer_for(runtime.settings),
+            ip=client_ip(request),
+        )
     return RedirectResponse("/review?done=1&failed=0", status_code=303)

@@ -64,9 +64,9 @@ def session_token_id(request: Request) -> str | None:
 
 def portal_user(request: Request) -> User | None:
     """The user of the session cookie, or None (expired, revoked or disabled → anonymous)."""
-    cached = getattr(request.state, "portal_user", False)
-    if cached is not False:
-        return cached  # type: ignore[no-any-return]
+    if hasattr(request.state, "portal_user"):
+        cached: User | None = request.state.portal_user
+        return cached
     found: User | None = None
     token = session_token(request)
     if token:
@@ -152,17 +152,31 @@ def finish(request: Request, response: Response) -> Response:
     """Set the cookies this request created (CSRF seed, language choice)."""
     seed = getattr(request.state, "csrf_seed", None)
     if seed and not request.cookies.get(CSRF_COOKIE):
-        response.set_cookie(CSRF_COOKIE, seed, httponly=True, secure=_secure(request), samesite="lax",
-                            max_age=30 * 24 * 3600)
+        response.set_cookie(
+            CSRF_COOKIE, seed, httponly=True, secure=_secure(request), samesite="lax", max_age=30 * 24 * 3600
+        )
     return response
 
 
 def sign_in(request: Request, response: Response, token_id: str, token: str, max_age: int) -> None:
     """Keep ``token`` in the session cookie and rotate the CSRF seed (no fixation)."""
-    response.set_cookie(SESSION_COOKIE, f"{token_id}:{token}", httponly=True, secure=_secure(request), samesite="lax",
-                        max_age=max_age, path="/")
-    response.set_cookie(CSRF_COOKIE, secrets.token_urlsafe(24), httponly=True, secure=_secure(request),
-                        samesite="lax", max_age=30 * 24 * 3600)
+    response.set_cookie(
+        SESSION_COOKIE,
+        f"{token_id}:{token}",
+        httponly=True,
+        secure=_secure(request),
+        samesite="lax",
+        max_age=max_age,
+        path="/",
+    )
+    response.set_cookie(
+        CSRF_COOKIE,
+        secrets.token_urlsafe(24),
+        httponly=True,
+        secure=_secure(request),
+        samesite="lax",
+        max_age=30 * 24 * 3600,
+    )
 
 
 def sign_out(response: Response) -> None:

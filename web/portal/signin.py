@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from repository.audit.service import audit
 from repository.curation.accounts import accounts
 from repository.errors import NotAuthenticated, RepositoryError
+from repository.models import User
 from repository.user.service import user as user_service
 from web.deps import RuntimeDep, client_ip, write_uow
 from web.portal import session as portal_session
@@ -32,8 +33,13 @@ def safe_next(target: str | None) -> str:
 
 @router.get("/signin", response_class=HTMLResponse)
 def signin_form(request: Request, user: PortalUser, next: str | None = None) -> HTMLResponse:
-    return render(request, "portal/signin.html", {"next": safe_next(next), "failed": False, "username": ""},
-                  user=user, twin="/api/v1/auth/me")
+    return render(
+        request,
+        "portal/signin.html",
+        {"next": safe_next(next), "failed": False, "username": ""},
+        user=user,
+        twin="/api/v1/auth/me",
+    )
 
 
 @router.post("/signin", response_class=HTMLResponse)
@@ -50,21 +56,36 @@ def signin(
         accounts.check_sign_in_allowed(s, runtime.settings, username)  # 429 while locked out
     token_id = plain = None
     with write_uow(runtime) as uow:
+        found: User | None = None
         try:
-            found = user_service.authenticate(uow.session, username, password)
+            authenticated = user_service.authenticate(uow.session, username, password)
         except NotAuthenticated:
-            found = None
+            pass
         else:
-            plain, record = user_service.issue_token(uow.session, found, ttl=SESSION_TTL, name="portal session")
+            found = authenticated
+            plain, record = user_service.issue_token(
+                uow.session, authenticated, ttl=SESSION_TTL, name="portal session"
+            )
             uow.session.flush()
             token_id = record.id
-            audit.record(uow.session, actor=found, action="auth.portal_signed_in", subject_type="user",
-                         subject_id=found.id, ip=client_ip(request))
+            audit.record(
+                uow.session,
+                actor=found,
+                action="auth.portal_signed_in",
+                subject_type="user",
+                subject_id=authenticated.id,
+                ip=client_ip(request),
+            )
     if found is None or plain is None or token_id is None:
         with write_uow(runtime) as uow:
             accounts.record_failed_sign_in(uow.session, username, ip=client_ip(request))
-        return render(request, "portal/signin.html", {"next": safe_next(next), "failed": True, "username": username},
-                      user=None, status_code=401)
+        return render(
+            request,
+            "portal/signin.html",
+            {"next": safe_next(next), "failed": True, "username": username},
+            user=None,
+            status_code=401,
+        )
     response = RedirectResponse(safe_next(next), status_code=303)
     portal_session.sign_in(request, response, token_id, plain, int(SESSION_TTL.total_seconds()))
     return response

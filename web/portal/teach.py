@@ -45,19 +45,30 @@ def _wants_json(request: Request) -> bool:
 
 @router.get("/teach", response_class=HTMLResponse)
 def my_materials(
-    request: Request, session: ReadSession, user: TeacherPortalUser,
+    request: Request,
+    session: ReadSession,
+    user: TeacherPortalUser,
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
 ) -> HTMLResponse:
     items, total = material_service.list(session, user, page=page, size=50, mine=True)
-    return render(request, "portal/teach_list.html",
-                  {"items": [MaterialRead.build(m) for m in items], "total": total},
-                  user=user, twin="/api/v1/materials?mine=true")
+    return render(
+        request,
+        "portal/teach_list.html",
+        {"items": [MaterialRead.build(m) for m in items], "total": total},
+        user=user,
+        twin="/api/v1/materials?mine=true",
+    )
 
 
 @router.get("/teach/upload", response_class=HTMLResponse)
 def upload_form(request: Request, runtime: RuntimeDep, user: TeacherPortalUser) -> HTMLResponse:
-    return render(request, "portal/teach_upload.html", {"max_bytes": runtime.settings.max_upload_bytes},
-                  user=user, twin="/api/v1/materials")
+    return render(
+        request,
+        "portal/teach_upload.html",
+        {"max_bytes": runtime.settings.max_upload_bytes},
+        user=user,
+        twin="/api/v1/materials",
+    )
 
 
 @router.post("/teach/upload")
@@ -69,7 +80,8 @@ async def upload(request: Request, runtime: RuntimeDep, user: TeacherPortalUser)
     """
     check_csrf(request, None)
     parsed = await read_upload(
-        request, lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
+        request,
+        lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
         max_file_bytes=runtime.settings.max_upload_bytes,
     )
     if not parsed.files:
@@ -79,9 +91,11 @@ async def upload(request: Request, runtime: RuntimeDep, user: TeacherPortalUser)
     for position, one in enumerate(parsed.files):
         single = ParsedUpload(fields=parsed.fields, files=[one])
         try:
-            created.append(await run_in_threadpool(create_material, runtime, user, single, client_ip(request)))
+            created.append(
+                await run_in_threadpool(create_material, runtime, user, single, client_ip(request))
+            )
         except BaseException:
-            ParsedUpload(files=parsed.files[position + 1:]).abort()
+            ParsedUpload(files=parsed.files[position + 1 :]).abort()
             raise
     if _wants_json(request):
         return JSONResponse([m.model_dump(mode="json") for m in created], status_code=201)
@@ -126,7 +140,10 @@ def _form_values(meta: dict[str, Any], suggested: dict[str, Any]) -> dict[str, A
 
 @router.get("/teach/m/{material_id}", response_class=HTMLResponse)
 def material_details(
-    material_id: str, request: Request, session: ReadSession, user: TeacherPortalUser,
+    material_id: str,
+    request: Request,
+    session: ReadSession,
+    user: TeacherPortalUser,
     saved: str | None = None,
 ) -> HTMLResponse:
     read, version = _working(session, user, material_id)
@@ -134,8 +151,15 @@ def material_details(
 
 
 def _details_page(
-    request: Request, session: Any, user: User, read: MaterialRead, version: Any, *,
-    saved: str | None = None, error: RepositoryError | None = None, posted: dict[str, Any] | None = None,
+    request: Request,
+    session: Any,
+    user: User,
+    read: MaterialRead,
+    version: Any,
+    *,
+    saved: str | None = None,
+    error: RepositoryError | None = None,
+    posted: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     from web.portal.i18n import request_lang
 
@@ -149,12 +173,24 @@ def _details_page(
     pickers = {name: terms(vocab, lang) for name, vocab in CODE_FIELDS.items()}
     pickers["subjects"] = terms("subject", lang)
     return render(
-        request, "portal/teach_material.html",
-        {"m": read, "version": version, "state": version.state, "values": values, "suggested": suggested,
-         "pickers": pickers, "comments": comments, "saved": saved, "error": error,
-         "editable": version.state != "submitted",
-         "submittable": version.state in ("draft", "changes_requested", "withdrawn")},
-        user=user, twin=f"/api/v1/materials/{read.id}", status_code=422 if error else 200,
+        request,
+        "portal/teach_material.html",
+        {
+            "m": read,
+            "version": version,
+            "state": version.state,
+            "values": values,
+            "suggested": suggested,
+            "pickers": pickers,
+            "comments": comments,
+            "saved": saved,
+            "error": error,
+            "editable": version.state != "submitted",
+            "submittable": version.state in ("draft", "changes_requested", "withdrawn"),
+        },
+        user=user,
+        twin=f"/api/v1/materials/{read.id}",
+        status_code=422 if error else 200,
     )
 
 
@@ -162,10 +198,20 @@ def _details_page(
 def material_status(material_id: str, session: ReadSession, user: TeacherPortalUser) -> JSONResponse:
     """Ingest status of each file (the page polls this while files are processing)."""
     read = MaterialRead.build(material_service.get(session, user, material_id))
-    files = [{"id": f.id, "filename": f.filename, "status": f.status, "progress": f.progress, "error": f.error,
-              "duplicate_of": f.duplicate_of} for f in read.files]
-    return JSONResponse({"id": read.id, "state": read.state, "files": files},
-                        headers={"Cache-Control": "no-store"})
+    files = [
+        {
+            "id": f.id,
+            "filename": f.filename,
+            "status": f.status,
+            "progress": f.progress,
+            "error": f.error,
+            "duplicate_of": f.duplicate_of,
+        }
+        for f in read.files
+    ]
+    return JSONResponse(
+        {"id": read.id, "state": read.state, "files": files}, headers={"Cache-Control": "no-store"}
+    )
 
 
 def _changes(form: Any) -> dict[str, Any]:
@@ -187,26 +233,35 @@ def _changes(form: Any) -> dict[str, Any]:
 
 
 @router.post("/teach/m/{material_id}", response_class=HTMLResponse)
-async def save_details(material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser) -> Response:
+async def save_details(
+    material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser
+) -> Response:
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
     try:
         changes = _changes(form)
         with write_uow(runtime) as uow:
-            curation.edit(uow.session, uow.session.merge(user), material_id, changes=changes, ip=client_ip(request))
+            curation.edit(
+                uow.session, uow.session.merge(user), material_id, changes=changes, ip=client_ip(request)
+            )
     except (MetadataInvalid, ValidationFailed) as exc:
         # Show the form again with what the teacher typed and the reason.
         with runtime.db.read() as session:
             read, version = _working(session, user, material_id)
-            posted = {k: form.get(k, "") for k in (*TEXT_FIELDS, *CODE_FIELDS, "keywords")}
-            posted |= {"grades": form.getlist("grades"), "subjects": form.getlist("subjects"),
-                       "from_suggestion": set()}
+            posted: dict[str, Any] = {k: form.get(k, "") for k in (*TEXT_FIELDS, *CODE_FIELDS, "keywords")}
+            posted |= {
+                "grades": form.getlist("grades"),
+                "subjects": form.getlist("subjects"),
+                "from_suggestion": set(),
+            }
             return _details_page(request, session, user, read, version, error=exc, posted=posted)
     return RedirectResponse(f"/teach/m/{material_id}?saved=details", status_code=303)
 
 
 @router.post("/teach/m/{material_id}/submit")
-async def submit(material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser) -> Response:
+async def submit(
+    material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser
+) -> Response:
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
     with write_uow(runtime) as uow:
@@ -215,7 +270,9 @@ async def submit(material_id: str, request: Request, runtime: RuntimeDep, user: 
 
 
 @router.post("/teach/m/{material_id}/withdraw")
-async def withdraw(material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser) -> Response:
+async def withdraw(
+    material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser
+) -> Response:
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
     with write_uow(runtime) as uow:
@@ -224,10 +281,14 @@ async def withdraw(material_id: str, request: Request, runtime: RuntimeDep, user
 
 
 @router.post("/teach/m/{material_id}/comment")
-async def comment(material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser) -> Response:
+async def comment(
+    material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser
+) -> Response:
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
     back = str(form.get("back", "")) or f"/teach/m/{material_id}"
     with write_uow(runtime) as uow:
         curation.comment(uow.session, uow.session.merge(user), material_id, body=str(form.get("body", "")))
-    return RedirectResponse(back if back.startswith("/") and not back.startswith("//") else "/", status_code=303)
+    return RedirectResponse(
+        back if back.startswith("/") and not back.startswith("//") else "/", status_code=303
+    )

@@ -31,7 +31,11 @@ DEMO_FILES = (
     "sinh-hoc-11-so-do-quang-hop.jpg",
     "toan-5-phieu-on-tap-phan-so.html",
 )
-USERS = (("co_lan", "teacher", {}), ("thay_minh", "curator", {"subjects": ["toan"]}), ("quan_tri", "admin", {}))
+USERS = (
+    ("co_lan", "teacher", {}),
+    ("thay_minh", "curator", {"subjects": ["toan"]}),
+    ("quan_tri", "admin", {}),
+)
 READY_TIMEOUT_S = 180
 
 
@@ -71,12 +75,18 @@ def _load(settings: object, workdir: Path) -> dict[str, str]:
     with UnitOfWork(rt.db) as uow:
         system = user_service.system_user(uow.session)
         for item in items:
-            material, _ = create_from_path(rt.blobs, uow.session, system, item.path, metadata=item.metadata,
-                                           state=WorkflowState.approved)
+            material, _ = create_from_path(
+                rt.blobs, uow.session, system, item.path, metadata=item.metadata, state=WorkflowState.approved
+            )
             ids[item.path.name] = material.id
         for username, role, scope in USERS:
-            accounts.create_user(uow.session, None, UserAdminCreate(username=username, role=role, password=PASSWORD,
-                                                                     display_name=username, scope=scope))
+            accounts.create_user(
+                uow.session,
+                None,
+                UserAdminCreate(
+                    username=username, role=role, password=PASSWORD, display_name=username, scope=scope
+                ),
+            )
     return ids
 
 
@@ -108,21 +118,44 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
 
     workdir = tmp_path_factory.mktemp("portal")
     data = workdir / "data"
-    settings = Settings(env="testing", data_dir=data, database_url=f"sqlite:///{data / 'hoclieu.db'}",
-                        in_process_worker=True, redis_url=None, max_upload_bytes=200 * 1024 * 1024)
+    settings = Settings(
+        env="testing",
+        data_dir=data,
+        database_url=f"sqlite:///{data / 'hoclieu.db'}",
+        in_process_worker=True,
+        redis_url=None,
+        max_upload_bytes=200 * 1024 * 1024,
+    )
     data.mkdir(parents=True)
     ids = _load(settings, workdir)
     port = _free_port()
-    env = os.environ | {"HOCLIEU_ENV": "testing", "HOCLIEU_DATA_DIR": str(data),
-                        "HOCLIEU_DATABASE_URL": settings.sqlalchemy_url, "HOCLIEU_IN_PROCESS_WORKER": "true",
-                        "HOCLIEU_MAX_UPLOAD_BYTES": str(settings.max_upload_bytes)}
+    env = os.environ | {
+        "HOCLIEU_ENV": "testing",
+        "HOCLIEU_DATA_DIR": str(data),
+        "HOCLIEU_DATABASE_URL": settings.sqlalchemy_url,
+        "HOCLIEU_IN_PROCESS_WORKER": "true",
+        "HOCLIEU_MAX_UPLOAD_BYTES": str(settings.max_upload_bytes),
+    }
     env.pop("HOCLIEU_REDIS_URL", None)
     env.pop("HOCLIEU_OPENSEARCH_URL", None)
     log = (workdir / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "--factory", "web.app:create_app", "--host", "127.0.0.1",
-         "--port", str(port), "--no-access-log"],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=Path(__file__).resolve().parents[3],
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "--factory",
+            "web.app:create_app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        cwd=Path(__file__).resolve().parents[3],
     )
     base_url = f"http://127.0.0.1:{port}"
     try:
@@ -158,8 +191,11 @@ def sign_in(client: TestClient, username: str) -> None:
     """Sign in through the form (with its CSRF token)."""
     page = client.get("/signin")
     token = csrf_of(page.text)
-    r = client.post("/signin", data={"username": username, "password": PASSWORD, "csrf_token": token},
-                    follow_redirects=False)
+    r = client.post(
+        "/signin",
+        data={"username": username, "password": PASSWORD, "csrf_token": token},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
 
 

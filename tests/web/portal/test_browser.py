@@ -1,3 +1,4 @@
+# ruff: noqa: PT018  (several facts about one element read best as one assertion)
 """End to end in Debian's Chromium (Playwright): the student, teacher and curator flows,
 axe-core on every page, screenshots at phone and desktop widths.
 
@@ -20,8 +21,15 @@ from tests.web.portal.conftest import PASSWORD, Portal
 pytestmark = pytest.mark.slow
 
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 SHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
@@ -45,8 +53,11 @@ def check_page(page: Any, name: str) -> None:
     """axe-core: no serious or critical violation; then phone and desktop screenshots."""
     page.add_script_tag(content=AXE.read_text(encoding="utf-8"))
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
-    bad = [(v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3]) for v in result["violations"]
-           if v["impact"] in ("serious", "critical")]
+    bad = [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
     assert not bad, f"{name}: axe-core violations {bad}"
     SHOTS.mkdir(parents=True, exist_ok=True)
     original = page.viewport_size
@@ -102,7 +113,9 @@ class TestStudent:
         page.wait_for_function("() => document.querySelector('video').currentTime > 0", timeout=15000)
         # The 360p MP4 by default; the HLS ladder where the browser plays HLS itself.
         src = page.evaluate("() => document.querySelector('video').currentSrc")
-        assert src.endswith(page.get_attribute("video source", "src")) or src.endswith("/hls/master.m3u8"), src
+        assert src.endswith(page.get_attribute("video source", "src")) or src.endswith("/hls/master.m3u8"), (
+            src
+        )
         context.close()
 
     def test_document_viewer_page_jump_and_english(self, browser: Any, portal: Portal) -> None:
@@ -129,7 +142,9 @@ class TestStudent:
 
 
 class TestTeacherAndCurator:
-    def test_upload_pptx_and_video_submit_approve_then_students_find_it(self, browser: Any, portal: Portal) -> None:
+    def test_upload_pptx_and_video_submit_approve_then_students_find_it(
+        self, browser: Any, portal: Portal
+    ) -> None:
         base = portal.base_url
         demo = portal.workdir / "demo"
         context = browser.new_context(viewport=SIZES["desktop"])
@@ -137,11 +152,17 @@ class TestTeacherAndCurator:
         sign_in(page, base, "co_lan")
         page.goto(base + "/teach/upload")
         check_page(page, "teach-upload")
-        page.set_input_files("#files", [str(demo / "toan-5-so-thap-phan.pptx"),
-                                        str(demo / "toan-5-dien-tich-hinh-tam-giac.mp4")])
+        page.set_input_files(
+            "#files",
+            [str(demo / "toan-5-so-thap-phan.pptx"), str(demo / "toan-5-dien-tich-hinh-tam-giac.mp4")],
+        )
         page.click("#upload button[type=submit]")
-        page.wait_for_function("() => document.querySelectorAll('#uploads a.uploaded').length === 2", timeout=60000)
-        assert page.evaluate("() => [...document.querySelectorAll('#uploads progress')].every(p => p.value === 100)")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#uploads a.uploaded').length === 2", timeout=60000
+        )
+        assert page.evaluate(
+            "() => [...document.querySelectorAll('#uploads progress')].every(p => p.value === 100)"
+        )
         ids = page.eval_on_selector_all("#uploads a.uploaded", "els => els.map(e => e.dataset.material)")
         titles = {}
         for n, mid in enumerate(ids):
@@ -199,8 +220,12 @@ class TestTeacherAndCurator:
         context = browser.new_context(viewport=SIZES["desktop"])
         page = context.new_page()
         sign_in(page, portal.base_url, "quan_tri")
-        for path, name in (("/admin/users", "admin-users"), ("/admin/audit", "admin-audit"),
-                           ("/admin/integrity", "admin-integrity"), ("/signin", "signin")):
+        for path, name in (
+            ("/admin/users", "admin-users"),
+            ("/admin/audit", "admin-audit"),
+            ("/admin/integrity", "admin-integrity"),
+            ("/signin", "signin"),
+        ):
             page.goto(portal.base_url + path)
             check_page(page, name)
         context.close()

@@ -1,3 +1,4 @@
+# ruff: noqa: PT018  (several facts about one element read best as one assertion)
 """Every portal page through the real app (TestClient): status, language, key content, CSRF."""
 
 from __future__ import annotations
@@ -8,8 +9,8 @@ from html.parser import HTMLParser
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.web.portal.conftest import Portal, csrf_of, sign_in
 from repository.text import has_marks
+from tests.web.portal.conftest import Portal, csrf_of, sign_in
 from web.portal.i18n import MESSAGES
 
 
@@ -51,8 +52,10 @@ def text_of(html: str) -> tuple[str | None, str]:
 
 # English catalogue strings that differ from the Vietnamese ones and would be conspicuous.
 # ("Tiếng Việt", the English UI's switch back, is Vietnamese itself.)
-ENGLISH = sorted({en for vi, en in MESSAGES.values() if en != vi and len(en) > 5 and "{" not in en
-                  and not has_marks(en)}, key=len)
+ENGLISH = sorted(
+    {en for vi, en in MESSAGES.values() if en != vi and len(en) > 5 and "{" not in en and not has_marks(en)},
+    key=len,
+)
 
 
 def assert_vietnamese(html: str) -> str:
@@ -87,8 +90,10 @@ class TestStudentPages:
         text = assert_vietnamese(client.get("/").text)
         for g in range(1, 13):
             assert f"Lớp {g}" in text
-        assert "Hiện có 6 học liệu" in text
-        assert "Lớp 5 4 học liệu" in text
+        tree = client.get("/api/v1/browse").json()  # the JSON twin: same numbers
+        assert f"Hiện có {tree['total']} học liệu" in text
+        grade5 = next(n for n in tree["grades"] if n["value"] == "5")
+        assert grade5["count"] >= 4 and f"Lớp 5 {grade5['count']} học liệu" in text
 
     def test_grade_lists_subjects(self, client: TestClient) -> None:
         r = client.get("/grades/5")
@@ -96,7 +101,9 @@ class TestStudentPages:
         assert "Tiếng Việt" in r.text and "Toán" in r.text
         assert client.get("/grades/13").status_code == 404
 
-    def test_subject_page_shows_books_chapters_lessons_and_materials(self, client: TestClient, portal: Portal) -> None:
+    def test_subject_page_shows_books_chapters_lessons_and_materials(
+        self, client: TestClient, portal: Portal
+    ) -> None:
         r = client.get("/grades/5/toan")
         text = assert_vietnamese(r.text)
         assert "Toán lớp 5" in text
@@ -112,10 +119,12 @@ class TestStudentPages:
         assert 'name="grade" value="5"' in r.text  # facets rendered as a plain form
 
     def test_search_facet_filter_narrows(self, client: TestClient) -> None:
+        params = {"q": "toan", "grade": "5", "type": "video-bai-giang"}
         everything = client.get("/search", params={"q": "toan"}).text
-        only5 = client.get("/search", params={"q": "toan", "grade": "5", "type": "video-bai-giang"}).text
-        assert "1 học liệu" in only5 and ' checked' in only5
-        assert only5.count('class="card"') == 1 < everything.count('class="card"')
+        only = client.get("/search", params=params).text
+        twin = client.get("/api/v1/search", params=params).json()
+        assert twin["total"] >= 1 and f"{twin['total']} học liệu" in only and " checked" in only
+        assert only.count('class="card"') == twin["total"] < everything.count('class="card"')
 
     def test_page_hits_link_into_the_document_viewer(self, client: TestClient, portal: Portal) -> None:
         pdf = portal.materials["toan-5-phan-so-thap-phan.pdf"]
@@ -144,7 +153,9 @@ class TestMaterialPage:
         source = re.search(r'<source src="([^"]+)" type="video/mp4">', r.text)
         assert source
         body = client.get(f"/api/v1/materials/{mid}").json()
-        r360 = next(d for d in body["files"][0]["derivatives"] if d["kind"] == "rendition" and d["label"] == "360p")
+        r360 = next(
+            d for d in body["files"][0]["derivatives"] if d["kind"] == "rendition" and d["label"] == "360p"
+        )
         assert source.group(1) == r360["url"]
         assert "Tải tệp gốc" in r.text
         assert f'<link rel="alternate" type="application/json" href="/api/v1/materials/{mid}">' in r.text
@@ -203,8 +214,16 @@ class TestSessionsAndCsrf:
 
     def test_sign_in_sets_secure_httponly_samesite_cookie(self, client: TestClient) -> None:
         page = client.get("/signin")
-        r = client.post("/signin", data={"username": "co_lan", "password": "mat-khau-rat-dai-1",
-                                         "csrf_token": csrf_of(page.text), "next": "/teach"}, follow_redirects=False)
+        r = client.post(
+            "/signin",
+            data={
+                "username": "co_lan",
+                "password": "mat-khau-rat-dai-1",
+                "csrf_token": csrf_of(page.text),
+                "next": "/teach",
+            },
+            follow_redirects=False,
+        )
         assert r.status_code == 303 and r.headers["location"] == "/teach"
         cookie = next(c for c in r.headers.get_list("set-cookie") if c.startswith("hl_session="))
         assert "HttpOnly" in cookie and "Secure" in cookie and "SameSite=lax" in cookie
@@ -212,8 +231,10 @@ class TestSessionsAndCsrf:
 
     def test_wrong_password_is_refused_in_vietnamese(self, client: TestClient) -> None:
         page = client.get("/signin")
-        r = client.post("/signin", data={"username": "co_lan", "password": "sai-mat-khau-123",
-                                         "csrf_token": csrf_of(page.text)})
+        r = client.post(
+            "/signin",
+            data={"username": "co_lan", "password": "sai-mat-khau-123", "csrf_token": csrf_of(page.text)},
+        )
         assert r.status_code == 401 and "Sai tên đăng nhập hoặc mật khẩu" in r.text
 
     def test_forms_without_csrf_token_are_refused(self, client: TestClient) -> None:
@@ -227,9 +248,16 @@ class TestSessionsAndCsrf:
 
     def test_open_redirect_is_refused(self, client: TestClient) -> None:
         page = client.get("/signin")
-        r = client.post("/signin", data={"username": "co_lan", "password": "mat-khau-rat-dai-1",
-                                         "csrf_token": csrf_of(page.text), "next": "//evil.example/"},
-                        follow_redirects=False)
+        r = client.post(
+            "/signin",
+            data={
+                "username": "co_lan",
+                "password": "mat-khau-rat-dai-1",
+                "csrf_token": csrf_of(page.text),
+                "next": "//evil.example/",
+            },
+            follow_redirects=False,
+        )
         assert r.headers["location"] == "/"
 
     def test_sign_out_revokes_the_session_token(self, client: TestClient) -> None:
@@ -253,8 +281,11 @@ class TestTeacherCuratorAdmin:
         sign_in(client, "co_lan")
         token = csrf_of(client.get("/teach/upload").text)
         text = "Bài 12: Cộng hai phân số khác mẫu số. Toán lớp 4. Quy đồng mẫu số rồi cộng tử số.".encode()
-        r = client.post("/teach/upload", files={"file": ("cong-phan-so-lop-4.txt", text, "text/plain")},
-                        headers={"X-CSRF-Token": token, "Accept": "application/json"})
+        r = client.post(
+            "/teach/upload",
+            files={"file": ("cong-phan-so-lop-4.txt", text, "text/plain")},
+            headers={"X-CSRF-Token": token, "Accept": "application/json"},
+        )
         assert r.status_code == 201, r.text
         mid = r.json()[0]["id"]
         deadline = time.monotonic() + 60
@@ -268,9 +299,19 @@ class TestTeacherCuratorAdmin:
         assert_vietnamese(page.text)
         assert "Gợi ý tự động" in page.text  # subject/grade pre-filled from auto-tagging
         token = csrf_of(page.text)
-        saved = client.post(f"/teach/m/{mid}", data={
-            "csrf_token": token, "title": "Cộng hai phân số khác mẫu số", "grades": "4", "subjects": "toan",
-            "type": "phieu-hoc-tap", "language": "vi", "license": "CC-BY-4.0", "keywords": "phân số, cộng"})
+        saved = client.post(
+            f"/teach/m/{mid}",
+            data={
+                "csrf_token": token,
+                "title": "Cộng hai phân số khác mẫu số",
+                "grades": "4",
+                "subjects": "toan",
+                "type": "phieu-hoc-tap",
+                "language": "vi",
+                "license": "CC-BY-4.0",
+                "keywords": "phân số, cộng",
+            },
+        )
         assert saved.status_code == 200 and "Đã lưu" in saved.text
         submitted = client.post(f"/teach/m/{mid}/submit", data={"csrf_token": token})
         assert "Đã gửi kiểm duyệt" in submitted.text and "Chờ kiểm duyệt" in submitted.text
@@ -281,9 +322,17 @@ class TestTeacherCuratorAdmin:
         assert queue.status_code == 200 and f'href="/review/{mid}"' in queue.text
         item = client.get(f"/review/{mid}")
         assert "Tiêu chí kiểm duyệt" in item.text
-        decided = client.post(f"/review/{mid}", data={
-            "csrf_token": csrf_of(item.text), "decision": "approve", "rubric.curriculum_alignment": "on",
-            "rubric.license_clear": "on", "rubric.content_accurate": "on", "rubric.quality_accessibility": "on"})
+        decided = client.post(
+            f"/review/{mid}",
+            data={
+                "csrf_token": csrf_of(item.text),
+                "decision": "approve",
+                "rubric.curriculum_alignment": "on",
+                "rubric.license_clear": "on",
+                "rubric.content_accurate": "on",
+                "rubric.quality_accessibility": "on",
+            },
+        )
         assert decided.status_code == 200 and "Đã ghi nhận quyết định" in decided.text
         public = client.get(f"/m/{mid}")
         assert "Đã được phê duyệt (phiên bản 1) và ký số" in public.text
