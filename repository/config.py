@@ -86,6 +86,10 @@ class Settings(BaseSettings):
         300.0,
         description="A running job with no heartbeat for this long is presumed dead (worker killed) and runs again.",
     )
+    admin_email: str | None = Field(
+        None,
+        description="The operator's contact address, published by OAI-PMH Identify. Unset: oai-admin@ the BASE_URL host.",
+    )
     log_level: str = Field("INFO", description="Python logging level.")
     signing_key_file: Path | None = Field(
         None,

@@ -12,8 +12,9 @@ can translate it without knowing the domain (one handler, a stable JSON shape)::
     ├── Conflict (409)
     ├── PayloadTooLarge (413)
     ├── UnsupportedMediaType (415)
-    └── MetadataInvalid (422)
-        └── ValidationFailed (422)
+    ├── ValidationFailed (422)
+    │   └── MetadataInvalid (422)
+    └── TooManyAttempts (429)
 
 Services never raise ``HTTPException``; they raise these.
 """
@@ -95,3 +96,10 @@ class MetadataInvalid(ValidationFailed):
     """
 
     code = "metadata_invalid"
+
+
+class TooManyAttempts(RepositoryError):
+    """Repeated failed sign-ins: the username is locked for a while."""
+
+    status_code = 429
+    code = "too_many_attempts"

@@ -24,6 +24,7 @@ from repository.migrate import upgrade
 from repository.models import Role, WorkflowState
 from repository.runtime import Runtime, get_runtime
 from repository.uow import UnitOfWork
+from repository.user.service import SYSTEM_USERNAME
 from repository.user.service import user as user_service
 
 err = Console(stderr=True)
@@ -92,8 +93,11 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
     durable job table to RQ; otherwise it runs the job table directly.
     """
     runtime = _runtime()
-    names = queues or ("default", "index")
     settings = runtime.settings
+    # With the embedded Tantivy index only the serving process may write it, so a worker runs
+    # ingest only unless asked (`--queue index` when no server is running); OpenSearch takes
+    # writes from every worker.
+    names = queues or (("default", "index") if settings.opensearch_url else ("default",))
     if not settings.redis_url:
         runner = job_runner(runtime, queues=names)
         if burst:
@@ -288,10 +292,14 @@ def demo(wait: bool) -> None:
     workdir = Path(tempfile.mkdtemp(prefix="hoclieu-demo-", dir=runtime.settings.data_dir))
     err.print("generating demo materials…")
     items = [(item.path, item.metadata) for item in demo_items(workdir)]
-    results = import_items(runtime, items, owner=None, state=WorkflowState.approved, as_json=False, console=err)
+    results = import_items(runtime, items, owner=None, state=WorkflowState.draft, as_json=False, console=err)
+    # Published like a curated collection: approved and signed by the system account, so the
+    # portal shows a verifiable approval and `hoclieu verify` passes on the demo too.
+    fresh = [r for r in results if r.get("created")]
+    cli_curation.publish_imported(runtime, fresh, SYSTEM_USERNAME)
     if wait:
         _wait(runtime, results, as_json=False)
-    new = sum(1 for r in results if r.get("created"))
+    new = len(fresh)
     err.print(f"demo: {new} new materials, {len(results) - new} already present")
 
 

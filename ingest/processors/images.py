@@ -4,7 +4,7 @@ Uploaded images are hostile in ordinary ways (phone photos stored sideways with 
 orientation, CMYK print files, 16-bit scientific TIFFs, palette GIFs with transparency, animated
 PNG/GIF/WebP) and in malicious ones (a 57-byte BMP declaring 3,000,000x2,000,000 pixels, a
 truncated JPEG). The pixel count is checked from the header *before* any pixel is decoded, and the
-decode runs under :func:`~ingest.processors.sandbox.run_isolated` with a memory limit, so neither
+decode runs under a warm child of :mod:`ingest.processors.pool` with a memory limit, so neither
 kind can take the worker down.
 
 HEIC/HEIF is read when ``pillow-heif`` is installed; AVIF and WebP come with Pillow itself.
@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 from ingest.processors.outputs import DerivativeOut
-from ingest.processors.sandbox import ProcessingFailed, run_isolated
+from ingest.processors.sandbox import ProcessingFailed
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -69,7 +69,10 @@ def image_thumbnails(
     Raises:
         ProcessingFailed: unsupported or damaged image, too many pixels, or limits exceeded.
     """
-    rows = run_isolated(
+    # A warm child (same limits as a one-off one) saves the process start on every image.
+    from ingest.processors.pool import worker_process
+
+    rows = worker_process("images", memory_mb=memory_mb).call(
         _thumbnails_child,
         str(path),
         str(out_dir),
@@ -77,7 +80,6 @@ def image_thumbnails(
         int(max_megapixels * 1_000_000),
         prefix,
         timeout_s=timeout_s,
-        memory_mb=memory_mb,
         label="image decoding",
     )
     return [

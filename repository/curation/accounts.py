@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from repository.audit.service import audit
 from repository.config import Settings
 from repository.curation.schemas import ScopeModel, UserAdminCreate, UserAdminUpdate
-from repository.errors import Conflict, NotFound, PermissionDenied, RepositoryError, ValidationFailed
+from repository.errors import Conflict, NotFound, PermissionDenied, TooManyAttempts, ValidationFailed
 from repository.models import ApiToken, AuditEvent, Role, User, utcnow
 from repository.user.schemas import UserCreate
 from repository.user.service import _digest, has_role
@@ -25,13 +25,6 @@ from repository.user.store import UserStore
 from repository.vocabularies import get_vocabulary
 
 SIGN_IN_FAILED = "auth.sign_in_failed"
-
-
-class TooManyAttempts(RepositoryError):
-    """Repeated failed sign-ins: the username is locked for a while (HTTP 429)."""
-
-    status_code = 429
-    code = "too_many_attempts"
 
 
 def _role(value: str) -> Role:

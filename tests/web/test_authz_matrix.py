@@ -188,6 +188,11 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
     ("GET", "/api/v1/search"): (get("/api/v1/search?q=phân số"), ALL_200),
     ("GET", "/api/v1/suggest"): (get("/api/v1/suggest?q=phan"), ALL_200),
     ("GET", "/api/v1/browse"): (get("/api/v1/browse"), ALL_200),
+    # Metadata exports follow the material's own visibility; OAI-PMH serves approved material to anyone.
+    ("GET", "/api/v1/materials/{material_id}/lrmi"): (get("/api/v1/materials/{sub}/lrmi"), PRIVATE_SUB),
+    ("GET", "/api/v1/materials/{material_id}/oai_dc"): (get("/api/v1/materials/{sub}/oai_dc"), PRIVATE_SUB),
+    ("GET", "/oai"): (get("/oai?verb=Identify"), ALL_200),
+    ("POST", "/oai"): (send("POST", "/oai"), ALL_200),
     # Related lists public material only, so an unapproved one has no page for anyone.
     ("GET", "/api/v1/materials/{material_id}/related"): (get("/api/v1/materials/{sub}/related"), (404,) * 7),
     ("POST", "/api/v1/materials/{material_id}/submit"): (

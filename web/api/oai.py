@@ -24,7 +24,7 @@ MAX_BODY_BYTES = MAX_REQUEST_CHARS + 1
 
 def oai_config(settings: Settings) -> OaiConfig:
     """The provider's settings. Identify must name an administrator's address (OAI-PMH 4.2)."""
-    admin_email = getattr(settings, "admin_email", None)
+    admin_email = settings.admin_email
     if not admin_email:
         # No setting for it yet: a role address at the site's own host, which the operator can alias.
         host = OaiConfig(base_url=settings.base_url, secret="", admin_email="").host
@@ -50,14 +50,20 @@ def _answer(runtime: Runtime, params: str) -> Response:
     return Response(content=body, media_type=CONTENT_TYPE)
 
 
-@router.api_route(
-    "/oai",
-    methods=["GET", "POST"],
-    summary="OAI-PMH 2.0 data provider (oai_dc; sets by subject, grade and resource type)",
-    response_class=Response,
-    responses={200: {"content": {"text/xml": {}}, "description": "An OAI-PMH response (errors included)"}},
-)
-async def oai_pmh(request: Request, runtime: RuntimeDep) -> Response:
-    """Answer one OAI-PMH request: arguments in the query string (GET) or a form body (POST)."""
-    params = await _form_body(request) if request.method == "POST" else request.url.query
-    return await run_in_threadpool(_answer, runtime, params)
+_OAI_ROUTE = {
+    "summary": "OAI-PMH 2.0 data provider (oai_dc; sets by subject, grade and resource type)",
+    "response_class": Response,
+    "responses": {200: {"content": {"text/xml": {}}, "description": "An OAI-PMH response (errors included)"}},
+}
+
+
+@router.get("/oai", operation_id="oai_pmh_get", **_OAI_ROUTE)
+async def oai_pmh_get(request: Request, runtime: RuntimeDep) -> Response:
+    """Answer one OAI-PMH request with its arguments in the query string."""
+    return await run_in_threadpool(_answer, runtime, request.url.query)
+
+
+@router.post("/oai", operation_id="oai_pmh_post", **_OAI_ROUTE)
+async def oai_pmh_post(request: Request, runtime: RuntimeDep) -> Response:
+    """Answer one OAI-PMH request with its arguments in a form body."""
+    return await run_in_threadpool(_answer, runtime, await _form_body(request))
