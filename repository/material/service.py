@@ -164,6 +164,16 @@ class MaterialService:
             raise NotFound(f"file {file_id!r} has no derivative {derivative_id!r}")
         return f, d
 
+    def is_public(self, session: Session, material_id: str) -> bool:
+        m = session.get(Material, material_id)
+        return m is not None and m.state == WorkflowState.approved
+
+    def record_restricted_download(
+        self, session: Session, actor: User | None, material_id: str, file_id: str, *, ip: str | None
+    ) -> None:
+        audit.record(session, actor=actor, action="material.restricted_download", subject_type="material",
+                     subject_id=material_id, data={"file_id": file_id}, ip=ip)
+
     def get_hls(self, session: Session, actor: User | None, material_id: str, file_id: str, path: str) -> Any:
         self.get_file(session, actor, material_id, file_id)
         d = MaterialStore.from_session(session).hls_file(file_id, path)

@@ -206,3 +206,16 @@ class TestRestart:
                 assert got.content == PDF
         finally:
             fresh.close()
+
+
+class TestRestrictedDownloadAudit:
+    def test_downloading_a_draft_is_audited_and_a_public_file_is_not(self, runtime, client: TestClient,  # type: ignore[no-untyped-def]
+                                                                     teacher: dict[str, str]) -> None:
+        from repository.models import AuditEvent
+
+        m = upload(client, teacher, [("a.pdf", PDF, "application/pdf")], META).json()
+        assert client.get(m["files"][0]["url"], headers=teacher).status_code == 200
+        with runtime.db.read() as s:
+            events = s.scalars(select(AuditEvent).where(AuditEvent.action == "material.restricted_download")).all()
+        assert [(e.subject_id, e.data["file_id"]) for e in events] == [(m["id"], m["files"][0]["id"])]
+        assert events[0].actor_id is not None and events[0].ip

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mimetypes
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
@@ -50,10 +50,11 @@ async def create_material(request: Request, runtime: RuntimeDep, user: TeacherUs
         request, lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
         max_file_bytes=runtime.settings.max_upload_bytes,
     )
-    return await run_in_threadpool(_create, runtime, user, parsed, client_ip(request))
+    return await run_in_threadpool(create_from_upload, runtime, user, parsed, client_ip(request))
 
 
-def _create(runtime: Runtime, user: object, parsed: ParsedUpload, ip: str | None) -> MaterialRead:
+def create_from_upload(runtime: Runtime, user: object, parsed: ParsedUpload, ip: str | None) -> MaterialRead:
+    """Commit the staged files of a parsed upload and create the material (API and portal)."""
     try:
         metadata = parsed.metadata()
         new_files = []
@@ -92,6 +93,15 @@ def get_material(material_id: str, session: ReadSession, user: OptionalUser) -> 
     return MaterialRead.build(material_service.get(session, user, material_id))
 
 
+def _audit_restricted(runtime: Runtime, session: Any, user: Any, material_id: str, file_id: str,
+                      request: Request) -> None:
+    """Downloads of material that is not public (drafts, submissions) are recorded (issue 5)."""
+    if material_service.is_public(session, material_id):
+        return
+    with write_uow(runtime) as uow:
+        material_service.record_restricted_download(uow.session, user, material_id, file_id, ip=client_ip(request))
+
+
 def _blob_response(runtime: Runtime, key: str, media_type: str, filename: str, download: bool) -> Response:
     path = runtime.blobs.local_path(key)
     if path is None:  # a remote store streams
@@ -110,10 +120,11 @@ def _blob_response(runtime: Runtime, key: str, media_type: str, filename: str, d
 
 @router.get("/materials/{material_id}/files/{file_id}", summary="Download an original file (supports Range)")
 def download_file(
-    material_id: str, file_id: str, runtime: RuntimeDep, session: ReadSession, user: OptionalUser,
+    material_id: str, file_id: str, request: Request, runtime: RuntimeDep, session: ReadSession, user: OptionalUser,
     download: bool = True,
 ) -> Response:
     f = material_service.get_file(session, user, material_id, file_id)
+    _audit_restricted(runtime, session, user, material_id, f.id, request)
     return _blob_response(runtime, f.storage_key, f.media_type, f.filename, download)
 
 

@@ -25,7 +25,7 @@ from repository.errors import MetadataInvalid, RepositoryError, ValidationFailed
 from repository.material.schemas import MaterialRead
 from repository.material.service import material as material_service
 from repository.models import User
-from web.api.materials import _create as create_material
+from web.api.materials import create_from_upload as create_material
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
 from web.portal.render import render, terms
 from web.portal.session import TeacherPortalUser, check_csrf
