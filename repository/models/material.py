@@ -132,8 +132,9 @@ class Derivative(Base):
         ForeignKey("material_files.id", ondelete="CASCADE"), index=True
     )
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
-    # Distinguishes several derivatives of one kind: "360p", "720p", "small", "large".
-    label: Mapped[str] = mapped_column(String(64), default="", nullable=False)
+    # Distinguishes several derivatives of one kind: "360p", "720p", "small", "large", or a path
+    # inside an HLS ladder or an e-lecture package (hence the length).
+    label: Mapped[str] = mapped_column(String(512), default="", nullable=False)
     page: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     media_type: Mapped[str] = mapped_column(String(255), nullable=False)
     size: Mapped[int] = mapped_column(BigInteger, nullable=False)
