@@ -307,6 +307,9 @@ def process_path(path: Path, filename: str, declared: str | None, workdir: Path,
     elif media_type in OFFICE_TYPES:
         step("text", _text, path, media_type, outcome, tika_url, required=True)
         step("thumbnails", _office, path, workdir, outcome)
+    elif media_type == "application/epub+zip":
+        step("text", _text, path, media_type, outcome, tika_url, required=True)
+        step("thumbnails", _epub, path, workdir, outcome)
     elif media_type in PACKAGE_TYPES:
         step("package", _package, path, workdir, outcome)
     else:
@@ -409,6 +412,17 @@ def _office(path: Path, workdir: Path, outcome: Outcome) -> None:
         outcome.derivatives += thumb
     if office.soffice_available():
         outcome.pages_pending = True
+
+
+def _epub(path: Path, workdir: Path, outcome: Outcome) -> None:
+    from ingest.processors.epub import epub_cover_thumbnails
+
+    try:
+        outcome.derivatives += epub_cover_thumbnails(path, _sub(workdir, "epub"))
+    except ProcessingFailed as exc:
+        if exc.transient:
+            raise
+        outcome.notes.append(f"no cover: {exc.reason}")
 
 
 def _image(path: Path, workdir: Path, outcome: Outcome) -> None:
