@@ -30,6 +30,7 @@ from typing import Literal
 from repository.errors import InvalidQuery
 from repository.text import fold, has_marks, nfc
 from repository.vocabularies import load_vocabularies, lookup_key
+from search.vietnamese import normalize_tone_placement
 
 Sort = Literal["relevance", "newest", "popular"]
 SORTS: tuple[str, ...] = ("relevance", "newest", "popular")
@@ -186,31 +187,33 @@ def words(text: str, *, keep_long: bool = False) -> list[str]:
 
 
 def _token(word: str) -> Token:
-    return Token(exact=word, folded=fold(word))
-
-
-# A segment boundary for pairs: punctuation that ends a phrase in running text.
-_SEGMENT_BREAK = re.compile(r"[.,;:!?()\[\]{}\"“”«»/\\|\n\r\t–—-]+")  # noqa: RUF001 (dashes end a phrase)
+    # The exact form writes tone marks on the main vowel ("hóa" → "hoá"), as the exact-accent
+    # fields are indexed, so either placement convention matches the other.
+    return Token(exact=normalize_tone_placement(word), folded=fold(word))
 
 
 def syllable_pairs(text: str) -> list[str]:
     """Folded adjacent-syllable pairs of ``text``, joined without a separator ("học sinh" → "hocsinh").
 
-    Pairs do not span punctuation. Indexed by every backend into a ``*_pairs`` field so a query
-    for "học sinh" scores documents holding the two syllables side by side above documents that
-    hold them apart (Vietnamese words are mostly two syllables, so pairs are mostly words).
+    Only syllables separated by spaces pair up: punctuation and line breaks end a phrase (no pair
+    spans "sinh, học"). Indexed by every backend into a ``*_pairs`` field so a query for "học
+    sinh" scores documents holding the two syllables side by side above documents that hold them
+    apart (Vietnamese words are mostly two syllables, so pairs are mostly words). A pair with a
+    syllable longer than :data:`MAX_TOKEN_CHARS` is longer than the engines keep and drops there.
     """
-    pairs: list[str] = []
-    # Fold the whole text once with a translation table, then split with a regex: the same
-    # result as folding word by word (NFC text), ~10x faster, and this runs over every body.
-    for segment in _SEGMENT_BREAK.split(fast_fold(nfc(text))):
-        folded = [w for w in _WORD.findall(segment) if len(w) <= MAX_TOKEN_CHARS]
-        pairs.extend(a + b for a, b in itertools.pairwise(folded))
-    return pairs
+    # This runs over every body at indexing time, so it is three C-level passes and one
+    # comprehension: fold the whole text by table lookup, split it into [sep, word, sep, word…],
+    # and pair neighbours whose separator is only spaces.
+    parts = _WORD_SPLIT.split(fast_fold(nfc(text)))
+    found = parts[1::2]
+    seps = parts[2:-1:2]
+    return [a + b for a, sep, b in zip(found, seps, found[1:], strict=False) if not sep.strip(_SPACES)]
 
 
 # Runs of letters and digits, like ``str.isalnum`` (``_`` excluded), as in :func:`words`.
-_WORD = re.compile(r"[^\W_]+")
+_WORD_SPLIT = re.compile(r"([^\W_]+)")
+# Spaces that keep two syllables in one phrase (no-break spaces come from PDFs).
+_SPACES = " \u00a0\u202f"
 
 
 @lru_cache(maxsize=1)

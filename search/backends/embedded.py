@@ -30,6 +30,7 @@ under the same visibility filter as every search.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterable, Sequence
@@ -63,8 +64,9 @@ from search.query import (
     syllable_pairs,
     words,
 )
+from search.vietnamese import normalize_tone_placement
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # (folded field, weight). The exact twin is "<field>_x".
 TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     ("title", 6.0),
@@ -109,6 +111,9 @@ def _schema() -> tantivy.Schema:
     for name in ("kind", "id", "parent", "owner"):
         sb.add_text_field(name, stored=name in ("id", "parent"), fast=name == "id", tokenizer_name="raw")
     sb.add_integer_field("page", stored=True, indexed=True)
+    # The parent id as a number in a fast column: the page hits of a whole result list come from
+    # one query, grouped per material without reading any stored page document.
+    sb.add_integer_field("parent_h", stored=False, indexed=False, fast=True)
     sb.add_integer_field("public", stored=False, indexed=True, fast=True)
     for name, _ in TEXT_FIELDS:
         sb.add_text_field(name, stored=True, tokenizer_name="vi_fold")
@@ -209,8 +214,11 @@ class EmbeddedBackend:
         }
         for name, texts in values.items():
             for text in texts:
-                m.add_text(name, nfc(text))
-                m.add_text(f"{name}_x", nfc(text))
+                text = nfc(text)
+                m.add_text(name, text)
+                # The exact twin is never stored or shown: it gets the one tone placement that
+                # query tokens get (search.vietnamese), so "hóa" and "hoá" are the same word.
+                m.add_text(f"{name}_x", normalize_tone_placement(text))
         m.add_text("pairs_t", " ".join(p for t in title_group for p in syllable_pairs(t)))
         m.add_text("pairs_b", " ".join(syllable_pairs(doc.description + "\n" + doc.body)))
         for grade in doc.grades:
@@ -245,14 +253,17 @@ class EmbeddedBackend:
         }
         m.add_bytes("data", json.dumps(data, ensure_ascii=False).encode("utf-8"))
         out = [m]
+        parent_hash = _hash(doc.id)
         for number, text in doc.pages:
             p = tantivy.Document()
             p.add_text("kind", "p")
             p.add_text("parent", doc.id)
+            p.add_integer("parent_h", parent_hash)
             p.add_integer("page", number)
             p.add_integer("public", 1 if doc.public else 0)
-            p.add_text("page_text", nfc(text))
-            p.add_text("page_text_x", nfc(text))
+            text = nfc(text)
+            p.add_text("page_text", text)
+            p.add_text("page_text_x", normalize_tone_placement(text))
             out.append(p)
         return out
 
@@ -377,30 +388,32 @@ class EmbeddedBackend:
     def _filter_query(self, field: str, values: Sequence[object]) -> Query:
         return self._any([self._term(field, v) for v in values])  # type: ignore[arg-type]
 
+    def _text_clauses(self, parsed: ParsedQuery, fuzzy: frozenset[str]) -> list[tuple[Occur, Query]]:
+        """The scored part of a search (words, phrases, aliases, pairs, exclusions).
+
+        Built once per search and shared by the hit query and every facet pass: Tantivy query
+        objects are immutable, so only the filters differ between passes.
+        """
+        out: list[tuple[Occur, Query]] = []
+        for clause in parsed.clauses:
+            out.append((Occur.Must, self._clause_query(clause, parsed.has_marks, fuzzy, TEXT_FIELDS)))
+        for pair in parsed.pairs:
+            for name, weight in PAIR_WEIGHTS:
+                out.append((Occur.Should, Query.boost_query(self._term(name, pair), weight)))
+        for toks in parsed.excluded:
+            out.append((Occur.MustNot, self._exclusion(toks)))
+        return out
+
     def _build(
-        self,
-        parsed: ParsedQuery,
-        query: SearchQuery,
-        *,
-        fuzzy: frozenset[str] = frozenset(),
-        skip_filter: str | None = None,
-        filters_only: bool = False,
+        self, text: list[tuple[Occur, Query]], query: SearchQuery, *, skip_filter: str | None = None
     ) -> Query:
         must: list[tuple[Occur, Query]] = [(Occur.Must, self._term("kind", "m"))]
         if query.public_only:
             must.append((Occur.Must, self._term("public", 1)))
-        if not filters_only:
-            for field, values in query.filters().items():
-                if field != skip_filter:
-                    must.append((Occur.Must, self._filter_query(field, values)))
-        for clause in parsed.clauses:
-            must.append((Occur.Must, self._clause_query(clause, parsed.has_marks, fuzzy, TEXT_FIELDS)))
-        for pair in parsed.pairs:
-            for name, weight in PAIR_WEIGHTS:
-                must.append((Occur.Should, Query.boost_query(self._term(name, pair), weight)))
-        for toks in parsed.excluded:
-            must.append((Occur.MustNot, self._exclusion(toks)))
-        return Query.boolean_query(must)
+        for field, values in query.filters().items():
+            if field != skip_filter:
+                must.append((Occur.Must, self._filter_query(field, values)))
+        return Query.boolean_query(must + text)
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -412,99 +425,145 @@ class EmbeddedBackend:
         blob = doc.get_first("data")
         return json.loads(bytes(blob).decode("utf-8")) if blob else {}
 
-    def _snippet(
-        self, searcher: tantivy.Searcher, doc: tantivy.Document, field: str, tokens: list[Token]
-    ) -> str:
-        if not tokens:
+    def _snippet(self, snippets: _Snippets, doc: tantivy.Document, field: str) -> str:
+        gen = snippets.generator(field)
+        if gen is None:
             return ""
-        hl = self._any([self._term(field, t.folded) for t in tokens])
-        gen = tantivy.SnippetGenerator.create(searcher, hl, self.schema, field)
-        gen.set_max_num_chars(SNIPPET_CHARS)
         sn = gen.snippet_from_doc(doc)
         ranges = [(r.start, r.end) for r in sn.highlighted()]
         if not ranges:
             return ""
         return mark(sn.fragment(), ranges)
 
-    def _hit_snippet(self, searcher: tantivy.Searcher, doc: tantivy.Document, parsed: ParsedQuery) -> str:
-        tokens = parsed.tokens
+    def _hit_snippet(self, snippets: _Snippets, doc: tantivy.Document, data: dict[str, Any]) -> str:
         for field in ("body", "desc", "lesson", "title"):
             if doc.get_first(field) is None:
                 continue
-            snippet = self._snippet(searcher, doc, field, tokens)
+            snippet = self._snippet(snippets, doc, field)
             if snippet:
                 return snippet
-        data = self._data(doc)
         return plain(data.get("description") or doc.get_first("body") or "")
 
-    def _pages(
-        self, searcher: tantivy.Searcher, ident: str, parsed: ParsedQuery, query: SearchQuery
-    ) -> list[tuple[int, str]]:
-        tokens = parsed.tokens
-        if not tokens:
-            return []
-        fields = (("page_text", 1.0),)
-        text = [self._token_query(t, parsed.has_marks, frozenset(), fields) for t in tokens]
+    def _page_query(self, parsed: ParsedQuery, query: SearchQuery, parents: Query) -> Query:
+        text = [
+            self._token_query(t, parsed.has_marks, frozenset(), (("page_text", 1.0),)) for t in parsed.tokens
+        ]
         clauses: list[tuple[Occur, Query]] = [
             (Occur.Must, self._term("kind", "p")),
-            (Occur.Must, self._term("parent", ident)),
+            # Scored 0: pages rank by their text alone, whichever material they belong to.
+            (Occur.Must, Query.const_score_query(parents, 0.0)),
             (Occur.Must, self._any(text)),
         ]
         if query.public_only:
             clauses.append((Occur.Must, self._term("public", 1)))
-        res = searcher.search(Query.boolean_query(clauses), PAGES_PER_HIT, count=False)
-        out: list[tuple[int, str]] = []
-        for _score, addr in res.hits:
-            pdoc = searcher.doc(addr)
-            snippet = self._snippet(searcher, pdoc, "page_text", tokens) or plain(
-                pdoc.get_first("page_text") or ""
-            )
-            out.append((int(pdoc.get_first("page") or 0), snippet))
-        return out
+        return Query.boolean_query(clauses)
 
-    def _hit(
+    def _pages(
         self,
         searcher: tantivy.Searcher,
-        addr: tantivy.DocAddress,
-        score: float,
+        idents: list[str],
+        parsed: ParsedQuery,
+        query: SearchQuery,
+        snippets: _Snippets,
+    ) -> dict[str, list[tuple[int, str]]]:
+        """The best :data:`PAGES_PER_HIT` matching pages of each material, from one query.
+
+        The query asks for the top ``4 * PAGES_PER_HIT`` pages per material over all of them. A
+        material with at least ``PAGES_PER_HIT`` pages in that window has its true best pages
+        there (any page outside ranks below every page inside); only when the window is full
+        does a material with fewer get a query of its own, as before batching.
+        """
+        if not idents or not parsed.tokens:
+            return {}
+        by_hash = {_hash(i): i for i in idents}
+        limit = len(idents) * PAGES_PER_HIT * 4
+        parents = self._any([self._term("parent", i) for i in idents])
+        res = searcher.search(self._page_query(parsed, query, parents), limit, count=False)
+        addrs = [addr for _score, addr in res.hits]
+        chosen: dict[str, list[tantivy.DocAddress]] = {i: [] for i in idents}
+        for addr, h in zip(addrs, searcher.fast_field_values("parent_h", addrs), strict=True):
+            ident = by_hash.get(int(h or 0))
+            if ident is not None and len(chosen[ident]) < PAGES_PER_HIT:
+                chosen[ident].append(addr)
+        if len(addrs) == limit:
+            for ident, found in chosen.items():
+                if len(found) < PAGES_PER_HIT:
+                    own = searcher.search(
+                        self._page_query(parsed, query, self._term("parent", ident)),
+                        PAGES_PER_HIT,
+                        count=False,
+                    )
+                    chosen[ident] = [addr for _score, addr in own.hits]
+        out: dict[str, list[tuple[int, str]]] = {}
+        for ident, found in chosen.items():
+            pages = []
+            for addr in found:
+                pdoc = searcher.doc(addr)
+                snippet = self._snippet(snippets, pdoc, "page_text") or plain(
+                    pdoc.get_first("page_text") or ""
+                )
+                pages.append((int(pdoc.get_first("page") or 0), snippet))
+            out[ident] = pages
+        return out
+
+    def _hits(
+        self,
+        searcher: tantivy.Searcher,
+        found: Sequence[tuple[float, tantivy.DocAddress]],
         parsed: ParsedQuery | None,
         query: SearchQuery | None,
-    ) -> Hit:
-        doc = searcher.doc(addr)
-        data = self._data(doc)
-        ident = str(doc.get_first("id"))
-        if parsed is not None and query is not None and not parsed.is_empty:
-            snippet = self._hit_snippet(searcher, doc, parsed)
-            pages = self._pages(searcher, ident, parsed, query)
-        else:
-            snippet, pages = plain(data.get("description") or ""), []
-        return Hit(
-            id=ident,
-            title=data.get("title", ""),
-            snippet=snippet,
-            grades=list(data.get("grades") or []),
-            subjects=list(data.get("subjects") or []),
-            type=data.get("type"),
-            thumbnail=data.get("thumbnail"),
-            pages=pages,
-            score=float(score),
-        )
+    ) -> list[Hit]:
+        docs = [(float(score), searcher.doc(addr)) for score, addr in found]
+        ids = [str(doc.get_first("id")) for _score, doc in docs]
+        with_text = parsed is not None and query is not None and not parsed.is_empty
+        snippets = _Snippets(searcher, self.schema, parsed.tokens if with_text and parsed else [])
+        pages = self._pages(searcher, ids, parsed, query, snippets) if with_text and parsed and query else {}
+        out = []
+        for ident, (score, doc) in zip(ids, docs, strict=True):
+            data = self._data(doc)
+            snippet = (
+                self._hit_snippet(snippets, doc, data) if with_text else plain(data.get("description") or "")
+            )
+            out.append(
+                Hit(
+                    id=ident,
+                    title=data.get("title", ""),
+                    snippet=snippet,
+                    grades=list(data.get("grades") or []),
+                    subjects=list(data.get("subjects") or []),
+                    type=data.get("type"),
+                    thumbnail=data.get("thumbnail"),
+                    pages=pages.get(ident, []),
+                    score=score,
+                )
+            )
+        return out
 
     def _facets(
-        self, searcher: tantivy.Searcher, parsed: ParsedQuery, query: SearchQuery, fuzzy: frozenset[str]
-    ) -> dict[str, list[FacetValue]]:
+        self,
+        searcher: tantivy.Searcher,
+        text: list[tuple[Occur, Query]],
+        query: SearchQuery,
+    ) -> tuple[dict[str, list[FacetValue]], int]:
+        """Facet counts and the total, in as few passes over the matches as possible.
+
+        One aggregation over the query with every filter gives the total and the counts of every
+        facet without an active filter; a facet with its own filter gets one more pass without
+        that filter, so its counts show what choosing another value gives.
+        """
         active = query.filters()
-        # Facets without an active filter share one aggregation pass; a facet with its own filter
-        # gets a pass without that filter, so its counts show what choosing another value gives.
         groups: list[tuple[str | None, list[str]]] = [(None, [f for f in FACETS if f not in active])]
         groups += [(f, [f]) for f in FACETS if f in active]
         out: dict[str, list[FacetValue]] = {}
+        total = 0
         for skip, names in groups:
-            if not names:
-                continue
-            q = self._build(parsed, query, fuzzy=fuzzy, skip_filter=skip)
-            aggs = {n: {"terms": {"field": n, "size": FACET_SIZE}} for n in names}
-            result = searcher.aggregate(q, aggs)
+            aggs: dict[str, Any] = {n: {"terms": {"field": n, "size": FACET_SIZE}} for n in names}
+            if skip is None:
+                # Every material has exactly one ``public`` value: its value count is the total.
+                aggs[_TOTAL] = {"value_count": {"field": "public"}}
+            result = searcher.aggregate(self._build(text, query, skip_filter=skip), aggs)
+            if skip is None:
+                total = int(result.get(_TOTAL, {}).get("value") or 0)
             for n in names:
                 buckets = result.get(n, {}).get("buckets", [])
                 values = [
@@ -512,7 +571,7 @@ class EmbeddedBackend:
                     for b in buckets
                 ]
                 out[n] = sorted(values, key=lambda v: (-v.count, v.value))
-        return {n: out.get(n, []) for n in FACETS}
+        return {n: out.get(n, []) for n in FACETS}, total
 
     def _unknown(self, searcher: tantivy.Searcher, parsed: ParsedQuery) -> frozenset[str]:
         """Long query words found in no text field: only these get typo tolerance, so a rare but
@@ -534,50 +593,65 @@ class EmbeddedBackend:
             texts.append(str(doc.get_first("body") or "")[:20_000])
         return correction(texts, parsed)
 
+    def _matches(
+        self,
+        searcher: tantivy.Searcher,
+        text: list[tuple[Occur, Query]],
+        query: SearchQuery,
+        parsed: ParsedQuery,
+    ) -> tuple[tantivy.SearchResult, dict[str, list[FacetValue]], int]:
+        # With facets, the aggregation pass already visits every match and gives the total, so
+        # the hit query only collects the top results (no second exhaustive count).
+        result = self._run(searcher, self._build(text, query), query, parsed, count=not query.with_facets)
+        if query.with_facets:
+            facets, total = self._facets(searcher, text, query)
+            return result, facets, total
+        return result, {}, _count(result)
+
     def search(self, query: SearchQuery) -> SearchResult:
         """Run ``query``; see ``SearchBackend.search``."""
         parsed = analyze(query.text)
         searcher = self._searcher()
         try:
-            fuzzy: frozenset[str] = frozenset()
-            q = self._build(parsed, query)
-            result = self._run(searcher, q, query, parsed)
+            text = self._text_clauses(parsed, frozenset())
+            result, facets, total = self._matches(searcher, text, query, parsed)
             suggestion = None
             unknown = (
-                self._unknown(searcher, parsed)
-                if _count(result) < FUZZY_BELOW and query.page == 1
-                else frozenset()
+                self._unknown(searcher, parsed) if total < FUZZY_BELOW and query.page == 1 else frozenset()
             )
             if unknown:
-                fq = self._build(parsed, query, fuzzy=unknown)
-                fuzzy_result = self._run(searcher, fq, query, parsed)
-                if _count(fuzzy_result) > _count(result):
-                    fuzzy = unknown
+                fuzzy_text = self._text_clauses(parsed, unknown)
+                fuzzy_result, fuzzy_facets, fuzzy_total = self._matches(searcher, fuzzy_text, query, parsed)
+                if fuzzy_total > total:
                     suggestion = self._correction(searcher, list(fuzzy_result.hits), parsed)
-                    result = fuzzy_result
-            hits = [
-                self._hit(searcher, addr, key if query.sort == "relevance" else 0.0, parsed, query)
-                for key, addr in result.hits
-            ]
-            if query.sort == "relevance" and not parsed.is_empty:
+                    result, facets, total = fuzzy_result, fuzzy_facets, fuzzy_total
+            relevance = query.sort == "relevance"
+            found = [(key if relevance else 0.0, addr) for key, addr in result.hits]
+            hits = self._hits(searcher, found, parsed, query)
+            if relevance and not parsed.is_empty:
                 # Equal scores (alias boosts are constant) would otherwise come in index order,
                 # which differs between an incremental index and a rebuilt one.
                 hits.sort(key=lambda h: (-h.score, h.id))
-            facets = self._facets(searcher, parsed, query, fuzzy) if query.with_facets else {}
         except ValueError as exc:
             raise InvalidQuery(f"the search engine rejected the query: {exc}") from exc
-        return SearchResult(total=int(_count(result) or 0), hits=hits, facets=facets, suggestion=suggestion)
+        return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion)
 
     def _run(
-        self, searcher: tantivy.Searcher, q: Query, query: SearchQuery, parsed: ParsedQuery
+        self,
+        searcher: tantivy.Searcher,
+        q: Query,
+        query: SearchQuery,
+        parsed: ParsedQuery,
+        *,
+        count: bool = True,
     ) -> tantivy.SearchResult:
         order = {"newest": "created", "popular": "popularity"}.get(query.sort)
         if order is None and parsed.is_empty:
             # Without words every score is equal: show the most used materials first.
             order = "popularity"
         if order:
-            return searcher.search(q, query.size, count=True, order_by_field=order, offset=query.offset)
-        return searcher.search(q, query.size, count=True, offset=query.offset)
+            return searcher.search(q, query.size, count=count, order_by_field=order, offset=query.offset)
+        return searcher.search(q, query.size, count=count, offset=query.offset)
 
     def suggest(self, prefix: str, *, size: int = 8) -> list[Suggestion]:
         """Completions over public titles, lessons and subjects; see ``SearchBackend.suggest``."""
@@ -690,7 +764,7 @@ class EmbeddedBackend:
             ]
         )
         res = searcher.search(q, min(size, 50), count=False)
-        return [self._hit(searcher, addr, score, None, None) for score, addr in res.hits]
+        return self._hits(searcher, res.hits, None, None)
 
     def browse(self) -> BrowseCounts:
         """Public materials per grade and per curriculum path; see ``SearchBackend.browse``."""
@@ -731,6 +805,37 @@ class EmbeddedBackend:
         addrs = [addr for _key, addr in res.hits]
         versions = searcher.fast_field_values("version", addrs)
         return {str(key): int(v or 0) for (key, _a), v in zip(res.hits, versions, strict=True)}
+
+
+_TOTAL = "_total"
+
+
+def _hash(ident: str) -> int:
+    """A material id as a signed 64-bit number (the ``parent_h`` fast field of its pages)."""
+    return int.from_bytes(hashlib.blake2b(ident.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+
+
+class _Snippets:
+    """Snippet generators of one search, one per field, created on first use and reused for
+    every hit (the highlight query is the same for all of them)."""
+
+    def __init__(self, searcher: tantivy.Searcher, schema: tantivy.Schema, tokens: Sequence[Token]) -> None:
+        self._searcher = searcher
+        self._schema = schema
+        self._folded = list(dict.fromkeys(t.folded for t in tokens))
+        self._made: dict[str, tantivy.SnippetGenerator | None] = {}
+
+    def generator(self, field: str) -> tantivy.SnippetGenerator | None:
+        """The generator highlighting the query's folded words in ``field`` (None: no words)."""
+        if field not in self._made:
+            gen = None
+            if self._folded:
+                terms = [Query.term_query(self._schema, field, t) for t in self._folded]
+                hl = terms[0] if len(terms) == 1 else Query.boolean_query([(Occur.Should, q) for q in terms])
+                gen = tantivy.SnippetGenerator.create(self._searcher, hl, self._schema, field)
+                gen.set_max_num_chars(SNIPPET_CHARS)
+            self._made[field] = gen
+        return self._made[field]
 
 
 def _count(result: tantivy.SearchResult) -> int:

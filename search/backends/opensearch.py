@@ -4,10 +4,10 @@ Same document model as the embedded backend (``search/backends/embedded.py``): m
 (``kind: "m"``) and page documents (``kind: "p"``, ``parent``) in one index; every text field is
 folded (``vi_fold``: lowercase + asciifolding + an explicit đ→d char filter) with an exact
 ``.x`` sub-field (``vi_exact``: lowercase, accents kept). The mapping lives in
-``search/mappings/opensearch/material-v1.0.0.json`` and is also installed as an index template.
+``search/mappings/opensearch/material-v1.1.0.json`` and is also installed as an index template.
 
 Indices are versioned and reached through an alias: ``hoclieu-materials`` →
-``hoclieu-materials-v1.0.0-<timestamp>``. :meth:`OpenSearchBackend.reindex` builds a fresh index,
+``hoclieu-materials-v1.1.0-<timestamp>``. :meth:`OpenSearchBackend.reindex` builds a fresh index,
 bulk-loads it, then moves the alias in one ``_aliases`` call (atomic for readers) and drops the
 old index: no downtime.
 
@@ -51,7 +51,7 @@ from search.query import (
     words,
 )
 
-MAPPING_VERSION = "1.0.0"
+MAPPING_VERSION = "1.1.0"
 DEFAULT_ALIAS = "hoclieu-materials"
 TEXT_FIELDS: tuple[tuple[str, float], ...] = (
     ("title", 6.0),

@@ -194,6 +194,41 @@ class TestVietnameseMatching:
         if first:
             assert found[0] == first
 
+    @pytest.mark.relevance
+    @pytest.mark.parametrize("text", ["hóa", "hoá", "HÓA", "hóa chất", "hoá chất"])
+    def test_either_tone_placement_counts_as_an_exact_match(self, backend: SearchBackend, text: str) -> None:
+        # "hóa" (old style) and "hoá" (new style) are one word: both documents get the exact-accent
+        # boost and rank above "hoa" (flower), which only matches folded, however often it says it.
+        backend.index(
+            build_document(m)
+            for m in (
+                material("hoa-moi", "Hoá chất trong phòng thí nghiệm"),
+                material("hoa-cu", "Hóa chất và sức khỏe"),
+                material("hoa-hong", "Hoa hồng, hoa cúc, hoa lan: hoa chất đầy vườn"),
+            )
+        )
+        backend.refresh()
+        found = ids(backend, text)
+        assert set(found[:2]) == {"hoa-moi", "hoa-cu"}
+        assert found[2] == "hoa-hong"
+
+    @pytest.mark.relevance
+    @pytest.mark.parametrize(
+        ("text", "first"), [("thủy điện", "thuy"), ("thuỷ điện", "thuy"), ("khoẻ", "khoe")]
+    )
+    def test_tone_placement_in_uy_and_oe(self, backend: SearchBackend, text: str, first: str) -> None:
+        backend.index(
+            build_document(m)
+            for m in (
+                material("thuy", "Nhà máy thuỷ điện Hoà Bình"),
+                material("thu-dien", "Thu điện, thu điện thoại, thu điện tử"),
+                material("khoe", "Sức khỏe học đường"),
+                material("khoe-khoang", "Khoe, khoe khoang, khoe"),
+            )
+        )
+        backend.refresh()
+        assert ids(backend, text)[0] == first
+
     def test_accent_free_query_matches_accented_docs(self, loaded: SearchBackend) -> None:
         assert ids(loaded, "duong tron") == ["hinh-tron-5"]
         assert "pt-bac-hai" in ids(loaded, "phuong trinh bac hai")
