@@ -5,23 +5,30 @@ are fsync'd, and are renamed into place atomically, so a reader never sees a par
 a killed upload leaves at most a staging file, which ``cleanup_staging`` removes. Identical
 content is stored once.
 
+Resumable uploads (``repository.upload``) keep their partial files apart, in ``resumable/``,
+because they must outlive the age-based staging sweep for as long as their session lives:
+``resumable(name)`` gives one such file (append at an offset under an exclusive lock, fsync per
+chunk), ``promote_file`` stores a finished one, and ``cleanup_resumable`` removes the files no
+live session names.
+
 ``BlobStore`` is the interface; ``LocalBlobStore`` keeps blobs on a local disk (embedded mode,
 or a shared volume). An S3 implementation plugs in behind the same interface at scale.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from repository.errors import PayloadTooLarge, ValidationFailed
+from repository.errors import Conflict, PayloadTooLarge, ValidationFailed
 
 CHUNK = 1024 * 1024
 
@@ -71,6 +78,12 @@ class BlobStore(Protocol):
     def cleanup_staging(self, *, older_than_s: float) -> int: ...
 
     def iter_keys(self) -> Iterator[str]: ...
+
+    def resumable(self, name: str) -> ResumableFile: ...
+
+    def promote_file(self, path: Path, *, sha256: str | None = None) -> BlobInfo: ...
+
+    def cleanup_resumable(self, *, live: Collection[str], older_than_s: float) -> int: ...
 
 
 def key_for(sha256: str) -> str:
@@ -127,13 +140,114 @@ class _LocalStaged:
         self._path.unlink(missing_ok=True)
 
 
+class ResumableWriter:
+    """Appends to a resumable file from a given offset, holding an exclusive lock on it.
+
+    Use as a context manager: the lock is released on exit. ``sync`` makes what was written
+    durable (call it before acknowledging the new offset); ``rollback`` drops everything this
+    writer wrote.
+    """
+
+    def __init__(self, path: Path, offset: int, limit: int) -> None:
+        self._fh = open(path, "r+b")  # noqa: SIM115 - closed in close()
+        try:
+            # flock is per open file, so it also excludes a second request in this process.
+            fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._fh.close()
+            raise Conflict("another request is still writing this upload: retry in a moment") from None
+        size = os.fstat(self._fh.fileno()).st_size
+        if size < offset:
+            self.close()
+            raise Conflict(f"the stored part is shorter ({size} bytes) than the offset {offset}")
+        # Bytes past the acknowledged offset are what a crash cut off mid-chunk: never acknowledged.
+        self._fh.truncate(offset)
+        self._fh.seek(offset)
+        self.start = offset
+        self.position = offset
+        self._limit = limit
+
+    def write(self, data: bytes) -> None:
+        """Append ``data``. Raises PayloadTooLarge (writing nothing) past the declared length."""
+        if self.position + len(data) > self._limit:
+            raise PayloadTooLarge(f"the upload is longer than its declared length of {self._limit} bytes")
+        self._fh.write(data)
+        self.position += len(data)
+
+    def sync(self) -> None:
+        self._fh.flush()
+        os.fsync(self._fh.fileno())
+
+    def rollback(self) -> None:
+        self._fh.flush()
+        self._fh.truncate(self.start)
+        self.position = self.start
+        self.sync()
+
+    def close(self) -> None:
+        if not self._fh.closed:
+            self._fh.close()  # closing releases the flock
+
+    def __enter__(self) -> ResumableWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class ResumableFile:
+    """The partial file of one resumable upload, kept outside the staging sweep."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def create(self) -> None:
+        """Create the empty file (and make its directory entry durable)."""
+        fd = os.open(self.path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+        os.close(fd)
+        _fsync_dir(self.path.parent)
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def size(self) -> int:
+        try:
+            return self.path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def writer(self, offset: int, *, limit: int) -> ResumableWriter:
+        """Lock the file and position it at ``offset`` (see ``ResumableWriter``).
+
+        Raises:
+            Conflict: another writer holds the lock, or fewer than ``offset`` bytes are stored.
+        """
+        return ResumableWriter(self.path, offset, limit)
+
+    def sha256(self, length: int) -> str:
+        """SHA-256 of the first ``length`` bytes (the whole upload once it is complete)."""
+        digest = hashlib.sha256()
+        left = length
+        with open(self.path, "rb") as fh:
+            while left > 0 and (chunk := fh.read(min(CHUNK * 4, left))):
+                digest.update(chunk)
+                left -= len(chunk)
+        return digest.hexdigest()
+
+    def remove(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
 class LocalBlobStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.blobs_dir = self.root / "sha256"
         self.staging_dir = self.root / "staging"
+        # Not inside staging/: the age-based sweep there must not eat a live resumable upload.
+        self.resumable_dir = self.root / "resumable"
         self.blobs_dir.mkdir(parents=True, exist_ok=True)
         self.staging_dir.mkdir(parents=True, exist_ok=True)
+        self.resumable_dir.mkdir(parents=True, exist_ok=True)
 
     def _path(self, key: str) -> Path:
         parts = key.split("/")
@@ -212,6 +326,59 @@ class LocalBlobStore:
         for path in self.blobs_dir.glob("*/*/*"):
             if path.is_file():
                 yield str(path.relative_to(self.blobs_dir)).replace(os.sep, "/")
+
+    def resumable(self, name: str) -> ResumableFile:
+        """The partial file of the resumable upload ``name`` (an id: letters, digits, dashes)."""
+        if not name or not all(ch.isalnum() or ch == "-" for ch in name):
+            raise ValueError(f"not a resumable upload name: {name!r}")
+        return ResumableFile(self.resumable_dir / f"{name}.part")
+
+    def promote_file(self, path: Path, *, sha256: str | None = None) -> BlobInfo:
+        """Store a finished file as a blob, leaving ``path`` itself in place.
+
+        The file is hard-linked into staging and promoted from there (a copy where links are not
+        possible), so the caller's file stays valid until its own transaction has committed and
+        it removes it. ``sha256`` may be given when already known (a resumable upload hashes
+        on its last chunk); otherwise it is computed here.
+        """
+        size = path.stat().st_size
+        if size == 0:
+            raise ValidationFailed("file is empty (0 bytes)")
+        if sha256 is None:
+            sha256 = ResumableFile(path).sha256(size)
+        fd, name = tempfile.mkstemp(dir=self.staging_dir, prefix="promote-", suffix=".part")
+        os.close(fd)
+        staged = Path(name)
+        staged.unlink()
+        try:
+            try:
+                os.link(path, staged)
+            except OSError:
+                shutil.copyfile(path, staged)
+                with open(staged, "rb+") as fh:
+                    os.fsync(fh.fileno())
+            return self._promote(staged, sha256, size)
+        except BaseException:
+            staged.unlink(missing_ok=True)
+            raise
+
+    def cleanup_resumable(self, *, live: Collection[str], older_than_s: float) -> int:
+        """Remove resumable files that no live session names (expired, deleted, or orphaned by a
+        crash between creating the file and committing its session). Files younger than
+        ``older_than_s`` are kept, so a session being created right now is never raced."""
+        cutoff = time.time() - older_than_s
+        keep = {f"{name}.part" for name in live}
+        removed = 0
+        for entry in self.resumable_dir.iterdir():
+            if entry.name in keep:
+                continue
+            try:
+                if entry.stat().st_mtime < cutoff:
+                    entry.unlink(missing_ok=True)
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
 
 def _fsync_dir(path: Path) -> None:

@@ -16,7 +16,7 @@ from search.service import close_backend
 from search.service import search as search_service
 from web import errors
 from web.api import accounts, admin, auth, health, keys, materials, review, vocabularies
-from web.api import exports, oai
+from web.api import exports, oai, uploads
 from web.api import search as search_api
 from web import portal
 
@@ -35,6 +35,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Staging files older than a day are what killed uploads left behind.
         runtime.blobs.cleanup_staging(older_than_s=24 * 3600)
+        # Resumable uploads live apart from staging; expired sessions and their files go here.
+        uploads.expire_uploads(runtime)
         runner: JobRunner | None = None
         thread: threading.Thread | None = None
         if run_worker:
@@ -67,7 +69,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.settings = settings
     errors.install(app)
     for router in (health.router, auth.router, materials.router, vocabularies.router, search_api.router,
-                   review.router, keys.router, admin.router, accounts.router):
+                   review.router, keys.router, admin.router, accounts.router, uploads.router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(exports.router, prefix="/api/v1")
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API

@@ -1,7 +1,7 @@
 """All SQLAlchemy models, on one ``Base.metadata`` (house style: one place, lazy="raise").
 
 Tables: users, api_tokens, materials, material_files, derivatives, audit_events, jobs,
-material_versions, review_comments, integrity_issues, fingerprints.
+material_versions, review_comments, integrity_issues, fingerprints, uploads.
 """
 
 from repository.models.audit import AuditEvent
@@ -16,6 +16,7 @@ from repository.models.material import (
     MaterialFile,
     WorkflowState,
 )
+from repository.models.upload import Upload
 from repository.models.user import ApiToken, Role, User
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "MaterialVersion",
     "ReviewComment",
     "Role",
+    "Upload",
     "User",
     "WorkflowState",
     "utcnow",

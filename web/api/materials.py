@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import json
 import mimetypes
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from repository.errors import NotFound
+from pydantic import ValidationError
+
+from repository.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from repository.material.schemas import MaterialPage, MaterialRead
 from repository.material.service import NewFile
 from repository.material.service import material as material_service
 from repository.mediatypes import guess_from_name, sniff
 from repository.models import WorkflowState
 from repository.runtime import Runtime
-from web.deps import OptionalUser, ReadSession, RuntimeDep, TeacherUser, client_ip, write_uow
-from web.uploads import ParsedUpload, read_upload
+from repository.upload.schemas import MaterialFromUploads
+from repository.upload.service import upload as upload_service
+from web.api.uploads import UploaderUser
+from web.deps import OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
+from web.uploads import MAX_FIELD_BYTES, ParsedUpload, read_upload
 
 router = APIRouter(tags=["materials"])
 
@@ -26,7 +33,17 @@ router = APIRouter(tags=["materials"])
     "/materials",
     status_code=201,
     response_model=MaterialRead,
-    summary="Upload a material: one or more 'file' parts and a 'metadata' JSON part",
+    summary="Upload a material: 'file' parts and a 'metadata' JSON part, and/or completed resumable uploads",
+    description=(
+        "Two bodies are accepted.\n\n"
+        "* `multipart/form-data`: one or more `file` parts and a `metadata` JSON part. Completed resumable "
+        "uploads (`/api/v1/uploads`) may be added with `?upload=<id>` query parameters (repeatable); "
+        "their files come after the parts, in the order given.\n"
+        "* `application/json`: `{\"uploads\": [\"<id>\", ...], \"metadata\": {...}}` for a material made only "
+        "of completed resumable uploads (the way large videos arrive).\n\n"
+        "Each upload named is consumed: it becomes a file of the new material and its session ends. "
+        "An upload that is not complete is refused with 409, someone else's with 404."
+    ),
     openapi_extra={
         "requestBody": {
             "content": {
@@ -37,26 +54,70 @@ router = APIRouter(tags=["materials"])
                             "file": {"type": "array", "items": {"type": "string", "format": "binary"}},
                             "metadata": {"type": "string", "description": "JSON object (material-v1.0.0)"},
                         },
-                        "required": ["file"],
                     }
-                }
+                },
+                "application/json": {"schema": MaterialFromUploads.model_json_schema()},
             },
             "required": True,
         }
     },
 )
-async def create_material(request: Request, runtime: RuntimeDep, user: TeacherUser) -> MaterialRead:
+async def create_material(
+    request: Request,
+    runtime: RuntimeDep,
+    user: UploaderUser,
+    upload: Annotated[list[str] | None, Query(description="Id of a completed resumable upload (multipart only)")] = None,
+) -> MaterialRead:
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json":
+        body = await _json_body(request)
+        return await run_in_threadpool(
+            create_from_upload, runtime, user, ParsedUpload(), client_ip(request),
+            uploads=body.uploads, metadata=body.metadata,
+        )
     parsed = await read_upload(
         request, lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
         max_file_bytes=runtime.settings.max_upload_bytes,
     )
-    return await run_in_threadpool(create_from_upload, runtime, user, parsed, client_ip(request))
+    return await run_in_threadpool(create_from_upload, runtime, user, parsed, client_ip(request),
+                                   uploads=upload or ())
 
 
-def create_from_upload(runtime: Runtime, user: object, parsed: ParsedUpload, ip: str | None) -> MaterialRead:
-    """Commit the staged files of a parsed upload and create the material (API and portal)."""
+async def _json_body(request: Request) -> MaterialFromUploads:
+    raw = bytearray()
+    async for chunk in request.stream():
+        raw += chunk
+        if len(raw) > MAX_FIELD_BYTES:
+            raise PayloadTooLarge("the JSON body is larger than 1 MB")
     try:
-        metadata = parsed.metadata()
+        value = json.loads(bytes(raw))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValidationFailed("the body is not valid JSON") from None
+    if not isinstance(value, dict) or "uploads" not in value:
+        # A JSON body without upload ids is most likely a metadata document sent on its own.
+        raise UnsupportedMediaType(
+            "send the upload as multipart/form-data with 'file' parts and a 'metadata' JSON part, "
+            "or as JSON {\"uploads\": [ids of completed resumable uploads], \"metadata\": {...}}"
+        )
+    try:
+        return MaterialFromUploads.model_validate(value)
+    except ValidationError as exc:
+        details = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
+        message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
+        raise ValidationFailed(f"the JSON body is not valid: {message}", details=details) from None
+
+
+def create_from_upload(
+    runtime: Runtime, user: object, parsed: ParsedUpload, ip: str | None, *,
+    uploads: Sequence[str] = (), metadata: dict[str, Any] | None = None,
+) -> MaterialRead:
+    """Commit the staged files of a parsed upload and create the material (API and portal).
+
+    ``uploads`` names completed resumable uploads to add as files (after the parsed ones);
+    ``metadata`` replaces the parsed ``metadata`` part (JSON bodies).
+    """
+    try:
+        if metadata is None:
+            metadata = parsed.metadata()
         new_files = []
         for up in parsed.files:
             detected = sniff(up.staged.path, up.filename) if up.staged.size else "application/octet-stream"
@@ -68,7 +129,10 @@ def create_from_upload(runtime: Runtime, user: object, parsed: ParsedUpload, ip:
         parsed.abort()
         raise
     with write_uow(runtime) as uow:
-        created = material_service.create(uow.session, uow.session.merge(user), metadata=metadata,
+        actor = uow.session.merge(user)
+        # Resumable uploads are linked into the blob store here; their sessions end with this commit.
+        new_files += upload_service.take(uow.session, actor, runtime.blobs, uploads)
+        created = material_service.create(uow.session, actor, metadata=metadata,
                                           files=new_files, ip=ip)
         material_id = created.id
     with runtime.db.read() as session:

@@ -1,0 +1,31 @@
+"""``UploadStore``: the SQL of resumable upload sessions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select
+
+from repository.models import Upload
+from repository.store import StoreBase
+
+
+class UploadStore(StoreBase[Upload]):
+    model = Upload
+
+    def get_owned(self, upload_id: str, owner_id: str) -> Upload | None:
+        """The session when ``owner_id`` owns it; None otherwise (others must not learn it exists)."""
+        return self.session.scalar(select(Upload).where(Upload.id == upload_id, Upload.owner_id == owner_id))
+
+    def expired(self, now: datetime, *, limit: int = 1000) -> Sequence[Upload]:
+        return self.session.scalars(
+            select(Upload).where(Upload.expires_at <= now).order_by(Upload.expires_at).limit(limit)
+        ).all()
+
+    def live_ids(self) -> set[str]:
+        return set(self.session.scalars(select(Upload.id)).all())
+
+    def delete(self, upload: Upload) -> None:
+        self.session.delete(upload)
+        self.session.flush()
