@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from repository.audit.service import audit
 from repository.curation.accounts import accounts
 from repository.curation.schemas import UserAdminUpdate
 from repository.curation.service import curation
@@ -21,10 +22,48 @@ from repository.errors import RepositoryError
 from repository.fixity import FixityCheck
 from repository.models import Role, WorkflowState
 from repository.runtime import Runtime
-from repository.signing import SigningKeyError, signer_for, verify_manifest
+from repository.signing import SigningKeyError, rotate, signer_for
 from repository.uow import UnitOfWork
 from repository.user.service import has_role
 from web.cli import _progress, _runtime, err, main, users
+
+
+@main.group()
+def keys() -> None:
+    """Approval signing keys: list them, rotate to a new one."""
+
+
+@keys.command("list")
+def keys_list() -> None:
+    """Every published key (current and retired) with its validity period."""
+    runtime = _runtime()
+    try:
+        signer = signer_for(runtime.settings)
+    except SigningKeyError as exc:
+        raise click.ClickException(exc.message) from None
+    for k in signer.ring:
+        status = "current" if k.key_id == signer.key_id else "retired"
+        click.echo(f"{k.key_id}  {status:8}  from {k.valid_from or '-'}  until {k.valid_until or '-'}")
+
+
+@keys.command("rotate")
+def keys_rotate() -> None:
+    """Create a new Ed25519 signing key; the old one is retired but stays published (audited)."""
+    runtime = _runtime()
+    try:
+        retired, current = rotate(runtime.settings)
+    except SigningKeyError as exc:
+        raise click.ClickException(exc.message) from None
+    with UnitOfWork(runtime.db) as uow:
+        audit.record(
+            uow.session,
+            actor=None,
+            action="keys.rotated",
+            subject_type="key",
+            subject_id=current.key_id,
+            data={"retired": retired.key_id, "at": current.valid_from},
+        )
+    click.echo(f"new signing key {current.key_id}; {retired.key_id} retired at {retired.valid_until}")
 
 
 def publish_imported(runtime: Runtime, results: list[dict[str, Any]], admin_username: str) -> int:
@@ -141,11 +180,10 @@ def _verify_file(runtime: Runtime, path: Path, signer: Any) -> tuple[bool, list[
     except (UnicodeDecodeError, ValueError):
         doc = None
     if isinstance(doc, dict) and {"manifest", "signature"} <= set(doc):
-        good = doc.get("key_id") == signer.key_id and verify_manifest(
-            doc["manifest"], doc["signature"], signer.public_key
-        )
-        return good, [
-            f"signature document {path.name}: {'OK' if good else 'FAILED (not signed by this key)'}"
+        problem = signer.check(doc.get("key_id"), doc["manifest"], doc["signature"])
+        return problem is None, [
+            f"signature document {path.name}: "
+            + (f"OK (key {doc.get('key_id')})" if problem is None else f"FAILED ({problem})")
         ]
     digest = hashlib.sha256(raw).hexdigest()
     with runtime.db.read() as session:

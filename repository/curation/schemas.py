@@ -45,6 +45,10 @@ class WithdrawRequest(BaseModel):
     reason: str | None = Field(None, max_length=2000)
 
 
+class TakedownRequest(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000, description="Why it leaves public view (audited).")
+
+
 class EditRequest(BaseModel):
     metadata: dict[str, Any] = Field(description="Fields to change; null removes a field.")
     replace: bool = Field(False, description="Replace the whole document instead of merging.")

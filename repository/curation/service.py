@@ -7,6 +7,10 @@ and ``withdrawn``. Allowed moves (anything else is a ``Conflict``)::
     withdraw  draft | submitted | changes_requested → withdrawn   (owner or admin)
     edit      draft | changes_requested | withdrawn: in place;  approved | rejected: new draft n+1
     decide    submitted → approved | changes_requested | rejected (curator in scope or admin, not own)
+    takedown  the live approved version → withdrawn, material no longer public (owner, curator in
+              scope or admin, with a reason); republished by submitting again and approval
+    files     add/replace/remove files of the working version (like edit: an approved or signed
+              version keeps its own file set; the change goes into version n+1)
 
 See repository/models/curation.py for how ``materials`` (the public view) follows its versions.
 Every state change queues re-indexing (``index_job``) and writes an audit event; refused
@@ -21,12 +25,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from repository import jobs
 from repository.audit.service import audit
 from repository.curation.schemas import RUBRIC, Decision, QueueItem, SignatureRead, VerifyReport
 from repository.curation.scope import in_scope
 from repository.curation.store import CurationStore
 from repository.errors import Conflict, NotFound, PermissionDenied, RepositoryError, ValidationFailed
-from repository.material.service import index_job
+from repository.material.service import MAX_FILES_PER_MATERIAL, NewFile, clean_filename, index_job
+from repository.material.store import MaterialStore
 from repository.metadata import validate_metadata
 from repository.models import (
     IngestStatus,
@@ -268,21 +274,9 @@ class CurationService:
                     doc[key] = value
         doc.setdefault("$schema", latest.meta.get("$schema"))
         doc = validate_metadata(doc)
-        if _state(latest.state) in EDITABLE_IN_PLACE:
-            version = latest
-            version.meta = doc
-            version.title = doc["title"]
-        else:  # approved or rejected: keep that version as it was, work on a new one
-            version = MaterialVersion(
-                material_id=material.id,
-                number=latest.number + 1,
-                meta=doc,
-                title=doc["title"],
-                file_ids=list(latest.file_ids),
-                state=WorkflowState.draft.value,
-                created_by_id=actor.id,
-            )
-            CurationStore.from_session(session).add(version)
+        version = self._working(session, material, latest, actor)
+        version.meta = doc
+        version.title = doc["title"]
         self._follow(session, material, version)
         audit.record(
             session,
@@ -294,6 +288,227 @@ class CurationService:
             ip=ip,
         )
         return version
+
+    def _working(
+        self, session: Session, material: Material, latest: MaterialVersion, actor: User
+    ) -> MaterialVersion:
+        """The version an edit goes into: ``latest`` itself while it is a draft-like version never
+        signed; otherwise (approved, rejected, or taken down after approval) a new draft n+1
+        copying it, so a signed version never changes under its signature."""
+        if _state(latest.state) in EDITABLE_IN_PLACE and latest.signature is None:
+            return latest
+        version = MaterialVersion(
+            material_id=material.id,
+            number=latest.number + 1,
+            meta=dict(latest.meta),
+            title=latest.title,
+            file_ids=list(latest.file_ids),
+            state=WorkflowState.draft.value,
+            created_by_id=actor.id,
+        )
+        CurationStore.from_session(session).add(version)
+        return version
+
+    def _editable(self, session: Session, actor: User, material_id: str) -> tuple[Material, MaterialVersion]:
+        material = self._material(session, actor, material_id)
+        if not (_is_owner(actor, material) or _is_admin(actor)):
+            raise PermissionDenied("only the owner of a material can change its files")
+        latest = self.versions_of(session, material)[-1]
+        if latest.state == WorkflowState.submitted:
+            raise Conflict(f"version {latest.number} is under review; withdraw it before changing its files")
+        return material, self._working(session, material, latest, actor)
+
+    def add_files(
+        self,
+        session: Session,
+        actor: User,
+        material_id: str,
+        *,
+        files: Sequence[NewFile],
+        replaces: str | None = None,
+        ip: str | None = None,
+    ) -> MaterialVersion:
+        """Add stored uploads to the working version (or put one in place of ``replaces``).
+
+        An approved material keeps its approved version (and that version's files) public; the
+        new files belong to version n+1 only, and their ingest is queued now, so the version
+        can be submitted once it finished.
+
+        Raises:
+            PermissionDenied: not the owner (or an admin).
+            Conflict: the working version is under review.
+            NotFound: ``replaces`` is not a file of the working version.
+            ValidationFailed: no files, too many files, several files for one replacement.
+        """
+        if not files:
+            raise ValidationFailed("send at least one file (multipart part named 'file')")
+        if replaces is not None and len(files) != 1:
+            raise ValidationFailed("a replacement takes exactly one file")
+        material, version = self._editable(session, actor, material_id)
+        ids = list(version.file_ids)
+        if replaces is not None and replaces not in ids:
+            raise NotFound(f"version {version.number} has no file {replaces!r}")
+        if len(ids) + len(files) - (1 if replaces else 0) > MAX_FILES_PER_MATERIAL:
+            raise ValidationFailed(f"at most {MAX_FILES_PER_MATERIAL} files per material")
+        store = MaterialStore.from_session(session)
+        position = max((f.position for f in material.files), default=-1) + 1
+        added: list[MaterialFile] = []
+        for new in files:
+            f = MaterialFile(
+                position=position,
+                filename=clean_filename(new.filename),
+                declared_media_type=new.declared_media_type,
+                media_type=new.media_type,
+                size=new.blob.size,
+                sha256=new.blob.sha256,
+                storage_key=new.blob.key,
+                status=IngestStatus.queued.value,
+                duplicate_of=store.material_with_sha256(new.blob.sha256, exclude_material=material.id),
+                derivatives=[],
+            )
+            position += 1
+            material.files.append(f)
+            added.append(f)
+        session.flush()
+        new_ids = [f.id for f in added]
+        if replaces is not None:
+            at = ids.index(replaces)
+            ids[at : at + 1] = new_ids
+        else:
+            ids += new_ids
+        version.file_ids = ids  # a new list: JSON columns notice assignment, not mutation
+        self._drop_unreferenced(session, material, version, [replaces] if replaces else [])
+        for f in added:
+            jobs.enqueue(session, "ingest.tasks.process_file", key=f"ingest:file:{f.id}", file_id=f.id)
+        self._follow(session, material, version)
+        audit.record(
+            session,
+            actor=actor,
+            action="material.files_changed",
+            subject_type="material",
+            subject_id=material.id,
+            data={
+                "version": version.number,
+                "added": [{"id": f.id, "filename": f.filename, "sha256": f.sha256} for f in added],
+                "removed": [replaces] if replaces else [],
+            },
+            ip=ip,
+        )
+        return version
+
+    def remove_file(
+        self, session: Session, actor: User, material_id: str, file_id: str, *, ip: str | None = None
+    ) -> MaterialVersion:
+        """Take a file out of the working version (an approved version keeps it).
+
+        Raises:
+            NotFound: the working version has no such file.
+            Conflict: it is the version's only file, or the version is under review.
+        """
+        material, version = self._editable(session, actor, material_id)
+        ids = list(version.file_ids)
+        if file_id not in ids:
+            raise NotFound(f"version {version.number} has no file {file_id!r}")
+        if len(ids) == 1:
+            raise Conflict("a version needs at least one file: add the new one before removing the last")
+        ids.remove(file_id)
+        version.file_ids = ids
+        self._drop_unreferenced(session, material, version, [file_id])
+        self._follow(session, material, version)
+        audit.record(
+            session,
+            actor=actor,
+            action="material.files_changed",
+            subject_type="material",
+            subject_id=material.id,
+            data={"version": version.number, "added": [], "removed": [file_id]},
+            ip=ip,
+        )
+        return version
+
+    def _drop_unreferenced(
+        self, session: Session, material: Material, version: MaterialVersion, file_ids: Sequence[str]
+    ) -> None:
+        """Delete file rows no version refers to any more (a draft's own upload replaced or removed).
+
+        Files of an approved, signed or any other version stay: they are part of its record. The
+        blob itself stays too (content-addressed, possibly shared; fixity keeps checking it).
+        """
+        others = self.versions_of(session, material)
+        kept = {i for v in others if v.id != version.id for i in v.file_ids} | set(version.file_ids)
+        for f in [f for f in material.files if f.id in file_ids and f.id not in kept]:
+            material.files.remove(f)
+        session.flush()
+
+    def visible_file_ids(self, session: Session, actor: User | None, material: Material) -> set[str]:
+        """Which of the material's files ``actor`` may see.
+
+        The owner, curators in scope and admins see every file. Everybody else sees the files of
+        the live version only: files added to a version still in progress are not public until
+        that version is approved. Callers serving files to readers (material page, downloads,
+        search documents, exports) filter with this.
+        """
+        versions = CurationStore.from_session(session).versions(material.id)
+        if not versions or self._privileged(actor, material, versions[-1]):
+            return {f.id for f in material.files}
+        live = next((v for v in versions if v.number == material.version), None)
+        return set(live.file_ids) if live is not None else set()
+
+    # --- takedown ----------------------------------------------------------------------------
+
+    def takedown(
+        self, session: Session, actor: User, material_id: str, *, reason: str, ip: str | None = None
+    ) -> MaterialVersion:
+        """Withdraw a published material from public view, with a reason (audited).
+
+        The live version becomes ``withdrawn`` and so does the material: search, suggest, browse,
+        related and listings stop showing it, OAI-PMH reports it deleted, and the owner, curators
+        in scope and admins still see it. Its signed approval is kept. To republish, the owner
+        submits again (the taken-down version, or an edited n+1) and a curator approves it.
+
+        Raises:
+            PermissionDenied: not the owner, a curator in scope or an admin.
+            Conflict: the material is not public.
+            ValidationFailed: no reason.
+        """
+        material = self._material(session, actor, material_id)
+        allowed = (
+            _is_admin(actor)
+            or _is_owner(actor, material)
+            or (has_role(actor, Role.curator) and in_scope(actor, material.meta))
+        )
+        if not allowed:
+            raise PermissionDenied("only the owner, a curator in scope or an admin can take a material down")
+        if material.state != WorkflowState.approved:
+            raise Conflict(f"the material is {material.state}, not published: there is nothing to take down")
+        text = (reason or "").strip()
+        if not text:
+            raise ValidationFailed("say why the material is taken down (reason)")
+        live = next(v for v in self.versions_of(session, material) if v.number == material.version)
+        live.state = WorkflowState.withdrawn.value
+        material.state = WorkflowState.withdrawn.value
+        session.add(
+            ReviewComment(
+                material_id=material.id, version_id=live.id, author_id=actor.id, kind="takedown", body=text
+            )
+        )
+        session.flush()
+        index_job(session, material.id)
+        audit.record(
+            session,
+            actor=actor,
+            action="material.taken_down",
+            subject_type="material",
+            subject_id=material.id,
+            data={
+                "version": live.number,
+                "reason": text,
+                "role": actor.role,
+                "owner": _is_owner(actor, material),
+            },
+            ip=ip,
+        )
+        return live
 
     # --- curator actions -------------------------------------------------------------------
 
@@ -718,12 +933,12 @@ class CurationService:
             or not version.signature
             or not version.manifest
         ):
-            return VerifyReport(
-                material_id=material.id,
-                version=wanted,
-                ok=False,
-                problems=[f"version {wanted} has no signed approval"],
+            why = (
+                f"version {wanted} was taken down (withdrawn from public view)"
+                if version is not None and version.signature and version.state == WorkflowState.withdrawn
+                else f"version {wanted} has no signed approval"
             )
+            return VerifyReport(material_id=material.id, version=wanted, ok=False, problems=[why])
         return self.verify_version(material, version, signer=signer, blobs=blobs)
 
     def verify_version(
@@ -731,10 +946,10 @@ class CurationService:
     ) -> VerifyReport:
         problems: list[str] = []
         manifest = version.manifest or {}
-        if version.key_id != signer.key_id:
-            problems.append(f"signed with key {version.key_id}, which is not the current key {signer.key_id}")
-        elif not signer.verify(manifest, version.signature or ""):
-            problems.append("the signature does not match the manifest (manifest or signature altered)")
+        # The key the approval names (current or retired): old approvals verify after a rotation.
+        problem = signer.check(version.key_id, manifest, version.signature or "")
+        if problem is not None:
+            problems.append(problem)
         if manifest.get("material_id") != material.id or manifest.get("version") != version.number:
             problems.append("the manifest names another material or version")
         expected = manifest.get("metadata_sha256")

@@ -265,3 +265,208 @@ class TestAccounts:
             json={"disabled": True},
         )
         assert own.status_code == 409
+
+
+def _approve(client: TestClient, people: Any, material_id: str, curator: str = "thay_toan") -> Any:
+    r = client.post(f"/api/v1/materials/{material_id}/submit", headers=people["co_lan"])
+    assert r.status_code == 200, r.text
+    r = client.post(
+        f"/api/v1/materials/{material_id}/review",
+        headers=people[curator],
+        json={"decision": "approve", "rubric": RUBRIC_OK},
+    )
+    assert r.status_code == 200, r.text
+    return r.json()
+
+
+def _oai_status(client: TestClient, material_id: str) -> str | None:
+    """The header status of the OAI-PMH record (None: live record; "absent": not harvestable)."""
+    from xml.etree import ElementTree
+
+    r = client.get(
+        "/oai",
+        params={
+            "verb": "GetRecord",
+            "metadataPrefix": "oai_dc",
+            "identifier": f"oai:127.0.0.1:{material_id}",
+        },
+    )
+    root = ElementTree.fromstring(r.content)
+    ns = "{http://www.openarchives.org/OAI/2.0/}"
+    header = root.find(f"{ns}GetRecord/{ns}record/{ns}header")
+    return "absent" if header is None else header.get("status")
+
+
+class TestTakedown:
+    def test_curator_takes_down_then_it_is_gone_everywhere_but_for_the_privileged_and_republished(
+        self, runtime: Any, client: TestClient, people: Any
+    ) -> None:
+        m = _ingested(runtime, client, people["co_lan"], "Hình tròn lớp 5")
+        _approve(client, people, m["id"])
+        run_index_queue(runtime)
+        assert _public_view(client, None, m) == {"statuses": {200}, "listed": True}
+        assert _oai_status(client, m["id"]) is None
+        url = f"/api/v1/materials/{m['id']}/takedown"
+        reason = {"reason": "Sai đáp án ở bài 3"}
+        assert client.post(url, headers=people["hoc_sinh"], json=reason).status_code == 403
+        assert client.post(url, headers=people["co_van"], json=reason).status_code == 403  # out of scope
+        assert client.post(url, headers=people["thay_toan"], json={"reason": ""}).status_code == 422
+        r = client.post(url, headers=people["thay_toan"], json=reason)
+        assert r.status_code == 200, r.text
+        assert (r.json()["state"], r.json()["number"], r.json()["signed"]) == ("withdrawn", 1, True)
+        assert client.post(url, headers=people["thay_toan"], json=reason).status_code == 409  # already down
+        run_index_queue(runtime)
+        for reader in (None, people["hoc_sinh"], people["co_van"]):
+            assert _public_view(client, reader, m) == {"statuses": {404}, "listed": False}
+        assert _oai_status(client, m["id"]) == "deleted"
+        for privileged in ("co_lan", "thay_toan", "quan_tri"):
+            got = client.get(f"/api/v1/materials/{m['id']}", headers=people[privileged])
+            assert got.status_code == 200
+            assert got.json()["state"] == "withdrawn"
+        thread = client.get(f"/api/v1/materials/{m['id']}/comments", headers=people["co_lan"]).json()
+        assert [(c["kind"], c["body"]) for c in thread if c["kind"] == "takedown"] == [
+            ("takedown", "Sai đáp án ở bài 3")
+        ]
+        with runtime.db.read() as s:
+            events = s.scalars(select(AuditEvent).where(AuditEvent.action == "material.taken_down")).all()
+            refused = s.scalars(
+                select(AuditEvent).where(
+                    AuditEvent.action == "curation.refused", AuditEvent.subject_id == m["id"]
+                )
+            ).all()
+        assert [(e.data["reason"], e.data["role"]) for e in events] == [("Sai đáp án ở bài 3", "curator")]
+        assert sorted(e.data["status"] for e in refused) == [403, 403, 409]
+        # Republish through review: the owner submits again and a curator approves (signed anew).
+        _approve(client, people, m["id"], curator="quan_tri")
+        run_index_queue(runtime)
+        assert _public_view(client, None, m) == {"statuses": {200}, "listed": True}
+        assert _oai_status(client, m["id"]) is None
+        sig = client.get(f"/api/v1/materials/{m['id']}/signature").json()
+        assert sig["manifest"]["curator"]["username"] == "quan_tri"
+
+    def test_owner_withdraws_own_published_material_and_edits_go_to_a_new_version(
+        self, runtime: Any, client: TestClient, people: Any
+    ) -> None:
+        m = _ingested(runtime, client, people["co_lan"], "Hình tròn")
+        _approve(client, people, m["id"])
+        r = client.post(
+            f"/api/v1/materials/{m['id']}/takedown", headers=people["co_lan"], json={"reason": "Bản cũ"}
+        )
+        assert r.status_code == 200 and r.json()["state"] == "withdrawn"
+        assert client.get(f"/api/v1/materials/{m['id']}").status_code == 404
+        # The taken-down version keeps its signature: an edit is version 2, not a change under it.
+        r = client.patch(
+            f"/api/v1/materials/{m['id']}",
+            headers=people["co_lan"],
+            json={"metadata": {"title": "Hình tròn 2"}},
+        )
+        assert (r.status_code, r.json()["number"], r.json()["state"]) == (200, 2, "draft")
+        own = client.get(f"/api/v1/materials/{m['id']}/versions", headers=people["co_lan"]).json()
+        assert [(v["number"], v["state"], v["signed"]) for v in own] == [
+            (1, "withdrawn", True),
+            (2, "draft", False),
+        ]
+        assert _oai_status(client, m["id"]) == "deleted"
+
+
+class TestFilesOfANewVersion:
+    def test_add_replace_remove_files_while_the_approved_version_stays_public(
+        self, runtime: Any, client: TestClient, people: Any
+    ) -> None:
+        owner = people["co_lan"]
+        m = _ingested(runtime, client, owner, "Hình tròn")
+        first = m["files"][0]["id"]
+        _approve(client, people, m["id"])
+        files_url = f"/api/v1/materials/{m['id']}/files"
+        blue = [("file", ("hinh-vuong.png", _png((20, 30, 200)), "image/png"))]
+        assert client.post(files_url, headers=people["hoc_sinh"], files=blue).status_code == 403
+        r = client.post(files_url, headers=owner, files=blue)
+        assert r.status_code == 201, r.text
+        v2 = r.json()
+        assert (v2["number"], v2["state"], v2["file_ids"][0]) == (2, "draft", first)
+        added = v2["file_ids"][1]
+        # Version 1 stays the public one, with its own single file.
+        assert client.get(f"/api/v1/materials/{m['id']}").json()["version"] == 1
+        assert len(client.get(f"/api/v1/materials/{m['id']}/signature").json()["manifest"]["files"]) == 1
+        # Submission waits for the new file's ingest (queued like an upload's).
+        early = client.post(f"/api/v1/materials/{m['id']}/submit", headers=owner)
+        assert early.status_code == 409 and "ingest is not finished" in early.json()["error"]["message"]
+        assert JobRunner(runtime.db, name="test-ingest", queues=("default",)).run_until_empty() >= 1
+        green = [("file", ("hinh-tam-giac.png", _png((20, 200, 30)), "image/png"))]
+        r = client.post(files_url, headers=owner, params={"replaces": first}, files=green)
+        assert r.status_code == 201, r.text
+        assert (
+            r.json()["number"] == 2 and r.json()["file_ids"][1] == added and first not in r.json()["file_ids"]
+        )
+        replacement = r.json()["file_ids"][0]
+        assert (
+            client.post(files_url, headers=owner, params={"replaces": "nope"}, files=green).status_code == 404
+        )
+        JobRunner(runtime.db, name="test-ingest", queues=("default",)).run_until_empty()
+        r = client.delete(f"{files_url}/{added}", headers=owner)
+        assert r.status_code == 200 and r.json()["file_ids"] == [replacement]
+        assert client.delete(f"{files_url}/{replacement}", headers=owner).status_code == 409  # the last one
+        _approve(client, people, m["id"])
+        run_index_queue(runtime)
+        sig = client.get(f"/api/v1/materials/{m['id']}/signature").json()
+        assert sig["version"] == 2
+        assert [f["id"] for f in sig["manifest"]["files"]] == [replacement]
+        old = client.get(f"/api/v1/materials/{m['id']}/signature", params={"version": 1}).json()
+        assert [f["id"] for f in old["manifest"]["files"]] == [first]
+        # The file of approved version 1 is still downloadable (the record of what was approved).
+        assert client.get(f"/api/v1/materials/{m['id']}/files/{first}").status_code == 200
+        with runtime.db.read() as s:
+            changes = s.scalars(select(AuditEvent).where(AuditEvent.action == "material.files_changed")).all()
+        assert len(changes) == 3
+
+    def test_draft_files_change_in_place_and_removed_uploads_disappear(
+        self, runtime: Any, client: TestClient, people: Any
+    ) -> None:
+        owner = people["co_lan"]
+        m = _ingested(runtime, client, owner, "Hình tròn")
+        files_url = f"/api/v1/materials/{m['id']}/files"
+        r = client.post(files_url, headers=owner, files=[("file", ("b.png", _png((1, 2, 3)), "image/png"))])
+        assert r.json()["number"] == 1 and len(r.json()["file_ids"]) == 2
+        client.delete(f"{files_url}/{m['files'][0]['id']}", headers=owner)
+        listed = client.get(f"/api/v1/materials/{m['id']}", headers=owner).json()["files"]
+        assert [f["filename"] for f in listed] == ["b.png"]
+        empty = client.post(files_url, headers=owner, files=[("metadata", (None, "{}"))])
+        assert empty.status_code == 422
+
+
+class TestKeyRotation:
+    def test_rotation_publishes_both_keys_and_old_approvals_still_verify(
+        self, runtime: Any, client: TestClient, people: Any
+    ) -> None:
+        from repository.curation.service import curation
+        from repository.signing import public_key_from_b64, rotate, signer_for, verify_manifest
+
+        old = _ingested(runtime, client, people["co_lan"], "Hình tròn cũ")
+        _approve(client, people, old["id"])
+        before = client.get("/api/v1/keys").json()
+        assert [k["status"] for k in before["keys"]] == ["current"]
+        retired, current = rotate(runtime.settings)
+        assert retired.key_id == before["current"] and retired.valid_until == current.valid_from
+        new = _ingested(runtime, client, people["co_lan"], "Hình tròn mới")
+        _approve(client, people, new["id"])
+        after = client.get("/api/v1/keys").json()
+        assert after["current"] == current.key_id
+        assert [(k["key_id"], k["status"]) for k in after["keys"]] == [
+            (retired.key_id, "retired"),
+            (current.key_id, "current"),
+        ]
+        assert after["keys"][0]["valid_until"] is not None and after["keys"][1]["valid_until"] is None
+        published = {k["key_id"]: public_key_from_b64(k["public_key"]) for k in after["keys"]}
+        for mid, kid in ((old["id"], retired.key_id), (new["id"], current.key_id)):
+            sig = client.get(f"/api/v1/materials/{mid}/signature").json()
+            assert sig["key_id"] == kid
+            assert verify_manifest(sig["manifest"], sig["signature"], published[kid])
+            with runtime.db.read() as s:
+                report = curation.verify(s, mid, signer=signer_for(runtime.settings), blobs=runtime.blobs)
+            assert report.ok, report.problems
+        # A retired key cannot vouch for an approval dated after its retirement.
+        signer = signer_for(runtime.settings)
+        sig = client.get(f"/api/v1/materials/{old['id']}/signature").json()
+        late = {**sig["manifest"], "approved_at": "2999-01-01T00:00:00+00:00"}
+        assert signer.check(retired.key_id, late, sig["signature"]) is not None
+        assert signer.check("0000000000000000", sig["manifest"], sig["signature"]) is not None

@@ -1,4 +1,5 @@
-"""Review workflow API: submit, withdraw, edit metadata, versions, claim, comments, decide, queue.
+"""Review workflow API: submit, withdraw, edit metadata and files, takedown, versions, claim,
+comments, decide, queue.
 
 Thin: each route opens a unit of work and calls ``repository.curation.service``. A refused
 workflow attempt (403/404/409) is audited in its own transaction, because the refused one rolls back.
@@ -11,6 +12,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from repository.curation.schemas import (
     BulkResult,
@@ -23,6 +25,7 @@ from repository.curation.schemas import (
     ReviewRequest,
     SignatureRead,
     SubmitRequest,
+    TakedownRequest,
     VersionRead,
     WithdrawRequest,
 )
@@ -30,12 +33,15 @@ from repository.curation.service import curation
 from repository.curation.store import CurationStore
 from repository.errors import PermissionDenied, RepositoryError
 from repository.material.schemas import MaterialRead
+from repository.material.service import NewFile
 from repository.material.service import material as material_service
+from repository.mediatypes import guess_from_name, sniff
 from repository.models import MaterialVersion, Role, User
 from repository.runtime import Runtime
 from repository.signing import signer_for
 from repository.user.service import has_role
 from web.deps import CurrentUser, OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
+from web.uploads import ParsedUpload, read_upload
 
 router = APIRouter(tags=["review"])
 
@@ -150,6 +156,122 @@ def edit(
         lambda s, u: curation.edit(
             s, u, material_id, changes=body.metadata, replace=body.replace, ip=client_ip(request)
         ),
+    )
+    return _version(v, runtime)
+
+
+@router.post(
+    "/materials/{material_id}/takedown",
+    response_model=VersionRead,
+    summary="Withdraw a published material from public view, with a reason (owner, curator in scope, admin)",
+)
+def takedown(
+    material_id: str, body: TakedownRequest, request: Request, runtime: RuntimeDep, user: CurrentUser
+) -> VersionRead:
+    v = _attempt(
+        runtime,
+        user,
+        request,
+        "takedown",
+        material_id,
+        lambda s, u: curation.takedown(s, u, material_id, reason=body.reason, ip=client_ip(request)),
+    )
+    return _version(v, runtime)
+
+
+def _new_files(parsed: ParsedUpload) -> list[NewFile]:
+    """Commit the staged parts to the blob store (as ``create_from_upload`` does); abort all on error."""
+    out: list[NewFile] = []
+    try:
+        for up in parsed.files:
+            detected = sniff(up.staged.path, up.filename) if up.staged.size else "application/octet-stream"
+            declared = (
+                up.content_type if up.content_type not in (None, "", "application/octet-stream") else None
+            )
+            blob = up.staged.commit()  # raises ValidationFailed for an empty file
+            out.append(
+                NewFile(
+                    filename=up.filename,
+                    blob=blob,
+                    media_type=detected,
+                    declared_media_type=declared or guess_from_name(up.filename),
+                )
+            )
+    except BaseException:
+        parsed.abort()
+        raise
+    return out
+
+
+@router.post(
+    "/materials/{material_id}/files",
+    response_model=VersionRead,
+    status_code=201,
+    summary="Add files (multipart 'file' parts) to the working version; ?replaces=FILE_ID swaps one",
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "properties": {
+                            "file": {"type": "array", "items": {"type": "string", "format": "binary"}}
+                        },
+                        "required": ["file"],
+                    }
+                }
+            },
+            "required": True,
+        }
+    },
+)
+async def add_files(
+    material_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    replaces: Annotated[str | None, Query(max_length=64)] = None,
+) -> VersionRead:
+    """Editing an approved material puts the new files into version n+1 (the approved version and
+    its files stay public until n+1 is approved); their ingest is queued like an upload's."""
+    parsed = await read_upload(
+        request,
+        lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
+        max_file_bytes=runtime.settings.max_upload_bytes,
+    )
+
+    def work() -> VersionRead:
+        files = _new_files(parsed)
+        v = _attempt(
+            runtime,
+            user,
+            request,
+            "files.add",
+            material_id,
+            lambda s, u: curation.add_files(
+                s, u, material_id, files=files, replaces=replaces, ip=client_ip(request)
+            ),
+        )
+        return _version(v, runtime)
+
+    return await run_in_threadpool(work)
+
+
+@router.delete(
+    "/materials/{material_id}/files/{file_id}",
+    response_model=VersionRead,
+    summary="Remove a file from the working version (an approved version keeps it)",
+)
+def remove_file(
+    material_id: str, file_id: str, request: Request, runtime: RuntimeDep, user: CurrentUser
+) -> VersionRead:
+    v = _attempt(
+        runtime,
+        user,
+        request,
+        "files.remove",
+        material_id,
+        lambda s, u: curation.remove_file(s, u, material_id, file_id, ip=client_ip(request)),
     )
     return _version(v, runtime)
 
