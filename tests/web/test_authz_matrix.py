@@ -24,6 +24,7 @@ from repository.curation.service import curation
 from repository.models import Derivative, Role
 from repository.signing import signer_for
 from repository.uow import UnitOfWork
+from repository.upload.service import upload as upload_service
 from repository.user.service import user as user_service
 from search.service import close_backend
 from tests.factories import PASSWORD, create_material
@@ -116,6 +117,11 @@ def build_world(runtime: Any) -> World:
         )
         s.flush()
         ids.update(sub=sub.id, draft=draft.id, pub=pub.id, file=file_id, derivative=d.id)
+        opened = upload_service.create(
+            s, teacher, runtime.blobs, filename="video.mp4", length=10, content_type="video/mp4",
+            max_bytes=runtime.settings.max_upload_bytes,
+        )
+        ids["upload"] = opened.id
     return World(ids=ids, tokens=tokens)
 
 
@@ -143,6 +149,24 @@ def sign_in(_w: World, role: str) -> dict[str, Any]:
     }
 
 
+def tus(method: str, url: str, **headers: str) -> Req:
+    """A resumable-upload request; ``{upload}`` is a session the teacher (co_lan) opened."""
+
+    def build(w: World, _role: str) -> dict[str, Any]:
+        return {"method": method, "url": url.format(**w.ids), "headers_extra": {"Tus-Resumable": "1.0.0", **headers}}
+
+    return build
+
+
+def tus_chunk(w: World, _role: str) -> dict[str, Any]:
+    return {
+        "method": "PATCH",
+        "url": f"/api/v1/uploads/{w.ids['upload']}",
+        "content": b"12345",
+        "headers_extra": {"Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
+    }
+
+
 def upload(_w: World, _role: str) -> dict[str, Any]:
     return {
         "method": "POST",
@@ -159,6 +183,7 @@ PRIVATE_SUB = (404, 404, 200, 404, 200, 404, 200)  # a submitted material: owner
 CURATORS = (401, 403, 403, 403, 200, 200, 200)
 ADMINS = (401, 403, 403, 403, 403, 403, 200)
 REVIEW = (401, 403, 403, 403, 200, 404, 200)  # out-of-scope curator: the material does not exist for them
+OWN_UPLOAD = (401, 403, 200, 404, 404, 404, 404)  # upload sessions: the owner only, not even admins
 
 MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
     ("GET", "/api/openapi.json"): (get("/api/openapi.json"), ALL_200),
@@ -170,6 +195,18 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
     ("GET", "/api/v1/auth/me"): (get("/api/v1/auth/me"), SIGNED_IN),
     ("POST", "/api/v1/materials"): (upload, (401, 403, 201, 201, 201, 201, 201)),
     ("GET", "/api/v1/materials"): (get("/api/v1/materials"), ALL_200),
+    # Resumable uploads: a session exists only for its owner (the teacher); anyone else gets 404.
+    ("OPTIONS", "/api/v1/uploads"): (tus("OPTIONS", "/api/v1/uploads"), (204,) * 7),
+    ("POST", "/api/v1/uploads"): (
+        tus("POST", "/api/v1/uploads", **{"Upload-Length": "10", "Upload-Metadata": "filename YS5tcDQ="}),
+        (401, 403, 201, 201, 201, 201, 201),
+    ),
+    ("GET", "/api/v1/uploads/{upload_id}"): (tus("GET", "/api/v1/uploads/{upload}"), OWN_UPLOAD),
+    ("PATCH", "/api/v1/uploads/{upload_id}"): (tus_chunk, (401, 403, 204, 404, 404, 404, 404)),
+    ("DELETE", "/api/v1/uploads/{upload_id}"): (
+        tus("DELETE", "/api/v1/uploads/{upload}"),
+        (401, 403, 204, 404, 404, 404, 404),
+    ),
     ("GET", "/api/v1/materials/{material_id}"): (get("/api/v1/materials/{sub}"), PRIVATE_SUB),
     ("GET", "/api/v1/materials/{material_id}/files/{file_id}"): (
         get("/api/v1/materials/{sub}/files/{file}"),
@@ -340,7 +377,8 @@ def test_matrix(runtime: Any, client: TestClient, key: tuple[str, str]) -> None:
                 dirty = False
             request = build(world, role)
             method, url = request.pop("method"), request.pop("url")
-            response = client.request(method, url, headers=world.headers(role), **request)
+            headers = world.headers(role) | request.pop("headers_extra", {})
+            response = client.request(method, url, headers=headers, **request)
             got.append(response.status_code)
             dirty = method != "GET" and response.status_code < 300
     finally:
