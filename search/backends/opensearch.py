@@ -63,6 +63,8 @@ TEXT_FIELDS: tuple[tuple[str, float], ...] = (
 EXACT_FACTOR = 2.0
 PAIR_WEIGHTS = (("pairs_t", 4.0), ("pairs_b", 2.0))
 ALIAS_SCORE = 4.0
+# Same weighting as the embedded backend (see CURRICULUM_SCORE and the pair scale there).
+CURRICULUM_SCORE = ALIAS_SCORE * (1.0 + EXACT_FACTOR)
 FUZZY_WEIGHT = 0.5
 PAGES_PER_HIT = 3
 FACET_SIZE = 100
@@ -179,9 +181,7 @@ class OpenSearchBackend:
             "created": doc.created_at.astimezone(UTC).isoformat(),
             "popularity": doc.popularity,
             "version": doc.version,
-            "browse": browse_paths(
-                doc.grades, doc.subjects, doc.series, doc.volume, doc.chapter, doc.lesson
-            ),
+            "browse": browse_paths(doc.grades, doc.subjects, doc.series, doc.volume, doc.chapter, doc.lesson),
             "data": {
                 "title": doc.title,
                 "lesson": doc.lesson,
@@ -344,11 +344,11 @@ class OpenSearchBackend:
             return text_q
         alts = [text_q]
         alts += [
-            {"constant_score": {"filter": {"term": {"grade": g}}, "boost": ALIAS_SCORE}}
+            {"constant_score": {"filter": {"term": {"grade": g}}, "boost": CURRICULUM_SCORE}}
             for g in clause.grades
         ]
         alts += [
-            {"constant_score": {"filter": {"term": {"subject": s}}, "boost": ALIAS_SCORE}}
+            {"constant_score": {"filter": {"term": {"subject": s}}, "boost": CURRICULUM_SCORE}}
             for s in clause.subjects
         ]
         return self._any(alts)
@@ -370,8 +370,12 @@ class OpenSearchBackend:
         if query.public_only:
             filters.append({"term": {"public": True}})
         must = [self._clause_query(c, parsed.has_marks, fuzzy) for c in parsed.clauses]
+        # Accented words also score on the exact fields; adjacency keeps pace (as in embedded).
+        scale = 1.0 + EXACT_FACTOR if parsed.has_marks else 1.0
         should = [
-            {"term": {name: {"value": p, "boost": w}}} for p in parsed.pairs for name, w in PAIR_WEIGHTS
+            {"term": {name: {"value": p, "boost": w * scale}}}
+            for p in parsed.pairs
+            for name, w in PAIR_WEIGHTS
         ]
         must_not = [self._exclusion(t) for t in parsed.excluded]
         return {
