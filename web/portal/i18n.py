@@ -154,6 +154,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "teach.upload_failed": ("Tải lên thất bại: {error}", "Upload failed: {error}"),
     "teach.open": ("Điền thông tin", "Fill in details"),
     "teach.progress": ("Tiến độ tải lên {name}", "Upload progress of {name}"),
+    "teach.resumable_help": (
+        "Tệp lớn (video bài giảng) được gửi từng phần: nếu mất mạng, việc tải lên tự tiếp tục từ chỗ đã dừng, "
+        "kể cả khi bạn tải lại trang và chọn lại đúng tệp đó.",
+        "Large files (lecture videos) are sent in pieces: if the connection drops, the upload carries on "
+        "from where it stopped, even after you reload the page and choose the same file again.",
+    ),
+    "teach.retrying": (
+        "Mất kết nối, sẽ thử lại sau {s} giây (đã lưu {pct})",
+        "Connection lost, retrying in {s} s ({pct} saved)",
+    ),
+    "teach.resuming": ("Tiếp tục từ {pct}", "Resuming from {pct}"),
+    "teach.finishing": ("Đang hoàn tất…", "Finishing…"),
     "teach.edit_title": ("Thông tin học liệu", "Material details"),
     "teach.save": ("Lưu thông tin", "Save details"),
     "teach.saved": ("Đã lưu.", "Saved."),

@@ -1,5 +1,6 @@
 /* Hoclieu portal enhancements. Every page works without this file; it adds:
-   search suggestions, video quality switch + HLS where native, upload progress, live status. */
+   search suggestions, video quality switch + HLS where native, upload progress (resumable for
+   large files), live status. */
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -109,42 +110,149 @@
     tick();
   }
 
-  /* Upload: one request per file, each with its own progress bar, then its live status. */
+  /* Upload: each file with its own progress bar, then a link to its details. Small files go in one
+     request (POST /teach/upload). Large ones (lecture videos over 3G) go through the resumable API,
+     /api/v1/uploads (tus 1.0), in chunks: a dropped connection retries with backoff and resumes from
+     the offset the server reports (HEAD), also after a reload, because the upload's URL is kept in
+     localStorage under the file's name, size and date. */
+  var RESUMABLE_ABOVE = 8 * 1024 * 1024, CHUNK = 2 * 1024 * 1024, MAX_TRIES = 40;
+  var pct = function (done, total) { return Math.floor(done / total * 100) + "%"; };
+  function b64(text) { return btoa(unescape(encodeURIComponent(text))); }
+  function store(op, key, value) {
+    try { return op === "get" ? localStorage.getItem(key) : op === "set" ? localStorage.setItem(key, value) : localStorage.removeItem(key); }
+    catch (err) { return null; }  // private mode, quota: resuming within the page still works
+  }
+
+  /* One HTTP request; resolves with the XHR whatever its status, rejects on a network failure. */
+  function request(method, url, csrf, headers, body, onProgress) {
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      xhr.open(method, url);
+      xhr.timeout = 180000;  // 2 MB at 3G upload speeds takes well under a minute; a stalled one is dead
+      xhr.setRequestHeader("X-CSRF-Token", csrf);
+      xhr.setRequestHeader("Tus-Resumable", "1.0.0");
+      Object.keys(headers).forEach(function (k) { xhr.setRequestHeader(k, headers[k]); });
+      if (onProgress) xhr.upload.addEventListener("progress", function (ev) { onProgress(ev.loaded); });
+      xhr.addEventListener("load", function () { resolve(xhr); });
+      xhr.addEventListener("error", function () { reject(new Error("network")); });
+      xhr.addEventListener("timeout", function () { reject(new Error("timeout")); });
+      xhr.addEventListener("abort", function () { reject(new Error("abort")); });
+      xhr.send(body === undefined ? null : body);
+    });
+  }
+  function failure(xhr) {
+    var data = null;
+    try { data = JSON.parse(xhr.responseText); } catch (err) { data = null; }
+    var e = new Error(data && data.error ? data.error.message : String(xhr.status));
+    e.status = xhr.status;
+    return e;
+  }
+
+  function resumable(file, form, ui) {
+    var csrf = form.getAttribute("data-csrf"), key = "hoclieu.upload:" + file.name + ":" + file.size + ":" + file.lastModified;
+    var url = store("get", key), tries = 0;
+    function create() {
+      return request("POST", "/api/v1/uploads", csrf, {
+        "Upload-Length": String(file.size),
+        "Upload-Metadata": "filename " + b64(file.name) + ",filetype " + b64(file.type || "application/octet-stream"),
+        Accept: "application/json"
+      }).then(function (xhr) {
+        if (xhr.status !== 201) throw failure(xhr);
+        url = xhr.getResponseHeader("Location");
+        store("set", key, url);
+        return 0;
+      });
+    }
+    function offset() {
+      if (!url) return create();
+      return request("HEAD", url, csrf, {}).then(function (xhr) {
+        if (xhr.status === 404 || xhr.status === 410) { store("remove", key); url = null; return create(); }  // expired
+        if (xhr.status !== 200) throw failure(xhr);
+        var at = parseInt(xhr.getResponseHeader("Upload-Offset"), 10);
+        if (at > 0) ui.note(fmt(form.getAttribute("data-msg-resuming"), "pct", pct(at, file.size)));
+        return at;
+      });
+    }
+    function send(at) {
+      ui.progress(at / file.size);
+      if (at >= file.size) return Promise.resolve(at);
+      var end = Math.min(at + CHUNK, file.size);
+      return request("PATCH", url, csrf, { "Upload-Offset": String(at), "Content-Type": "application/offset+octet-stream" },
+        file.slice(at, end), function (loaded) { ui.progress((at + loaded) / file.size); }
+      ).then(function (xhr) {
+        if (xhr.status === 409) return offset().then(send);  // the server has a different offset: ask, go on from there
+        if (xhr.status !== 204) throw failure(xhr);
+        tries = 0;
+        return send(parseInt(xhr.getResponseHeader("Upload-Offset"), 10));
+      });
+    }
+    function attempt() {
+      return offset().then(send).catch(function (err) {
+        // HTTP refusals (4xx: too large, signed out...) are final; network trouble and 5xx are retried.
+        if ((err.status && err.status < 500) || ++tries > MAX_TRIES) throw err;
+        var wait = Math.min(30, Math.pow(2, tries - 1));
+        ui.note(fmt(fmt(form.getAttribute("data-msg-retrying"), "s", wait), "pct", pct(ui.done * file.size, file.size)));
+        return new Promise(function (resolve) {
+          var timer = setTimeout(resolve, wait * 1000);
+          window.addEventListener("online", function again() { window.removeEventListener("online", again); clearTimeout(timer); resolve(); });
+        }).then(attempt);
+      });
+    }
+    return attempt().then(function () {
+      ui.note(form.getAttribute("data-msg-finishing"));
+      var id = url.split("/").pop();
+      return request("POST", "/api/v1/materials", csrf, { "Content-Type": "application/json", Accept: "application/json" },
+        JSON.stringify({ uploads: [id], metadata: {} }));
+    }).then(function (xhr) {
+      if (xhr.status !== 201) throw failure(xhr);
+      store("remove", key);
+      return JSON.parse(xhr.responseText);
+    });
+  }
+
+  function simple(file, form, ui) {
+    var body = new FormData(); body.append("file", file, file.name);
+    return request("POST", "/teach/upload", form.getAttribute("data-csrf"), { Accept: "application/json" }, body,
+      function (loaded) { ui.progress(loaded / file.size); }
+    ).then(function (xhr) {
+      if (xhr.status !== 201) throw failure(xhr);
+      return JSON.parse(xhr.responseText)[0];
+    });
+  }
+
   function uploads() {
     var form = $("#upload"), out = $("#uploads");
-    if (!form || !out || !window.FormData) return;
+    if (!form || !out || !window.FormData || !window.Promise) return;
+    var help = $("#resumable-help");
+    if (help) help.hidden = false;
     form.addEventListener("submit", function (e) {
       var files = $("#files", form).files;
       if (!files.length) return;
       e.preventDefault();
       Array.prototype.forEach.call(files, function (file) {
         var li = document.createElement("li"), label = document.createElement("span"), bar = document.createElement("progress");
+        var note = document.createElement("span");
         label.textContent = file.name + " ";
+        note.className = "upload-note";
         bar.max = 100; bar.value = 0; bar.setAttribute("aria-label", fmt(form.getAttribute("data-msg-progress"), "name", file.name));
-        li.appendChild(label); li.appendChild(bar); out.appendChild(li);
-        var body = new FormData(); body.append("file", file, file.name);
-        var xhr = new XMLHttpRequest();
-        xhr.open("POST", "/teach/upload");
-        xhr.setRequestHeader("X-CSRF-Token", form.getAttribute("data-csrf"));
-        xhr.setRequestHeader("Accept", "application/json");
-        xhr.upload.addEventListener("progress", function (ev) { if (ev.lengthComputable) bar.value = Math.round(ev.loaded / ev.total * 100); });
-        xhr.addEventListener("load", function () {
-          var ok = xhr.status === 201, data = null;
-          try { data = JSON.parse(xhr.responseText); } catch (err) { data = null; }
-          if (ok && data && data[0]) {
-            bar.value = 100;
-            var a = document.createElement("a");
-            a.href = "/teach/m/" + data[0].id; a.textContent = form.getAttribute("data-msg-open");
-            a.className = "uploaded"; a.setAttribute("data-material", data[0].id);
-            label.textContent = file.name + " — " + form.getAttribute("data-msg-done") + " ";
-            li.appendChild(document.createTextNode(" ")); li.appendChild(a);
-          } else {
-            var msg = data && data.error ? data.error.message : String(xhr.status);
-            label.textContent = file.name + " — " + fmt(form.getAttribute("data-msg-failed"), "error", msg);
-          }
+        li.appendChild(label); li.appendChild(bar); li.appendChild(note); out.appendChild(li);
+        var ui = {
+          done: 0,
+          progress: function (f) { ui.done = Math.max(ui.done, f); bar.value = Math.round(Math.min(1, f) * 100); },
+          note: function (text) { note.textContent = " " + text; }
+        };
+        var big = file.size > RESUMABLE_ABOVE && window.Blob && Blob.prototype.slice;
+        (big ? resumable(file, form, ui) : simple(file, form, ui)).then(function (material) {
+          bar.value = 100; note.textContent = "";
+          var a = document.createElement("a");
+          a.href = "/teach/m/" + material.id; a.textContent = form.getAttribute("data-msg-open");
+          a.className = "uploaded"; a.setAttribute("data-material", material.id);
+          label.textContent = file.name + " — " + form.getAttribute("data-msg-done") + " ";
+          li.appendChild(document.createTextNode(" ")); li.appendChild(a);
+        }).catch(function (err) {
+          note.textContent = "";
+          label.textContent = file.name + " — " + fmt(form.getAttribute("data-msg-failed"), "error", err.message || "network");
         });
-        xhr.addEventListener("error", function () { label.textContent = file.name + " — " + fmt(form.getAttribute("data-msg-failed"), "error", "network"); });
-        xhr.send(body);
       });
       form.reset();
     });
