@@ -178,3 +178,21 @@ class TestVerifyAndFixity:
         assert seen[0] == 1  # started after the checkpointed key
         assert [(p.problem, p.material_ids) for p in report.problems] == [("missing", [mid])]
         assert not checkpoint.exists()
+
+
+class TestKeys:
+    def test_rotate_keeps_old_approvals_verifiable_and_lists_both_keys(
+        self, runtime: Any, published: dict[str, Any]
+    ) -> None:
+        material_id = published["ids"][0]
+        assert _run("verify", material_id).exit_code == 0
+        r = _run("keys", "rotate")
+        assert r.exit_code == 0, r.output
+        assert "retired" in r.output
+        listed = _run("keys", "list").output.splitlines()
+        assert [line.split()[1] for line in listed] == ["retired", "current"]
+        again = _run("verify", material_id)
+        assert again.exit_code == 0, again.output
+        keyring = json.loads((runtime.settings.data_dir / "keys" / "keyring.json").read_text("utf-8"))
+        assert len(keyring["keys"]) == 2
+        assert "PRIVATE" not in json.dumps(keyring)

@@ -281,3 +281,33 @@ class TestVisibility:
         _approve(session, cast)
         assert material_service.list(session, None, page=1, size=50)[1] == 1
         assert material_service.list(session, cast["out"], page=1, size=50)[1] == 1
+
+
+class TestVersionFiles:
+    def test_new_files_are_visible_to_the_privileged_only_until_their_version_is_approved(
+        self, session, runtime, cast
+    ) -> None:  # type: ignore[no-untyped-def]
+        from repository.material.service import NewFile
+
+        m = cast["m"]
+        curation.submit(session, cast["teacher"], m.id)
+        _approve(session, cast)
+        first = set(curation.versions_of(session, m)[-1].file_ids)
+        staged = runtime.blobs.stage()
+        staged.write("Đáp án bài 2".encode())
+        new = NewFile(filename="dap-an.txt", blob=staged.commit(), media_type="text/plain")
+        v2 = curation.add_files(session, cast["teacher"], m.id, files=[new])
+        added = set(v2.file_ids) - first
+        assert v2.number == 2
+        assert len(added) == 1
+        assert curation.visible_file_ids(session, None, m) == first
+        assert curation.visible_file_ids(session, cast["out"], m) == first
+        for privileged in ("teacher", "in", "admin"):
+            assert curation.visible_file_ids(session, cast[privileged], m) == first | added
+        jobs = session.scalars(select(Job.key).where(Job.key == f"ingest:file:{next(iter(added))}")).all()
+        assert len(jobs) == 1
+        finish_ingest(session, m)
+        curation.submit(session, cast["teacher"], m.id)
+        v = _approve(session, cast)
+        assert [f["id"] for f in v.manifest["files"]] == v2.file_ids
+        assert curation.visible_file_ids(session, None, m) == first | added
