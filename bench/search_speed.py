@@ -63,8 +63,11 @@ def sentences(data: Path) -> list[str]:
 
 def lessons(data: Path) -> list[tuple[str, int, str]]:
     subjects = get_vocabulary("subject")
-    rows = (data / "04_vn_curriculum_taxonomy/queries/DERIVED_subject_grade_lesson_queries.tsv").read_text(
-        encoding="utf-8").splitlines()[1:]
+    rows = (
+        (data / "04_vn_curriculum_taxonomy/queries/DERIVED_subject_grade_lesson_queries.tsv")
+        .read_text(encoding="utf-8")
+        .splitlines()[1:]
+    )
     out = []
     for row in rows:
         parts = row.split("\t")
@@ -83,10 +86,19 @@ def generate(
         body_sents = rng.sample(sents, 8)
         pages = [(p + 1, " ".join(body_sents[p * 3 : p * 3 + 3])) for p in range(3)] if i % 4 == 0 else []
         yield SearchDocument(
-            id=f"m{i:07d}", title=f"{title} ({rng.choice(('bài giảng', 'phiếu', 'đề', 'giáo án'))} {i % 97})",
-            description=body_sents[0], body=" ".join(body_sents), pages=pages, grades=[grade],
-            subjects=[subject], type=rng.choice(TYPES), series=rng.choice(SERIES), language="vi",
-            public=i % 10 != 0, popularity=rng.randint(0, 500), version=1,
+            id=f"m{i:07d}",
+            title=f"{title} ({rng.choice(('bài giảng', 'phiếu', 'đề', 'giáo án'))} {i % 97})",
+            description=body_sents[0],
+            body=" ".join(body_sents),
+            pages=pages,
+            grades=[grade],
+            subjects=[subject],
+            type=rng.choice(TYPES),
+            series=rng.choice(SERIES),
+            language="vi",
+            public=i % 10 != 0,
+            popularity=rng.randint(0, 500),
+            version=1,
         )
 
 
@@ -126,8 +138,8 @@ def timed(fn: Callable[[SearchQuery], object], queries: list[SearchQuery]) -> li
     return out
 
 
-def params(q: SearchQuery) -> list[tuple[str, str | int]]:
-    p: list[tuple[str, str | int]] = [("q", q.text)]
+def params(q: SearchQuery) -> list[tuple[str, str | int | float | bool | None]]:
+    p: list[tuple[str, str | int | float | bool | None]] = [("q", q.text)]
     p += [("grade", g) for g in q.grades] + [("subject", s) for s in q.subjects]
     p += [("type", t) for t in q.types]
     return p
@@ -156,19 +168,80 @@ def http_run(url: str, queries: list[SearchQuery], clients: int) -> tuple[list[f
     return latencies, len(queries) / (time.perf_counter() - started)
 
 
+SERVER_APP = """
+import sys
+sys.path.insert(0, {root!r})
+from repository.config import Settings
+from repository.runtime import build_runtime
+from web.app import create_app
+
+
+def app():
+    # Read-only search in every worker: no in-process job runner, so no writer lock is taken.
+    settings = Settings(data_dir={data!r}, in_process_worker=False)
+    return create_app(settings, runtime=build_runtime(settings), run_worker=False)
+"""
+
 SERVER = """
 import sys, uvicorn
 sys.path.insert(0, {root!r})
 from repository.config import Settings
 from repository.migrate import upgrade
 from repository.runtime import build_runtime
-from web.app import create_app
-settings = Settings(data_dir={data!r}, in_process_worker=False)
-runtime = build_runtime(settings)
-upgrade(runtime.db)
-uvicorn.run(create_app(settings, runtime=runtime, run_worker=False), host="127.0.0.1", port={port},
-            log_level="warning", access_log=False)
+upgrade(build_runtime(Settings(data_dir={data!r}, in_process_worker=False)).db)
+uvicorn.run("hoclieu_bench_server:app", factory=True, app_dir={data!r}, host="127.0.0.1", port={port},
+            workers={workers}, log_level="warning", access_log=False)
 """
+
+
+def peak_rss_mb(pid: int) -> float:
+    """VmHWM of ``pid`` and its child processes (uvicorn workers), in MB."""
+    pids = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        pids += [int(c) for c in children]
+    total = 0
+    for p in pids:
+        status = Path(f"/proc/{p}/status").read_text()
+        total += int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM")))
+    return total / 1024
+
+
+def http_bench(
+    root: str, data: str, port: int, workers: int, queries: list[SearchQuery]
+) -> list[tuple[str, str]]:
+    """Serve ``data`` with uvicorn (``workers`` processes) and query it with 1 and 16 clients."""
+    (Path(data) / "hoclieu_bench_server.py").write_text(SERVER_APP.format(root=root, data=data))
+    env = dict(os.environ, HOCLIEU_ENV="development")
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVER.format(root=root, data=data, port=port, workers=workers)], env=env
+    )
+    rows: list[tuple[str, str]] = []
+    try:
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                httpx.get(url + "/api/v1/health", timeout=2).raise_for_status()
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        http_run(url, queries[:50], 16 if workers > 1 else 1)  # warm every worker
+        for clients in (1, 16):
+            lat, rps = http_run(url, queries, clients)
+            rows.append(
+                (
+                    f"HTTP {workers} worker(s), {clients:>2} client(s) p50 / p95 / p99",
+                    "{:.1f} / {:.1f} / {:.1f} ms".format(*pct(lat)) + f", {rps:,.0f} req/s",
+                )
+            )
+        rows.append((f"serving peak RSS, {workers} worker(s) (sum)", f"{peak_rss_mb(server.pid):,.0f} MB"))
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return rows
 
 
 def main() -> None:
@@ -177,19 +250,43 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=500)
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--port", type=int, default=18431)
+    parser.add_argument(
+        "--http-workers",
+        type=int,
+        nargs="+",
+        default=[1, 2],
+        help="uvicorn worker processes to measure HTTP with (one run each)",
+    )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        default=None,
+        help="data folder to build in and keep; an index already holding --docs "
+        "materials there is reused (no indexing measured)",
+    )
+    parser.add_argument(
+        "--one-build",
+        action="store_true",
+        help="build once (reindex into an empty index) instead of build + full reindex",
+    )
     args = parser.parse_args()
     sents, titles = sentences(args.data), lessons(args.data)
     rows: list[tuple[str, str]] = []
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as scratch:
+        tmp = str(args.keep or scratch)
         settings = Settings(data_dir=Path(tmp), in_process_worker=False)
         backend = backend_for(settings)
-        t = time.perf_counter()
-        n = backend.reindex(generate(args.docs, sents, titles, 1))
-        build_s = time.perf_counter() - t
-        rows.append(("indexing (generate + analyse + commit)", f"{n / build_s:,.0f} docs/s"))
-        t = time.perf_counter()
-        backend.reindex(generate(args.docs, sents, titles, 1))
-        rows.append(("full reindex", f"{time.perf_counter() - t:.1f} s"))
+        if backend.count() != args.docs:
+            t = time.perf_counter()
+            n = backend.reindex(generate(args.docs, sents, titles, 1))
+            build_s = time.perf_counter() - t
+            rows.append(("indexing (generate + analyse + commit)", f"{n / build_s:,.0f} docs/s"))
+            if args.one_build:
+                rows.append(("full reindex (the build above)", f"{build_s:.1f} s"))
+            else:
+                t = time.perf_counter()
+                backend.reindex(generate(args.docs, sents, titles, 1))
+                rows.append(("full reindex", f"{time.perf_counter() - t:.1f} s"))
         backend.refresh()
         size = sum(f.stat().st_size for f in (Path(tmp) / "index").rglob("*") if f.is_file())
         rows.append(("index size", f"{size / 1e6:,.0f} MB"))
@@ -209,34 +306,12 @@ def main() -> None:
         rows.append(("raw tantivy p50 / p95 / p99", "{:.1f} / {:.1f} / {:.1f} ms".format(*pct(raw_t))))
         rows.append(("service / raw (p50)", f"{pct(svc)[0] / max(pct(raw_t)[0], 1e-6):.1f}x"))
         close_backend(settings)
-        env = dict(os.environ, HOCLIEU_ENV="development")
-        server = subprocess.Popen(
-            [sys.executable, "-c", SERVER.format(root=str(ROOT), data=tmp, port=args.port)], env=env
-        )
-        try:
-            url = f"http://127.0.0.1:{args.port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    httpx.get(url + "/api/v1/health", timeout=2)
-                    break
-                except httpx.HTTPError:
-                    if time.monotonic() > deadline:
-                        raise
-                    time.sleep(0.3)
-            http_run(url, queries[:50], 1)
-            for clients in (1, 16):
-                lat, rps = http_run(url, queries, clients)
-                rows.append((f"HTTP {clients:>2} client(s) p50 / p95 / p99",
-                             "{:.1f} / {:.1f} / {:.1f} ms".format(*pct(lat)) + f", {rps:,.0f} req/s"))
-            status = Path(f"/proc/{server.pid}/status").read_text()
-            hwm = next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))
-            rows.append(("serving process peak RSS", f"{int(hwm) / 1024:,.0f} MB"))
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
-    print(f"\n{args.docs:,} materials, {args.queries} queries (accented, accent-free, filtered, faceted, "
-          "phrase; every query with facets and snippets)\n")
+        for workers in args.http_workers:
+            rows += http_bench(str(ROOT), tmp, args.port, workers, queries)
+    print(
+        f"\n{args.docs:,} materials, {args.queries} queries (accented, accent-free, filtered, faceted, "
+        "phrase; every query with facets and snippets)\n"
+    )
     print("| measure | value |\n|---|---|")
     for name, value in rows:
         print(f"| {name} | {value} |")

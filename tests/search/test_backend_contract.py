@@ -342,6 +342,26 @@ class TestResults:
         assert hit.pages[0][0] == 3
         assert "<mark>Quang</mark>" in hit.pages[0][1]
 
+    @pytest.mark.relevance
+    def test_pages_of_every_hit_even_when_one_material_has_many(self, backend: SearchBackend) -> None:
+        # "many" has 30 pages that all match better than any page of "few": the page hits of a
+        # result list must still give "few" its own pages and "many" its best three.
+        # Same length, more "quang hợp" on later pages: page 30 matches best, then 29, 28.
+        many = [(n, " ".join(["quang hợp"] * n + ["lá cây"] * (30 - n))) for n in range(1, 31)]
+        few = [(1, "Bài đọc thêm: quang hợp ở lá cây xanh."), (2, "Không liên quan."), (3, "quang hợp")]
+        backend.index(
+            [
+                build_document(material("many", "Quang hợp, sách giáo khoa", text="", pages=many)),
+                build_document(material("few", "Quang hợp ở thực vật", text="", pages=few)),
+            ]
+        )
+        backend.refresh()
+        hits = {h.id: h for h in backend.search(SearchQuery("quang hợp", size=2)).hits}
+        assert set(hits) == {"many", "few"}
+        assert [p for p, _ in hits["many"].pages] == [30, 29, 28]
+        assert sorted(p for p, _ in hits["few"].pages) == [1, 3]
+        assert all("<mark>" in snippet for _, snippet in hits["few"].pages)
+
     def test_sort_newest_and_popular(self, loaded: SearchBackend) -> None:
         assert ids(loaded, "", subjects=["toan"], sort="newest")[:2] == ["hinh-tron-5", "phan-so-5"]
         assert ids(loaded, "", subjects=["toan"], sort="popular")[:3] == [
