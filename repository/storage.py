@@ -149,7 +149,7 @@ class ResumableWriter:
     """
 
     def __init__(self, path: Path, offset: int, limit: int) -> None:
-        self._fh = open(path, "r+b")  # noqa: SIM115 - closed in close()
+        self._fh = open(path, "r+b")
         try:
             # flock is per open file, so it also excludes a second request in this process.
             fcntl.flock(self._fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -39,5 +39,7 @@ class UploadRead(BaseModel):
 class MaterialFromUploads(BaseModel):
     """``POST /api/v1/materials`` as JSON: a material from completed resumable uploads."""
 
-    uploads: list[str] = Field(min_length=1, max_length=50, description="Ids of completed uploads, in file order")
+    uploads: list[str] = Field(
+        min_length=1, max_length=50, description="Ids of completed uploads, in file order"
+    )
     metadata: dict[str, Any] = Field(default_factory=dict, description="Metadata document (material-v1.0.0)")

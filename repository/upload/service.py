@@ -30,8 +30,8 @@ from repository.material.service import NewFile, clean_filename
 from repository.mediatypes import guess_from_name, sniff
 from repository.models import Role, Upload, User, utcnow
 from repository.storage import BlobStore, ResumableWriter
-from repository.upload.store import UploadStore
 from repository.uow import after_commit
+from repository.upload.store import UploadStore
 from repository.user.service import has_role
 
 # How long a session lives after its last chunk: long enough for a teacher to come back the next
@@ -55,8 +55,11 @@ class OffsetMismatch(Conflict):
 
     def __init__(self, offset: int, stored: int) -> None:
         super().__init__(
-            f"Upload-Offset is {offset} but the server has {stored} bytes of this upload: resume from {stored}",
-            details=[{"field": "Upload-Offset", "message": "does not match the stored offset", "offset": stored}],
+            f"Upload-Offset is {offset} but the server has {stored} bytes of this upload: "
+            f"resume from {stored}",
+            details=[
+                {"field": "Upload-Offset", "message": "does not match the stored offset", "offset": stored}
+            ],
         )
         self.stored = stored
 
@@ -164,7 +167,9 @@ class UploadService:
         UploadStore.from_session(session).delete(upload)
         after_commit(session, part.remove)
 
-    def take(self, session: Session, actor: User, blobs: BlobStore, upload_ids: Sequence[str]) -> list[NewFile]:
+    def take(
+        self, session: Session, actor: User, blobs: BlobStore, upload_ids: Sequence[str]
+    ) -> list[NewFile]:
         """Turn completed uploads into stored blobs for a new material, and end their sessions.
 
         The partial files are linked into the blob store (so they stay valid if the transaction
@@ -185,13 +190,16 @@ class UploadService:
             upload = self.get(session, actor, upload_id)
             if not upload.complete or upload.sha256 is None:
                 raise Conflict(
-                    f"upload {upload_id!r} is not complete: {upload.received} of {upload.length} bytes received"
+                    f"upload {upload_id!r} is not complete: "
+                    f"{upload.received} of {upload.length} bytes received"
                 )
             part = blobs.resumable(upload.id)
             if part.size() != upload.length:
                 raise UploadGone(f"the stored part of upload {upload_id!r} is missing: start it again")
             detected = sniff(part.path, upload.filename)
-            declared = upload.content_type if upload.content_type not in (None, "application/octet-stream") else None
+            declared = (
+                upload.content_type if upload.content_type not in (None, "application/octet-stream") else None
+            )
             blob = blobs.promote_file(part.path, sha256=upload.sha256)
             files.append(
                 NewFile(

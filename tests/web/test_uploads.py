@@ -51,27 +51,37 @@ def video(shared_data: Path) -> bytes:
     return (shared_data / "03_media" / "video" / "hdr10-av1.mp4").read_bytes()
 
 
-def create(client: Any, headers: dict[str, str], length: int, filename: str = "bài giảng.mp4",
-           filetype: str = "video/mp4") -> Any:
+def create(
+    client: Any,
+    headers: dict[str, str],
+    length: int,
+    filename: str = "bài giảng.mp4",
+    filetype: str = "video/mp4",
+) -> Any:
     return client.post(
         "/api/v1/uploads",
-        headers=headers | {"Upload-Length": str(length),
-                           "Upload-Metadata": f"filename {b64(filename)},filetype {b64(filetype)}"},
+        headers=headers
+        | {
+            "Upload-Length": str(length),
+            "Upload-Metadata": f"filename {b64(filename)},filetype {b64(filetype)}",
+        },
     )
 
 
 def patch(client: Any, headers: dict[str, str], url: str, offset: int, data: bytes) -> Any:
     return client.patch(
-        url, content=data,
+        url,
+        content=data,
         headers=headers | {"Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"},
     )
 
 
-def send_all(client: Any, headers: dict[str, str], url: str, data: bytes, start: int = 0,
-             chunk: int = 128 * 1024) -> None:
+def send_all(
+    client: Any, headers: dict[str, str], url: str, data: bytes, start: int = 0, chunk: int = 128 * 1024
+) -> None:
     offset = start
     while offset < len(data):
-        r = patch(client, headers, url, offset, data[offset:offset + chunk])
+        r = patch(client, headers, url, offset, data[offset : offset + chunk])
         assert r.status_code == 204, r.text
         offset = int(r.headers["Upload-Offset"])
 
@@ -115,7 +125,11 @@ class TestProtocol:
         assert "GMT" in head.headers["Upload-Expires"]
 
     def test_chunks_append_and_the_result_is_byte_identical(
-        self, client: TestClient, teacher: dict[str, str], runtime, video: bytes  # type: ignore[no-untyped-def]
+        self,
+        client: TestClient,
+        teacher: dict[str, str],
+        runtime,
+        video: bytes,  # type: ignore[no-untyped-def]
     ) -> None:
         url = create(client, teacher, len(video)).headers["Location"]
         send_all(client, teacher, url, video, chunk=100_000)
@@ -125,7 +139,9 @@ class TestProtocol:
         assert state["sha256"] == hashlib.sha256(video).hexdigest()
         assert part_path(runtime, state["id"]).read_bytes() == video
 
-    def test_offset_mismatch_is_409_with_the_stored_offset(self, client: TestClient, teacher: dict[str, str]) -> None:
+    def test_offset_mismatch_is_409_with_the_stored_offset(
+        self, client: TestClient, teacher: dict[str, str]
+    ) -> None:
         url = create(client, teacher, 10).headers["Location"]
         assert patch(client, teacher, url, 0, b"12345").status_code == 204
         r = patch(client, teacher, url, 3, b"45678")
@@ -135,14 +151,19 @@ class TestProtocol:
         assert again.status_code == 409
         assert offset_of(client, teacher, url) == 5
 
-    def test_declared_length_above_the_limit_is_413(self, client: TestClient, teacher: dict[str, str], runtime) -> None:  # type: ignore[no-untyped-def]
+    def test_declared_length_above_the_limit_is_413(
+        self, client: TestClient, teacher: dict[str, str], runtime
+    ) -> None:  # type: ignore[no-untyped-def]
         r = create(client, teacher, runtime.settings.max_upload_bytes + 1)
         assert r.status_code == 413
         assert count(runtime, Upload) == 0
         assert list(runtime.blobs.resumable_dir.iterdir()) == []
 
     def test_chunk_past_the_declared_length_is_413_and_stores_nothing(
-        self, client: TestClient, teacher: dict[str, str], runtime  # type: ignore[no-untyped-def]
+        self,
+        client: TestClient,
+        teacher: dict[str, str],
+        runtime,  # type: ignore[no-untyped-def]
     ) -> None:
         r = create(client, teacher, 8)
         url = r.headers["Location"]
@@ -154,25 +175,37 @@ class TestProtocol:
 
     def test_bad_requests_get_clear_errors(self, client: TestClient, teacher: dict[str, str]) -> None:
         assert create(client, teacher, 0).status_code == 422  # empty file
-        no_length = client.post("/api/v1/uploads", headers=teacher | {"Upload-Metadata": f"filename {b64('a.mp4')}"})
+        no_length = client.post(
+            "/api/v1/uploads", headers=teacher | {"Upload-Metadata": f"filename {b64('a.mp4')}"}
+        )
         assert no_length.status_code == 400
         assert "Upload-Length" in no_length.json()["error"]["message"]
-        bad_meta = client.post("/api/v1/uploads", headers=teacher | {"Upload-Length": "5", "Upload-Metadata": "filename @@"})
+        bad_meta = client.post(
+            "/api/v1/uploads", headers=teacher | {"Upload-Length": "5", "Upload-Metadata": "filename @@"}
+        )
         assert bad_meta.status_code == 400
         no_name = client.post("/api/v1/uploads", headers=teacher | {"Upload-Length": "5"})
         assert no_name.status_code == 422
         url = create(client, teacher, 5).headers["Location"]
-        wrong_type = client.patch(url, content=b"12345", headers=teacher | {"Upload-Offset": "0",
-                                                                            "Content-Type": "application/json"})
+        wrong_type = client.patch(
+            url,
+            content=b"12345",
+            headers=teacher | {"Upload-Offset": "0", "Content-Type": "application/json"},
+        )
         assert wrong_type.status_code == 415
-        no_offset = client.patch(url, content=b"12345", headers=teacher | {"Content-Type": "application/offset+octet-stream"})
+        no_offset = client.patch(
+            url, content=b"12345", headers=teacher | {"Content-Type": "application/offset+octet-stream"}
+        )
         assert no_offset.status_code == 400
         old = client.head(url, headers=teacher | {"Tus-Resumable": "0.2.2"})
         assert old.status_code == 412
         assert old.headers["Tus-Version"] == "1.0.0"
 
     def test_delete_ends_the_session_and_removes_the_file(
-        self, client: TestClient, teacher: dict[str, str], runtime  # type: ignore[no-untyped-def]
+        self,
+        client: TestClient,
+        teacher: dict[str, str],
+        runtime,  # type: ignore[no-untyped-def]
     ) -> None:
         r = create(client, teacher, 10)
         url, upload_id = r.headers["Location"], r.json()["id"]
@@ -184,7 +217,11 @@ class TestProtocol:
 
 class TestOwnership:
     def test_someone_elses_upload_does_not_exist_for_them(
-        self, client: TestClient, teacher: dict[str, str], other: dict[str, str], runtime  # type: ignore[no-untyped-def]
+        self,
+        client: TestClient,
+        teacher: dict[str, str],
+        other: dict[str, str],
+        runtime,  # type: ignore[no-untyped-def]
     ) -> None:
         r = create(client, teacher, 10)
         url, upload_id = r.headers["Location"], r.json()["id"]
@@ -193,7 +230,9 @@ class TestOwnership:
         assert client.get(url, headers=other).status_code == 404
         assert patch(client, other, url, 5, b"67890").status_code == 404
         assert client.delete(url, headers=other).status_code == 404
-        stolen = client.post("/api/v1/materials", headers=other, json={"uploads": [upload_id], "metadata": META})
+        stolen = client.post(
+            "/api/v1/materials", headers=other, json={"uploads": [upload_id], "metadata": META}
+        )
         assert stolen.status_code == 404
         assert offset_of(client, teacher, url) == 5  # untouched
 
@@ -205,7 +244,10 @@ class TestOwnership:
 
 class TestExpiry:
     def test_an_expired_session_is_gone_and_swept_with_its_file(
-        self, client: TestClient, teacher: dict[str, str], runtime  # type: ignore[no-untyped-def]
+        self,
+        client: TestClient,
+        teacher: dict[str, str],
+        runtime,  # type: ignore[no-untyped-def]
     ) -> None:
         from web.api.uploads import expire_uploads
 
@@ -223,7 +265,10 @@ class TestExpiry:
         assert not part_path(runtime, upload_id).exists()
 
     def test_the_staging_sweep_spares_a_live_session_and_removes_orphans(
-        self, client: TestClient, teacher: dict[str, str], runtime  # type: ignore[no-untyped-def]
+        self,
+        client: TestClient,
+        teacher: dict[str, str],
+        runtime,  # type: ignore[no-untyped-def]
     ) -> None:
         from web.api.uploads import expire_uploads
 
@@ -243,7 +288,11 @@ class TestExpiry:
 
 class TestRestart:
     def test_a_session_survives_a_fresh_runtime(
-        self, client: TestClient, teacher: dict[str, str], runtime, video: bytes  # type: ignore[no-untyped-def]
+        self,
+        client: TestClient,
+        teacher: dict[str, str],
+        runtime,
+        video: bytes,  # type: ignore[no-untyped-def]
     ) -> None:
         from repository import runtime as runtime_module
         from web.app import create_app
@@ -260,12 +309,18 @@ class TestRestart:
 
 class TestMaterialFromUploads:
     def test_json_body_makes_a_material_and_consumes_the_upload(
-        self, client: TestClient, teacher: dict[str, str], runtime, video: bytes  # type: ignore[no-untyped-def]
+        self,
+        client: TestClient,
+        teacher: dict[str, str],
+        runtime,
+        video: bytes,  # type: ignore[no-untyped-def]
     ) -> None:
         r = create(client, teacher, len(video), filename="Diện tích hình tam giác.mp4")
         url, upload_id = r.headers["Location"], r.json()["id"]
         send_all(client, teacher, url, video, chunk=200_000)
-        made = client.post("/api/v1/materials", headers=teacher, json={"uploads": [upload_id], "metadata": META})
+        made = client.post(
+            "/api/v1/materials", headers=teacher, json={"uploads": [upload_id], "metadata": META}
+        )
         assert made.status_code == 201, made.text
         (f,) = made.json()["files"]
         assert f["filename"] == "Diện tích hình tam giác.mp4"
@@ -281,7 +336,10 @@ class TestMaterialFromUploads:
         assert twice.status_code == 404
 
     def test_multipart_files_and_uploads_mix(
-        self, client: TestClient, teacher: dict[str, str], video: bytes  # type: ignore[no-untyped-def]
+        self,
+        client: TestClient,
+        teacher: dict[str, str],
+        video: bytes,  # type: ignore[no-untyped-def]
     ) -> None:
         r = create(client, teacher, len(video))
         send_all(client, teacher, r.headers["Location"], video, chunk=300_000)
@@ -289,18 +347,26 @@ class TestMaterialFromUploads:
         made = client.post(
             f"/api/v1/materials?upload={r.json()['id']}",
             headers=teacher,
-            files=[("file", ("phieu.pdf", pdf, "application/pdf")), ("metadata", (None, '{"title": "Bài 5"}'))],
+            files=[
+                ("file", ("phieu.pdf", pdf, "application/pdf")),
+                ("metadata", (None, '{"title": "Bài 5"}')),
+            ],
         )
         assert made.status_code == 201, made.text
         assert [f["media_type"] for f in made.json()["files"]] == ["application/pdf", "video/mp4"]
 
     def test_an_incomplete_upload_is_refused_and_stays_resumable(
-        self, client: TestClient, teacher: dict[str, str], runtime  # type: ignore[no-untyped-def]
+        self,
+        client: TestClient,
+        teacher: dict[str, str],
+        runtime,  # type: ignore[no-untyped-def]
     ) -> None:
         r = create(client, teacher, 10)
         url, upload_id = r.headers["Location"], r.json()["id"]
         patch(client, teacher, url, 0, b"12345")
-        refused = client.post("/api/v1/materials", headers=teacher, json={"uploads": [upload_id], "metadata": META})
+        refused = client.post(
+            "/api/v1/materials", headers=teacher, json={"uploads": [upload_id], "metadata": META}
+        )
         assert refused.status_code == 409
         assert "5 of 10 bytes" in refused.json()["error"]["message"]
         assert count(runtime, Material) == 0
@@ -309,7 +375,9 @@ class TestMaterialFromUploads:
     def test_bad_json_bodies(self, client: TestClient, teacher: dict[str, str]) -> None:
         empty = client.post("/api/v1/materials", headers=teacher, json={"uploads": []})
         assert empty.status_code == 422
-        assert client.post("/api/v1/materials", headers=teacher, json={"uploads": ["nope"]}).status_code == 404
+        assert (
+            client.post("/api/v1/materials", headers=teacher, json={"uploads": ["nope"]}).status_code == 404
+        )
 
 
 # --- a real server killed in the middle of a chunk ----------------------------------------------
@@ -330,8 +398,13 @@ def _start(runtime: Any) -> tuple[int, subprocess.Popen[bytes]]:
         "HOCLIEU_LOG_LEVEL": "WARNING",
         "HOCLIEU_MAX_UPLOAD_BYTES": str(runtime.settings.max_upload_bytes),
     }
-    proc = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port)], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -356,7 +429,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture
-def servers(runtime) -> Iterator[list[subprocess.Popen[bytes]]]:  # type: ignore[no-untyped-def]
+def servers() -> Iterator[list[subprocess.Popen[bytes]]]:  # type: ignore[no-untyped-def]
     started: list[subprocess.Popen[bytes]] = []
     yield started
     for proc in started:
@@ -365,7 +438,9 @@ def servers(runtime) -> Iterator[list[subprocess.Popen[bytes]]]:  # type: ignore
 
 class TestKilledServer:
     def test_killed_mid_chunk_then_resumed_on_a_restarted_server(
-        self, runtime, servers: list[subprocess.Popen[bytes]]  # type: ignore[no-untyped-def]
+        self,
+        runtime,
+        servers: list[subprocess.Popen[bytes]],  # type: ignore[no-untyped-def]
     ) -> None:
         # Generated, not a corpus file: the cut must land past the server's 1 MB write buffer.
         payload = hashlib.sha256(b"hoclieu").digest() * (3 * 1024 * 1024 // 32) + b"tail"
@@ -373,10 +448,15 @@ class TestKilledServer:
         port, proc = _start(runtime)
         servers.append(proc)
         base = f"http://127.0.0.1:{port}"
-        token = httpx.post(f"{base}/api/v1/auth/token", data={"username": "co_lan", "password": PASSWORD}).json()
+        token = httpx.post(
+            f"{base}/api/v1/auth/token", data={"username": "co_lan", "password": PASSWORD}
+        ).json()
         auth = {"Authorization": f"Bearer {token['access_token']}"} | TUS
-        r = httpx.post(f"{base}/api/v1/uploads", headers=auth | {
-            "Upload-Length": str(len(payload)), "Upload-Metadata": f"filename {b64('bai-giang.bin')}"})
+        r = httpx.post(
+            f"{base}/api/v1/uploads",
+            headers=auth
+            | {"Upload-Length": str(len(payload)), "Upload-Metadata": f"filename {b64('bai-giang.bin')}"},
+        )
         url, upload_id = base + r.headers["Location"], r.json()["id"]
         first = 1024 * 1024
         assert patch(httpx, auth, url, 0, payload[:first]).status_code == 204
@@ -385,11 +465,14 @@ class TestKilledServer:
         part = part_path(runtime, upload_id)
         with socket.create_connection(("127.0.0.1", port)) as sock:
             sock.sendall(
-                (f"PATCH /api/v1/uploads/{upload_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                 f"Authorization: {auth['Authorization']}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {first}\r\n"
-                 "Content-Type: application/offset+octet-stream\r\n"
-                 f"Content-Length: {len(payload) - first}\r\n\r\n").encode()
-                + payload[first:first + 1536 * 1024]
+                (
+                    f"PATCH /api/v1/uploads/{upload_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Authorization: {auth['Authorization']}\r\nTus-Resumable: 1.0.0\r\n"
+                    f"Upload-Offset: {first}\r\n"
+                    "Content-Type: application/offset+octet-stream\r\n"
+                    f"Content-Length: {len(payload) - first}\r\n\r\n"
+                ).encode()
+                + payload[first : first + 1536 * 1024]
             )
             deadline = time.monotonic() + 10
             while part.stat().st_size <= first and time.monotonic() < deadline:
@@ -407,30 +490,42 @@ class TestKilledServer:
         done = httpx.get(url, headers=auth).json()
         assert done["sha256"] == hashlib.sha256(payload).hexdigest()
         assert part.read_bytes() == payload
-        made = httpx.post(f"http://127.0.0.1:{port}/api/v1/materials", headers=auth,
-                          json={"uploads": [upload_id], "metadata": META})
+        made = httpx.post(
+            f"http://127.0.0.1:{port}/api/v1/materials",
+            headers=auth,
+            json={"uploads": [upload_id], "metadata": META},
+        )
         assert made.status_code == 201, made.text
         assert made.json()["files"][0]["sha256"] == hashlib.sha256(payload).hexdigest()
 
     def test_a_chunk_cut_off_by_the_client_keeps_what_arrived(
-        self, runtime, servers: list[subprocess.Popen[bytes]]  # type: ignore[no-untyped-def]
+        self,
+        runtime,
+        servers: list[subprocess.Popen[bytes]],  # type: ignore[no-untyped-def]
     ) -> None:
         payload = hashlib.sha256(b"3G").digest() * (2 * 1024 * 1024 // 32)
         make_user(runtime, "co_lan", Role.teacher)
         port, proc = _start(runtime)
         servers.append(proc)
         base = f"http://127.0.0.1:{port}"
-        token = httpx.post(f"{base}/api/v1/auth/token", data={"username": "co_lan", "password": PASSWORD}).json()
+        token = httpx.post(
+            f"{base}/api/v1/auth/token", data={"username": "co_lan", "password": PASSWORD}
+        ).json()
         auth = {"Authorization": f"Bearer {token['access_token']}"} | TUS
-        r = httpx.post(f"{base}/api/v1/uploads", headers=auth | {
-            "Upload-Length": str(len(payload)), "Upload-Metadata": f"filename {b64('video.mp4')}"})
+        r = httpx.post(
+            f"{base}/api/v1/uploads",
+            headers=auth
+            | {"Upload-Length": str(len(payload)), "Upload-Metadata": f"filename {b64('video.mp4')}"},
+        )
         upload_id = r.json()["id"]
         with socket.create_connection(("127.0.0.1", port)) as sock:
             sock.sendall(
-                (f"PATCH /api/v1/uploads/{upload_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                 f"Authorization: {auth['Authorization']}\r\nUpload-Offset: 0\r\n"
-                 "Content-Type: application/offset+octet-stream\r\n"
-                 f"Content-Length: {len(payload)}\r\n\r\n").encode()
+                (
+                    f"PATCH /api/v1/uploads/{upload_id} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    f"Authorization: {auth['Authorization']}\r\nUpload-Offset: 0\r\n"
+                    "Content-Type: application/offset+octet-stream\r\n"
+                    f"Content-Length: {len(payload)}\r\n\r\n"
+                ).encode()
                 + payload[:700_000]
             )
         url = f"{base}/api/v1/uploads/{upload_id}"

@@ -9,16 +9,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
-from starlette.concurrency import run_in_threadpool
-
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
 from repository.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from repository.material.schemas import MaterialPage, MaterialRead
 from repository.material.service import NewFile
 from repository.material.service import material as material_service
 from repository.mediatypes import guess_from_name, sniff
-from repository.models import WorkflowState
+from repository.models import User, WorkflowState
 from repository.runtime import Runtime
 from repository.upload.schemas import MaterialFromUploads
 from repository.upload.service import upload as upload_service
@@ -39,8 +38,8 @@ router = APIRouter(tags=["materials"])
         "* `multipart/form-data`: one or more `file` parts and a `metadata` JSON part. Completed resumable "
         "uploads (`/api/v1/uploads`) may be added with `?upload=<id>` query parameters (repeatable); "
         "their files come after the parts, in the order given.\n"
-        "* `application/json`: `{\"uploads\": [\"<id>\", ...], \"metadata\": {...}}` for a material made only "
-        "of completed resumable uploads (the way large videos arrive).\n\n"
+        "* `application/json`: `{\"uploads\": [\"<id>\", ...], \"metadata\": {...}}` for a material "
+        "made only of completed resumable uploads (the way large videos arrive).\n\n"
         "Each upload named is consumed: it becomes a file of the new material and its session ends. "
         "An upload that is not complete is refused with 409, someone else's with 404."
     ),
@@ -66,7 +65,9 @@ async def create_material(
     request: Request,
     runtime: RuntimeDep,
     user: UploaderUser,
-    upload: Annotated[list[str] | None, Query(description="Id of a completed resumable upload (multipart only)")] = None,
+    upload: Annotated[
+        list[str] | None, Query(description="Id of a completed resumable upload (multipart only)")
+    ] = None,
 ) -> MaterialRead:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json":
         body = await _json_body(request)
@@ -101,7 +102,9 @@ async def _json_body(request: Request) -> MaterialFromUploads:
     try:
         return MaterialFromUploads.model_validate(value)
     except ValidationError as exc:
-        details = [{"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()]
+        details = [
+            {"field": ".".join(str(p) for p in e["loc"]) or "body", "message": e["msg"]} for e in exc.errors()
+        ]
         message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
         raise ValidationFailed(f"the JSON body is not valid: {message}", details=details) from None
 
@@ -130,6 +133,7 @@ def create_from_upload(
         raise
     with write_uow(runtime) as uow:
         actor = uow.session.merge(user)
+        assert isinstance(actor, User)
         # Resumable uploads are linked into the blob store here; their sessions end with this commit.
         new_files += upload_service.take(uow.session, actor, runtime.blobs, uploads)
         created = material_service.create(uow.session, actor, metadata=metadata,

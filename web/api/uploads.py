@@ -5,14 +5,17 @@ Why tus rather than an ad-hoc scheme: its semantics are exactly what a dropped 3
 needs (ask the server how much it has with HEAD, continue with PATCH from there, 409 when the
 offsets disagree), and existing clients (tus-js-client, tuspy, Uppy) work against it unchanged.
 
-| request                                  | answer                                                  |
-|------------------------------------------|---------------------------------------------------------|
-| ``OPTIONS /uploads``                     | 204, ``Tus-Version``, ``Tus-Extension``, ``Tus-Max-Size`` |
-| ``POST /uploads`` + ``Upload-Length``, ``Upload-Metadata: filename <b64>,filetype <b64>`` | 201, ``Location``, JSON ``UploadRead`` |
-| ``HEAD /uploads/{id}``                   | 200, ``Upload-Offset``, ``Upload-Length``, ``Upload-Expires`` |
-| ``GET /uploads/{id}``                    | 200, JSON ``UploadRead`` (not tus; for scripts and tests) |
-| ``PATCH /uploads/{id}`` + ``Upload-Offset``, ``Content-Type: application/offset+octet-stream`` | 204, new ``Upload-Offset`` |
-| ``DELETE /uploads/{id}``                 | 204 (termination)                                       |
+| request                                   | answer                                                |
+|-------------------------------------------|-------------------------------------------------------|
+| ``OPTIONS /uploads``                      | 204, ``Tus-Version``, ``Tus-Extension``, ``Tus-Max-Size`` |
+| ``POST /uploads`` (1)                     | 201, ``Location``, JSON ``UploadRead``                |
+| ``HEAD /uploads/{id}``                    | 200, ``Upload-Offset``, ``Upload-Length``, ``Upload-Expires`` |
+| ``GET /uploads/{id}``                     | 200, JSON ``UploadRead`` (not tus; scripts and tests) |
+| ``PATCH /uploads/{id}`` (2)               | 204, the new ``Upload-Offset``                        |
+| ``DELETE /uploads/{id}``                  | 204 (termination)                                     |
+
+(1) with ``Upload-Length`` and ``Upload-Metadata: filename <base64>,filetype <base64>``.
+(2) with ``Upload-Offset`` and ``Content-Type: application/offset+octet-stream``.
 
 Errors: 409 when ``Upload-Offset`` is not the stored offset (details carry the stored one),
 413 when ``Upload-Length`` is above ``max_upload_bytes`` or a chunk goes past the declared
@@ -45,7 +48,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 
-from repository.errors import BadRequest, NotAuthenticated, PayloadTooLarge, PermissionDenied, UnsupportedMediaType
+from repository.errors import (
+    BadRequest,
+    NotAuthenticated,
+    PayloadTooLarge,
+    PermissionDenied,
+    UnsupportedMediaType,
+)
 from repository.models import Role, Upload, User
 from repository.runtime import Runtime
 from repository.storage import ResumableWriter
@@ -96,7 +105,9 @@ def _check_version(request: Request) -> None:
     sent = request.headers.get("tus-resumable")
     if sent is not None and sent.strip() != TUS_VERSION:
         raise HTTPException(
-            412, f"Tus-Resumable {sent!r} is not supported: use {TUS_VERSION}", headers={"Tus-Version": TUS_VERSION}
+            412,
+            f"Tus-Resumable {sent!r} is not supported: use {TUS_VERSION}",
+            headers={"Tus-Version": TUS_VERSION},
         )
 
 
@@ -170,7 +181,9 @@ def discover(runtime: RuntimeDep) -> Response:
     status_code=201,
     response_model=UploadRead,
     summary="Start a resumable upload (tus creation): Upload-Length and Upload-Metadata headers",
-    responses={201: {"headers": {"Location": {"description": "The upload's URL", "schema": {"type": "string"}}}}},
+    responses={
+        201: {"headers": {"Location": {"description": "The upload's URL", "schema": {"type": "string"}}}}
+    },
 )
 def create_upload(request: Request, runtime: RuntimeDep, user: UploaderUser) -> Response:
     _check_version(request)
@@ -260,7 +273,9 @@ async def append(upload_id: str, request: Request, runtime: RuntimeDep, user: Up
 
     def begin() -> tuple[Upload, ResumableWriter]:
         with runtime.db.read() as session:
-            found, writer = upload_service.begin_append(session, user, runtime.blobs, upload_id, offset=offset)
+            found, writer = upload_service.begin_append(
+                session, user, runtime.blobs, upload_id, offset=offset
+            )
             session.expunge(found)
             return found, writer
 
