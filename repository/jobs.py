@@ -43,7 +43,15 @@ JOB_PATHS = (
 # Backoff between attempts of a failing job (seconds); the last value repeats.
 RETRY_BACKOFF_S = (5, 30, 120)
 
-_wakeup = threading.Event()
+# Runners in this process waiting for work; an enqueue that commits wakes them all at once.
+_waiting: set[threading.Event] = set()
+_waiting_lock = threading.Lock()
+
+
+def _wake_all() -> None:
+    with _waiting_lock:
+        for event in _waiting:
+            event.set()
 
 
 def enqueue(
@@ -64,7 +72,7 @@ def enqueue(
             return None
     job = Job(func=func_path, kwargs=kwargs, key=key, queue=queue, max_attempts=max_attempts)
     session.add(job)
-    after_commit(session, _wakeup.set)
+    after_commit(session, _wake_all)
     return job
 
 
@@ -95,6 +103,7 @@ class JobRunner:
         self.stale_after_s = stale_after_s
         self.heartbeat_s = heartbeat_s
         self._stop = threading.Event()
+        self._wakeup = threading.Event()
 
     # -- claiming -------------------------------------------------------------------------
 
@@ -226,22 +235,28 @@ class JobRunner:
     def work(self, *, poll_s: float = 2.0) -> None:
         """Run jobs until ``stop()``; sleeps between polls, woken early by local enqueues."""
         last_sweep = 0.0
-        while not self._stop.is_set():
-            try:
-                now = utcnow().timestamp()
-                if now - last_sweep > self.stale_after_s / 4:
-                    self.requeue_stale()
-                    last_sweep = now
-                if self.run_one():
-                    continue
-            except Exception:
-                log.exception("jobs.runner_error")
-            _wakeup.wait(poll_s)
-            _wakeup.clear()
+        with _waiting_lock:
+            _waiting.add(self._wakeup)
+        try:
+            while not self._stop.is_set():
+                try:
+                    now = utcnow().timestamp()
+                    if now - last_sweep > self.stale_after_s / 4:
+                        self.requeue_stale()
+                        last_sweep = now
+                    if self.run_one():
+                        continue
+                except Exception:
+                    log.exception("jobs.runner_error")
+                self._wakeup.wait(poll_s)
+                self._wakeup.clear()
+        finally:
+            with _waiting_lock:
+                _waiting.discard(self._wakeup)
 
     def stop(self) -> None:
         self._stop.set()
-        _wakeup.set()
+        self._wakeup.set()
 
 
 def counts(session: Session) -> dict[str, int]:

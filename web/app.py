@@ -37,21 +37,27 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         runtime.blobs.cleanup_staging(older_than_s=24 * 3600)
         # Resumable uploads live apart from staging; expired sessions and their files go here.
         uploads.expire_uploads(runtime)
-        runner: JobRunner | None = None
-        thread: threading.Thread | None = None
+        runners: list[JobRunner] = []
+        threads: list[threading.Thread] = []
         if run_worker:
             # Embedded mode: this process is the single search indexer (its runner applies the
             # "index" queue), so it takes the Tantivy writer before any job or CLI can.
             search_service.open_indexer(settings)
-            runner = JobRunner(runtime.db, name="in-process", stale_after_s=settings.job_stale_after_s,
-                               heartbeat_s=settings.job_heartbeat_s)
-            thread = threading.Thread(target=runner.work, name="hoclieu-worker", daemon=True)
-            thread.start()
+            # Two runners: indexing never waits behind a long transcode, so an approval shows
+            # in search at once even while videos are being processed.
+            for queue in ("index", "default"):
+                runner = JobRunner(runtime.db, name=f"in-process-{queue}", queues=(queue,),
+                                   stale_after_s=settings.job_stale_after_s, heartbeat_s=settings.job_heartbeat_s)
+                thread = threading.Thread(target=runner.work, name=f"hoclieu-worker-{queue}", daemon=True)
+                thread.start()
+                runners.append(runner)
+                threads.append(thread)
         try:
             yield
         finally:
-            if runner is not None and thread is not None:
+            for runner in runners:
                 runner.stop()
+            for thread in threads:
                 thread.join(timeout=30)
             if run_worker:
                 close_backend(settings)  # releases the index writer lock
