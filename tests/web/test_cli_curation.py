@@ -72,12 +72,14 @@ class TestUsers:
         assert r.exit_code == 0, r.output
         with runtime.db.read() as s:
             u = s.scalar(select(User).where(User.username == "thay_toan"))
-        assert u is not None and u.scope == {"subjects": ["tin-hoc", "toan"], "grades": [5, 6]}
+        assert u is not None
+        assert u.scope == {"subjects": ["tin-hoc", "toan"], "grades": [5, 6]}
         assert _run("users", "create", "x_y", "--role", "curator", "--subject", "toan-hoc").exit_code != 0
         assert _run("users", "create", "x_z", "--role", "curator", "--grade", "13").exit_code == 2
         r = _run("users", "set", "thay_toan", "--role", "admin", "--clear-scope", "--disable")
         assert r.exit_code == 0, r.output
-        assert "role admin" in r.output and "disabled True" in r.output
+        assert "role admin" in r.output
+        assert "disabled True" in r.output
         assert _run("users", "set", "nobody", "--enable").exit_code == 1
 
 
@@ -88,7 +90,8 @@ class TestImportApproveAs:
             versions = s.scalars(select(MaterialVersion)).all()
             admin = s.scalar(select(User).where(User.username == "quan_tri"))
         assert states == {"approved"}
-        assert admin is not None and {v.decided_by_id for v in versions} == {admin.id}
+        assert admin is not None
+        assert {v.decided_by_id for v in versions} == {admin.id}
         assert all(
             v.signature and v.manifest and v.manifest["curator"]["username"] == "quan_tri" for v in versions
         )
@@ -98,7 +101,8 @@ class TestImportApproveAs:
         f = tmp_path / "a.txt"
         f.write_text("Bài tập", encoding="utf-8")
         r = _run("import", str(f), "--approve-as", "co_lan")
-        assert r.exit_code == 2 and "not an active admin" in r.output
+        assert r.exit_code == 2
+        assert "not an active admin" in r.output
         with runtime.db.read() as s:
             assert s.scalar(select(Material.id)) is None
 
@@ -122,10 +126,12 @@ class TestVerifyAndFixity:
         mid = published["ids"][0]
         _flip_byte(runtime, published["files"][mid].storage_key)
         r = _run("verify", mid)
-        assert r.exit_code == 1 and "do not match the signed sha256" in r.output
+        assert r.exit_code == 1
+        assert "do not match the signed sha256" in r.output
         assert _run("verify", published["ids"][1]).exit_code == 0
         r = _run("fixity")
-        assert r.exit_code == 1 and "mismatch" in r.output
+        assert r.exit_code == 1
+        assert "mismatch" in r.output
         with runtime.db.read() as s:
             issues = s.scalars(select(IntegrityIssue).where(IntegrityIssue.resolved_at.is_(None))).all()
         assert [(i.material_id, i.problem) for i in issues] == [(mid, "mismatch")]
@@ -146,20 +152,24 @@ class TestVerifyAndFixity:
                 .values(meta={**m.meta, "title": m.meta["title"] + "!"})
             )
         r = _run("verify", mid)
-        assert r.exit_code == 1 and "published metadata does not match" in r.output
+        assert r.exit_code == 1
+        assert "published metadata does not match" in r.output
         r = _run("fixity")
-        assert r.exit_code == 1 and "signature" in r.output
+        assert r.exit_code == 1
+        assert "signature" in r.output
 
     def test_a_changed_manifest_byte_is_reported(self, runtime: Any, published: dict[str, Any]) -> None:
         mid = published["ids"][1]
         with runtime.db.session() as s, s.begin():
             v = s.scalar(select(MaterialVersion).where(MaterialVersion.material_id == mid))
-            assert v is not None and v.manifest is not None
+            assert v is not None
+            assert v.manifest is not None
             manifest = dict(v.manifest)
             manifest["approved_at"] = manifest["approved_at"].replace("2", "3", 1)
             s.execute(update(MaterialVersion).where(MaterialVersion.id == v.id).values(manifest=manifest))
         r = _run("verify", mid)
-        assert r.exit_code == 1 and "signature does not match" in r.output
+        assert r.exit_code == 1
+        assert "signature does not match" in r.output
         assert _run("fixity").exit_code == 1
 
     def test_a_missing_blob_is_reported_and_the_run_resumes_from_its_checkpoint(
@@ -174,7 +184,8 @@ class TestVerifyAndFixity:
         checkpoint.write_text(json.dumps({"after": keys[0], "checked": 1, "problems": []}), encoding="utf-8")
         seen: list[int] = []
         report = FixityCheck(runtime, on_progress=lambda done, total: seen.append(done)).run()
-        assert report.resumed_from == keys[0] and report.checked == len(keys)
+        assert report.resumed_from == keys[0]
+        assert report.checked == len(keys)
         assert seen[0] == 1  # started after the checkpointed key
         assert [(p.problem, p.material_ids) for p in report.problems] == [("missing", [mid])]
         assert not checkpoint.exists()

@@ -89,7 +89,8 @@ class TestWorkflowOverHttp:
         for reader in (None, people["hoc_sinh"], people["co_van"]):
             assert _public_view(client, reader, m) == {"statuses": {404}, "listed": False}
         r = client.post(f"/api/v1/materials/{m['id']}/submit", headers=people["co_lan"])
-        assert r.status_code == 200 and r.json()["state"] == "submitted"
+        assert r.status_code == 200
+        assert r.json()["state"] == "submitted"
         run_index_queue(runtime)
         assert _public_view(client, None, m) == {"statuses": {404}, "listed": False}
         queue = client.get("/api/v1/review/queue", headers=people["thay_toan"]).json()
@@ -101,7 +102,8 @@ class TestWorkflowOverHttp:
             json={"decision": "approve", "rubric": RUBRIC_OK},
         )
         assert r.status_code == 200, r.text
-        assert r.json()["signed"] is True and r.json()["decided_by"] == "thay_toan"
+        assert r.json()["signed"] is True
+        assert r.json()["decided_by"] == "thay_toan"
         run_index_queue(runtime)
         for reader in (None, people["hoc_sinh"], people["co_van"]):
             assert _public_view(client, reader, m) == {"statuses": {200}, "listed": True}
@@ -139,7 +141,9 @@ class TestWorkflowOverHttp:
             headers=people["co_lan"],
             json={"metadata": {"title": "Hình tròn (sửa)"}},
         )
-        assert r.status_code == 200 and r.json()["number"] == 2 and r.json()["state"] == "draft"
+        assert r.status_code == 200
+        assert r.json()["number"] == 2
+        assert r.json()["state"] == "draft"
         assert client.get(f"/api/v1/materials/{m['id']}").json()["title"] == "Hình tròn"
         public = client.get(f"/api/v1/materials/{m['id']}/versions").json()
         assert [(v["number"], v["decided_by"]) for v in public] == [(1, "thay_toan")]
@@ -150,7 +154,8 @@ class TestWorkflowOverHttp:
         bad = client.patch(
             f"/api/v1/materials/{m['id']}", headers=people["co_lan"], json={"metadata": {"grades": [0]}}
         )
-        assert bad.status_code == 422 and bad.json()["error"]["details"]
+        assert bad.status_code == 422
+        assert bad.json()["error"]["details"]
 
 
 class TestSignatures:
@@ -198,7 +203,8 @@ class TestAccounts:
         assert again.status_code == 401
         with runtime.db.read() as s:
             used = s.scalars(select(AuditEvent).where(AuditEvent.action == "auth.revoked_token_used")).all()
-        assert len(used) == 1 and used[0].subject_id == r.json()["id"]
+        assert len(used) == 1
+        assert used[0].subject_id == r.json()["id"]
         assert (
             client.get("/api/v1/auth/me", headers={"Authorization": "Bearer hl_garbage"}).status_code == 401
         )
@@ -212,7 +218,8 @@ class TestAccounts:
         locked = client.post(
             "/api/v1/auth/token", data={"username": "co_lan", "password": "mat-khau-rat-dai-1"}
         )
-        assert locked.status_code == 429 and "try again" in locked.json()["error"]["message"]
+        assert locked.status_code == 429
+        assert "try again" in locked.json()["error"]["message"]
         # Another account is not affected.
         assert (
             client.post(
@@ -242,7 +249,8 @@ class TestAccounts:
             headers=admin,
             json={"username": "x_y", "role": "curator", "scope": {"subjects": ["vat-ly"]}},
         )
-        assert bad.status_code == 422 and bad.json()["error"]["details"][0]["field"] == "scope.subjects[0]"
+        assert bad.status_code == 422
+        assert bad.json()["error"]["details"][0]["field"] == "scope.subjects[0]"
         assert (
             client.post(
                 "/api/v1/admin/users", headers=people["thay_toan"], json={"username": "z_z", "role": "admin"}
@@ -352,7 +360,8 @@ class TestTakedown:
         r = client.post(
             f"/api/v1/materials/{m['id']}/takedown", headers=people["co_lan"], json={"reason": "Bản cũ"}
         )
-        assert r.status_code == 200 and r.json()["state"] == "withdrawn"
+        assert r.status_code == 200
+        assert r.json()["state"] == "withdrawn"
         assert client.get(f"/api/v1/materials/{m['id']}").status_code == 404
         # The taken-down version keeps its signature: an edit is version 2, not a change under it.
         r = client.patch(
@@ -390,21 +399,23 @@ class TestFilesOfANewVersion:
         assert len(client.get(f"/api/v1/materials/{m['id']}/signature").json()["manifest"]["files"]) == 1
         # Submission waits for the new file's ingest (queued like an upload's).
         early = client.post(f"/api/v1/materials/{m['id']}/submit", headers=owner)
-        assert early.status_code == 409 and "ingest is not finished" in early.json()["error"]["message"]
+        assert early.status_code == 409
+        assert "ingest is not finished" in early.json()["error"]["message"]
         assert JobRunner(runtime.db, name="test-ingest", queues=("default",)).run_until_empty() >= 1
         green = [("file", ("hinh-tam-giac.png", _png((20, 200, 30)), "image/png"))]
         r = client.post(files_url, headers=owner, params={"replaces": first}, files=green)
         assert r.status_code == 201, r.text
-        assert (
-            r.json()["number"] == 2 and r.json()["file_ids"][1] == added and first not in r.json()["file_ids"]
-        )
+        assert r.json()["number"] == 2
+        assert r.json()["file_ids"][1] == added
+        assert first not in r.json()["file_ids"]
         replacement = r.json()["file_ids"][0]
         assert (
             client.post(files_url, headers=owner, params={"replaces": "nope"}, files=green).status_code == 404
         )
         JobRunner(runtime.db, name="test-ingest", queues=("default",)).run_until_empty()
         r = client.delete(f"{files_url}/{added}", headers=owner)
-        assert r.status_code == 200 and r.json()["file_ids"] == [replacement]
+        assert r.status_code == 200
+        assert r.json()["file_ids"] == [replacement]
         assert client.delete(f"{files_url}/{replacement}", headers=owner).status_code == 409  # the last one
         _approve(client, people, m["id"])
         run_index_queue(runtime)
@@ -426,7 +437,8 @@ class TestFilesOfANewVersion:
         m = _ingested(runtime, client, owner, "Hình tròn")
         files_url = f"/api/v1/materials/{m['id']}/files"
         r = client.post(files_url, headers=owner, files=[("file", ("b.png", _png((1, 2, 3)), "image/png"))])
-        assert r.json()["number"] == 1 and len(r.json()["file_ids"]) == 2
+        assert r.json()["number"] == 1
+        assert len(r.json()["file_ids"]) == 2
         client.delete(f"{files_url}/{m['files'][0]['id']}", headers=owner)
         listed = client.get(f"/api/v1/materials/{m['id']}", headers=owner).json()["files"]
         assert [f["filename"] for f in listed] == ["b.png"]
@@ -446,7 +458,8 @@ class TestKeyRotation:
         before = client.get("/api/v1/keys").json()
         assert [k["status"] for k in before["keys"]] == ["current"]
         retired, current = rotate(runtime.settings)
-        assert retired.key_id == before["current"] and retired.valid_until == current.valid_from
+        assert retired.key_id == before["current"]
+        assert retired.valid_until == current.valid_from
         new = _ingested(runtime, client, people["co_lan"], "Hình tròn mới")
         _approve(client, people, new["id"])
         after = client.get("/api/v1/keys").json()
@@ -455,7 +468,8 @@ class TestKeyRotation:
             (retired.key_id, "retired"),
             (current.key_id, "current"),
         ]
-        assert after["keys"][0]["valid_until"] is not None and after["keys"][1]["valid_until"] is None
+        assert after["keys"][0]["valid_until"] is not None
+        assert after["keys"][1]["valid_until"] is None
         published = {k["key_id"]: public_key_from_b64(k["public_key"]) for k in after["keys"]}
         for mid, kid in ((old["id"], retired.key_id), (new["id"], current.key_id)):
             sig = client.get(f"/api/v1/materials/{mid}/signature").json()

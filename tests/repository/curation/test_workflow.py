@@ -47,7 +47,8 @@ def _approve(session, c, actor=None):  # type: ignore[no-untyped-def]
 class TestSubmit:
     def test_owner_submits_a_ready_draft(self, session, cast) -> None:  # type: ignore[no-untyped-def]
         v = curation.submit(session, cast["teacher"], cast["m"].id)
-        assert v.state == WorkflowState.submitted and v.number == 1
+        assert v.state == WorkflowState.submitted
+        assert v.number == 1
         assert cast["m"].state == WorkflowState.submitted
         actions = session.scalars(select(AuditEvent.action)).all()
         assert "material.submitted" in actions
@@ -91,8 +92,10 @@ class TestDecide:
     def test_curator_in_scope_approves_and_signs(self, session, cast) -> None:  # type: ignore[no-untyped-def]
         curation.submit(session, cast["teacher"], cast["m"].id)
         v = _approve(session, cast)
-        assert v.state == WorkflowState.approved and cast["m"].state == WorkflowState.approved
-        assert v.manifest is not None and v.manifest["files"][0]["sha256"] == cast["m"].files[0].sha256
+        assert v.state == WorkflowState.approved
+        assert cast["m"].state == WorkflowState.approved
+        assert v.manifest is not None
+        assert v.manifest["files"][0]["sha256"] == cast["m"].files[0].sha256
         assert cast["signer"].verify(v.manifest, v.signature)
         report = curation.verify(session, cast["m"].id, signer=cast["signer"], blobs=None)
         assert report.ok, report.problems
@@ -188,7 +191,8 @@ class TestDecide:
         )
         assert cast["m"].state == WorkflowState.changes_requested
         v = curation.edit(session, cast["teacher"], cast["m"].id, changes={"description": "Có đáp án"})
-        assert v.number == 1 and v.meta["description"] == "Có đáp án"
+        assert v.number == 1
+        assert v.meta["description"] == "Có đáp án"
         assert curation.submit(session, cast["teacher"], cast["m"].id).state == WorkflowState.submitted
         thread = curation.comments(session, cast["teacher"], cast["m"].id)
         assert [c.kind for c in thread] == ["request_changes"]
@@ -241,8 +245,11 @@ class TestVersions:
         curation.submit(session, cast["teacher"], m.id)
         _approve(session, cast)
         v2 = curation.edit(session, cast["teacher"], m.id, changes={"title": "Phân số (bản sửa)"})
-        assert v2.number == 2 and v2.state == WorkflowState.draft
-        assert m.state == WorkflowState.approved and m.title == "Phân số lớp 5" and m.version == 1
+        assert v2.number == 2
+        assert v2.state == WorkflowState.draft
+        assert m.state == WorkflowState.approved
+        assert m.title == "Phân số lớp 5"
+        assert m.version == 1
         # Anonymous readers still get version 1 and cannot open version 2.
         _, readable = curation.history(session, None, m.id)
         assert [v.number for v, _ in readable] == [1]
@@ -250,7 +257,8 @@ class TestVersions:
         assert [v.number for v, _ in own_view] == [1, 2]
         curation.submit(session, cast["teacher"], m.id)
         _approve(session, cast)
-        assert m.version == 2 and m.title == "Phân số (bản sửa)"
+        assert m.version == 2
+        assert m.title == "Phân số (bản sửa)"
         _, readable = curation.history(session, None, m.id)
         assert [(v.number, v.state) for v, _ in readable] == [(1, "approved"), (2, "approved")]
         assert curation.signature(session, None, m.id, number=1).version == 1
