@@ -294,17 +294,21 @@ class TestRestart:
         runtime,
         video: bytes,  # type: ignore[no-untyped-def]
     ) -> None:
-        from repository import runtime as runtime_module
+        from repository.runtime import build_runtime
         from web.app import create_app
 
         half = len(video) // 2
         url = create(client, teacher, len(video)).headers["Location"]
         send_all(client, teacher, url, video[:half], chunk=100_000)
-        fresh = runtime_module.configure(runtime.settings)  # new engine, new blob store object
-        with TestClient(create_app(fresh.settings, runtime=fresh, run_worker=False)) as again:
-            assert offset_of(again, teacher, url) == half
-            send_all(again, teacher, url, video, start=half, chunk=100_000)
-            assert again.get(url, headers=teacher).json()["sha256"] == hashlib.sha256(video).hexdigest()
+        client.close()  # the first "server" is gone
+        fresh = build_runtime(runtime.settings)  # new engine, new blob store object: nothing in memory
+        try:
+            with TestClient(create_app(fresh.settings, runtime=fresh, run_worker=False)) as again:
+                assert offset_of(again, teacher, url) == half
+                send_all(again, teacher, url, video, start=half, chunk=100_000)
+                assert again.get(url, headers=teacher).json()["sha256"] == hashlib.sha256(video).hexdigest()
+        finally:
+            fresh.close()
 
 
 class TestMaterialFromUploads:

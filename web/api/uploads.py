@@ -38,6 +38,7 @@ import base64
 import binascii
 import threading
 import time
+from datetime import UTC
 from email.utils import format_datetime
 from typing import Annotated
 
@@ -140,7 +141,7 @@ def _headers(upload: Upload | None = None) -> dict[str, str]:
     if upload is not None:
         headers["Upload-Offset"] = str(upload.received)
         headers["Upload-Length"] = str(upload.length)
-        headers["Upload-Expires"] = format_datetime(upload.expires_at, usegmt=True)
+        headers["Upload-Expires"] = format_datetime(upload.expires_at.astimezone(UTC), usegmt=True)
     return headers
 
 
