@@ -32,9 +32,13 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.astimezone(UTC)
 
     def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        # PostgreSQL hands back its session time zone's offset object; callers (HTTP dates with
+        # usegmt, comparisons, isoformat) expect the one UTC tzinfo.
+        return value.astimezone(UTC)
 
 
 # JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
