@@ -19,6 +19,9 @@ import json
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from repository.material.service import material as material_service
 from repository.models import Material
 from repository.runtime import Runtime, get_runtime
 from search.documents import SearchDocument, build_document
@@ -65,6 +68,10 @@ def material_dict(runtime: Runtime, m: Material) -> dict[str, Any]:
     }
 
 
+def public_files(session: Session, m: Material) -> Material:
+    return material_service.restrict_files(session, None, m)
+
+
 def index_material(material_id: str) -> None:
     """Write (or delete) one material's search document from the database state (idempotent).
 
@@ -75,7 +82,8 @@ def index_material(material_id: str) -> None:
     backend = backend_for(runtime.settings)
     with runtime.db.read() as session:
         found = IndexSourceStore.from_session(session).load([material_id])
-        doc = build_document(material_dict(runtime, found[0])) if found else None
+        # The public document: files of a version still under review are left out.
+        doc = build_document(material_dict(runtime, public_files(session, found[0]))) if found else None
     if doc is None:
         backend.delete([material_id])
     else:
@@ -96,7 +104,7 @@ def iter_documents(runtime: Runtime) -> Iterator[SearchDocument]:
     for start in range(0, len(ids), BATCH):
         with runtime.db.read() as session:
             for m in IndexSourceStore.from_session(session).load(ids[start : start + BATCH]):
-                yield build_document(material_dict(runtime, m))
+                yield build_document(material_dict(runtime, public_files(session, m)))
 
 
 def reindex_all(runtime: Runtime, *, progress: Callable[[int], None] | None = None) -> int:

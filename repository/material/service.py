@@ -7,17 +7,17 @@ post-commit work (ingest per file, search indexing) through the durable job tabl
 from __future__ import annotations
 
 from dataclasses import dataclass
-
 from typing import Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from repository import jobs
 from repository.audit.service import audit
 from repository.errors import NotFound, PermissionDenied, ValidationFailed
+from repository.material.store import MaterialStore
 from repository.metadata import metadata_title_from_filename, validate_metadata
 from repository.models import IngestStatus, Material, MaterialFile, Role, User, WorkflowState
-from repository.material.store import MaterialStore
 from repository.storage import BlobInfo
 from repository.user.service import has_role
 
@@ -124,10 +124,25 @@ class MaterialService:
         return material
 
     def get(self, session: Session, actor: User | None, material_id: str) -> Material:
+        """The material with the files ``actor`` may read (see :meth:`restrict_files`)."""
         material = MaterialStore.from_session(session).get_visible(material_id, actor)
         if material is None:
             # 404 for both "absent" and "not yours to see": existence is not disclosed.
             raise NotFound(f"no material with id {material_id!r}")
+        return self.restrict_files(session, actor, material)
+
+    def restrict_files(self, session: Session, actor: User | None, material: Material) -> Material:
+        """Keep in ``material.files`` only what ``actor`` may read.
+
+        Files added to a new version of an approved material stay private (owner, curators in
+        scope, admins) until that version is approved; everybody else sees the live version's
+        files. The loaded collection is replaced as if loaded that way, so nothing is deleted.
+        """
+        from repository.curation.service import curation  # curation builds on this module
+
+        visible = curation.visible_file_ids(session, actor, material)
+        if len(visible) < len(material.files):
+            set_committed_value(material, "files", [f for f in material.files if f.id in visible])
         return material
 
     def list(
@@ -140,20 +155,28 @@ class MaterialService:
         state: WorkflowState | None = None,
         mine: bool = False,
     ) -> tuple[list[Material], int]:
-        return MaterialStore.from_session(session).list_visible(
+        items, total = MaterialStore.from_session(session).list_visible(
             actor,
             offset=(page - 1) * size,
             limit=size,
             state=state.value if state else None,
             owner_id=actor.id if (mine and actor) else None,
         )
+        return [self.restrict_files(session, actor, m) for m in items], total
 
     def get_file(self, session: Session, actor: User | None, material_id: str, file_id: str) -> MaterialFile:
-        self.get(session, actor, material_id)
+        material = self.get(session, actor, material_id)
         f = MaterialStore.from_session(session).file_in(material_id, file_id)
-        if f is None:
+        if f is None or not (any(v.id == file_id for v in material.files) or self._in_approved_version(session, f)):
             raise NotFound(f"material {material_id!r} has no file {file_id!r}")
         return f
+
+    def _in_approved_version(self, session: Session, f: MaterialFile) -> bool:
+        """Files of an older approved version stay downloadable: the record of what was approved."""
+        from repository.curation.store import CurationStore
+
+        return any(v.state == WorkflowState.approved and f.id in v.file_ids
+                   for v in CurationStore.from_session(session).versions(f.material_id))
 
     def get_derivative(
         self, session: Session, actor: User | None, material_id: str, file_id: str, derivative_id: str

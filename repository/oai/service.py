@@ -46,6 +46,7 @@ from urllib.parse import parse_qsl, urlsplit
 from sqlalchemy.orm import Session
 
 from repository.crosswalks import DC_NS, OAI_DC_NS, OAI_DC_SCHEMA_LOCATION, XSI_NS
+from repository.material.service import material as material_service
 from repository.models import Material
 from repository.oai.exports import oai_dc_for
 from repository.oai.store import OaiStore, Row, SetFilter, Window
@@ -421,7 +422,7 @@ class OaiService:
         row = self._row(session, args["identifier"], config)
         self._check_prefix(args["metadataPrefix"])
         node = ET.Element("GetRecord")
-        self._record(node, row, config)
+        self._record(session, node, row, config)
         return node
 
     def _list(
@@ -437,7 +438,7 @@ class OaiService:
         node = ET.Element(verb)
         for row in rows:
             if verb == "ListRecords":
-                self._record(node, row, config)
+                self._record(session, node, row, config)
             else:
                 self._header(node, row, config)
         if more or query.cursor > 0:
@@ -526,12 +527,13 @@ class OaiService:
             _el(header, "setSpec", spec)
         return header
 
-    def _record(self, parent: ET.Element, row: Row, config: OaiConfig) -> None:
+    def _record(self, session: Session, parent: ET.Element, row: Row, config: OaiConfig) -> None:
         record = _el(parent, "record")
         self._header(record, row, config)
         if row.public:  # a deleted record has a header only
             metadata = _el(record, "metadata")
-            metadata.append(ET.fromstring(oai_dc_for(row.material, base_url=config.base_url)))
+            public = material_service.restrict_files(session, None, row.material)  # live version's files only
+            metadata.append(ET.fromstring(oai_dc_for(public, base_url=config.base_url)))
 
 
 oai = OaiService()

@@ -484,3 +484,28 @@ class TestKeyRotation:
         late = {**sig["manifest"], "approved_at": "2999-01-01T00:00:00+00:00"}
         assert signer.check(retired.key_id, late, sig["signature"]) is not None
         assert signer.check("0000000000000000", sig["manifest"], sig["signature"]) is not None
+
+
+class TestNewVersionFilesStayPrivate:
+    def test_a_file_added_after_approval_is_hidden_from_the_public_until_approved(
+        self, runtime: Any, client: TestClient, people: Any
+    ) -> None:
+        owner = people["co_lan"]
+        m = _ingested(runtime, client, owner, "Hình tròn")
+        _approve(client, people, m["id"])
+        r = client.post(f"/api/v1/materials/{m['id']}/files", headers=owner,
+                        files=[("file", ("bai-moi.png", _png((200, 20, 20)), "image/png"))])
+        assert r.status_code == 201, r.text
+        added = r.json()["file_ids"][1]
+        JobRunner(runtime.db, name="test-ingest", queues=("default",)).run_until_empty()
+        for who in ({}, people["hoc_sinh"]):
+            page = client.get(f"/api/v1/materials/{m['id']}", headers=who).json()
+            assert [f["id"] for f in page["files"]] == [m["files"][0]["id"]]
+            assert client.get(f"/api/v1/materials/{m['id']}/files/{added}", headers=who).status_code == 404
+            lrmi = client.get(f"/api/v1/materials/{m['id']}/lrmi", headers=who).json()
+            assert all(added not in e["contentUrl"] for e in lrmi.get("encoding", []))
+        mine = client.get(f"/api/v1/materials/{m['id']}", headers=owner).json()
+        assert added in [f["id"] for f in mine["files"]]
+        assert client.get(f"/api/v1/materials/{m['id']}/files/{added}", headers=owner).status_code == 200
+        _approve(client, people, m["id"])
+        assert client.get(f"/api/v1/materials/{m['id']}/files/{added}").status_code == 200
