@@ -400,22 +400,29 @@ class EmbeddedBackend:
     def _filter_query(self, field: str, values: Sequence[object]) -> Query:
         return self._any([self._term(field, v) for v in values])  # type: ignore[arg-type]
 
-    def _text_clauses(self, parsed: ParsedQuery, fuzzy: frozenset[str]) -> list[tuple[Occur, Query]]:
-        """The scored part of a search (words, phrases, aliases, pairs, exclusions).
+    def _text_clauses(
+        self, parsed: ParsedQuery, fuzzy: frozenset[str], *, scored: bool = True
+    ) -> list[tuple[Occur, Query]]:
+        """The text part of a search (words, phrases, aliases, pairs, exclusions).
 
-        Built once per search and shared by the hit query and every facet pass: Tantivy query
-        objects are immutable, so only the filters differ between passes.
+        Built once per search and shared by the hit query or by every facet pass: Tantivy query
+        objects are immutable, so only the filters differ between passes. ``scored=False`` gives
+        the same *matches* with none of the clauses that only add score, for the aggregation
+        passes: no exact-accent twins (an exact match is always a folded match too: both fields
+        hold the same words, one folded) and no adjacency pairs (optional clauses).
         """
         out: list[tuple[Occur, Query]] = []
+        marks = parsed.has_marks and scored
         for clause in parsed.clauses:
-            out.append((Occur.Must, self._clause_query(clause, parsed.has_marks, fuzzy, TEXT_FIELDS)))
-        # Exact-accent matches add about EXACT_FACTOR times the folded score of every word; the
-        # adjacency evidence of the (folded) pairs grows with them, or an accented query would
-        # weigh word counts over word order more than the same query typed without accents.
-        pair_scale = 1.0 + EXACT_FACTOR if parsed.has_marks else 1.0
-        for pair in parsed.pairs:
-            for name, weight in PAIR_WEIGHTS:
-                out.append((Occur.Should, Query.boost_query(self._term(name, pair), weight * pair_scale)))
+            out.append((Occur.Must, self._clause_query(clause, marks, fuzzy, TEXT_FIELDS)))
+        if scored:
+            # Exact-accent matches add about EXACT_FACTOR times the folded score of every word;
+            # the adjacency evidence of the (folded) pairs grows with them, or an accented query
+            # would weigh word counts over word order more than the same query without accents.
+            pair_scale = 1.0 + EXACT_FACTOR if parsed.has_marks else 1.0
+            for pair in parsed.pairs:
+                for name, weight in PAIR_WEIGHTS:
+                    out.append((Occur.Should, Query.boost_query(self._term(name, pair), weight * pair_scale)))
         for toks in parsed.excluded:
             out.append((Occur.MustNot, self._exclusion(toks)))
         return out
@@ -610,17 +617,16 @@ class EmbeddedBackend:
         return correction(texts, parsed)
 
     def _matches(
-        self,
-        searcher: tantivy.Searcher,
-        text: list[tuple[Occur, Query]],
-        query: SearchQuery,
-        parsed: ParsedQuery,
+        self, searcher: tantivy.Searcher, parsed: ParsedQuery, query: SearchQuery, fuzzy: frozenset[str]
     ) -> tuple[tantivy.SearchResult, dict[str, list[FacetValue]], int]:
+        text = self._text_clauses(parsed, fuzzy)
         # With facets, the aggregation pass already visits every match and gives the total, so
-        # the hit query only collects the top results (no second exhaustive count).
+        # the hit query only collects the top results (no second exhaustive count), and the
+        # aggregation gets the match-only form of the query (about half the clauses).
         result = self._run(searcher, self._build(text, query), query, parsed, count=not query.with_facets)
         if query.with_facets:
-            facets, total = self._facets(searcher, text, query)
+            match_only = self._text_clauses(parsed, fuzzy, scored=False)
+            facets, total = self._facets(searcher, match_only, query)
             return result, facets, total
         return result, {}, _count(result)
 
@@ -629,15 +635,13 @@ class EmbeddedBackend:
         parsed = analyze(query.text)
         searcher = self._searcher()
         try:
-            text = self._text_clauses(parsed, frozenset())
-            result, facets, total = self._matches(searcher, text, query, parsed)
+            result, facets, total = self._matches(searcher, parsed, query, frozenset())
             suggestion = None
             unknown = (
                 self._unknown(searcher, parsed) if total < FUZZY_BELOW and query.page == 1 else frozenset()
             )
             if unknown:
-                fuzzy_text = self._text_clauses(parsed, unknown)
-                fuzzy_result, fuzzy_facets, fuzzy_total = self._matches(searcher, fuzzy_text, query, parsed)
+                fuzzy_result, fuzzy_facets, fuzzy_total = self._matches(searcher, parsed, query, unknown)
                 if fuzzy_total > total:
                     suggestion = self._correction(searcher, list(fuzzy_result.hits), parsed)
                     result, facets, total = fuzzy_result, fuzzy_facets, fuzzy_total
