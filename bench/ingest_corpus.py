@@ -53,6 +53,10 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1,
                         help="worker processes, like `hoclieu worker` on each core (each keeps its own warm children)")
     parser.add_argument("--limit", type=int, default=0, help="at most this many files (0: all)")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="import each file N times (each copy with a distinct trailing byte run, so it is "
+                             "processed again rather than de-duplicated): a longer run, so steady-state "
+                             "throughput dominates the workers' start-up")
     args = parser.parse_args()
 
     shared = Path(os.environ.get("HOCLIEU_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -78,6 +82,17 @@ def main() -> None:
     runtime = get_runtime()
     upgrade(runtime.db)
     origin: dict[str, Path] = {}
+    if args.repeat > 1:
+        copies = tmp / "copies"
+        copies.mkdir()
+        repeated: list[Path] = []
+        for n in range(args.repeat):
+            for i, path in enumerate(files):
+                copy = copies / f"{n}-{i}-{path.name}"
+                # Bytes after the end of a document are ignored by PDF, OLE2 and zip readers.
+                copy.write_bytes(path.read_bytes() + (b"\n%" + str(n).encode() + b"\n" if n else b""))
+                repeated.append(copy)
+        files = repeated
     for path in files:
         with UnitOfWork(runtime.db) as uow:
             actor = user_service.system_user(uow.session)

@@ -231,7 +231,8 @@ class FileIngest:
         try:
             return [s.to_dict() for s in suggest_tags(filename=job["filename"],
                                                      doc_metadata=outcome.info.get("document") or {},
-                                                     text=outcome.text[:200_000])]
+                                                     # the first pages tell the subject
+                                                     text=outcome.text[:30_000])]
         except Exception:  # suggestions are a help, never a reason to fail a file
             log.exception("ingest.tagging_failed file_id=%s", self.file_id)
             return []

@@ -42,7 +42,7 @@ from typing import Any, Final
 
 from ingest import tagging_lexicon as lex
 from repository.errors import BadRequest
-from repository.text import fold, has_marks, nfc
+from repository.text import fold, fold_aligned, has_marks, nfc
 from repository.vocabularies import Vocabulary, load_vocabularies
 
 FIELDS: Final = ("grades", "subjects", "type", "series", "chapter", "lesson", "language")
@@ -117,17 +117,8 @@ def _drop_legacy_tokens(text: str) -> tuple[str, int]:
 
 
 def _fold_aligned(text: str) -> str:
-    """``fold`` character by character, so offsets in the result are offsets in ``text``.
-
-    ``text`` must be NFC; a character whose folding is not one character is kept lowercased.
-    """
-    out: list[str] = []
-    for ch in text:
-        folded = fold(ch)
-        if len(folded) != 1:
-            folded = ch.lower() if len(ch.lower()) == 1 else "?"
-        out.append(folded)
-    return "".join(out)
+    """``fold`` character by character, so offsets in the result are offsets in ``text`` (NFC)."""
+    return fold_aligned(text)
 
 
 def _mark_key(text: str) -> str:

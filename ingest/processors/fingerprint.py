@@ -23,21 +23,32 @@ from PIL import Image
 from repository.text import fold
 
 MIN_WORDS = 40
+# The first 200 000 characters (about 60 pages) decide: a re-saved or re-exported copy
+# matches from its first page on, and the cost stays bounded for whole textbooks.
+MAX_CHARS = 200_000
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
 def _h64(token: str) -> int:
+    # A real hash, not CRC: CRC is linear, so similar shingles get correlated bits and SimHash
+    # loses its meaning (measured: a re-saved copy no longer matched).
     return int.from_bytes(hashlib.blake2b(token.encode(), digest_size=8).digest(), "big")
 
 
-def text_simhash(text: str, *, shingle: int = 2) -> int | None:
-    words = _WORD.findall(fold(text))
+def text_simhash(text: str, *, shingle: int = 2, sample: int = 1024) -> int | None:
+    """SimHash of ``text``; None when it has fewer than ``MIN_WORDS`` words.
+
+    Long documents use a deterministic sample: the ``sample`` shingles with the smallest hashes
+    (a bottom-k sketch). Two near-identical texts keep nearly the same sample, so their hashes
+    stay close, and the cost no longer grows with the document (64 additions per shingle).
+    """
+    words = _WORD.findall(fold(text[:MAX_CHARS]))
     if len(words) < MIN_WORDS:
         return None
     counts = collections.Counter(" ".join(words[i : i + shingle]) for i in range(len(words) - shingle + 1))
+    hashed = sorted((_h64(token), weight) for token, weight in counts.items())[:sample]
     vector = [0] * 64
-    for token, weight in counts.items():
-        h = _h64(token)
+    for h, weight in hashed:
         for bit in range(64):
             vector[bit] += weight if (h >> bit) & 1 else -weight
     return sum(1 << bit for bit in range(64) if vector[bit] > 0)

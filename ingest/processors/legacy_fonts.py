@@ -309,6 +309,27 @@ def _nearest(evidence: list[int | None], i: int) -> int:
 _SPACE = re.compile(r"(\s+)")
 
 
+def _legacy_markers() -> frozenset[str]:
+    """Characters the TCVN3 and VNI tables use that never occur in Unicode Vietnamese.
+
+    Any real legacy-encoded passage contains some (VNI's tone and vowel marks ``ï ä ø û ü ë``,
+    TCVN3's ``¸ µ ¹ ¶ ·``...), so text without any of them is returned without the word-by-word
+    analysis: the common case (Unicode documents) costs one set intersection.
+    """
+    chars = set(_TCVN3) | set(_TONE_MARKS) | set(_CIRC_MARKS) | set(_BREVE_MARKS) | set(_VNI_SINGLE)
+    for key in _build_vni():
+        chars |= set(key)
+    chars |= {c.upper() for c in chars if len(c.upper()) == 1}
+    vietnamese = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZđĐ")
+    for vowel in "aăâeêioôơuưy":
+        for tone in ("", _ACUTE, _GRAVE, _HOOK, _TILDE, _DOT):
+            vietnamese |= {_compose(vowel, tone), _compose(vowel.upper(), tone)}
+    return frozenset(c for c in chars - vietnamese if ord(c) < 0x100)
+
+
+_MARKERS = _legacy_markers()
+
+
 def fix_legacy_vietnamese(text: str) -> str:
     """Convert TCVN3/VNI runs in ``text`` to Unicode; return everything else unchanged (NFC).
 
@@ -320,6 +341,8 @@ def fix_legacy_vietnamese(text: str) -> str:
         NFC form, so correct Vietnamese and other languages are untouched.
     """
     text = unicodedata.normalize("NFC", text)
+    if _MARKERS.isdisjoint(text):
+        return text  # no character that only legacy encodings produce: nothing to convert
     doc_counts = detect_legacy_encoding(text)
     if not any(doc_counts.values()):
         return text
