@@ -26,13 +26,22 @@ sys.path.insert(0, str(REPO))
 CORPORA = {
     # A mixed document set for the documents/s target: exam PDFs, teacher .doc/.ppt, curriculum
     # PDFs, Office/ODF/RTF/HTML/EPUB test documents (media and hostile files left out).
-    "docs": ["01_vietnamese_edu/exam_pdfs_2018_thptqg", "01_vietnamese_edu/giaoan_teacher_docs_huytt",
-             "01_vietnamese_edu/moet_curriculum_docs", "02_format_robustness/python-docx",
-             "02_format_robustness/python-pptx", "02_format_robustness/minimal_files"],
+    "docs": [
+        "01_vietnamese_edu/exam_pdfs_2018_thptqg",
+        "01_vietnamese_edu/giaoan_teacher_docs_huytt",
+        "01_vietnamese_edu/moet_curriculum_docs",
+        "02_format_robustness/python-docx",
+        "02_format_robustness/python-pptx",
+        "02_format_robustness/minimal_files",
+    ],
     "02": ["02_format_robustness"],
     "03": ["03_media"],
-    "01": ["01_vietnamese_edu/exam_pdfs_2018_thptqg", "01_vietnamese_edu/giaoan_teacher_docs_huytt",
-           "01_vietnamese_edu/moet_curriculum_docs", "01_vietnamese_edu/exam_question_images_viexam"],
+    "01": [
+        "01_vietnamese_edu/exam_pdfs_2018_thptqg",
+        "01_vietnamese_edu/giaoan_teacher_docs_huytt",
+        "01_vietnamese_edu/moet_curriculum_docs",
+        "01_vietnamese_edu/exam_question_images_viexam",
+    ],
 }
 SKIP_SUFFIXES = {".tsv", ".md"}
 
@@ -50,13 +59,21 @@ def corpus_files(root: Path, keys: list[str]) -> list[Path]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default="02,03,01", help="comma list of 01, 02, 03")
-    parser.add_argument("--workers", type=int, default=1,
-                        help="worker processes, like `hoclieu worker` on each core (each keeps its own warm children)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="worker processes, like `hoclieu worker` on each core (each keeps its own warm children)",
+    )
     parser.add_argument("--limit", type=int, default=0, help="at most this many files (0: all)")
-    parser.add_argument("--repeat", type=int, default=1,
-                        help="import each file N times (each copy with a distinct trailing byte run, so it is "
-                             "processed again rather than de-duplicated): a longer run, so steady-state "
-                             "throughput dominates the workers' start-up")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="import each file N times (each copy with a distinct trailing byte run, so it is "
+        "processed again rather than de-duplicated): a longer run, so steady-state "
+        "throughput dominates the workers' start-up",
+    )
     args = parser.parse_args()
 
     shared = Path(os.environ.get("HOCLIEU_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -99,7 +116,10 @@ def main() -> None:
             m, created = create_from_path(runtime.blobs, uow.session, actor, path, metadata={})
             if created:
                 origin[m.files[0].id] = path
-    print(f"{len(files)} files ({len(origin)} distinct by content), {args.workers} worker thread(s)", file=sys.stderr)
+    print(
+        f"{len(files)} files ({len(origin)} distinct by content), {args.workers} worker thread(s)",
+        file=sys.stderr,
+    )
 
     import subprocess
 
@@ -107,13 +127,25 @@ def main() -> None:
 
     def unfinished() -> int:
         with runtime.db.read() as s:
-            return int(s.scalar(select(func.count()).select_from(MaterialFile)
-                                .where(MaterialFile.status.in_(("queued", "processing")))) or 0)
+            return int(
+                s.scalar(
+                    select(func.count())
+                    .select_from(MaterialFile)
+                    .where(MaterialFile.status.in_(("queued", "processing")))
+                )
+                or 0
+            )
 
     started = time.perf_counter()
-    procs = [subprocess.Popen([sys.executable, "-m", "web.cli", "worker", "--burst", "--queue", "default"],
-                              cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-             for _ in range(args.workers)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "web.cli", "worker", "--burst", "--queue", "default"],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(args.workers)
+    ]
     ready_wall = None
     while any(p.poll() is None for p in procs):
         if ready_wall is None and unfinished() == 0:
@@ -141,9 +173,15 @@ def main() -> None:
     for media_type, group in sorted(by_type.items(), key=lambda kv: -len(kv[1])):
         ready = sum(f.status == "ready" for f in group)
         failed = sum(f.status == "failed" for f in group)
-        cells = [f"{statistics.mean(t(f, step) for f in group):.3f}" for step in ("detect", "text", "thumbnails", "media")]
-        print(f"| {media_type} | {len(group)} | {ready} | {failed} | {statistics.mean(t(f) for f in group):.3f} | "
-              + " | ".join(cells) + " |")
+        cells = [
+            f"{statistics.mean(t(f, step) for f in group):.3f}"
+            for step in ("detect", "text", "thumbnails", "media")
+        ]
+        print(
+            f"| {media_type} | {len(group)} | {ready} | {failed} | {statistics.mean(t(f) for f in group):.3f} | "
+            + " | ".join(cells)
+            + " |"
+        )
 
     print("\n### Failures by reason\n")
     reasons = collections.Counter((f.error or "?").split(":")[0][:90] for f in rows if f.status == "failed")
@@ -159,13 +197,19 @@ def main() -> None:
     print("| measure | value |")
     print("|---|---:|")
     print(f"| files | {len(rows)} |")
-    print(f"| ready / failed / other | {sum(f.status == 'ready' for f in rows)} / "
-          f"{sum(f.status == 'failed' for f in rows)} / {len(stuck)} |")
-    print(f"| wall time until every file is ready or failed (text, thumbnail, renditions) | {ready_wall:.1f} s "
-          f"= {len(rows) / ready_wall:.2f} files/s with {args.workers} worker(s) |")
+    print(
+        f"| ready / failed / other | {sum(f.status == 'ready' for f in rows)} / "
+        f"{sum(f.status == 'failed' for f in rows)} / {len(stuck)} |"
+    )
+    print(
+        f"| wall time until every file is ready or failed (text, thumbnail, renditions) | {ready_wall:.1f} s "
+        f"= {len(rows) / ready_wall:.2f} files/s with {args.workers} worker(s) |"
+    )
     print(f"| wall time including page previews and Office PDF renditions | {wall:.1f} s |")
     doc_s = sum(t(f) for f in docs)
-    print(f"| documents+images: summed step time | {doc_s:.1f} s ({len(docs) / doc_s if doc_s else 0:.1f} files/s per worker) |")
+    print(
+        f"| documents+images: summed step time | {doc_s:.1f} s ({len(docs) / doc_s if doc_s else 0:.1f} files/s per worker) |"
+    )
     media_s = sum(t(f) for f in media)
     print(f"| audio+video: summed step time | {media_s:.1f} s for {len(media)} files |")
     print(f"| peak RSS, worker process | {worker_peak:.0f} MB |")

@@ -37,8 +37,17 @@ def _synthetic(tmp: Path, seconds: int, *, noisy: bool = True) -> Path:
     # 4 Mb/s, like a phone or camera recording of a lesson (an ultrafast CRF-20 encode of noise
     # is ~110 Mb/s, and then decoding alone runs at under 5x realtime on 2 cores: that would
     # measure the unrealistic source, not the pipeline).
-    node = ffmpeg.output(video, audio, str(src), vcodec="libx264", preset="veryfast", video_bitrate="4M",
-                         maxrate="4M", bufsize="8M", audio_bitrate="128k")
+    node = ffmpeg.output(
+        video,
+        audio,
+        str(src),
+        vcodec="libx264",
+        preset="veryfast",
+        video_bitrate="4M",
+        maxrate="4M",
+        bufsize="8M",
+        audio_bitrate="128k",
+    )
     node.overwrite_output().run(cmd=ffmpeg_exe(), quiet=True)
     return src
 
@@ -107,7 +116,7 @@ def main() -> None:
     header = ("file", "probe s", "360p s", "raw ffmpeg s", "ratio", "x realtime", "size")
     widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
     for row in [header, tuple("-" * w for w in widths), *rows]:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))  # noqa: T201
+        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
 
 
 if __name__ == "__main__":

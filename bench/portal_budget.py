@@ -1,4 +1,3 @@
-# ruff: noqa: T201
 """Portal budgets in a real browser: page weight (bytes transferred, gzip) and first contentful
 paint on a throttled 3G-like link (1.6 Mbps down, 750 kbps up, 300 ms RTT), cold cache.
 

@@ -1,5 +1,4 @@
 # A benchmark reports by printing its table.
-# ruff: noqa: T201
 """Search relevance: Hoclieu's engine against plain BM25, on a judged set built from ../shared/data.
 
     python bench/search_relevance.py [--data ../shared/data] [--per-kind 200] [--seed 7]
@@ -45,9 +44,15 @@ from search.documents import SearchDocument
 from search.query import SearchQuery, words
 
 SUBJECT_EN = {
-    "civic_education": "giao-duc-kinh-te-va-phap-luat", "history": "lich-su", "geography": "dia-li",
-    "biology": "sinh-hoc", "chemistry": "hoa-hoc", "physics": "vat-li", "math": "toan",
-    "english": "tieng-anh", "literature": "ngu-van",
+    "civic_education": "giao-duc-kinh-te-va-phap-luat",
+    "history": "lich-su",
+    "geography": "dia-li",
+    "biology": "sinh-hoc",
+    "chemistry": "hoa-hoc",
+    "physics": "vat-li",
+    "math": "toan",
+    "english": "tieng-anh",
+    "literature": "ngu-van",
 }
 K = 10
 
@@ -91,8 +96,14 @@ def build(data: Path, per_kind: int, seed: int) -> Corpus:
     for line in pages.open(encoding="utf-8"):
         row = json.loads(line)
         text = nfc(row["text"])
-        doc = SearchDocument(id=row["id"], title=_first_line(text), body=text, grades=[12],
-                             subjects=[SUBJECT_EN[row["subject_en"]]], public=True)
+        doc = SearchDocument(
+            id=row["id"],
+            title=_first_line(text),
+            body=text,
+            grades=[12],
+            subjects=[SUBJECT_EN[row["subject_en"]]],
+            public=True,
+        )
         corpus.docs.append(doc)
         known.append(doc)
     exams = data / "01_vietnamese_edu/vnhsge/vnhsge_flat.jsonl"
@@ -104,14 +115,21 @@ def build(data: Path, per_kind: int, seed: int) -> Corpus:
         stem = re.sub(r"^Câu\s*\d+\s*[:.]\s*", "", question.strip())
         title = " ".join(stem.split()[:12])
         body = question + "\n" + nfc(row.get("explanation") or "")
-        doc = SearchDocument(id=row["id"], title=title, body=body, grades=[int(row.get("grade") or 12)],
-                             subjects=[SUBJECT_EN.get(row["subject_en"], "toan")], public=True)
+        doc = SearchDocument(
+            id=row["id"],
+            title=title,
+            body=body,
+            grades=[int(row.get("grade") or 12)],
+            subjects=[SUBJECT_EN.get(row["subject_en"], "toan")],
+            public=True,
+        )
         corpus.docs.append(doc)
         known.append(doc)
     subjects = get_vocabulary("subject")
     rows = list(
         (data / "04_vn_curriculum_taxonomy/queries/DERIVED_subject_grade_lesson_queries.tsv")
-        .read_text(encoding="utf-8").splitlines()[1:]
+        .read_text(encoding="utf-8")
+        .splitlines()[1:]
     )
     subject_grade: list[tuple[str, str, str, int]] = []
     lessons: list[tuple[str, str, str]] = []
@@ -127,8 +145,16 @@ def build(data: Path, per_kind: int, seed: int) -> Corpus:
             subject_grade.append((accented, plain_q, term.code, int(grade_s)))
             continue
         ident = f"lesson-{n}"
-        corpus.docs.append(SearchDocument(id=ident, title=nfc(accented), lesson=nfc(accented),
-                                          grades=[int(grade_s)], subjects=[term.code], public=True))
+        corpus.docs.append(
+            SearchDocument(
+                id=ident,
+                title=nfc(accented),
+                lesson=nfc(accented),
+                grades=[int(grade_s)],
+                subjects=[term.code],
+                public=True,
+            )
+        )
         lessons.append((nfc(accented), plain_q, ident))
 
     def both(kind: str, text: str, relevant: set[str]) -> None:
@@ -169,8 +195,10 @@ class Bm25:
             self.index.register_tokenizer(
                 "fold",
                 tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-                .filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase())
-                .filter(tantivy.Filter.ascii_fold()).build(),
+                .filter(tantivy.Filter.remove_long(40))
+                .filter(tantivy.Filter.lowercase())
+                .filter(tantivy.Filter.ascii_fold())
+                .build(),
             )
         writer = self.index.writer(heap_size=200_000_000, num_threads=1)
         for d in docs:
@@ -222,8 +250,10 @@ def main() -> None:
         }
         results = {name: evaluate(fn, corpus.queries) for name, fn in systems.items()}
         hoclieu.close()
-    print(f"corpus: {len(corpus.docs)} materials, {len(corpus.queries)} queries "
-          f"({time.monotonic() - t0:.0f} s)\n")
+    print(
+        f"corpus: {len(corpus.docs)} materials, {len(corpus.queries)} queries "
+        f"({time.monotonic() - t0:.0f} s)\n"
+    )
     header = f"| {'kind':<14} | {'form':<11} | {'n':>4} |" + "".join(
         f" {n} MRR@10 | {n} R@10 |" for n in systems
     )

@@ -1,5 +1,4 @@
 # A benchmark reports by printing its table.
-# ruff: noqa: T201
 """Search speed on generated Vietnamese materials: indexing, full reindex, query latency, memory.
 
     python bench/search_speed.py                 # 100 000 materials

@@ -1,5 +1,4 @@
 # A benchmark reports by printing its table.
-# ruff: noqa: T201
 """Subject accuracy of auto-tagging on VNHSGE exam items (issue 3: target ≥ 90%).
 
 Each item's question text (with its answer options, as a document would contain them; no

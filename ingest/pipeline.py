@@ -23,16 +23,16 @@ from typing import Any
 
 from sqlalchemy import delete
 
+from ingest.processors.outputs import DerivativeOut
+from ingest.processors.sandbox import ProcessingFailed
 from repository import jobs
+from repository.errors import MetadataInvalid
 from repository.material import similarity
 from repository.material.service import index_job
 from repository.metadata import metadata_title_from_filename, validate_metadata
 from repository.models import Derivative, IngestStatus, Material, MaterialFile
-from repository.errors import MetadataInvalid
 from repository.runtime import Runtime
 from repository.uow import UnitOfWork
-from ingest.processors.outputs import DerivativeOut
-from ingest.processors.sandbox import ProcessingFailed
 
 log = logging.getLogger(__name__)
 
@@ -42,24 +42,35 @@ HLS_PART = "hls-part"
 PROGRESS_EVERY_S = 2.0
 
 OFFICE_TYPES = {
-    "application/msword", "application/vnd.ms-powerpoint", "application/vnd.ms-excel",
+    "application/msword",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.ms-excel",
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "application/vnd.openxmlformats-officedocument.presentationml.presentation",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.ms-powerpoint.presentation.macroenabled.12",
-    "application/vnd.oasis.opendocument.text", "application/vnd.oasis.opendocument.presentation",
-    "application/vnd.oasis.opendocument.spreadsheet", "application/rtf", "text/rtf",
+    "application/vnd.oasis.opendocument.text",
+    "application/vnd.oasis.opendocument.presentation",
+    "application/vnd.oasis.opendocument.spreadsheet",
+    "application/rtf",
+    "text/rtf",
 }
 # Zips the detector recognised as e-lecture packages (ingest.processors.detect.SCORM/HTML5_PACKAGE).
 PACKAGE_TYPES = {"application/vnd.scorm+zip", "application/vnd.html5-package+zip"}
 # Labels for placeholder thumbnails, by media-type prefix or exact type.
 PLACEHOLDER_LABELS = {
-    "application/pdf": "PDF", "text/": "Văn bản", "audio/": "Âm thanh", "application/zip": "Gói nén",
-    "application/epub+zip": "EPUB", "application/vnd.scorm+zip": "Bài giảng",
-    "application/vnd.html5-package+zip": "Bài giảng", "application/vnd.ms-powerpoint": "Trình chiếu",
+    "application/pdf": "PDF",
+    "text/": "Văn bản",
+    "audio/": "Âm thanh",
+    "application/zip": "Gói nén",
+    "application/epub+zip": "EPUB",
+    "application/vnd.scorm+zip": "Bài giảng",
+    "application/vnd.html5-package+zip": "Bài giảng",
+    "application/vnd.ms-powerpoint": "Trình chiếu",
     "application/vnd.openxmlformats-officedocument.presentationml": "Trình chiếu",
     "application/vnd.openxmlformats-officedocument.wordprocessingml": "Văn bản",
-    "application/msword": "Văn bản", "application/vnd.ms-excel": "Bảng tính",
+    "application/msword": "Văn bản",
+    "application/vnd.ms-excel": "Bảng tính",
     "application/vnd.openxmlformats-officedocument.spreadsheetml": "Bảng tính",
 }
 
@@ -110,8 +121,12 @@ class FileIngest:
             f.error = None
             f.info = {**(f.info or {}), "attempts": attempts}
             return {
-                "key": f.storage_key, "filename": f.filename, "declared": f.declared_media_type,
-                "media_type": f.media_type, "material_id": f.material_id, "attempts": attempts,
+                "key": f.storage_key,
+                "filename": f.filename,
+                "declared": f.declared_media_type,
+                "media_type": f.media_type,
+                "material_id": f.material_id,
+                "attempts": attempts,
             }
 
     def progress(self, fraction: float) -> None:
@@ -145,8 +160,11 @@ class FileIngest:
         if outcome.text.strip():
             rows.append(self._store_text(outcome.text, "", "text/plain; charset=utf-8", workdir))
         if outcome.pages:
-            rows.append(self._store_text(json.dumps(outcome.pages, ensure_ascii=False), "pages",
-                                         "application/json", workdir))
+            rows.append(
+                self._store_text(
+                    json.dumps(outcome.pages, ensure_ascii=False), "pages", "application/json", workdir
+                )
+            )
         suggestions = self._suggest(job, outcome)
         with UnitOfWork(self.runtime.db) as uow:
             s = uow.session
@@ -180,8 +198,15 @@ class FileIngest:
             if found is not None and (best is None or found.distance < best.distance):
                 best = found
         if best is not None:
-            f.info = {**f.info, "near_duplicate": {"material_id": best.material_id, "file_id": best.file_id,
-                                                   "kind": best.kind, "distance": best.distance}}
+            f.info = {
+                **f.info,
+                "near_duplicate": {
+                    "material_id": best.material_id,
+                    "file_id": best.file_id,
+                    "kind": best.kind,
+                    "distance": best.distance,
+                },
+            }
             if f.duplicate_of is None:
                 f.duplicate_of = best.material_id
 
@@ -203,9 +228,18 @@ class FileIngest:
         label = d.label or ""
         if d.kind == "hls":
             label = "master.m3u8"
-        return Derivative(kind=d.kind, label=label, page=d.page or 0, media_type=d.media_type, size=blob.size,
-                          sha256=blob.sha256, storage_key=blob.key, width=d.width, height=d.height,
-                          duration=d.duration)
+        return Derivative(
+            kind=d.kind,
+            label=label,
+            page=d.page or 0,
+            media_type=d.media_type,
+            size=blob.size,
+            sha256=blob.sha256,
+            storage_key=blob.key,
+            width=d.width,
+            height=d.height,
+            duration=d.duration,
+        )
 
     def _store_hls_parts(self, hls_dir: Path) -> list[Derivative]:
         """Variant playlists and segments, each kept under its path relative to the master
@@ -214,25 +248,46 @@ class FileIngest:
         for part in sorted(p for p in hls_dir.rglob("*") if p.is_file() and p.name != "master.m3u8"):
             blob = self.runtime.blobs.put_file(part)
             media_type = "application/vnd.apple.mpegurl" if part.suffix == ".m3u8" else "video/mp2t"
-            rows.append(Derivative(kind=HLS_PART, label=part.relative_to(hls_dir).as_posix(), page=0,
-                                   media_type=media_type, size=blob.size, sha256=blob.sha256, storage_key=blob.key))
+            rows.append(
+                Derivative(
+                    kind=HLS_PART,
+                    label=part.relative_to(hls_dir).as_posix(),
+                    page=0,
+                    media_type=media_type,
+                    size=blob.size,
+                    sha256=blob.sha256,
+                    storage_key=blob.key,
+                )
+            )
         return rows
 
     def _store_text(self, content: str, label: str, media_type: str, workdir: Path) -> Derivative:
         path = workdir / f"text-{label or 'full'}.txt"
         path.write_text(content, encoding="utf-8")
         blob = self.runtime.blobs.put_file(path)
-        return Derivative(kind="text", label=label, page=0, media_type=media_type, size=blob.size,
-                          sha256=blob.sha256, storage_key=blob.key)
+        return Derivative(
+            kind="text",
+            label=label,
+            page=0,
+            media_type=media_type,
+            size=blob.size,
+            sha256=blob.sha256,
+            storage_key=blob.key,
+        )
 
     def _suggest(self, job: dict[str, Any], outcome: Outcome) -> list[dict[str, Any]]:
         from ingest.tagging import suggest_tags
 
         try:
-            return [s.to_dict() for s in suggest_tags(filename=job["filename"],
-                                                     doc_metadata=outcome.info.get("document") or {},
-                                                     # the first pages tell the subject
-                                                     text=outcome.text[:30_000])]
+            return [
+                s.to_dict()
+                for s in suggest_tags(
+                    filename=job["filename"],
+                    doc_metadata=outcome.info.get("document") or {},
+                    # the first pages tell the subject
+                    text=outcome.text[:30_000],
+                )
+            ]
         except Exception:  # suggestions are a help, never a reason to fail a file
             log.exception("ingest.tagging_failed file_id=%s", self.file_id)
             return []
@@ -250,29 +305,50 @@ class FileIngest:
             source = self.runtime.blobs.local_path(job["key"])
             if source is None or not source.is_file():
                 raise ProcessingFailed("the uploaded file is missing from storage", transient=True)
-            outcome = process_path(source, job["filename"], job["declared"], workdir, self.progress,
-                                   tika_url=self.runtime.settings.tika_url)
+            outcome = process_path(
+                source,
+                job["filename"],
+                job["declared"],
+                workdir,
+                self.progress,
+                tika_url=self.runtime.settings.tika_url,
+            )
             self._finish(job, outcome, workdir)
         except ProcessingFailed as exc:
             retry = exc.transient and job["attempts"] < MAX_ATTEMPTS
-            log.warning("ingest.failed file_id=%s reason=%s retry=%s detail=%s", self.file_id, exc.reason,
-                        retry, exc.detail)
+            log.warning(
+                "ingest.failed file_id=%s reason=%s retry=%s detail=%s",
+                self.file_id,
+                exc.reason,
+                retry,
+                exc.detail,
+            )
             self._fail(exc.reason, retry=retry)
             if retry:
                 raise  # the job runner retries with backoff
         except Exception as exc:
             log.exception("ingest.unexpected_error file_id=%s", self.file_id)
             retry = job["attempts"] < MAX_ATTEMPTS
-            self._fail(f"internal error while processing this file ({type(exc).__name__}); "
-                       "the administrators can see the details in the logs", retry=retry)
+            self._fail(
+                f"internal error while processing this file ({type(exc).__name__}); "
+                "the administrators can see the details in the logs",
+                retry=retry,
+            )
             if retry:
                 raise
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
 
-def process_path(path: Path, filename: str, declared: str | None, workdir: Path,
-                 progress: Callable[[float], None], *, tika_url: str | None = None) -> Outcome:
+def process_path(
+    path: Path,
+    filename: str,
+    declared: str | None,
+    workdir: Path,
+    progress: Callable[[float], None],
+    *,
+    tika_url: str | None = None,
+) -> Outcome:
     """Run the processors a file calls for. Pure with respect to the database.
 
     ``outcome.info["timings"]`` records the seconds each step took (benchmarks read it).
@@ -319,7 +395,10 @@ def process_path(path: Path, filename: str, declared: str | None, workdir: Path,
         from ingest.processors.thumbnails import placeholder_thumbnails
 
         label = placeholder_label(media_type)
-        step("thumbnails", lambda: outcome.derivatives.extend(placeholder_thumbnails(label, _sub(workdir, "placeholder"))))
+        step(
+            "thumbnails",
+            lambda: outcome.derivatives.extend(placeholder_thumbnails(label, _sub(workdir, "placeholder"))),
+        )
     step("fingerprint", _fingerprints, outcome)
     progress(1.0)
     return outcome
@@ -334,7 +413,13 @@ def _fingerprints(outcome: Outcome) -> None:
             outcome.fingerprints["text"] = value
     # A picture of the content: the large thumbnail of images, PDFs and slides; a video's poster.
     picture = next((d for d in outcome.derivatives if d.kind == "poster"), None) or next(
-        (d for d in outcome.derivatives if d.kind == "thumbnail" and d.label == "large" and d.page in (None, 0, 1)), None)
+        (
+            d
+            for d in outcome.derivatives
+            if d.kind == "thumbnail" and d.label == "large" and d.page in (None, 0, 1)
+        ),
+        None,
+    )
     if picture is not None and not outcome.media_type.startswith(("text/", "audio/")):
         value = image_dhash(picture.path)
         if value is not None:
@@ -399,8 +484,9 @@ def _package(path: Path, workdir: Path, outcome: Outcome) -> None:
         return
     for name in result.files:
         media_type = mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
-        outcome.derivatives.append(DerivativeOut(kind="package", path=result.extracted_dir / name,
-                                                 media_type=media_type, label=name))
+        outcome.derivatives.append(
+            DerivativeOut(kind="package", path=result.extracted_dir / name, media_type=media_type, label=name)
+        )
 
 
 def _office(path: Path, workdir: Path, outcome: Outcome) -> None:

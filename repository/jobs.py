@@ -288,8 +288,14 @@ class RQDispatcher:
     a queue is queued again and dispatched anew.
     """
 
-    def __init__(self, db: Database, redis_url: str, *, queues: tuple[str, ...] | None = None,
-                 stale_after_s: float = 300.0) -> None:
+    def __init__(
+        self,
+        db: Database,
+        redis_url: str,
+        *,
+        queues: tuple[str, ...] | None = None,
+        stale_after_s: float = 300.0,
+    ) -> None:
         from redis import Redis
 
         self.db = db
@@ -308,8 +314,12 @@ class RQDispatcher:
             if job is None:
                 break
             self.rq_queue(job.queue).enqueue_call(
-                "repository.jobs.run_dispatched", args=(job.id,), job_id=f"hoclieu-{job.id}-{job.attempts}",
-                timeout=RQ_JOB_TIMEOUT_S, failure_ttl=RQ_FAILURE_TTL_S, result_ttl=RQ_RESULT_TTL_S,
+                "repository.jobs.run_dispatched",
+                args=(job.id,),
+                job_id=f"hoclieu-{job.id}-{job.attempts}",
+                timeout=RQ_JOB_TIMEOUT_S,
+                failure_ttl=RQ_FAILURE_TTL_S,
+                result_ttl=RQ_RESULT_TTL_S,
                 description=f"{job.func} {job.kwargs}",
             )
             n += 1
@@ -328,10 +338,16 @@ class RQDispatcher:
             ).all()
             for row in rows:
                 try:
-                    status = RQJob.fetch(f"hoclieu-{row.id}-{row.attempts}", connection=self.redis).get_status()
+                    status = RQJob.fetch(
+                        f"hoclieu-{row.id}-{row.attempts}", connection=self.redis
+                    ).get_status()
                 except NoSuchJobError:
                     status = None
-                if status is not None and str(getattr(status, "value", status)) in {"queued", "deferred", "scheduled"}:
+                if status is not None and str(getattr(status, "value", status)) in {
+                    "queued",
+                    "deferred",
+                    "scheduled",
+                }:
                     continue  # still waiting for a free RQ worker: not lost
                 row.status = JobStatus.queued
                 row.worker = None

@@ -259,8 +259,11 @@ class SearchService:
                 "public": backend.count(public_only=True),
             }
         except Exception as exc:  # health reports every failure; it must never raise
-            return {"status": "error", "backend": "opensearch" if settings.opensearch_url else "embedded",
-                    "error": str(exc)}
+            return {
+                "status": "error",
+                "backend": "opensearch" if settings.opensearch_url else "embedded",
+                "error": str(exc),
+            }
 
 
 def _public(query: SearchQuery) -> SearchQuery:

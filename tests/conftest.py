@@ -11,7 +11,7 @@ from pathlib import Path
 
 os.environ.setdefault("HOCLIEU_ENV", "testing")
 
-import pytest  # noqa: E402
+import pytest
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -86,8 +86,14 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def settings(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
     from repository.config import Settings
 
-    return Settings(env="testing", data_dir=tmp_path / "data", database_url=database_url,
-                    max_upload_bytes=5 * 1024 * 1024, in_process_worker=False, redis_url=None)
+    return Settings(
+        env="testing",
+        data_dir=tmp_path / "data",
+        database_url=database_url,
+        max_upload_bytes=5 * 1024 * 1024,
+        in_process_worker=False,
+        redis_url=None,
+    )
 
 
 @pytest.fixture

@@ -16,8 +16,9 @@ from repository.user.service import user as user_service
 PASSWORD = "mat-khau-rat-dai-1"
 
 
-def create_user(session: Session, *, username: str = "co_lan", role: Role = Role.teacher,
-                password: str | None = PASSWORD) -> User:
+def create_user(
+    session: Session, *, username: str = "co_lan", role: Role = Role.teacher, password: str | None = PASSWORD
+) -> User:
     return user_service.create(session, UserCreate(username=username, role=role, password=password))
 
 
@@ -33,8 +34,12 @@ def token_for(client: TestClient, username: str, password: str = PASSWORD) -> di
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
-def upload(client: TestClient, headers: dict[str, str], files: list[tuple[str, bytes, str]],
-           metadata: dict[str, Any] | str | None = None) -> Any:
+def upload(
+    client: TestClient,
+    headers: dict[str, str],
+    files: list[tuple[str, bytes, str]],
+    metadata: dict[str, Any] | str | None = None,
+) -> Any:
     import json
 
     parts: list[tuple[str, Any]] = [("file", (name, data, ctype)) for name, data, ctype in files]
@@ -43,9 +48,17 @@ def upload(client: TestClient, headers: dict[str, str], files: list[tuple[str, b
     return client.post("/api/v1/materials", headers=headers, files=parts)
 
 
-def create_material(session: Session, runtime: Runtime, owner: User, *, title: str = "Phân số",
-                    state: WorkflowState = WorkflowState.draft, content: bytes = b"%PDF-1.4 test",
-                    filename: str = "phan-so.pdf", metadata: dict[str, Any] | None = None) -> Material:
+def create_material(
+    session: Session,
+    runtime: Runtime,
+    owner: User,
+    *,
+    title: str = "Phân số",
+    state: WorkflowState = WorkflowState.draft,
+    content: bytes = b"%PDF-1.4 test",
+    filename: str = "phan-so.pdf",
+    metadata: dict[str, Any] | None = None,
+) -> Material:
     from repository.material.service import NewFile
     from repository.material.service import material as material_service
 
@@ -54,6 +67,9 @@ def create_material(session: Session, runtime: Runtime, owner: User, *, title: s
     blob = staged.commit()
     meta = {"title": title, **(metadata or {})}
     return material_service.create(
-        session, owner, metadata=meta, state=state,
+        session,
+        owner,
+        metadata=meta,
+        state=state,
         files=[NewFile(filename=filename, blob=blob, media_type="application/pdf")],
     )

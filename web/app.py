@@ -14,17 +14,28 @@ from repository.jobs import JobRunner
 from repository.runtime import Runtime, build_runtime
 from search.service import close_backend
 from search.service import search as search_service
-from web import errors
-from web.api import accounts, admin, auth, health, keys, materials, review, vocabularies
-from web.api import exports, oai, uploads
+from web import errors, portal
+from web.api import (
+    accounts,
+    admin,
+    auth,
+    exports,
+    health,
+    keys,
+    materials,
+    oai,
+    review,
+    uploads,
+    vocabularies,
+)
 from web.api import search as search_api
-from web import portal
 
 log = logging.getLogger(__name__)
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
-               run_worker: bool | None = None) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, run_worker: bool | None = None
+) -> FastAPI:
     """Build the app. ``run_worker`` starts the in-process job runner (embedded default)."""
     settings = settings or get_settings()
     runtime = runtime or build_runtime(settings)
@@ -46,8 +57,13 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             # Two runners: indexing never waits behind a long transcode, so an approval shows
             # in search at once even while videos are being processed.
             for queue in ("index", "default"):
-                runner = JobRunner(runtime.db, name=f"in-process-{queue}", queues=(queue,),
-                                   stale_after_s=settings.job_stale_after_s, heartbeat_s=settings.job_heartbeat_s)
+                runner = JobRunner(
+                    runtime.db,
+                    name=f"in-process-{queue}",
+                    queues=(queue,),
+                    stale_after_s=settings.job_stale_after_s,
+                    heartbeat_s=settings.job_heartbeat_s,
+                )
                 thread = threading.Thread(target=runner.work, name=f"hoclieu-worker-{queue}", daemon=True)
                 thread.start()
                 runners.append(runner)
@@ -74,8 +90,18 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.state.runtime = runtime
     app.state.settings = settings
     errors.install(app)
-    for router in (health.router, auth.router, materials.router, vocabularies.router, search_api.router,
-                   review.router, keys.router, admin.router, accounts.router, uploads.router):
+    for router in (
+        health.router,
+        auth.router,
+        materials.router,
+        vocabularies.router,
+        search_api.router,
+        review.router,
+        keys.router,
+        admin.router,
+        accounts.router,
+        uploads.router,
+    ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(exports.router, prefix="/api/v1")
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API

@@ -39,8 +39,12 @@ def _runtime(migrate: bool = True) -> Runtime:
 
 def _progress(console: Console) -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=console, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
     )
 
 
@@ -49,8 +53,10 @@ def _progress(console: Console) -> Progress:
 def main(verbose: bool) -> None:
     """Hoclieu: the national digital learning-materials repository."""
     settings = get_settings()
-    logging.basicConfig(level=logging.DEBUG if verbose else settings.log_level,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else settings.log_level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
 
 
 @main.command()
@@ -76,16 +82,24 @@ def serve(host: str, port: int) -> None:
     uvicorn.run(app, host=host, port=port, log_level=runtime.settings.log_level.lower())
 
 
-def job_runner(runtime: Runtime, *, name: str | None = None, queues: tuple[str, ...] | None = None) -> JobRunner:
+def job_runner(
+    runtime: Runtime, *, name: str | None = None, queues: tuple[str, ...] | None = None
+) -> JobRunner:
     s = runtime.settings
-    return JobRunner(runtime.db, name=name, queues=queues, stale_after_s=s.job_stale_after_s,
-                     heartbeat_s=s.job_heartbeat_s)
+    return JobRunner(
+        runtime.db, name=name, queues=queues, stale_after_s=s.job_stale_after_s, heartbeat_s=s.job_heartbeat_s
+    )
 
 
 @main.command()
 @click.option("--burst", is_flag=True, help="Run the queued jobs, then exit.")
-@click.option("--queue", "queues", multiple=True, type=click.Choice(["default", "index"]),
-              help="Only these queues (repeatable; default: all).")
+@click.option(
+    "--queue",
+    "queues",
+    multiple=True,
+    type=click.Choice(["default", "index"]),
+    help="Only these queues (repeatable; default: all).",
+)
 def worker(burst: bool, queues: tuple[str, ...]) -> None:
     """Run queued jobs (ingest, indexing). Many workers may run at once, on many machines.
 
@@ -111,8 +125,9 @@ def worker(burst: bool, queues: tuple[str, ...]) -> None:
 
     from repository.jobs import RQDispatcher
 
-    dispatcher = RQDispatcher(runtime.db, settings.redis_url, queues=names,
-                              stale_after_s=settings.job_stale_after_s)
+    dispatcher = RQDispatcher(
+        runtime.db, settings.redis_url, queues=names, stale_after_s=settings.job_stale_after_s
+    )
     rq_queues = [dispatcher.rq_queue(n) for n in names]
     if burst:
         dispatcher.requeue_lost()
@@ -141,17 +156,30 @@ def users() -> None:
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--display-name", default="")
 @click.option("--subject", "subjects", multiple=True, help="Curator scope: subject code (repeatable).")
-@click.option("--grade", "grades", multiple=True, type=click.IntRange(1, 12), help="Curator scope: grade (repeatable).")
-def users_create(username: str, role: str, password_stdin: bool, display_name: str, subjects: tuple[str, ...],
-                 grades: tuple[int, ...]) -> None:
+@click.option(
+    "--grade", "grades", multiple=True, type=click.IntRange(1, 12), help="Curator scope: grade (repeatable)."
+)
+def users_create(
+    username: str,
+    role: str,
+    password_stdin: bool,
+    display_name: str,
+    subjects: tuple[str, ...],
+    grades: tuple[int, ...],
+) -> None:
     """Create a user account (curators: --subject/--grade limit what they review)."""
     password: str | None = None
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     runtime = _runtime()
     try:
-        data = UserAdminCreate(username=username, role=role, password=password, display_name=display_name,
-                               scope={"subjects": list(subjects), "grades": list(grades)})
+        data = UserAdminCreate(
+            username=username,
+            role=role,
+            password=password,
+            display_name=display_name,
+            scope={"subjects": list(subjects), "grades": list(grades)},
+        )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     try:
@@ -181,15 +209,22 @@ def _manifest(path: Path) -> Iterator[tuple[Path, dict[str, Any]]]:
                 file_path = Path(entry["path"])
                 meta = entry.get("metadata") or {}
             except (json.JSONDecodeError, KeyError, TypeError) as exc:
-                raise click.UsageError(f"{path}:{n}: each line must be {{\"path\": ..., \"metadata\": {{...}}}} ({exc})")
+                raise click.UsageError(
+                    f'{path}:{n}: each line must be {{"path": ..., "metadata": {{...}}}} ({exc})'
+                )
             if not file_path.is_absolute():
                 file_path = path.parent / file_path
             yield file_path, meta
 
 
 def import_items(
-    runtime: Runtime, items: list[tuple[Path, dict[str, Any]]], *, owner: str | None,
-    state: WorkflowState, as_json: bool, console: Console,
+    runtime: Runtime,
+    items: list[tuple[Path, dict[str, Any]]],
+    *,
+    owner: str | None,
+    state: WorkflowState,
+    as_json: bool,
+    console: Console,
 ) -> list[dict[str, Any]]:
     results: list[dict[str, Any]] = []
     with _progress(console) as progress:
@@ -206,11 +241,13 @@ def import_items(
                             raise RepositoryError(f"no user named {owner!r}")
                     else:
                         actor = user_service.system_user(uow.session)
-                    material, created = create_from_path(runtime.blobs, uow.session, actor, path,
-                                                         metadata=meta, state=state)
+                    material, created = create_from_path(
+                        runtime.blobs, uow.session, actor, path, metadata=meta, state=state
+                    )
                     f = material.files[0]
-                    row.update(material_id=material.id, file_id=f.id, status=f.status, error=f.error,
-                               created=created)
+                    row.update(
+                        material_id=material.id, file_id=f.id, status=f.status, error=f.error, created=created
+                    )
             except RepositoryError as exc:
                 row.update(status="failed", error=exc.message)
             results.append(row)
@@ -240,16 +277,36 @@ def _wait(runtime: Runtime, results: list[dict[str, Any]], *, as_json: bool) -> 
 
 @main.command("import")
 @click.argument("paths", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="JSONL file: one {\"path\": ..., \"metadata\": {...}} per line.")
-@click.option("--metadata", "metadata_json", help="JSON metadata applied to every file (manifest entries override).")
+@click.option(
+    "--manifest",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help='JSONL file: one {"path": ..., "metadata": {...}} per line.',
+)
+@click.option(
+    "--metadata", "metadata_json", help="JSON metadata applied to every file (manifest entries override)."
+)
 @click.option("--owner", help="Username that owns the imported materials (default: the system account).")
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON line per file.")
-@click.option("--wait", is_flag=True, help="Process the queued ingest jobs and wait until every file is ready or failed.")
-@click.option("--approve-as", "approve_as", metavar="ADMIN",
-              help="Publish directly (collections curated elsewhere): approved and signed in this admin's name.")
-def import_(paths: tuple[Path, ...], manifest: Path | None, metadata_json: str | None, owner: str | None,
-            as_json: bool, wait: bool, approve_as: str | None) -> None:
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Process the queued ingest jobs and wait until every file is ready or failed.",
+)
+@click.option(
+    "--approve-as",
+    "approve_as",
+    metavar="ADMIN",
+    help="Publish directly (collections curated elsewhere): approved and signed in this admin's name.",
+)
+def import_(
+    paths: tuple[Path, ...],
+    manifest: Path | None,
+    metadata_json: str | None,
+    owner: str | None,
+    as_json: bool,
+    wait: bool,
+    approve_as: str | None,
+) -> None:
     """Import files and folders as materials (one material per file)."""
     base: dict[str, Any] = {}
     if metadata_json:
@@ -267,7 +324,9 @@ def import_(paths: tuple[Path, ...], manifest: Path | None, metadata_json: str |
     runtime = _runtime()
     if approve_as:
         cli_curation.check_approver(runtime, approve_as)
-    results = import_items(runtime, items, owner=owner, state=WorkflowState.draft, as_json=as_json, console=err)
+    results = import_items(
+        runtime, items, owner=owner, state=WorkflowState.draft, as_json=as_json, console=err
+    )
     if approve_as:
         published = cli_curation.publish_imported(runtime, results, approve_as)
         err.print(f"published {published} materials, signed in the name of {approve_as}")
@@ -304,7 +363,6 @@ def demo(wait: bool) -> None:
 
 
 import web.cli_search  # noqa: E402, F401  (registers reindex, search-check)
-
 from web import cli_curation  # noqa: E402  (registers fixity, verify, users set on `main`)
 
 if __name__ == "__main__":

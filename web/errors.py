@@ -18,12 +18,23 @@ from repository.errors import RepositoryError
 
 log = logging.getLogger(__name__)
 
-_CODES = {400: "bad_request", 401: "not_authenticated", 403: "permission_denied", 404: "not_found",
-          405: "method_not_allowed", 409: "conflict", 413: "payload_too_large", 415: "unsupported_media_type",
-          416: "range_not_satisfiable", 422: "validation_failed"}
+_CODES = {
+    400: "bad_request",
+    401: "not_authenticated",
+    403: "permission_denied",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    416: "range_not_satisfiable",
+    422: "validation_failed",
+}
 
 
-def _render(request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None) -> Response:
+def _render(
+    request: Request, status: int, body: dict[str, Any], headers: dict[str, str] | None = None
+) -> Response:
     if request.url.path.startswith("/api/") or "text/html" not in request.headers.get("accept", ""):
         return JSONResponse({"error": body}, status_code=status, headers=headers)
     html = (
@@ -46,7 +57,9 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> Response:
-        details = [{"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in exc.errors()]
+        details = [
+            {"field": _field(tuple(e.get("loc", ()))), "message": e.get("msg", "")} for e in exc.errors()
+        ]
         message = "; ".join(f"{d['field']}: {d['message']}" for d in details) or "invalid request"
         return _render(request, 422, {"code": "validation_failed", "message": message, "details": details})
 
@@ -56,11 +69,17 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404 and message == "Not Found":
             message = f"nothing at {request.url.path}"
         return _render(
-            request, exc.status_code, {"code": _CODES.get(exc.status_code, "error"), "message": message},
+            request,
+            exc.status_code,
+            {"code": _CODES.get(exc.status_code, "error"), "message": message},
             dict(exc.headers) if exc.headers else None,
         )
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> Response:
         log.exception("web.unhandled_error path=%s", request.url.path)
-        return _render(request, 500, {"code": "internal_error", "message": "an internal error occurred; it has been logged"})
+        return _render(
+            request,
+            500,
+            {"code": "internal_error", "message": "an internal error occurred; it has been logged"},
+        )

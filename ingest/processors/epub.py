@@ -49,7 +49,9 @@ def cover_path(zf: zipfile.ZipFile) -> tuple[str, str] | None:
     items = {i.get("id"): i for i in opf.iterfind(".//opf:manifest/opf:item", _NS)}
     chosen = next((i for i in items.values() if "cover-image" in (i.get("properties") or "").split()), None)
     if chosen is None:
-        meta = next((m for m in opf.iterfind(".//opf:metadata/opf:meta", _NS) if m.get("name") == "cover"), None)
+        meta = next(
+            (m for m in opf.iterfind(".//opf:metadata/opf:meta", _NS) if m.get("name") == "cover"), None
+        )
         chosen = items.get(meta.get("content")) if meta is not None else None
     if chosen is None or chosen.get("media-type") not in RASTER or not chosen.get("href"):
         return None

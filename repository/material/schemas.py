@@ -7,7 +7,6 @@ from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from repository.models import Derivative, Material, MaterialFile
 
-
 # Stored derivatives that are parts of another one (HLS segments, the unpacked files of an e-lecture
 # package), not listed on their own.
 HIDDEN_KINDS = frozenset({"hls-part", "package"})
@@ -74,7 +73,9 @@ class FileRead(BaseModel):
             suggestions=list(f.suggestions or []),
             duplicate_of=f.duplicate_of,
             url=f"/api/v1/materials/{f.material_id}/files/{f.id}",
-            derivatives=[DerivativeRead.build(f.material_id, d) for d in f.derivatives if d.kind not in HIDDEN_KINDS]
+            derivatives=[
+                DerivativeRead.build(f.material_id, d) for d in f.derivatives if d.kind not in HIDDEN_KINDS
+            ]
             if with_derivatives
             else [],
         )

@@ -38,7 +38,10 @@ def index_job(session: Session, material_id: str) -> None:
     """Queue (once) the re-indexing of a material: the outbox row for the search projection."""
     # Queue "index": in the embedded mode only the serving process holds the index writer.
     jobs.enqueue(
-        session, "search.tasks.index_material", key=f"index:material:{material_id}", queue="index",
+        session,
+        "search.tasks.index_material",
+        key=f"index:material:{material_id}",
+        queue="index",
         material_id=material_id,
     )
 
@@ -167,7 +170,9 @@ class MaterialService:
     def get_file(self, session: Session, actor: User | None, material_id: str, file_id: str) -> MaterialFile:
         material = self.get(session, actor, material_id)
         f = MaterialStore.from_session(session).file_in(material_id, file_id)
-        if f is None or not (any(v.id == file_id for v in material.files) or self._in_approved_version(session, f)):
+        if f is None or not (
+            any(v.id == file_id for v in material.files) or self._in_approved_version(session, f)
+        ):
             raise NotFound(f"material {material_id!r} has no file {file_id!r}")
         return f
 
@@ -175,8 +180,10 @@ class MaterialService:
         """Files of an older approved version stay downloadable: the record of what was approved."""
         from repository.curation.store import CurationStore
 
-        return any(v.state == WorkflowState.approved and f.id in v.file_ids
-                   for v in CurationStore.from_session(session).versions(f.material_id))
+        return any(
+            v.state == WorkflowState.approved and f.id in v.file_ids
+            for v in CurationStore.from_session(session).versions(f.material_id)
+        )
 
     def get_derivative(
         self, session: Session, actor: User | None, material_id: str, file_id: str, derivative_id: str
@@ -194,8 +201,15 @@ class MaterialService:
     def record_restricted_download(
         self, session: Session, actor: User | None, material_id: str, file_id: str, *, ip: str | None
     ) -> None:
-        audit.record(session, actor=actor, action="material.restricted_download", subject_type="material",
-                     subject_id=material_id, data={"file_id": file_id}, ip=ip)
+        audit.record(
+            session,
+            actor=actor,
+            action="material.restricted_download",
+            subject_type="material",
+            subject_id=material_id,
+            data={"file_id": file_id},
+            ip=ip,
+        )
 
     def get_hls(self, session: Session, actor: User | None, material_id: str, file_id: str, path: str) -> Any:
         self.get_file(session, actor, material_id, file_id)

@@ -39,7 +39,9 @@ def record(session: Session, file_id: str, kind: str, value: int) -> None:
     session.add(Fingerprint(file_id=file_id, kind=kind, value=_signed(value), b0=b0, b1=b1, b2=b2, b3=b3))
 
 
-def nearest(session: Session, file_id: str, kind: str, value: int, *, exclude_material: str) -> Similar | None:
+def nearest(
+    session: Session, file_id: str, kind: str, value: int, *, exclude_material: str
+) -> Similar | None:
     """The earliest file of another material whose fingerprint is within ``NEAR_BITS`` bits."""
     b0, b1, b2, b3 = _bands(value)
     rows = session.execute(

@@ -88,7 +88,9 @@ class MaterialStore(StoreBase[Material]):
     def hls_file(self, file_id: str, path: str) -> Derivative | None:
         kind, label = ("hls", "master.m3u8") if path == "master.m3u8" else ("hls-part", path)
         return self.session.scalar(
-            select(Derivative).where(Derivative.file_id == file_id, Derivative.kind == kind, Derivative.label == label)
+            select(Derivative).where(
+                Derivative.file_id == file_id, Derivative.kind == kind, Derivative.label == label
+            )
         )
 
     def material_with_sha256(self, sha256: str, *, exclude_material: str | None = None) -> str | None:
@@ -101,4 +103,7 @@ class MaterialStore(StoreBase[Material]):
         return list(self.session.scalars(select(Material.id).order_by(Material.id)))
 
     def id_versions(self) -> list[tuple[str, int]]:
-        return [(i, v) for i, v in self.session.execute(select(Material.id, Material.version).order_by(Material.id))]
+        return [
+            (i, v)
+            for i, v in self.session.execute(select(Material.id, Material.version).order_by(Material.id))
+        ]

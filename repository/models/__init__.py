@@ -6,8 +6,8 @@ material_versions, review_comments, integrity_issues, fingerprints, uploads.
 
 from repository.models.audit import AuditEvent
 from repository.models.base import utcnow
-from repository.models.fingerprint import Fingerprint
 from repository.models.curation import IntegrityIssue, MaterialVersion, ReviewComment
+from repository.models.fingerprint import Fingerprint
 from repository.models.job import Job, JobStatus
 from repository.models.material import (
     Derivative,

@@ -86,9 +86,7 @@ class MaterialFile(Base):
     )
 
     id: Mapped[str] = id_column()
-    material_id: Mapped[str] = mapped_column(
-        ForeignKey("materials.id", ondelete="CASCADE"), index=True
-    )
+    material_id: Mapped[str] = mapped_column(ForeignKey("materials.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     filename: Mapped[str] = mapped_column(String(1000), nullable=False)
     declared_media_type: Mapped[str | None] = mapped_column(String(255))
@@ -128,9 +126,7 @@ class Derivative(Base):
     )
 
     id: Mapped[str] = id_column()
-    file_id: Mapped[str] = mapped_column(
-        ForeignKey("material_files.id", ondelete="CASCADE"), index=True
-    )
+    file_id: Mapped[str] = mapped_column(ForeignKey("material_files.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(32), nullable=False)
     # Distinguishes several derivatives of one kind: "360p", "720p", "small", "large", or a path
     # inside an HLS ladder or an e-lecture package (hence the length).

@@ -24,9 +24,7 @@ class Role(enum.StrEnum):
 
 class User(Base):
     __tablename__ = "users"
-    __table_args__ = (
-        CheckConstraint("role in ('admin','curator','teacher','student')", name="role_known"),
-    )
+    __table_args__ = (CheckConstraint("role in ('admin','curator','teacher','student')", name="role_known"),)
 
     id: Mapped[str] = id_column()
     username: Mapped[str] = mapped_column(String(150), unique=True, nullable=False)

@@ -25,7 +25,9 @@ class UserService:
 
     def configure_hashing(self, *, fast: bool) -> None:
         """Cheaper Argon2 parameters for the test suite only (many users are created)."""
-        self._hasher = PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1) if fast else PasswordHasher()
+        self._hasher = (
+            PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1) if fast else PasswordHasher()
+        )
 
     def hash_password(self, password: str) -> str:
         return self._hasher.hash(password)
@@ -52,7 +54,12 @@ class UserService:
         user = store.by_username(SYSTEM_USERNAME)
         if user is None:
             user = store.add(
-                User(username=SYSTEM_USERNAME, role=Role.admin.value, display_name="Hoclieu", password_hash=None)
+                User(
+                    username=SYSTEM_USERNAME,
+                    role=Role.admin.value,
+                    display_name="Hoclieu",
+                    password_hash=None,
+                )
             )
         return user
 
@@ -73,11 +80,11 @@ class UserService:
             user.password_hash = self.hash_password(password)
         return user
 
-    def issue_token(self, session: Session, user: User, *, ttl: timedelta, name: str = "") -> tuple[str, ApiToken]:
+    def issue_token(
+        self, session: Session, user: User, *, ttl: timedelta, name: str = ""
+    ) -> tuple[str, ApiToken]:
         token = "hl_" + secrets.token_urlsafe(32)
-        record = ApiToken(
-            user_id=user.id, token_hash=_digest(token), name=name, expires_at=utcnow() + ttl
-        )
+        record = ApiToken(user_id=user.id, token_hash=_digest(token), name=name, expires_at=utcnow() + ttl)
         TokenStore.from_session(session).add(record)
         return token, record
 

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import av
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -27,8 +25,14 @@ def ingest(runtime, path: Path, *, filename: str | None = None, title: str = "H�
             from tests.factories import create_user
 
             owner = create_user(uow.session, username="co_lan", role=Role.teacher)
-        m = create_material(uow.session, runtime, owner, title=title, content=path.read_bytes(),
-                            filename=filename or path.name)
+        m = create_material(
+            uow.session,
+            runtime,
+            owner,
+            title=title,
+            content=path.read_bytes(),
+            filename=filename or path.name,
+        )
         file_id = m.files[0].id
     JobRunner(runtime.db, queues=("default",)).run_until_empty()
     return _file(runtime, file_id)
@@ -38,7 +42,11 @@ def _file(runtime, file_id: str) -> MaterialFile:  # type: ignore[no-untyped-def
     from sqlalchemy.orm import selectinload
 
     with runtime.db.read() as s:
-        f = s.scalar(select(MaterialFile).options(selectinload(MaterialFile.derivatives)).where(MaterialFile.id == file_id))
+        f = s.scalar(
+            select(MaterialFile)
+            .options(selectinload(MaterialFile.derivatives))
+            .where(MaterialFile.id == file_id)
+        )
         assert f is not None
         return f
 
@@ -50,7 +58,9 @@ def _text(runtime, f: MaterialFile, label: str = "") -> str:  # type: ignore[no-
 
 
 class TestDocuments:
-    def test_vietnamese_pdf_gets_text_pages_thumbnails_previews_and_tags(self, runtime, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
+    def test_vietnamese_pdf_gets_text_pages_thumbnails_previews_and_tags(
+        self, runtime, shared_data: Path
+    ) -> None:  # type: ignore[no-untyped-def]
         f = ingest(runtime, shared_data / "01_vietnamese_edu/exam_pdfs_2018_thptqg/Toan_101.pdf")
         assert f.status == "ready", f.error
         assert f.media_type == "application/pdf"
@@ -68,7 +78,10 @@ class TestDocuments:
         assert f.progress == 1.0
 
     def test_legacy_font_teacher_doc_comes_out_as_unicode(self, runtime, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
-        f = ingest(runtime, shared_data / "01_vietnamese_edu/giaoan_teacher_docs_huytt/GIAO AN LOP 5 TUAN 28 GTCKTKNKNS.doc")
+        f = ingest(
+            runtime,
+            shared_data / "01_vietnamese_edu/giaoan_teacher_docs_huytt/GIAO AN LOP 5 TUAN 28 GTCKTKNKNS.doc",
+        )
         assert f.status == "ready", f.error
         text = _text(runtime, f)
         assert "Biết tính vận tốc, thời gian, quãng đường." in text
@@ -102,13 +115,17 @@ class TestDocuments:
     def test_title_from_document_metadata_replaces_a_filename_title(self, runtime, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
         f = ingest(runtime, shared_data / "02_format_robustness/tika/testPDF.pdf", title="testPDF")
         with runtime.db.read() as s:
-            m = material_service.get(s, None if False else s.get(User, s.scalar(select(User.id))), f.material_id)
+            m = material_service.get(
+                s, None if False else s.get(User, s.scalar(select(User.id))), f.material_id
+            )
         assert f.info.get("title")
         assert m.meta["title"] == f.info["title"]
 
 
 class TestMedia:
-    def test_video_gets_a_playable_360p_rendition_hls_and_poster(self, runtime, client: TestClient, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
+    def test_video_gets_a_playable_360p_rendition_hls_and_poster(
+        self, runtime, client: TestClient, shared_data: Path
+    ) -> None:  # type: ignore[no-untyped-def]
         src = shared_data / "03_media/video/sample.mp4"
         f = ingest(runtime, src)
         assert f.status == "ready", f.error
@@ -158,8 +175,14 @@ class TestNearDuplicates:
         resaved = tmp_path / "phan-so-thap-phan (ban sua).txt"
         resaved.write_text(body.replace("Bài tập:", "Luyện tập:") + "\n", encoding="utf-8")
         unrelated = tmp_path / "khi-hau.txt"
-        unrelated.write_text(("Khí hậu Việt Nam là khí hậu nhiệt đới gió mùa ẩm, nóng ẩm, mưa nhiều, "
-                              "chịu ảnh hưởng của gió mùa đông bắc vào mùa đông. ") * 8, encoding="utf-8")
+        unrelated.write_text(
+            (
+                "Khí hậu Việt Nam là khí hậu nhiệt đới gió mùa ẩm, nóng ẩm, mưa nhiều, "
+                "chịu ảnh hưởng của gió mùa đông bắc vào mùa đông. "
+            )
+            * 8,
+            encoding="utf-8",
+        )
         a = ingest(runtime, first)
         b = ingest(runtime, resaved)
         c = ingest(runtime, unrelated)

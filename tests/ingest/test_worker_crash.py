@@ -24,9 +24,27 @@ REPO = Path(__file__).resolve().parents[2]
 
 def _video(path: Path, seconds: int = 20) -> Path:
     subprocess.run(
-        [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i", f"testsrc2=size=1280x720:rate=30:duration={seconds}",
-         "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-c:v", "libx264", "-preset", "ultrafast",
-         "-c:a", "aac", "-shortest", str(path)],
+        [
+            imageio_ffmpeg.get_ffmpeg_exe(),
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            f"testsrc2=size=1280x720:rate=30:duration={seconds}",
+            "-f",
+            "lavfi",
+            "-i",
+            f"sine=frequency=440:duration={seconds}",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-c:a",
+            "aac",
+            "-shortest",
+            str(path),
+        ],
         check=True,
     )
     return path
@@ -42,8 +60,14 @@ def test_sigkilled_worker_job_is_picked_up_again(runtime, tmp_path: Path) -> Non
     video = _video(tmp_path / "bai-giang.mp4")
     with UnitOfWork(runtime.db) as uow:
         owner = create_user(uow.session, username="co_lan", role=Role.teacher)
-        m = create_material(uow.session, runtime, owner, title="Bài giảng", content=video.read_bytes(),
-                            filename="bai-giang.mp4")
+        m = create_material(
+            uow.session,
+            runtime,
+            owner,
+            title="Bài giảng",
+            content=video.read_bytes(),
+            filename="bai-giang.mp4",
+        )
         file_id = m.files[0].id
     env = os.environ | {
         "HOCLIEU_DATA_DIR": str(runtime.settings.data_dir),
@@ -51,8 +75,14 @@ def test_sigkilled_worker_job_is_picked_up_again(runtime, tmp_path: Path) -> Non
         "HOCLIEU_JOB_HEARTBEAT_S": "0.5",
         "HOCLIEU_LOG_LEVEL": "WARNING",
     }
-    worker = subprocess.Popen([sys.executable, "-m", "web.cli", "worker", "--queue", "default"], cwd=REPO, env=env,
-                              start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "web.cli", "worker", "--queue", "default"],
+        cwd=REPO,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while _status(runtime, file_id) != "processing":
@@ -73,7 +103,11 @@ def test_sigkilled_worker_job_is_picked_up_again(runtime, tmp_path: Path) -> Non
     runner = JobRunner(runtime.db, name="survivor", queues=("default",), stale_after_s=2.0)
     assert runner.run_until_empty() == 1
     with runtime.db.read() as s:
-        f = s.scalar(select(MaterialFile).options(selectinload(MaterialFile.derivatives)).where(MaterialFile.id == file_id))
+        f = s.scalar(
+            select(MaterialFile)
+            .options(selectinload(MaterialFile.derivatives))
+            .where(MaterialFile.id == file_id)
+        )
         job = s.scalars(select(Job).where(Job.func == "ingest.tasks.process_file")).one()
     assert f is not None and f.status == "ready", f.error if f else None
     assert job.status == JobStatus.done and job.attempts == 2

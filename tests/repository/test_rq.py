@@ -43,7 +43,9 @@ class TestRQ:
         assert d.dispatch_once() == 2
         assert d.dispatch_once() == 0  # claimed rows are not sent twice
         assert {q.name: q.count for q in (d.rq_queue("default"), d.rq_queue("index"))} == {
-            "hoclieu-default": 1, "hoclieu-index": 1}
+            "hoclieu-default": 1,
+            "hoclieu-index": 1,
+        }
         SimpleWorker([d.rq_queue("default"), d.rq_queue("index")], connection=d.redis).work(burst=True)
         assert sorted(map(str, CALLS)) == sorted(map(str, [{"file_id": "f1"}, {"material_id": "m1"}]))
         assert [r.status for r in _rows(db)] == [JobStatus.done, JobStatus.done]

@@ -83,8 +83,11 @@ class TestLocalBlobStore:
             "time.sleep(60)\n"
             "s.write(b'b'); s.commit()\n"
         )
-        proc = subprocess.Popen([sys.executable, "-c", script, str(store.root)], stdout=subprocess.PIPE,
-                                cwd=Path(__file__).resolve().parents[2])
+        proc = subprocess.Popen(
+            [sys.executable, "-c", script, str(store.root)],
+            stdout=subprocess.PIPE,
+            cwd=Path(__file__).resolve().parents[2],
+        )
         assert proc.stdout is not None
         assert proc.stdout.readline().strip() == b"written"
         proc.send_signal(signal.SIGKILL)

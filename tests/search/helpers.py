@@ -28,36 +28,80 @@ class Spec:
 
 
 CORPUS = (
-    Spec("phan-so-5", "Phân số và các phép tính với phân số",
-         meta={"grades": [5], "subjects": ["toan"], "type": "bai-giang-dien-tu", "series": "ket-noi-tri-thuc",
-               "volume": 1, "chapter": "Chương 1: Ôn tập và bổ sung về phân số",
-               "lesson": "Bài 2: Phân số thập phân"},
-         text="Phân số thập phân là phân số có mẫu số là 10, 100, 1000. Học sinh luyện tập rút gọn phân số.",
-         pages=((1, "Ôn tập khái niệm phân số."), (2, "Phân số thập phân có mẫu số 10, 100, 1000."))),
-    Spec("hinh-tron-5", "Hình tròn, đường tròn",
-         meta={"grades": [5], "subjects": ["toan"], "type": "phieu-hoc-tap", "series": "canh-dieu",
-               "chapter": "Chương 3: Hình học", "lesson": "Bài 20: Hình tròn"},
-         text="Chu vi hình tròn bằng đường kính nhân với số pi. Diện tích hình tròn."),
-    Spec("nhan-4", "Phép nhân với số có hai chữ số",
-         meta={"grades": [4], "subjects": ["toan"], "type": "phieu-hoc-tap", "series": "ket-noi-tri-thuc"},
-         text="Luyện tập phép nhân, đặt tính rồi tính."),
-    Spec("tap-doc-5", "Tập đọc: Người công dân số Một",
-         meta={"grades": [5], "subjects": ["tieng-viet"], "type": "bai-giang-dien-tu"},
-         text="Bài tập đọc về người thanh niên yêu nước. Học sinh đọc diễn cảm."),
-    Spec("ma-tran-10", "Mã hoá thông tin trong máy tính",
-         meta={"grades": [10], "subjects": ["tin-hoc"], "type": "tai-lieu-tham-khao"},
-         text="Mã nhị phân, mã ASCII và Unicode. Máy tính dùng mã để lưu văn bản."),
-    Spec("ma-qui-10", "Truyện ma dân gian và lễ hội",
-         meta={"grades": [10], "subjects": ["ngu-van"], "type": "tai-lieu-tham-khao"},
-         text="Những câu chuyện ma trong văn học dân gian, ma cà rồng, ma trơi."),
+    Spec(
+        "phan-so-5",
+        "Phân số và các phép tính với phân số",
+        meta={
+            "grades": [5],
+            "subjects": ["toan"],
+            "type": "bai-giang-dien-tu",
+            "series": "ket-noi-tri-thuc",
+            "volume": 1,
+            "chapter": "Chương 1: Ôn tập và bổ sung về phân số",
+            "lesson": "Bài 2: Phân số thập phân",
+        },
+        text="Phân số thập phân là phân số có mẫu số là 10, 100, 1000. Học sinh luyện tập rút gọn phân số.",
+        pages=((1, "Ôn tập khái niệm phân số."), (2, "Phân số thập phân có mẫu số 10, 100, 1000.")),
+    ),
+    Spec(
+        "hinh-tron-5",
+        "Hình tròn, đường tròn",
+        meta={
+            "grades": [5],
+            "subjects": ["toan"],
+            "type": "phieu-hoc-tap",
+            "series": "canh-dieu",
+            "chapter": "Chương 3: Hình học",
+            "lesson": "Bài 20: Hình tròn",
+        },
+        text="Chu vi hình tròn bằng đường kính nhân với số pi. Diện tích hình tròn.",
+    ),
+    Spec(
+        "nhan-4",
+        "Phép nhân với số có hai chữ số",
+        meta={"grades": [4], "subjects": ["toan"], "type": "phieu-hoc-tap", "series": "ket-noi-tri-thuc"},
+        text="Luyện tập phép nhân, đặt tính rồi tính.",
+    ),
+    Spec(
+        "tap-doc-5",
+        "Tập đọc: Người công dân số Một",
+        meta={"grades": [5], "subjects": ["tieng-viet"], "type": "bai-giang-dien-tu"},
+        text="Bài tập đọc về người thanh niên yêu nước. Học sinh đọc diễn cảm.",
+    ),
+    Spec(
+        "ma-tran-10",
+        "Mã hoá thông tin trong máy tính",
+        meta={"grades": [10], "subjects": ["tin-hoc"], "type": "tai-lieu-tham-khao"},
+        text="Mã nhị phân, mã ASCII và Unicode. Máy tính dùng mã để lưu văn bản.",
+    ),
+    Spec(
+        "ma-qui-10",
+        "Truyện ma dân gian và lễ hội",
+        meta={"grades": [10], "subjects": ["ngu-van"], "type": "tai-lieu-tham-khao"},
+        text="Những câu chuyện ma trong văn học dân gian, ma cà rồng, ma trơi.",
+    ),
     # Unapproved: these must never be reachable through any public search endpoint.
-    Spec("nhap-toan-5", "Toán lớp 5 nâng cao: phân số bí mật", state=WorkflowState.draft,
-         meta={"grades": [5], "subjects": ["toan"], "type": "de-kiem-tra", "series": "chan-troi-sang-tao",
-               "chapter": "Chương bí mật", "lesson": "Bài bí mật"},
-         text="Phân số bí mật chưa duyệt. Toán lớp 5."),
-    Spec("cho-duyet-5", "Toán 5: phân số chờ duyệt", state=WorkflowState.submitted,
-         meta={"grades": [5], "subjects": ["toan"], "type": "de-kiem-tra", "language": "en"},
-         text="Phân số đang chờ duyệt."),
+    Spec(
+        "nhap-toan-5",
+        "Toán lớp 5 nâng cao: phân số bí mật",
+        state=WorkflowState.draft,
+        meta={
+            "grades": [5],
+            "subjects": ["toan"],
+            "type": "de-kiem-tra",
+            "series": "chan-troi-sang-tao",
+            "chapter": "Chương bí mật",
+            "lesson": "Bài bí mật",
+        },
+        text="Phân số bí mật chưa duyệt. Toán lớp 5.",
+    ),
+    Spec(
+        "cho-duyet-5",
+        "Toán 5: phân số chờ duyệt",
+        state=WorkflowState.submitted,
+        meta={"grades": [5], "subjects": ["toan"], "type": "de-kiem-tra", "language": "en"},
+        text="Phân số đang chờ duyệt.",
+    ),
 )
 
 SECRET_IDS_KEYS = ("nhap-toan-5", "cho-duyet-5")
@@ -75,13 +119,25 @@ def add_text(runtime: Runtime, material: Material, text: str, pages: tuple[tuple
     f = material.files[0]
     if text:
         key, sha, size = _blob(runtime, text.encode("utf-8"))
-        f.derivatives.append(Derivative(kind="text", label="", page=0, media_type="text/plain",
-                                        size=size, sha256=sha, storage_key=key))
+        f.derivatives.append(
+            Derivative(
+                kind="text", label="", page=0, media_type="text/plain", size=size, sha256=sha, storage_key=key
+            )
+        )
     if pages:
         data = json.dumps([[p, t] for p, t in pages], ensure_ascii=False).encode("utf-8")
         key, sha, size = _blob(runtime, data)
-        f.derivatives.append(Derivative(kind="text", label="pages", page=0, media_type="application/json",
-                                        size=size, sha256=sha, storage_key=key))
+        f.derivatives.append(
+            Derivative(
+                kind="text",
+                label="pages",
+                page=0,
+                media_type="application/json",
+                size=size,
+                sha256=sha,
+                storage_key=key,
+            )
+        )
 
 
 def populate(runtime: Runtime, specs: tuple[Spec, ...] = CORPUS, *, run: bool = True) -> dict[str, str]:
@@ -94,8 +150,13 @@ def populate(runtime: Runtime, specs: tuple[Spec, ...] = CORPUS, *, run: bool = 
         admin = create_user(uow.session, username="quan_tri", role=Role.admin)
         for n, spec in enumerate(specs):
             m = create_material(
-                uow.session, runtime, admin, title=spec.title, state=spec.state,
-                content=f"%PDF-1.4 {spec.key} {n}".encode(), filename=f"{spec.key}.pdf",
+                uow.session,
+                runtime,
+                admin,
+                title=spec.title,
+                state=spec.state,
+                content=f"%PDF-1.4 {spec.key} {n}".encode(),
+                filename=f"{spec.key}.pdf",
                 metadata=dict(spec.meta or {}),
             )
             add_text(runtime, m, spec.text, spec.pages)

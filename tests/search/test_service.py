@@ -200,8 +200,12 @@ class TestProjection:
         del ids
         rt = search_runtime
         queries = [
-            SearchQuery("toan lop 5"), SearchQuery("phân số", grades=[5]), SearchQuery("ma"),
-            SearchQuery("", sort="newest", size=50), SearchQuery('"hình tròn"'), SearchQuery("hoc sinh -doc"),
+            SearchQuery("toan lop 5"),
+            SearchQuery("phân số", grades=[5]),
+            SearchQuery("ma"),
+            SearchQuery("", sort="newest", size=50),
+            SearchQuery('"hình tròn"'),
+            SearchQuery("hoc sinh -doc"),
         ]
 
         def snapshot() -> list[Any]:

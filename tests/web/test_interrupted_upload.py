@@ -49,8 +49,13 @@ def server(runtime) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:  # type: i
         "HOCLIEU_IN_PROCESS_WORKER": "false",
         "HOCLIEU_LOG_LEVEL": "WARNING",
     }
-    proc = subprocess.Popen([sys.executable, "-m", "web.cli", "serve", "--port", str(port)], cwd=REPO, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         _wait_http(port, proc)
         yield port, proc
@@ -67,14 +72,16 @@ def server(runtime) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:  # type: i
 def _token(port: int) -> str:
     import httpx2
 
-    r = httpx2.post(f"http://127.0.0.1:{port}/api/v1/auth/token", data={"username": "co_lan", "password": PASSWORD})
+    r = httpx2.post(
+        f"http://127.0.0.1:{port}/api/v1/auth/token", data={"username": "co_lan", "password": PASSWORD}
+    )
     return str(r.json()["access_token"])
 
 
 def _start_upload(port: int, token: str) -> socket.socket:
     boundary = "hoclieuboundary"
     head = (
-        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"video.mp4\"\r\n"
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="video.mp4"\r\n'
         "Content-Type: video/mp4\r\n\r\n"
     ).encode()
     total = len(head) + 50 * 1024 * 1024

@@ -23,12 +23,16 @@ def teacher(runtime, client: TestClient) -> dict[str, str]:  # type: ignore[no-u
 
 def _counts(runtime) -> tuple[int, int]:  # type: ignore[no-untyped-def]
     with runtime.db.read() as s:
-        return (s.scalar(select(func.count()).select_from(Material)) or 0,
-                s.scalar(select(func.count()).select_from(MaterialFile)) or 0)
+        return (
+            s.scalar(select(func.count()).select_from(Material)) or 0,
+            s.scalar(select(func.count()).select_from(MaterialFile)) or 0,
+        )
 
 
 class TestUpload:
-    def test_upload_then_download_is_byte_identical(self, client: TestClient, teacher: dict[str, str]) -> None:
+    def test_upload_then_download_is_byte_identical(
+        self, client: TestClient, teacher: dict[str, str]
+    ) -> None:
         r = upload(client, teacher, [("Phân số lớp 5.pdf", PDF, "application/pdf")], META)
         assert r.status_code == 201, r.text
         body = r.json()
@@ -46,14 +50,23 @@ class TestUpload:
         assert got.status_code == 200
         assert got.content == PDF
         assert got.headers["content-type"] == "application/pdf"
-        assert got.headers["content-disposition"] == f"attachment; filename*=utf-8''{quote('Phân số lớp 5.pdf')}"
+        assert (
+            got.headers["content-disposition"] == f"attachment; filename*=utf-8''{quote('Phân số lớp 5.pdf')}"
+        )
 
         again = client.get(f"/api/v1/materials/{body['id']}", headers=teacher)
         assert again.json()["files"][0]["sha256"] == f["sha256"]
 
     def test_several_files_in_one_material(self, client: TestClient, teacher: dict[str, str]) -> None:
-        r = upload(client, teacher, [("bai-giang.pdf", PDF, "application/pdf"),
-                                     ("ghi-chu.txt", "Ghi chú bài học".encode(), "text/plain")], META)
+        r = upload(
+            client,
+            teacher,
+            [
+                ("bai-giang.pdf", PDF, "application/pdf"),
+                ("ghi-chu.txt", "Ghi chú bài học".encode(), "text/plain"),
+            ],
+            META,
+        )
         assert r.status_code == 201, r.text
         files = r.json()["files"]
         assert [f["filename"] for f in files] == ["bai-giang.pdf", "ghi-chu.txt"]
@@ -71,11 +84,15 @@ class TestUpload:
         assert bad.status_code == 416
 
     def test_title_defaults_from_filename(self, client: TestClient, teacher: dict[str, str]) -> None:
-        r = upload(client, teacher, [("Diện_tích_hình_tam_giác.pdf", PDF, "application/pdf")], {"grades": [5]})
+        r = upload(
+            client, teacher, [("Diện_tích_hình_tam_giác.pdf", PDF, "application/pdf")], {"grades": [5]}
+        )
         assert r.status_code == 201, r.text
         assert r.json()["metadata"]["title"] == "Diện tích hình tam giác"
 
-    def test_same_content_twice_is_flagged_duplicate(self, client: TestClient, teacher: dict[str, str]) -> None:
+    def test_same_content_twice_is_flagged_duplicate(
+        self, client: TestClient, teacher: dict[str, str]
+    ) -> None:
         first = upload(client, teacher, [("a.pdf", PDF, "application/pdf")], META).json()
         second = upload(client, teacher, [("b.pdf", PDF, "application/pdf")], META).json()
         assert second["files"][0]["duplicate_of"] == first["id"]
@@ -93,8 +110,15 @@ class TestBadInput:
             ({"title": "x", "mau_sac": "đỏ"}, "mau_sac", "mau_sac"),
         ],
     )
-    def test_bad_metadata_names_the_field(self, runtime, client: TestClient, teacher: dict[str, str],  # type: ignore[no-untyped-def]
-                                          metadata: dict[str, object], field: str, needle: str) -> None:
+    def test_bad_metadata_names_the_field(
+        self,
+        runtime,
+        client: TestClient,
+        teacher: dict[str, str],  # type: ignore[no-untyped-def]
+        metadata: dict[str, object],
+        field: str,
+        needle: str,
+    ) -> None:
         r = upload(client, teacher, [("a.pdf", PDF, "application/pdf")], metadata)
         assert r.status_code == 422, r.text
         err = r.json()["error"]
@@ -115,7 +139,9 @@ class TestBadInput:
         assert "empty" in r.json()["error"]["message"]
         assert _counts(runtime) == (0, 0)
 
-    def test_oversize_file_is_413_and_nothing_is_kept(self, runtime, client: TestClient, teacher: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    def test_oversize_file_is_413_and_nothing_is_kept(
+        self, runtime, client: TestClient, teacher: dict[str, str]
+    ) -> None:  # type: ignore[no-untyped-def]
         big = b"x" * (runtime.settings.max_upload_bytes + 1)
         r = upload(client, teacher, [("lon.bin", big, "application/octet-stream")], META)
         assert r.status_code == 413
@@ -135,8 +161,11 @@ class TestBadInput:
         assert "multipart/form-data" in r.json()["error"]["message"]
 
     def test_unknown_form_field(self, client: TestClient, teacher: dict[str, str]) -> None:
-        r = client.post("/api/v1/materials", headers=teacher,
-                        files=[("file", ("a.pdf", PDF, "application/pdf")), ("tep", ("b.pdf", PDF, "application/pdf"))])
+        r = client.post(
+            "/api/v1/materials",
+            headers=teacher,
+            files=[("file", ("a.pdf", PDF, "application/pdf")), ("tep", ("b.pdf", PDF, "application/pdf"))],
+        )
         assert r.status_code == 422
         assert "'tep'" in r.json()["error"]["message"]
 
@@ -169,7 +198,9 @@ class TestBadInput:
 
 
 class TestVisibility:
-    def test_drafts_are_private_to_their_owner(self, runtime, client: TestClient, teacher: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
+    def test_drafts_are_private_to_their_owner(
+        self, runtime, client: TestClient, teacher: dict[str, str]
+    ) -> None:  # type: ignore[no-untyped-def]
         m = upload(client, teacher, [("a.pdf", PDF, "application/pdf")], META).json()
         make_user(runtime, "co_hoa", Role.teacher)
         other = token_for(client, "co_hoa")
@@ -181,8 +212,10 @@ class TestVisibility:
         assert [i["id"] for i in mine["items"]] == [m["id"]]
 
     def test_listing_pages(self, client: TestClient, teacher: dict[str, str]) -> None:
-        ids = [upload(client, teacher, [(f"{i}.txt", f"bài {i}".encode(), "text/plain")], META).json()["id"]
-               for i in range(3)]
+        ids = [
+            upload(client, teacher, [(f"{i}.txt", f"bài {i}".encode(), "text/plain")], META).json()["id"]
+            for i in range(3)
+        ]
         page1 = client.get("/api/v1/materials?size=2&page=1", headers=teacher).json()
         page2 = client.get("/api/v1/materials?size=2&page=2", headers=teacher).json()
         assert page1["total"] == 3
@@ -209,13 +242,19 @@ class TestRestart:
 
 
 class TestRestrictedDownloadAudit:
-    def test_downloading_a_draft_is_audited_and_a_public_file_is_not(self, runtime, client: TestClient,  # type: ignore[no-untyped-def]
-                                                                     teacher: dict[str, str]) -> None:
+    def test_downloading_a_draft_is_audited_and_a_public_file_is_not(
+        self,
+        runtime,
+        client: TestClient,  # type: ignore[no-untyped-def]
+        teacher: dict[str, str],
+    ) -> None:
         from repository.models import AuditEvent
 
         m = upload(client, teacher, [("a.pdf", PDF, "application/pdf")], META).json()
         assert client.get(m["files"][0]["url"], headers=teacher).status_code == 200
         with runtime.db.read() as s:
-            events = s.scalars(select(AuditEvent).where(AuditEvent.action == "material.restricted_download")).all()
+            events = s.scalars(
+                select(AuditEvent).where(AuditEvent.action == "material.restricted_download")
+            ).all()
         assert [(e.subject_id, e.data["file_id"]) for e in events] == [(m["id"], m["files"][0]["id"])]
         assert events[0].actor_id is not None and events[0].ip

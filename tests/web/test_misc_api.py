@@ -17,7 +17,16 @@ class TestVocabularies:
     def test_lists_all_with_vietnamese_and_english_labels(self, client: TestClient) -> None:
         body = client.get("/api/v1/vocabularies").json()
         names = {v["name"] for v in body["vocabularies"]}
-        assert {"subject", "grade", "level", "series", "resource-type", "license", "language", "audience"} <= names
+        assert {
+            "subject",
+            "grade",
+            "level",
+            "series",
+            "resource-type",
+            "license",
+            "language",
+            "audience",
+        } <= names
 
     def test_one_vocabulary(self, client: TestClient) -> None:
         subject = client.get("/api/v1/vocabularies/subject").json()

@@ -493,8 +493,11 @@ class TestNewVersionFilesStayPrivate:
         owner = people["co_lan"]
         m = _ingested(runtime, client, owner, "Hình tròn")
         _approve(client, people, m["id"])
-        r = client.post(f"/api/v1/materials/{m['id']}/files", headers=owner,
-                        files=[("file", ("bai-moi.png", _png((200, 20, 20)), "image/png"))])
+        r = client.post(
+            f"/api/v1/materials/{m['id']}/files",
+            headers=owner,
+            files=[("file", ("bai-moi.png", _png((200, 20, 20)), "image/png"))],
+        )
         assert r.status_code == 201, r.text
         added = r.json()["file_ids"][1]
         JobRunner(runtime.db, name="test-ingest", queues=("default",)).run_until_empty()

@@ -122,7 +122,10 @@ class TestOtherEndpoints:
         r = client.get("/api/v1/health")
         assert r.status_code == 200
         assert r.json()["components"]["search"] == {
-            "status": "ok", "backend": "embedded", "documents": len(ids), "public": 6,
+            "status": "ok",
+            "backend": "embedded",
+            "documents": len(ids),
+            "public": 6,
         }
 
 

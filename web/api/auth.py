@@ -15,7 +15,9 @@ from web.deps import CurrentUser, RuntimeDep, client_ip, write_uow
 router = APIRouter(tags=["auth"])
 
 
-@router.post("/auth/token", response_model=TokenRead, summary="Exchange username and password for a bearer token")
+@router.post(
+    "/auth/token", response_model=TokenRead, summary="Exchange username and password for a bearer token"
+)
 def token(
     request: Request,
     runtime: RuntimeDep,
@@ -32,10 +34,19 @@ def token(
         else:
             failed = False
             plain, record = user_service.issue_token(
-                uow.session, found, ttl=timedelta(hours=runtime.settings.token_ttl_hours), name="password sign-in"
+                uow.session,
+                found,
+                ttl=timedelta(hours=runtime.settings.token_ttl_hours),
+                name="password sign-in",
             )
-            audit.record(uow.session, actor=found, action="auth.token_issued", subject_type="user",
-                         subject_id=found.id, ip=client_ip(request))
+            audit.record(
+                uow.session,
+                actor=found,
+                action="auth.token_issued",
+                subject_type="user",
+                subject_id=found.id,
+                ip=client_ip(request),
+            )
     if failed:
         # Record the failure in its own transaction, then refuse.
         with write_uow(runtime) as uow:

@@ -38,7 +38,7 @@ router = APIRouter(tags=["materials"])
         "* `multipart/form-data`: one or more `file` parts and a `metadata` JSON part. Completed resumable "
         "uploads (`/api/v1/uploads`) may be added with `?upload=<id>` query parameters (repeatable); "
         "their files come after the parts, in the order given.\n"
-        "* `application/json`: `{\"uploads\": [\"<id>\", ...], \"metadata\": {...}}` for a material "
+        '* `application/json`: `{"uploads": ["<id>", ...], "metadata": {...}}` for a material '
         "made only of completed resumable uploads (the way large videos arrive).\n\n"
         "Each upload named is consumed: it becomes a file of the new material and its session ends. "
         "An upload that is not complete is refused with 409, someone else's with 404."
@@ -72,15 +72,22 @@ async def create_material(
     if request.headers.get("content-type", "").split(";")[0].strip().lower() == "application/json":
         body = await _json_body(request)
         return await run_in_threadpool(
-            create_from_upload, runtime, user, ParsedUpload(), client_ip(request),
-            uploads=body.uploads, metadata=body.metadata,
+            create_from_upload,
+            runtime,
+            user,
+            ParsedUpload(),
+            client_ip(request),
+            uploads=body.uploads,
+            metadata=body.metadata,
         )
     parsed = await read_upload(
-        request, lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
+        request,
+        lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
         max_file_bytes=runtime.settings.max_upload_bytes,
     )
-    return await run_in_threadpool(create_from_upload, runtime, user, parsed, client_ip(request),
-                                   uploads=upload or ())
+    return await run_in_threadpool(
+        create_from_upload, runtime, user, parsed, client_ip(request), uploads=upload or ()
+    )
 
 
 async def _json_body(request: Request) -> MaterialFromUploads:
@@ -97,7 +104,7 @@ async def _json_body(request: Request) -> MaterialFromUploads:
         # A JSON body without upload ids is most likely a metadata document sent on its own.
         raise UnsupportedMediaType(
             "send the upload as multipart/form-data with 'file' parts and a 'metadata' JSON part, "
-            "or as JSON {\"uploads\": [ids of completed resumable uploads], \"metadata\": {...}}"
+            'or as JSON {"uploads": [ids of completed resumable uploads], "metadata": {...}}'
         )
     try:
         return MaterialFromUploads.model_validate(value)
@@ -110,8 +117,13 @@ async def _json_body(request: Request) -> MaterialFromUploads:
 
 
 def create_from_upload(
-    runtime: Runtime, user: object, parsed: ParsedUpload, ip: str | None, *,
-    uploads: Sequence[str] = (), metadata: dict[str, Any] | None = None,
+    runtime: Runtime,
+    user: object,
+    parsed: ParsedUpload,
+    ip: str | None,
+    *,
+    uploads: Sequence[str] = (),
+    metadata: dict[str, Any] | None = None,
 ) -> MaterialRead:
     """Commit the staged files of a parsed upload and create the material (API and portal).
 
@@ -124,10 +136,18 @@ def create_from_upload(
         new_files = []
         for up in parsed.files:
             detected = sniff(up.staged.path, up.filename) if up.staged.size else "application/octet-stream"
-            declared = up.content_type if up.content_type not in (None, "", "application/octet-stream") else None
+            declared = (
+                up.content_type if up.content_type not in (None, "", "application/octet-stream") else None
+            )
             blob = up.staged.commit()  # raises ValidationFailed for an empty file
-            new_files.append(NewFile(filename=up.filename, blob=blob, media_type=detected,
-                                     declared_media_type=declared or guess_from_name(up.filename)))
+            new_files.append(
+                NewFile(
+                    filename=up.filename,
+                    blob=blob,
+                    media_type=detected,
+                    declared_media_type=declared or guess_from_name(up.filename),
+                )
+            )
     except BaseException:
         parsed.abort()
         raise
@@ -136,8 +156,7 @@ def create_from_upload(
         assert isinstance(actor, User)
         # Resumable uploads are linked into the blob store here; their sessions end with this commit.
         new_files += upload_service.take(uow.session, actor, runtime.blobs, uploads)
-        created = material_service.create(uow.session, actor, metadata=metadata,
-                                          files=new_files, ip=ip)
+        created = material_service.create(uow.session, actor, metadata=metadata, files=new_files, ip=ip)
         material_id = created.id
     with runtime.db.read() as session:
         return MaterialRead.build(material_service.get(session, user, material_id))  # type: ignore[arg-type]
@@ -161,13 +180,16 @@ def get_material(material_id: str, session: ReadSession, user: OptionalUser) -> 
     return MaterialRead.build(material_service.get(session, user, material_id))
 
 
-def _audit_restricted(runtime: Runtime, session: Any, user: Any, material_id: str, file_id: str,
-                      request: Request) -> None:
+def _audit_restricted(
+    runtime: Runtime, session: Any, user: Any, material_id: str, file_id: str, request: Request
+) -> None:
     """Downloads of material that is not public (drafts, submissions) are recorded (issue 5)."""
     if material_service.is_public(session, material_id):
         return
     with write_uow(runtime) as uow:
-        material_service.record_restricted_download(uow.session, user, material_id, file_id, ip=client_ip(request))
+        material_service.record_restricted_download(
+            uow.session, user, material_id, file_id, ip=client_ip(request)
+        )
 
 
 def _blob_response(runtime: Runtime, key: str, media_type: str, filename: str, download: bool) -> Response:
@@ -180,7 +202,9 @@ def _blob_response(runtime: Runtime, key: str, media_type: str, filename: str, d
     # FileResponse answers Range requests (206, multi-range) and writes an RFC 6266
     # Content-Disposition with filename*=utf-8'' for Vietnamese names.
     return FileResponse(
-        path, media_type=media_type, filename=filename,
+        path,
+        media_type=media_type,
+        filename=filename,
         content_disposition_type="attachment" if download else "inline",
         headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
     )
@@ -188,7 +212,12 @@ def _blob_response(runtime: Runtime, key: str, media_type: str, filename: str, d
 
 @router.get("/materials/{material_id}/files/{file_id}", summary="Download an original file (supports Range)")
 def download_file(
-    material_id: str, file_id: str, request: Request, runtime: RuntimeDep, session: ReadSession, user: OptionalUser,
+    material_id: str,
+    file_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    session: ReadSession,
+    user: OptionalUser,
     download: bool = True,
 ) -> Response:
     f = material_service.get_file(session, user, material_id, file_id)
@@ -201,25 +230,41 @@ def download_file(
     summary="Download a derivative (thumbnail, preview, rendition, text...)",
 )
 def download_derivative(
-    material_id: str, file_id: str, derivative_id: str, runtime: RuntimeDep, session: ReadSession,
+    material_id: str,
+    file_id: str,
+    derivative_id: str,
+    runtime: RuntimeDep,
+    session: ReadSession,
     user: OptionalUser,
 ) -> Response:
     f, d = material_service.get_derivative(session, user, material_id, file_id, derivative_id)
     stem = f.filename.rsplit(".", 1)[0]
-    ext = (guess_ext(d.media_type) or "")
+    ext = guess_ext(d.media_type) or ""
     name = f"{stem}-{d.kind}{'-' + d.label if d.label else ''}{'-p' + str(d.page) if d.page else ''}{ext}"
     return _blob_response(runtime, d.storage_key, d.media_type, name, download=False)
 
 
 def guess_ext(media_type: str) -> str | None:
-    return {"image/webp": ".webp", "text/plain": ".txt", "video/mp4": ".mp4", "audio/mp4": ".m4a",
-            "application/vnd.apple.mpegurl": ".m3u8"}.get(media_type) or mimetypes.guess_extension(media_type)
+    return {
+        "image/webp": ".webp",
+        "text/plain": ".txt",
+        "video/mp4": ".mp4",
+        "audio/mp4": ".m4a",
+        "application/vnd.apple.mpegurl": ".m3u8",
+    }.get(media_type) or mimetypes.guess_extension(media_type)
 
 
-@router.get("/materials/{material_id}/files/{file_id}/hls/{path:path}",
-            summary="HLS playlists and segments of a video rendition ladder")
+@router.get(
+    "/materials/{material_id}/files/{file_id}/hls/{path:path}",
+    summary="HLS playlists and segments of a video rendition ladder",
+)
 def hls_file(
-    material_id: str, file_id: str, path: str, runtime: RuntimeDep, session: ReadSession, user: OptionalUser,
+    material_id: str,
+    file_id: str,
+    path: str,
+    runtime: RuntimeDep,
+    session: ReadSession,
+    user: OptionalUser,
 ) -> Response:
     d = material_service.get_hls(session, user, material_id, file_id, path)
     return _blob_response(runtime, d.storage_key, d.media_type, path.rsplit("/", 1)[-1], download=False)

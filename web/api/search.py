@@ -24,7 +24,7 @@ Grade = Annotated[int, Field(ge=1, le=12)]
 @router.get("/search", response_model=SearchResponse, summary="Search the approved materials")
 def search(
     runtime: RuntimeDep,
-    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="Words, \"phrases\", -exclusions")] = "",
+    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description='Words, "phrases", -exclusions')] = "",
     grade: Annotated[list[Grade], Query(description="Grades 1-12, repeatable (OR)")] = [],  # noqa: B006
     subject: Annotated[list[str], Query(description="Subject codes, repeatable")] = [],  # noqa: B006
     type: Annotated[list[str], Query(description="Resource type codes, repeatable")] = [],  # noqa: B006
@@ -41,8 +41,17 @@ def search(
     # serialised once by pydantic-core here; returning the model would make FastAPI validate and
     # serialise it a second time (the schema still documents it through ``response_model``).
     query = SearchQuery(
-        text=q, grades=grade, subjects=subject, types=type, series=series, languages=language,
-        licenses=license, audiences=audience, sort=sort, page=page, size=size,
+        text=q,
+        grades=grade,
+        subjects=subject,
+        types=type,
+        series=series,
+        languages=language,
+        licenses=license,
+        audiences=audience,
+        sort=sort,
+        page=page,
+        size=size,
     )
     body = search_service.search_page(runtime.settings, None, query)
     return Response(content=body.model_dump_json(), media_type="application/json")
@@ -58,7 +67,8 @@ def suggest(
 
 
 @router.get(
-    "/materials/{material_id}/related", response_model=RelatedResponse,
+    "/materials/{material_id}/related",
+    response_model=RelatedResponse,
     summary="Approved materials like this one",
 )
 def related(
@@ -68,7 +78,8 @@ def related(
 
 
 @router.get(
-    "/browse", response_model=BrowseResponse,
+    "/browse",
+    response_model=BrowseResponse,
     summary="Curriculum tree (grade → subject → book → chapter → lesson) with counts of approved materials",
 )
 def browse(

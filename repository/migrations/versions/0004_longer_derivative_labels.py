@@ -18,11 +18,13 @@ depends_on = None
 
 def upgrade() -> None:
     with op.batch_alter_table("derivatives", schema=None) as batch_op:
-        batch_op.alter_column("label", existing_type=sa.String(length=64), type_=sa.String(length=512),
-                              existing_nullable=False)
+        batch_op.alter_column(
+            "label", existing_type=sa.String(length=64), type_=sa.String(length=512), existing_nullable=False
+        )
 
 
 def downgrade() -> None:
     with op.batch_alter_table("derivatives", schema=None) as batch_op:
-        batch_op.alter_column("label", existing_type=sa.String(length=512), type_=sa.String(length=64),
-                              existing_nullable=False)
+        batch_op.alter_column(
+            "label", existing_type=sa.String(length=512), type_=sa.String(length=64), existing_nullable=False
+        )

@@ -22,8 +22,13 @@ class TestTextSimhash:
     def test_small_edit_moves_few_bits_and_other_text_many(self) -> None:
         a = text_simhash(LESSON)
         edited = text_simhash(LESSON.replace("Ví dụ:", "Chẳng hạn:"))
-        other = text_simhash(("Quang hợp là quá trình lá cây dùng ánh sáng mặt trời, nước và khí các-bô-níc "
-                              "để tạo ra chất bột đường và nhả khí ô-xi. ") * 4)
+        other = text_simhash(
+            (
+                "Quang hợp là quá trình lá cây dùng ánh sáng mặt trời, nước và khí các-bô-níc "
+                "để tạo ra chất bột đường và nhả khí ô-xi. "
+            )
+            * 4
+        )
         assert a is not None and edited is not None and other is not None
         assert hamming(a, edited) <= 3
         assert hamming(a, other) >= 10
