@@ -60,7 +60,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     base = _postgres_base_url()
     if base is None:
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'hoclieu.db'}"
-        upgrade(Database(url))
+        db = Database(url)
+        upgrade(db)
+        db.dispose()
         yield url
         return
     from sqlalchemy import create_engine
@@ -110,6 +112,9 @@ def runtime(settings):  # type: ignore[no-untyped-def]
         for table in reversed(Base.metadata.sorted_tables):
             conn.execute(table.delete())
     runtime_module.reset()
+    # A test may have replaced the global runtime (a simulated restart): dispose this one's
+    # engine too, or its pooled connection is left to the garbage collector mid-session.
+    rt.close()
 
 
 @pytest.fixture

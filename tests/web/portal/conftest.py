@@ -67,7 +67,9 @@ def _load(settings: object, workdir: Path) -> dict[str, str]:
     from repository.uow import UnitOfWork
     from repository.user.service import user as user_service
 
-    upgrade(Database(settings.sqlalchemy_url))  # type: ignore[attr-defined]
+    migrations_db = Database(settings.sqlalchemy_url)  # type: ignore[attr-defined]
+    upgrade(migrations_db)
+    migrations_db.dispose()  # an engine left to the garbage collector warns about open connections
     user_service.configure_hashing(fast=True)
     rt = runtime_module.configure(settings)  # type: ignore[arg-type]
     items = [i for i in demo_items(workdir / "demo") if i.path.name in DEMO_FILES]
