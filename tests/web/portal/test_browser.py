@@ -9,6 +9,7 @@ Screenshots go to ``test-artifacts/screenshots/`` (gitignored).
 from __future__ import annotations
 
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -209,8 +210,13 @@ class TestTeacherAndCurator:
         page.fill("#q", "bai day thu nghiem so thap phan")
         with page.expect_navigation():
             page.press("#q", "Enter")
-        for mid in ids:
-            page.wait_for_selector(f".card a[href='/m/{mid}']", timeout=10000)
+        # The index is a projection applied by a job right after the approval commits: a search
+        # sent in the same instant may precede it, so search again until it shows (or 30 s pass).
+        deadline = time.monotonic() + 30
+        while not all(page.query_selector(f".card a[href='/m/{mid}']") for mid in ids):
+            assert time.monotonic() < deadline, "approved materials never appeared in search"
+            time.sleep(0.5)
+            page.reload()
         with page.expect_navigation():
             page.click(f".card a[href='/m/{ids[0]}']")
         assert "Đã được phê duyệt" in page.inner_text(".signature")
