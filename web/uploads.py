@@ -19,9 +19,12 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 
 from repository.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from repository.material.service import NewFile
+from repository.mediatypes import guess_from_name, sniff
 from repository.storage import StagedBlob
 
 MAX_FIELD_BYTES = 1024 * 1024
+OCTET_STREAM = "application/octet-stream"
 FILE_FIELDS = {"file", "files"}
 TEXT_FIELDS = {"metadata"}
 
@@ -41,6 +44,35 @@ class ParsedUpload:
     def abort(self) -> None:
         for f in self.files:
             f.staged.abort()
+
+    def commit_files(self) -> list[NewFile]:
+        """Store every staged file part in the blob store; on any error abort them all.
+
+        Raises:
+            ValidationFailed: an empty file.
+        """
+        out: list[NewFile] = []
+        try:
+            for up in self.files:
+                detected = (
+                    sniff(up.staged.path, up.filename) if up.staged.size else "application/octet-stream"
+                )
+                declared = (
+                    up.content_type if up.content_type not in (None, "", "application/octet-stream") else None
+                )
+                blob = up.staged.commit()  # raises ValidationFailed for an empty file
+                out.append(
+                    NewFile(
+                        filename=up.filename,
+                        blob=blob,
+                        media_type=detected,
+                        declared_media_type=declared or guess_from_name(up.filename),
+                    )
+                )
+        except BaseException:
+            self.abort()
+            raise
+        return out
 
     def metadata(self) -> dict[str, Any]:
         raw = self.fields.get("metadata")

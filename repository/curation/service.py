@@ -31,7 +31,7 @@ from repository.curation.schemas import RUBRIC, Decision, QueueItem, SignatureRe
 from repository.curation.scope import in_scope
 from repository.curation.store import CurationStore
 from repository.errors import Conflict, NotFound, PermissionDenied, RepositoryError, ValidationFailed
-from repository.material.service import MAX_FILES_PER_MATERIAL, NewFile, clean_filename, index_job
+from repository.material.service import MAX_FILES_PER_MATERIAL, NewFile, file_row, index_job
 from repository.material.store import MaterialStore
 from repository.metadata import validate_metadata
 from repository.models import (
@@ -354,18 +354,7 @@ class CurationService:
         position = max((f.position for f in material.files), default=-1) + 1
         added: list[MaterialFile] = []
         for new in files:
-            f = MaterialFile(
-                position=position,
-                filename=clean_filename(new.filename),
-                declared_media_type=new.declared_media_type,
-                media_type=new.media_type,
-                size=new.blob.size,
-                sha256=new.blob.sha256,
-                storage_key=new.blob.key,
-                status=IngestStatus.queued.value,
-                duplicate_of=store.material_with_sha256(new.blob.sha256, exclude_material=material.id),
-                derivatives=[],
-            )
+            f = file_row(store, new, position=position, exclude_material=material.id)
             position += 1
             material.files.append(f)
             added.append(f)

@@ -46,6 +46,24 @@ def index_job(session: Session, material_id: str) -> None:
     )
 
 
+def file_row(
+    store: MaterialStore, new: NewFile, *, position: int, exclude_material: str | None = None
+) -> MaterialFile:
+    """The ``material_files`` row for a stored upload: queued for ingest, exact duplicates flagged."""
+    return MaterialFile(
+        position=position,
+        filename=clean_filename(new.filename),
+        declared_media_type=new.declared_media_type,
+        media_type=new.media_type,
+        size=new.blob.size,
+        sha256=new.blob.sha256,
+        storage_key=new.blob.key,
+        status=IngestStatus.queued.value,
+        duplicate_of=store.material_with_sha256(new.blob.sha256, exclude_material=exclude_material),
+        derivatives=[],
+    )
+
+
 def clean_filename(name: str) -> str:
     # Browsers may send a path ("C:\\fakepath\\x.pdf"); keep the last component only.
     base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
@@ -97,20 +115,7 @@ class MaterialService:
             files=[],
         )
         for position, new in enumerate(files):
-            material.files.append(
-                MaterialFile(
-                    position=position,
-                    filename=clean_filename(new.filename),
-                    declared_media_type=new.declared_media_type,
-                    media_type=new.media_type,
-                    size=new.blob.size,
-                    sha256=new.blob.sha256,
-                    storage_key=new.blob.key,
-                    status=IngestStatus.queued.value,
-                    duplicate_of=store.material_with_sha256(new.blob.sha256),
-                    derivatives=[],
-                )
-            )
+            material.files.append(file_row(store, new, position=position))
         store.add(material)
         for f in material.files:
             jobs.enqueue(session, "ingest.tasks.process_file", key=f"ingest:file:{f.id}", file_id=f.id)

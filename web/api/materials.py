@@ -14,9 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from repository.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from repository.material.schemas import MaterialPage, MaterialRead
-from repository.material.service import NewFile
 from repository.material.service import material as material_service
-from repository.mediatypes import guess_from_name, sniff
 from repository.models import User, WorkflowState
 from repository.runtime import Runtime
 from repository.upload.schemas import MaterialFromUploads
@@ -133,24 +131,10 @@ def create_from_upload(
     try:
         if metadata is None:
             metadata = parsed.metadata()
-        new_files = []
-        for up in parsed.files:
-            detected = sniff(up.staged.path, up.filename) if up.staged.size else "application/octet-stream"
-            declared = (
-                up.content_type if up.content_type not in (None, "", "application/octet-stream") else None
-            )
-            blob = up.staged.commit()  # raises ValidationFailed for an empty file
-            new_files.append(
-                NewFile(
-                    filename=up.filename,
-                    blob=blob,
-                    media_type=detected,
-                    declared_media_type=declared or guess_from_name(up.filename),
-                )
-            )
     except BaseException:
         parsed.abort()
         raise
+    new_files = parsed.commit_files()
     with write_uow(runtime) as uow:
         actor = uow.session.merge(user)
         assert isinstance(actor, User)

@@ -35,7 +35,6 @@ from repository.errors import PermissionDenied, RepositoryError
 from repository.material.schemas import MaterialRead
 from repository.material.service import NewFile
 from repository.material.service import material as material_service
-from repository.mediatypes import guess_from_name, sniff
 from repository.models import MaterialVersion, Role, User
 from repository.runtime import Runtime
 from repository.signing import signer_for
@@ -180,27 +179,7 @@ def takedown(
 
 
 def _new_files(parsed: ParsedUpload) -> list[NewFile]:
-    """Commit the staged parts to the blob store (as ``create_from_upload`` does); abort all on error."""
-    out: list[NewFile] = []
-    try:
-        for up in parsed.files:
-            detected = sniff(up.staged.path, up.filename) if up.staged.size else "application/octet-stream"
-            declared = (
-                up.content_type if up.content_type not in (None, "", "application/octet-stream") else None
-            )
-            blob = up.staged.commit()  # raises ValidationFailed for an empty file
-            out.append(
-                NewFile(
-                    filename=up.filename,
-                    blob=blob,
-                    media_type=detected,
-                    declared_media_type=declared or guess_from_name(up.filename),
-                )
-            )
-    except BaseException:
-        parsed.abort()
-        raise
-    return out
+    return parsed.commit_files()
 
 
 @router.post(
