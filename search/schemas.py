@@ -46,7 +46,7 @@ class SearchResponse(BaseModel):
 
 class SuggestItem(BaseModel):
     text: str
-    kind: Literal["title", "lesson", "subject"]
+    kind: Literal["title", "lesson", "subject", "curriculum"]
     id: str | None = Field(None, description="The material (titles and lessons).")
     value: str | None = Field(None, description="The subject code (subjects).")
 

@@ -26,7 +26,8 @@ from typing import Any
 from repository.config import Settings
 from repository.errors import Conflict, InvalidQuery
 from repository.models import User
-from repository.vocabularies import load_vocabularies
+from repository.text import fold
+from repository.vocabularies import get_vocabulary, load_vocabularies
 from search.backends.base import Hit, SearchBackend, SearchQuery, SearchResult, Suggestion
 from search.query import FACETS, BrowseCounts
 from search.schemas import (
@@ -148,6 +149,42 @@ def check_filters(query: SearchQuery) -> None:
             )
 
 
+# Words that introduce a grade, folded ("lớp 5", "khối 5"), and the prefixes of them people type.
+_GRADE_WORDS = ("lop", "khoi")
+
+
+def curriculum_suggestions(prefix: str, *, size: int = 8) -> list[Suggestion]:
+    """ "Toán lớp 5"-style completions from the vocabularies, for a prefix that starts with a
+    subject (any spelling or alias, accents optional): "toan" → Toán lớp 1…; "toan lop 1" →
+    Toán lớp 1, 10, 11, 12; "vat ly 1" → Vật lí lớp 10, 11, 12. Only grades in which the
+    subject is taught are offered. Kind ``curriculum``; ``value`` is ``subject:grade``.
+    """
+    words = fold(prefix).split()
+    if not words or len(words) > 6:
+        return []
+    subjects = get_vocabulary("subject")
+    for n in range(len(words), 0, -1):
+        term = subjects.lookup(" ".join(words[:n]))
+        if term is not None:
+            rest = words[n:]
+            break
+    else:
+        return []
+    asked_grade = bool(rest)
+    if rest and any(w.startswith(rest[0]) for w in _GRADE_WORDS):
+        rest = rest[1:]
+    if len(rest) > 1 or (rest and not rest[0].isdigit()):
+        return []
+    digits = rest[0] if rest else ""
+    grades = [g for g in (term.grades or ()) if str(g).startswith(digits)]
+    if not asked_grade:
+        size = min(size, 3)  # a bare subject: leave room for title and lesson completions
+    return [
+        Suggestion(text=f"{term.label_vi} lớp {g}", kind="curriculum", value=f"{term.code}:{g}")
+        for g in grades[:size]
+    ]
+
+
 class SearchService:
     """Search, suggestions, related materials and the browse tree for the web layer."""
 
@@ -188,7 +225,10 @@ class SearchService:
         """Completions (public titles, lessons, subjects) for ``prefix``, accents optional."""
         if len(prefix) > 200:
             raise InvalidQuery("a suggestion prefix is at most 200 characters")
-        return backend_for(settings).suggest(prefix, size=size)
+        curriculum = curriculum_suggestions(prefix, size=size)
+        found = backend_for(settings).suggest(prefix, size=size)
+        seen = {fold(c.text) for c in curriculum}
+        return (curriculum + [s for s in found if fold(s.text) not in seen])[:size]
 
     def suggest_page(self, settings: Settings, prefix: str, *, size: int = 8) -> SuggestResponse:
         """``GET /api/v1/suggest``."""
