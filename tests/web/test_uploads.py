@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import os
 import signal
 import socket
@@ -539,3 +540,31 @@ class TestKilledServer:
         kept = offset_of(httpx, auth, url)
         assert 0 < kept <= 700_000  # acknowledged without a response: the next PATCH starts there
         assert part_path(runtime, upload_id).read_bytes() == payload[:kept]
+
+
+class TestUploadIntoANewVersion:
+    def test_a_finished_upload_becomes_a_file_of_the_working_version(
+        self,
+        client: TestClient,
+        teacher: dict[str, str],
+        video: bytes,
+    ) -> None:
+        made = client.post(
+            "/api/v1/materials",
+            headers=teacher,
+            files=[("file", ("ghi-chu.txt", "Ghi chú bài học".encode(), "text/plain"))],
+            data={"metadata": json.dumps(META)},
+        )
+        assert made.status_code == 201, made.text
+        r = create(client, teacher, len(video), filename="bài giảng bổ sung.mp4")
+        url, upload_id = r.headers["Location"], r.json()["id"]
+        send_all(client, teacher, url, video, chunk=200_000)
+        added = client.post(
+            f"/api/v1/materials/{made.json()['id']}/files", headers=teacher, params={"upload": upload_id}
+        )
+        assert added.status_code == 201, added.text
+        assert len(added.json()["file_ids"]) == 2
+        files = client.get(f"/api/v1/materials/{made.json()['id']}", headers=teacher).json()["files"]
+        assert [f["filename"] for f in files] == ["ghi-chu.txt", "bài giảng bổ sung.mp4"]
+        assert files[1]["sha256"] == hashlib.sha256(video).hexdigest()
+        assert client.head(url, headers=teacher).status_code == 404  # the upload was consumed

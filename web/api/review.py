@@ -8,7 +8,7 @@ workflow attempt (403/404/409) is audited in its own transaction, because the re
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from sqlalchemy.orm import Session
@@ -38,6 +38,7 @@ from repository.material.service import material as material_service
 from repository.models import MaterialVersion, Role, User
 from repository.runtime import Runtime
 from repository.signing import signer_for
+from repository.upload.service import upload as upload_service
 from repository.user.service import has_role
 from web.deps import CurrentUser, OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
 from web.uploads import ParsedUpload, read_upload
@@ -210,27 +211,35 @@ async def add_files(
     runtime: RuntimeDep,
     user: CurrentUser,
     replaces: Annotated[str | None, Query(max_length=64)] = None,
+    upload: Annotated[
+        list[str] | None, Query(max_length=50, description="ids of finished resumable uploads")
+    ] = None,
 ) -> VersionRead:
     """Editing an approved material puts the new files into version n+1 (the approved version and
-    its files stay public until n+1 is approved); their ingest is queued like an upload's."""
-    parsed = await read_upload(
-        request,
-        lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
-        max_file_bytes=runtime.settings.max_upload_bytes,
-    )
+    its files stay public until n+1 is approved); their ingest is queued like an upload's.
+
+    Files come as multipart ``file`` parts, as finished resumable uploads (``?upload=ID``,
+    repeatable; the body may then be empty), or both."""
+    uploads = upload or []
+    if uploads and not request.headers.get("content-type", "").startswith("multipart/"):
+        parsed = ParsedUpload()
+    else:
+        parsed = await read_upload(
+            request,
+            lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
+            max_file_bytes=runtime.settings.max_upload_bytes,
+        )
 
     def work() -> VersionRead:
         files = _new_files(parsed)
-        v = _attempt(
-            runtime,
-            user,
-            request,
-            "files.add",
-            material_id,
-            lambda s, u: curation.add_files(
-                s, u, material_id, files=files, replaces=replaces, ip=client_ip(request)
-            ),
-        )
+
+        def add(s: Any, u: Any) -> Any:
+            taken = upload_service.take(s, u, runtime.blobs, uploads) if uploads else []
+            return curation.add_files(
+                s, u, material_id, files=files + taken, replaces=replaces, ip=client_ip(request)
+            )
+
+        v = _attempt(runtime, user, request, "files.add", material_id, add)
         return _version(v, runtime)
 
     return await run_in_threadpool(work)
