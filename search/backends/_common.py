@@ -12,6 +12,31 @@ from search.query import FUZZY_MIN_CHARS, ParsedQuery, did_you_mean, words
 
 SNIPPET_CHARS = 200
 
+# Ranking shared by both backends, so the embedded engine and OpenSearch weigh alike.
+# (folded field, weight). The exact twin is "<field>_x".
+TEXT_FIELDS: tuple[tuple[str, float], ...] = (
+    ("title", 6.0),
+    ("lesson", 4.0),
+    ("kw", 3.0),
+    ("desc", 2.0),
+    ("body", 1.0),
+)
+# When the query carries accents, an exact-accent match adds this multiple of the field weight on
+# top of the folded match, so "mã" ranks docs with "mã" above docs with "ma"/"má" (tones change
+# meaning) while the folded ones still match.
+EXACT_FACTOR = 2.0
+PAIR_WEIGHTS = (("pairs_t", 4.0), ("pairs_b", 2.0))
+ALIAS_SCORE = 4.0
+# What a material *of* the grade/subject a query names ("toán lớp 5") scores for that span, in
+# place of its words: (1 + EXACT_FACTOR) times ALIAS_SCORE, as much as the words typed with accents
+# score, so curriculum materials rank above texts that merely mention "toán" and "lớp", with or
+# without accents (bench/search_relevance.py: subject-grade MRR 0.65 → 0.70 accent-free).
+CURRICULUM_SCORE = ALIAS_SCORE * (1.0 + EXACT_FACTOR)
+FUZZY_WEIGHT = 0.5
+# Best-matching pages listed per hit, and values per facet.
+PAGES_PER_HIT = 3
+FACET_SIZE = 100
+
 
 def mark(fragment: str, ranges: Sequence[tuple[int, int]]) -> str:
     """Escape ``fragment`` and wrap the byte ``ranges`` (Tantivy reports UTF-8 offsets) in <mark>."""

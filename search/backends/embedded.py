@@ -43,7 +43,22 @@ from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
 from repository.text import fold, nfc
-from search.backends._common import SNIPPET_CHARS, contains_prefix, correction, mark, plain, subject_labels
+from search.backends._common import (
+    ALIAS_SCORE,
+    CURRICULUM_SCORE,
+    EXACT_FACTOR,
+    FACET_SIZE,
+    FUZZY_WEIGHT,
+    PAGES_PER_HIT,
+    PAIR_WEIGHTS,
+    SNIPPET_CHARS,
+    TEXT_FIELDS,
+    contains_prefix,
+    correction,
+    mark,
+    plain,
+    subject_labels,
+)
 from search.documents import SearchDocument
 from search.query import (
     FACETS,
@@ -67,29 +82,7 @@ from search.query import (
 from search.vietnamese import normalize_tone_placement
 
 SCHEMA_VERSION = 3
-# (folded field, weight). The exact twin is "<field>_x".
-TEXT_FIELDS: tuple[tuple[str, float], ...] = (
-    ("title", 6.0),
-    ("lesson", 4.0),
-    ("kw", 3.0),
-    ("desc", 2.0),
-    ("body", 1.0),
-)
-# When the query carries accents, an exact-accent match adds this multiple of the field weight on
-# top of the folded match, so "mã" ranks docs with "mã" above docs with "ma"/"má" (tones change
-# meaning) while the folded ones still match.
-EXACT_FACTOR = 2.0
-PAIR_WEIGHTS = (("pairs_t", 4.0), ("pairs_b", 2.0))
-ALIAS_SCORE = 4.0
-# What a material *of* the grade/subject a query names ("toán lớp 5") scores for that span, in
-# place of its words: (1 + EXACT_FACTOR) times ALIAS_SCORE, as much as the words typed with accents
-# score, so curriculum materials rank above texts that merely mention "toán" and "lớp", with or
-# without accents (bench/search_relevance.py: subject-grade MRR 0.65 → 0.70 accent-free).
-CURRICULUM_SCORE = ALIAS_SCORE * (1.0 + EXACT_FACTOR)
-FUZZY_WEIGHT = 0.5
 KEYWORD_FIELDS = ("subject", "type", "series", "language", "license", "audience", "level")
-PAGES_PER_HIT = 3
-FACET_SIZE = 100
 #: Distinct curriculum paths counted by ``browse`` (Tantivy's bucket limit is 65 000).
 BROWSE_SIZE = 60_000
 

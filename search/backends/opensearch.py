@@ -29,7 +29,21 @@ from opensearchpy.exceptions import NotFoundError, OpenSearchException, RequestE
 
 from repository.errors import InvalidQuery, NotFound, RepositoryError
 from repository.text import fold, nfc
-from search.backends._common import SNIPPET_CHARS, contains_prefix, correction, plain, subject_labels
+from search.backends._common import (
+    ALIAS_SCORE,
+    CURRICULUM_SCORE,
+    EXACT_FACTOR,
+    FACET_SIZE,
+    FUZZY_WEIGHT,
+    PAGES_PER_HIT,
+    PAIR_WEIGHTS,
+    SNIPPET_CHARS,
+    TEXT_FIELDS,
+    contains_prefix,
+    correction,
+    plain,
+    subject_labels,
+)
 from search.documents import SearchDocument
 from search.query import (
     FACETS,
@@ -53,21 +67,6 @@ from search.query import (
 
 MAPPING_VERSION = "1.1.0"
 DEFAULT_ALIAS = "hoclieu-materials"
-TEXT_FIELDS: tuple[tuple[str, float], ...] = (
-    ("title", 6.0),
-    ("lesson", 4.0),
-    ("kw", 3.0),
-    ("desc", 2.0),
-    ("body", 1.0),
-)
-EXACT_FACTOR = 2.0
-PAIR_WEIGHTS = (("pairs_t", 4.0), ("pairs_b", 2.0))
-ALIAS_SCORE = 4.0
-# Same weighting as the embedded backend (see CURRICULUM_SCORE and the pair scale there).
-CURRICULUM_SCORE = ALIAS_SCORE * (1.0 + EXACT_FACTOR)
-FUZZY_WEIGHT = 0.5
-PAGES_PER_HIT = 3
-FACET_SIZE = 100
 #: Distinct curriculum paths counted by ``browse`` (OpenSearch's default bucket limit is 65 535).
 BROWSE_SIZE = 60_000
 # Highlight markers no document text contains (Unicode private use): the fragment is escaped
