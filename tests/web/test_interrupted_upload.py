@@ -6,7 +6,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,57 +15,17 @@ from sqlalchemy import func, select
 
 from repository.models import Material, Role
 from tests.factories import PASSWORD, make_user
-
-REPO = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_http(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited early")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("server did not start")
+from tests.servers import start_server, stop_server
 
 
 @pytest.fixture
 def server(runtime) -> Iterator[tuple[int, subprocess.Popen[bytes]]]:  # type: ignore[no-untyped-def]
     make_user(runtime, "co_lan", Role.teacher)
-    port = _free_port()
-    env = os.environ | {
-        "HOCLIEU_DATA_DIR": str(runtime.settings.data_dir),
-        "HOCLIEU_DATABASE_URL": runtime.settings.sqlalchemy_url,
-        "HOCLIEU_IN_PROCESS_WORKER": "false",
-        "HOCLIEU_LOG_LEVEL": "WARNING",
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    port, proc = start_server(runtime)
     try:
-        _wait_http(port, proc)
         yield port, proc
     finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop_server(proc)
 
 
 def _token(port: int) -> str:

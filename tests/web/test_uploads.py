@@ -9,7 +9,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -24,8 +23,8 @@ from sqlalchemy import func, select
 from repository.models import Material, Role, Upload, utcnow
 from repository.storage import key_for
 from tests.factories import PASSWORD, make_user, token_for
+from tests.servers import start_server, stop_server
 
-REPO = Path(__file__).resolve().parents[2]
 TUS = {"Tus-Resumable": "1.0.0"}
 META = {"title": "Bài giảng: Diện tích hình tam giác", "grades": [5], "subjects": ["toan"]}
 
@@ -388,57 +387,12 @@ class TestMaterialFromUploads:
 # --- a real server killed in the middle of a chunk ----------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _start(runtime: Any) -> tuple[int, subprocess.Popen[bytes]]:
-    port = _free_port()
-    env = os.environ | {
-        "HOCLIEU_DATA_DIR": str(runtime.settings.data_dir),
-        "HOCLIEU_DATABASE_URL": runtime.settings.sqlalchemy_url,
-        "HOCLIEU_IN_PROCESS_WORKER": "false",
-        "HOCLIEU_LOG_LEVEL": "WARNING",
-        "HOCLIEU_MAX_UPLOAD_BYTES": str(runtime.settings.max_upload_bytes),
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError("server exited early")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return port, proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("server did not start")
-
-
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 @pytest.fixture
 def servers() -> Iterator[list[subprocess.Popen[bytes]]]:  # type: ignore[no-untyped-def]
     started: list[subprocess.Popen[bytes]] = []
     yield started
     for proc in started:
-        _stop(proc)
+        stop_server(proc)
 
 
 class TestKilledServer:
@@ -450,7 +404,7 @@ class TestKilledServer:
         # Generated, not a corpus file: the cut must land past the server's 1 MB write buffer.
         payload = hashlib.sha256(b"hoclieu").digest() * (3 * 1024 * 1024 // 32) + b"tail"
         make_user(runtime, "co_lan", Role.teacher)
-        port, proc = _start(runtime)
+        port, proc = start_server(runtime)
         servers.append(proc)
         base = f"http://127.0.0.1:{port}"
         token = httpx.post(
@@ -486,7 +440,7 @@ class TestKilledServer:
             proc.send_signal(signal.SIGKILL)
             proc.wait(timeout=10)
 
-        port, proc = _start(runtime)
+        port, proc = start_server(runtime)
         servers.append(proc)
         url = f"http://127.0.0.1:{port}/api/v1/uploads/{upload_id}"
         # Only the acknowledged offset counts; the unacknowledged tail on disk is dropped.
@@ -510,7 +464,7 @@ class TestKilledServer:
     ) -> None:
         payload = hashlib.sha256(b"3G").digest() * (2 * 1024 * 1024 // 32)
         make_user(runtime, "co_lan", Role.teacher)
-        port, proc = _start(runtime)
+        port, proc = start_server(runtime)
         servers.append(proc)
         base = f"http://127.0.0.1:{port}"
         token = httpx.post(

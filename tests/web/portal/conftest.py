@@ -10,7 +10,6 @@ worksheet): enough for every viewer, and fast enough to set up in seconds.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,6 +20,8 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi.testclient import TestClient
+
+from tests.servers import free_port
 
 PASSWORD = "mat-khau-rat-dai-1"
 DEMO_FILES = (
@@ -47,12 +48,6 @@ class Portal:
     base_url: str
     materials: dict[str, str]  # demo file name → material id
     workdir: Path
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _load(settings: object, workdir: Path) -> dict[str, str]:
@@ -130,7 +125,7 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     )
     data.mkdir(parents=True)
     ids = _load(settings, workdir)
-    port = _free_port()
+    port = free_port()
     env = os.environ | {
         "HOCLIEU_ENV": "testing",
         "HOCLIEU_DATA_DIR": str(data),
