@@ -102,6 +102,11 @@ class Settings(BaseSettings):
     signin_lockout_minutes: int = Field(
         15, description="How long repeated failed sign-ins lock a username out, in minutes."
     )
+    search_cache_size: int = Field(
+        1024,
+        description="Search results kept in memory per process, keyed by the normalised query, its filters "
+        "and the index revision (never stale). 0 turns the cache off. Embedded index only.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
