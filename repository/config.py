@@ -18,6 +18,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-insecure-change-me"
+MIN_SECRET_BYTES = 32
 
 Environment = Literal["development", "testing", "production"]
 
@@ -66,7 +67,8 @@ class Settings(BaseSettings):
     s3_region: str = Field("us-east-1", description="S3 region name (scale).")
     secret_key: str = Field(
         DEFAULT_SECRET,
-        description="Secret for signing session cookies and CSRF tokens. Must be set outside development.",
+        description="Secret for signing session cookies and CSRF tokens. Must be set outside development; "
+        "production refuses one shorter than 32 bytes.",
     )
     max_upload_bytes: int = Field(
         2 * 1024**3, description="Largest accepted file in one upload, in bytes (larger gets HTTP 413)."
@@ -102,6 +104,29 @@ class Settings(BaseSettings):
     signin_lockout_minutes: int = Field(
         15, description="How long repeated failed sign-ins lock a username out, in minutes."
     )
+    signin_max_failures_per_address: int = Field(
+        50,
+        description="Failed sign-ins from one client address (any usernames) before it is locked out "
+        "for SIGNIN_LOCKOUT_MINUTES; higher than per username because a school shares one address.",
+    )
+    max_json_body_bytes: int = Field(
+        1024 * 1024,
+        description="Largest request body that is not a file upload (JSON, forms), in bytes; counted while "
+        "it streams, before authentication (larger gets HTTP 413).",
+    )
+    max_upload_parts: int = Field(
+        100, description="Most parts (files and fields) in one multipart upload (more gets HTTP 413)."
+    )
+    upload_idle_timeout_s: float = Field(
+        60.0,
+        description="An upload whose bytes stop arriving for this long is abandoned (multipart: HTTP 400, "
+        "nothing staged is kept; resumable: the received part is kept).",
+    )
+    user_quota_bytes: int = Field(
+        20 * 1024**3,
+        description="Storage one account may use for its uploaded files and unfinished resumable uploads, "
+        "in bytes (0: no quota). Going over gets HTTP 507 with what is used and allowed.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:
@@ -109,6 +134,12 @@ class Settings(BaseSettings):
             raise ValueError(
                 "HOCLIEU_SECRET_KEY must be set to a long random value in production "
                 "(the default secret is only for development)"
+            )
+        if self.env == "production" and len(self.secret_key.encode("utf-8")) < MIN_SECRET_BYTES:
+            # HMAC-SHA256 keys (sessions, CSRF) shorter than the hash are guessable offline.
+            raise ValueError(
+                f"HOCLIEU_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production "
+                "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
             )
         return self
 

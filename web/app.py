@@ -14,7 +14,7 @@ from repository.jobs import JobRunner
 from repository.runtime import Runtime, build_runtime
 from search.service import close_backend
 from search.service import search as search_service
-from web import errors, portal
+from web import errors, openapi, portal
 from web.api import (
     accounts,
     admin,
@@ -29,6 +29,7 @@ from web.api import (
     vocabularies,
 )
 from web.api import search as search_api
+from web.input_guard import InputGuard
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.settings = settings
     errors.install(app)
+    openapi.install(app)
     for router in (
         health.router,
         auth.router,
@@ -106,4 +108,5 @@ def create_app(
     app.include_router(exports.router, prefix="/api/v1")
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     portal.install(app)  # portal pages, /static, gzip for text responses
+    app.add_middleware(InputGuard, max_body_bytes=settings.max_json_body_bytes)  # first to see a request
     return app

@@ -1,7 +1,7 @@
 """All SQLAlchemy models, on one ``Base.metadata`` (house style: one place, lazy="raise").
 
 Tables: users, api_tokens, materials, material_files, derivatives, audit_events, jobs,
-material_versions, review_comments, integrity_issues, fingerprints, uploads.
+material_versions, review_comments, integrity_issues, fingerprints, uploads, sign_in_throttle.
 """
 
 from repository.models.audit import AuditEvent
@@ -17,7 +17,7 @@ from repository.models.material import (
     WorkflowState,
 )
 from repository.models.upload import Upload
-from repository.models.user import ApiToken, Role, User
+from repository.models.user import ApiToken, Role, SignInThrottle, User
 
 __all__ = [
     "ApiToken",
@@ -33,6 +33,7 @@ __all__ = [
     "MaterialVersion",
     "ReviewComment",
     "Role",
+    "SignInThrottle",
     "Upload",
     "User",
     "WorkflowState",
