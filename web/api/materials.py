@@ -21,7 +21,7 @@ from repository.upload.schemas import MaterialFromUploads
 from repository.upload.service import upload as upload_service
 from web.api.uploads import UploaderUser
 from web.deps import OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
-from web.uploads import MAX_FIELD_BYTES, ParsedUpload, read_upload
+from web.uploads import MAX_FIELD_BYTES, ParsedUpload, read_upload, user_quota
 
 router = APIRouter(tags=["materials"])
 
@@ -82,6 +82,7 @@ async def create_material(
         request,
         lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
         max_file_bytes=runtime.settings.max_upload_bytes,
+        quota=await run_in_threadpool(user_quota, runtime, user),
     )
     return await run_in_threadpool(
         create_from_upload, runtime, user, parsed, client_ip(request), uploads=upload or ()

@@ -41,7 +41,7 @@ from repository.signing import signer_for
 from repository.upload.service import upload as upload_service
 from repository.user.service import has_role
 from web.deps import CurrentUser, OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
-from web.uploads import ParsedUpload, read_upload
+from web.uploads import ParsedUpload, read_upload, user_quota
 
 router = APIRouter(tags=["review"])
 
@@ -228,6 +228,7 @@ async def add_files(
             request,
             lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
             max_file_bytes=runtime.settings.max_upload_bytes,
+            quota=await run_in_threadpool(user_quota, runtime, user),
         )
 
     def work() -> VersionRead:

@@ -73,11 +73,13 @@ OFFSET_TYPE = "application/offset+octet-stream"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Bytes are written to disk in pieces of this size (fewer thread hops than per network read).
 WRITE_BUFFER = 1024 * 1024
-# A chunk whose bytes stop arriving for this long is treated as cut off: what arrived is kept
-# and the lock released, so the client's retry is not refused while a dead connection lingers.
-IDLE_TIMEOUT_S = 60.0
+# A chunk whose bytes stop arriving for ``upload_idle_timeout_s`` is treated as cut off: what
+# arrived is kept and the lock released, so the client's retry is not refused while a dead
+# connection lingers.
 # Expired sessions are swept at start-up and, at most this often, when a session is created.
 SWEEP_EVERY_S = 600.0
+# 18 digits hold any real length (an exabyte) and always fit a 64-bit database column.
+MAX_INT_DIGITS = 18
 
 
 def uploader(
@@ -117,8 +119,12 @@ def _int_header(request: Request, name: str) -> int:
     if raw is None:
         raise BadRequest(f"the {name} header is required")
     raw = raw.strip()
-    if not raw.isdigit():
-        raise BadRequest(f"the {name} header must be a non-negative integer, not {raw!r}")
+    # ASCII digits only: str.isdigit() also accepts "²" or Arabic-Indic digits, which int()
+    # then refuses or reads; and a length with 30 digits is nonsense, not a big file.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_INT_DIGITS:
+        raise BadRequest(
+            f"the {name} header must be a non-negative integer in ASCII digits, not {raw[:40]!r}"
+        )
     return int(raw)
 
 
@@ -133,6 +139,8 @@ def parse_metadata(header: str | None) -> dict[str, str]:
             found[key] = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             raise BadRequest(f"Upload-Metadata: the value of {key!r} is not base64 of UTF-8 text") from None
+        if "\x00" in found[key]:
+            raise BadRequest(f"Upload-Metadata: the value of {key[:40]!r} contains a NUL byte")
     return found
 
 
@@ -204,6 +212,7 @@ def create_upload(request: Request, runtime: RuntimeDep, user: UploaderUser) -> 
             length=length,
             content_type=content_type,
             max_bytes=runtime.settings.max_upload_bytes,
+            quota_bytes=runtime.settings.user_quota_bytes,
         )
         body = UploadRead.build(created)
         headers = _headers(created) | {"Location": body.url}
@@ -226,14 +235,16 @@ def get_upload(upload_id: str, runtime: RuntimeDep, user: UploaderUser) -> Respo
 
 
 async def _receive(request: Request, writer: ResumableWriter) -> bool:
-    """Stream the body into ``writer``; True when the client went away before the end."""
+    """Stream the body into ``writer``; True when the client went away (or went quiet for
+    ``upload_idle_timeout_s``) before the end."""
+    idle_timeout: float = request.app.state.settings.upload_idle_timeout_s
     buffer = bytearray()
     stream = request.stream().__aiter__()
     interrupted = False
     try:
         while True:
             try:
-                chunk = await asyncio.wait_for(stream.__anext__(), IDLE_TIMEOUT_S)
+                chunk = await asyncio.wait_for(stream.__anext__(), idle_timeout)
             except StopAsyncIteration:
                 break
             buffer += chunk
@@ -283,7 +294,7 @@ async def append(upload_id: str, request: Request, runtime: RuntimeDep, user: Up
     found, writer = await run_in_threadpool(begin)
     try:
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and offset + int(declared) > found.length:
+        if declared.isascii() and declared.isdigit() and offset + int(declared) > found.length:
             raise PayloadTooLarge(f"the chunk goes past the declared length of {found.length} bytes")
         try:
             interrupted = await _receive(request, writer)

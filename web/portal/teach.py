@@ -29,7 +29,7 @@ from web.api.materials import create_from_upload as create_material
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
 from web.portal.render import render, terms
 from web.portal.session import TeacherPortalUser, check_csrf
-from web.uploads import ParsedUpload, read_upload
+from web.uploads import ParsedUpload, read_upload, user_quota
 
 router = APIRouter(include_in_schema=False)
 
@@ -83,6 +83,7 @@ async def upload(request: Request, runtime: RuntimeDep, user: TeacherPortalUser)
         request,
         lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
         max_file_bytes=runtime.settings.max_upload_bytes,
+        quota=await run_in_threadpool(user_quota, runtime, user),
     )
     if not parsed.files:
         parsed.abort()
