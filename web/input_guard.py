@@ -154,7 +154,8 @@ class InputGuard:
     def _check_body(self, content_type: str, body: bytes) -> str | None:
         if not body:
             return None
-        if content_type == "application/json" or content_type.endswith("+json"):
+        # FastAPI reads a body without Content-Type as JSON too, so it is checked as JSON.
+        if content_type in ("", "application/json") or content_type.endswith("+json"):
             try:
                 document = json.loads(body)
             except (ValueError, RecursionError):

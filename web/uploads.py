@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from python_multipart.exceptions import MultipartParseError
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -217,8 +217,14 @@ async def read_upload(
         if part.upload is None:
             result.fields[part.name] = bytes(part.buffer)
 
+    def on_end() -> None:
+        state["ended"] = True
+
+    boundary = params[b"boundary"]
+    if not 1 <= len(boundary) <= 70:  # RFC 2046: 1 to 70 characters
+        raise BadRequest("the multipart boundary must have 1 to 70 characters")
     parser = MultipartParser(
-        params[b"boundary"],
+        boundary,
         {
             "on_part_begin": on_part_begin,
             "on_header_field": on_header_field,
@@ -227,6 +233,7 @@ async def read_upload(
             "on_headers_finished": on_headers_finished,
             "on_part_data": on_part_data,
             "on_part_end": on_part_end,
+            "on_end": on_end,
         },
     )
     stream = request.stream().__aiter__()
@@ -240,6 +247,9 @@ async def read_upload(
                 # Disk writes happen in the parser callbacks: keep them off the event loop.
                 await run_in_threadpool(parser.write, chunk)
         parser.finalize()
+        if not state.get("ended"):
+            # Without the closing boundary the last file may be cut short: never store it as whole.
+            raise BadRequest("the multipart body ended before its closing boundary; nothing was kept")
     except ClientDisconnect:
         result.abort()
         raise BadRequest("the upload was interrupted before it finished") from None
@@ -248,7 +258,7 @@ async def read_upload(
         raise BadRequest(
             f"the upload stalled: no data arrived for {idle_timeout:g} seconds; nothing was kept"
         ) from None
-    except MultipartParseError as exc:
+    except FormParserError as exc:
         result.abort()
         raise BadRequest(f"the multipart body is malformed ({exc})") from None
     except BaseException:
