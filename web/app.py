@@ -24,6 +24,7 @@ from web.api import (
     keys,
     materials,
     oai,
+    packages,
     review,
     uploads,
     vocabularies,
@@ -106,6 +107,7 @@ def create_app(
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(exports.router, prefix="/api/v1")
+    app.include_router(packages.router, prefix="/api/v1")  # offline packages (issue 14)
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     portal.install(app)  # portal pages, /static, gzip for text responses
     app.add_middleware(InputGuard, max_body_bytes=settings.max_json_body_bytes)  # first to see a request

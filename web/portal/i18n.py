@@ -110,6 +110,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Your browser cannot play this video. Download it instead.",
     ),
     "viewer.audio": ("Nghe", "Listen"),
+    "viewer.listen": ("Chỉ nghe ({size})", "Listen only ({size})"),
+    "viewer.listen_hint": (
+        "Chỉ tải tiếng của bài giảng: ít dữ liệu hơn nhiều so với video.",
+        "Only the lecture's sound: far less data than the video.",
+    ),
     "viewer.page_of": ("Trang {page} / {pages}", "Page {page} of {pages}"),
     "viewer.page_alt": ("Trang {page} của “{title}”", "Page {page} of “{title}”"),
     "viewer.prev_page": ("Trang trước", "Previous page"),

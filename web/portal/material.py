@@ -3,7 +3,8 @@
 JSON twin: ``/api/v1/materials/{id}`` (plus ``/related`` and ``/signature``).
 
 Viewers are chosen from the derivatives the ingest pipeline made, never by trusting the upload's
-declared type: ``rendition`` 360p/720p + ``poster`` + ``hls`` → video; an audio ``rendition`` or an
+declared type: ``rendition`` 360p/720p + ``poster`` + ``hls`` → video (its listen-only ``speech``
+rendition, "chỉ nghe", under the player); an audio ``rendition`` or an
 ``audio/*`` original → audio; ``preview`` pages → page-by-page document viewer; ``image/*`` →
 image; a ``package`` derivative → e-lecture in a sandboxed frame; otherwise the large thumbnail
 and the extracted text.
@@ -45,6 +46,7 @@ class Viewer:
     package: str | None = None
     pdf: DerivativeRead | None = None
     text_url: str | None = None
+    listen: DerivativeRead | None = None  # a video's listen-only (speech) rendition
 
 
 def _first(file: FileRead, kind: str, label: str | None = None) -> DerivativeRead | None:
@@ -70,6 +72,7 @@ def viewer_for(file: FileRead) -> Viewer:
     videos = sorted((d for d in renditions if d.media_type.startswith("video/")), key=_height)
     if videos or file.media_type.startswith("video/"):
         v.kind, v.sources = "video", videos
+        v.listen = next((d for d in renditions if d.media_type.startswith("audio/")), None)
         v.poster = poster.url if poster else None
         hls = _first(file, "hls")
         v.hls = hls.url if hls else None
