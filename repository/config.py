@@ -102,6 +102,17 @@ class Settings(BaseSettings):
     signin_lockout_minutes: int = Field(
         15, description="How long repeated failed sign-ins lock a username out, in minutes."
     )
+    content_origin: str | None = Field(
+        None,
+        description="Origin (scheme://host[:port]) that plays e-lecture packages and HTML lessons, "
+        "apart from the portal so their scripts never run with a user's session. Unset: `hoclieu "
+        "serve` listens on a second port for it (localhost when the portal is on 127.0.0.1).",
+    )
+    frame_ancestors: str = Field(
+        "'self'",
+        description="CSP frame-ancestors of portal pages: the sites allowed to embed them (space-separated "
+        "origins, e.g. LTI platforms).",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

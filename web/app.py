@@ -14,7 +14,7 @@ from repository.jobs import JobRunner
 from repository.runtime import Runtime, build_runtime
 from search.service import close_backend
 from search.service import search as search_service
-from web import errors, portal
+from web import errors, portal, security_headers
 from web.api import (
     accounts,
     admin,
@@ -106,4 +106,5 @@ def create_app(
     app.include_router(exports.router, prefix="/api/v1")
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     portal.install(app)  # portal pages, /static, gzip for text responses
+    security_headers.install(app, settings)  # CSP with nonces, frame-ancestors, nosniff, private caching
     return app

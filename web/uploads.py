@@ -10,7 +10,7 @@ without being written whole.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -109,8 +109,19 @@ def _decode(value: bytes) -> str:
 
 
 async def read_upload(
-    request: Request, stage: Callable[[], StagedBlob], *, max_file_bytes: int
+    request: Request,
+    stage: Callable[[], StagedBlob],
+    *,
+    max_file_bytes: int,
+    text_fields: Collection[str] = TEXT_FIELDS,
+    before_files: Callable[[dict[str, bytes]], None] | None = None,
 ) -> ParsedUpload:
+    """Parse a multipart upload while it streams.
+
+    ``text_fields`` are the small fields accepted besides the files; ``before_files`` is called
+    with the fields read so far when the first file part starts, before a byte of it is staged
+    (the portal checks its CSRF token there: the form sends the token field first).
+    """
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
         raise UnsupportedMediaType(
@@ -148,9 +159,11 @@ async def read_upload(
         if part.name in FILE_FIELDS:
             if part.filename is None:
                 raise ValidationFailed(f"the '{part.name}' part must be a file (it has no filename)")
+            if before_files is not None and not result.files:
+                before_files(result.fields)
             part.upload = UploadedFile(part.filename, part.content_type, stage())
             result.files.append(part.upload)
-        elif part.name not in TEXT_FIELDS:
+        elif part.name not in text_fields:
             raise ValidationFailed(
                 f"unexpected form field {part.name!r}: send 'file' parts and one 'metadata' part"
             )
