@@ -30,7 +30,9 @@ from dataclasses import dataclass
 HEAD_BYTES = 1024
 ATTACHMENT_CSP = "sandbox; default-src 'none'"
 # Inline passive media still get a sandbox: an image or a video document needs no script. PDF is
-# the exception: Chromium's viewer refuses to load in a sandboxed document.
+# the exception: Chromium's viewer refuses to load in a sandboxed document or under
+# ``object-src 'none'`` (it is a plugin), so a PDF only may not be framed by other sites.
+PDF_CSP = "frame-ancestors 'self'"
 INLINE_CSP = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
 OCTET_STREAM = "application/octet-stream"
 
@@ -71,12 +73,12 @@ class Delivery:
     Attributes:
         inline: the browser may render it (``Content-Disposition: inline``).
         media_type: the ``Content-Type`` to send (the sniffed one for inline delivery).
-        csp: the ``Content-Security-Policy`` of the response (``None`` only for PDF).
+        csp: the ``Content-Security-Policy`` of the response.
     """
 
     inline: bool
     media_type: str
-    csp: str | None
+    csp: str
 
     @property
     def disposition(self) -> str:
@@ -144,7 +146,7 @@ def delivery_for(head: bytes) -> Delivery:
     if sniffed is None:
         return Delivery(inline=False, media_type=OCTET_STREAM, csp=ATTACHMENT_CSP)
     if sniffed == "application/pdf":
-        return Delivery(inline=True, media_type=sniffed, csp=None)
+        return Delivery(inline=True, media_type=sniffed, csp=PDF_CSP)
     return Delivery(inline=True, media_type=sniffed, csp=INLINE_CSP)
 
 

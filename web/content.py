@@ -26,7 +26,8 @@ from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.datastructures import MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from repository.config import Settings
 from repository.content_safety import sign_content, verify_content
@@ -40,16 +41,30 @@ TEXT_TYPES = {"text/html", "text/css", "text/javascript", "application/javascrip
 
 
 class DropCookies:
-    """Remove every ``Cookie`` header before anything reads it: this origin has no users."""
+    """Remove every ``Cookie`` header before anything reads it (this origin has no users), and give
+    every response, errors of unknown paths included, the content policy and no cookie."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, csp: str) -> None:
         self.app = app
+        self.csp = csp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope = dict(scope)
-            scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"cookie"]
-        await self.app(scope, receive, send)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope = dict(scope)
+        scope["headers"] = [(k, v) for k, v in scope["headers"] if k.lower() != b"cookie"]
+
+        async def send_safe(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                del headers["set-cookie"]
+                headers.setdefault("Content-Security-Policy", self.csp)
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+                headers.setdefault("Cache-Control", "private, no-store")
+            await send(message)
+
+        await self.app(scope, receive, send_safe)
 
 
 def content_policy(content_origin: str, portal_origin: str) -> str:
@@ -154,5 +169,5 @@ def create_content_app(settings: Settings, runtime: Runtime, *, portal_origins: 
         del request
         return JSONResponse({"error": exc.to_dict()}, status_code=exc.status_code, headers=headers(False))
 
-    app.add_middleware(DropCookies)
+    app.add_middleware(DropCookies, csp=csp)
     return app

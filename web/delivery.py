@@ -47,9 +47,9 @@ def file_headers(head: bytes, stored_media_type: str, *, inline: bool) -> tuple[
     whether it is granted. Returns the delivery, the ``Content-Type`` to send and the headers.
     """
     delivery = delivery_for(head)
-    headers = {"X-Content-Type-Options": "nosniff"}
-    if delivery.csp:
-        headers["Content-Security-Policy"] = delivery.csp
+    # Always the file's own policy, so the portal's page policy (``object-src 'none'`` would stop the
+    # PDF viewer) is never applied to it.
+    headers = {"X-Content-Type-Options": "nosniff", "Content-Security-Policy": delivery.csp}
     if delivery.inline and inline:
         return delivery, delivery.media_type, headers
     attached = Delivery(inline=False, media_type=delivery.media_type, csp=delivery.csp)

@@ -34,7 +34,7 @@ REFERRER_POLICY = "same-origin"
 SESSION_COOKIE = b"hl_session="
 # FastAPI's interactive API docs load Swagger UI from jsDelivr with an inline bootstrap script. They
 # hold no user data and are the only page allowed that; serving the assets locally removes it.
-DOCS_PATHS = ("/api/docs", "/api/docs/oauth2-redirect")
+DOCS_PATHS = ("/api/docs", "/docs/oauth2-redirect")
 DOCS_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
     "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "

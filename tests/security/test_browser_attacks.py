@@ -115,6 +115,7 @@ class _Recorder:
     def __init__(self, portal_url: str) -> None:
         self.portal_url = portal_url
         self.requests: list[tuple[str, str]] = []
+        self.cookies: dict[str, str] = {}  # URL → the Cookie header the browser sent with it
 
     def __call__(self, request: Any) -> None:
         try:
@@ -122,6 +123,7 @@ class _Recorder:
         except Exception:  # a request without a frame (service worker, download)
             frame = ""
         self.requests.append((request.url, frame))
+        self.cookies[request.url] = request.all_headers().get("cookie", "")
 
     def to_portal_from_content(self) -> list[tuple[str, str]]:
         return [(u, f) for u, f in self.requests if u.startswith(self.portal_url) and MARK in u]
@@ -193,6 +195,8 @@ class TestAdminOpensTeacherUploads:
         assert frame.locator("h1").inner_text() == "Bài tập"
         frame.locator("html[data-done]").wait_for(timeout=15_000)  # the script ran, all the way
         # The content origin got no cookie: the player's own requests carried none.
+        to_content = {u: c for u, c in recorder.cookies.items() if u.startswith(portal.content_origin)}
+        assert to_content and all(c == "" for c in to_content.values()), to_content
         lesson = page.frames[1]
         assert lesson.evaluate("() => { try { return document.cookie; } catch (e) { return 'denied'; } }") in ("", "denied")
         # Opened on its own (a new tab on the content origin) it is sandboxed too.

@@ -127,7 +127,9 @@ class TestContentApp:
         # A public PDF is not an HTML lesson: the content origin does not serve arbitrary files.
         assert content.get(f"/doc/{w.ids['bai-giang.zip']}/{w.ids['file:bai-giang.zip']}/x.html").status_code == 404
         assert content.get(f"/pkg/{w.ids['bai-giang.zip']}/{w.ids['file:bai-giang.zip']}/../x").status_code == 404
-        assert content.get("/api/v1/materials").status_code == 404
+        unknown = content.get("/api/v1/materials")
+        assert unknown.status_code == 404
+        assert unknown.headers["content-security-policy"].startswith("sandbox")
 
     def test_signatures_are_bound_to_the_file_and_expiry(self) -> None:
         token = sign_content("s" * 32, "m", "f", ttl_s=10, now=1000)
@@ -170,3 +172,19 @@ class TestPortalViewer:
         runtime.settings.content_origin = None
         html = self._page(client, f"/m/{packaged.ids['bai-giang.zip']}")
         assert "<iframe" not in html and "HOCLIEU_CONTENT_ORIGIN" in html
+
+
+class TestServeDefaults:
+    @pytest.mark.parametrize(
+        ("host", "base_url", "expected"),
+        [
+            ("127.0.0.1", "http://127.0.0.1:8000", "http://localhost:8001"),  # another host: no cookies
+            ("localhost", "http://localhost:8000", "http://127.0.0.1:8001"),
+            ("0.0.0.0", "https://hoclieu.truong.vn", "http://hoclieu.truong.vn:8001"),
+            ("10.0.0.5", "http://127.0.0.1:8000", "http://10.0.0.5:8001"),
+        ],
+    )
+    def test_the_content_origin_is_another_origin(self, host: str, base_url: str, expected: str) -> None:
+        from web.serve import default_content_origin
+
+        assert default_content_origin(host, 8001, base_url) == expected

@@ -49,7 +49,7 @@ class TestSniffing:
 
     def test_pdf_is_inline_without_a_sandbox_that_would_stop_the_viewer(self) -> None:
         d = delivery_for(b"%PDF-1.7\n")
-        assert d.inline and d.csp is None
+        assert d.inline and d.csp == "frame-ancestors 'self'"
 
     def test_html_lessons_are_recognised_as_markup_for_the_content_origin(self) -> None:
         assert is_markup(ATTACKS["bai-tap.html"]) and not is_markup(b"%PDF-1.4")
@@ -82,6 +82,9 @@ class TestDownloadRoute:
         assert r.headers["content-disposition"].startswith("inline;")
         assert r.headers["content-type"] == PASSIVE[name][1]
         assert r.headers["x-content-type-options"] == "nosniff"
+        csp = r.headers["content-security-policy"]
+        assert "object-src" not in csp  # never the portal's page policy (it would block the PDF viewer)
+        assert csp.startswith("sandbox") or name.endswith(".pdf")
 
     def test_a_download_is_an_attachment_even_for_passive_files(self, client: TestClient, world: World) -> None:
         r = client.get(f"/api/v1/materials/{world.ids['anh.png']}/files/{world.ids['file:anh.png']}")
