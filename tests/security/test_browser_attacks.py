@@ -197,6 +197,8 @@ class TestAdminOpensTeacherUploads:
         # The content origin got no cookie: the player's own requests carried none.
         to_content = {u: c for u, c in recorder.cookies.items() if u.startswith(portal.content_origin)}
         assert to_content and all(c == "" for c in to_content.values()), to_content
+        # (the recorder does see cookies: the portal's own requests carry the session)
+        assert any("hl_session=" in c for u, c in recorder.cookies.items() if u.startswith(base))
         lesson = page.frames[1]
         assert lesson.evaluate("() => { try { return document.cookie; } catch (e) { return 'denied'; } }") in ("", "denied")
         # Opened on its own (a new tab on the content origin) it is sandboxed too.
