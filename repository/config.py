@@ -127,6 +127,17 @@ class Settings(BaseSettings):
         description="Storage one account may use for its uploaded files and unfinished resumable uploads, "
         "in bytes (0: no quota). Going over gets HTTP 507 with what is used and allowed.",
     )
+    content_origin: str | None = Field(
+        None,
+        description="Origin (scheme://host[:port]) that plays e-lecture packages and HTML lessons, "
+        "apart from the portal so their scripts never run with a user's session. Unset: `hoclieu "
+        "serve` listens on a second port for it (localhost when the portal is on 127.0.0.1).",
+    )
+    frame_ancestors: str = Field(
+        "'self'",
+        description="CSP frame-ancestors of portal pages: the sites allowed to embed them (space-separated "
+        "origins, e.g. LTI platforms).",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -14,7 +14,7 @@ from repository.jobs import JobRunner
 from repository.runtime import Runtime, build_runtime
 from search.service import close_backend
 from search.service import search as search_service
-from web import errors, openapi, portal
+from web import errors, openapi, portal, security_headers
 from web.api import (
     accounts,
     admin,
@@ -110,5 +110,6 @@ def create_app(
     app.include_router(packages.router, prefix="/api/v1")  # offline packages (issue 14)
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     portal.install(app)  # portal pages, /static, gzip for text responses
+    security_headers.install(app, settings)  # CSP with nonces, frame-ancestors, nosniff, private caching
     app.add_middleware(InputGuard, max_body_bytes=settings.max_json_body_bytes)  # first to see a request
     return app

@@ -70,16 +70,19 @@ def migrate() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Run the web portal and API (embedded mode: also the job worker)."""
-    import uvicorn
-
-    from web.app import create_app
+@click.option(
+    "--content-port",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="Port of the content origin that plays e-lecture packages and HTML lessons "
+    "(default: --port + 1; 0: do not serve it here, HOCLIEU_CONTENT_ORIGIN is served elsewhere).",
+)
+def serve(host: str, port: int, content_port: int | None) -> None:
+    """Run the web portal and API (embedded mode: also the job worker) and the content origin."""
+    from web.serve import run
 
     runtime = _runtime()
-    app = create_app(runtime.settings, runtime=runtime)
-    click.echo(f"Hoclieu on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(app, host=host, port=port, log_level=runtime.settings.log_level.lower())
+    run(runtime, host=host, port=port, content_port=port + 1 if content_port is None else content_port)
 
 
 def job_runner(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -130,6 +130,8 @@ async def read_upload(
     *,
     max_file_bytes: int,
     quota: Quota | None = None,
+    text_fields: Collection[str] = TEXT_FIELDS,
+    before_files: Callable[[dict[str, bytes]], None] | None = None,
 ) -> ParsedUpload:
     """Stream a multipart upload: file parts into staged blobs, small fields into memory.
 
@@ -137,6 +139,10 @@ async def read_upload(
     most ``max_file_bytes``; all files together within the owner's remaining ``quota`` (507);
     at most ``settings.max_upload_parts`` parts (413); no pause longer than
     ``settings.upload_idle_timeout_s`` (400). Any refusal aborts every staged part.
+
+    ``text_fields`` are the small fields accepted besides the files; ``before_files`` is called
+    with the fields read so far when the first file part starts, before a byte of it is staged
+    (the portal checks its CSRF token there: the form sends the token field first).
     """
     settings = request.app.state.settings
     max_parts: int = settings.max_upload_parts
@@ -193,9 +199,11 @@ async def read_upload(
         if part.name in FILE_FIELDS:
             if part.filename is None:
                 raise ValidationFailed(f"the '{part.name}' part must be a file (it has no filename)")
+            if before_files is not None and not result.files:
+                before_files(result.fields)
             part.upload = UploadedFile(part.filename, part.content_type, stage())
             result.files.append(part.upload)
-        elif part.name not in TEXT_FIELDS:
+        elif part.name not in text_fields:
             raise ValidationFailed(
                 f"unexpected form field {part.name!r}: send 'file' parts and one 'metadata' part"
             )

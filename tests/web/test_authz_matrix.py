@@ -240,10 +240,11 @@ def portal_sign_in(w: World, role: str) -> dict[str, Any]:
 
 
 def portal_upload(w: World, role: str) -> dict[str, Any]:
-    # A multipart body is streamed, not parsed as a form: the token travels in the query string.
+    # A multipart body is streamed: the token is its first field, checked before any file is stored.
     return {
         "method": "POST",
-        "url": f"/teach/upload?csrf_token={w.csrf(role)}",
+        "url": "/teach/upload",
+        "data": {"csrf_token": w.csrf(role)},
         "files": [("file", ("bai.txt", "Bài tập".encode(), "text/plain"))],
         "portal": True,
     }

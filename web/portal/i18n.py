@@ -123,6 +123,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "viewer.go": ("Xem", "Go"),
     "viewer.image_alt": ("Hình ảnh: {title}", "Image: {title}"),
     "viewer.package": ("Bài giảng điện tử", "E-lecture"),
+    "viewer.lesson": ("Bài học HTML", "HTML lesson"),
+    "viewer.package_unavailable": (
+        "Máy chủ này chưa cấu hình nơi phát bài giảng (HOCLIEU_CONTENT_ORIGIN). Hãy tải tệp về để xem.",
+        "This server has no content origin for playing lessons (HOCLIEU_CONTENT_ORIGIN). Download the file instead.",
+    ),
     "viewer.preview_alt": ("Ảnh xem trước: {title}", "Preview: {title}"),
     "signature.title": ("Chữ ký phê duyệt", "Approval signature"),
     "signature.ok": (

@@ -6,12 +6,14 @@ Viewers are chosen from the derivatives the ingest pipeline made, never by trust
 declared type: ``rendition`` 360p/720p + ``poster`` + ``hls`` → video (its listen-only ``speech``
 rendition, "chỉ nghe", under the player); an audio ``rendition`` or an
 ``audio/*`` original → audio; ``preview`` pages → page-by-page document viewer; ``image/*`` →
-image; a ``package`` derivative → e-lecture in a sandboxed frame; otherwise the large thumbnail
-and the extracted text.
+image; a ``package`` (SCORM/HTML5) or an HTML lesson → played from the content origin in an
+``<iframe sandbox>`` without ``allow-same-origin`` (``web/content.py``: its scripts never run on this
+origin); otherwise the large thumbnail and the extracted text.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -20,9 +22,11 @@ from fastapi.responses import HTMLResponse
 
 from repository.errors import RepositoryError
 from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
+from repository.material.service import PLAYABLE_DOCUMENTS
 from repository.material.service import material as material_service
 from repository.runtime import Runtime
 from search.service import search as search_service
+from web.content import content_url
 from web.deps import ReadSession, RuntimeDep
 from web.portal.render import render
 from web.portal.session import PortalUser
@@ -58,16 +62,25 @@ def _height(d: DerivativeRead) -> int:
     return int(digits) if digits else (d.height or 0)
 
 
-def viewer_for(file: FileRead) -> Viewer:
-    """Pick the viewer for one file from its media type and derivatives (pure)."""
+Player = Callable[[FileRead, str], str | None]
+
+
+def viewer_for(file: FileRead, play: Player | None = None) -> Viewer:
+    """Pick the viewer for one file from its media type and derivatives (pure).
+
+    ``play(file, path)`` gives the content-origin URL of a package page or (empty ``path``) an
+    HTML lesson; without it (or when it returns None) such files are offered for download only.
+    """
     v = Viewer(kind="other", file=file, pdf=_first(file, "pdf"))
     renditions = [d for d in file.derivatives if d.kind == "rendition"]
     poster = _first(file, "poster") or _first(file, "thumbnail", "large")
     text = _first(file, "text", "")
     v.text_url = text.url if text else None
-    package = _first(file, "package")
-    if package is not None:
-        v.kind, v.package = "package", package.url
+    if file.package is not None:
+        v.kind, v.package = "package", play(file, file.package["launch"]) if play else None
+        return v
+    if file.media_type in PLAYABLE_DOCUMENTS and file.status == "ready":
+        v.kind, v.package = "lesson", play(file, "") if play else None
         return v
     videos = sorted((d for d in renditions if d.media_type.startswith("video/")), key=_height)
     if videos or file.media_type.startswith("video/"):
@@ -106,11 +119,11 @@ def material_page(
 ) -> HTMLResponse:
     found = material_service.get(session, user, material_id)
     read = MaterialRead.build(found)
-    viewers = [viewer_for(f) for f in read.files]
+    viewers = [viewer_for(f, player(runtime, session, material_id)) for f in read.files]
     # The text of files without a visual preview (DOCX, HTML, TXT...) is readable in the page.
     texts: dict[str, str] = {}
     for f in found.files:
-        if any(v.file.id == f.id and v.kind == "other" for v in viewers):
+        if any(v.file.id == f.id and v.kind in ("other", "lesson") for v in viewers):
             d = next((d for d in f.derivatives if d.kind == "text" and not d.label), None)
             if d is not None:
                 with runtime.blobs.open(d.storage_key) as stream:
@@ -138,6 +151,17 @@ def material_page(
         user=user,
         twin=f"/api/v1/materials/{material_id}",
     )
+
+
+def player(runtime: Runtime, session: Any, material_id: str) -> Player:
+    """Content-origin URLs for the viewers of one material: plain for public files, signed and
+    short-lived for the rest (the page was only rendered for someone allowed to see them)."""
+
+    def play(file: FileRead, path: str) -> str | None:
+        public = material_service.is_public_file(session, material_id, file.id)
+        return content_url(runtime.settings, material_id, file.id, path, public=public, filename=file.filename)
+
+    return play
 
 
 def _signature(runtime: Runtime, session: Any, user: Any, material_id: str) -> dict[str, Any] | None:

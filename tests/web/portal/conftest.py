@@ -48,6 +48,7 @@ class Portal:
     base_url: str
     materials: dict[str, str]  # demo file name → material id
     workdir: Path
+    content_origin: str = ""  # where packages and HTML lessons play (`hoclieu serve`'s second port)
 
 
 def _load(settings: object, workdir: Path) -> dict[str, str]:
@@ -132,22 +133,27 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         "HOCLIEU_DATABASE_URL": settings.sqlalchemy_url,
         "HOCLIEU_IN_PROCESS_WORKER": "true",
         "HOCLIEU_MAX_UPLOAD_BYTES": str(settings.max_upload_bytes),
+        "HOCLIEU_LOG_LEVEL": "WARNING",
     }
     env.pop("HOCLIEU_REDIS_URL", None)
+    env.pop("HOCLIEU_CONTENT_ORIGIN", None)
     env.pop("HOCLIEU_OPENSEARCH_URL", None)
     log = (workdir / "server.log").open("wb")
+    content_port = free_port()
+    # `hoclieu serve` itself: the portal, and the content origin on a second port (localhost:
+    # another host than 127.0.0.1, so the portal's cookies never reach it).
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "--factory",
-            "web.app:create_app",
+            "web.cli",
+            "serve",
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
-            "--no-access-log",
+            "--content-port",
+            str(content_port),
         ],
         env=env,
         stdout=log,
@@ -157,7 +163,13 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base_url, ids, proc)
-        yield Portal(settings=settings, base_url=base_url, materials=ids, workdir=workdir)
+        yield Portal(
+            settings=settings,
+            base_url=base_url,
+            materials=ids,
+            workdir=workdir,
+            content_origin=f"http://localhost:{content_port}",
+        )
     finally:
         proc.terminate()
         try:
