@@ -28,6 +28,7 @@ import multiprocessing.connection
 import os
 import resource
 import selectors
+import shutil
 import signal
 import subprocess
 import time
@@ -35,6 +36,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from repository.processes import die_with_parent, parent_bound
 
 __all__ = ["CommandResult", "ProcessingFailed", "run_command", "run_isolated"]
 
@@ -121,9 +124,11 @@ def _child_main(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> None:
-    # Own process group, so a timeout also kills any tool the function started.
+    # Own process group, so a timeout also kills any tool the function started; and gone when
+    # the forkserver (which exits with the worker) is gone, so a killed worker leaves no child.
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
+    die_with_parent()
     try:
         _limit_memory(memory_mb)
         result = func(*args, **kwargs)
@@ -295,11 +300,15 @@ def run_command(
         ProcessingFailed: when the tool is missing, times out, stalls or dies from a signal.
     """
     what = label or os.path.basename(argv[0])
+    exe = shutil.which(argv[0], path=(env or os.environ).get("PATH"))
+    if exe is None:
+        raise ProcessingFailed(f"{what} is not installed", detail=f"{argv[0]} not found on PATH")
     started = time.monotonic()
     try:
-        # process_group=0 (Python 3.11) instead of preexec_fn, which is unsafe with threads.
+        # process_group=0 (Python 3.11) instead of preexec_fn, which is unsafe with threads;
+        # parent_bound: the tool is killed if this worker dies (see repository.processes).
         proc = subprocess.Popen(
-            list(argv),
+            parent_bound([exe, *argv[1:]]),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
