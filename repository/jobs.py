@@ -324,8 +324,12 @@ def parent_bound_worker_class() -> type[Any]:
     from rq import Worker
 
     class ParentBoundWorker(Worker):  # type: ignore[misc]
+        def fork_work_horse(self, *args: Any, **kwargs: Any) -> None:
+            self._hoclieu_parent = os.getpid()  # read by the horse after the fork
+            super().fork_work_horse(*args, **kwargs)
+
         def main_work_horse(self, *args: Any, **kwargs: Any) -> None:
-            die_with_parent()
+            die_with_parent(parent=getattr(self, "_hoclieu_parent", None))
             super().main_work_horse(*args, **kwargs)
 
     return ParentBoundWorker

@@ -28,11 +28,13 @@ from collections.abc import Sequence
 PR_SET_PDEATHSIG = 1
 
 
-def die_with_parent(sig: int = signal.SIGKILL) -> bool:
+def die_with_parent(sig: int = signal.SIGKILL, *, parent: int | None = None) -> bool:
     """Ask the kernel to send ``sig`` to this process when its parent exits.
 
     If the parent is already gone (it died between our fork and this call, so nobody would ever
-    send the signal) the process exits at once. Returns False where unsupported.
+    send the signal) the process exits at once. ``parent`` is the pid the caller knows its parent
+    had (recorded before the fork); without it, a parent that changed during the call, or init,
+    counts as gone. Returns False where unsupported.
     """
     if not sys.platform.startswith("linux"):
         return False
@@ -40,7 +42,8 @@ def die_with_parent(sig: int = signal.SIGKILL) -> bool:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_PDEATHSIG, int(sig), 0, 0, 0) != 0:
         return False
-    if before == 1 or os.getppid() != before:
+    now = os.getppid()
+    if (parent is not None and now != parent) or now != before or now == 1:
         os._exit(1)  # orphaned already: the work belongs to a worker that no longer exists
     return True
 

@@ -83,8 +83,14 @@ def _rebuild_failed(reason: str, transient: bool, detail: str | None) -> Process
 
 def _mp_context() -> multiprocessing.context.BaseContext:
     # forkserver is POSIX-only; spawn is the safe fallback elsewhere.
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method)
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    # The forkserver exits when this process dies, and so do the children it forked (see
+    # repository.forkserver_init); "__main__" is multiprocessing's own default preload.
+    ctx.set_forkserver_preload(["__main__", "repository.forkserver_init"])
+    os.environ["HOCLIEU_FORKSERVER_PARENT"] = str(os.getpid())  # read by forkserver_init
+    return ctx
 
 
 def _describe_signal(signum: int) -> str:
