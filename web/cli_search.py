@@ -94,7 +94,7 @@ def search_check(as_json: bool, repair: bool, limit: int) -> None:
     else:
         for q in queues["unserved"]:
             err.print(
-                f"queue '{q}' has no live worker ({waiting.get(q, 0)} jobs waiting): "
+                f"no live worker serves queue '{q}' ({waiting.get(q, 0)} jobs waiting); "
                 + how_to_serve(runtime.settings, [q])
             )
         for kind in ("missing", "stale", "orphaned"):

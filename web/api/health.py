@@ -36,7 +36,13 @@ def _components(runtime: Runtime) -> dict[str, Any]:
             session.execute(text("SELECT 1"))
             components["jobs"] = {"status": "ok", **jobs.counts(session)}
         components["database"] = {"status": "ok", "backend": runtime.db.engine.dialect.name}
-        components["queues"] = queue_report(runtime.db, stale_after_s=runtime.settings.job_stale_after_s)
+        report = queue_report(runtime.db, stale_after_s=runtime.settings.job_stale_after_s)
+        # Counts only: worker names carry host names and pids, which anonymous callers need not see.
+        components["queues"] = {
+            "status": report["status"],
+            "workers": {q: len(names) for q, names in report["queues"].items()},
+            "unserved": report["unserved"],
+        }
     except Exception as exc:
         components["database"] = {"status": "error", "error": type(exc).__name__}
         components["queues"] = {"status": "error", "error": "database unavailable"}
