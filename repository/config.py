@@ -79,14 +79,17 @@ class Settings(BaseSettings):
     )
     in_process_worker: bool = Field(
         True,
-        description="Run queued jobs inside `hoclieu serve` when no Redis is configured (embedded mode).",
+        description="Run the ingest queue inside `hoclieu serve` when no Redis is configured (embedded "
+        "mode). With the embedded search index, `serve` is always its indexer whatever this says.",
     )
     job_heartbeat_s: float = Field(
         10.0, description="How often a worker running a job reports that it is alive, in seconds."
     )
     job_stale_after_s: float = Field(
-        300.0,
-        description="A running job with no heartbeat for this long is presumed dead (worker killed) and runs again.",
+        30.0,
+        description="A running job with no heartbeat for this long (three missed heartbeats) is presumed "
+        "dead (worker killed) and runs again; at least twice JOB_HEARTBEAT_S, so a slow live job is never "
+        "taken over.",
     )
     admin_email: str | None = Field(
         None,
@@ -151,6 +154,16 @@ class Settings(BaseSettings):
             raise ValueError(
                 f"HOCLIEU_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production "
                 "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _stale_after_two_heartbeats(self) -> Settings:
+        # One late heartbeat (a busy database, a GC pause) must not hand a live job to another worker.
+        if self.job_stale_after_s < 2 * self.job_heartbeat_s:
+            raise ValueError(
+                f"HOCLIEU_JOB_STALE_AFTER_S ({self.job_stale_after_s:g}) must be at least twice "
+                f"HOCLIEU_JOB_HEARTBEAT_S ({self.job_heartbeat_s:g}); e.g. 3 x the heartbeat"
             )
         return self
 

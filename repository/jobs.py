@@ -8,8 +8,10 @@ ingest only through these dotted paths, so ``repository`` imports neither
 
 ``JobRunner`` claims and runs rows. The embedded default runs it in a thread of
 ``hoclieu serve``; at scale ``hoclieu worker`` runs it (the same code), and many can run at once:
-claims are atomic, and a job whose worker died (no heartbeat for ``stale_after_s``) is queued
-again, so no job stays ``running`` forever.
+claims are atomic, and a job whose worker died (no heartbeat for ``stale_after_s``, by default
+three missed heartbeats) is queued again, so no job stays ``running`` forever. A slow job is
+never taken over while it is alive: its heartbeat comes from a thread of its own, and the
+settings refuse a stale limit shorter than two heartbeats.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from sqlalchemy.orm import Session
 
 from repository.db import Database
 from repository.models import Job, JobStatus, utcnow
+from repository.processes import die_with_parent
 from repository.uow import after_commit
+from repository.workers.service import QUEUES, Presence
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +98,7 @@ class JobRunner:
         *,
         name: str | None = None,
         queues: tuple[str, ...] | None = None,
-        stale_after_s: float = 300.0,
+        stale_after_s: float = 30.0,
         heartbeat_s: float = 10.0,
     ) -> None:
         self.db = db
@@ -232,16 +236,30 @@ class JobRunner:
 
     # -- loop -----------------------------------------------------------------------------
 
-    def work(self, *, poll_s: float = 2.0) -> None:
-        """Run jobs until ``stop()``; sleeps between polls, woken early by local enqueues."""
+    @property
+    def sweep_every_s(self) -> float:
+        """How often the loop looks for jobs of dead workers: at least once per heartbeat, so
+        recovery takes ``stale_after_s`` plus at most one heartbeat."""
+        return min(self.heartbeat_s, self.stale_after_s / 3)
+
+    def work(self, *, poll_s: float = 2.0, role: str = "runner") -> None:
+        """Run jobs until ``stop()``; sleeps between polls, woken early by local enqueues.
+
+        While it runs, its queues are listed as served (``job_workers``, see
+        :mod:`repository.workers.service`).
+        """
         last_sweep = 0.0
+        presence = Presence(
+            self.db, self.name, queues=self.queues or QUEUES, role=role, heartbeat_s=self.heartbeat_s
+        )
+        presence.start()
         with _waiting_lock:
             _waiting.add(self._wakeup)
         try:
             while not self._stop.is_set():
                 try:
                     now = utcnow().timestamp()
-                    if now - last_sweep > self.stale_after_s / 4:
+                    if now - last_sweep > self.sweep_every_s:
                         self.requeue_stale()
                         last_sweep = now
                     if self.run_one():
@@ -253,6 +271,7 @@ class JobRunner:
         finally:
             with _waiting_lock:
                 _waiting.discard(self._wakeup)
+            presence.stop()
 
     def stop(self) -> None:
         self._stop.set()
@@ -262,6 +281,14 @@ class JobRunner:
 def counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
     return {str(status): int(n) for status, n in rows}
+
+
+def waiting_by_queue(session: Session) -> dict[str, int]:
+    """How many jobs wait (queued) on each queue."""
+    rows = session.execute(
+        select(Job.queue, func.count()).where(Job.status == JobStatus.queued).group_by(Job.queue)
+    ).all()
+    return {str(queue): int(n) for queue, n in rows}
 
 
 # -- RQ (scale) --------------------------------------------------------------------------------
@@ -277,7 +304,35 @@ def run_dispatched(job_id: int) -> None:
     """The RQ job function: run one dispatched database job in this RQ worker."""
     from repository.runtime import get_runtime
 
-    JobRunner(get_runtime().db, name=f"rq:{socket.gethostname()}:{os.getpid()}").execute_claimed(job_id)
+    runtime = get_runtime()
+    JobRunner(
+        runtime.db,
+        name=f"rq:{socket.gethostname()}:{os.getpid()}",
+        stale_after_s=runtime.settings.job_stale_after_s,
+        heartbeat_s=runtime.settings.job_heartbeat_s,
+    ).execute_claimed(job_id)
+
+
+def parent_bound_worker_class() -> type[Any]:
+    """RQ's forking ``Worker`` whose work horse dies with it.
+
+    RQ forks a work horse per job and puts it in its own process group, so when the worker is
+    SIGKILLed the horse (and the tools it started) would run on as orphans holding database
+    and Redis connections. The horse asks the kernel for SIGKILL when its parent goes, and exits
+    at once if the parent is already gone (see :mod:`repository.processes`).
+    """
+    from rq import Worker
+
+    class ParentBoundWorker(Worker):  # type: ignore[misc]
+        def fork_work_horse(self, *args: Any, **kwargs: Any) -> None:
+            self._hoclieu_parent = os.getpid()  # read by the horse after the fork
+            super().fork_work_horse(*args, **kwargs)
+
+        def main_work_horse(self, *args: Any, **kwargs: Any) -> None:
+            die_with_parent(parent=getattr(self, "_hoclieu_parent", None))
+            super().main_work_horse(*args, **kwargs)
+
+    return ParentBoundWorker
 
 
 class RQDispatcher:
@@ -294,13 +349,16 @@ class RQDispatcher:
         redis_url: str,
         *,
         queues: tuple[str, ...] | None = None,
-        stale_after_s: float = 300.0,
+        stale_after_s: float = 30.0,
+        heartbeat_s: float = 10.0,
     ) -> None:
         from redis import Redis
 
         self.db = db
         self.redis = Redis.from_url(redis_url)
-        self.runner = JobRunner(db, name="rq-dispatcher", queues=queues, stale_after_s=stale_after_s)
+        self.runner = JobRunner(
+            db, name="rq-dispatcher", queues=queues, stale_after_s=stale_after_s, heartbeat_s=heartbeat_s
+        )
 
     def rq_queue(self, name: str) -> Any:
         from rq import Queue
@@ -362,7 +420,7 @@ class RQDispatcher:
         while not stop.is_set():
             try:
                 now = utcnow().timestamp()
-                if now - last_sweep > self.runner.stale_after_s / 4:
+                if now - last_sweep > self.runner.sweep_every_s:
                     self.requeue_lost()
                     last_sweep = now
                 if self.dispatch_once():

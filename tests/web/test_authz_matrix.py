@@ -276,6 +276,9 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
     ("GET", "/docs/oauth2-redirect"): (get("/docs/oauth2-redirect"), ALL_200),
     ("GET", "/"): (get("/"), ALL_200),
     ("GET", "/api/v1/health"): (get("/api/v1/health"), ALL_200),
+    ("GET", "/api/v1/health/live"): (get("/api/v1/health/live"), ALL_200),
+    # Not ready for anyone: no worker serves the queues in this test.
+    ("GET", "/api/v1/health/ready"): (get("/api/v1/health/ready"), (503,) * 7),
     ("POST", "/api/v1/auth/token"): (sign_in, SIGNED_IN),
     ("GET", "/api/v1/auth/me"): (get("/api/v1/auth/me"), SIGNED_IN),
     ("POST", "/api/v1/materials"): (upload, (401, 403, 201, 201, 201, 201, 201)),
