@@ -97,7 +97,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "material.updated": ("Cập nhật", "Updated"),
     "material.related": ("Học liệu liên quan", "Related materials"),
     "material.not_ready": ("Tệp này đang được xử lý ({status}).", "This file is being processed ({status})."),
-    "material.failed": ("Không xử lý được tệp này: {error}", "This file could not be processed: {error}"),
+    "material.failed": (
+        "Không xem trực tuyến được tệp này. {error}",
+        "This file cannot be viewed online. {error}",
+    ),
+    "material.failed_detail": (
+        "Chi tiết (chỉ người tải lên và kiểm duyệt thấy):",
+        "Detail (uploader and curators only):",
+    ),
     "material.text": ("Nội dung dạng chữ", "Text version"),
     "material.text_more": ("Tải về để đọc tiếp.", "Download to read the rest."),
     "material.state": ("Trạng thái", "State"),

@@ -18,11 +18,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from repository.errors import RepositoryError
+from repository.material.failures import public_reason
 from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
 from repository.material.service import material as material_service
 from repository.runtime import Runtime
 from search.service import search as search_service
 from web.deps import ReadSession, RuntimeDep
+from web.portal.i18n import request_lang
 from web.portal.render import render
 from web.portal.session import PortalUser
 
@@ -45,6 +47,8 @@ class Viewer:
     package: str | None = None
     pdf: DerivativeRead | None = None
     text_url: str | None = None
+    failure: str | None = None  # why it failed, for everybody (fixed text, page language)
+    failure_detail: str | None = None  # the uploader's reason: owner, curators, admins only
 
 
 def _first(file: FileRead, kind: str, label: str | None = None) -> DerivativeRead | None:
@@ -102,8 +106,15 @@ def material_page(
     quality: Annotated[str | None, Query(max_length=10)] = None,
 ) -> HTMLResponse:
     found = material_service.get(session, user, material_id)
-    read = MaterialRead.build(found)
+    detail = material_service.shows_failure_details(session, user, found)
+    read = MaterialRead.build(found, detail=detail)
     viewers = [viewer_for(f) for f in read.files]
+    lang = request_lang(request)
+    for v in viewers:
+        if v.file.status == "failed":
+            # Everybody reads the fixed explanation; the uploader's reason only those who may.
+            v.failure = public_reason(v.file.failure, lang)
+            v.failure_detail = v.file.error if detail else None
     # The text of files without a visual preview (DOCX, HTML, TXT...) is readable in the page.
     texts: dict[str, str] = {}
     for f in found.files:

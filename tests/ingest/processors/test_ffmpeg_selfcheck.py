@@ -7,38 +7,20 @@ system ffmpeg with a missing shared library does (the dynamic loader's message, 
 from __future__ import annotations
 
 import logging
-import os
-import stat
 from collections.abc import Iterator
 from pathlib import Path
 
 import ffmpeg
-import imageio_ffmpeg
 import pytest
 
 from ingest.processors import ffmpeg as ff
 from ingest.processors.media import process_video
 from ingest.processors.sandbox import ProcessingFailed
+from tests.broken_tools import BUNDLED_FFMPEG, LOADER_ERROR, broken_ffmpeg, first_on_path, working_ffmpeg
 
-BUNDLED = str(imageio_ffmpeg.get_ffmpeg_exe())
-LOADER_ERROR = (
-    "ffmpeg: error while loading shared libraries: libavdevice.so.59: "
-    "cannot open shared object file: No such file or directory"
-)
-
-
-def _write_exe(path: Path, body: str) -> Path:
-    path.write_text("#!/bin/sh\n" + body + "\n", encoding="utf-8")
-    path.chmod(path.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
-    return path
-
-
-def _break(path: Path) -> Path:
-    return _write_exe(path, f"echo '{path}: {LOADER_ERROR.split(': ', 1)[1]}' >&2\nexit 127")
-
-
-def _working(path: Path) -> Path:
-    return _write_exe(path, f'exec "{BUNDLED}" "$@"')
+BUNDLED = BUNDLED_FFMPEG
+_break = broken_ffmpeg
+_working = working_ffmpeg
 
 
 @pytest.fixture(autouse=True)
@@ -53,7 +35,7 @@ def bin_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A folder first on PATH, where the tests put their ``ffmpeg``."""
     folder = tmp_path / "bin"
     folder.mkdir()
-    monkeypatch.setenv("PATH", f"{folder}{os.pathsep}{os.environ.get('PATH', '')}")
+    first_on_path(monkeypatch, folder)
     return folder
 
 
@@ -144,7 +126,7 @@ class TestSelfCheck:
 
 class TestReasons:
     def test_paths_are_cut_to_the_file_name(self) -> None:
-        reason = ff.ffmpeg_error_reason(f"some noise\n/usr/bin/ffmpeg: {LOADER_ERROR.split(': ', 1)[1]}\n")
+        reason = ff.ffmpeg_error_reason(f"some noise\n/usr/bin/ffmpeg: {LOADER_ERROR}\n")
         assert reason.startswith("ffmpeg: error while loading shared libraries")
         assert "/usr/bin" not in reason
         assert ff.without_paths("/srv/hoclieu/data/work/ingest-1/media/video-360p.mp4: Invalid argument") == (
