@@ -153,7 +153,12 @@ def users() -> None:
 @users.command("create")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input (scripts); without it the "
+    "password is asked for, hidden, twice.",
+)
 @click.option("--display-name", default="")
 @click.option("--subject", "subjects", multiple=True, help="Curator scope: subject code (repeatable).")
 @click.option(
@@ -167,10 +172,17 @@ def users_create(
     subjects: tuple[str, ...],
     grades: tuple[int, ...],
 ) -> None:
-    """Create a user account (curators: --subject/--grade limit what they review)."""
-    password: str | None = None
+    """Create a user account (curators: --subject/--grade limit what they review).
+
+    Every account gets a password: from standard input with --password-stdin, else asked for
+    (no input, e.g. a closed stdin, aborts without creating anything).
+    """
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    if not password:
+        raise click.UsageError("an account needs a password (at least 8 characters)")
     runtime = _runtime()
     try:
         data = UserAdminCreate(

@@ -72,13 +72,14 @@ def viewer_for(file: FileRead) -> Viewer:
         v.kind, v.package = "package", package.url
         return v
     videos = sorted((d for d in renditions if d.media_type.startswith("video/")), key=_height)
-    if videos or file.media_type.startswith("video/"):
+    audios = [d for d in renditions if d.media_type.startswith("audio/")]
+    # An MP4/WebM holding only sound is detected as video/*: its AAC rendition says it is audio.
+    if videos or (file.media_type.startswith("video/") and not audios):
         v.kind, v.sources = "video", videos
         v.poster = poster.url if poster else None
         hls = _first(file, "hls")
         v.hls = hls.url if hls else None
         return v
-    audios = [d for d in renditions if d.media_type.startswith("audio/")]
     if audios or file.media_type.startswith("audio/"):
         v.kind, v.sources = "audio", audios
         return v
