@@ -59,16 +59,20 @@ class Settings(BaseSettings):
         None, description="Apache Tika server URL. Unset: the in-process native Tika build (iscc-tika)."
     )
     s3_endpoint_url: str | None = Field(
-        None, description="S3-compatible endpoint for blobs (scale). Unset: blobs on local disk."
+        None,
+        description="S3-compatible endpoint for blobs (scale). Reserved: S3 storage is not implemented "
+        "yet, so setting it refuses to start. Unset: blobs on local disk in DATA_DIR.",
     )
-    s3_bucket: str | None = Field(None, description="S3 bucket holding blobs (scale).")
-    s3_access_key: str | None = Field(None, description="S3 access key id (scale).")
-    s3_secret_key: str | None = Field(None, description="S3 secret access key (scale).")
-    s3_region: str = Field("us-east-1", description="S3 region name (scale).")
+    s3_bucket: str | None = Field(None, description="S3 bucket holding blobs (reserved, not read yet).")
+    s3_access_key: str | None = Field(None, description="S3 access key id (reserved, not read yet).")
+    s3_secret_key: str | None = Field(None, description="S3 secret access key (reserved, not read yet).")
+    s3_region: str = Field("us-east-1", description="S3 region name (reserved, not read yet).")
     secret_key: str = Field(
         DEFAULT_SECRET,
-        description="Secret for signing session cookies and CSRF tokens. Must be set outside development; "
-        "production refuses one shorter than 32 bytes.",
+        description="Key of the HMACs in CSRF form tokens and OAI-PMH resumption tokens (session cookies "
+        "are random tokens checked against the database, not signed). Production refuses to start "
+        "with the default or one shorter than 32 bytes; changing it invalidates open forms and "
+        "harvests in progress.",
     )
     max_upload_bytes: int = Field(
         2 * 1024**3, description="Largest accepted file in one upload, in bytes (larger gets HTTP 413)."

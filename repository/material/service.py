@@ -155,6 +155,17 @@ class MaterialService:
             set_committed_value(material, "files", [f for f in material.files if f.id in visible])
         return material
 
+    def shows_failure_details(self, session: Session, actor: User | None, material: Material) -> bool:
+        """May ``actor`` read why this material's files failed in the uploader's terms?
+
+        The owner, curators in scope and admins may; everybody else gets the fixed public
+        explanation (:mod:`repository.material.failures`).
+        """
+        del session  # the rule needs only the actor and the material's metadata
+        from repository.curation.service import curation  # curation builds on this module
+
+        return curation.privileged(actor, material)
+
     def list(
         self,
         session: Session,

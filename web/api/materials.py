@@ -146,7 +146,8 @@ def create_from_upload(
         created = material_service.create(uow.session, actor, metadata=metadata, files=new_files, ip=ip)
         material_id = created.id
     with runtime.db.read() as session:
-        return MaterialRead.build(material_service.get(session, user, material_id))  # type: ignore[arg-type]
+        found = material_service.get(session, user, material_id)  # type: ignore[arg-type]
+        return MaterialRead.build(found, detail=material_service.shows_failure_details(session, user, found))
 
 
 @router.get("/materials", response_model=MaterialPage, summary="List the materials you may see, newest first")
@@ -159,12 +160,21 @@ def list_materials(
     mine: bool = False,
 ) -> MaterialPage:
     items, total = material_service.list(session, user, page=page, size=size, state=state, mine=mine)
-    return MaterialPage(total=total, page=page, size=size, items=[MaterialRead.build(m) for m in items])
+    return MaterialPage(
+        total=total,
+        page=page,
+        size=size,
+        items=[
+            MaterialRead.build(m, detail=material_service.shows_failure_details(session, user, m))
+            for m in items
+        ],
+    )
 
 
 @router.get("/materials/{material_id}", response_model=MaterialRead, summary="One material with its files")
 def get_material(material_id: str, session: ReadSession, user: OptionalUser) -> MaterialRead:
-    return MaterialRead.build(material_service.get(session, user, material_id))
+    found = material_service.get(session, user, material_id)
+    return MaterialRead.build(found, detail=material_service.shows_failure_details(session, user, found))
 
 
 def _audit_restricted(

@@ -77,7 +77,8 @@ def _attempt(
 
 def _material(runtime: Runtime, user: User, material_id: str) -> MaterialRead:
     with runtime.db.read() as session:
-        return MaterialRead.build(material_service.get(session, user, material_id))
+        found = material_service.get(session, user, material_id)
+        return MaterialRead.build(found, detail=material_service.shows_failure_details(session, user, found))
 
 
 def _version(v: MaterialVersion, runtime: Runtime) -> VersionRead:

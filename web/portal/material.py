@@ -21,6 +21,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from repository.errors import RepositoryError
+from repository.material.failures import public_reason
 from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
 from repository.material.service import PLAYABLE_DOCUMENTS
 from repository.material.service import material as material_service
@@ -28,6 +29,7 @@ from repository.runtime import Runtime
 from search.service import search as search_service
 from web.content import content_url
 from web.deps import ReadSession, RuntimeDep
+from web.portal.i18n import request_lang
 from web.portal.render import render
 from web.portal.session import PortalUser
 
@@ -51,6 +53,8 @@ class Viewer:
     pdf: DerivativeRead | None = None
     text_url: str | None = None
     listen: DerivativeRead | None = None  # a video's listen-only (speech) rendition
+    failure: str | None = None  # why it failed, for everybody (fixed text, page language)
+    failure_detail: str | None = None  # the uploader's reason: owner, curators, admins only
 
 
 def _first(file: FileRead, kind: str, label: str | None = None) -> DerivativeRead | None:
@@ -83,14 +87,15 @@ def viewer_for(file: FileRead, play: Player | None = None) -> Viewer:
         v.kind, v.package = "lesson", play(file, "") if play else None
         return v
     videos = sorted((d for d in renditions if d.media_type.startswith("video/")), key=_height)
-    if videos or file.media_type.startswith("video/"):
+    audios = [d for d in renditions if d.media_type.startswith("audio/")]
+    # An MP4/WebM holding only sound is detected as video/*: its AAC rendition says it is audio.
+    if videos or (file.media_type.startswith("video/") and not audios):
         v.kind, v.sources = "video", videos
         v.listen = next((d for d in renditions if d.media_type.startswith("audio/")), None)
         v.poster = poster.url if poster else None
         hls = _first(file, "hls")
         v.hls = hls.url if hls else None
         return v
-    audios = [d for d in renditions if d.media_type.startswith("audio/")]
     if audios or file.media_type.startswith("audio/"):
         v.kind, v.sources = "audio", audios
         return v
@@ -118,8 +123,15 @@ def material_page(
     quality: Annotated[str | None, Query(max_length=10)] = None,
 ) -> HTMLResponse:
     found = material_service.get(session, user, material_id)
-    read = MaterialRead.build(found)
+    detail = material_service.shows_failure_details(session, user, found)
+    read = MaterialRead.build(found, detail=detail)
     viewers = [viewer_for(f, player(runtime, session, material_id)) for f in read.files]
+    lang = request_lang(request)
+    for v in viewers:
+        if v.file.status == "failed":
+            # Everybody reads the fixed explanation; the uploader's reason only those who may.
+            v.failure = public_reason(v.file.failure, lang)
+            v.failure_detail = v.file.error if detail else None
     # The text of files without a visual preview (DOCX, HTML, TXT...) is readable in the page.
     texts: dict[str, str] = {}
     for f in found.files:

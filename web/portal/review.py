@@ -19,6 +19,7 @@ from repository.curation.schemas import RUBRIC, CommentRead, Decision
 from repository.curation.service import curation
 from repository.errors import RepositoryError, ValidationFailed
 from repository.material.schemas import MaterialRead
+from repository.material.service import material as material_service
 from repository.signing import signer_for
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
 from web.portal.material import player, viewer_for
@@ -91,7 +92,9 @@ def review_page(
     error: str | None = None,
 ) -> HTMLResponse:
     material, versions = curation.history(session, user, material_id)
-    read = MaterialRead.build(material)
+    read = MaterialRead.build(
+        material, detail=material_service.shows_failure_details(session, user, material)
+    )
     version = versions[-1][0]
     comments = [CommentRead.build(c) for c in curation.comments(session, user, material_id)]
     suggestions = [(f.filename, s) for f in read.files for s in f.suggestions]

@@ -55,7 +55,13 @@ def my_materials(
     return render(
         request,
         "portal/teach_list.html",
-        {"items": [MaterialRead.build(m) for m in items], "total": total},
+        {
+            "items": [
+                MaterialRead.build(m, detail=material_service.shows_failure_details(session, user, m))
+                for m in items
+            ],
+            "total": total,
+        },
         user=user,
         twin="/api/v1/materials?mine=true",
     )
@@ -117,7 +123,8 @@ async def upload(request: Request, runtime: RuntimeDep, user: TeacherPortalUser)
 
 def _working(session: Any, user: User, material_id: str) -> tuple[MaterialRead, Any]:
     material, versions = curation.history(session, user, material_id)
-    return MaterialRead.build(material), versions[-1][0]
+    detail = material_service.shows_failure_details(session, user, material)
+    return MaterialRead.build(material, detail=detail), versions[-1][0]
 
 
 def _suggested(read: MaterialRead) -> dict[str, Any]:
@@ -209,7 +216,8 @@ def _details_page(
 @router.get("/teach/m/{material_id}/status")
 def material_status(material_id: str, session: ReadSession, user: TeacherPortalUser) -> JSONResponse:
     """Ingest status of each file (the page polls this while files are processing)."""
-    read = MaterialRead.build(material_service.get(session, user, material_id))
+    found = material_service.get(session, user, material_id)
+    read = MaterialRead.build(found, detail=material_service.shows_failure_details(session, user, found))
     files = [
         {
             "id": f.id,

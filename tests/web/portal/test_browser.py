@@ -2,52 +2,27 @@
 """End to end in Debian's Chromium (Playwright): the student, teacher and curator flows,
 axe-core on every page, screenshots at phone and desktop widths.
 
-One browser for the session; the server is the real uvicorn process of the ``portal`` fixture.
+One browser for the session (the ``browser`` fixture of conftest.py); the server is the real
+uvicorn process of the ``portal`` fixture.
 Screenshots go to ``test-artifacts/screenshots/`` (gitignored).
 """
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO_ROOT, skip_or_fail
-from tests.web.portal.conftest import PASSWORD, Portal
+from tests.conftest import REPO_ROOT
+from tests.web.portal.conftest import CHROMIUM, CHROMIUM_ARGS, PASSWORD, Portal  # noqa: F401
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--autoplay-policy=no-user-gesture-required",
-]
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 SHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        skip_or_fail("playwright is not installed (pip install playwright==1.65.2)")
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
-        skip_or_fail("Debian chromium is not installed (apt-get install chromium)")
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def check_page(page: Any, name: str) -> None:
