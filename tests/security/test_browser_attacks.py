@@ -21,7 +21,8 @@ import pytest
 
 from tests.security.payloads import XML_XSL, scorm_zip
 from tests.web.portal.conftest import PASSWORD, Portal, portal  # noqa: F401  (session fixture)
-from tests.web.portal.test_browser import CHROMIUM_ARGS, browser, sign_in  # noqa: F401
+from tests.web.portal.conftest import CHROMIUM_ARGS, browser  # noqa: F401  (session fixture)
+from tests.web.portal.test_browser import sign_in
 
 pytestmark = pytest.mark.slow
 

@@ -12,6 +12,7 @@ import base64
 import io
 import json
 import os
+import re
 import socket
 import time
 import zipfile
@@ -56,8 +57,11 @@ def _raw_exchange(port: int, head: bytes, body_chunks: list[bytes], *, pause_s: 
         try:
             while data := sock.recv(65536):
                 answer += data
-                if b"\r\n\r\n" in answer and len(answer) > 200:
-                    break
+                head_end = answer.find(b"\r\n\r\n")
+                if head_end >= 0:  # stop once the whole body the headers announce has arrived
+                    length = re.search(rb"(?im)^content-length: *(\d+)\r$", answer[:head_end + 2])
+                    if length and len(answer) >= head_end + 4 + int(length.group(1)):
+                        break
         except (ConnectionResetError, TimeoutError):
             pass
     return answer
