@@ -145,6 +145,11 @@ class Settings(BaseSettings):
         description="CSP frame-ancestors of portal pages: the sites allowed to embed them (space-separated "
         "origins, e.g. LTI platforms).",
     )
+    search_cache_size: int = Field(
+        1024,
+        description="Search results kept in memory per process, keyed by the normalised query, its filters "
+        "and the index revision (never stale). 0 turns the cache off. Embedded index only.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

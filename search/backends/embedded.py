@@ -34,6 +34,7 @@ import hashlib
 import json
 import math
 import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,6 +45,7 @@ from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
 from repository.text import fold, nfc
+from search.backends._cache import ResultCache, cache_key
 from search.backends._common import (
     ALIAS_SCORE,
     COVERAGE_SCORE,
@@ -145,6 +147,8 @@ class EmbeddedBackend:
 
     Args:
         path: directory of the index.
+        cache_size: search results kept in memory, keyed by the normalised query, its filters and
+            the index revision (0 turns the cache off). See :class:`ResultCache`.
         heap_size: writer memory budget in bytes, shared by its threads. Tantivy grows its arenas
             on demand, so the small commits of incremental indexing stay small; a reindex fills
             it and flushes fewer, larger segments (at 100k materials 512 MB halved commit time
@@ -154,7 +158,14 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, path: str | Path, *, heap_size: int = 512_000_000, num_threads: int = 0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        heap_size: int = 512_000_000,
+        num_threads: int = 0,
+        cache_size: int = 1024,
+    ) -> None:
         self.path = Path(path)
         self.directory = self.path / f"v{SCHEMA_VERSION}"
         try:
@@ -174,6 +185,7 @@ class EmbeddedBackend:
         self._num_threads = num_threads
         self._writer: tantivy.IndexWriter | None = None
         self._lock = threading.Lock()
+        self._cache = ResultCache(cache_size)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -286,12 +298,27 @@ class EmbeddedBackend:
             n += 1
         return n
 
+    def _commit(self, writer: tantivy.IndexWriter) -> None:
+        """Commit with a new revision document in the same commit.
+
+        The revision (``kind = "r"``, nanoseconds in ``version``) is what the result cache keys
+        on. It is read from the searcher that runs the query, so a searcher that sees a change
+        also sees its revision: a cached result can never outlive the index state it came from
+        (a taken-down material never comes back from the cache).
+        """
+        writer.delete_documents_by_term("kind", "r")
+        rev = tantivy.Document()
+        rev.add_text("kind", "r")
+        rev.add_integer("version", time.time_ns())
+        writer.add_document(rev)
+        writer.commit()
+
     def index(self, docs: Iterable[SearchDocument]) -> int:
         """Add or replace ``docs``; durable (committed) when it returns. Returns the count."""
         with self._lock:
             writer = self._get_writer()
             n = self._stage(writer, docs)
-            writer.commit()
+            self._commit(writer)
             return n
 
     def delete(self, ids: Iterable[str]) -> None:
@@ -301,7 +328,7 @@ class EmbeddedBackend:
             for ident in ids:
                 writer.delete_documents_by_term("id", ident)
                 writer.delete_documents_by_term("parent", ident)
-            writer.commit()
+            self._commit(writer)
 
     def reindex(self, docs: Iterable[SearchDocument]) -> int:
         """Replace the whole index content with ``docs`` in one commit (readers switch atomically)."""
@@ -310,7 +337,7 @@ class EmbeddedBackend:
             writer.delete_all_documents()
             # Everything was just deleted: no per-document delete terms (2 per material) to queue.
             n = self._stage(writer, docs, replace=False)
-            writer.commit()
+            self._commit(writer)
             return n
 
     def clear(self) -> None:
@@ -318,7 +345,16 @@ class EmbeddedBackend:
         with self._lock:
             writer = self._get_writer()
             writer.delete_all_documents()
-            writer.commit()
+            self._commit(writer)
+
+    def revision(self, searcher: tantivy.Searcher | None = None) -> int | None:
+        """The index revision ``searcher`` sees (None: an index no commit of this version wrote)."""
+        searcher = searcher or self._searcher()
+        res = searcher.search(self._term("kind", "r"), 1, count=False)
+        if not res.hits:
+            return None
+        value = searcher.fast_field_values("version", [res.hits[0][1]])[0]
+        return int(value) if value is not None else None
 
     def refresh(self) -> None:
         """Make every committed change visible to this handle's searches now."""
@@ -442,7 +478,8 @@ class EmbeddedBackend:
 
     def _idf(self, searcher: tantivy.Searcher, parsed: ParsedQuery) -> dict[str, float]:
         """BM25's IDF of each folded query word over the materials (its most frequent field)."""
-        n = max(self._count_materials(searcher), 1)
+        # Every live document, pages included, as BM25 itself counts (deleted ones are not).
+        n = max(searcher.num_docs, 1)
         out = {}
         for tok in parsed.tokens:
             df = max(searcher.doc_freq(name, tok.folded) for name, _ in TEXT_FIELDS)
@@ -722,9 +759,23 @@ class EmbeddedBackend:
         return result, {}, _count(result)
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """Run ``query``; see ``SearchBackend.search``."""
-        parsed = analyze(query.text)
+        """Run ``query``; see ``SearchBackend.search``.
+
+        Results are cached per index revision: the key holds the normalised query and filters
+        and the revision the searcher sees, and the result is computed with that same searcher.
+        """
         searcher = self._searcher()
+        revision = self.revision(searcher) if self._cache.enabled else None
+        key = (revision, cache_key(query)) if revision is not None else None
+        if key is not None and (cached := self._cache.get(key)) is not None:
+            return cached
+        result = self._search(searcher, query)
+        if key is not None:
+            self._cache.put(key, result)
+        return result
+
+    def _search(self, searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
+        parsed = analyze(query.text)
         try:
             # With ranked partial matching a typo rarely leaves the result empty ("phuonq trinh"
             # still finds "trình"), so typo tolerance is decided per word: a long word that no
@@ -894,9 +945,6 @@ class EmbeddedBackend:
                 paths[parsed] = int(b["doc_count"])
         total = _count(searcher.search(q, 1, count=True))
         return BrowseCounts(total=total, grades=grades, paths=paths)
-
-    def _count_materials(self, searcher: tantivy.Searcher) -> int:
-        return searcher.doc_freq("kind", "m")
 
     def count(self, public_only: bool = False) -> int:
         """Number of indexed materials (pages not counted)."""
