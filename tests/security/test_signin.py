@@ -80,7 +80,7 @@ class TestConcurrentGuessing:
     def test_parallel_guesses_against_a_real_server_never_exceed_the_limit(self, runtime: Any) -> None:
         make_user(runtime, "co_lan", Role.teacher)
         limit = runtime.settings.signin_max_failures
-        port, proc = start_server(runtime)
+        port, proc = start_server(runtime, timeout=120)
         try:
             url = f"http://127.0.0.1:{port}/api/v1/auth/token"
 
