@@ -30,6 +30,8 @@ DESCRIPTIONS = {
     403: "Signed in, but not allowed (role, scope, disabled account, CSRF)",
     404: "Nothing there, or nothing this caller may see",
     409: "Conflicts with the current state",
+    410: "Gone: the resumable upload expired",
+    412: "Precondition failed: unsupported Tus-Resumable version",
     413: "Request body, upload or storage quota too large",
     415: "Unsupported content type",
     422: "Well-formed but not acceptable (validation)",

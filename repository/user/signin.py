@@ -21,6 +21,7 @@ password check, and a failure must stay counted although the caller gets an erro
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -39,6 +40,7 @@ from repository.user.store import SignInThrottleStore, TokenStore, UserStore
 SIGN_IN_FAILED = "auth.sign_in_failed"
 WRONG_CREDENTIALS = "incorrect username or password"
 MIN_PASSWORD_LENGTH = 8
+FORGET_EVERY = 100
 
 
 @dataclass(frozen=True)
@@ -171,6 +173,7 @@ class SignInService:
             if found is not None:
                 session.expunge(found)
         ok = self._verify(found, current_password)
+        revoked: int | None = None
         with UnitOfWork(db) as uow:
             if not ok or found is None:
                 audit.record(
@@ -181,7 +184,6 @@ class SignInService:
                     subject_id=actor.id,
                     ip=_clean_ip(ip),
                 )
-                revoked = -1
             else:
                 SignInThrottleStore.from_session(uow.session).clear(username_key(actor.username))
                 if ip:
@@ -198,7 +200,7 @@ class SignInService:
                     data={"revoked_tokens": revoked},
                     ip=_clean_ip(ip),
                 )
-        if revoked < 0:
+        if revoked is None:  # refused, and the refusal is committed (it counts)
             raise NotAuthenticated("the current password is not correct")
         return revoked
 
@@ -217,6 +219,10 @@ class SignInService:
                     address_key(ip), limit=settings.signin_max_failures_per_address, since=since, now=now
                 )
             )
+            if secrets.randbelow(FORGET_EVERY) == 0:
+                # Counters idle for a whole window are worth nothing; a spray of random usernames
+                # must not grow the table for ever. Amortised: about one attempt in FORGET_EVERY.
+                throttle.forget_before(since)
             if locked:
                 # Raising rolls back this transaction, so a refused attempt takes no slot.
                 raise TooManyAttempts(

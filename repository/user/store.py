@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import joinedload
 
@@ -89,6 +89,15 @@ class SignInThrottleStore(StoreBase[SignInThrottle]):
             .values(failures=0)
             .execution_options(synchronize_session=False)
         )
+
+    def forget_before(self, since: datetime) -> int:
+        """Delete counters whose last failure is older than ``since`` (they would restart at 1)."""
+        result = self.session.execute(
+            delete(SignInThrottle)
+            .where(SignInThrottle.last_failure_at < since)
+            .execution_options(synchronize_session=False)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     def failures(self, key: str) -> int:
         return int(self.session.scalar(select(SignInThrottle.failures).where(SignInThrottle.key == key)) or 0)

@@ -100,7 +100,7 @@ def test_no_server_error_and_no_schema_violation(
 ) -> None:
     make_user(runtime, "co_lan", Role.teacher)
     make_user(runtime, "quan_tri", Role.admin)
-    port, proc = start_server(runtime)
+    port, proc = start_server(runtime, timeout=120)
     base = f"http://127.0.0.1:{port}"
     try:
         teacher = _token(base, "co_lan")

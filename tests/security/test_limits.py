@@ -92,7 +92,7 @@ class TestJsonBodyCap:
     def test_a_chunked_body_is_cut_off_while_it_streams(self, runtime: Any) -> None:
         """No Content-Length: the server counts the chunks and answers 413 at the cap, without
         waiting for the 20 MB the client says nothing about."""
-        port, proc = start_server(runtime)
+        port, proc = start_server(runtime, timeout=120)
         try:
             head = (
                 b"POST /api/v1/admin/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
@@ -157,7 +157,7 @@ class TestMultipart:
         self, runtime: Any, client: TestClient, people: Any, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         monkeypatch.setenv("HOCLIEU_UPLOAD_IDLE_TIMEOUT_S", "1")
-        port, proc = start_server(runtime)
+        port, proc = start_server(runtime, timeout=120)
         try:
             boundary = b"hoclieu-boundary"
             start = (

@@ -80,7 +80,7 @@ class TestConcurrentGuessing:
     def test_parallel_guesses_against_a_real_server_never_exceed_the_limit(self, runtime: Any) -> None:
         make_user(runtime, "co_lan", Role.teacher)
         limit = runtime.settings.signin_max_failures
-        port, proc = start_server(runtime)
+        port, proc = start_server(runtime, timeout=120)
         try:
             url = f"http://127.0.0.1:{port}/api/v1/auth/token"
 
@@ -234,3 +234,20 @@ class TestPasswordChange:
     def test_anonymous_cannot_change_a_password(self, client: TestClient) -> None:
         r = client.post("/api/v1/auth/password", json={"current_password": "x", "new_password": "y" * 10})
         assert r.status_code == 401
+
+
+class TestThrottleTable:
+    def test_idle_counters_are_forgotten(self, runtime: Any) -> None:
+        from datetime import timedelta
+
+        from repository.models import utcnow
+        from repository.user.store import SignInThrottleStore
+
+        now = utcnow()
+        with UnitOfWork(runtime.db) as uow:
+            store = SignInThrottleStore.from_session(uow.session)
+            store.reserve("user:old", limit=5, since=now - timedelta(days=2), now=now - timedelta(days=1))
+            store.reserve("user:new", limit=5, since=now - timedelta(minutes=15), now=now)
+            assert store.forget_before(now - timedelta(minutes=15)) == 1
+            assert store.failures("user:old") == 0
+            assert store.failures("user:new") == 1

@@ -23,6 +23,7 @@ from repository.upload.service import upload as upload_service
 from web.api.uploads import UploaderUser
 from web.delivery import cache_control, file_headers, read_head
 from web.deps import FileReader, OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
+from web.openapi import errors
 from web.uploads import MAX_FIELD_BYTES, ParsedUpload, read_upload, user_quota
 
 router = APIRouter(tags=["materials"])
@@ -60,6 +61,7 @@ router = APIRouter(tags=["materials"])
             "required": True,
         }
     },
+    responses=errors(409, 415, 507),
 )
 async def create_material(
     request: Request,

@@ -63,6 +63,7 @@ from repository.upload.schemas import UploadRead
 from repository.upload.service import upload as upload_service
 from repository.user.service import has_role
 from web.deps import RuntimeDep, bearer, optional_user, write_uow
+from web.openapi import errors
 from web.portal.session import check_csrf, portal_user
 
 router = APIRouter(tags=["uploads"])
@@ -192,7 +193,8 @@ def discover(runtime: RuntimeDep) -> Response:
     summary="Start a resumable upload (tus creation): Upload-Length and Upload-Metadata headers",
     responses={
         201: {"headers": {"Location": {"description": "The upload's URL", "schema": {"type": "string"}}}}
-    },
+    }
+    | errors(412, 413, 507),
 )
 def create_upload(request: Request, runtime: RuntimeDep, user: UploaderUser) -> Response:
     _check_version(request)
@@ -219,7 +221,9 @@ def create_upload(request: Request, runtime: RuntimeDep, user: UploaderUser) -> 
     return JSONResponse(body.model_dump(mode="json"), status_code=201, headers=headers)
 
 
-@router.head("/uploads/{upload_id}", summary="The stored offset of an upload (tus)")
+@router.head(
+    "/uploads/{upload_id}", summary="The stored offset of an upload (tus)", responses=errors(410, 412)
+)
 def upload_offset(upload_id: str, request: Request, runtime: RuntimeDep, user: UploaderUser) -> Response:
     _check_version(request)
     with runtime.db.read() as session:
@@ -227,7 +231,12 @@ def upload_offset(upload_id: str, request: Request, runtime: RuntimeDep, user: U
         return Response(status_code=200, headers=_headers(found))
 
 
-@router.get("/uploads/{upload_id}", response_model=UploadRead, summary="An upload's state as JSON")
+@router.get(
+    "/uploads/{upload_id}",
+    response_model=UploadRead,
+    summary="An upload's state as JSON",
+    responses=errors(410),
+)
 def get_upload(upload_id: str, runtime: RuntimeDep, user: UploaderUser) -> Response:
     with runtime.db.read() as session:
         found = upload_service.get(session, user, upload_id)
@@ -275,6 +284,7 @@ def _record(runtime: Runtime, user: User, upload_id: str, start: int, end: int, 
             "required": True,
         }
     },
+    responses=errors(409, 410, 412, 415),
 )
 async def append(upload_id: str, request: Request, runtime: RuntimeDep, user: UploaderUser) -> Response:
     _check_version(request)
@@ -317,7 +327,12 @@ async def append(upload_id: str, request: Request, runtime: RuntimeDep, user: Up
     return Response(status_code=204, headers=_headers(recorded))
 
 
-@router.delete("/uploads/{upload_id}", status_code=204, summary="Abandon an upload (tus termination)")
+@router.delete(
+    "/uploads/{upload_id}",
+    status_code=204,
+    summary="Abandon an upload (tus termination)",
+    responses=errors(410, 412),
+)
 def delete_upload(upload_id: str, request: Request, runtime: RuntimeDep, user: UploaderUser) -> Response:
     _check_version(request)
     with write_uow(runtime) as uow:
