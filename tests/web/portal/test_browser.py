@@ -36,8 +36,9 @@ SHOTS = REPO_ROOT / "test-artifacts" / "screenshots"
 SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 900}}
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+def run_browser() -> Iterator[Any]:
+    """The body of the session fixture ``browser`` (declared in tests/conftest.py: one Playwright
+    per session, or a second sync instance would fail inside the first one's event loop)."""
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
