@@ -126,7 +126,7 @@ def create_content_app(settings: Settings, runtime: Runtime, *, portal_origins: 
     def serve(material_id: str, file_id: str, path: str, *, granted: bool) -> Response:
         with runtime.db.read() as session:
             f, d = material_service.content_file(session, material_id, file_id, path, granted=granted)
-            public = (not granted) or material_service.is_public_file(session, material_id, file_id)
+            public = not granted  # a signed path is someone's expiring grant: never a shared cache's
             key = d.storage_key if d is not None else f.storage_key
             if d is None:
                 media_type = f"{f.media_type}; charset=utf-8"

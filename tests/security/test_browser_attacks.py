@@ -20,8 +20,7 @@ import httpx
 import pytest
 
 from tests.security.payloads import XML_XSL, scorm_zip
-from tests.web.portal.conftest import PASSWORD, Portal, portal  # noqa: F401  (session fixture)
-from tests.web.portal.conftest import CHROMIUM_ARGS, browser  # noqa: F401  (session fixture)
+from tests.web.portal.conftest import PASSWORD, Portal
 from tests.web.portal.test_browser import sign_in
 
 pytestmark = pytest.mark.slow
@@ -82,7 +81,7 @@ def _role(base: str, admin: dict[str, str], user_id: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def uploaded(portal: Portal) -> dict[str, Any]:  # noqa: F811
+def uploaded(portal: Portal) -> dict[str, Any]:
     base = portal.base_url
     admin = _token(base, "quan_tri")
     teacher = _token(base, "co_lan")
@@ -130,7 +129,7 @@ class _Recorder:
         return [(u, f) for u, f in self.requests if u.startswith(self.portal_url) and MARK in u]
 
 
-def _admin_context(browser: Any, portal: Portal) -> tuple[Any, Any, _Recorder]:  # noqa: F811
+def _admin_context(browser: Any, portal: Portal) -> tuple[Any, Any, _Recorder]:
     context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     recorder = _Recorder(portal.base_url)
     context.on("request", recorder)
@@ -141,7 +140,7 @@ def _admin_context(browser: Any, portal: Portal) -> tuple[Any, Any, _Recorder]: 
 
 class TestAdminOpensTeacherUploads:
     def test_opening_every_upload_every_way_changes_nothing(
-        self, browser: Any, portal: Portal, uploaded: dict[str, Any]  # noqa: F811
+        self, browser: Any, portal: Portal, uploaded: dict[str, Any]
     ) -> None:
         base = portal.base_url
         context, page, recorder = _admin_context(browser, portal)
@@ -179,7 +178,7 @@ class TestAdminOpensTeacherUploads:
         context.close()
 
     def test_the_package_player_renders_and_its_script_runs_sandboxed(
-        self, browser: Any, portal: Portal, uploaded: dict[str, Any]  # noqa: F811
+        self, browser: Any, portal: Portal, uploaded: dict[str, Any]
     ) -> None:
         base = portal.base_url
         context, page, recorder = _admin_context(browser, portal)
@@ -211,7 +210,7 @@ class TestAdminOpensTeacherUploads:
         context.close()
 
     def test_control_the_same_script_on_the_portal_origin_would_promote_a_user(
-        self, browser: Any, portal: Portal, uploaded: dict[str, Any]  # noqa: F811
+        self, browser: Any, portal: Portal, uploaded: dict[str, Any]
     ) -> None:
         """Proves the payload is a working attack: what the policy stops is real."""
         base = portal.base_url
