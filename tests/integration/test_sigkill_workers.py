@@ -222,7 +222,15 @@ def test_sigkilled_workers_leave_every_file_terminal_once_searchable_and_no_orph
             time.sleep(rng.uniform(1.5, 3.5))  # the kill schedule, not a wait for a condition
         last_kill = kills[-1]
 
-        wait_until(lambda: _terminal(db), RECOVERY_S, "every file to be ready or failed")
+        try:
+            wait_until(lambda: _terminal(db), RECOVERY_S, "every file to be ready or failed")
+        except AssertionError as exc:
+            with db.read() as s:
+                rows = [
+                    (j.id, j.func, j.status, j.attempts, j.worker, j.error) for j in s.scalars(select(Job))
+                ]
+            stuck = [(f.filename, f.status) for f in _files(db) if f.status not in ("ready", "failed")]
+            raise AssertionError(f"{exc}: files {stuck}; jobs {rows}") from None
         files = _files(db)
         statuses = Counter(f.status for f in files)
         with db.read() as s:
