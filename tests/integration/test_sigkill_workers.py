@@ -44,7 +44,9 @@ pytestmark = [
 ]
 
 KILLS = 10
-RECOVERY_S = 120
+# The bound. On a machine shared beyond saturation (load average 30 on 2 cores, where a
+# 0.2 s ingest job takes 20 s) it cannot hold; HOCLIEU_TEST_RECOVERY_S raises it for such runs.
+RECOVERY_S = float(os.environ.get("HOCLIEU_TEST_RECOVERY_S", "120"))
 
 
 @pytest.fixture
@@ -101,8 +103,8 @@ def _corpus(folder: Path) -> list[Path]:
         path = folder / f"video-{n + 1}.mp4"
         subprocess.run(
             [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-f", "lavfi", "-i",
-             f"testsrc2=size=640x360:rate=25:duration={6 + n}", "-f", "lavfi", "-i",
-             f"sine=frequency={440 + 100 * n}:duration={6 + n}", "-c:v", "libx264", "-preset", "ultrafast",
+             f"testsrc2=size=426x240:rate=25:duration={4 + n}", "-f", "lavfi", "-i",
+             f"sine=frequency={440 + 100 * n}:duration={4 + n}", "-c:v", "libx264", "-preset", "ultrafast",
              "-c:a", "aac", "-shortest", str(path)],
             check=True,
         )  # fmt: skip
@@ -211,15 +213,16 @@ def test_sigkilled_workers_leave_every_file_terminal_once_searchable_and_no_orph
         rng = random.Random(18)
         kills: list[float] = []
         for _ in range(KILLS):
-            # A worker in the middle of a job (it has a work horse), when there is one.
-            wait_until(lambda: stack.live_workers(), 10, "a live worker")
-            busy = [w for w in stack.live_workers() if descendants(w.pid)]
-            victim = rng.choice(busy or stack.live_workers())
+            # A worker in the middle of a job: it has a work horse.
+            busy = wait_until(
+                lambda: [w for w in stack.live_workers() if descendants(w.pid)], 120, "a busy worker"
+            )
+            victim = rng.choice(busy)
             victim.send_signal(signal.SIGKILL)  # the worker only: its children must follow by themselves
             victim.wait(10)
             kills.append(time.monotonic())
             stack.start_worker()
-            time.sleep(rng.uniform(1.5, 3.5))  # the kill schedule, not a wait for a condition
+            time.sleep(rng.uniform(0.5, 2.0))  # the kill schedule, not a wait for a condition
         last_kill = kills[-1]
 
         try:
@@ -231,6 +234,9 @@ def test_sigkilled_workers_leave_every_file_terminal_once_searchable_and_no_orph
                 ]
             stuck = [(f.filename, f.status) for f in _files(db) if f.status not in ("ready", "failed")]
             raise AssertionError(f"{exc}: files {stuck}; jobs {rows}") from None
+        print(
+            f"every file terminal {time.monotonic() - last_kill:.0f} s after the last kill; load {os.getloadavg()}"
+        )
         files = _files(db)
         statuses = Counter(f.status for f in files)
         with db.read() as s:
