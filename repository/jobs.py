@@ -114,11 +114,15 @@ class JobRunner:
     def requeue_stale(self) -> int:
         """Queue again the jobs whose worker stopped sending heartbeats (killed, crashed)."""
         cutoff = utcnow() - timedelta(seconds=self.stale_after_s)
+        stmt = update(Job).where(Job.status == JobStatus.running, Job.heartbeat_at < cutoff)
+        if self.queues:
+            # Only this runner's queues: rows of other queues may be dispatched to RQ and waiting
+            # there (their heartbeat starts when an RQ worker takes them; RQDispatcher.requeue_lost
+            # looks after those).
+            stmt = stmt.where(Job.queue.in_(self.queues))
         with self.db.session(write=True) as session, session.begin():
             result = session.execute(
-                update(Job)
-                .where(Job.status == JobStatus.running, Job.heartbeat_at < cutoff)
-                .values(status=JobStatus.queued, worker=None, error="worker stopped; retried")
+                stmt.values(status=JobStatus.queued, worker=None, error="worker stopped; retried")
             )
             count = int(result.rowcount or 0)  # type: ignore[attr-defined]
         if count:
@@ -169,15 +173,19 @@ class JobRunner:
             count += 1
         return count
 
-    def execute_claimed(self, job_id: int) -> None:
+    def execute_claimed(self, job_id: int, attempt: int | None = None) -> None:
         """Run a job that a dispatcher already claimed (status ``running``); used by RQ workers.
 
         A job that is no longer ``running`` (finished by another worker, or re-queued after this
-        worker was presumed dead) is left alone, so a late duplicate delivery does nothing.
+        worker was presumed dead), or that was claimed again since this delivery was sent
+        (``attempt`` differs), is left alone, so a late duplicate delivery does nothing.
         """
         with self.db.session(write=True) as session, session.begin():
             job = session.get(Job, job_id)
             if job is None or job.status != JobStatus.running:
+                return
+            if attempt is not None and job.attempts != attempt:
+                log.warning("jobs.stale_delivery job_id=%s attempt=%s current=%s", job_id, attempt, job.attempts)
                 return
             job.heartbeat_at = utcnow()
             job.worker = self.name
@@ -369,8 +377,8 @@ RQ_FAILURE_TTL_S = 7 * 24 * 3600
 RQ_RESULT_TTL_S = 3600
 
 
-def run_dispatched(job_id: int) -> None:
-    """The RQ job function: run one dispatched database job in this RQ worker."""
+def run_dispatched(job_id: int, attempt: int | None = None) -> None:
+    """The RQ job function: run one dispatched database job (claim number ``attempt``)."""
     from repository.runtime import get_runtime
 
     runtime = get_runtime()
@@ -379,7 +387,7 @@ def run_dispatched(job_id: int) -> None:
         name=f"rq:{socket.gethostname()}:{os.getpid()}",
         stale_after_s=runtime.settings.job_stale_after_s,
         heartbeat_s=runtime.settings.job_heartbeat_s,
-    ).execute_claimed(job_id)
+    ).execute_claimed(job_id, attempt)
 
 
 def parent_bound_worker_class() -> type[Any]:
@@ -442,7 +450,7 @@ class RQDispatcher:
                 break
             self.rq_queue(job.queue).enqueue_call(
                 "repository.jobs.run_dispatched",
-                args=(job.id,),
+                args=(job.id, job.attempts),
                 job_id=f"hoclieu-{job.id}-{job.attempts}",
                 timeout=RQ_JOB_TIMEOUT_S,
                 failure_ttl=RQ_FAILURE_TTL_S,

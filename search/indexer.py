@@ -16,10 +16,10 @@ import threading
 
 from repository.config import Settings
 from repository.db import Database
+from repository.errors import Conflict
 from repository.jobs import JobRunner
 from repository.workers.service import process_name
-from search.service import close_backend
-from search.service import search as search_service
+from search.service import backend_for, close_backend
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class IndexerElection:
     def run(self) -> None:
         standby_logged = False
         while not self._stop.is_set():
-            if search_service.open_indexer(self.settings):
+            if self._take_writer():
                 self._held = True
                 with self._lock:
                     if self._stop.is_set():
@@ -71,6 +71,17 @@ class IndexerElection:
                 )
                 standby_logged = True
             self._stop.wait(self.settings.job_heartbeat_s)
+
+    def _take_writer(self) -> bool:
+        backend = backend_for(self.settings)
+        open_writer = getattr(backend, "open_writer", None)
+        if open_writer is None:  # OpenSearch: no single writer to elect
+            return True
+        try:
+            open_writer()
+        except Conflict:
+            return False
+        return True
 
     def stop(self) -> None:
         with self._lock:

@@ -180,7 +180,12 @@ def _work(runtime: Runtime, names: tuple[str, ...], *, burst: bool, local_index:
         runner.work(role="indexer" if local_index else "runner")
         return
 
-    from repository.jobs import RQDispatcher, parent_bound_worker_class
+    from repository.jobs import JOB_PATHS, RQDispatcher, parent_bound_worker_class, resolve
+
+    # Import the job modules once here: every work horse is forked from this process and starts
+    # with them loaded, instead of importing the ingest stack again for each job.
+    for path in JOB_PATHS:
+        resolve(path)
 
     dispatcher = RQDispatcher(
         runtime.db,

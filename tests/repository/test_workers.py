@@ -149,3 +149,34 @@ class TestStaleRecovery:
 def _job(db) -> Job:  # type: ignore[no-untyped-def]
     with db.read() as s:
         return s.scalars(select(Job)).one()
+
+
+class TestDeliveries:
+    def test_a_runner_requeues_only_its_own_queues(self, db) -> None:  # type: ignore[no-untyped-def]
+        with UnitOfWork(db) as uow:
+            jobs.enqueue(uow.session, f"{__name__}.quick_job", queue="default")
+            jobs.enqueue(uow.session, f"{__name__}.quick_job", queue="index")
+        JobRunner(db, name="gone").claim()
+        JobRunner(db, name="gone").claim()
+        with db.session() as s, s.begin():
+            s.execute(update(Job).values(heartbeat_at=utcnow() - timedelta(hours=1)))
+        # The indexer must not touch ingest rows: they may be waiting in RQ, which has its own sweep.
+        assert JobRunner(db, name="indexer", queues=("index",)).requeue_stale() == 1
+        with db.read() as s:
+            assert dict(s.execute(select(Job.queue, Job.status)).all()) == {
+                "default": "running",
+                "index": "queued",
+            }
+
+    def test_a_late_delivery_of_an_earlier_claim_does_nothing(self, db) -> None:  # type: ignore[no-untyped-def]
+        with UnitOfWork(db) as uow:
+            jobs.enqueue(uow.session, f"{__name__}.slow_job")
+        first = JobRunner(db, name="first").claim()
+        assert first is not None and first.attempts == 1
+        with db.session() as s, s.begin():  # presumed dead, queued again, claimed again
+            s.execute(update(Job).values(status=JobStatus.queued))
+        assert JobRunner(db, name="second").claim() is not None
+        STARTED.clear()
+        JobRunner(db, name="late").execute_claimed(first.id, attempt=1)
+        assert not STARTED.is_set()  # the old delivery did not run the job a second time
+        assert _job(db).status == JobStatus.running
