@@ -2,6 +2,7 @@
 
     python bench/ingest_corpus.py                 # 02_format_robustness + 03_media + 01 documents
     python bench/ingest_corpus.py --corpus 02 --workers 2
+    python bench/ingest_corpus.py --corpus docs --workers 2 --repeat 2 --code ../old-checkout   # before/after
 
 Prints (Markdown): per detected type the count, ready/failed, mean seconds per file and per step;
 failures grouped by reason; end-to-end throughput for documents (text + thumbnails) and for media;
@@ -74,6 +75,13 @@ def main() -> None:
         "processed again rather than de-duplicated): a longer run, so steady-state "
         "throughput dominates the workers' start-up",
     )
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=REPO,
+        help="checkout whose code the workers run (another commit, for a before/after in the same "
+        "session; the import step always uses this checkout)",
+    )
     args = parser.parse_args()
 
     shared = Path(os.environ.get("HOCLIEU_SHARED_DATA", REPO.parent / "shared" / "data"))
@@ -137,10 +145,11 @@ def main() -> None:
             )
 
     started = time.perf_counter()
+    load_start = os.getloadavg()
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "web.cli", "worker", "--burst", "--queue", "default"],
-            cwd=REPO,
+            cwd=args.code.resolve(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -155,7 +164,12 @@ def main() -> None:
     if ready_wall is None:
         ready_wall = wall
     # RUSAGE_CHILDREN: the largest of the worker processes and of everything they started.
-    child_peak = worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_peak = worker_peak = usage.ru_maxrss / 1024
+    # CPU of the workers and of the children they waited for (Tika, pdfium, ffmpeg...): on a
+    # shared machine the wall clock measures the neighbours, this measures the work.
+    cpu_s = usage.ru_utime + usage.ru_stime
+    load_end = os.getloadavg()
 
     with runtime.db.read() as s:
         rows = list(s.scalars(select(MaterialFile)))
@@ -206,6 +220,12 @@ def main() -> None:
         f"= {len(rows) / ready_wall:.2f} files/s with {args.workers} worker(s) |"
     )
     print(f"| wall time including page previews and Office PDF renditions | {wall:.1f} s |")
+    print(f"| code run by the workers | {args.code} |")
+    print(f"| load average at start / end (1 min) | {load_start[0]:.1f} / {load_end[0]:.1f} |")
+    print(
+        f"| CPU of the workers and their children, whole run | {cpu_s:.1f} s = "
+        f"{cpu_s / len(rows) * 1000:.0f} ms per file; on 2 idle cores at most {2 * len(rows) / cpu_s:.1f} files/s |"
+    )
     doc_s = sum(t(f) for f in docs)
     print(
         f"| documents+images: summed step time | {doc_s:.1f} s ({len(docs) / doc_s if doc_s else 0:.1f} files/s per worker) |"
