@@ -404,6 +404,9 @@ def process_path(
         from ingest.processors.thumbnails import placeholder_thumbnails
 
         label = placeholder_label(media_type)
+        # A card with the type's name is no picture of the content: two different .doc files
+        # would get the same image fingerprint and be flagged as near-duplicates of each other.
+        outcome.info["placeholder_thumbnail"] = True
         step(
             "thumbnails",
             lambda: outcome.derivatives.extend(placeholder_thumbnails(label, _sub(workdir, "placeholder"))),
@@ -429,9 +432,15 @@ def _fingerprints(outcome: Outcome) -> None:
         ),
         None,
     )
-    if picture is not None and not outcome.media_type.startswith(("text/", "audio/")):
+    if (
+        picture is not None
+        and not outcome.media_type.startswith(("text/", "audio/"))
+        and not outcome.info.get("placeholder_thumbnail")
+    ):
         value = image_dhash(picture.path)
-        if value is not None:
+        # 0: a flat picture (a blank page, like the thumbnail python-docx's template embeds)
+        # says nothing about the content and would match every other blank one.
+        if value:
             outcome.fingerprints["image"] = value
 
 
