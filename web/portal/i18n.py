@@ -40,6 +40,31 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.lang_switch": ("English", "Tiếng Việt"),
     "nav.lang_switch_label": ("Xem bằng tiếng Anh", "Xem bằng tiếng Việt"),
     "footer.api": ("API dữ liệu mở", "Open data API"),
+    "footer.kept": ("Bài đã lưu để học không cần mạng", "Lessons kept for offline reading"),
+    "app.name": ("Hoclieu: Kho học liệu số", "Hoclieu: digital learning materials"),
+    "offline.title": ("Bài đã lưu", "Kept lessons"),
+    "offline.intro": (
+        "Những bài bạn đã mở trên máy này được giữ lại để xem khi không có mạng (tối đa {n} bài; "
+        "bài cũ nhất tự xóa). Video chỉ được giữ khi bạn bấm “Lưu video”.",
+        "Lessons you opened on this device are kept for reading without a connection (at most {n}; "
+        "the oldest goes first). Videos are kept only when you press “Keep video”.",
+    ),
+    "offline.no_network": (
+        "Không có kết nối mạng. Trang bạn mở chưa được lưu; đây là các bài đã lưu.",
+        "No connection. The page you opened was not kept; here are the kept lessons.",
+    ),
+    "offline.needs_js": ("Danh sách cần JavaScript.", "The list needs JavaScript."),
+    "offline.empty": ("Chưa có bài nào được lưu.", "No lesson kept yet."),
+    "offline.remove": ("Xóa", "Remove"),
+    "offline.videos": ("Video đã lưu: {n}", "Kept videos: {n}"),
+    "offline.clear_videos": ("Xóa các video đã lưu", "Remove kept videos"),
+    "offline.keep_video": (
+        "Lưu video để xem khi không có mạng ({size})",
+        "Keep video for offline viewing ({size})",
+    ),
+    "offline.keeping": ("Đang lưu…", "Keeping…"),
+    "offline.kept_video": ("Đã lưu video trên máy này", "Video kept on this device"),
+    "offline.keep_failed": ("Không lưu được video (máy hết chỗ?)", "Could not keep the video (device full?)"),
     "footer.json": ("Trang này dạng JSON", "This page as JSON"),
     "search.label": ("Tìm học liệu", "Search materials"),
     "search.placeholder": ("Ví dụ: toán lớp 5 phân số", "For example: toan lop 5 phan so"),

@@ -122,7 +122,7 @@ def material_page(
         related = search_service.related_page(runtime.settings, material_id, size=6).hits
     except RepositoryError:
         related = []  # not public yet (the owner or a curator looking at a draft)
-    return render(
+    response = render(
         request,
         "portal/material.html",
         {
@@ -138,6 +138,10 @@ def material_page(
         user=user,
         twin=f"/api/v1/materials/{material_id}",
     )
+    if read.state == "approved":
+        # The service worker keeps only pages marked so: public content, never a draft under review.
+        response.headers["X-Hoclieu-Offline"] = "keep"
+    return response
 
 
 def _signature(runtime: Runtime, session: Any, user: Any, material_id: str) -> dict[str, Any] | None:
