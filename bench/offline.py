@@ -133,7 +133,9 @@ def _runtime(data: Path) -> Any:
     return runtime_module.configure(settings)
 
 
-def _build(rt: Any, selection: Any, out: Path, *, base: dict[str, Any] | None = None) -> tuple[Any, float, int]:
+def _build(
+    rt: Any, selection: Any, out: Path, *, base: dict[str, Any] | None = None
+) -> tuple[Any, float, int]:
     from repository.offline.package import build, build_update
     from repository.signing import signer_for
 
@@ -174,7 +176,12 @@ def demo() -> None:
             system = user_service.system_user(uow.session)
             for item in items:
                 m, _ = create_from_path(
-                    rt.blobs, uow.session, system, item.path, metadata=item.metadata, state=WorkflowState.draft
+                    rt.blobs,
+                    uow.session,
+                    system,
+                    item.path,
+                    metadata=item.metadata,
+                    state=WorkflowState.draft,
                 )
                 rows_in.append({"material_id": m.id})
         job_runner(rt, name="bench", queues=("default",)).run_until_empty()
@@ -224,7 +231,11 @@ MIX = (
     (
         "deck",
         0.20,
-        ("application/vnd.openxmlformats-officedocument.presentationml.presentation", "bai-giang.pptx", int(1.5 * MB)),
+        (
+            "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+            "bai-giang.pptx",
+            int(1.5 * MB),
+        ),
         [
             ("preview", "", "image/webp", 50_000, 15),
             ("pdf", "", "application/pdf", int(1.2 * MB), 1),
@@ -295,6 +306,8 @@ def _material(rt: Any, session: Any, system: Any, i: int, kind: str, original: A
 
 
 def grade(materials: int, changed: int) -> None:
+    from sqlalchemy.orm import selectinload
+
     from repository.curation.service import curation
     from repository.models import MaterialFile
     from repository.offline.package import Selection, apply_update, extract, read_document
@@ -341,7 +354,12 @@ def grade(materials: int, changed: int) -> None:
         base = read_document(full)
         with UnitOfWork(rt.db) as uow:
             for mid in ids[:: max(1, len(ids) // max(1, changed))][:changed]:
-                f = uow.session.query(MaterialFile).filter_by(material_id=mid).one()
+                f = (
+                    uow.session.query(MaterialFile)
+                    .options(selectinload(MaterialFile.derivatives))
+                    .filter_by(material_id=mid)
+                    .one()
+                )
                 for d in f.derivatives:
                     if d.kind in ("preview", "thumbnail"):
                         b = _blob(rt, d.size)
@@ -363,7 +381,16 @@ def grade(materials: int, changed: int) -> None:
         t0 = time.perf_counter()
         report = apply_update(usb, update)
         apply_s = time.perf_counter() - t0
-        rows.append(["apply update + verify", "", str(report.files), "", f"{apply_s:.1f} s", "ok" if report.ok else "FAILED"])
+        rows.append(
+            [
+                "apply update + verify",
+                "",
+                str(report.files),
+                "",
+                f"{apply_s:.1f} s",
+                "ok" if report.ok else "FAILED",
+            ]
+        )
         rt.close()
         shutil.rmtree(tmp / "data", ignore_errors=True)
     print(

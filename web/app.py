@@ -19,6 +19,7 @@ from web.api import (
     accounts,
     admin,
     auth,
+    captions,
     exports,
     health,
     keys,
@@ -106,6 +107,7 @@ def create_app(
         app.include_router(router, prefix="/api/v1")
     app.include_router(exports.router, prefix="/api/v1")
     app.include_router(packages.router, prefix="/api/v1")  # offline packages (issue 14)
+    app.include_router(captions.router, prefix="/api/v1")  # video captions (issue 14)
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     portal.install(app)  # portal pages, /static, gzip for text responses
     return app

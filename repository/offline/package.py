@@ -9,6 +9,7 @@ cached zip and lets an update carry only the entries whose hash changed.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -253,6 +254,9 @@ ACTIVE_TYPES = frozenset(
         "text/xml",
     }
 )
+# Captions up to this size are also written into the page (see _inline); a 45-minute lesson's
+# captions are ~40 KB.
+INLINE_CAPTION_BYTES = 256 * 1024
 # The extracted text shown on the page of a file without a visual preview (as on the portal).
 TEXT_BYTES = 12_000
 
@@ -292,7 +296,9 @@ def _file_view(out: Plan, blobs: BlobStore, f: MaterialFile) -> site.FileView:
         if listen is not None:
             v.listen, v.listen_size, v.listen_type = put(listen), listen.size, listen.media_type
         v.captions = [
-            (d.label, site.language_label(d.label), put(d)) for d in f.derivatives if d.kind == "caption"
+            (d.label, site.language_label(d.label), put(d) or "", _inline(blobs, d))
+            for d in sorted(f.derivatives, key=lambda d: (d.label != "vi", d.label))
+            if d.kind == "caption"
         ]
         return v
     if audio or f.media_type.startswith("audio/"):
@@ -322,6 +328,15 @@ def _file_view(out: Plan, blobs: BlobStore, f: MaterialFile) -> site.FileView:
             raw = stream.read(TEXT_BYTES + 1)
         v.text = raw[:TEXT_BYTES].decode("utf-8", errors="ignore") + ("…" if len(raw) > TEXT_BYTES else "")
     return v
+
+
+def _inline(blobs: BlobStore, d: Any) -> str:
+    """A caption as a ``data:`` URL: Chromium refuses ``<track>`` files under ``file://`` (every
+    file is its own origin there), a ``data:`` URL it plays. Large ones keep the file only."""
+    if d.size > INLINE_CAPTION_BYTES:
+        return ""
+    with blobs.open(d.storage_key) as stream:
+        return "data:text/vtt;base64," + base64.b64encode(stream.read()).decode("ascii")
 
 
 # --- writing -------------------------------------------------------------------------------

@@ -43,6 +43,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "footer.kept": ("Bài đã lưu để học không cần mạng", "Lessons kept for offline reading"),
     "app.name": ("Hoclieu: Kho học liệu số", "Hoclieu: digital learning materials"),
     "offline.title": ("Bài đã lưu", "Kept lessons"),
+    "captions.title": ("Phụ đề", "Captions"),
+    "captions.none": ("chưa có phụ đề", "no captions yet"),
+    "captions.file": ("Tệp phụ đề (WebVTT .vtt hoặc SRT .srt)", "Caption file (WebVTT .vtt or SRT .srt)"),
+    "captions.upload": ("Tải phụ đề lên", "Upload captions"),
+    "captions.saved": ("Đã lưu phụ đề.", "Captions saved."),
     "offline.intro": (
         "Những bài bạn đã mở trên máy này được giữ lại để xem khi không có mạng (tối đa {n} bài; "
         "bài cũ nhất tự xóa). Video chỉ được giữ khi bạn bấm “Lưu video”.",

@@ -47,6 +47,7 @@ class Viewer:
     pdf: DerivativeRead | None = None
     text_url: str | None = None
     listen: DerivativeRead | None = None  # a video's listen-only (speech) rendition
+    captions: list[DerivativeRead] = field(default_factory=list)  # WebVTT per language
 
 
 def _first(file: FileRead, kind: str, label: str | None = None) -> DerivativeRead | None:
@@ -73,6 +74,9 @@ def viewer_for(file: FileRead) -> Viewer:
     if videos or file.media_type.startswith("video/"):
         v.kind, v.sources = "video", videos
         v.listen = next((d for d in renditions if d.media_type.startswith("audio/")), None)
+        v.captions = sorted(
+            (d for d in file.derivatives if d.kind == "caption"), key=lambda d: d.label != "vi"
+        )
         v.poster = poster.url if poster else None
         hls = _first(file, "hls")
         v.hls = hls.url if hls else None

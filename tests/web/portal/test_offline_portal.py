@@ -44,3 +44,44 @@ class TestInstallablePortal:
         assert r.status_code == 200
         assert "<h1>Bài đã lưu</h1>" in r.text
         assert 'id="kept-list"' in r.text
+
+
+class TestCaptionsInThePortal:
+    def test_teacher_form_uploads_srt_and_the_player_gets_a_track(
+        self, client: TestClient, portal: Portal
+    ) -> None:
+        import re
+
+        from tests.web.portal.conftest import csrf_of, sign_in
+
+        sign_in(client, "quan_tri")  # the demo materials belong to the system account: an admin
+        mid = portal.materials["toan-5-dien-tich-hinh-tam-giac.mp4"]
+        page = client.get(f"/teach/m/{mid}")
+        assert page.status_code == 200
+        form = re.search(
+            r'<form method="post" action="(/teach/m/[^"]+/captions)" enctype="multipart/form-data"', page.text
+        )
+        assert form, "no captions form for the video"
+        srt = "1\r\n00:00:00,000 --> 00:00:04,000\r\nDiện tích hình tam giác\r\n".encode()
+        refused = client.post(
+            form.group(1),
+            data={"csrf_token": "sai", "lang": "vi"},
+            files={"file": ("p.srt", srt)},
+            follow_redirects=False,
+        )
+        assert refused.status_code == 403
+        r = client.post(
+            form.group(1),
+            data={"csrf_token": csrf_of(page.text), "lang": "vi"},
+            files={"file": ("phu-de.srt", srt, "application/x-subrip")},
+            follow_redirects=False,
+        )
+        assert r.status_code == 303, r.text
+        assert "Đã lưu phụ đề" in client.get(r.headers["location"]).text
+        viewer = client.get(f"/m/{mid}").text
+        track = re.search(
+            r'<track kind="subtitles" src="([^"]+)" srclang="vi" label="Tiếng Việt" default>', viewer
+        )
+        assert track, "no <track> in the player"
+        vtt = client.get(track.group(1))
+        assert vtt.text.startswith("WEBVTT\n\n00:00:00.000 --> 00:00:04.000\nDiện tích hình tam giác")
