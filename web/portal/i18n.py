@@ -44,6 +44,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "app.name": ("Hoclieu: Kho học liệu số", "Hoclieu: digital learning materials"),
     "offline.title": ("Bài đã lưu", "Kept lessons"),
     "captions.title": ("Phụ đề", "Captions"),
+    "search.filters_on": ("đang lọc", "active"),
     "captions.none": ("chưa có phụ đề", "no captions yet"),
     "captions.file": ("Tệp phụ đề (WebVTT .vtt hoặc SRT .srt)", "Caption file (WebVTT .vtt or SRT .srt)"),
     "captions.upload": ("Tải phụ đề lên", "Upload captions"),

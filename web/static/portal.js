@@ -336,8 +336,18 @@
     fill();
   }
 
+  /* Search filters: folded on a phone (results first), open beside the results on wide screens. */
+  function filters() {
+    var fold = $("#filters");
+    if (!fold || !window.matchMedia) return;
+    var wide = window.matchMedia("(min-width: 48rem)");
+    var apply = function () { fold.open = wide.matches; };
+    apply();
+    if (wide.addEventListener) wide.addEventListener("change", apply);
+  }
+
   function start() {
-    suggest(); players(); uploads(); offline();
+    suggest(); players(); uploads(); offline(); filters();
     Array.prototype.forEach.call(document.querySelectorAll("[data-poll]"), poll);
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();

@@ -314,3 +314,34 @@ class TestInstalledPortalOffline:
         assert page.inner_text("main h1") == "Bài đã lưu"
         assert page.is_visible("#offline-notice")
         context.close()
+
+
+class TestSearchOnAPhone:
+    def test_results_come_first_and_filters_fold_away(self, browser: Any, portal: Portal) -> None:
+        context = browser.new_context(viewport=SIZES["phone"])
+        page = context.new_page()
+        page.goto(portal.base_url + "/search?q=toan+lop+5")
+        first_hit = page.locator(".hits .cards li").first
+        assert first_hit.is_visible()
+        # The filters are folded: a one-line summary below the results, the checkboxes hidden.
+        summary = page.locator("#filters > summary")
+        assert page.evaluate("() => document.getElementById('filters').open") is False
+        assert not page.locator(".facets input[name=grade]").first.is_visible()
+        assert first_hit.bounding_box()["y"] < summary.bounding_box()["y"]
+        assert first_hit.bounding_box()["y"] < SIZES["phone"]["height"]  # a result without scrolling
+        check_page(page, "search-phone")
+        # Unfolded on demand; a filter then works as before.
+        summary.click()
+        page.locator(".facets input[name=grade][value='5']").check()
+        with page.expect_navigation():
+            page.click(".facets button[type=submit]")
+        assert "grade=5" in page.url
+        assert "đang lọc" in page.inner_text("#filters > summary")
+        # On a wide screen the filters are open, in the left column beside the results.
+        page.set_viewport_size(SIZES["desktop"])
+        page.goto(portal.base_url + "/search?q=toan+lop+5")
+        assert page.evaluate("() => document.getElementById('filters').open") is True
+        facets = page.locator(".facets").bounding_box()
+        hits = page.locator(".hits").bounding_box()
+        assert facets["x"] + facets["width"] <= hits["x"]
+        context.close()
