@@ -19,6 +19,7 @@ from web.api import (
     accounts,
     admin,
     auth,
+    captions,
     exports,
     health,
     keys,
@@ -121,6 +122,7 @@ def create_app(
         app.include_router(router, prefix="/api/v1")
     app.include_router(exports.router, prefix="/api/v1")
     app.include_router(packages.router, prefix="/api/v1")  # offline packages (issue 14)
+    app.include_router(captions.router, prefix="/api/v1")  # video captions (issue 14)
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     portal.install(app)  # portal pages, /static, gzip for text responses
     security_headers.install(app, settings)  # CSP with nonces, frame-ancestors, nosniff, private caching

@@ -76,7 +76,8 @@ class FileView:
     listen: str | None = None
     listen_size: int = 0
     listen_type: str = ""
-    captions: list[tuple[str, str, str | None]] = field(default_factory=list)  # (lang, label, path)
+    # (lang, label, package path, data: URL or "" when too large to inline)
+    captions: list[tuple[str, str, str, str]] = field(default_factory=list)
     audio: str | None = None
     audio_type: str = ""
     pages: list[tuple[str, int | None, int | None]] = field(default_factory=list)

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from repository.models import Material, MaterialFile, WorkflowState
+from repository.models import Material, MaterialFile, MaterialVersion, WorkflowState
 from repository.store import StoreBase
 
 BATCH = 200
@@ -40,3 +40,16 @@ class OfflineStore(StoreBase[Material]):
             )
             out.update((m.id, m) for m in self.session.scalars(stmt))
         return [out[i] for i in ids if i in out]
+
+    def versions(self, ids: Sequence[str]) -> dict[str, list[MaterialVersion]]:
+        """Every version of these materials, by material id, oldest first (one query per batch)."""
+        out: dict[str, list[MaterialVersion]] = {i: [] for i in ids}
+        for start in range(0, len(ids), BATCH):
+            stmt = (
+                select(MaterialVersion)
+                .where(MaterialVersion.material_id.in_(list(ids[start : start + BATCH])))
+                .order_by(MaterialVersion.material_id, MaterialVersion.number)
+            )
+            for v in self.session.scalars(stmt):
+                out[v.material_id].append(v)
+        return out

@@ -55,6 +55,7 @@ class Viewer:
     listen: DerivativeRead | None = None  # a video's listen-only (speech) rendition
     failure: str | None = None  # why it failed, for everybody (fixed text, page language)
     failure_detail: str | None = None  # the uploader's reason: owner, curators, admins only
+    captions: list[DerivativeRead] = field(default_factory=list)  # WebVTT per language
 
 
 def _first(file: FileRead, kind: str, label: str | None = None) -> DerivativeRead | None:
@@ -92,6 +93,9 @@ def viewer_for(file: FileRead, play: Player | None = None) -> Viewer:
     if videos or (file.media_type.startswith("video/") and not audios):
         v.kind, v.sources = "video", videos
         v.listen = next((d for d in renditions if d.media_type.startswith("audio/")), None)
+        v.captions = sorted(
+            (d for d in file.derivatives if d.kind == "caption"), key=lambda d: d.label != "vi"
+        )
         v.poster = poster.url if poster else None
         hls = _first(file, "hls")
         v.hls = hls.url if hls else None
@@ -147,7 +151,7 @@ def material_page(
         related = search_service.related_page(runtime.settings, material_id, size=6).hits
     except RepositoryError:
         related = []  # not public yet (the owner or a curator looking at a draft)
-    return render(
+    response = render(
         request,
         "portal/material.html",
         {
@@ -163,6 +167,10 @@ def material_page(
         user=user,
         twin=f"/api/v1/materials/{material_id}",
     )
+    if read.state == "approved":
+        # The service worker keeps only pages marked so: public content, never a draft under review.
+        response.headers["X-Hoclieu-Offline"] = "keep"
+    return response
 
 
 def player(runtime: Runtime, session: Any, material_id: str) -> Player:

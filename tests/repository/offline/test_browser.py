@@ -21,8 +21,25 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture
 def usb(library: Library, tmp_path: Path) -> Path:
-    """The package unpacked onto a "USB stick" folder."""
+    """The package unpacked onto a "USB stick" folder (the video has Vietnamese captions)."""
+    from repository.material.captions import captions
+    from repository.material.store import MaterialStore
+    from repository.uow import UnitOfWork
+    from repository.user.service import user as user_service
+
     rt = library.runtime
+    with UnitOfWork(rt.db) as uow:
+        video = MaterialStore.from_session(uow.session).get_full(library.ids[VIDEO])
+        assert video is not None
+        captions.set(
+            uow.session,
+            rt.blobs,
+            user_service.system_user(uow.session),
+            video.id,
+            video.files[0].id,
+            lang="vi",
+            raw="1\n00:00:00,000 --> 00:00:09,000\nDiện tích hình tam giác\n".encode(),
+        )
     with rt.db.read() as session:
         build(
             session,
@@ -71,6 +88,11 @@ class TestFromUsbStick:
             page.click("text=Diện tích hình tam giác >> nth=-1")
         assert page.url.endswith(f"/m/{library.ids[VIDEO]}.html")
         _plays(page, "video")
+        # The Vietnamese captions load from the package too.
+        page.wait_for_function(
+            "() => { const t = document.querySelector('video track'); return t && t.readyState === 2; }"
+        )
+        assert page.evaluate("() => document.querySelector('video').textTracks[0].cues.length") == 1
         assert page.evaluate("() => document.querySelector('video').currentSrc").endswith(".mp4")
         assert page.is_visible("text=Chỉ nghe")
         _plays(page, "audio.listen-player")

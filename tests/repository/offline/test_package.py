@@ -3,6 +3,7 @@ verification (and tampering caught), incremental updates, the CLI and the API.""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import zipfile
@@ -14,6 +15,7 @@ from click.testing import CliRunner
 from fastapi.testclient import TestClient
 
 from repository.errors import NotFound, ValidationFailed
+from repository.material.store import MaterialStore
 from repository.offline.package import (
     MANIFEST_NAME,
     PackageError,
@@ -85,6 +87,44 @@ class TestContents:
         assert "Mở bản PDF" in pdf_page
         assert {m["id"] for m in p.manifest["materials"]} >= {library.ids[n] for n in (VIDEO, PDF, DECK)}
 
+    def test_captions_go_into_the_package(self, library: Library, tmp_path: Path) -> None:
+        from repository.material.captions import captions
+        from repository.uow import UnitOfWork
+        from repository.user.service import user as user_service
+
+        rt = library.runtime
+        with UnitOfWork(rt.db) as uow:
+            system = user_service.system_user(uow.session)
+            full = MaterialStore.from_session(uow.session).get_full(library.ids[VIDEO])
+            assert full is not None
+            file_id = full.files[0].id
+            captions.set(
+                uow.session,
+                rt.blobs,
+                system,
+                library.ids[VIDEO],
+                file_id,
+                lang="vi",
+                raw="1\n00:00:00,500 --> 00:00:05,000\nDiện tích hình tam giác\n".encode(),
+            )
+        make(library, tmp_path / "p.zip")
+        site = unpack(tmp_path / "p.zip", tmp_path / "site")
+        page = (site / f"m/{library.ids[VIDEO]}.html").read_text()
+        # Inline (Chromium plays no <track> file under file://) and as a file to download.
+        track = re.search(
+            r'<track kind="subtitles" src="data:text/vtt;base64,([^"]+)" srclang="vi" '
+            r'label="Tiếng Việt" default>',
+            page,
+        )
+        assert track, page
+        vtt = base64.b64decode(track.group(1)).decode()
+        assert vtt.startswith("WEBVTT\n\n00:00:00.500 --> 00:00:05.000")
+        link = re.search(
+            r'<a href="\.\./(files/[^"]+\.vtt)" download>Tải phụ đề \(Tiếng Việt, WebVTT\)</a>', page
+        )
+        assert link, page
+        assert (site / link.group(1)).read_text() == vtt
+
     def test_search_index_is_a_static_script_with_accent_free_keys(
         self, library: Library, tmp_path: Path
     ) -> None:
@@ -106,6 +146,8 @@ class TestContents:
         for page in [*site.rglob("*.html"), *site.glob("assets/*")]:
             text = page.read_text()
             for ref in re.findall(r'(?:src|href|poster|action)="([^"]*)"', text):
+                if ref.startswith("data:text/vtt;base64,"):
+                    continue  # captions written into the page (see package._inline)
                 assert not re.match(r"^(?:[a-z][a-z0-9+.-]*:|//|/)", ref), (page.name, ref)
                 target = (page.parent / ref.split("?")[0].split("#")[0]).resolve()
                 assert target.is_relative_to(site.resolve()), (page.name, ref)
@@ -420,3 +462,18 @@ class TestApi:
     def test_update_from_a_non_package_is_422(self, client: TestClient, body: dict[str, Any]) -> None:
         r = client.post("/api/v1/packages/update.zip", json=body)
         assert r.status_code == 422, r.text
+
+
+class TestSite:
+    def test_minimal_metadata_renders(self) -> None:
+        from repository.models import Material
+        from repository.offline.site import FileView, Site
+
+        pages = Site(Selection(grade=5, subject="toan"))
+        m = Material(id="m1", title="Chỉ có tên", version=1, meta={"title": "Chỉ có tên", "grades": [5]})
+        pages.add_material(
+            m, [FileView(filename="a.bin", media_type="application/octet-stream", status="ready")], None
+        )
+        out = dict(pages.render())
+        assert "Chỉ có tên" in out["m/m1.html"].decode()
+        assert "Tài liệu khác" in out["lop-5/toan/index.html"].decode()  # no lesson: grouped apart
