@@ -6,11 +6,12 @@ replaying it is harmless and the last run always leaves the index right. ``reind
 everything from the database (``hoclieu reindex``); ``check`` compares the two (``hoclieu
 search-check``).
 
-**One indexer.** The embedded Tantivy index has a single writer. In the embedded mode the job
-runner inside ``hoclieu serve`` runs every queue, including ``"index"``, and so is the only
-process that writes; ``hoclieu import --wait`` and ``hoclieu demo`` run only the ``"default"``
-queue (ingest), leaving their index jobs to the server. ``hoclieu reindex`` writes from the CLI
-and therefore refuses while another process holds the writer (``Conflict``).
+**One indexer.** The embedded Tantivy index has a single writer. Every ``hoclieu serve`` competes
+for it (:mod:`search.indexer`); the one holding it runs the ``"index"`` queue, whatever the queue
+backend, and is the only process that writes; other serving processes stand by and take over
+when it dies. ``hoclieu import --wait`` and ``hoclieu demo`` run only the ``"default"`` queue
+(ingest), leaving their index jobs to the server. ``hoclieu reindex`` and ``hoclieu worker
+--queue index`` write from the CLI and therefore refuse while another process holds the writer.
 """
 
 from __future__ import annotations
