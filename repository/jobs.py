@@ -185,7 +185,9 @@ class JobRunner:
             if job is None or job.status != JobStatus.running:
                 return
             if attempt is not None and job.attempts != attempt:
-                log.warning("jobs.stale_delivery job_id=%s attempt=%s current=%s", job_id, attempt, job.attempts)
+                log.warning(
+                    "jobs.stale_delivery job_id=%s attempt=%s current=%s", job_id, attempt, job.attempts
+                )
                 return
             job.heartbeat_at = utcnow()
             job.worker = self.name
@@ -294,8 +296,8 @@ def take_queued(db: Database, func_path: str, *, limit: int, worker: str) -> lis
     together with its own (``search.tasks.index_material`` indexes them in one commit).
 
     The claimed rows are ``running`` under ``worker``, as if a runner had claimed each, so a
-    process that dies holding them leaves them to the stale-job sweep. The caller reports back
-    with :func:`settle_taken`.
+    process that dies holding them leaves them to the stale-job sweep. The caller keeps them
+    alive with :func:`beat_taken` while it works and reports back with :func:`settle_taken`.
     """
     if limit <= 0:
         return []
@@ -321,17 +323,30 @@ def take_queued(db: Database, func_path: str, *, limit: int, worker: str) -> lis
         return found
 
 
-def settle_taken(db: Database, jobs: list[Job], failed: dict[int, str]) -> None:
-    """Finish jobs claimed by :func:`take_queued`: ``done``, except those in ``failed``
-    (id → error), which are retried after the usual backoff or fail for good, like a job the
-    runner ran itself."""
+def _still_ours(ids: list[int], worker: str) -> Any:
+    # A row the stale sweep gave back (and someone else may have claimed since) is not ours.
+    return (Job.id.in_(ids), Job.status == JobStatus.running, Job.worker == worker)
+
+
+def beat_taken(db: Database, jobs: list[Job], worker: str) -> None:
+    """The heartbeat of jobs claimed by :func:`take_queued` (they have no runner of their own)."""
+    if jobs:
+        with db.session(write=True) as session, session.begin():
+            ids = [j.id for j in jobs]
+            session.execute(update(Job).where(*_still_ours(ids, worker)).values(heartbeat_at=utcnow()))
+
+
+def settle_taken(db: Database, jobs: list[Job], failed: dict[int, str], worker: str) -> None:
+    """Finish jobs claimed by :func:`take_queued` under ``worker``: ``done``, except those in
+    ``failed`` (id → error), which are retried after the usual backoff or fail for good, like a
+    job the runner ran itself. Rows no longer held by ``worker`` are left alone."""
     now = utcnow()
     with db.session(write=True) as session, session.begin():
         done = [j.id for j in jobs if j.id not in failed]
         if done:
             session.execute(
                 update(Job)
-                .where(Job.id.in_(done))
+                .where(*_still_ours(done, worker))
                 .values(status=JobStatus.done, error=None, finished_at=now, worker=None)
             )
         for job in jobs:
@@ -352,7 +367,7 @@ def settle_taken(db: Database, jobs: list[Job], failed: dict[int, str]) -> None:
                     "finished_at": now,
                     "worker": None,
                 }
-            session.execute(update(Job).where(Job.id == job.id).values(**values))
+            session.execute(update(Job).where(*_still_ours([job.id], worker)).values(**values))
 
 
 def counts(session: Session) -> dict[str, int]:

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import threading
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -36,6 +39,8 @@ BATCH = 500
 #: Materials written per index commit when index jobs are coalesced (see ``index_material``).
 INDEX_BATCH = 500
 _JOB = "search.tasks.index_material"
+#: Heartbeat period of coalesced jobs (the stale sweep waits HOCLIEU_JOB_STALE_AFTER_S).
+_BEAT_S = 5.0
 log = logging.getLogger(__name__)
 
 
@@ -95,9 +100,37 @@ def index_material(material_id: str) -> None:
             and the claimed siblings go back to the queue.
     """
     runtime = get_runtime()
-    siblings = jobs.take_queued(
-        runtime.db, _JOB, limit=INDEX_BATCH - 1, worker=f"coalesced-by:index:material:{material_id}"
-    )
+    worker = f"coalesced-by:index:material:{material_id}:{os.getpid()}:{threading.get_ident()}"
+    siblings = jobs.take_queued(runtime.db, _JOB, limit=INDEX_BATCH - 1, worker=worker)
+    with _beating(runtime, siblings, worker):
+        _index_batch(runtime, material_id, siblings, worker)
+
+
+@contextmanager
+def _beating(runtime: Runtime, siblings: list[Any], worker: str) -> Iterator[None]:
+    """Send the claimed siblings' heartbeats while the batch runs (the runner only beats for
+    the job it ran), so a long batch is never taken for a dead worker's."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(_BEAT_S):
+            try:
+                jobs.beat_taken(runtime.db, siblings, worker)
+            except Exception:
+                log.exception("search.index_batch_heartbeat_failed")
+
+    thread = threading.Thread(target=beat, daemon=True)
+    if siblings:
+        thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        if siblings:
+            thread.join()
+
+
+def _index_batch(runtime: Runtime, material_id: str, siblings: list[Any], worker: str) -> None:
     by_material: dict[str, list[int]] = {}
     for job in siblings:
         by_material.setdefault(str(job.kwargs.get("material_id")), []).append(job.id)
@@ -114,11 +147,8 @@ def index_material(material_id: str) -> None:
                 index_materials(runtime, [ident])
             except Exception as exc:
                 failed[ident] = f"{type(exc).__name__}: {exc}"
-    jobs.settle_taken(
-        runtime.db,
-        siblings,
-        {jid: failed[m] for m, jids in by_material.items() if m in failed for jid in jids},
-    )
+    sibling_failures = {jid: failed[m] for m, jids in by_material.items() if m in failed for jid in jids}
+    jobs.settle_taken(runtime.db, siblings, sibling_failures, worker)
     if material_id in failed:
         raise IndexingFailed(failed[material_id])
 
