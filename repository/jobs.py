@@ -286,6 +286,75 @@ class JobRunner:
         self._wakeup.set()
 
 
+# -- coalescing -----------------------------------------------------------------------------
+
+
+def take_queued(db: Database, func_path: str, *, limit: int, worker: str) -> list[Job]:
+    """Claim up to ``limit`` due, queued jobs of ``func_path`` for a job that does their work
+    together with its own (``search.tasks.index_material`` indexes them in one commit).
+
+    The claimed rows are ``running`` under ``worker``, as if a runner had claimed each, so a
+    process that dies holding them leaves them to the stale-job sweep. The caller reports back
+    with :func:`settle_taken`.
+    """
+    if limit <= 0:
+        return []
+    now = utcnow()
+    with db.session(write=True) as session, session.begin():
+        stmt = (
+            select(Job)
+            .where(Job.func == func_path, Job.status == JobStatus.queued, Job.run_after <= now)
+            .order_by(Job.id)
+            .limit(limit)
+        )
+        if not db.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True)
+        found = list(session.scalars(stmt))
+        for job in found:
+            job.status = JobStatus.running
+            job.attempts += 1
+            job.heartbeat_at = now
+            job.worker = worker
+        session.flush()
+        for job in found:
+            session.expunge(job)
+        return found
+
+
+def settle_taken(db: Database, jobs: list[Job], failed: dict[int, str]) -> None:
+    """Finish jobs claimed by :func:`take_queued`: ``done``, except those in ``failed``
+    (id → error), which are retried after the usual backoff or fail for good, like a job the
+    runner ran itself."""
+    now = utcnow()
+    with db.session(write=True) as session, session.begin():
+        done = [j.id for j in jobs if j.id not in failed]
+        if done:
+            session.execute(
+                update(Job)
+                .where(Job.id.in_(done))
+                .values(status=JobStatus.done, error=None, finished_at=now, worker=None)
+            )
+        for job in jobs:
+            if job.id not in failed:
+                continue
+            if job.attempts < job.max_attempts:
+                delay = RETRY_BACKOFF_S[min(job.attempts - 1, len(RETRY_BACKOFF_S) - 1)]
+                values: dict[str, Any] = {
+                    "status": JobStatus.queued,
+                    "run_after": now + timedelta(seconds=delay),
+                    "error": failed[job.id],
+                    "worker": None,
+                }
+            else:
+                values = {
+                    "status": JobStatus.failed,
+                    "error": failed[job.id],
+                    "finished_at": now,
+                    "worker": None,
+                }
+            session.execute(update(Job).where(Job.id == job.id).values(**values))
+
+
 def counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
     return {str(status): int(n) for status, n in rows}

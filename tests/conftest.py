@@ -180,3 +180,22 @@ def redis_url(redis_server: str) -> Iterator[str]:
     yield redis_server
     client.flushdb()
     client.close()
+
+
+# --- the portal server and the browser, shared by tests/web/portal and tests/security -----------
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One real ``hoclieu serve`` (portal + content origin) with demo materials per session."""
+    from tests.web.portal.conftest import run_portal
+
+    yield from run_portal(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's Chromium through Playwright, one per session."""
+    from tests.web.portal.conftest import run_browser
+
+    yield from run_browser()

@@ -40,7 +40,8 @@ def start_server(
         | (env or {})
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+        # The content origin's port is picked free too (the default, port + 1, may be taken).
+        [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--content-port", str(free_port())],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

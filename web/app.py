@@ -14,21 +14,24 @@ from repository.jobs import JobRunner
 from repository.runtime import Runtime, build_runtime
 from repository.workers.service import process_name
 from search.indexer import IndexerElection
-from web import errors, portal
+from web import errors, openapi, portal, security_headers
 from web.api import (
     accounts,
     admin,
     auth,
+    captions,
     exports,
     health,
     keys,
     materials,
     oai,
+    packages,
     review,
     uploads,
     vocabularies,
 )
 from web.api import search as search_api
+from web.input_guard import InputGuard
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +106,7 @@ def create_app(
     app.state.runtime = runtime
     app.state.settings = settings
     errors.install(app)
+    openapi.install(app)
     for router in (
         health.router,
         auth.router,
@@ -117,6 +121,10 @@ def create_app(
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(exports.router, prefix="/api/v1")
+    app.include_router(packages.router, prefix="/api/v1")  # offline packages (issue 14)
+    app.include_router(captions.router, prefix="/api/v1")  # video captions (issue 14)
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     portal.install(app)  # portal pages, /static, gzip for text responses
+    security_headers.install(app, settings)  # CSP with nonces, frame-ancestors, nosniff, private caching
+    app.add_middleware(InputGuard, max_body_bytes=settings.max_json_body_bytes)  # first to see a request
     return app

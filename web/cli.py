@@ -71,16 +71,19 @@ def migrate() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Run the web portal and API (embedded mode: also the job worker)."""
-    import uvicorn
-
-    from web.app import create_app
+@click.option(
+    "--content-port",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="Port of the content origin that plays e-lecture packages and HTML lessons "
+    "(default: --port + 1; 0: do not serve it here, HOCLIEU_CONTENT_ORIGIN is served elsewhere).",
+)
+def serve(host: str, port: int, content_port: int | None) -> None:
+    """Run the web portal and API (embedded mode: also the job worker) and the content origin."""
+    from web.serve import run
 
     runtime = _runtime()
-    app = create_app(runtime.settings, runtime=runtime)
-    click.echo(f"Hoclieu on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(app, host=host, port=port, log_level=runtime.settings.log_level.lower())
+    run(runtime, host=host, port=port, content_port=port + 1 if content_port is None else content_port)
 
 
 def job_runner(
@@ -235,7 +238,12 @@ def users() -> None:
 @users.command("create")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input (scripts); without it the "
+    "password is asked for, hidden, twice.",
+)
 @click.option("--display-name", default="")
 @click.option("--subject", "subjects", multiple=True, help="Curator scope: subject code (repeatable).")
 @click.option(
@@ -249,10 +257,17 @@ def users_create(
     subjects: tuple[str, ...],
     grades: tuple[int, ...],
 ) -> None:
-    """Create a user account (curators: --subject/--grade limit what they review)."""
-    password: str | None = None
+    """Create a user account (curators: --subject/--grade limit what they review).
+
+    Every account gets a password: from standard input with --password-stdin, else asked for
+    (no input, e.g. a closed stdin, aborts without creating anything).
+    """
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    if not password:
+        raise click.UsageError("an account needs a password (at least 8 characters)")
     runtime = _runtime()
     try:
         data = UserAdminCreate(
@@ -424,9 +439,18 @@ def import_(
 
 
 @main.command()
-@click.option("--wait/--no-wait", default=True, help="Process the demo files before returning.")
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    help="Process the demo files, then publish the ready ones (--no-wait: import only, publish nothing).",
+)
 def demo(wait: bool) -> None:
-    """Load the sample Vietnamese materials shipped with Hoclieu (approved, ready to browse)."""
+    """Load the sample Vietnamese materials shipped with Hoclieu (approved, ready to browse).
+
+    Files are processed first; only materials whose files are ready are approved and signed.
+    A file that fails stays an unpublished draft, and the command names it with its reason.
+    Running it again publishes what has become ready since.
+    """
     from ingest.sources.demo import demo_items
 
     runtime = _runtime()
@@ -434,18 +458,33 @@ def demo(wait: bool) -> None:
     err.print("generating demo materials…")
     items = [(item.path, item.metadata) for item in demo_items(workdir)]
     results = import_items(runtime, items, owner=None, state=WorkflowState.draft, as_json=False, console=err)
+    new = sum(1 for r in results if r.get("created"))
+    if not wait:
+        err.print(
+            f"demo: {new} new materials imported, none published yet: they are published once "
+            "processed, by running `hoclieu demo` again"
+        )
+        return
+    _wait(runtime, results, as_json=False)
     # Published like a curated collection: approved and signed by the system account, so the
-    # portal shows a verifiable approval and `hoclieu verify` passes on the demo too.
-    fresh = [r for r in results if r.get("created")]
-    cli_curation.publish_imported(runtime, fresh, SYSTEM_USERNAME)
-    if wait:
-        _wait(runtime, results, as_json=False)
-    new = len(fresh)
-    err.print(f"demo: {new} new materials, {len(results) - new} already present")
+    # portal shows a verifiable approval and `hoclieu verify` passes on the demo too. Only what
+    # is ready: a signature vouches for what readers get, and a failed file gives them nothing.
+    ready = [r for r in results if r.get("material_id") and r.get("status") == "ready"]
+    published = cli_curation.publish_imported(runtime, ready, SYSTEM_USERNAME)
+    failed = [r for r in results if r not in ready or r.get("status") == "failed"]
+    err.print(
+        f"demo: {new} new materials, {len(results) - new} already present; "
+        f"{published} of {len(results)} ready and published"
+    )
+    if failed:
+        err.print(f"[red]{len(failed)} demo materials failed and were left unpublished (drafts):[/red]")
+        for r in failed:
+            err.print(f"  [red]failed[/red] {Path(r['path']).name}: {r.get('error') or r.get('status')}")
 
 
 import web.cli_search  # noqa: E402, F401  (registers reindex, search-check)
 from web import cli_curation  # noqa: E402  (registers fixity, verify, users set on `main`)
+from web import cli_offline  # noqa: E402, F401  (registers package, verify-package, apply-update)
 
 if __name__ == "__main__":
     main()

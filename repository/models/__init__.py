@@ -1,7 +1,8 @@
 """All SQLAlchemy models, on one ``Base.metadata`` (house style: one place, lazy="raise").
 
 Tables: users, api_tokens, materials, material_files, derivatives, audit_events, jobs,
-material_versions, review_comments, integrity_issues, fingerprints, uploads, job_workers.
+material_versions, review_comments, integrity_issues, fingerprints, uploads, sign_in_throttle,
+job_workers.
 """
 
 from repository.models.audit import AuditEvent
@@ -17,7 +18,7 @@ from repository.models.material import (
     WorkflowState,
 )
 from repository.models.upload import Upload
-from repository.models.user import ApiToken, Role, User
+from repository.models.user import ApiToken, Role, SignInThrottle, User
 
 __all__ = [
     "ApiToken",
@@ -34,6 +35,7 @@ __all__ = [
     "MaterialVersion",
     "ReviewComment",
     "Role",
+    "SignInThrottle",
     "Upload",
     "User",
     "WorkflowState",
