@@ -482,23 +482,22 @@ class RQDispatcher:
 
         cutoff = utcnow() - timedelta(seconds=self.runner.stale_after_s)
         requeued = 0
+        stmt = select(Job).where(Job.status == JobStatus.running, Job.heartbeat_at < cutoff)
+        if self.runner.queues:
+            stmt = stmt.where(Job.queue.in_(self.runner.queues))
         with self.db.session(write=True) as session, session.begin():
-            rows = session.scalars(
-                select(Job).where(Job.status == JobStatus.running, Job.heartbeat_at < cutoff)
-            ).all()
-            for row in rows:
+            for row in session.scalars(stmt).all():
                 try:
-                    status = RQJob.fetch(
-                        f"hoclieu-{row.id}-{row.attempts}", connection=self.redis
-                    ).get_status()
+                    rq_job = RQJob.fetch(f"hoclieu-{row.id}-{row.attempts}", connection=self.redis)
+                    status = str(getattr(rq_job.get_status(), "value", rq_job.get_status()))
                 except NoSuchJobError:
-                    status = None
-                if status is not None and str(getattr(status, "value", status)) in {
-                    "queued",
-                    "deferred",
-                    "scheduled",
-                }:
-                    continue  # still waiting for a free RQ worker: not lost
+                    rq_job, status = None, None
+                if status in {"deferred", "scheduled"}:
+                    continue  # RQ will deliver it later
+                if status == "queued" and rq_job is not None and rq_job.get_position() is not None:
+                    continue  # still in its queue, waiting for a free RQ worker: not lost
+                # Gone, started by a worker that died, or "queued" but no longer in the queue (a
+                # worker popped it and was killed before marking it started): lost.
                 row.status = JobStatus.queued
                 row.worker = None
                 row.error = "worker stopped; retried"

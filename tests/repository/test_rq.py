@@ -84,3 +84,20 @@ class TestRQ:
         assert CALLS == [{"n": 1}]
         (row,) = _rows(db)
         assert row.status == JobStatus.done and row.attempts == 2
+
+    def test_a_delivery_popped_by_a_killed_worker_is_dispatched_again(self, db, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+        with UnitOfWork(db) as uow:
+            jobs.enqueue(uow.session, f"{__name__}.record_call", n=2)
+        d = RQDispatcher(db, redis_url, stale_after_s=60)
+        d.dispatch_once()
+        (row,) = _rows(db)
+        queue = d.rq_queue("default")
+        # A worker took it off the queue and was SIGKILLed before marking it started: RQ still
+        # says "queued", but no queue holds it any more.
+        queue.remove(f"hoclieu-{row.id}-{row.attempts}")
+        with db.session() as s, s.begin():
+            s.execute(update(Job).values(heartbeat_at=utcnow() - timedelta(hours=1)))
+        assert d.requeue_lost() == 1
+        assert d.dispatch_once() == 1
+        SimpleWorker([queue], connection=d.redis).work(burst=True)
+        assert CALLS == [{"n": 2}]

@@ -23,8 +23,8 @@ def _indexers(runtime: Any) -> list[str]:
 
 class TestOneLiveIndexer:
     def test_two_web_processes_have_one_indexer_and_the_standby_takes_over(self, runtime: Any) -> None:
-        _, first = start_server(runtime, env=FAST)
-        _, second = start_server(runtime, env=FAST)
+        _, first = start_server(runtime, env=FAST, timeout=180)
+        _, second = start_server(runtime, env=FAST, timeout=180)
         try:
             (name,) = wait_until(lambda: _indexers(runtime), 30, "an indexer")
             pid = int(name.split(":")[1])
@@ -50,7 +50,7 @@ class TestOneLiveIndexer:
     def test_no_indexer_is_reported_unhealthy_until_one_can_take_the_writer(self, runtime: Any) -> None:
         holder = EmbeddedBackend(runtime.settings.index_dir)
         holder.open_writer()  # another process (a stuck reindex) holds the index writer
-        port, proc = start_server(runtime, env=FAST | {"HOCLIEU_IN_PROCESS_WORKER": "true"})
+        port, proc = start_server(runtime, env=FAST | {"HOCLIEU_IN_PROCESS_WORKER": "true"}, timeout=180)
         try:
             url = f"http://127.0.0.1:{port}/api/v1/health/ready"
             # The ingest runner is up; the index queue has nobody.
