@@ -179,7 +179,8 @@ class FileIngest:
             f = s.get(MaterialFile, self.file_id)
             if f is None:
                 return
-            s.execute(delete(Derivative).where(Derivative.file_id == f.id))
+            # Everything ingest made is replaced; captions a person uploaded stay.
+            s.execute(delete(Derivative).where(Derivative.file_id == f.id, Derivative.kind != "caption"))
             s.flush()
             for row in rows:
                 row.file_id = f.id

@@ -65,6 +65,11 @@ class FileRead(BaseModel):
     duplicate_of: str | None
     url: str
     derivatives: list[DerivativeRead]
+    package: dict[str, Any] | None = Field(
+        None,
+        description="A SCORM/HTML5 e-lecture unpacked at ingest: its kind, title and launch page "
+        "(played from the content origin, never from this API's origin).",
+    )
 
     @classmethod
     def build(cls, f: MaterialFile, *, with_derivatives: bool = True, detail: bool = False) -> FileRead:
@@ -93,7 +98,17 @@ class FileRead(BaseModel):
             ]
             if with_derivatives
             else [],
+            package=_package(f) if with_derivatives else None,
         )
+
+
+def _package(f: MaterialFile) -> dict[str, Any] | None:
+    info = (f.info or {}).get("package")
+    if not isinstance(info, dict) or not info.get("launch"):
+        return None
+    if not any(d.kind == "package" for d in f.derivatives):
+        return None  # unpacking failed: nothing to play
+    return {"kind": info.get("kind"), "title": info.get("title"), "launch": str(info["launch"])}
 
 
 class MaterialRead(BaseModel):

@@ -57,15 +57,25 @@ def _flip_byte(runtime: Any, key: str) -> None:
 
 class TestUsers:
     def test_create_without_password_stdin_asks_for_the_password_twice(self, runtime: Any) -> None:
-        from repository.uow import UnitOfWork
-        from repository.user.service import user as user_service
+        from datetime import timedelta
+
+        from repository.user.signin import signin
 
         r = _run("users", "create", "co_mai", "--role", "teacher", input=PASSWORD)
         assert r.exit_code == 0, r.output
         assert "Password" in r.output
         assert "mat-khau-rat-dai-1" not in r.output  # hidden input is not echoed
-        with UnitOfWork(runtime.db) as uow:
-            assert user_service.authenticate(uow.session, "co_mai", "mat-khau-rat-dai-1").username == "co_mai"
+        signed_in = signin.sign_in(
+            runtime.db,
+            runtime.settings,
+            username="co_mai",
+            password="mat-khau-rat-dai-1",
+            ip=None,
+            token_name="test",
+            ttl=timedelta(hours=1),
+            audit_action="auth.token_issued",
+        )
+        assert signed_in.user.username == "co_mai"
 
     @pytest.mark.parametrize(
         "typed",

@@ -22,7 +22,7 @@ from repository.material.schemas import MaterialRead
 from repository.material.service import material as material_service
 from repository.signing import signer_for
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
-from web.portal.material import viewer_for
+from web.portal.material import player, viewer_for
 from web.portal.render import render
 from web.portal.session import CuratorPortalUser, check_csrf
 
@@ -86,6 +86,7 @@ async def bulk(request: Request, runtime: RuntimeDep, user: CuratorPortalUser) -
 def review_page(
     material_id: str,
     request: Request,
+    runtime: RuntimeDep,
     session: ReadSession,
     user: CuratorPortalUser,
     error: str | None = None,
@@ -104,7 +105,7 @@ def review_page(
             "m": read,
             "version": version,
             "meta": dict(version.meta),
-            "viewers": [viewer_for(f) for f in read.files],
+            "viewers": [viewer_for(f, player(runtime, session, material_id)) for f in read.files],
             "comments": comments,
             "suggestions": suggestions,
             "duplicates": [f for f in read.files if f.duplicate_of],

@@ -28,8 +28,9 @@ from repository.models import User
 from web.api.materials import create_from_upload as create_material
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
 from web.portal.render import render, terms
-from web.portal.session import TeacherPortalUser, check_csrf
-from web.uploads import ParsedUpload, read_upload
+from web.portal.session import CSRF_FIELD, CSRF_HEADER, TeacherPortalUser, check_csrf
+from web.uploads import TEXT_FIELDS as UPLOAD_TEXT_FIELDS
+from web.uploads import ParsedUpload, read_upload, user_quota
 
 router = APIRouter(include_in_schema=False)
 
@@ -81,16 +82,27 @@ def upload_form(request: Request, runtime: RuntimeDep, user: TeacherPortalUser) 
 async def upload(request: Request, runtime: RuntimeDep, user: TeacherPortalUser) -> Response:
     """Each uploaded file becomes its own draft material (a teacher drops a folder of lessons).
 
-    The CSRF token travels in the ``X-CSRF-Token`` header (scripts) or the query string (the
-    plain form): the multipart body is streamed to the blob store, not parsed into a form.
+    The CSRF token travels in the ``X-CSRF-Token`` header (scripts) or as the form's first field
+    (the plain form, JavaScript off): the multipart body is streamed to the blob store, so the
+    token is checked when the first file part starts, before any of it is stored. Never in the
+    URL, where it would end up in logs, history and ``Referer`` headers.
     """
-    check_csrf(request, None)
+    header = request.headers.get(CSRF_HEADER)
+
+    def guard(fields: dict[str, bytes]) -> None:
+        field = fields.get(CSRF_FIELD, b"").decode("utf-8", errors="replace")
+        check_csrf(request, header or field or None)
+
     parsed = await read_upload(
         request,
         lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
         max_file_bytes=runtime.settings.max_upload_bytes,
+        quota=await run_in_threadpool(user_quota, runtime, user),
+        text_fields=(*UPLOAD_TEXT_FIELDS, CSRF_FIELD),
+        before_files=guard,
     )
     if not parsed.files:
+        guard(parsed.fields)
         parsed.abort()
         raise ValidationFailed("choose at least one file to upload")
     created: list[MaterialRead] = []
