@@ -299,10 +299,13 @@ class SearchService:
                 "public": backend.count(public_only=True),
             }
         except Exception as exc:  # health reports every failure; it must never raise
+            # The message may carry the engine's URL or index path: the log gets it, the public
+            # (the health endpoint is anonymous) the kind of failure.
+            log.error("search.health_failed error=%s", exc)
             return {
                 "status": "error",
                 "backend": "opensearch" if settings.opensearch_url else "embedded",
-                "error": str(exc),
+                "error": type(exc).__name__,
             }
 
 

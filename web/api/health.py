@@ -9,6 +9,7 @@ processed; with no indexer, search would silently never show new or approved mat
 
 from __future__ import annotations
 
+import logging
 import shutil
 from typing import Any
 
@@ -21,6 +22,8 @@ from repository.runtime import Runtime
 from repository.workers.service import how_to_serve, queue_report
 from search.service import search as search_service
 from web.deps import RuntimeDep
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(tags=["health"])
 
@@ -50,7 +53,9 @@ def _components(runtime: Runtime) -> dict[str, Any]:
         usage = shutil.disk_usage(runtime.settings.data_dir)
         components["storage"] = {"status": "ok", "backend": "local", "free_bytes": usage.free}
     except OSError as exc:
-        components["storage"] = {"status": "error", "error": str(exc)}
+        # The OS message names the server's folders: the log gets it, the public the kind.
+        log.error("health.storage_failed error=%s", exc)
+        components["storage"] = {"status": "error", "error": type(exc).__name__}
     components["search"] = search_service.health(runtime.settings)
     return components
 
