@@ -481,7 +481,7 @@ def cached_package(
     cache_dir: Path,
     *,
     source: str,
-    keep: int = 20,
+    keep: int = 6,
 ) -> tuple[Path, Plan]:
     """The package of ``selection``, built once per content state (the API's download).
 
