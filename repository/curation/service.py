@@ -151,6 +151,10 @@ class CurationService:
         store.add(first)
         return store.versions(material.id)
 
+    def privileged(self, actor: User | None, material: Material) -> bool:
+        """The owner, an admin, or a curator whose scope covers the material."""
+        return self._privileged(actor, material)
+
     def _privileged(
         self, actor: User | None, material: Material, version: MaterialVersion | None = None
     ) -> bool:
