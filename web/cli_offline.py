@@ -146,10 +146,16 @@ def verify_package_cmd(path: Path, keys_file: Path | None, as_json: bool) -> Non
 @main.command("apply-update")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("update", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def apply_update_cmd(folder: Path, update: Path) -> None:
+@click.option(
+    "--keys",
+    "keys_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The repository's published keys, to accept an update signed with a newer key.",
+)
+def apply_update_cmd(folder: Path, update: Path, keys_file: Path | None) -> None:
     """Apply an update package to an unpacked offline package FOLDER, in place, then verify it."""
     try:
-        report = apply_update(folder, update)
+        report = apply_update(folder, update, trusted_keys=_trusted(keys_file))
     except RepositoryError as exc:
         raise click.ClickException(exc.message) from None
     _print(report, False, folder.name)

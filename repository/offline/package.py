@@ -481,7 +481,7 @@ def cached_package(
     cache_dir: Path,
     *,
     source: str,
-    keep: int = 20,
+    keep: int = 6,
 ) -> tuple[Path, Plan]:
     """The package of ``selection``, built once per content state (the API's download).
 
@@ -674,12 +674,15 @@ def _check_approval(m: dict[str, Any], keys: dict[str, str], report: PackageRepo
         report.problems.append(f"{title}: the metadata differs from the approved metadata")
 
 
-def apply_update(folder: Path, update: Path) -> PackageReport:
+def apply_update(folder: Path, update: Path, *, trusted_keys: dict[str, str] | None = None) -> PackageReport:
     """Apply an update package to an unpacked package folder, in place.
 
-    New and changed files are written beside their targets and renamed over them; files the
-    new manifest no longer lists are removed; the new manifest is written last, so an
-    interrupted run can simply be repeated. The result is verified before returning.
+    Before anything is written, the update's manifest must be validly signed by a key the
+    package in the folder already names (or one of ``trusted_keys``, after a key rotation), and
+    every file must be named by it. New and changed files are written beside their targets and
+    renamed over them; files the new manifest no longer lists are removed; the new manifest is
+    written last, so an interrupted run can simply be repeated. The result is verified before
+    returning.
 
     Raises:
         PackageError: ``folder`` is not the package the update was made from, or the update is
@@ -706,6 +709,7 @@ def apply_update(folder: Path, update: Path) -> PackageReport:
             raise PackageError(
                 "this update was made for another package (its base is not the package in this folder)"
             )
+        _check_update_signer(current, new, trusted_keys)
         new_files: dict[str, Any] = new["manifest"].get("files") or {}
         for name in sorted(names - {UPDATE_NAME, MANIFEST_NAME}):
             expected = new_files.get(name)
@@ -736,6 +740,27 @@ def apply_update(folder: Path, update: Path) -> PackageReport:
             "after the update the folder does not match the new manifest: " + "; ".join(report.problems[:5])
         )
     return report
+
+
+def _check_update_signer(
+    current: dict[str, Any], new: dict[str, Any], trusted: dict[str, str] | None
+) -> None:
+    """The new manifest is signed, by a key the current package trusts: nobody else's update."""
+    known = {
+        str(k.get("key_id")): str(k.get("public_key"))
+        for k in current.get("keys") or []
+        if isinstance(k, dict)
+    }
+    known.update(trusted or {})
+    key_id = str(new.get("key_id", ""))
+    key = known.get(key_id)
+    if key is None:
+        raise PackageError(
+            f"the update is signed with key {key_id}, which this package does not know "
+            "(after a key rotation, pass the published keys with --keys)"
+        )
+    if not verify_manifest(new["manifest"], str(new.get("signature", "")), public_key_from_b64(key)):
+        raise PackageError("the update's manifest signature does not match (update altered)")
 
 
 def _safe(name: str) -> bool:

@@ -4,6 +4,7 @@ verification (and tampering caught), incremental updates, the CLI and the API.""
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import re
 import zipfile
@@ -30,7 +31,7 @@ from repository.offline.package import (
     verify_package,
 )
 from repository.offline.site import fold_key
-from repository.signing import signer_for
+from repository.signing import canonical_json, signer_for
 from tests.repository.offline.conftest import DECK, PDF, VIDEO, WORKSHEET, Library
 
 TOAN_5 = Selection(grade=5, subject="toan")
@@ -233,7 +234,6 @@ class TestVerify:
         page = site / f"m/{library.ids[PDF]}.html"
         page.write_text(page.read_text().replace("Phân số thập phân", "Sách lậu"))
         doc = json.loads((site / MANIFEST_NAME).read_text())
-        import hashlib
 
         rel = page.relative_to(site).as_posix()
         doc["manifest"]["files"][rel] = {
@@ -325,6 +325,49 @@ class TestUpdate:
                 apply_update(other, tmp_path / "update.zip")
         finally:
             _republish(library, DECK)
+
+    def test_an_update_signed_by_another_key_is_refused(self, library: Library, tmp_path: Path) -> None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        from repository.offline.package import _document
+        from repository.signing import KeyInfo, Signer
+
+        make(library, tmp_path / "old.zip")
+        site = unpack(tmp_path / "old.zip", tmp_path / "usb")
+        old = read_document(tmp_path / "old.zip")
+        before = list(tree_digest(site))
+        # Somebody else's key signs a manifest that swaps a page: well-formed, validly self-signed.
+        key = Ed25519PrivateKey.generate()
+        mallory = Signer(
+            private_key=key, path=tmp_path / "k.pem", ring=(KeyInfo.of(key.public_key(), valid_from=None),)
+        )
+        page = f"m/{library.ids[PDF]}.html"
+        evil_page = b"<h1>Tai lieu gia</h1>"
+        manifest = json.loads(json.dumps(old["manifest"]))
+        manifest["files"][page] = {"sha256": hashlib.sha256(evil_page).hexdigest(), "size": len(evil_page)}
+        theirs = [KeyInfo(k["key_id"], k["public_key"], None) for k in old["keys"]]
+        doc = _document(manifest, mallory, [*mallory.ring, *theirs])
+        with zipfile.ZipFile(tmp_path / "evil.zip", "w") as zf:
+            zf.writestr(MANIFEST_NAME, doc)
+            zf.writestr(
+                "hoclieu-update.json",
+                json.dumps(
+                    {
+                        "type": "hoclieu.offline-update",
+                        "base": hashlib.sha256(canonical_json(old["manifest"])).hexdigest(),
+                        "target": hashlib.sha256(canonical_json(manifest)).hexdigest(),
+                        "delete": [],
+                    }
+                ),
+            )
+            zf.writestr(page, evil_page)
+        with pytest.raises(PackageError, match="which this package does not know"):
+            apply_update(site, tmp_path / "evil.zip")
+        assert list(tree_digest(site)) == before
+        # Whoever passes a key with --keys (as after a rotation) decides to trust it.
+        info = mallory.ring[0]
+        assert apply_update(site, tmp_path / "evil.zip", trusted_keys={info.key_id: info.public_key_b64}).ok
+        assert (site / page).read_bytes() == evil_page
 
     def test_a_damaged_update_is_refused_before_anything_changes(
         self, library: Library, tmp_path: Path
