@@ -44,6 +44,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime.blobs.prepare()  # an S3 store creates its bucket on first start
         # Staging files older than a day are what killed uploads left behind.
         runtime.blobs.cleanup_staging(older_than_s=24 * 3600)
         # Resumable uploads live apart from staging; expired sessions and their files go here.

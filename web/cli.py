@@ -64,6 +64,7 @@ def migrate() -> None:
     """Create or upgrade the database schema."""
     runtime = _runtime(migrate=False)
     upgrade(runtime.db)
+    runtime.blobs.prepare()  # an S3 store creates its bucket
     click.echo(f"database is up to date ({runtime.db.engine.dialect.name})")
 
 
