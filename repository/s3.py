@@ -142,13 +142,14 @@ class S3BlobStore(LocalBlobStore):
 
     # -- writes -----------------------------------------------------------------------------
 
-    def _upload(self, path: Path, sha256: str, size: int) -> BlobInfo:
+    def _upload(self, path: Path, sha256: str, size: int, replace: bool = False) -> BlobInfo:
         key = f"{sha256[:2]}/{sha256[2:4]}/{sha256}"
-        try:
-            if self.stat(key).size == size:
-                return BlobInfo(key=key, sha256=sha256, size=size)  # de-duplicated
-        except FileNotFoundError:
-            pass
+        if not replace:
+            try:
+                if self.stat(key).size == size:
+                    return BlobInfo(key=key, sha256=sha256, size=size)  # de-duplicated
+            except FileNotFoundError:
+                pass
         self._call(
             "put",
             self.client.upload_file,
@@ -160,19 +161,19 @@ class S3BlobStore(LocalBlobStore):
         )
         return BlobInfo(key=key, sha256=sha256, size=size)
 
-    def _promote(self, staged: Path, sha256: str, size: int) -> BlobInfo:
+    def _promote(self, staged: Path, sha256: str, size: int, replace: bool = False) -> BlobInfo:
         try:
-            return self._upload(staged, sha256, size)
+            return self._upload(staged, sha256, size, replace)
         finally:
             staged.unlink(missing_ok=True)
 
-    def promote_file(self, path: Path, *, sha256: str | None = None) -> BlobInfo:
+    def promote_file(self, path: Path, *, sha256: str | None = None, replace: bool = False) -> BlobInfo:
         size = path.stat().st_size
         if size == 0:
             raise ValidationFailed("file is empty (0 bytes)")
         if sha256 is None:
             sha256 = ResumableFile(path).sha256(size)
-        return self._upload(path, sha256, size)
+        return self._upload(path, sha256, size, replace)
 
     def delete(self, key: str) -> None:
         self._call("delete", self.client.delete_object, Bucket=self.bucket, Key=self._object(key))

@@ -123,7 +123,10 @@ class BlobStore(Protocol):
 
     def resumable(self, name: str) -> ResumableFile: ...
 
-    def promote_file(self, path: Path, *, sha256: str | None = None) -> BlobInfo: ...
+    def promote_file(self, path: Path, *, sha256: str | None = None, replace: bool = False) -> BlobInfo:
+        """Store a finished file (left in place). ``replace`` writes even when a blob of the same
+        size is stored under the key (repairing a changed copy); otherwise that one is kept."""
+        ...
 
     def cleanup_resumable(self, *, live: Collection[str], older_than_s: float) -> int: ...
 
@@ -311,10 +314,10 @@ class LocalBlobStore:
             raise
         return staged.commit()
 
-    def _promote(self, staged: Path, sha256: str, size: int) -> BlobInfo:
+    def _promote(self, staged: Path, sha256: str, size: int, replace: bool = False) -> BlobInfo:
         key = key_for(sha256)
         final = self._path(key)
-        if final.exists() and final.stat().st_size == size:
+        if not replace and final.exists() and final.stat().st_size == size:
             staged.unlink(missing_ok=True)  # de-duplicated: same content is already stored
         else:
             final.parent.mkdir(parents=True, exist_ok=True)
@@ -404,7 +407,7 @@ class LocalBlobStore:
             raise ValueError(f"not a resumable upload name: {name!r}")
         return ResumableFile(self.resumable_dir / f"{name}.part")
 
-    def promote_file(self, path: Path, *, sha256: str | None = None) -> BlobInfo:
+    def promote_file(self, path: Path, *, sha256: str | None = None, replace: bool = False) -> BlobInfo:
         """Store a finished file as a blob, leaving ``path`` itself in place.
 
         The file is hard-linked into staging and promoted from there (a copy where links are not
@@ -428,7 +431,7 @@ class LocalBlobStore:
                 shutil.copyfile(path, staged)
                 with open(staged, "rb+") as fh:
                     os.fsync(fh.fileno())
-            return self._promote(staged, sha256, size)
+            return self._promote(staged, sha256, size, replace)
         except BaseException:
             staged.unlink(missing_ok=True)
             raise

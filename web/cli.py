@@ -365,6 +365,7 @@ def demo(wait: bool) -> None:
 
 import web.cli_search  # noqa: E402, F401  (registers reindex, search-check)
 from web import cli_curation  # noqa: E402  (registers fixity, verify, users set on `main`)
+from web import cli_storage  # noqa: E402, F401  (registers storage migrate)
 
 if __name__ == "__main__":
     main()
