@@ -6,6 +6,7 @@ post-commit work (ingest per file, search indexing) through the durable job tabl
 
 from __future__ import annotations
 
+import mimetypes
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +23,13 @@ from repository.storage import BlobInfo
 from repository.user.service import has_role
 
 MAX_FILES_PER_MATERIAL = 50
+
+
+@dataclass(frozen=True)
+class PublicContent:
+    storage_key: str
+    media_type: str
+    filename: str
 
 
 @dataclass(frozen=True)
@@ -202,6 +210,18 @@ class MaterialService:
     def is_public(self, session: Session, material_id: str) -> bool:
         m = session.get(Material, material_id)
         return m is not None and m.state == WorkflowState.approved
+
+    def public_content(self, session: Session, sha256: str) -> PublicContent | None:
+        """The public (approved) file or derivative with these bytes, for content-addressed URLs."""
+        row = MaterialStore.from_session(session).public_content(sha256)
+        if row is None:
+            return None
+        key, media_type, filename, kind = row
+        if kind != "original":
+            stem = filename.rsplit(".", 1)[0]
+            ext = mimetypes.guess_extension(media_type) or ""
+            filename = f"{stem}-{kind}{ext}"
+        return PublicContent(storage_key=key, media_type=media_type, filename=filename)
 
     def record_restricted_download(
         self, session: Session, actor: User | None, material_id: str, file_id: str, *, ip: str | None

@@ -80,6 +80,28 @@ class MaterialStore(StoreBase[Material]):
             .where(MaterialFile.id == file_id, MaterialFile.material_id == material_id)
         )
 
+    def public_content(self, sha256: str) -> tuple[str, str, str, str] | None:
+        """``(storage_key, media_type, filename, kind)`` of a file or derivative of an approved
+        material whose bytes have this sha256; None when no public content has it. HLS
+        playlists are left out: their relative links only resolve under their file's URL."""
+        approved = Material.state == WorkflowState.approved
+        row = self.session.execute(
+            select(MaterialFile.storage_key, MaterialFile.media_type, MaterialFile.filename)
+            .join(Material, Material.id == MaterialFile.material_id)
+            .where(MaterialFile.sha256 == sha256, approved)
+            .limit(1)
+        ).first()
+        if row is not None:
+            return row[0], row[1], row[2], "original"
+        row = self.session.execute(
+            select(Derivative.storage_key, Derivative.media_type, MaterialFile.filename, Derivative.kind)
+            .join(MaterialFile, MaterialFile.id == Derivative.file_id)
+            .join(Material, Material.id == MaterialFile.material_id)
+            .where(Derivative.sha256 == sha256, approved, Derivative.kind.not_in(("hls", "hls-part", "package")))
+            .limit(1)
+        ).first()
+        return None if row is None else (row[0], row[1], row[2], row[3])
+
     def derivative_in(self, file_id: str, derivative_id: str) -> Derivative | None:
         return self.session.scalar(
             select(Derivative).where(Derivative.id == derivative_id, Derivative.file_id == file_id)

@@ -7,8 +7,8 @@ import mimetypes
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -21,6 +21,7 @@ from repository.upload.schemas import MaterialFromUploads
 from repository.upload.service import upload as upload_service
 from web.api.uploads import UploaderUser
 from web.deps import OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
+from web.downloads import send_blob
 from web.uploads import MAX_FIELD_BYTES, ParsedUpload, read_upload
 
 router = APIRouter(tags=["materials"])
@@ -176,25 +177,34 @@ def _audit_restricted(
         )
 
 
-def _blob_response(runtime: Runtime, key: str, media_type: str, filename: str, download: bool) -> Response:
-    path = runtime.blobs.local_path(key)
-    if path is None:  # a remote store streams
-        stream = runtime.blobs.open(key)
-        return StreamingResponse(stream, media_type=media_type)
-    if not path.is_file():
-        raise NotFound("the stored file is missing; an administrator has been alerted by the fixity check")
-    # FileResponse answers Range requests (206, multi-range) and writes an RFC 6266
-    # Content-Disposition with filename*=utf-8'' for Vietnamese names.
-    return FileResponse(
-        path,
+def _blob_response(
+    request: Request,
+    runtime: Runtime,
+    key: str,
+    media_type: str,
+    filename: str,
+    download: bool,
+    *,
+    public: bool = False,
+) -> Response:
+    # Storage access, HEAD, ETag/304, Last-Modified, Range and S3 redirects: web.downloads.
+    return send_blob(
+        request,
+        runtime,
+        key,
         media_type=media_type,
         filename=filename,
-        content_disposition_type="attachment" if download else "inline",
+        download=download,
+        public=public,
         headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
     )
 
 
-@router.get("/materials/{material_id}/files/{file_id}", summary="Download an original file (supports Range)")
+@router.head("/materials/{material_id}/files/{file_id}", include_in_schema=False)
+@router.get(
+    "/materials/{material_id}/files/{file_id}",
+    summary="Download an original file (HEAD, Range, ETag/If-None-Match)",
+)
 def download_file(
     material_id: str,
     file_id: str,
@@ -206,9 +216,11 @@ def download_file(
 ) -> Response:
     f = material_service.get_file(session, user, material_id, file_id)
     _audit_restricted(runtime, session, user, material_id, f.id, request)
-    return _blob_response(runtime, f.storage_key, f.media_type, f.filename, download)
+    public = material_service.is_public(session, material_id)
+    return _blob_response(request, runtime, f.storage_key, f.media_type, f.filename, download, public=public)
 
 
+@router.head("/materials/{material_id}/files/{file_id}/derivatives/{derivative_id}", include_in_schema=False)
 @router.get(
     "/materials/{material_id}/files/{file_id}/derivatives/{derivative_id}",
     summary="Download a derivative (thumbnail, preview, rendition, text...)",
@@ -217,6 +229,7 @@ def download_derivative(
     material_id: str,
     file_id: str,
     derivative_id: str,
+    request: Request,
     runtime: RuntimeDep,
     session: ReadSession,
     user: OptionalUser,
@@ -225,7 +238,8 @@ def download_derivative(
     stem = f.filename.rsplit(".", 1)[0]
     ext = guess_ext(d.media_type) or ""
     name = f"{stem}-{d.kind}{'-' + d.label if d.label else ''}{'-p' + str(d.page) if d.page else ''}{ext}"
-    return _blob_response(runtime, d.storage_key, d.media_type, name, download=False)
+    public = material_service.is_public(session, material_id)
+    return _blob_response(request, runtime, d.storage_key, d.media_type, name, download=False, public=public)
 
 
 def guess_ext(media_type: str) -> str | None:
@@ -238,6 +252,7 @@ def guess_ext(media_type: str) -> str | None:
     }.get(media_type) or mimetypes.guess_extension(media_type)
 
 
+@router.head("/materials/{material_id}/files/{file_id}/hls/{path:path}", include_in_schema=False)
 @router.get(
     "/materials/{material_id}/files/{file_id}/hls/{path:path}",
     summary="HLS playlists and segments of a video rendition ladder",
@@ -246,9 +261,32 @@ def hls_file(
     material_id: str,
     file_id: str,
     path: str,
+    request: Request,
     runtime: RuntimeDep,
     session: ReadSession,
     user: OptionalUser,
 ) -> Response:
     d = material_service.get_hls(session, user, material_id, file_id, path)
-    return _blob_response(runtime, d.storage_key, d.media_type, path.rsplit("/", 1)[-1], download=False)
+    # Playlists link their parts by relative path: always served here, never redirected.
+    return _blob_response(request, runtime, d.storage_key, d.media_type, path.rsplit("/", 1)[-1], download=False)
+
+
+@router.head("/files/{sha256}", include_in_schema=False)
+@router.get(
+    "/files/{sha256}",
+    summary="A public file or derivative by its sha256: an immutable URL a CDN may cache forever",
+    responses={404: {"description": "no approved material holds content with this sha256"}},
+)
+def content_addressed(
+    sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
+    request: Request,
+    runtime: RuntimeDep,
+    session: ReadSession,
+    download: bool = False,
+) -> Response:
+    found = material_service.public_content(session, sha256)
+    if found is None:
+        raise NotFound("no public file has this content")
+    return _blob_response(
+        request, runtime, found.storage_key, found.media_type, found.filename, download, public=True
+    )
