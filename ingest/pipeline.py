@@ -29,6 +29,7 @@ from repository import jobs
 from repository.errors import MetadataInvalid
 from repository.material import similarity
 from repository.material.service import index_job
+from repository.metrics import INGEST_DURATION
 from repository.metadata import metadata_title_from_filename, validate_metadata
 from repository.models import Derivative, IngestStatus, Material, MaterialFile
 from repository.runtime import Runtime
@@ -302,6 +303,8 @@ class FileIngest:
         work_root = self.runtime.settings.data_dir / "work"
         work_root.mkdir(parents=True, exist_ok=True)
         workdir = Path(tempfile.mkdtemp(prefix=f"ingest-{self.file_id[:8]}-", dir=work_root))
+        started = time.perf_counter()
+        result = "failed"
         try:
             # A remote store (S3) downloads the original into this job's folder, removed below.
             source = local_copy(self.runtime.blobs, job["key"], workdir)
@@ -316,6 +319,9 @@ class FileIngest:
                 tika_url=self.runtime.settings.tika_url,
             )
             self._finish(job, outcome, workdir)
+            result = "ready"
+            for name, seconds in outcome.info.get("timings", {}).items():
+                INGEST_DURATION.labels(processor=name, outcome=result).observe(seconds)
         except ProcessingFailed as exc:
             retry = exc.transient and job["attempts"] < MAX_ATTEMPTS
             log.warning(
@@ -339,6 +345,7 @@ class FileIngest:
             if retry:
                 raise
         finally:
+            INGEST_DURATION.labels(processor="total", outcome=result).observe(time.perf_counter() - started)
             shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -117,6 +117,14 @@ class Settings(BaseSettings):
         description="How downloads of blobs on S3 are served: `presigned` redirects to a short-lived "
         "presigned URL, `proxy` streams through the web process.",
     )
+    metrics_token: str | None = Field(
+        None,
+        description="Bearer token that /metrics requires (Prometheus `authorization` credentials). Unset: "
+        "/metrics is open; restrict it at the proxy.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log line format: `text` for people, `json` (one object per line) for log collectors."
+    )
     s3_presign_ttl_s: int = Field(
         300, ge=10, le=7 * 24 * 3600, description="Lifetime of presigned download URLs, in seconds."
     )

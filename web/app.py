@@ -14,7 +14,7 @@ from repository.jobs import JobRunner
 from repository.runtime import Runtime, build_runtime
 from search.service import close_backend
 from search.service import search as search_service
-from web import errors, portal
+from web import errors, metrics, portal
 from web.api import (
     accounts,
     admin,
@@ -53,11 +53,13 @@ def create_app(
         threads: list[threading.Thread] = []
         if run_worker:
             # Embedded mode: this process is the single search indexer (its runner applies the
-            # "index" queue), so it takes the Tantivy writer before any job or CLI can.
-            search_service.open_indexer(settings)
+            # "index" queue), so it takes the Tantivy writer before any job or CLI can. With
+            # several web processes (`serve --workers N`) only the one that got the writer runs
+            # the "index" queue; the others only read the index (Tantivy reloads on commit).
+            indexer = search_service.open_indexer(settings)
             # Two runners: indexing never waits behind a long transcode, so an approval shows
             # in search at once even while videos are being processed.
-            for queue in ("index", "default"):
+            for queue in ("index", "default") if indexer else ("default",):
                 runner = JobRunner(
                     runtime.db,
                     name=f"in-process-{queue}",
@@ -107,4 +109,5 @@ def create_app(
     app.include_router(exports.router, prefix="/api/v1")
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     portal.install(app)  # portal pages, /static, gzip for text responses
+    metrics.install(app, runtime)  # /metrics and request latency (outermost middleware)
     return app

@@ -20,6 +20,7 @@ from repository.curation.schemas import UserAdminCreate
 from repository.errors import RepositoryError
 from repository.jobs import JobRunner
 from repository.material.service import create_from_path
+from repository.logs import configure_logging
 from repository.migrate import upgrade
 from repository.models import Role, WorkflowState
 from repository.runtime import Runtime, get_runtime
@@ -53,10 +54,7 @@ def _progress(console: Console) -> Progress:
 def main(verbose: bool) -> None:
     """Hoclieu: the national digital learning-materials repository."""
     settings = get_settings()
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(logging.DEBUG if verbose else settings.log_level, settings.log_format)
 
 
 @main.command()
@@ -71,16 +69,38 @@ def migrate() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Web processes sharing the port. In the embedded mode exactly one of them writes the search "
+    "index (the first to take the writer lock); the others read its commits.",
+)
+def serve(host: str, port: int, workers: int) -> None:
     """Run the web portal and API (embedded mode: also the job worker)."""
-    import uvicorn
-
     from web.app import create_app
+    from web.serve import run_server
 
     runtime = _runtime()
-    app = create_app(runtime.settings, runtime=runtime)
+    settings = runtime.settings
     click.echo(f"Hoclieu on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(app, host=host, port=port, log_level=runtime.settings.log_level.lower())
+    # JSON logs: uvicorn's own loggers go through the root handler configured above.
+    log_config: dict[str, object] = {"log_config": None} if settings.log_format == "json" else {}
+    if workers == 1:
+        app = create_app(settings, runtime=runtime)
+        run_server(app, host=host, port=port, log_level=settings.log_level.lower(), **log_config)
+        return
+    runtime.close()  # each worker process builds its own from the same settings (environment)
+    run_server(
+        "web.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level.lower(),
+        **log_config,
+    )
 
 
 def job_runner(
