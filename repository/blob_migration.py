@@ -91,7 +91,9 @@ def migrate_blobs(
     return report
 
 
-def _copy_one(source: BlobStore, target: BlobStore, key: str, scratch: Path, verify_existing: bool) -> tuple[str, int]:
+def _copy_one(
+    source: BlobStore, target: BlobStore, key: str, scratch: Path, verify_existing: bool
+) -> tuple[str, int]:
     want = key.rsplit("/", 1)[-1]
     size = source.size(key)
     if target.exists(key) and target.size(key) == size:

@@ -45,13 +45,17 @@ class JobQueueCollector:
     def collect(self) -> Iterator[Any]:
         from repository.jobs import queue_stats
 
-        depth = GaugeMetricFamily("hoclieu_job_queue_depth", "Jobs waiting to run, per queue.", labels=["queue"])
-        running = GaugeMetricFamily("hoclieu_job_running", "Jobs running now, per queue.", labels=["queue"])
+        per_queue = ["queue"]
+        depth = GaugeMetricFamily("hoclieu_job_queue_depth", "Jobs waiting to run, per queue.", labels=per_queue)
+        running = GaugeMetricFamily("hoclieu_job_running", "Jobs running now, per queue.", labels=per_queue)
         oldest = GaugeMetricFamily(
-            "hoclieu_job_oldest_age_seconds", "Age of the oldest waiting job, per queue (0: none).", labels=["queue"]
+            "hoclieu_job_oldest_age_seconds",
+            "Age of the oldest waiting job, per queue (0: none).",
+            labels=per_queue,
         )
         lag = GaugeMetricFamily(
-            "hoclieu_index_lag_seconds", "Age of the oldest change not yet applied to the search index (0: none)."
+            "hoclieu_index_lag_seconds",
+            "Age of the oldest change not yet applied to the search index (0: none).",
         )
         now = time.time()
         with self.db.read() as session:

@@ -23,8 +23,12 @@ def storage() -> None:
 
 @storage.command("migrate")
 @click.option("--to", "to", type=click.Choice(["s3", "local"]), required=True, help="Where the blobs go.")
-@click.option("--verify-existing", is_flag=True, help="Re-hash blobs the target already has instead of skipping them.")
-@click.option("--jobs", default=4, show_default=True, type=click.IntRange(1, 32), help="Objects copied at once.")
+@click.option(
+    "--verify-existing", is_flag=True, help="Re-hash blobs the target already has instead of skipping them."
+)
+@click.option(
+    "--jobs", default=4, show_default=True, type=click.IntRange(1, 32), help="Objects copied at once."
+)
 def storage_migrate(to: str, verify_existing: bool, jobs: int) -> None:
     """Copy every blob to the other store (disk → S3 with --to s3, S3 → disk with --to local),
     verifying each object's sha256; resumable (rerun after an interruption: what was copied is

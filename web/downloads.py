@@ -114,7 +114,9 @@ def send_blob(
     try:
         st: BlobStat = blobs.stat(key)
     except FileNotFoundError:
-        raise NotFound("the stored file is missing; an administrator has been alerted by the fixity check") from None
+        raise NotFound(
+            "the stored file is missing; an administrator has been alerted by the fixity check"
+        ) from None
     etag = _etag(key)
     validators = {
         "ETag": etag,
@@ -122,15 +124,20 @@ def send_blob(
         "Accept-Ranges": "bytes",
     }
     if _not_modified(request, etag, st.modified):
-        keep = {k: v for k, v in headers.items() if k.lower() in {"cache-control", "vary", "content-location"}}
+        kept = {"cache-control", "vary", "content-location"}
+        keep = {k: v for k, v in headers.items() if k.lower() in kept}
         return Response(status_code=304, headers=validators | keep)
     if request.method == "GET":
-        redirect = _redirect(runtime, key, media_type=media_type, filename=filename, download=download, public=public)
+        redirect = _redirect(
+            runtime, key, media_type=media_type, filename=filename, download=download, public=public
+        )
         if redirect is not None:
             return redirect
     out = dict(headers) | validators
     out["Content-Disposition"] = content_disposition(filename, download=download)
-    wanted = parse_range(request.headers.get("range"), st.size) if _if_range_holds(request, etag, st.modified) else None
+    wanted = None
+    if _if_range_holds(request, etag, st.modified):
+        wanted = parse_range(request.headers.get("range"), st.size)
     if wanted == "unsatisfiable":
         return Response(status_code=416, headers=out | {"Content-Range": f"bytes */{st.size}"})
     if isinstance(wanted, tuple):

@@ -28,7 +28,9 @@ class TcpConfig(uvicorn.Config):
         return fixed
 
 
-def run_server(app: str | Any, *, host: str, port: int, workers: int = 1, factory: bool = False, **kwargs: Any) -> None:
+def run_server(
+    app: str | Any, *, host: str, port: int, workers: int = 1, factory: bool = False, **kwargs: Any
+) -> None:
     """``uvicorn.run`` with the socket fix above for ``workers > 1``. With several workers
     ``app`` must be an import string (each worker process imports it)."""
     if workers <= 1:

@@ -268,7 +268,8 @@ def hls_file(
 ) -> Response:
     d = material_service.get_hls(session, user, material_id, file_id, path)
     # Playlists link their parts by relative path: always served here, never redirected.
-    return _blob_response(request, runtime, d.storage_key, d.media_type, path.rsplit("/", 1)[-1], download=False)
+    name = path.rsplit("/", 1)[-1]
+    return _blob_response(request, runtime, d.storage_key, d.media_type, name, download=False)
 
 
 @router.head("/files/{sha256}", include_in_schema=False)
