@@ -107,9 +107,12 @@ def send_blob(
     download: bool,
     headers: Mapping[str, str],
     public: bool = False,
+    redirect: bool = True,
 ) -> Response:
     """The response for one stored blob (GET or HEAD). ``public`` marks content anyone may read
-    (an approved material): with S3 it may be redirected to the permanent public URL."""
+    (an approved material): with S3 it may be redirected to the permanent public URL.
+    ``redirect=False`` always serves the bytes here (an HLS playlist: its relative links must
+    resolve against this URL, not the bucket's)."""
     blobs = runtime.blobs
     try:
         st: BlobStat = blobs.stat(key)
@@ -127,12 +130,12 @@ def send_blob(
         kept = {"cache-control", "vary", "content-location"}
         keep = {k: v for k, v in headers.items() if k.lower() in kept}
         return Response(status_code=304, headers=validators | keep)
-    if request.method == "GET":
-        redirect = _redirect(
+    if request.method == "GET" and redirect:
+        moved = _redirect(
             runtime, key, media_type=media_type, filename=filename, download=download, public=public
         )
-        if redirect is not None:
-            return redirect
+        if moved is not None:
+            return moved
     out = dict(headers) | validators
     out["Content-Disposition"] = content_disposition(filename, download=download)
     wanted = None

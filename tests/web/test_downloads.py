@@ -204,3 +204,30 @@ class TestS3Redirects:
             r = client.get(f"/api/v1/materials/{draft['mid']}/files/{draft['fid']}", headers=headers,
                            follow_redirects=False)
             assert r.status_code == 307 and "X-Amz-Signature" in r.headers["location"]
+
+    def test_hls_playlists_are_served_here_segments_may_redirect(self, s3_runtime: Any) -> None:
+        from repository.models import Derivative
+
+        m = _make(s3_runtime, WorkflowState.approved)
+        rows = {}
+        for kind, label, media_type, data in (
+            ("hls", "master.m3u8", "application/vnd.apple.mpegurl", b"#EXTM3U\nv0/index.m3u8\n"),
+            ("hls-part", "v0/index.m3u8", "application/vnd.apple.mpegurl", b"#EXTM3U\nseg0.ts\n"),
+            ("hls-part", "v0/seg0.ts", "video/mp2t", b"G" * 188 * 10),
+        ):
+            staged = s3_runtime.blobs.stage()
+            staged.write(data)
+            blob = staged.commit()
+            rows[label] = data
+            with UnitOfWork(s3_runtime.db) as uow:
+                uow.session.add(Derivative(file_id=m["fid"], kind=kind, label=label, media_type=media_type,
+                                           size=blob.size, sha256=blob.sha256, storage_key=blob.key))
+        base = f"/api/v1/materials/{m['mid']}/files/{m['fid']}/hls"
+        with _client(s3_runtime) as client:
+            for playlist in ("master.m3u8", "v0/index.m3u8"):
+                r = client.get(f"{base}/{playlist}", follow_redirects=False)
+                assert r.status_code == 200 and r.content == rows[playlist]
+            seg = client.get(f"{base}/v0/seg0.ts", follow_redirects=False)
+            assert seg.status_code == 307
+            assert httpx.get(seg.headers["location"]).content == rows["v0/seg0.ts"]
+            assert client.head(f"{base}/v0/seg0.ts").headers["content-length"] == str(188 * 10)

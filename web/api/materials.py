@@ -186,6 +186,7 @@ def _blob_response(
     download: bool,
     *,
     public: bool = False,
+    redirect: bool = True,
 ) -> Response:
     # Storage access, HEAD, ETag/304, Last-Modified, Range and S3 redirects: web.downloads.
     return send_blob(
@@ -196,6 +197,7 @@ def _blob_response(
         filename=filename,
         download=download,
         public=public,
+        redirect=redirect,
         headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
     )
 
@@ -269,7 +271,10 @@ def hls_file(
     d = material_service.get_hls(session, user, material_id, file_id, path)
     # Playlists link their parts by relative path: always served here, never redirected.
     name = path.rsplit("/", 1)[-1]
-    return _blob_response(request, runtime, d.storage_key, d.media_type, name, download=False)
+    playlist = d.media_type == "application/vnd.apple.mpegurl"
+    return _blob_response(
+        request, runtime, d.storage_key, d.media_type, name, download=False, redirect=not playlist
+    )
 
 
 @router.head("/files/{sha256}", include_in_schema=False)
