@@ -36,6 +36,7 @@ def shared_data() -> Path:
 # --- database, runtime, app ------------------------------------------------------------------
 
 import uuid  # noqa: E402
+from typing import Any  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 
 from sqlalchemy import text  # noqa: E402
@@ -185,6 +186,9 @@ def redis_url() -> Iterator[str]:
     client.close()
 
 
+_seaweedfs: list[Any] = []
+
+
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real SeaweedFS S3 gateway for this test session (and xdist worker): its endpoint URL."""
@@ -196,7 +200,9 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
     except RuntimeError as exc:
         skip_or_fail(str(exc))
+    _seaweedfs.append(server)
     yield server.endpoint_url
+    _seaweedfs.remove(server)
     server.stop()
 
 
@@ -208,6 +214,8 @@ def s3_bucket(s3_server: str) -> Iterator[str]:
 
     from tests.s3server import ACCESS_KEY, SECRET_KEY
 
+    for server in _seaweedfs:
+        server.ensure_alive()  # restarted in place if something on the machine killed it
     name = f"hoclieu-{uuid.uuid4().hex[:12]}"
     client = boto3.client(
         "s3",

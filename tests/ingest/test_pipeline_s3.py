@@ -7,6 +7,7 @@ import hashlib
 from pathlib import Path
 from typing import Any
 
+import httpx
 from fastapi.testclient import TestClient
 
 from repository.s3 import S3BlobStore
@@ -56,6 +57,7 @@ class TestIngestFromS3:
             f = m["files"][0]
             assert f["sha256"] == hashlib.sha256(content).hexdigest()
             assert _local_files(s3_runtime.settings.spool) == []  # staged, uploaded, removed
-            r = client.get(f"/api/v1/materials/{m['id']}/files/{f['id']}", headers=headers)
-            assert r.status_code == 200
-            assert r.content == content
+            # Downloads redirect to a presigned URL of the bucket (HOCLIEU_S3_DOWNLOADS=presigned).
+            r = client.get(f"/api/v1/materials/{m['id']}/files/{f['id']}", headers=headers, follow_redirects=False)
+            assert r.status_code == 307
+            assert httpx.get(r.headers["location"]).content == content
