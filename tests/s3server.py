@@ -73,6 +73,9 @@ class SeaweedFS:
                     "-s3", f"-s3.port={s3}", f"-s3.config={identities}", f"-master.port={master}",
                     f"-volume.port={volume}", f"-filer.port={filer}", "-volume.max=500",
                     "-master.volumeSizeLimitMB=64",
+                    # The gateway's Iceberg and Lance listeners use fixed ports (8181, 9101): two
+                    # servers on one machine (xdist workers) would kill each other. Not needed.
+                    "-s3.port.iceberg=0", "-s3.port.lance=0",
                 ],
                 stdout=log,
                 stderr=subprocess.STDOUT,

@@ -297,6 +297,8 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
         get("/api/v1/materials/{sub}/files/{file}"),
         PRIVATE_SUB,
     ),
+    # Prometheus metrics are open unless HOCLIEU_METRICS_TOKEN is set (tests/web/test_metrics.py).
+    ("GET", "/metrics"): (get("/metrics"), ALL_200),
     # Content-addressed URLs serve approved content only: a submission's sha256 opens nothing, for anyone.
     ("GET", "/api/v1/files/{sha256}"): (get("/api/v1/files/{sub_sha}"), (404,) * 7),
     ("GET", "/api/v1/materials/{material_id}/files/{file_id}/derivatives/{derivative_id}"): (
