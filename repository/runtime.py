@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from repository.config import Settings, get_settings
 from repository.db import Database
+from repository.files import private_dir, private_file
 from repository.storage import BlobStore, LocalBlobStore
 
 
@@ -30,7 +31,11 @@ _runtime: Runtime | None = None
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
+    if not settings.database_url:
+        # SQLite creates its file with the umask's mode (often 0644); an empty file made 0600 first
+        # is a valid empty database, and SQLite gives its -wal and -shm files the same mode.
+        private_file(settings.data_dir / "hoclieu.db")
     return Runtime(settings=settings, db=Database(settings.sqlalchemy_url), blobs=build_blob_store(settings))
 
 

@@ -1,6 +1,6 @@
 """The scale stack in one box (issue 11's "done when"): PostgreSQL + a private Redis + SeaweedFS
-S3 + two web processes + three RQ workers (two for ingest, one single indexer for the embedded
-search index). Mixed uploads (documents, images, short videos and deliberately broken files) go
+S3 + two web processes (one of them elected the single writer of the embedded search index) +
+three RQ workers. Mixed uploads (documents, images, short videos and deliberately broken files) go
 through both web processes while workers are SIGKILLed at random, each kill followed by a
 restart. Afterwards: every upload made exactly one file, which ended ready or failed with a
 reason; no derivative was stored twice; every blob in the bucket matches its sha256 (and each
@@ -276,8 +276,9 @@ def test_cluster_in_a_box(postgres_url: str, private_redis: str, s3_server: str,
     for i in range(2):
         port = free_port()
         webs.append((f"http://127.0.0.1:{port}", Proc(cli + ["serve", "--port", str(port)], env, logs / f"web{i}.log")))
-    workers = [Proc(cli + ["worker", "--queue", "default"], env, logs / f"worker{i}.log") for i in range(2)]
-    workers.append(Proc(cli + ["worker", "--queue", "index"], env, logs / "indexer.log"))
+    # Three RQ workers (ingest); the embedded index's single writer is elected among the two web
+    # processes (search.indexer.IndexerElection), which both read its commits.
+    workers = [Proc(cli + ["worker"], env, logs / f"worker{i}.log") for i in range(3)]
     started = time.monotonic()
     try:
         for _, p in webs:

@@ -1,42 +1,74 @@
-"""Running the app in one or several uvicorn worker processes (``hoclieu serve --workers N``).
+"""``hoclieu serve``: the portal and, on a second port, the content origin, in one process.
 
-Why not plain ``uvicorn.run(..., workers=N)``: with several workers uvicorn binds the listening
-socket itself as ``socket.socket(family)``, whose ``proto`` is 0. asyncio only switches Nagle's
-algorithm off (``TCP_NODELAY``) on accepted connections whose socket says ``IPPROTO_TCP``, so
-every connection of a multi-worker uvicorn keeps Nagle on; a response written in two pieces
-(headers, then body) then waits for the client's delayed ACK, ~40 ms on Linux. That was the
-~50 ms floor of ``bench/search_speed.py --http-workers 2`` at one client (one worker: ~7 ms,
-because a single worker lets asyncio create the socket, with ``IPPROTO_TCP``). ``TcpConfig``
-re-wraps the bound socket with ``IPPROTO_TCP`` so every worker's connections get TCP_NODELAY.
+The content origin must be another *origin* than the portal, and ideally another host, because
+browsers send cookies to every port of a host. When neither ``HOCLIEU_CONTENT_ORIGIN`` says where it
+is nor the portal's host has an obvious twin, the content origin is the same host on the second port;
+on the loopback it is ``localhost`` for a portal on ``127.0.0.1`` (and the reverse), so no portal
+cookie (host-only: no ``Domain``) is ever sent to it.
 """
 
 from __future__ import annotations
 
-import socket
-from typing import Any
+import asyncio
+import contextlib
+from collections.abc import Iterator
+from urllib.parse import urlsplit
 
+import click
 import uvicorn
 
+from repository.runtime import Runtime
 
-class TcpConfig(uvicorn.Config):
-    def bind_socket(self) -> socket.socket:
-        sock = super().bind_socket()
-        if sock.family not in (socket.AF_INET, socket.AF_INET6):
-            return sock
-        fixed = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
-        fixed.set_inheritable(True)
-        return fixed
+LOOPBACK_TWIN = {"127.0.0.1": "localhost", "localhost": "127.0.0.1"}
 
 
-def run_server(
-    app: str | Any, *, host: str, port: int, workers: int = 1, factory: bool = False, **kwargs: Any
-) -> None:
-    """``uvicorn.run`` with the socket fix above for ``workers > 1``. With several workers
-    ``app`` must be an import string (each worker process imports it)."""
-    if workers <= 1:
-        uvicorn.run(app, host=host, port=port, factory=factory, **kwargs)
+def default_content_origin(host: str, content_port: int, base_url: str) -> str:
+    """Where the content origin is when ``HOCLIEU_CONTENT_ORIGIN`` is unset."""
+    public_host = host if host not in ("0.0.0.0", "::", "") else (urlsplit(base_url).hostname or "localhost")
+    public_host = LOOPBACK_TWIN.get(public_host, public_host)
+    if ":" in public_host:
+        public_host = f"[{public_host}]"
+    return f"http://{public_host}:{content_port}"
+
+
+class _QuietServer(uvicorn.Server):
+    """The second server leaves signal handling to the portal's (one process, one shutdown)."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def run(runtime: Runtime, *, host: str, port: int, content_port: int) -> None:
+    from web.app import create_app
+    from web.content import create_content_app, portal_origin
+
+    settings = runtime.settings
+    if content_port and not settings.content_origin:
+        settings.content_origin = default_content_origin(host, content_port, settings.base_url)
+    app = create_app(settings, runtime=runtime)
+    level = settings.log_level.lower()
+    portal = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=level))
+    click.echo(f"Hoclieu on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
+    if not content_port:
+        portal.run()
         return
-    from uvicorn.supervisors import Multiprocess
+    bind_host = host if host not in LOOPBACK_TWIN else "127.0.0.1"
+    framers = " ".join(
+        sorted({portal_origin(settings), f"http://{host}:{port}", f"http://{bind_host}:{port}"})
+    )
+    content_app = create_content_app(settings, runtime, portal_origins=framers)
+    content = _QuietServer(
+        uvicorn.Config(content_app, host=host, port=content_port, log_level=level, lifespan="off")
+    )
+    click.echo(f"content origin {settings.content_origin} (port {content_port})")
 
-    config = TcpConfig(app, host=host, port=port, workers=workers, factory=factory, **kwargs)
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    async def both() -> None:
+        task = asyncio.create_task(content.serve())
+        try:
+            await portal.serve()
+        finally:
+            content.should_exit = True
+            await task
+
+    asyncio.run(both())

@@ -80,27 +80,40 @@ class MaterialStore(StoreBase[Material]):
             .where(MaterialFile.id == file_id, MaterialFile.material_id == material_id)
         )
 
-    def public_content(self, sha256: str) -> tuple[str, str, str, str] | None:
-        """``(storage_key, media_type, filename, kind)`` of a file or derivative of an approved
-        material whose bytes have this sha256; None when no public content has it. HLS
-        playlists are left out: their relative links only resolve under their file's URL."""
+    def content_candidates(self, sha256: str) -> list[tuple[str, str, str, str, str, str]]:
+        """``(storage_key, media_type, filename, kind, material_id, file_id)`` of the files and
+        derivatives of approved materials whose bytes have this sha256 (originals first; the
+        caller still checks the file is in the live version). HLS playlists and package parts
+        are left out: their relative links only resolve under their file's URL."""
         approved = Material.state == WorkflowState.approved
-        row = self.session.execute(
-            select(MaterialFile.storage_key, MaterialFile.media_type, MaterialFile.filename)
+        rows = self.session.execute(
+            select(
+                MaterialFile.storage_key,
+                MaterialFile.media_type,
+                MaterialFile.filename,
+                MaterialFile.material_id,
+                MaterialFile.id,
+            )
             .join(Material, Material.id == MaterialFile.material_id)
             .where(MaterialFile.sha256 == sha256, approved)
-            .limit(1)
-        ).first()
-        if row is not None:
-            return row[0], row[1], row[2], "original"
-        row = self.session.execute(
-            select(Derivative.storage_key, Derivative.media_type, MaterialFile.filename, Derivative.kind)
+            .limit(20)
+        ).all()
+        found = [(r[0], r[1], r[2], "original", r[3], r[4]) for r in rows]
+        rows = self.session.execute(
+            select(
+                Derivative.storage_key,
+                Derivative.media_type,
+                MaterialFile.filename,
+                Derivative.kind,
+                MaterialFile.material_id,
+                MaterialFile.id,
+            )
             .join(MaterialFile, MaterialFile.id == Derivative.file_id)
             .join(Material, Material.id == MaterialFile.material_id)
             .where(Derivative.sha256 == sha256, approved, Derivative.kind.not_in(("hls", "hls-part", "package")))
-            .limit(1)
-        ).first()
-        return None if row is None else (row[0], row[1], row[2], row[3])
+            .limit(20)
+        ).all()
+        return found + [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
 
     def derivative_in(self, file_id: str, derivative_id: str) -> Derivative | None:
         return self.session.scalar(
@@ -112,6 +125,14 @@ class MaterialStore(StoreBase[Material]):
         return self.session.scalar(
             select(Derivative).where(
                 Derivative.file_id == file_id, Derivative.kind == kind, Derivative.label == label
+            )
+        )
+
+    def package_file(self, file_id: str, path: str) -> Derivative | None:
+        """One unpacked file of a SCORM/HTML5 package (its label is its path in the package)."""
+        return self.session.scalar(
+            select(Derivative).where(
+                Derivative.file_id == file_id, Derivative.kind == "package", Derivative.label == path
             )
         )
 

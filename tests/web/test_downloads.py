@@ -16,7 +16,7 @@ from repository.models import Role, WorkflowState
 from repository.uow import UnitOfWork
 from tests.factories import create_material, create_user, token_for
 
-DATA = os.urandom(200_000)
+DATA = b"%PDF-1.4\n" + os.urandom(200_000)  # a passive format: may be redirected to the bucket
 
 
 def _make(runtime: Any, state: WorkflowState, data: bytes = DATA) -> dict[str, str]:
@@ -231,3 +231,13 @@ class TestS3Redirects:
             assert seg.status_code == 307
             assert httpx.get(seg.headers["location"]).content == rows["v0/seg0.ts"]
             assert client.head(f"{base}/v0/seg0.ts").headers["content-length"] == str(188 * 10)
+
+    def test_active_content_is_never_redirected_to_the_bucket(self, s3_runtime: Any) -> None:
+        # The bucket cannot send the CSP sandbox that active content needs: it is proxied.
+        page = b"<!doctype html><html><script>document.cookie</script></html>"
+        m = _make(s3_runtime, WorkflowState.approved, data=page)
+        with _client(s3_runtime) as client:
+            r = client.get(f"/api/v1/materials/{m['mid']}/files/{m['fid']}", follow_redirects=False)
+            assert r.status_code == 200 and r.content == page
+            assert "sandbox" in r.headers["content-security-policy"]
+            assert r.headers["content-disposition"].startswith("attachment")

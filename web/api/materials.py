@@ -20,9 +20,11 @@ from repository.runtime import Runtime
 from repository.upload.schemas import MaterialFromUploads
 from repository.upload.service import upload as upload_service
 from web.api.uploads import UploaderUser
-from web.deps import OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
+from web.delivery import cache_control, delivery_for, file_headers, read_head
 from web.downloads import send_blob
-from web.uploads import MAX_FIELD_BYTES, ParsedUpload, read_upload
+from web.deps import FileReader, OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
+from web.openapi import errors
+from web.uploads import MAX_FIELD_BYTES, ParsedUpload, read_upload, user_quota
 
 router = APIRouter(tags=["materials"])
 
@@ -59,6 +61,7 @@ router = APIRouter(tags=["materials"])
             "required": True,
         }
     },
+    responses=errors(409, 415, 507),
 )
 async def create_material(
     request: Request,
@@ -83,6 +86,7 @@ async def create_material(
         request,
         lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
         max_file_bytes=runtime.settings.max_upload_bytes,
+        quota=await run_in_threadpool(user_quota, runtime, user),
     )
     return await run_in_threadpool(
         create_from_upload, runtime, user, parsed, client_ip(request), uploads=upload or ()
@@ -144,7 +148,8 @@ def create_from_upload(
         created = material_service.create(uow.session, actor, metadata=metadata, files=new_files, ip=ip)
         material_id = created.id
     with runtime.db.read() as session:
-        return MaterialRead.build(material_service.get(session, user, material_id))  # type: ignore[arg-type]
+        found = material_service.get(session, user, material_id)  # type: ignore[arg-type]
+        return MaterialRead.build(found, detail=material_service.shows_failure_details(session, user, found))
 
 
 @router.get("/materials", response_model=MaterialPage, summary="List the materials you may see, newest first")
@@ -157,19 +162,28 @@ def list_materials(
     mine: bool = False,
 ) -> MaterialPage:
     items, total = material_service.list(session, user, page=page, size=size, state=state, mine=mine)
-    return MaterialPage(total=total, page=page, size=size, items=[MaterialRead.build(m) for m in items])
+    return MaterialPage(
+        total=total,
+        page=page,
+        size=size,
+        items=[
+            MaterialRead.build(m, detail=material_service.shows_failure_details(session, user, m))
+            for m in items
+        ],
+    )
 
 
 @router.get("/materials/{material_id}", response_model=MaterialRead, summary="One material with its files")
 def get_material(material_id: str, session: ReadSession, user: OptionalUser) -> MaterialRead:
-    return MaterialRead.build(material_service.get(session, user, material_id))
+    found = material_service.get(session, user, material_id)
+    return MaterialRead.build(found, detail=material_service.shows_failure_details(session, user, found))
 
 
 def _audit_restricted(
-    runtime: Runtime, session: Any, user: Any, material_id: str, file_id: str, request: Request
+    runtime: Runtime, user: Any, material_id: str, file_id: str, request: Request, *, public: bool
 ) -> None:
     """Downloads of material that is not public (drafts, submissions) are recorded (issue 5)."""
-    if material_service.is_public(session, material_id):
+    if public:
         return
     with write_uow(runtime) as uow:
         material_service.record_restricted_download(
@@ -183,22 +197,31 @@ def _blob_response(
     key: str,
     media_type: str,
     filename: str,
-    download: bool,
     *,
-    public: bool = False,
+    download: bool,
+    public: bool,
     redirect: bool = True,
 ) -> Response:
-    # Storage access, HEAD, ETag/304, Last-Modified, Range and S3 redirects: web.downloads.
+    """What the bytes may do in a browser and who may cache them is ``web.delivery``'s decision;
+    storage access (HEAD, ETag/304, Last-Modified, Range, S3 redirects) is ``web.downloads``'.
+    Only passive formats may be redirected to the bucket: active ones keep their CSP sandbox."""
+    try:
+        head = read_head(runtime, key)
+    except FileNotFoundError:
+        raise NotFound("the stored file is missing; an administrator has been alerted by the fixity check") from None
+    delivery, content_type, headers = file_headers(head, media_type, inline=not download)
+    headers["Cache-Control"] = cache_control(public)
+    passive = delivery_for(head).inline
     return send_blob(
         request,
         runtime,
         key,
-        media_type=media_type,
+        media_type=content_type,
         filename=filename,
-        download=download,
+        download=delivery.disposition == "attachment",
         public=public,
-        redirect=redirect,
-        headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
+        redirect=redirect and passive,
+        headers=headers,
     )
 
 
@@ -206,6 +229,12 @@ def _blob_response(
 @router.get(
     "/materials/{material_id}/files/{file_id}",
     summary="Download an original file (HEAD, Range, ETag/If-None-Match)",
+    description=(
+        "Sent as an attachment unless `download=false` asks to view it and its bytes are a passive "
+        "format (PDF, images, audio, video, plain text); HTML, SVG, XML, packages and unknown types "
+        "are always attachments in a CSP sandbox. Files that are not public are `private, no-store`. "
+        "Signed-in portal users may use their session cookie instead of a bearer token."
+    ),
 )
 def download_file(
     material_id: str,
@@ -213,13 +242,15 @@ def download_file(
     request: Request,
     runtime: RuntimeDep,
     session: ReadSession,
-    user: OptionalUser,
+    user: FileReader,
     download: bool = True,
 ) -> Response:
     f = material_service.get_file(session, user, material_id, file_id)
-    _audit_restricted(runtime, session, user, material_id, f.id, request)
-    public = material_service.is_public(session, material_id)
-    return _blob_response(request, runtime, f.storage_key, f.media_type, f.filename, download, public=public)
+    public = material_service.is_public_file(session, material_id, f.id)
+    _audit_restricted(runtime, user, material_id, f.id, request, public=public)
+    return _blob_response(
+        request, runtime, f.storage_key, f.media_type, f.filename, download=download, public=public
+    )
 
 
 @router.head("/materials/{material_id}/files/{file_id}/derivatives/{derivative_id}", include_in_schema=False)
@@ -234,14 +265,16 @@ def download_derivative(
     request: Request,
     runtime: RuntimeDep,
     session: ReadSession,
-    user: OptionalUser,
+    user: FileReader,
 ) -> Response:
     f, d = material_service.get_derivative(session, user, material_id, file_id, derivative_id)
     stem = f.filename.rsplit(".", 1)[0]
     ext = guess_ext(d.media_type) or ""
     name = f"{stem}-{d.kind}{'-' + d.label if d.label else ''}{'-p' + str(d.page) if d.page else ''}{ext}"
-    public = material_service.is_public(session, material_id)
-    return _blob_response(request, runtime, d.storage_key, d.media_type, name, download=False, public=public)
+    public = material_service.is_public_file(session, material_id, f.id)
+    return _blob_response(
+        request, runtime, d.storage_key, d.media_type, name, download=False, public=public
+    )
 
 
 def guess_ext(media_type: str) -> str | None:
@@ -266,14 +299,16 @@ def hls_file(
     request: Request,
     runtime: RuntimeDep,
     session: ReadSession,
-    user: OptionalUser,
+    user: FileReader,
 ) -> Response:
     d = material_service.get_hls(session, user, material_id, file_id, path)
-    # Playlists link their parts by relative path: always served here, never redirected.
+    public = material_service.is_public_file(session, material_id, file_id)
     name = path.rsplit("/", 1)[-1]
+    # Playlists link their parts by relative path: always served here, never redirected.
     playlist = d.media_type == "application/vnd.apple.mpegurl"
     return _blob_response(
-        request, runtime, d.storage_key, d.media_type, name, download=False, redirect=not playlist
+        request, runtime, d.storage_key, d.media_type, name, download=False, public=public,
+        redirect=not playlist,
     )
 
 
@@ -294,5 +329,5 @@ def content_addressed(
     if found is None:
         raise NotFound("no public file has this content")
     return _blob_response(
-        request, runtime, found.storage_key, found.media_type, found.filename, download, public=True
+        request, runtime, found.storage_key, found.media_type, found.filename, download=download, public=True
     )
