@@ -219,14 +219,18 @@ def app():
 """
 
 SERVER = """
-import sys, uvicorn
+import sys
 sys.path.insert(0, {root!r})
+sys.path.insert(0, {data!r})
 from repository.config import Settings
 from repository.migrate import upgrade
 from repository.runtime import build_runtime
-upgrade(build_runtime(Settings(data_dir={data!r}, in_process_worker=False)).db)
-uvicorn.run("hoclieu_bench_server:app", factory=True, app_dir={data!r}, host="127.0.0.1", port={port},
-            workers={workers}, log_level="warning", access_log=False)
+from web.multiproc import run_server
+if __name__ == "__main__":
+    upgrade(build_runtime(Settings(data_dir={data!r}, in_process_worker=False)).db)
+    # run_server, not uvicorn.run: with workers > 1 it keeps TCP_NODELAY on (see web/serve.py)
+    run_server("hoclieu_bench_server:app", factory=True, host="127.0.0.1", port={port},
+               workers={workers}, log_level="warning", access_log=False)
 """
 
 

@@ -29,9 +29,11 @@ from repository import jobs
 from repository.errors import MetadataInvalid
 from repository.material import failures, similarity
 from repository.material.service import index_job
+from repository.metrics import INGEST_DURATION
 from repository.metadata import metadata_title_from_filename, validate_metadata
 from repository.models import Derivative, IngestStatus, Material, MaterialFile
 from repository.runtime import Runtime
+from repository.storage import local_copy
 from repository.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -310,9 +312,12 @@ class FileIngest:
         work_root = self.runtime.settings.data_dir / "work"
         work_root.mkdir(parents=True, exist_ok=True)
         workdir = Path(tempfile.mkdtemp(prefix=f"ingest-{self.file_id[:8]}-", dir=work_root))
+        started = time.perf_counter()
+        result = "failed"
         try:
-            source = self.runtime.blobs.local_path(job["key"])
-            if source is None or not source.is_file():
+            # A remote store (S3) downloads the original into this job's folder, removed below.
+            source = local_copy(self.runtime.blobs, job["key"], workdir)
+            if source is None:
                 raise ProcessingFailed("the uploaded file is missing from storage", transient=True)
             outcome = process_path(
                 source,
@@ -323,6 +328,9 @@ class FileIngest:
                 tika_url=self.runtime.settings.tika_url,
             )
             self._finish(job, outcome, workdir)
+            result = "ready"
+            for name, seconds in outcome.info.get("timings", {}).items():
+                INGEST_DURATION.labels(processor=name, outcome=result).observe(seconds)
         except ProcessingFailed as exc:
             retry = exc.transient and job["attempts"] < MAX_ATTEMPTS
             log.warning(
@@ -347,6 +355,7 @@ class FileIngest:
             if retry:
                 raise
         finally:
+            INGEST_DURATION.labels(processor="total", outcome=result).observe(time.perf_counter() - started)
             shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -569,13 +578,13 @@ class PageRender:
             if f is None or f.status != IngestStatus.ready:
                 return
             key, media_type = f.storage_key, f.media_type
-        source = self.runtime.blobs.local_path(key)
-        if source is None or not source.is_file():
-            raise ProcessingFailed("the uploaded file is missing from storage", transient=True)
         work_root = self.runtime.settings.data_dir / "work"
         work_root.mkdir(parents=True, exist_ok=True)
         workdir = Path(tempfile.mkdtemp(prefix=f"pages-{self.file_id[:8]}-", dir=work_root))
         try:
+            source = local_copy(self.runtime.blobs, key, workdir)
+            if source is None:
+                raise ProcessingFailed("the uploaded file is missing from storage", transient=True)
             made: list[DerivativeOut] = []
             pdf = source
             if media_type in OFFICE_TYPES:

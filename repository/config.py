@@ -111,6 +111,32 @@ class Settings(BaseSettings):
     signin_lockout_minutes: int = Field(
         15, description="How long repeated failed sign-ins lock a username out, in minutes."
     )
+    spool_dir: Path | None = Field(
+        None,
+        description="Local scratch folder for upload staging and resumable parts when blobs are on S3 "
+        "(bounded: partial uploads only). Unset: DATA_DIR/spool.",
+    )
+    s3_public_base_url: str | None = Field(
+        None,
+        description="Base URL under which public approved blobs are served as-is (a CDN or public-read "
+        "bucket, object key appended). Unset: public downloads redirect to presigned URLs (S3_DOWNLOADS).",
+    )
+    s3_downloads: Literal["presigned", "proxy"] = Field(
+        "presigned",
+        description="How downloads of blobs on S3 are served: `presigned` redirects to a short-lived "
+        "presigned URL, `proxy` streams through the web process.",
+    )
+    metrics_token: str | None = Field(
+        None,
+        description="Bearer token that /metrics requires (Prometheus `authorization` credentials). Unset: "
+        "/metrics is open; restrict it at the proxy.",
+    )
+    log_format: Literal["text", "json"] = Field(
+        "text", description="Log line format: `text` for people, `json` (one object per line) for log collectors."
+    )
+    s3_presign_ttl_s: int = Field(
+        300, ge=10, le=7 * 24 * 3600, description="Lifetime of presigned download URLs, in seconds."
+    )
     signin_max_failures_per_address: int = Field(
         50,
         description="Failed sign-ins from one client address (any usernames) before it is locked out "
@@ -189,6 +215,10 @@ class Settings(BaseSettings):
     @property
     def blob_dir(self) -> Path:
         return self.data_dir / "blobs"
+
+    @property
+    def spool(self) -> Path:
+        return self.spool_dir or self.data_dir / "spool"
 
     @property
     def index_dir(self) -> Path:

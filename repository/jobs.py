@@ -519,3 +519,22 @@ class RQDispatcher:
             except Exception:
                 log.exception("jobs.dispatcher_error")
             stop.wait(poll_s)
+
+
+def queue_stats(session: Session) -> list[tuple[str, int, int, float | None]]:
+    """Per queue: jobs waiting (queued), jobs running, and the creation time (epoch seconds) of
+    the oldest waiting job, for the Prometheus metrics (``repository.metrics``)."""
+    rows = session.execute(
+        select(
+            Job.queue,
+            func.count().filter(Job.status == JobStatus.queued),
+            func.count().filter(Job.status == JobStatus.running),
+            func.min(Job.created_at).filter(Job.status == JobStatus.queued),
+        )
+        .where(Job.status.in_((JobStatus.queued, JobStatus.running)))
+        .group_by(Job.queue)
+    ).all()
+    return [
+        (str(queue), int(waiting), int(running), oldest.timestamp() if oldest is not None else None)
+        for queue, waiting, running, oldest in rows
+    ]

@@ -23,6 +23,7 @@ class Runtime:
 
     def close(self) -> None:
         self.db.dispose()
+        self.blobs.close()
 
 
 _lock = threading.Lock()
@@ -35,13 +36,28 @@ def build_runtime(settings: Settings) -> Runtime:
         # SQLite creates its file with the umask's mode (often 0644); an empty file made 0600 first
         # is a valid empty database, and SQLite gives its -wal and -shm files the same mode.
         private_file(settings.data_dir / "hoclieu.db")
-    if settings.s3_endpoint_url:
-        # The S3 store belongs to the scale issue; refuse clearly rather than silently use disk.
-        raise RuntimeError("HOCLIEU_S3_ENDPOINT_URL is set but S3 blob storage is not available yet")
-    return Runtime(
-        settings=settings,
-        db=Database(settings.sqlalchemy_url),
-        blobs=LocalBlobStore(settings.blob_dir),
+    return Runtime(settings=settings, db=Database(settings.sqlalchemy_url), blobs=build_blob_store(settings))
+
+
+def build_blob_store(settings: Settings, *, target: str | None = None) -> BlobStore:
+    """The blob store the settings choose: S3 when ``HOCLIEU_S3_ENDPOINT_URL`` or
+    ``HOCLIEU_S3_BUCKET`` is set, else the local disk. ``target`` ("s3" or "local") forces one
+    (``hoclieu storage migrate``)."""
+    use_s3 = bool(settings.s3_endpoint_url or settings.s3_bucket) if target is None else target == "s3"
+    if not use_s3:
+        return LocalBlobStore(settings.blob_dir)
+    if not settings.s3_bucket:
+        raise RuntimeError("HOCLIEU_S3_BUCKET must be set to keep blobs on S3")
+    from repository.s3 import S3BlobStore
+
+    return S3BlobStore(
+        endpoint_url=settings.s3_endpoint_url,
+        bucket=settings.s3_bucket,
+        spool_dir=settings.spool,
+        access_key=settings.s3_access_key,
+        secret_key=settings.s3_secret_key,
+        region=settings.s3_region,
+        public_base_url=settings.s3_public_base_url,
     )
 
 

@@ -12,7 +12,9 @@ chunk), ``promote_file`` stores a finished one, and ``cleanup_resumable`` remove
 live session names.
 
 ``BlobStore`` is the interface; ``LocalBlobStore`` keeps blobs on a local disk (embedded mode,
-or a shared volume). An S3 implementation plugs in behind the same interface at scale.
+or a shared volume), ``repository.s3.S3BlobStore`` in an S3-compatible bucket (scale). Both pass
+one behaviour suite (``tests/repository/test_storage.py``). Callers that need a file on disk (the
+ingest processors) use ``local_copy``, which only copies when the store is remote.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -39,6 +42,14 @@ class BlobInfo:
     key: str
     sha256: str
     size: int
+
+
+@dataclass(frozen=True)
+class BlobStat:
+    """What a download needs without reading the blob: its size and when it was stored."""
+
+    size: int
+    modified: datetime
 
 
 class StagedBlob(Protocol):
@@ -66,6 +77,37 @@ class BlobStore(Protocol):
 
     def open(self, key: str) -> BinaryIO: ...
 
+    def read_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        """Bytes ``start`` to ``end`` inclusive, in chunks (the caller checked the bounds)."""
+        ...
+
+    def stat(self, key: str) -> BlobStat:
+        """Size and storage time. Raises FileNotFoundError when the blob is missing."""
+        ...
+
+    def presigned_url(
+        self, key: str, *, expires_s: int, filename: str | None = None, media_type: str | None = None
+    ) -> str | None:
+        """A URL that serves the blob directly from the store for ``expires_s`` seconds; None
+        when the store cannot (a local disk)."""
+        ...
+
+    def download_to(self, key: str, dest: Path) -> None:
+        """Write the blob to the file ``dest`` (created or replaced)."""
+        ...
+
+    def public_url(self, key: str) -> str | None:
+        """A permanent public URL of the blob (CDN, public bucket); None when there is none."""
+        ...
+
+    def close(self) -> None:
+        """Release connections (a remote store); the store stays usable."""
+        ...
+
+    def prepare(self) -> None:
+        """Make the store ready on a process start (an S3 store creates its bucket if missing)."""
+        ...
+
     def local_path(self, key: str) -> Path | None: ...
 
     def exists(self, key: str) -> bool: ...
@@ -82,7 +124,10 @@ class BlobStore(Protocol):
 
     def resumable(self, name: str) -> ResumableFile: ...
 
-    def promote_file(self, path: Path, *, sha256: str | None = None) -> BlobInfo: ...
+    def promote_file(self, path: Path, *, sha256: str | None = None, replace: bool = False) -> BlobInfo:
+        """Store a finished file (left in place). ``replace`` writes even when a blob of the same
+        size is stored under the key (repairing a changed copy); otherwise that one is kept."""
+        ...
 
     def cleanup_resumable(self, *, live: Collection[str], older_than_s: float) -> int: ...
 
@@ -240,6 +285,8 @@ class ResumableFile:
 
 
 class LocalBlobStore:
+    kind = "local"
+
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.blobs_dir = self.root / "sha256"
@@ -251,9 +298,7 @@ class LocalBlobStore:
             private_dir(folder)
 
     def _path(self, key: str) -> Path:
-        parts = key.split("/")
-        if len(parts) != 3 or not all(p and p.isalnum() for p in parts):
-            raise ValueError(f"not a blob key: {key!r}")
+        check_key(key)
         return self.blobs_dir / key
 
     def stage(self, *, max_size: int | None = None) -> StagedBlob:
@@ -270,10 +315,10 @@ class LocalBlobStore:
             raise
         return staged.commit()
 
-    def _promote(self, staged: Path, sha256: str, size: int) -> BlobInfo:
+    def _promote(self, staged: Path, sha256: str, size: int, replace: bool = False) -> BlobInfo:
         key = key_for(sha256)
         final = self._path(key)
-        if final.exists() and final.stat().st_size == size:
+        if not replace and final.exists() and final.stat().st_size == size:
             staged.unlink(missing_ok=True)  # de-duplicated: same content is already stored
         else:
             private_dir(final.parent)
@@ -283,6 +328,35 @@ class LocalBlobStore:
 
     def open(self, key: str) -> BinaryIO:
         return open(self._path(key), "rb")
+
+    def read_range(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        with open(self._path(key), "rb") as fh:
+            fh.seek(start)
+            left = end - start + 1
+            while left > 0 and (chunk := fh.read(min(CHUNK, left))):
+                left -= len(chunk)
+                yield chunk
+
+    def stat(self, key: str) -> BlobStat:
+        st = self._path(key).stat()
+        return BlobStat(size=st.st_size, modified=datetime.fromtimestamp(st.st_mtime, UTC))
+
+    def presigned_url(
+        self, key: str, *, expires_s: int, filename: str | None = None, media_type: str | None = None
+    ) -> str | None:
+        return None
+
+    def download_to(self, key: str, dest: Path) -> None:
+        shutil.copyfile(self._path(key), dest)
+
+    def public_url(self, key: str) -> str | None:
+        return None
+
+    def close(self) -> None:
+        return None
+
+    def prepare(self) -> None:
+        return None
 
     def local_path(self, key: str) -> Path | None:
         return self._path(key)
@@ -334,7 +408,7 @@ class LocalBlobStore:
             raise ValueError(f"not a resumable upload name: {name!r}")
         return ResumableFile(self.resumable_dir / f"{name}.part")
 
-    def promote_file(self, path: Path, *, sha256: str | None = None) -> BlobInfo:
+    def promote_file(self, path: Path, *, sha256: str | None = None, replace: bool = False) -> BlobInfo:
         """Store a finished file as a blob, leaving ``path`` itself in place.
 
         The file is hard-linked into staging and promoted from there (a copy where links are not
@@ -358,7 +432,7 @@ class LocalBlobStore:
                 shutil.copyfile(path, staged)
                 with open(staged, "rb+") as fh:
                     os.fsync(fh.fileno())
-            return self._promote(staged, sha256, size)
+            return self._promote(staged, sha256, size, replace)
         except BaseException:
             staged.unlink(missing_ok=True)
             raise
@@ -380,6 +454,28 @@ class LocalBlobStore:
             except FileNotFoundError:
                 continue
         return removed
+
+
+def local_copy(store: BlobStore, key: str, workdir: Path) -> Path | None:
+    """A path to the blob's bytes on this machine: the blob itself for a local store, otherwise
+    a copy downloaded into ``workdir`` (the job's sandbox, which the caller removes). None when
+    the blob is missing."""
+    path = store.local_path(key)
+    if path is not None:
+        return path if path.is_file() else None
+    dest = workdir / f"source-{key.rsplit('/', 1)[-1][:16]}"
+    try:
+        store.download_to(key, dest)
+    except FileNotFoundError:
+        dest.unlink(missing_ok=True)
+        return None
+    return dest
+
+
+def check_key(key: str) -> None:
+    parts = key.split("/")
+    if len(parts) != 3 or not all(p and p.isalnum() for p in parts):
+        raise ValueError(f"not a blob key: {key!r}")
 
 
 def _fsync_dir(path: Path) -> None:

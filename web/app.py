@@ -14,7 +14,7 @@ from repository.jobs import JobRunner
 from repository.runtime import Runtime, build_runtime
 from repository.workers.service import process_name
 from search.indexer import IndexerElection
-from web import errors, openapi, portal, security_headers
+from web import errors, metrics, openapi, portal, security_headers
 from web.api import (
     accounts,
     admin,
@@ -63,6 +63,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime.blobs.prepare()  # an S3 store creates its bucket on first start
         # Staging files older than a day are what killed uploads left behind.
         runtime.blobs.cleanup_staging(older_than_s=24 * 3600)
         # Resumable uploads live apart from staging; expired sessions and their files go here.
@@ -125,6 +126,7 @@ def create_app(
     app.include_router(captions.router, prefix="/api/v1")  # video captions (issue 14)
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     portal.install(app)  # portal pages, /static, gzip for text responses
+    metrics.install(app, runtime)  # /metrics and request latency (outermost middleware)
     security_headers.install(app, settings)  # CSP with nonces, frame-ancestors, nosniff, private caching
     app.add_middleware(InputGuard, max_body_bytes=settings.max_json_body_bytes)  # first to see a request
     return app

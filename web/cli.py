@@ -20,6 +20,7 @@ from repository.curation.schemas import UserAdminCreate
 from repository.errors import RepositoryError
 from repository.jobs import JobRunner
 from repository.material.service import create_from_path
+from repository.logs import configure_logging
 from repository.migrate import upgrade
 from repository.models import Role, WorkflowState
 from repository.runtime import Runtime, get_runtime
@@ -54,10 +55,7 @@ def _progress(console: Console) -> Progress:
 def main(verbose: bool) -> None:
     """Hoclieu: the national digital learning-materials repository."""
     settings = get_settings()
-    logging.basicConfig(
-        level=logging.DEBUG if verbose else settings.log_level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
+    configure_logging(logging.DEBUG if verbose else settings.log_level, settings.log_format)
 
 
 @main.command()
@@ -65,6 +63,7 @@ def migrate() -> None:
     """Create or upgrade the database schema."""
     runtime = _runtime(migrate=False)
     upgrade(runtime.db)
+    runtime.blobs.prepare()  # an S3 store creates its bucket
     click.echo(f"database is up to date ({runtime.db.engine.dialect.name})")
 
 
@@ -78,12 +77,26 @@ def migrate() -> None:
     help="Port of the content origin that plays e-lecture packages and HTML lessons "
     "(default: --port + 1; 0: do not serve it here, HOCLIEU_CONTENT_ORIGIN is served elsewhere).",
 )
-def serve(host: str, port: int, content_port: int | None) -> None:
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Web processes sharing the port. In the embedded mode exactly one of them writes the search "
+    "index; the others read its commits.",
+)
+def serve(host: str, port: int, content_port: int | None, workers: int) -> None:
     """Run the web portal and API (embedded mode: also the job worker) and the content origin."""
+    runtime = _runtime()
+    content = port + 1 if content_port is None else content_port
+    if workers > 1:
+        from web.multiproc import run_workers
+
+        run_workers(runtime, host=host, port=port, content_port=content, workers=workers)
+        return
     from web.serve import run
 
-    runtime = _runtime()
-    run(runtime, host=host, port=port, content_port=port + 1 if content_port is None else content_port)
+    run(runtime, host=host, port=port, content_port=content)
 
 
 def job_runner(
@@ -484,6 +497,7 @@ def demo(wait: bool) -> None:
 
 import web.cli_search  # noqa: E402, F401  (registers reindex, search-check)
 from web import cli_curation  # noqa: E402  (registers fixity, verify, users set on `main`)
+from web import cli_storage  # noqa: E402, F401  (registers storage migrate)
 from web import cli_offline  # noqa: E402, F401  (registers package, verify-package, apply-update)
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from repository.material import failures
-from repository.models import Derivative, IngestStatus, Material, MaterialFile
+from repository.models import Derivative, IngestStatus, Material, MaterialFile, WorkflowState
 
 # Stored derivatives that are parts of another one (HLS segments, the unpacked files of an e-lecture
 # package), not listed on their own.
@@ -24,9 +24,12 @@ class DerivativeRead(BaseModel):
     duration: float | None = None
     page: int | None = None
     url: str
+    content_url: str | None = Field(
+        None, description="Immutable content-addressed URL (approved materials only): cacheable forever."
+    )
 
     @classmethod
-    def build(cls, material_id: str, d: Derivative) -> DerivativeRead:
+    def build(cls, material_id: str, d: Derivative, *, public: bool = False) -> DerivativeRead:
         base = f"/api/v1/materials/{material_id}/files/{d.file_id}"
         # HLS is a tree of files with relative links: the master playlist is served by path.
         url = f"{base}/hls/master.m3u8" if d.kind == "hls" else f"{base}/derivatives/{d.id}"
@@ -41,6 +44,7 @@ class DerivativeRead(BaseModel):
             duration=d.duration,
             page=d.page or None,
             url=url,
+            content_url=f"/api/v1/files/{d.sha256}" if public and d.kind != "hls" else None,
         )
 
 
@@ -64,6 +68,9 @@ class FileRead(BaseModel):
     suggestions: list[dict[str, Any]]
     duplicate_of: str | None
     url: str
+    content_url: str | None = Field(
+        None, description="Immutable content-addressed URL (approved materials only): cacheable forever."
+    )
     derivatives: list[DerivativeRead]
     package: dict[str, Any] | None = Field(
         None,
@@ -72,7 +79,9 @@ class FileRead(BaseModel):
     )
 
     @classmethod
-    def build(cls, f: MaterialFile, *, with_derivatives: bool = True, detail: bool = False) -> FileRead:
+    def build(
+        cls, f: MaterialFile, *, with_derivatives: bool = True, detail: bool = False, public: bool = False
+    ) -> FileRead:
         """``detail``: the reader may see why ingest failed in the uploader's terms (the owner,
         curators in scope, admins: ``MaterialService.shows_failure_details``); everybody else
         gets a fixed public explanation (:mod:`repository.material.failures`)."""
@@ -93,8 +102,11 @@ class FileRead(BaseModel):
             suggestions=list(f.suggestions or []),
             duplicate_of=f.duplicate_of,
             url=f"/api/v1/materials/{f.material_id}/files/{f.id}",
+            content_url=f"/api/v1/files/{f.sha256}" if public else None,
             derivatives=[
-                DerivativeRead.build(f.material_id, d) for d in f.derivatives if d.kind not in HIDDEN_KINDS
+                DerivativeRead.build(f.material_id, d, public=public)
+                for d in f.derivatives
+                if d.kind not in HIDDEN_KINDS
             ]
             if with_derivatives
             else [],
@@ -139,7 +151,9 @@ class MaterialRead(BaseModel):
             owner=m.owner.username,
             created_at=m.created_at,
             updated_at=m.updated_at,
-            files=[FileRead.build(f, detail=detail) for f in m.files],
+            files=[
+                FileRead.build(f, detail=detail, public=m.state == WorkflowState.approved) for f in m.files
+            ],
         )
 
 

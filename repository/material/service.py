@@ -6,6 +6,7 @@ post-commit work (ingest per file, search indexing) through the durable job tabl
 
 from __future__ import annotations
 
+import mimetypes
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,13 @@ from repository.user.service import has_role
 MAX_FILES_PER_MATERIAL = 50
 # Originals the content origin plays as documents (in a sandbox, never on the portal's origin).
 PLAYABLE_DOCUMENTS = frozenset({"text/html", "application/xhtml+xml"})
+
+
+@dataclass(frozen=True)
+class PublicContent:
+    storage_key: str
+    media_type: str
+    filename: str
 
 
 @dataclass(frozen=True)
@@ -215,6 +223,21 @@ class MaterialService:
     def is_public(self, session: Session, material_id: str) -> bool:
         m = session.get(Material, material_id)
         return m is not None and m.state == WorkflowState.approved
+
+    def public_content(self, session: Session, sha256: str) -> PublicContent | None:
+        """The public (approved) file or derivative with these bytes, for content-addressed URLs."""
+        for key, media_type, filename, kind, material_id, file_id in MaterialStore.from_session(
+            session
+        ).content_candidates(sha256):
+            if self.is_public_file(session, material_id, file_id):  # the live (or an approved) version
+                break
+        else:
+            return None
+        if kind != "original":
+            stem = filename.rsplit(".", 1)[0]
+            ext = mimetypes.guess_extension(media_type) or ""
+            filename = f"{stem}-{kind}{ext}"
+        return PublicContent(storage_key=key, media_type=media_type, filename=filename)
 
     def is_public_file(self, session: Session, material_id: str, file_id: str) -> bool:
         """Whether an anonymous visitor may read this file: the material is approved and the file

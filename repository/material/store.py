@@ -80,6 +80,41 @@ class MaterialStore(StoreBase[Material]):
             .where(MaterialFile.id == file_id, MaterialFile.material_id == material_id)
         )
 
+    def content_candidates(self, sha256: str) -> list[tuple[str, str, str, str, str, str]]:
+        """``(storage_key, media_type, filename, kind, material_id, file_id)`` of the files and
+        derivatives of approved materials whose bytes have this sha256 (originals first; the
+        caller still checks the file is in the live version). HLS playlists and package parts
+        are left out: their relative links only resolve under their file's URL."""
+        approved = Material.state == WorkflowState.approved
+        rows = self.session.execute(
+            select(
+                MaterialFile.storage_key,
+                MaterialFile.media_type,
+                MaterialFile.filename,
+                MaterialFile.material_id,
+                MaterialFile.id,
+            )
+            .join(Material, Material.id == MaterialFile.material_id)
+            .where(MaterialFile.sha256 == sha256, approved)
+            .limit(20)
+        ).all()
+        found = [(r[0], r[1], r[2], "original", r[3], r[4]) for r in rows]
+        rows = self.session.execute(
+            select(
+                Derivative.storage_key,
+                Derivative.media_type,
+                MaterialFile.filename,
+                Derivative.kind,
+                MaterialFile.material_id,
+                MaterialFile.id,
+            )
+            .join(MaterialFile, MaterialFile.id == Derivative.file_id)
+            .join(Material, Material.id == MaterialFile.material_id)
+            .where(Derivative.sha256 == sha256, approved, Derivative.kind.not_in(("hls", "hls-part", "package")))
+            .limit(20)
+        ).all()
+        return found + [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+
     def derivative_in(self, file_id: str, derivative_id: str) -> Derivative | None:
         return self.session.scalar(
             select(Derivative).where(Derivative.id == derivative_id, Derivative.file_id == file_id)

@@ -106,6 +106,7 @@ def build_world(runtime: Any) -> World:
         draft = create_material(s, runtime, teacher, title="Nháp", metadata=MATH_5, content=b"%PDF-1.4 draft")
         pub = create_material(s, runtime, teacher, title="Đã duyệt", metadata=MATH_5, content=b"%PDF-1.4 pub")
         file_id = sub.files[0].id
+        ids["sub_sha"] = sub.files[0].sha256
         ids["draft_file"] = draft.files[0].id
         extra = NewFile(
             filename="dap-an.txt", blob=_blob(runtime, "Đáp án".encode()), media_type="text/plain"
@@ -300,6 +301,10 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
         get("/api/v1/materials/{sub}/files/{file}"),
         PRIVATE_SUB,
     ),
+    # Prometheus metrics are open unless HOCLIEU_METRICS_TOKEN is set (tests/web/test_metrics.py).
+    ("GET", "/metrics"): (get("/metrics"), ALL_200),
+    # Content-addressed URLs serve approved content only: a submission's sha256 opens nothing, for anyone.
+    ("GET", "/api/v1/files/{sha256}"): (get("/api/v1/files/{sub_sha}"), (404,) * 7),
     ("GET", "/api/v1/materials/{material_id}/files/{file_id}/derivatives/{derivative_id}"): (
         get("/api/v1/materials/{sub}/files/{file}/derivatives/{derivative}"),
         PRIVATE_SUB,

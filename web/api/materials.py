@@ -6,10 +6,9 @@ import json
 import mimetypes
 from collections.abc import Sequence
 from typing import Annotated, Any
-from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import FileResponse, Response, StreamingResponse
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
@@ -21,7 +20,8 @@ from repository.runtime import Runtime
 from repository.upload.schemas import MaterialFromUploads
 from repository.upload.service import upload as upload_service
 from web.api.uploads import UploaderUser
-from web.delivery import cache_control, file_headers, read_head
+from web.delivery import cache_control, delivery_for, file_headers, read_head
+from web.downloads import send_blob
 from web.deps import FileReader, OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
 from web.openapi import errors
 from web.uploads import MAX_FIELD_BYTES, ParsedUpload, read_upload, user_quota
@@ -192,34 +192,43 @@ def _audit_restricted(
 
 
 def _blob_response(
-    runtime: Runtime, key: str, media_type: str, filename: str, *, download: bool, public: bool
+    request: Request,
+    runtime: Runtime,
+    key: str,
+    media_type: str,
+    filename: str,
+    *,
+    download: bool,
+    public: bool,
+    redirect: bool = True,
 ) -> Response:
-    """Storage access: where the bytes come from (local file with Range, or a remote stream).
-
-    What the bytes may do in a browser and who may cache them is ``web.delivery``'s decision.
-    """
-    path = runtime.blobs.local_path(key)
-    if path is not None and not path.is_file():
-        raise NotFound("the stored file is missing; an administrator has been alerted by the fixity check")
-    delivery, content_type, headers = file_headers(read_head(runtime, key), media_type, inline=not download)
+    """What the bytes may do in a browser and who may cache them is ``web.delivery``'s decision;
+    storage access (HEAD, ETag/304, Last-Modified, Range, S3 redirects) is ``web.downloads``'.
+    Only passive formats may be redirected to the bucket: active ones keep their CSP sandbox."""
+    try:
+        head = read_head(runtime, key)
+    except FileNotFoundError:
+        raise NotFound("the stored file is missing; an administrator has been alerted by the fixity check") from None
+    delivery, content_type, headers = file_headers(head, media_type, inline=not download)
     headers["Cache-Control"] = cache_control(public)
-    if path is None:  # a remote store streams
-        headers["Content-Disposition"] = f"{delivery.disposition}; filename*=utf-8''{quote(filename)}"
-        return StreamingResponse(runtime.blobs.open(key), media_type=content_type, headers=headers)
-    # FileResponse answers Range requests (206, multi-range) and writes an RFC 6266
-    # Content-Disposition with filename*=utf-8'' for Vietnamese names.
-    return FileResponse(
-        path,
+    passive = delivery_for(head).inline
+    return send_blob(
+        request,
+        runtime,
+        key,
         media_type=content_type,
         filename=filename,
-        content_disposition_type=delivery.disposition,
+        download=delivery.disposition == "attachment",
+        public=public,
+        redirect=redirect and passive,
         headers=headers,
     )
 
 
+@router.head("/materials/{material_id}/files/{file_id}", include_in_schema=False)
 @router.get(
     "/materials/{material_id}/files/{file_id}",
-    summary="Download an original file (supports Range)",
+    summary="Download an original file (HEAD, Range, ETag/If-None-Match)",
     description=(
         "Sent as an attachment unless `download=false` asks to view it and its bytes are a passive "
         "format (PDF, images, audio, video, plain text); HTML, SVG, XML, packages and unknown types "
@@ -239,9 +248,12 @@ def download_file(
     f = material_service.get_file(session, user, material_id, file_id)
     public = material_service.is_public_file(session, material_id, f.id)
     _audit_restricted(runtime, user, material_id, f.id, request, public=public)
-    return _blob_response(runtime, f.storage_key, f.media_type, f.filename, download=download, public=public)
+    return _blob_response(
+        request, runtime, f.storage_key, f.media_type, f.filename, download=download, public=public
+    )
 
 
+@router.head("/materials/{material_id}/files/{file_id}/derivatives/{derivative_id}", include_in_schema=False)
 @router.get(
     "/materials/{material_id}/files/{file_id}/derivatives/{derivative_id}",
     summary="Download a derivative (thumbnail, preview, rendition, text...)",
@@ -250,6 +262,7 @@ def download_derivative(
     material_id: str,
     file_id: str,
     derivative_id: str,
+    request: Request,
     runtime: RuntimeDep,
     session: ReadSession,
     user: FileReader,
@@ -259,7 +272,9 @@ def download_derivative(
     ext = guess_ext(d.media_type) or ""
     name = f"{stem}-{d.kind}{'-' + d.label if d.label else ''}{'-p' + str(d.page) if d.page else ''}{ext}"
     public = material_service.is_public_file(session, material_id, f.id)
-    return _blob_response(runtime, d.storage_key, d.media_type, name, download=False, public=public)
+    return _blob_response(
+        request, runtime, d.storage_key, d.media_type, name, download=False, public=public
+    )
 
 
 def guess_ext(media_type: str) -> str | None:
@@ -272,6 +287,7 @@ def guess_ext(media_type: str) -> str | None:
     }.get(media_type) or mimetypes.guess_extension(media_type)
 
 
+@router.head("/materials/{material_id}/files/{file_id}/hls/{path:path}", include_in_schema=False)
 @router.get(
     "/materials/{material_id}/files/{file_id}/hls/{path:path}",
     summary="HLS playlists and segments of a video rendition ladder",
@@ -280,6 +296,7 @@ def hls_file(
     material_id: str,
     file_id: str,
     path: str,
+    request: Request,
     runtime: RuntimeDep,
     session: ReadSession,
     user: FileReader,
@@ -287,4 +304,30 @@ def hls_file(
     d = material_service.get_hls(session, user, material_id, file_id, path)
     public = material_service.is_public_file(session, material_id, file_id)
     name = path.rsplit("/", 1)[-1]
-    return _blob_response(runtime, d.storage_key, d.media_type, name, download=False, public=public)
+    # Playlists link their parts by relative path: always served here, never redirected.
+    playlist = d.media_type == "application/vnd.apple.mpegurl"
+    return _blob_response(
+        request, runtime, d.storage_key, d.media_type, name, download=False, public=public,
+        redirect=not playlist,
+    )
+
+
+@router.head("/files/{sha256}", include_in_schema=False)
+@router.get(
+    "/files/{sha256}",
+    summary="A public file or derivative by its sha256: an immutable URL a CDN may cache forever",
+    responses={404: {"description": "no approved material holds content with this sha256"}},
+)
+def content_addressed(
+    sha256: Annotated[str, Path(pattern="^[0-9a-f]{64}$")],
+    request: Request,
+    runtime: RuntimeDep,
+    session: ReadSession,
+    download: bool = False,
+) -> Response:
+    found = material_service.public_content(session, sha256)
+    if found is None:
+        raise NotFound("no public file has this content")
+    return _blob_response(
+        request, runtime, found.storage_key, found.media_type, found.filename, download=download, public=True
+    )
