@@ -7,7 +7,7 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from repository.config import Settings, get_settings
 from repository.jobs import JobRunner
@@ -19,6 +19,7 @@ from web.api import (
     accounts,
     admin,
     auth,
+    clients,
     exports,
     health,
     keys,
@@ -29,6 +30,7 @@ from web.api import (
     vocabularies,
 )
 from web.api import search as search_api
+from web.deps import client_scope_guard
 
 log = logging.getLogger(__name__)
 
@@ -86,6 +88,8 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
+        # API clients' tokens are held to their scopes on every route (web/deps.py).
+        dependencies=[Depends(client_scope_guard)],
     )
     app.state.runtime = runtime
     app.state.settings = settings
@@ -101,6 +105,7 @@ def create_app(
         admin.router,
         accounts.router,
         uploads.router,
+        clients.router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(exports.router, prefix="/api/v1")

@@ -1,11 +1,13 @@
 """All SQLAlchemy models, on one ``Base.metadata`` (house style: one place, lazy="raise").
 
 Tables: users, api_tokens, materials, material_files, derivatives, audit_events, jobs,
-material_versions, review_comments, integrity_issues, fingerprints, uploads.
+material_versions, review_comments, integrity_issues, fingerprints, uploads, api_clients,
+webhook_subscriptions, webhook_deliveries.
 """
 
 from repository.models.audit import AuditEvent
 from repository.models.base import utcnow
+from repository.models.client import ApiClient, WebhookDelivery, WebhookSubscription
 from repository.models.curation import IntegrityIssue, MaterialVersion, ReviewComment
 from repository.models.fingerprint import Fingerprint
 from repository.models.job import Job, JobStatus
@@ -20,6 +22,7 @@ from repository.models.upload import Upload
 from repository.models.user import ApiToken, Role, User
 
 __all__ = [
+    "ApiClient",
     "ApiToken",
     "AuditEvent",
     "Derivative",
@@ -35,6 +38,8 @@ __all__ = [
     "Role",
     "Upload",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "WorkflowState",
     "utcnow",
 ]

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from base64 import b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,8 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
+from repository.client.schemas import ClientCreate
+from repository.client.service import api_clients
 from repository.curation.schemas import Decision
 from repository.curation.service import curation
 from repository.material.service import NewFile
@@ -157,6 +160,10 @@ def build_world(runtime: Any) -> World:
             max_bytes=runtime.settings.max_upload_bytes,
         )
         ids["upload"] = opened.id
+        vendor, ids["client_secret"] = api_clients.create(
+            s, users["admin"], ClientCreate(name="LMS Sở GD", organisation="Sở GD", scopes=["materials:read"])
+        )
+        ids["client"] = vendor.id
     return World(ids=ids, tokens=tokens, secret=runtime.settings.secret_key)
 
 
@@ -181,6 +188,19 @@ def sign_in(_w: World, role: str) -> dict[str, Any]:
         "method": "POST",
         "url": "/api/v1/auth/token",
         "data": {"username": username, "password": PASSWORD},
+    }
+
+
+def client_credentials(w: World, _role: str) -> dict[str, Any]:
+    """The OAuth token request of the world's API client: no person's token, the same for everyone."""
+    return {
+        "method": "POST",
+        "url": "/api/v1/oauth/token",
+        "data": {"grant_type": "client_credentials"},
+        "headers_extra": {
+            "Authorization": "Basic "
+            + b64encode(f"{w.ids['client']}:{w.ids['client_secret']}".encode()).decode()
+        },
     }
 
 
@@ -374,6 +394,22 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
         ADMINS,
     ),
     ("GET", "/api/v1/audit"): (get("/api/v1/audit"), ADMINS),
+    # API clients: OAuth client credentials (the client's own secret, whoever sends it) and admin screens.
+    ("POST", "/api/v1/oauth/token"): (client_credentials, ALL_200),
+    ("GET", "/api/v1/admin/clients"): (get("/api/v1/admin/clients"), ADMINS),
+    ("POST", "/api/v1/admin/clients"): (
+        send("POST", "/api/v1/admin/clients", {"name": "Moodle", "scopes": ["materials:read"]}),
+        (401, 403, 403, 403, 403, 403, 201),
+    ),
+    ("GET", "/api/v1/admin/clients/{client_id}"): (get("/api/v1/admin/clients/{client}"), ADMINS),
+    ("PATCH", "/api/v1/admin/clients/{client_id}"): (
+        send("PATCH", "/api/v1/admin/clients/{client}", {"scopes": ["harvest"]}),
+        ADMINS,
+    ),
+    ("POST", "/api/v1/admin/clients/{client_id}/secret"): (
+        send("POST", "/api/v1/admin/clients/{client}/secret"),
+        ADMINS,
+    ),
     ("GET", "/api/v1/auth/tokens"): (get("/api/v1/auth/tokens"), SIGNED_IN),
     ("POST", "/api/v1/auth/tokens"): (
         send("POST", "/api/v1/auth/tokens", {"name": "máy"}),
