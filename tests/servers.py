@@ -19,21 +19,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(runtime: Any, *, timeout: float = 30) -> tuple[int, subprocess.Popen[bytes]]:
+def start_server(
+    runtime: Any, *, timeout: float = 30, env: dict[str, str] | None = None
+) -> tuple[int, subprocess.Popen[bytes]]:
     """``hoclieu serve`` on the test runtime's database and data dir (no job runner); waits until
-    it accepts connections. Returns the port and the process."""
+    it accepts connections. ``env`` adds settings. Returns the port and the process."""
     port = free_port()
-    env = os.environ | {
+    environ = os.environ | {
         "HOCLIEU_DATA_DIR": str(runtime.settings.data_dir),
         "HOCLIEU_DATABASE_URL": runtime.settings.sqlalchemy_url,
         "HOCLIEU_IN_PROCESS_WORKER": "false",
         "HOCLIEU_LOG_LEVEL": "WARNING",
         "HOCLIEU_MAX_UPLOAD_BYTES": str(runtime.settings.max_upload_bytes),
-    }
+    } | (env or {})
     proc = subprocess.Popen(
         [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
         cwd=REPO_ROOT,
-        env=env,
+        env=environ,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

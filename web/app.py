@@ -14,7 +14,7 @@ from repository.jobs import JobRunner
 from repository.runtime import Runtime, build_runtime
 from search.service import close_backend
 from search.service import search as search_service
-from web import errors, portal
+from web import errors, portal, ratelimit
 from web.api import (
     accounts,
     admin,
@@ -79,6 +79,7 @@ def create_app(
                 thread.join(timeout=30)
             if run_worker:
                 close_backend(settings)  # releases the index writer lock
+            await ratelimit.close(app)
 
     app = FastAPI(
         title="Hoclieu",
@@ -111,4 +112,5 @@ def create_app(
     app.include_router(exports.router, prefix="/api/v1")
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     portal.install(app)  # portal pages, /static, gzip for text responses
+    ratelimit.install(app, settings)  # per client / per anonymous address token buckets
     return app
