@@ -27,8 +27,9 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
-from repository.client.schemas import ClientCreate
+from repository.client.schemas import ClientCreate, WebhookCreate
 from repository.client.service import api_clients
+from repository.client.webhooks import webhooks
 from repository.curation.schemas import Decision
 from repository.curation.service import curation
 from repository.material.service import NewFile
@@ -164,6 +165,14 @@ def build_world(runtime: Any) -> World:
             s, users["admin"], ClientCreate(name="LMS Sở GD", organisation="Sở GD", scopes=["materials:read"])
         )
         ids["client"] = vendor.id
+        hook, _ = webhooks.subscribe(
+            s,
+            users["admin"],
+            vendor.id,
+            WebhookCreate(url="http://127.0.0.1:9/hooks", events=["material.published"]),
+        )
+        webhooks.emit(s, "material.published", pub)
+        ids["delivery"] = webhooks.deliveries(s, users["admin"], vendor.id)[0].id
     return World(ids=ids, tokens=tokens, secret=runtime.settings.secret_key)
 
 
@@ -410,6 +419,26 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
         send("POST", "/api/v1/admin/clients/{client}/secret"),
         ADMINS,
     ),
+    ("GET", "/api/v1/admin/clients/{client_id}/webhooks"): (
+        get("/api/v1/admin/clients/{client}/webhooks"),
+        ADMINS,
+    ),
+    ("POST", "/api/v1/admin/clients/{client_id}/webhooks"): (
+        send(
+            "POST",
+            "/api/v1/admin/clients/{client}/webhooks",
+            {"url": "https://lms.example.vn/h", "events": ["material.updated"]},
+        ),
+        (401, 403, 403, 403, 403, 403, 201),
+    ),
+    ("GET", "/api/v1/admin/clients/{client_id}/deliveries"): (
+        get("/api/v1/admin/clients/{client}/deliveries"),
+        ADMINS,
+    ),
+    ("POST", "/api/v1/admin/webhook-deliveries/{delivery_id}/resend"): (
+        send("POST", "/api/v1/admin/webhook-deliveries/{delivery}/resend"),
+        (401, 403, 403, 403, 403, 403, 202),
+    ),
     ("GET", "/api/v1/auth/tokens"): (get("/api/v1/auth/tokens"), SIGNED_IN),
     ("POST", "/api/v1/auth/tokens"): (
         send("POST", "/api/v1/auth/tokens", {"name": "máy"}),
@@ -490,6 +519,32 @@ MATRIX.update(
         ),
         ("GET", "/admin/audit"): (page("/admin/audit"), ADMIN_PAGES),
         ("GET", "/admin/integrity"): (page("/admin/integrity"), ADMIN_PAGES),
+        # Portal: API clients and webhooks (a created secret is shown on the answering page: 200).
+        ("GET", "/admin/clients"): (page("/admin/clients"), ADMIN_PAGES),
+        ("POST", "/admin/clients"): (
+            form("/admin/clients", {"name": "Canvas", "scopes": "harvest"}),
+            (SIGNIN, 403, 403, 403, 403, 403, 200),
+        ),
+        ("GET", "/admin/clients/{client_id}"): (page("/admin/clients/{client}"), ADMIN_PAGES),
+        ("POST", "/admin/clients/{client_id}"): (
+            form("/admin/clients/{client}", {"scopes": "harvest"}),
+            (SIGNIN, 403, 403, 403, 403, 403, 303),
+        ),
+        ("POST", "/admin/clients/{client_id}/secret"): (
+            form("/admin/clients/{client}/secret"),
+            (SIGNIN, 403, 403, 403, 403, 403, 200),
+        ),
+        ("POST", "/admin/clients/{client_id}/webhooks"): (
+            form(
+                "/admin/clients/{client}/webhooks",
+                {"url": "https://lms.example.vn/h", "events": "material.updated"},
+            ),
+            (SIGNIN, 403, 403, 403, 403, 403, 200),
+        ),
+        ("POST", "/admin/webhook-deliveries/{delivery_id}/resend"): (
+            form("/admin/webhook-deliveries/{delivery}/resend"),
+            (SIGNIN, 403, 403, 403, 403, 403, 303),
+        ),
     }
 )
 

@@ -15,8 +15,19 @@ from urllib.parse import parse_qs, unquote_plus
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from repository.client.schemas import ClientCreate, ClientCreated, ClientRead, ClientUpdate, OAuthToken
+from repository.client.schemas import (
+    ClientCreate,
+    ClientCreated,
+    ClientRead,
+    ClientUpdate,
+    DeliveryRead,
+    OAuthToken,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookRead,
+)
 from repository.client.service import OAuthError, api_clients
+from repository.client.webhooks import webhooks
 from web.deps import CurrentUser, ReadSession, RuntimeDep, client_ip, write_uow
 
 router = APIRouter(tags=["api clients"])
@@ -180,3 +191,55 @@ def rotate_secret(client_id: str, request: Request, runtime: RuntimeDep, user: C
         )
         read = ClientRead.model_validate(client)
     return ClientCreated(**read.model_dump(), client_secret=secret)
+
+
+# --- webhooks (admins) -----------------------------------------------------------------------
+
+
+@router.get(
+    "/admin/clients/{client_id}/webhooks",
+    response_model=list[WebhookRead],
+    summary="A client's webhook subscriptions (admins)",
+)
+def list_webhooks(client_id: str, session: ReadSession, user: CurrentUser) -> list[WebhookRead]:
+    return [WebhookRead.model_validate(s) for s in webhooks.list(session, user, client_id)]
+
+
+@router.post(
+    "/admin/clients/{client_id}/webhooks",
+    response_model=WebhookCreated,
+    status_code=201,
+    summary="Subscribe a receiver URL to events; its HMAC key is shown once",
+)
+def create_webhook(
+    client_id: str, body: WebhookCreate, request: Request, runtime: RuntimeDep, user: CurrentUser
+) -> WebhookCreated:
+    with write_uow(runtime) as uow:
+        subscription, secret = webhooks.subscribe(
+            uow.session, uow.session.merge(user), client_id, body, ip=client_ip(request)
+        )
+        read = WebhookRead.model_validate(subscription)
+    return WebhookCreated(**read.model_dump(), secret=secret)
+
+
+@router.get(
+    "/admin/clients/{client_id}/deliveries",
+    response_model=list[DeliveryRead],
+    summary="A client's webhook delivery log, newest first (admins)",
+)
+def list_deliveries(client_id: str, session: ReadSession, user: CurrentUser) -> list[DeliveryRead]:
+    return [DeliveryRead.model_validate(d) for d in webhooks.deliveries(session, user, client_id)]
+
+
+@router.post(
+    "/admin/webhook-deliveries/{delivery_id}/resend",
+    response_model=DeliveryRead,
+    status_code=202,
+    summary="Send a webhook event again (a new delivery with the same event id)",
+)
+def resend_delivery(
+    delivery_id: str, request: Request, runtime: RuntimeDep, user: CurrentUser
+) -> DeliveryRead:
+    with write_uow(runtime) as uow:
+        again = webhooks.resend(uow.session, uow.session.merge(user), delivery_id, ip=client_ip(request))
+        return DeliveryRead.model_validate(again)
