@@ -121,6 +121,14 @@ class Settings(BaseSettings):
     webhook_backoff_s: float = Field(
         30.0, description="Wait before the first webhook retry, in seconds; each later retry waits twice as long."
     )
+    lti_key_file: Path | None = Field(
+        None,
+        description="RSA private key (PEM) that signs Hoclieu's LTI 1.3 messages; its public half is at "
+        "/lti/jwks. Unset: DATA_DIR/keys/lti-rsa.pem, created on first use (mode 0600).",
+    )
+    lti_launch_ttl_s: int = Field(
+        600, description="How long an LTI login may take to come back as a launch (and a deep-link pick), in seconds."
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -14,7 +14,7 @@ from repository.jobs import JobRunner
 from repository.runtime import Runtime, build_runtime
 from search.service import close_backend
 from search.service import search as search_service
-from web import errors, portal, ratelimit
+from web import errors, lti, portal, ratelimit
 from web.api import (
     accounts,
     admin,
@@ -111,6 +111,8 @@ def create_app(
         app.include_router(router, prefix="/api/v1")
     app.include_router(exports.router, prefix="/api/v1")
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
+    app.include_router(lti.router)  # /lti: LTI 1.3 tool endpoints (login, launch, jwks, deep linking)
+    app.include_router(lti.api, prefix="/api/v1")
     portal.install(app)  # portal pages, /static, gzip for text responses
     ratelimit.install(app, settings)  # per client / per anonymous address token buckets
     return app

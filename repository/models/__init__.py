@@ -2,7 +2,7 @@
 
 Tables: users, api_tokens, materials, material_files, derivatives, audit_events, jobs,
 material_versions, review_comments, integrity_issues, fingerprints, uploads, api_clients,
-webhook_subscriptions, webhook_deliveries.
+webhook_subscriptions, webhook_deliveries, lti_platforms, lti_launches.
 """
 
 from repository.models.audit import AuditEvent
@@ -11,6 +11,7 @@ from repository.models.client import ApiClient, WebhookDelivery, WebhookSubscrip
 from repository.models.curation import IntegrityIssue, MaterialVersion, ReviewComment
 from repository.models.fingerprint import Fingerprint
 from repository.models.job import Job, JobStatus
+from repository.models.lti import LtiLaunch, LtiPlatform
 from repository.models.material import (
     Derivative,
     IngestStatus,
@@ -31,6 +32,8 @@ __all__ = [
     "IntegrityIssue",
     "Job",
     "JobStatus",
+    "LtiLaunch",
+    "LtiPlatform",
     "Material",
     "MaterialFile",
     "MaterialVersion",

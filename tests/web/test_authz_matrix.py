@@ -435,6 +435,31 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
         get("/api/v1/admin/clients/{client}/deliveries"),
         ADMINS,
     ),
+    # LTI 1.3: the protocol endpoints are for platforms and browsers, never a Hoclieu role; malformed
+    # requests are 400, unknown picks 401 (a clear page), the framed viewer shows public material.
+    ("GET", "/lti/login"): (get("/lti/login"), (400,) * 7),
+    ("POST", "/lti/login"): (send("POST", "/lti/login"), (400,) * 7),
+    ("POST", "/lti/launch"): (send("POST", "/lti/launch"), (400,) * 7),
+    ("GET", "/lti/jwks"): (get("/lti/jwks"), ALL_200),
+    ("GET", "/lti/view/{material_id}"): (get("/lti/view/{pub}"), ALL_200),
+    ("GET", "/lti/deep-link/{pick_id}"): (get("/lti/deep-link/unknown-pick"), (401,) * 7),
+    ("POST", "/lti/deep-link/{pick_id}"): (send("POST", "/lti/deep-link/unknown-pick"), (401,) * 7),
+    ("GET", "/api/v1/admin/lti/platforms"): (get("/api/v1/admin/lti/platforms"), ADMINS),
+    ("POST", "/api/v1/admin/lti/platforms"): (
+        send(
+            "POST",
+            "/api/v1/admin/lti/platforms",
+            {
+                "name": "Moodle",
+                "issuer": "https://lms.example.vn",
+                "client_id": "hl",
+                "deployment_ids": ["1"],
+                "auth_login_url": "https://lms.example.vn/auth",
+                "jwks_url": "https://lms.example.vn/jwks",
+            },
+        ),
+        (401, 403, 403, 403, 403, 403, 201),
+    ),
     ("POST", "/api/v1/admin/webhook-deliveries/{delivery_id}/resend"): (
         send("POST", "/api/v1/admin/webhook-deliveries/{delivery}/resend"),
         (401, 403, 403, 403, 403, 403, 202),
@@ -520,6 +545,21 @@ MATRIX.update(
         ("GET", "/admin/audit"): (page("/admin/audit"), ADMIN_PAGES),
         ("GET", "/admin/integrity"): (page("/admin/integrity"), ADMIN_PAGES),
         # Portal: API clients and webhooks (a created secret is shown on the answering page: 200).
+        ("GET", "/admin/lti"): (page("/admin/lti"), ADMIN_PAGES),
+        ("POST", "/admin/lti"): (
+            form(
+                "/admin/lti",
+                {
+                    "name": "Canvas",
+                    "issuer": "https://canvas.example.vn",
+                    "client_id": "hl",
+                    "deployment_ids": "1",
+                    "auth_login_url": "https://canvas.example.vn/auth",
+                    "jwks_url": "https://canvas.example.vn/jwks",
+                },
+            ),
+            (SIGNIN, 403, 403, 403, 403, 403, 303),
+        ),
         ("GET", "/admin/clients"): (page("/admin/clients"), ADMIN_PAGES),
         ("POST", "/admin/clients"): (
             form("/admin/clients", {"name": "Canvas", "scopes": "harvest"}),
