@@ -182,7 +182,7 @@ def update_client(
 @router.post(
     "/admin/clients/{client_id}/secret",
     response_model=ClientCreated,
-    summary="Rotate an API client's secret: the new one is shown once; the old one and its tokens stop working",
+    summary="Rotate an API client's secret: shown once; the old one and its tokens stop working",
 )
 def rotate_secret(client_id: str, request: Request, runtime: RuntimeDep, user: CurrentUser) -> ClientCreated:
     with write_uow(runtime) as uow:

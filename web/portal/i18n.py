@@ -305,8 +305,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "lti.send": ("Gửi về LMS", "Send to the LMS"),
     "lti.refused": ("Hoclieu không mở được học liệu này", "Hoclieu refused this launch"),
     "lti.refused_help": (
-        "Lượt mở từ hệ thống học tập (LMS) không hợp lệ. Hãy mở lại hoạt động trong LMS; nếu vẫn lỗi, báo quản trị viên.",
-        "The launch from your learning platform did not verify. Open the activity again; if it keeps failing, tell an admin.",
+        "Lượt mở từ hệ thống học tập (LMS) không hợp lệ. Hãy mở lại hoạt động trong LMS; "
+        "nếu vẫn lỗi, báo quản trị viên.",
+        "The launch from your learning platform did not verify. Open the activity again; "
+        "if it keeps failing, tell an admin.",
     ),
     "role.admin": ("Quản trị viên", "Administrator"),
     "role.curator": ("Người kiểm duyệt", "Curator"),
