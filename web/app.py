@@ -20,6 +20,7 @@ from web.api import (
     admin,
     auth,
     clients,
+    docs,
     exports,
     health,
     keys,
@@ -85,7 +86,7 @@ def create_app(
         title="Hoclieu",
         summary="Kho học liệu số: the national digital learning-materials repository",
         version="0.1.0",
-        docs_url="/api/docs",
+        docs_url=None,  # web/api/docs.py serves it without a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
@@ -93,6 +94,7 @@ def create_app(
         dependencies=[Depends(client_scope_guard)],
     )
     app.state.runtime = runtime
+    docs.install(app, openapi_url="/api/openapi.json", title="Hoclieu")
     app.state.settings = settings
     errors.install(app)
     for router in (
