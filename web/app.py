@@ -19,6 +19,7 @@ from web.api import (
     accounts,
     admin,
     auth,
+    cartridge,
     clients,
     docs,
     exports,
@@ -112,6 +113,7 @@ def create_app(
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(exports.router, prefix="/api/v1")
+    app.include_router(cartridge.router, prefix="/api/v1")
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     app.include_router(lti.router)  # /lti: LTI 1.3 tool endpoints (login, launch, jwks, deep linking)
     app.include_router(lti.api, prefix="/api/v1")

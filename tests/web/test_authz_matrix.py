@@ -341,6 +341,10 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
     # Metadata exports follow the material's own visibility; OAI-PMH serves approved material to anyone.
     ("GET", "/api/v1/materials/{material_id}/lrmi"): (get("/api/v1/materials/{sub}/lrmi"), PRIVATE_SUB),
     ("GET", "/api/v1/materials/{material_id}/oai_dc"): (get("/api/v1/materials/{sub}/oai_dc"), PRIVATE_SUB),
+    ("GET", "/api/v1/exports/common-cartridge"): (
+        get("/api/v1/exports/common-cartridge?material={sub}"),
+        PRIVATE_SUB,
+    ),
     ("GET", "/oai"): (get("/oai?verb=Identify"), ALL_200),
     ("POST", "/oai"): (send("POST", "/oai"), ALL_200),
     # Related lists public material only, so an unapproved one has no page for anyone.
