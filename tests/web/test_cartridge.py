@@ -172,3 +172,14 @@ def test_refusals(runtime: Any, client: TestClient) -> None:
         ).status_code
         == 422
     )
+
+
+def test_the_material_page_links_its_package_and_its_lessons(runtime: Any, client: TestClient) -> None:
+    ids = world(runtime)
+    page = client.get(f"/m/{ids['a']}", headers={"Accept": "text/html"}).text
+    links = re.findall(r'href="(/api/v1/exports/common-cartridge\?[^"]+)"', page)
+    assert len(links) == 2
+    for link in links:
+        r = client.get(link.replace("&amp;", "&"))
+        assert r.status_code == 200
+        check_cartridge(r.content)

@@ -291,6 +291,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "clients.status": ("Trạng thái", "Status"),
     "clients.attempts": ("Số lần gửi", "Attempts"),
     "clients.resend": ("Gửi lại", "Re-send"),
+    "material.for_lms": ("Dùng trong LMS (IMS Common Cartridge)", "Use in an LMS (IMS Common Cartridge)"),
+    "material.cc_this": ("gói của học liệu này", "this material's package"),
+    "material.cc_lesson": ("gói của cả bài học", "the whole lesson's package"),
     "lti.platforms": ("Nền tảng LMS (LTI 1.3)", "LMS platforms (LTI 1.3)"),
     "lti.register": ("Đăng ký nền tảng", "Register a platform"),
     "lti.tool_urls": (
