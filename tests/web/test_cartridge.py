@@ -183,3 +183,22 @@ def test_the_material_page_links_its_package_and_its_lessons(runtime: Any, clien
         r = client.get(link.replace("&amp;", "&"))
         assert r.status_code == 200
         check_cartridge(r.content)
+
+
+def test_file_names_cannot_escape_the_package(runtime: Any, client: TestClient) -> None:
+    with UnitOfWork(runtime.db) as uow:
+        admin = create_user(uow.session, username="quan_tri", role=Role.admin)
+        m = create_material(
+            uow.session,
+            runtime,
+            admin,
+            title="Tệp lạ",
+            state=WorkflowState.approved,
+            filename="../../../etc/cron.d/x.pdf",
+        )
+        material_id = m.id
+    r = client.get("/api/v1/exports/common-cartridge", params={"material": material_id, "files": "embed"})
+    assert r.status_code == 200
+    check_cartridge(r.content)  # no absolute path, no ".." segment
+    names = zipfile.ZipFile(io.BytesIO(r.content)).namelist()
+    assert any(n.startswith(f"materials/{material_id}/") and n.endswith("x.pdf") for n in names)

@@ -176,6 +176,16 @@ class TestTokenEndpoint:
         if status == 401:
             assert response.headers["www-authenticate"].startswith(("Basic", "Bearer"))
 
+    def test_a_repeated_parameter_is_invalid_request(self, client: TestClient, admin: dict[str, str]) -> None:
+        vendor = register(client, admin, ["materials:read"])
+        response = client.post(
+            "/api/v1/oauth/token",
+            content=b"grant_type=client_credentials&scope=harvest&scope=materials:read",
+            headers={"Content-Type": "application/x-www-form-urlencoded"}
+            | basic(vendor["id"], vendor["client_secret"]),
+        )
+        assert response.status_code == 400 and response.json()["error"] == "invalid_request"
+
     def test_a_json_body_is_invalid_request(self, client: TestClient, admin: dict[str, str]) -> None:
         vendor = register(client, admin, ["materials:read"])
         response = client.post(

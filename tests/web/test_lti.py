@@ -238,6 +238,20 @@ class TestResourceLink:
         )
         assert r.status_code == 401 and "not registered" in r.text
 
+    def test_login_refuses_a_target_outside_hoclieu(
+        self, client: TestClient, platform: Platform, world: dict[str, str]
+    ) -> None:
+        r = client.get(
+            "/lti/login",
+            params={
+                "iss": platform.issuer,
+                "login_hint": "x",
+                "target_link_uri": "https://evil.example/phish",
+            },
+            follow_redirects=False,
+        )
+        assert r.status_code == 400 and "location" not in r.headers
+
     def test_a_launch_without_login_is_refused(
         self, client: TestClient, platform: Platform, world: dict[str, str]
     ) -> None:

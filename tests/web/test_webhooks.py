@@ -217,3 +217,54 @@ class TestDeliveries:
         events = sorted((c["event"]["type"], c["event"]["data"]["version"]) for c in receiver.calls)
         assert events == [("material.taken_down", 2), ("material.updated", 2)]
         assert all(c["valid"] for c in receiver.calls)
+
+
+class TestRefusals:
+    def test_only_http_urls_and_known_events(self, client: TestClient, admin: dict[str, str]) -> None:
+        vendor = client.post(
+            "/api/v1/admin/clients", headers=admin, json={"name": "LMS", "scopes": ["harvest"]}
+        ).json()
+        url = f"/api/v1/admin/clients/{vendor['id']}/webhooks"
+        bad_url = client.post(
+            url, headers=admin, json={"url": "file:///etc/passwd", "events": ["material.published"]}
+        )
+        assert bad_url.status_code == 422
+        bad_event = client.post(
+            url, headers=admin, json={"url": "https://lms.vn/h", "events": ["user.created"]}
+        )
+        assert bad_event.status_code == 422 and "user.created" in bad_event.json()["error"]["message"]
+
+    def test_a_redirect_is_not_followed(
+        self, fast_retries: Any, client: TestClient, admin: dict[str, str]
+    ) -> None:
+        """The signed event goes to the registered URL only: a 3xx is a failed attempt."""
+        with Receiver() as target:
+
+            class Redirecting(BaseHTTPRequestHandler):
+                def do_POST(self) -> None:
+                    self.send_response(307)
+                    self.send_header("Location", target.url)
+                    self.end_headers()
+
+                def log_message(self, *args: Any) -> None:
+                    pass
+
+            server = ThreadingHTTPServer(("127.0.0.1", 0), Redirecting)
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            try:
+                redirector = Receiver()
+                redirector.url = f"http://127.0.0.1:{server.server_address[1]}/hooks"
+                client_id = subscribe(client, admin, redirector, ["material.published"])
+                fast_retries.settings.webhook_max_attempts = 1
+                publish(fast_retries)
+
+                def log() -> list[Any]:
+                    return client.get(f"/api/v1/admin/clients/{client_id}/deliveries", headers=admin).json()
+
+                run_jobs_until(fast_retries, lambda: log()[0]["status"] == "failed")
+            finally:
+                server.shutdown()
+                server.server_close()
+                redirector.server.server_close()
+        assert target.calls == []
+        assert log()[0]["response_status"] == 307
