@@ -79,6 +79,14 @@ def select_materials(session: Session, actor: User | None, selection: Selection)
         ValidationFailed: nothing selected, or too much.
         NotFound: an id that does not exist for ``actor``; a chapter/lesson with no public material.
     """
+    texts = [
+        *selection.material_ids,
+        selection.chapter or "",
+        selection.lesson or "",
+        selection.subject or "",
+    ]
+    if any("\x00" in t for t in texts):
+        raise ValidationFailed("the selection contains a NUL character")
     if selection.material_ids:
         ids = list(dict.fromkeys(selection.material_ids))
         if len(ids) > MAX_MATERIALS:

@@ -96,7 +96,7 @@ class ApiClientService:
 
     def get(self, session: Session, actor: User, client_id: str) -> ApiClient:
         _require_admin(actor)
-        found = ClientStore.from_session(session).with_user(client_id)
+        found = ClientStore.from_session(session).with_user(client_id) if "\x00" not in client_id else None
         if found is None:
             raise NotFound(f"no API client with id {client_id!r}")
         return found
@@ -214,7 +214,8 @@ class ApiClientService:
             OAuthError: ``invalid_client`` (401) for unknown or disabled clients and wrong
                 secrets, ``invalid_scope`` (400) for scopes the client does not hold.
         """
-        client = ClientStore.from_session(session).with_user(client_id) if len(client_id) <= 64 else None
+        usable = len(client_id) <= 64 and "\x00" not in client_id
+        client = ClientStore.from_session(session).with_user(client_id) if usable else None
         given = _digest(client_secret)
         # Compare even when the client is unknown, so timing does not reveal which ids exist.
         expected = client.secret_hash if client is not None else _digest(secrets.token_hex(16))

@@ -112,7 +112,7 @@ class WebhookService:
     ) -> WebhookDelivery:
         """Send an event again: a new delivery (attempts from zero) with the same event id."""
         store = WebhookStore.from_session(session)
-        original = store.delivery(delivery_id)
+        original = store.delivery(delivery_id) if "\x00" not in delivery_id else None
         if original is None:
             raise NotFound(f"no webhook delivery with id {delivery_id!r}")
         api_clients.get(session, actor, original.subscription.client_id)  # admins only

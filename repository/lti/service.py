@@ -124,6 +124,8 @@ class LtiService:
 
     def login(self, session: Session, settings: Settings, params: dict[str, str]) -> str:
         """Start a launch: remember a state and nonce; return the platform's authorisation URL."""
+        if any("\x00" in k or "\x00" in v for k, v in params.items()):
+            raise BadRequest("the login parameters contain a NUL character")
         issuer, hint, target = params.get("iss"), params.get("login_hint"), params.get("target_link_uri")
         if not issuer or not hint or not target:
             raise BadRequest("an LTI login needs iss, login_hint and target_link_uri")
@@ -171,7 +173,7 @@ class LtiService:
             LtiRefused: unknown/used/expired state, bad signature, wrong issuer or audience,
                 expired token, nonce or deployment mismatch, unsupported message.
         """
-        if not id_token or not state or len(state) > 64:
+        if not id_token or not state or len(state) > 64 or "\x00" in state:
             raise BadRequest("an LTI launch needs id_token and state")
         store = PlatformStore.from_session(session)
         launch = store.launch_for_update(state)
@@ -264,7 +266,8 @@ class LtiService:
     # --- deep linking ----------------------------------------------------------------------------
 
     def pick_session(self, session: Session, pick_id: str) -> LtiLaunch:
-        found = PlatformStore.from_session(session).launch(pick_id) if len(pick_id) <= 64 else None
+        usable = len(pick_id) <= 64 and "\x00" not in pick_id
+        found = PlatformStore.from_session(session).launch(pick_id) if usable else None
         if found is None or found.context.get("kind") != "deep_link":
             raise LtiRefused("this selection is not known: open the selection from your LMS again")
         if found.used_at is not None:

@@ -70,6 +70,8 @@ async def _form(request: Request) -> dict[str, str]:
         parsed = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except UnicodeDecodeError:
         raise OAuthError("invalid_request", "the body is not UTF-8") from None
+    if any("\x00" in k or any("\x00" in v for v in values) for k, values in parsed.items()):
+        raise OAuthError("invalid_request", "the parameters contain a NUL character")
     repeated = [k for k, v in parsed.items() if len(v) > 1]
     if repeated:  # RFC 6749 §3.2: parameters must not be included more than once
         raise OAuthError("invalid_request", f"the parameter {repeated[0]!r} is repeated")
