@@ -364,6 +364,7 @@ def demo(wait: bool) -> None:
 
 import web.cli_search  # noqa: E402, F401  (registers reindex, search-check)
 from web import cli_curation  # noqa: E402  (registers fixity, verify, users set on `main`)
+import web.cli_clients  # noqa: E402, F401  (registers clients create/list)
 
 if __name__ == "__main__":
     main()
