@@ -114,7 +114,15 @@ def view(
     from web.portal.material import material_page
 
     request.state.lti_embed = True
-    response = material_page(material_id, request, runtime, session, None, page=page, quality=quality)
+    response = material_page(
+        material_id=material_id,
+        request=request,
+        runtime=runtime,
+        session=session,
+        user=None,
+        page=page,
+        quality=quality,
+    )
     return _framed(response, session)
 
 
