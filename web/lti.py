@@ -147,11 +147,11 @@ def pick_page(
         lti.pick_session(session, pick_id)
     except LtiRefused as exc:
         return refused(request, runtime, exc)
-    hits = []
-    if q.strip():
-        hits = search_service.search_page(
-            runtime.settings, None, SearchQuery(text=q, size=PICK_PAGE_SIZE, with_facets=False)
-        ).hits
+    # Without a query the newest public materials are offered, so the page is never empty.
+    query = SearchQuery(
+        text=q, sort="relevance" if q.strip() else "newest", size=PICK_PAGE_SIZE, with_facets=False
+    )
+    hits = search_service.search_page(runtime.settings, None, query).hits
     request.state.lti_embed = True
     response = render(request, "portal/lti_pick.html", {"pick_id": pick_id, "q": q, "hits": hits}, user=None)
     return _framed(response, session)

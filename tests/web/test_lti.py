@@ -282,6 +282,9 @@ class TestDeepLinking:
         r = launch(client, q["state"], token)
         assert r.status_code == 303 and r.headers["location"].startswith("/lti/deep-link/")
         picker = r.headers["location"]
+        newest = client.get(picker, headers={"Accept": "text/html"})
+        assert newest.status_code == 200
+        assert len(re.findall(r'name="material" value="', newest.text)) >= 3  # the newest, before a search
         page = client.get(picker, params={"q": "phân số"}, headers={"Accept": "text/html"})
         assert page.status_code == 200
         assert page.headers["content-security-policy"] == f"frame-ancestors 'self' {platform.issuer}"
