@@ -2,6 +2,7 @@
 
     python bench/ingest_corpus.py                 # 02_format_robustness + 03_media + 01 documents
     python bench/ingest_corpus.py --corpus 02 --workers 2
+    python bench/ingest_corpus.py --corpus docs --workers 2 --repeat 2 --code ../old-checkout   # before/after
 
 Prints (Markdown): per detected type the count, ready/failed, mean seconds per file and per step;
 failures grouped by reason; end-to-end throughput for documents (text + thumbnails) and for media;
@@ -14,6 +15,7 @@ import argparse
 import collections
 import os
 import resource
+import signal
 import statistics
 import sys
 import tempfile
@@ -56,6 +58,35 @@ def corpus_files(root: Path, keys: list[str]) -> list[Path]:
     return files
 
 
+def _descendants_cpu(roots: list[int], seen: dict[int, float]) -> None:
+    """Record the CPU seconds (own user + system) of ``roots`` and all their descendants, read
+    from /proc. Sampled while the workers run: the warm Tika child is never reaped by them, so
+    ``RUSAGE_CHILDREN`` alone would miss it. Children that live shorter than one sample and are
+    reaped by a tracked parent are counted by that parent's ``RUSAGE`` only: a lower bound."""
+    tick = os.sysconf("SC_CLK_TCK")
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", encoding="ascii", errors="replace") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    tracked = set(roots)
+    grew = True
+    while grew:
+        grew = False
+        for pid, (ppid, _) in stats.items():
+            if ppid in tracked and pid not in tracked:
+                tracked.add(pid)
+                grew = True
+    for pid in tracked:
+        if pid in stats:
+            seen[pid] = max(seen.get(pid, 0.0), stats[pid][1])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default="02,03,01", help="comma list of 01, 02, 03")
@@ -73,6 +104,19 @@ def main() -> None:
         help="import each file N times (each copy with a distinct trailing byte run, so it is "
         "processed again rather than de-duplicated): a longer run, so steady-state "
         "throughput dominates the workers' start-up",
+    )
+    parser.add_argument(
+        "--code",
+        type=Path,
+        default=REPO,
+        help="checkout whose code the workers run (another commit, for a before/after in the same "
+        "session; the import step always uses this checkout)",
+    )
+    parser.add_argument(
+        "--until-ready",
+        action="store_true",
+        help="stop the workers once every file is ready or failed (the follow-up page previews and "
+        "Office PDF renditions are left undone), so CPU time counts the ingest only",
     )
     args = parser.parse_args()
 
@@ -137,25 +181,41 @@ def main() -> None:
             )
 
     started = time.perf_counter()
+    load_start = os.getloadavg()
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", "web.cli", "worker", "--burst", "--queue", "default"],
-            cwd=REPO,
+            cwd=args.code.resolve(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
         for _ in range(args.workers)
     ]
     ready_wall = None
+    sampled: dict[int, float] = {}
     while any(p.poll() is None for p in procs):
+        _descendants_cpu([p.pid for p in procs], sampled)
         if ready_wall is None and unfinished() == 0:
             ready_wall = time.perf_counter() - started  # every file ready/failed: text + thumbnail done
+            if args.until_ready:
+                for p in procs:
+                    # SIGINT: the worker unwinds and its exit handlers reap the warm children, so
+                    # their CPU time is counted below (SIGTERM would orphan them).
+                    p.send_signal(signal.SIGINT)
         time.sleep(0.2)
     wall = time.perf_counter() - started  # page previews and Office PDF renditions included
     if ready_wall is None:
         ready_wall = wall
     # RUSAGE_CHILDREN: the largest of the worker processes and of everything they started.
-    child_peak = worker_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_peak = worker_peak = usage.ru_maxrss / 1024
+    # CPU of the workers and of the children they waited for (Tika, pdfium, ffmpeg...): on a
+    # shared machine the wall clock measures the neighbours, this measures the work.
+    cpu_s = usage.ru_utime + usage.ru_stime
+    # The workers' own CPU is in both measures: count it once, plus every descendant seen alive.
+    worker_pids = {p.pid for p in procs}
+    cpu_s += sum(cpu for pid, cpu in sampled.items() if pid not in worker_pids)
+    load_end = os.getloadavg()
 
     with runtime.db.read() as s:
         rows = list(s.scalars(select(MaterialFile)))
@@ -206,6 +266,13 @@ def main() -> None:
         f"= {len(rows) / ready_wall:.2f} files/s with {args.workers} worker(s) |"
     )
     print(f"| wall time including page previews and Office PDF renditions | {wall:.1f} s |")
+    print(f"| code run by the workers | {args.code} |")
+    print(f"| load average at start / end (1 min) | {load_start[0]:.1f} / {load_end[0]:.1f} |")
+    print(
+        f"| CPU of the workers and their children (reaped + sampled from /proc) | {cpu_s:.1f} s = "
+        f"{cpu_s / len(rows) * 1000:.0f} ms per file; on 2 idle cores at most "
+        f"{2 * len(rows) / cpu_s:.1f} files/s |"
+    )
     doc_s = sum(t(f) for f in docs)
     print(
         f"| documents+images: summed step time | {doc_s:.1f} s ({len(docs) / doc_s if doc_s else 0:.1f} files/s per worker) |"

@@ -13,7 +13,12 @@ Queries, each asked accented and accent-free (folded, lower case):
 * ``passage``: 6-10 consecutive words from inside a known item's text;
 * ``subject-grade``: "<subject> lớp N" rows of the taxonomy queries (relevant: every material of
   that subject and grade; recall@10 against min(10, relevant));
-* ``lesson``: lesson-title rows of the taxonomy queries (relevant: that lesson's material).
+* ``lesson``: lesson-title rows of the taxonomy queries (relevant: that lesson's material);
+* ``question``: every real question of ``05_vietnamese_questions`` (1 431, Wikipedia and
+  university regulations; relevant: the one passage that answers it). Its 169 passages are
+  indexed among the materials above as distractors (title = the passage's first words).
+
+``zero`` is the share of queries that returned no result at all.
 
 Systems: ``hoclieu`` (search.backends.embedded, default settings), ``bm25`` (Tantivy's default
 tokenizer: lowercase, accents kept; OR query over title and body) and ``bm25-fold`` (the same
@@ -163,6 +168,23 @@ def build(data: Path, per_kind: int, seed: int) -> Corpus:
         corpus.queries.append(Query(kind, text, relevant, "accented"))
         corpus.queries.append(Query(kind, fold(text).lower(), relevant, "accent-free"))
 
+    questions = data / "05_vietnamese_questions"
+    passages: dict[str, str] = {}
+    for path in sorted(questions.glob("*.json")):
+        for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+            for para in article["paragraphs"]:
+                context = nfc(para["context"])
+                ident = passages.get(context)
+                if ident is None:
+                    ident = passages[context] = f"qa-{len(passages)}"
+                    corpus.docs.append(
+                        SearchDocument(
+                            id=ident, title=" ".join(context.split()[:12]), body=context, public=True
+                        )
+                    )
+                for qa in para["qas"]:
+                    both("question", nfc(qa["question"]), {ident})
+
     for doc in rng.sample(known, per_kind):
         both("title", doc.title, {doc.id})
     for doc in rng.sample(known, per_kind):
@@ -217,14 +239,25 @@ class Bm25:
         return [str(searcher.doc(a)["id"][0]) for _s, a in searcher.search(query, K, count=False).hits]
 
 
-def evaluate(search: object, queries: list[Query]) -> dict[tuple[str, str], tuple[float, float, int]]:
-    acc: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
+Score = tuple[float, float, float, int]  # MRR@10, recall@10, share with zero results, n
+
+
+def evaluate(search: object, queries: list[Query]) -> dict[tuple[str, str], Score]:
+    acc: dict[tuple[str, str], list[tuple[float, float, float]]] = defaultdict(list)
     for q in queries:
         ranked = search(q.text)  # type: ignore[operator]
         rr = next((1.0 / (i + 1) for i, d in enumerate(ranked[:K]) if d in q.relevant), 0.0)
         found = len(set(ranked[:K]) & q.relevant)
-        acc[(q.kind, q.form)].append((rr, found / min(K, len(q.relevant))))
-    return {k: (sum(r for r, _ in v) / len(v), sum(c for _, c in v) / len(v), len(v)) for k, v in acc.items()}
+        acc[(q.kind, q.form)].append((rr, found / min(K, len(q.relevant)), 0.0 if ranked else 1.0))
+    return {
+        k: (
+            sum(r for r, _, _ in v) / len(v),
+            sum(c for _, c, _ in v) / len(v),
+            sum(z for _, _, z in v) / len(v),
+            len(v),
+        )
+        for k, v in acc.items()
+    }
 
 
 def main() -> None:
@@ -232,9 +265,12 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--per-kind", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--kinds", nargs="*", help="only these query kinds (default: all)")
     args = parser.parse_args()
     t0 = time.monotonic()
     corpus = build(args.data, args.per_kind, args.seed)
+    if args.kinds:
+        corpus.queries = [q for q in corpus.queries if q.kind in args.kinds]
     with tempfile.TemporaryDirectory() as tmp:
         hoclieu = EmbeddedBackend(Path(tmp) / "index")
         hoclieu.reindex(corpus.docs)
@@ -255,13 +291,16 @@ def main() -> None:
         f"({time.monotonic() - t0:.0f} s)\n"
     )
     header = f"| {'kind':<14} | {'form':<11} | {'n':>4} |" + "".join(
-        f" {n} MRR@10 | {n} R@10 |" for n in systems
+        f" {n} MRR@10 | {n} R@10 | {n} zero |" for n in systems
     )
     print(header)
-    print("|" + "---|" * (3 + 2 * len(systems)))
+    print("|" + "---|" * (3 + 3 * len(systems)))
     for key in sorted(results["hoclieu"]):
-        n = results["hoclieu"][key][2]
-        cells = "".join(f" {results[s][key][0]:.3f} | {results[s][key][1]:.3f} |" for s in systems)
+        n = results["hoclieu"][key][3]
+        cells = "".join(
+            f" {results[s][key][0]:.3f} | {results[s][key][1]:.3f} | {results[s][key][2]:.1%} |"
+            for s in systems
+        )
         print(f"| {key[0]:<14} | {key[1]:<11} | {n:>4} |{cells}")
 
 

@@ -27,7 +27,7 @@ from ingest.processors.outputs import DerivativeOut
 from ingest.processors.sandbox import ProcessingFailed
 from repository import jobs
 from repository.errors import MetadataInvalid
-from repository.material import similarity
+from repository.material import failures, similarity
 from repository.material.service import index_job
 from repository.metadata import metadata_title_from_filename, validate_metadata
 from repository.models import Derivative, IngestStatus, Material, MaterialFile
@@ -139,7 +139,10 @@ class FileIngest:
             if f is not None and f.status == IngestStatus.processing:
                 f.progress = round(max(0.0, min(1.0, fraction)), 3)
 
-    def _fail(self, reason: str, *, retry: bool) -> None:
+    def _fail(self, reason: str, *, retry: bool, server: bool = False) -> None:
+        """Record a failure: ``reason`` for the owner and curators, a fixed public category
+        (:mod:`repository.material.failures`) for everybody else; ``server`` when the fault was
+        the server's (retries exhausted on a transient failure, an unexpected error)."""
         with UnitOfWork(self.runtime.db) as uow:
             f = uow.session.get(MaterialFile, self.file_id)
             if f is None:
@@ -147,7 +150,12 @@ class FileIngest:
             f.status = (IngestStatus.queued if retry else IngestStatus.failed).value
             f.error = None if retry else reason
             f.progress = None
-            f.info = {**(f.info or {}), "last_error": reason}
+            info = {**(f.info or {}), "last_error": reason}
+            if retry:
+                info.pop("failure", None)
+            else:
+                info["failure"] = failures.classify(reason, server=server).value
+            f.info = info
             if not retry:
                 index_job(uow.session, f.material_id)
 
@@ -171,7 +179,8 @@ class FileIngest:
             f = s.get(MaterialFile, self.file_id)
             if f is None:
                 return
-            s.execute(delete(Derivative).where(Derivative.file_id == f.id))
+            # Everything ingest made is replaced; captions a person uploaded stay.
+            s.execute(delete(Derivative).where(Derivative.file_id == f.id, Derivative.kind != "caption"))
             s.flush()
             for row in rows:
                 row.file_id = f.id
@@ -323,7 +332,7 @@ class FileIngest:
                 retry,
                 exc.detail,
             )
-            self._fail(exc.reason, retry=retry)
+            self._fail(exc.reason, retry=retry, server=exc.transient)
             if retry:
                 raise  # the job runner retries with backoff
         except Exception as exc:
@@ -333,6 +342,7 @@ class FileIngest:
                 f"internal error while processing this file ({type(exc).__name__}); "
                 "the administrators can see the details in the logs",
                 retry=retry,
+                server=True,
             )
             if retry:
                 raise
@@ -395,6 +405,9 @@ def process_path(
         from ingest.processors.thumbnails import placeholder_thumbnails
 
         label = placeholder_label(media_type)
+        # A card with the type's name is no picture of the content: two different .doc files
+        # would get the same image fingerprint and be flagged as near-duplicates of each other.
+        outcome.info["placeholder_thumbnail"] = True
         step(
             "thumbnails",
             lambda: outcome.derivatives.extend(placeholder_thumbnails(label, _sub(workdir, "placeholder"))),
@@ -420,9 +433,15 @@ def _fingerprints(outcome: Outcome) -> None:
         ),
         None,
     )
-    if picture is not None and not outcome.media_type.startswith(("text/", "audio/")):
+    if (
+        picture is not None
+        and not outcome.media_type.startswith(("text/", "audio/"))
+        and not outcome.info.get("placeholder_thumbnail")
+    ):
         value = image_dhash(picture.path)
-        if value is not None:
+        # 0: a flat picture (a blank page, like the thumbnail python-docx's template embeds)
+        # says nothing about the content and would match every other blank one.
+        if value:
             outcome.fingerprints["image"] = value
 
 

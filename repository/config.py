@@ -18,6 +18,7 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "dev-insecure-change-me"
+MIN_SECRET_BYTES = 32
 
 Environment = Literal["development", "testing", "production"]
 
@@ -58,15 +59,20 @@ class Settings(BaseSettings):
         None, description="Apache Tika server URL. Unset: the in-process native Tika build (iscc-tika)."
     )
     s3_endpoint_url: str | None = Field(
-        None, description="S3-compatible endpoint for blobs (scale). Unset: blobs on local disk."
+        None,
+        description="S3-compatible endpoint for blobs (scale). Reserved: S3 storage is not implemented "
+        "yet, so setting it refuses to start. Unset: blobs on local disk in DATA_DIR.",
     )
-    s3_bucket: str | None = Field(None, description="S3 bucket holding blobs (scale).")
-    s3_access_key: str | None = Field(None, description="S3 access key id (scale).")
-    s3_secret_key: str | None = Field(None, description="S3 secret access key (scale).")
-    s3_region: str = Field("us-east-1", description="S3 region name (scale).")
+    s3_bucket: str | None = Field(None, description="S3 bucket holding blobs (reserved, not read yet).")
+    s3_access_key: str | None = Field(None, description="S3 access key id (reserved, not read yet).")
+    s3_secret_key: str | None = Field(None, description="S3 secret access key (reserved, not read yet).")
+    s3_region: str = Field("us-east-1", description="S3 region name (reserved, not read yet).")
     secret_key: str = Field(
         DEFAULT_SECRET,
-        description="Secret for signing session cookies and CSRF tokens. Must be set outside development.",
+        description="Key of the HMACs in CSRF form tokens and OAI-PMH resumption tokens (session cookies "
+        "are random tokens checked against the database, not signed). Production refuses to start "
+        "with the default or one shorter than 32 bytes; changing it invalidates open forms and "
+        "harvests in progress.",
     )
     max_upload_bytes: int = Field(
         2 * 1024**3, description="Largest accepted file in one upload, in bytes (larger gets HTTP 413)."
@@ -77,14 +83,17 @@ class Settings(BaseSettings):
     )
     in_process_worker: bool = Field(
         True,
-        description="Run queued jobs inside `hoclieu serve` when no Redis is configured (embedded mode).",
+        description="Run the ingest queue inside `hoclieu serve` when no Redis is configured (embedded "
+        "mode). With the embedded search index, `serve` is always its indexer whatever this says.",
     )
     job_heartbeat_s: float = Field(
         10.0, description="How often a worker running a job reports that it is alive, in seconds."
     )
     job_stale_after_s: float = Field(
-        300.0,
-        description="A running job with no heartbeat for this long is presumed dead (worker killed) and runs again.",
+        30.0,
+        description="A running job with no heartbeat for this long (three missed heartbeats) is presumed "
+        "dead (worker killed) and runs again; at least twice JOB_HEARTBEAT_S, so a slow live job is never "
+        "taken over.",
     )
     admin_email: str | None = Field(
         None,
@@ -101,6 +110,45 @@ class Settings(BaseSettings):
     )
     signin_lockout_minutes: int = Field(
         15, description="How long repeated failed sign-ins lock a username out, in minutes."
+    )
+    signin_max_failures_per_address: int = Field(
+        50,
+        description="Failed sign-ins from one client address (any usernames) before it is locked out "
+        "for SIGNIN_LOCKOUT_MINUTES; higher than per username because a school shares one address.",
+    )
+    max_json_body_bytes: int = Field(
+        1024 * 1024,
+        description="Largest request body that is not a file upload (JSON, forms), in bytes; counted while "
+        "it streams, before authentication (larger gets HTTP 413).",
+    )
+    max_upload_parts: int = Field(
+        100, description="Most parts (files and fields) in one multipart upload (more gets HTTP 413)."
+    )
+    upload_idle_timeout_s: float = Field(
+        60.0,
+        description="An upload whose bytes stop arriving for this long is abandoned (multipart: HTTP 400, "
+        "nothing staged is kept; resumable: the received part is kept).",
+    )
+    user_quota_bytes: int = Field(
+        20 * 1024**3,
+        description="Storage one account may use for its uploaded files and unfinished resumable uploads, "
+        "in bytes (0: no quota). Going over gets HTTP 507 with what is used and allowed.",
+    )
+    content_origin: str | None = Field(
+        None,
+        description="Origin (scheme://host[:port]) that plays e-lecture packages and HTML lessons, "
+        "apart from the portal so their scripts never run with a user's session. Unset: `hoclieu "
+        "serve` listens on a second port for it (localhost when the portal is on 127.0.0.1).",
+    )
+    frame_ancestors: str = Field(
+        "'self'",
+        description="CSP frame-ancestors of portal pages: the sites allowed to embed them (space-separated "
+        "origins, e.g. LTI platforms).",
+    )
+    search_cache_size: int = Field(
+        1024,
+        description="Search results kept in memory per process, keyed by the normalised query, its filters "
+        "and the index revision (never stale). 0 turns the cache off. Embedded index only.",
     )
     oauth_token_ttl_s: int = Field(
         3600,
@@ -147,6 +195,22 @@ class Settings(BaseSettings):
             raise ValueError(
                 "HOCLIEU_SECRET_KEY must be set to a long random value in production "
                 "(the default secret is only for development)"
+            )
+        if self.env == "production" and len(self.secret_key.encode("utf-8")) < MIN_SECRET_BYTES:
+            # HMAC-SHA256 keys (sessions, CSRF) shorter than the hash are guessable offline.
+            raise ValueError(
+                f"HOCLIEU_SECRET_KEY must be at least {MIN_SECRET_BYTES} bytes in production "
+                "(generate one with: python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _stale_after_two_heartbeats(self) -> Settings:
+        # One late heartbeat (a busy database, a GC pause) must not hand a live job to another worker.
+        if self.job_stale_after_s < 2 * self.job_heartbeat_s:
+            raise ValueError(
+                f"HOCLIEU_JOB_STALE_AFTER_S ({self.job_stale_after_s:g}) must be at least twice "
+                f"HOCLIEU_JOB_HEARTBEAT_S ({self.job_heartbeat_s:g}); e.g. 3 x the heartbeat"
             )
         return self
 

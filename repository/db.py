@@ -8,6 +8,8 @@ stay deferred so readers never wait for writers (WAL).
 
 from __future__ import annotations
 
+import os
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -55,6 +57,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def _fresh_pool_after_fork(engine: Engine) -> None:
+    """A forked child (RQ's work horse) must never use the parent's pooled connections: both
+    would talk over one socket (seen as "connection in transaction status INTRANS" and
+    "unexpected result EMPTY_QUERY" when the worker's dispatcher thread and its horse collided).
+    The child gets a new, empty pool and leaves the parent's connections alone (``close=False``,
+    as SQLAlchemy's guide to pools and ``os.fork()`` advises)."""
+    ref = weakref.ref(engine)
+
+    def after_in_child() -> None:
+        alive = ref()
+        if alive is not None:
+            alive.dispose(close=False)
+
+    os.register_at_fork(after_in_child=after_in_child)
+
+
 class Database:
     """Holds one engine and the two session factories (read, write)."""
 
@@ -65,6 +83,7 @@ class Database:
         self._write = sessionmaker(
             bind=self.engine.execution_options(hoclieu_write=True), expire_on_commit=False
         )
+        _fresh_pool_after_fork(self.engine)
 
     @property
     def is_sqlite(self) -> bool:

@@ -11,6 +11,7 @@ can translate it without knowing the domain (one handler, a stable JSON shape)::
     ├── NotFound (404)
     ├── Conflict (409)
     ├── PayloadTooLarge (413)
+    ├── QuotaExceeded (507)
     ├── UnsupportedMediaType (415)
     ├── ValidationFailed (422)
     │   └── MetadataInvalid (422)
@@ -74,6 +75,13 @@ class Conflict(RepositoryError):
 class PayloadTooLarge(RepositoryError):
     status_code = 413
     code = "payload_too_large"
+
+
+class QuotaExceeded(RepositoryError):
+    """An upload would take an account past its storage quota (``user_quota_bytes``)."""
+
+    status_code = 507
+    code = "quota_exceeded"
 
 
 class UnsupportedMediaType(RepositoryError):

@@ -8,8 +8,10 @@ ingest only through these dotted paths, so ``repository`` imports neither
 
 ``JobRunner`` claims and runs rows. The embedded default runs it in a thread of
 ``hoclieu serve``; at scale ``hoclieu worker`` runs it (the same code), and many can run at once:
-claims are atomic, and a job whose worker died (no heartbeat for ``stale_after_s``) is queued
-again, so no job stays ``running`` forever.
+claims are atomic, and a job whose worker died (no heartbeat for ``stale_after_s``, by default
+three missed heartbeats) is queued again, so no job stays ``running`` forever. A slow job is
+never taken over while it is alive: its heartbeat comes from a thread of its own, and the
+settings refuse a stale limit shorter than two heartbeats.
 """
 
 from __future__ import annotations
@@ -29,7 +31,9 @@ from sqlalchemy.orm import Session
 
 from repository.db import Database
 from repository.models import Job, JobStatus, utcnow
+from repository.processes import die_with_parent
 from repository.uow import after_commit
+from repository.workers.service import QUEUES, Presence
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +99,7 @@ class JobRunner:
         *,
         name: str | None = None,
         queues: tuple[str, ...] | None = None,
-        stale_after_s: float = 300.0,
+        stale_after_s: float = 30.0,
         heartbeat_s: float = 10.0,
     ) -> None:
         self.db = db
@@ -111,11 +115,15 @@ class JobRunner:
     def requeue_stale(self) -> int:
         """Queue again the jobs whose worker stopped sending heartbeats (killed, crashed)."""
         cutoff = utcnow() - timedelta(seconds=self.stale_after_s)
+        stmt = update(Job).where(Job.status == JobStatus.running, Job.heartbeat_at < cutoff)
+        if self.queues:
+            # Only this runner's queues: rows of other queues may be dispatched to RQ and waiting
+            # there (their heartbeat starts when an RQ worker takes them; RQDispatcher.requeue_lost
+            # looks after those).
+            stmt = stmt.where(Job.queue.in_(self.queues))
         with self.db.session(write=True) as session, session.begin():
             result = session.execute(
-                update(Job)
-                .where(Job.status == JobStatus.running, Job.heartbeat_at < cutoff)
-                .values(status=JobStatus.queued, worker=None, error="worker stopped; retried")
+                stmt.values(status=JobStatus.queued, worker=None, error="worker stopped; retried")
             )
             count = int(result.rowcount or 0)  # type: ignore[attr-defined]
         if count:
@@ -166,15 +174,19 @@ class JobRunner:
             count += 1
         return count
 
-    def execute_claimed(self, job_id: int) -> None:
+    def execute_claimed(self, job_id: int, attempt: int | None = None) -> None:
         """Run a job that a dispatcher already claimed (status ``running``); used by RQ workers.
 
         A job that is no longer ``running`` (finished by another worker, or re-queued after this
-        worker was presumed dead) is left alone, so a late duplicate delivery does nothing.
+        worker was presumed dead), or that was claimed again since this delivery was sent
+        (``attempt`` differs), is left alone, so a late duplicate delivery does nothing.
         """
         with self.db.session(write=True) as session, session.begin():
             job = session.get(Job, job_id)
             if job is None or job.status != JobStatus.running:
+                return
+            if attempt is not None and job.attempts != attempt:
+                log.warning("jobs.stale_delivery job_id=%s attempt=%s current=%s", job_id, attempt, job.attempts)
                 return
             job.heartbeat_at = utcnow()
             job.worker = self.name
@@ -233,16 +245,30 @@ class JobRunner:
 
     # -- loop -----------------------------------------------------------------------------
 
-    def work(self, *, poll_s: float = 2.0) -> None:
-        """Run jobs until ``stop()``; sleeps between polls, woken early by local enqueues."""
+    @property
+    def sweep_every_s(self) -> float:
+        """How often the loop looks for jobs of dead workers: at least once per heartbeat, so
+        recovery takes ``stale_after_s`` plus at most one heartbeat."""
+        return min(self.heartbeat_s, self.stale_after_s / 3)
+
+    def work(self, *, poll_s: float = 2.0, role: str = "runner") -> None:
+        """Run jobs until ``stop()``; sleeps between polls, woken early by local enqueues.
+
+        While it runs, its queues are listed as served (``job_workers``, see
+        :mod:`repository.workers.service`).
+        """
         last_sweep = 0.0
+        presence = Presence(
+            self.db, self.name, queues=self.queues or QUEUES, role=role, heartbeat_s=self.heartbeat_s
+        )
+        presence.start()
         with _waiting_lock:
             _waiting.add(self._wakeup)
         try:
             while not self._stop.is_set():
                 try:
                     now = utcnow().timestamp()
-                    if now - last_sweep > self.stale_after_s / 4:
+                    if now - last_sweep > self.sweep_every_s:
                         self.requeue_stale()
                         last_sweep = now
                     if self.run_one():
@@ -254,15 +280,93 @@ class JobRunner:
         finally:
             with _waiting_lock:
                 _waiting.discard(self._wakeup)
+            presence.stop()
 
     def stop(self) -> None:
         self._stop.set()
         self._wakeup.set()
 
 
+# -- coalescing -----------------------------------------------------------------------------
+
+
+def take_queued(db: Database, func_path: str, *, limit: int, worker: str) -> list[Job]:
+    """Claim up to ``limit`` due, queued jobs of ``func_path`` for a job that does their work
+    together with its own (``search.tasks.index_material`` indexes them in one commit).
+
+    The claimed rows are ``running`` under ``worker``, as if a runner had claimed each, so a
+    process that dies holding them leaves them to the stale-job sweep. The caller reports back
+    with :func:`settle_taken`.
+    """
+    if limit <= 0:
+        return []
+    now = utcnow()
+    with db.session(write=True) as session, session.begin():
+        stmt = (
+            select(Job)
+            .where(Job.func == func_path, Job.status == JobStatus.queued, Job.run_after <= now)
+            .order_by(Job.id)
+            .limit(limit)
+        )
+        if not db.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True)
+        found = list(session.scalars(stmt))
+        for job in found:
+            job.status = JobStatus.running
+            job.attempts += 1
+            job.heartbeat_at = now
+            job.worker = worker
+        session.flush()
+        for job in found:
+            session.expunge(job)
+        return found
+
+
+def settle_taken(db: Database, jobs: list[Job], failed: dict[int, str]) -> None:
+    """Finish jobs claimed by :func:`take_queued`: ``done``, except those in ``failed``
+    (id → error), which are retried after the usual backoff or fail for good, like a job the
+    runner ran itself."""
+    now = utcnow()
+    with db.session(write=True) as session, session.begin():
+        done = [j.id for j in jobs if j.id not in failed]
+        if done:
+            session.execute(
+                update(Job)
+                .where(Job.id.in_(done))
+                .values(status=JobStatus.done, error=None, finished_at=now, worker=None)
+            )
+        for job in jobs:
+            if job.id not in failed:
+                continue
+            if job.attempts < job.max_attempts:
+                delay = RETRY_BACKOFF_S[min(job.attempts - 1, len(RETRY_BACKOFF_S) - 1)]
+                values: dict[str, Any] = {
+                    "status": JobStatus.queued,
+                    "run_after": now + timedelta(seconds=delay),
+                    "error": failed[job.id],
+                    "worker": None,
+                }
+            else:
+                values = {
+                    "status": JobStatus.failed,
+                    "error": failed[job.id],
+                    "finished_at": now,
+                    "worker": None,
+                }
+            session.execute(update(Job).where(Job.id == job.id).values(**values))
+
+
 def counts(session: Session) -> dict[str, int]:
     rows = session.execute(select(Job.status, func.count()).group_by(Job.status)).all()
     return {str(status): int(n) for status, n in rows}
+
+
+def waiting_by_queue(session: Session) -> dict[str, int]:
+    """How many jobs wait (queued) on each queue."""
+    rows = session.execute(
+        select(Job.queue, func.count()).where(Job.status == JobStatus.queued).group_by(Job.queue)
+    ).all()
+    return {str(queue): int(n) for queue, n in rows}
 
 
 # -- RQ (scale) --------------------------------------------------------------------------------
@@ -274,11 +378,39 @@ RQ_FAILURE_TTL_S = 7 * 24 * 3600
 RQ_RESULT_TTL_S = 3600
 
 
-def run_dispatched(job_id: int) -> None:
-    """The RQ job function: run one dispatched database job in this RQ worker."""
+def run_dispatched(job_id: int, attempt: int | None = None) -> None:
+    """The RQ job function: run one dispatched database job (claim number ``attempt``)."""
     from repository.runtime import get_runtime
 
-    JobRunner(get_runtime().db, name=f"rq:{socket.gethostname()}:{os.getpid()}").execute_claimed(job_id)
+    runtime = get_runtime()
+    JobRunner(
+        runtime.db,
+        name=f"rq:{socket.gethostname()}:{os.getpid()}",
+        stale_after_s=runtime.settings.job_stale_after_s,
+        heartbeat_s=runtime.settings.job_heartbeat_s,
+    ).execute_claimed(job_id, attempt)
+
+
+def parent_bound_worker_class() -> type[Any]:
+    """RQ's forking ``Worker`` whose work horse dies with it.
+
+    RQ forks a work horse per job and puts it in its own process group, so when the worker is
+    SIGKILLed the horse (and the tools it started) would run on as orphans holding database
+    and Redis connections. The horse asks the kernel for SIGKILL when its parent goes, and exits
+    at once if the parent is already gone (see :mod:`repository.processes`).
+    """
+    from rq import Worker
+
+    class ParentBoundWorker(Worker):  # type: ignore[misc]
+        def fork_work_horse(self, *args: Any, **kwargs: Any) -> None:
+            self._hoclieu_parent = os.getpid()  # read by the horse after the fork
+            super().fork_work_horse(*args, **kwargs)
+
+        def main_work_horse(self, *args: Any, **kwargs: Any) -> None:
+            die_with_parent(parent=getattr(self, "_hoclieu_parent", None))
+            super().main_work_horse(*args, **kwargs)
+
+    return ParentBoundWorker
 
 
 class RQDispatcher:
@@ -295,13 +427,16 @@ class RQDispatcher:
         redis_url: str,
         *,
         queues: tuple[str, ...] | None = None,
-        stale_after_s: float = 300.0,
+        stale_after_s: float = 30.0,
+        heartbeat_s: float = 10.0,
     ) -> None:
         from redis import Redis
 
         self.db = db
         self.redis = Redis.from_url(redis_url)
-        self.runner = JobRunner(db, name="rq-dispatcher", queues=queues, stale_after_s=stale_after_s)
+        self.runner = JobRunner(
+            db, name="rq-dispatcher", queues=queues, stale_after_s=stale_after_s, heartbeat_s=heartbeat_s
+        )
 
     def rq_queue(self, name: str) -> Any:
         from rq import Queue
@@ -316,7 +451,7 @@ class RQDispatcher:
                 break
             self.rq_queue(job.queue).enqueue_call(
                 "repository.jobs.run_dispatched",
-                args=(job.id,),
+                args=(job.id, job.attempts),
                 job_id=f"hoclieu-{job.id}-{job.attempts}",
                 timeout=RQ_JOB_TIMEOUT_S,
                 failure_ttl=RQ_FAILURE_TTL_S,
@@ -363,7 +498,7 @@ class RQDispatcher:
         while not stop.is_set():
             try:
                 now = utcnow().timestamp()
-                if now - last_sweep > self.runner.stale_after_s / 4:
+                if now - last_sweep > self.runner.sweep_every_s:
                     self.requeue_lost()
                     last_sweep = now
                 if self.dispatch_once():

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from repository.config import Settings, get_settings
 from repository.db import Database
+from repository.files import private_dir, private_file
 from repository.storage import BlobStore, LocalBlobStore
 
 
@@ -29,7 +30,11 @@ _runtime: Runtime | None = None
 
 
 def build_runtime(settings: Settings) -> Runtime:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_dir(settings.data_dir)
+    if not settings.database_url:
+        # SQLite creates its file with the umask's mode (often 0644); an empty file made 0600 first
+        # is a valid empty database, and SQLite gives its -wal and -shm files the same mode.
+        private_file(settings.data_dir / "hoclieu.db")
     if settings.s3_endpoint_url:
         # The S3 store belongs to the scale issue; refuse clearly rather than silently use disk.
         raise RuntimeError("HOCLIEU_S3_ENDPOINT_URL is set but S3 blob storage is not available yet")

@@ -44,6 +44,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from repository.config import Settings
 from repository.errors import RepositoryError
+from repository.files import private_dir
 
 ALGORITHM = "Ed25519"
 MANIFEST_TYPE = "hoclieu.approval"
@@ -214,7 +215,7 @@ def _pem(key: Ed25519PrivateKey) -> bytes:
 
 def _write_private(path: Path, pem: bytes, *, exclusive: bool) -> bool:
     """Write a private key with mode 0600; ``exclusive``: only if absent (returns False if it was there)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    private_dir(path.parent)
     target = path if exclusive else path.with_name(path.name + ".new")
     flags = os.O_WRONLY | os.O_CREAT | (os.O_EXCL if exclusive else os.O_TRUNC)
     # O_EXCL: when two processes start at once, one creates the key and the other reads it.
@@ -243,7 +244,7 @@ class _RingLock:
         self.fd = -1
 
     def __enter__(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        private_dir(self.path.parent)
         self.fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
         fcntl.flock(self.fd, fcntl.LOCK_EX)
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol
 
 from repository.errors import Conflict, PayloadTooLarge, ValidationFailed
+from repository.files import private_dir
 
 CHUNK = 1024 * 1024
 
@@ -245,9 +246,9 @@ class LocalBlobStore:
         self.staging_dir = self.root / "staging"
         # Not inside staging/: the age-based sweep there must not eat a live resumable upload.
         self.resumable_dir = self.root / "resumable"
-        self.blobs_dir.mkdir(parents=True, exist_ok=True)
-        self.staging_dir.mkdir(parents=True, exist_ok=True)
-        self.resumable_dir.mkdir(parents=True, exist_ok=True)
+        # Owner-only: unpublished uploads live here (blob files themselves are made 0600 by mkstemp).
+        for folder in (self.root, self.blobs_dir, self.staging_dir, self.resumable_dir):
+            private_dir(folder)
 
     def _path(self, key: str) -> Path:
         parts = key.split("/")
@@ -275,7 +276,7 @@ class LocalBlobStore:
         if final.exists() and final.stat().st_size == size:
             staged.unlink(missing_ok=True)  # de-duplicated: same content is already stored
         else:
-            final.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(final.parent)
             os.replace(staged, final)
             _fsync_dir(final.parent)
         return BlobInfo(key=key, sha256=sha256, size=size)

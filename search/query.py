@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from importlib import resources
 from typing import Literal
 
 from repository.errors import InvalidQuery
@@ -120,10 +121,32 @@ class SearchQuery:
 
 @dataclass(frozen=True)
 class Token:
-    """A query word: ``exact`` is lowercase NFC with accents; ``folded`` has no marks and đ→d."""
+    """A query word: ``exact`` is lowercase NFC with accents; ``folded`` has no marks and đ→d.
+
+    ``question`` marks a question word or particle ("ai", "gì", "bao nhiêu"): it asks for the
+    answer instead of naming it, so it neither excludes a material nor dominates its score.
+    """
 
     exact: str
     folded: str
+    question: bool = False
+
+
+@lru_cache(maxsize=1)
+def question_words() -> tuple[frozenset[str], frozenset[str]]:
+    """(exact, folded) question words, derived from real questions by ``bench/question_words.py``."""
+    text = (resources.files("search") / "question_words.txt").read_text(encoding="utf-8")
+    exact = frozenset(w for w in (line.strip() for line in text.splitlines()) if w and not w.startswith("#"))
+    return exact, frozenset(fold(w) for w in exact)
+
+
+def is_question_word(exact: str, folded: str) -> bool:
+    """Whether a query word is a question word: by its accents when typed with them ("đâu" is,
+    "đầu" is not), by its folded form when typed without ("dau")."""
+    exact_words, folded_words = question_words()
+    if exact != folded:
+        return exact in exact_words
+    return folded in folded_words
 
 
 @dataclass(frozen=True)
@@ -152,6 +175,8 @@ class ParsedQuery:
     pairs: tuple[str, ...] = ()
     boost_grades: tuple[int, ...] = ()
     boost_subjects: tuple[str, ...] = ()
+    #: The ``pairs`` that include a word of a curriculum alias ("toanlop", "lop5").
+    alias_pairs: frozenset[str] = frozenset()
 
     @property
     def tokens(self) -> list[Token]:
@@ -189,7 +214,8 @@ def words(text: str, *, keep_long: bool = False) -> list[str]:
 def _token(word: str) -> Token:
     # The exact form writes tone marks on the main vowel ("hóa" → "hoá"), as the exact-accent
     # fields are indexed, so either placement convention matches the other.
-    return Token(exact=normalize_tone_placement(word), folded=fold(word))
+    exact, folded = normalize_tone_placement(word), fold(word)
+    return Token(exact=exact, folded=folded, question=is_question_word(exact, folded))
 
 
 def syllable_pairs(text: str) -> list[str]:
@@ -269,6 +295,19 @@ def default_resolver(phrase: str) -> tuple[tuple[int, ...], tuple[str, ...]]:
     return (), ((code,) if code else ())
 
 
+def _grade_follows(tokens: list[Token], i: int, resolver: Resolver) -> bool:
+    """Whether the words from ``i`` on start with a grade ("lớp 5", "L5", "5")."""
+    if i >= len(tokens):
+        return False
+    if tokens[i].folded.isdigit():
+        return _grade_of(tokens[i].folded) is not None
+    for n in (2, 1):
+        span = tokens[i : i + n]
+        if len(span) == n and resolver(" ".join(t.exact for t in span))[0]:
+            return True
+    return False
+
+
 def _alias_clauses(tokens: list[Token], resolver: Resolver) -> list[Clause]:
     """Greedy longest match (4 words down to 1) of alias spans; the rest become word clauses."""
     clauses: list[Clause] = []
@@ -276,10 +315,22 @@ def _alias_clauses(tokens: list[Token], resolver: Resolver) -> list[Clause]:
     while i < len(tokens):
         for n in range(min(4, len(tokens) - i), 0, -1):
             span = tokens[i : i + n]
-            if n == 1 and clauses and clauses[-1].kind == "word" and not span[0].folded.isdigit():
+            if (
+                n == 1
+                and clauses
+                and clauses[-1].kind == "word"
+                and not span[0].folded.isdigit()
+                and (
+                    not _grade_follows(tokens, i + 1, resolver)
+                    # "học sinh lớp 5": the syllable and the word before it, swapped, name the
+                    # subject ("sinh học"), so they are the word for "student".
+                    or resolver(f"{span[0].exact} {tokens[i - 1].exact}")[1]
+                )
+            ):
                 # One syllable right after an ordinary word is most likely part of that word
-                # ("học sinh" is "student", not Sinh học): only accept it at the start or
-                # after another alias ("toan lop 5", "lop 5 toan").
+                # ("học sinh" is "student", not Sinh học): only accept it at the start, after
+                # another alias ("toan lop 5", "lop 5 toan") or before a grade ("tài liệu toán
+                # lớp 5", "bài tập toán 5").
                 continue
             grades, subjects = resolver(" ".join(t.exact for t in span))
             if grades or subjects:
@@ -350,11 +401,15 @@ def analyze(text: str, resolver: Resolver | None = None) -> ParsedQuery:
     clauses.extend(_alias_clauses(positive, resolve))
     clauses.extend(phrase_clauses)
 
-    pos_words = [t.folded for t in positive]
-    pairs = [a + b for a, b in itertools.pairwise(pos_words)]
+    # A pair with a question word ("o dau") is no evidence of where the answer is.
+    pairs = [a.folded + b.folded for a, b in itertools.pairwise(positive) if not (a.question or b.question)]
     for c in phrase_clauses:
         fw = [t.folded for t in c.tokens]
         pairs.extend(a + b for a, b in itertools.pairwise(fw))
+    in_alias = {id(t) for c in clauses if c.kind == "alias" for t in c.tokens}
+    alias_pairs = frozenset(
+        a.folded + b.folded for a, b in itertools.pairwise(positive) if id(a) in in_alias or id(b) in in_alias
+    )
     positive_text = " ".join(t.exact for c in clauses for t in c.tokens)
     return ParsedQuery(
         text=text,
@@ -364,6 +419,7 @@ def analyze(text: str, resolver: Resolver | None = None) -> ParsedQuery:
         pairs=tuple(dict.fromkeys(pairs)),
         boost_grades=tuple(dict.fromkeys(g for c in clauses for g in c.grades)),
         boost_subjects=tuple(dict.fromkeys(s for c in clauses for s in c.subjects)),
+        alias_pairs=alias_pairs,
     )
 
 

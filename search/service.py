@@ -81,7 +81,7 @@ def backend_for(settings: Settings) -> SearchBackend:
             else:
                 from search.backends.embedded import EmbeddedBackend
 
-                backend = EmbeddedBackend(settings.index_dir)
+                backend = EmbeddedBackend(settings.index_dir, cache_size=settings.search_cache_size)
             _backends[key] = backend
         return backend
 

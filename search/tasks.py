@@ -6,21 +6,25 @@ replaying it is harmless and the last run always leaves the index right. ``reind
 everything from the database (``hoclieu reindex``); ``check`` compares the two (``hoclieu
 search-check``).
 
-**One indexer.** The embedded Tantivy index has a single writer. In the embedded mode the job
-runner inside ``hoclieu serve`` runs every queue, including ``"index"``, and so is the only
-process that writes; ``hoclieu import --wait`` and ``hoclieu demo`` run only the ``"default"``
-queue (ingest), leaving their index jobs to the server. ``hoclieu reindex`` writes from the CLI
-and therefore refuses while another process holds the writer (``Conflict``).
+**One indexer.** The embedded Tantivy index has a single writer. Every ``hoclieu serve`` competes
+for it (:mod:`search.indexer`); the one holding it runs the ``"index"`` queue, whatever the queue
+backend, and is the only process that writes; other serving processes stand by and take over
+when it dies. ``hoclieu import --wait`` and ``hoclieu demo`` run only the ``"default"`` queue
+(ingest), leaving their index jobs to the server. ``hoclieu reindex`` and ``hoclieu worker
+--queue index`` write from the CLI and therefore refuse while another process holds the writer.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from sqlalchemy.orm import Session
 
+from repository import jobs
+from repository.errors import Conflict, RepositoryError
 from repository.material.service import material as material_service
 from repository.models import Material
 from repository.runtime import Runtime, get_runtime
@@ -29,6 +33,10 @@ from search.service import backend_for
 from search.store import IndexSourceStore, revision_of
 
 BATCH = 500
+#: Materials written per index commit when index jobs are coalesced (see ``index_material``).
+INDEX_BATCH = 500
+_JOB = "search.tasks.index_material"
+log = logging.getLogger(__name__)
 
 
 def material_dict(runtime: Runtime, m: Material) -> dict[str, Any]:
@@ -73,21 +81,69 @@ def public_files(session: Session, m: Material) -> Material:
 
 
 def index_material(material_id: str) -> None:
-    """Write (or delete) one material's search document from the database state (idempotent).
+    """Write (or delete) a material's search document from the database state (idempotent).
+
+    **Coalescing.** The job also claims every other queued index job (up to
+    :data:`INDEX_BATCH` materials in all) and writes them in one commit: a bulk import's 10 000
+    index jobs become about 20 commits instead of 10 000, while a single approval is one
+    commit as soon as its job runs. Batches therefore form by themselves: by count (the cap)
+    and by time (whatever queued while the previous commit ran). If the batch fails, each
+    material is written on its own, and only the ones that fail again are retried.
 
     Raises:
-        Conflict: (embedded) another process holds the index writer; the job runner retries.
+        Conflict: (embedded) another process holds the index writer; the job runner retries,
+            and the claimed siblings go back to the queue.
     """
     runtime = get_runtime()
+    siblings = jobs.take_queued(
+        runtime.db, _JOB, limit=INDEX_BATCH - 1, worker=f"coalesced-by:index:material:{material_id}"
+    )
+    by_material: dict[str, list[int]] = {}
+    for job in siblings:
+        by_material.setdefault(str(job.kwargs.get("material_id")), []).append(job.id)
+    ids = list(dict.fromkeys([material_id, *by_material]))
+    failed: dict[str, str] = {}
+    try:
+        index_materials(runtime, ids)
+    except Conflict as exc:
+        failed = dict.fromkeys(ids, exc.message)
+    except Exception:
+        log.exception("search.index_batch_failed materials=%s", len(ids))
+        for ident in ids:
+            try:
+                index_materials(runtime, [ident])
+            except Exception as exc:
+                failed[ident] = f"{type(exc).__name__}: {exc}"
+    jobs.settle_taken(
+        runtime.db,
+        siblings,
+        {jid: failed[m] for m, jids in by_material.items() if m in failed for jid in jids},
+    )
+    if material_id in failed:
+        raise IndexingFailed(failed[material_id])
+
+
+class IndexingFailed(RepositoryError):
+    """A material's search document could not be written (the job is retried)."""
+
+
+def index_materials(runtime: Runtime, ids: list[str]) -> None:
+    """Write (or delete) the search documents of ``ids`` from the database state, in one
+    commit for the writes and one for the deletions, then make them visible."""
     backend = backend_for(runtime.settings)
+    docs: list[SearchDocument] = []
     with runtime.db.read() as session:
-        found = IndexSourceStore.from_session(session).load([material_id])
-        # The public document: files of a version still under review are left out.
-        doc = build_document(material_dict(runtime, public_files(session, found[0]))) if found else None
-    if doc is None:
-        backend.delete([material_id])
-    else:
-        backend.index([doc])
+        found = {m.id: m for m in IndexSourceStore.from_session(session).load(ids)}
+        for ident in ids:
+            m = found.get(ident)
+            if m is not None:
+                # The public document: files of a version still under review are left out.
+                docs.append(build_document(material_dict(runtime, public_files(session, m))))
+    gone = [i for i in ids if i not in found]
+    if docs:
+        backend.index(docs)
+    if gone:
+        backend.delete(gone)
     backend.refresh()
 
 

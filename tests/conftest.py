@@ -146,19 +146,56 @@ def client(app):  # type: ignore[no-untyped-def]
         yield c
 
 
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Redis this test session owns: a private ``redis-server`` on a free port in a temporary
+    folder (one per xdist worker), stopped at the end. ``HOCLIEU_TEST_REDIS_URL``, when set
+    explicitly, names a Redis database given over to the tests instead (it is flushed)."""
+    explicit = os.environ.get("HOCLIEU_TEST_REDIS_URL")
+    if explicit:
+        yield explicit
+        return
+    from tests.servers import start_redis, stop_server
+
+    try:
+        url, proc = start_redis(tmp_path_factory.mktemp("redis"))
+    except (FileNotFoundError, RuntimeError) as exc:
+        skip_or_fail(f"cannot start a private redis-server: {exc}")
+    yield url
+    stop_server(proc)
+
+
 @pytest.fixture
-def redis_url() -> Iterator[str]:
-    """A real Redis (``HOCLIEU_TEST_REDIS_URL``, default db 15 on the local server), flushed around each test."""
+def redis_url(redis_server: str) -> Iterator[str]:
+    """The session's own Redis (see ``redis_server``), emptied around each test."""
     from redis import Redis
     from redis.exceptions import RedisError
 
-    url = os.environ.get("HOCLIEU_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
-    client = Redis.from_url(url)
+    client = Redis.from_url(redis_server)
     try:
         client.ping()
     except RedisError as exc:
-        skip_or_fail(f"Redis at {url} is not reachable: {exc}")
+        skip_or_fail(f"Redis at {redis_server} is not reachable: {exc}")
     client.flushdb()
-    yield url
+    yield redis_server
     client.flushdb()
     client.close()
+
+
+# --- the portal server and the browser, shared by tests/web/portal and tests/security -----------
+
+
+@pytest.fixture(scope="session")
+def portal(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """One real ``hoclieu serve`` (portal + content origin) with demo materials per session."""
+    from tests.web.portal.conftest import run_portal
+
+    yield from run_portal(tmp_path_factory)
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """Debian's Chromium through Playwright, one per session."""
+    from tests.web.portal.conftest import run_browser
+
+    yield from run_browser()

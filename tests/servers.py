@@ -1,8 +1,10 @@
-"""A real ``hoclieu serve`` process on the loopback, for tests that kill or cut off a server."""
+"""Real servers for tests: ``hoclieu serve`` on the loopback (for tests that kill or cut off a
+server), and a private ``redis-server`` (tests never touch a Redis they do not own)."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -22,20 +24,26 @@ def free_port() -> int:
 def start_server(
     runtime: Any, *, timeout: float = 30, env: dict[str, str] | None = None
 ) -> tuple[int, subprocess.Popen[bytes]]:
-    """``hoclieu serve`` on the test runtime's database and data dir (no job runner); waits until
-    it accepts connections. ``env`` adds settings. Returns the port and the process."""
+    """``hoclieu serve`` on the test runtime's database and data dir (no ingest runner; with the
+    embedded index it is the indexer); ``env`` adds or overrides variables. Waits until it
+    accepts connections. Returns the port and the process."""
     port = free_port()
-    environ = os.environ | {
-        "HOCLIEU_DATA_DIR": str(runtime.settings.data_dir),
-        "HOCLIEU_DATABASE_URL": runtime.settings.sqlalchemy_url,
-        "HOCLIEU_IN_PROCESS_WORKER": "false",
-        "HOCLIEU_LOG_LEVEL": "WARNING",
-        "HOCLIEU_MAX_UPLOAD_BYTES": str(runtime.settings.max_upload_bytes),
-    } | (env or {})
+    env = (
+        os.environ
+        | {
+            "HOCLIEU_DATA_DIR": str(runtime.settings.data_dir),
+            "HOCLIEU_DATABASE_URL": runtime.settings.sqlalchemy_url,
+            "HOCLIEU_IN_PROCESS_WORKER": "false",
+            "HOCLIEU_LOG_LEVEL": "WARNING",
+            "HOCLIEU_MAX_UPLOAD_BYTES": str(runtime.settings.max_upload_bytes),
+        }
+        | (env or {})
+    )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "web.cli", "serve", "--port", str(port)],
+        # The content origin's port is picked free too (the default, port + 1, may be taken).
+        [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--content-port", str(free_port())],
         cwd=REPO_ROOT,
-        env=environ,
+        env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
@@ -61,3 +69,49 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def start_redis(directory: Any, *, timeout: float = 15) -> tuple[str, subprocess.Popen[bytes]]:
+    """A private ``redis-server`` on a free loopback port, working in ``directory`` (no
+    persistence). Returns its URL and the process; raises ``FileNotFoundError`` when
+    ``redis-server`` is not installed."""
+    exe = shutil.which("redis-server")
+    if exe is None:
+        raise FileNotFoundError("redis-server is not installed")
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            exe,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(directory),
+            "--daemonize",
+            "no",
+            "--loglevel",
+            "warning",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"redis-server exited early (code {proc.returncode})")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5) as conn:
+                conn.sendall(b"PING\r\n")
+                if conn.recv(16).startswith(b"+PONG"):
+                    return f"redis://127.0.0.1:{port}/0", proc
+        except OSError:
+            pass
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait()
+    raise RuntimeError("redis-server did not start")

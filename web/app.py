@@ -12,13 +12,14 @@ from fastapi import Depends, FastAPI
 from repository.config import Settings, get_settings
 from repository.jobs import JobRunner
 from repository.runtime import Runtime, build_runtime
-from search.service import close_backend
-from search.service import search as search_service
-from web import errors, lti, portal, ratelimit
+from repository.workers.service import process_name
+from search.indexer import IndexerElection
+from web import errors, lti, openapi, portal, ratelimit, security_headers
 from web.api import (
     accounts,
     admin,
     auth,
+    captions,
     cartridge,
     clients,
     docs,
@@ -27,12 +28,14 @@ from web.api import (
     keys,
     materials,
     oai,
+    packages,
     review,
     uploads,
     vocabularies,
 )
 from web.api import search as search_api
 from web.deps import client_scope_guard
+from web.input_guard import InputGuard
 
 log = logging.getLogger(__name__)
 
@@ -40,11 +43,27 @@ log = logging.getLogger(__name__)
 def create_app(
     settings: Settings | None = None, *, runtime: Runtime | None = None, run_worker: bool | None = None
 ) -> FastAPI:
-    """Build the app. ``run_worker`` starts the in-process job runner (embedded default)."""
+    """Build the app. ``run_worker=False`` starts no job runner at all (tests), ``True`` runs
+    every queue in this process; by default (``None``):
+
+    * the embedded index (no OpenSearch): this process competes for the index writer and, when
+      it holds it, is the single indexer (runs the ``"index"`` queue), whatever the queue
+      backend; other serving processes stand by (:class:`search.indexer.IndexerElection`);
+    * without Redis and with ``in_process_worker``: this process also runs the ``"default"``
+      (ingest) queue, and with OpenSearch the ``"index"`` queue too;
+    * with Redis: ingest (and OpenSearch indexing) is for ``hoclieu worker``.
+    """
     settings = settings or get_settings()
     runtime = runtime or build_runtime(settings)
     if run_worker is None:
-        run_worker = settings.in_process_worker and not settings.redis_url
+        in_process = settings.in_process_worker and not settings.redis_url
+        run_worker = True
+    else:
+        in_process = run_worker  # an explicit True runs every queue here (tests, the demo)
+    elect_indexer = run_worker and not settings.opensearch_url
+    queues: tuple[str, ...] = ()
+    if run_worker and in_process:
+        queues = ("default",) if elect_indexer else ("index", "default")
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -54,24 +73,21 @@ def create_app(
         uploads.expire_uploads(runtime)
         runners: list[JobRunner] = []
         threads: list[threading.Thread] = []
-        if run_worker:
-            # Embedded mode: this process is the single search indexer (its runner applies the
-            # "index" queue), so it takes the Tantivy writer before any job or CLI can.
-            search_service.open_indexer(settings)
-            # Two runners: indexing never waits behind a long transcode, so an approval shows
-            # in search at once even while videos are being processed.
-            for queue in ("index", "default"):
-                runner = JobRunner(
-                    runtime.db,
-                    name=f"in-process-{queue}",
-                    queues=(queue,),
-                    stale_after_s=settings.job_stale_after_s,
-                    heartbeat_s=settings.job_heartbeat_s,
-                )
-                thread = threading.Thread(target=runner.work, name=f"hoclieu-worker-{queue}", daemon=True)
-                thread.start()
-                runners.append(runner)
-                threads.append(thread)
+        election = IndexerElection(settings, runtime.db).start() if elect_indexer else None
+        # One runner per queue: indexing never waits behind a long transcode, so an approval
+        # shows in search at once even while videos are being processed.
+        for queue in queues:
+            runner = JobRunner(
+                runtime.db,
+                name=process_name(f"in-process-{queue}"),
+                queues=(queue,),
+                stale_after_s=settings.job_stale_after_s,
+                heartbeat_s=settings.job_heartbeat_s,
+            )
+            thread = threading.Thread(target=runner.work, name=f"hoclieu-worker-{queue}", daemon=True)
+            thread.start()
+            runners.append(runner)
+            threads.append(thread)
         try:
             yield
         finally:
@@ -79,8 +95,8 @@ def create_app(
                 runner.stop()
             for thread in threads:
                 thread.join(timeout=30)
-            if run_worker:
-                close_backend(settings)  # releases the index writer lock
+            if election is not None:
+                election.stop()  # releases the index writer lock
             await ratelimit.close(app)
 
     app = FastAPI(
@@ -98,6 +114,7 @@ def create_app(
     docs.install(app, openapi_url="/api/openapi.json", title="Hoclieu")
     app.state.settings = settings
     errors.install(app)
+    openapi.install(app)
     for router in (
         health.router,
         auth.router,
@@ -113,10 +130,14 @@ def create_app(
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(exports.router, prefix="/api/v1")
+    app.include_router(packages.router, prefix="/api/v1")  # offline packages (issue 14)
+    app.include_router(captions.router, prefix="/api/v1")  # video captions (issue 14)
     app.include_router(cartridge.router, prefix="/api/v1")
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     app.include_router(lti.router)  # /lti: LTI 1.3 tool endpoints (login, launch, jwks, deep linking)
     app.include_router(lti.api, prefix="/api/v1")
     portal.install(app)  # portal pages, /static, gzip for text responses
     ratelimit.install(app, settings)  # per client / per anonymous address token buckets
+    security_headers.install(app, settings)  # CSP with nonces, frame-ancestors, nosniff, private caching
+    app.add_middleware(InputGuard, max_body_bytes=settings.max_json_body_bytes)  # first to see a request
     return app

@@ -26,6 +26,7 @@ from repository.runtime import Runtime, get_runtime
 from repository.uow import UnitOfWork
 from repository.user.service import SYSTEM_USERNAME
 from repository.user.service import user as user_service
+from repository.workers.service import QUEUES
 
 err = Console(stderr=True)
 
@@ -70,16 +71,19 @@ def migrate() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-def serve(host: str, port: int) -> None:
-    """Run the web portal and API (embedded mode: also the job worker)."""
-    import uvicorn
-
-    from web.app import create_app
+@click.option(
+    "--content-port",
+    default=None,
+    type=click.IntRange(0, 65535),
+    help="Port of the content origin that plays e-lecture packages and HTML lessons "
+    "(default: --port + 1; 0: do not serve it here, HOCLIEU_CONTENT_ORIGIN is served elsewhere).",
+)
+def serve(host: str, port: int, content_port: int | None) -> None:
+    """Run the web portal and API (embedded mode: also the job worker) and the content origin."""
+    from web.serve import run
 
     runtime = _runtime()
-    app = create_app(runtime.settings, runtime=runtime)
-    click.echo(f"Hoclieu on http://{host}:{port}/  (API docs: http://{host}:{port}/api/docs)")
-    uvicorn.run(app, host=host, port=port, log_level=runtime.settings.log_level.lower())
+    run(runtime, host=host, port=port, content_port=port + 1 if content_port is None else content_port)
 
 
 def job_runner(
@@ -97,52 +101,133 @@ def job_runner(
     "--queue",
     "queues",
     multiple=True,
-    type=click.Choice(["default", "index"]),
-    help="Only these queues (repeatable; default: all).",
+    type=click.Choice(QUEUES),
+    help="Serve only this queue (repeatable): 'default' is ingest, 'index' search indexing. "
+    "Without it: 'default', plus 'index' with HOCLIEU_OPENSEARCH_URL. With the embedded index, "
+    "'index' takes the index writer and is refused while `hoclieu serve` (its usual indexer) holds it.",
 )
 def worker(burst: bool, queues: tuple[str, ...]) -> None:
     """Run queued jobs (ingest, indexing). Many workers may run at once, on many machines.
 
     With HOCLIEU_REDIS_URL this is an RQ worker, plus a dispatcher that moves rows of the
-    durable job table to RQ; otherwise it runs the job table directly.
+    durable job table to RQ; otherwise it runs the job table directly. It prints the queues it
+    serves; `/api/v1/health/ready` and `hoclieu search-check` report a queue nobody serves.
     """
+    from search.service import close_backend
+    from search.service import search as search_service
+
     runtime = _runtime()
     settings = runtime.settings
-    # With the embedded Tantivy index only the serving process may write it, so a worker runs
-    # ingest only unless asked (`--queue index` when no server is running); OpenSearch takes
-    # writes from every worker.
+    # With the embedded Tantivy index only one process may write it (normally `hoclieu serve`),
+    # so a worker runs ingest only unless asked; OpenSearch takes writes from every worker.
     names = queues or (("default", "index") if settings.opensearch_url else ("default",))
-    if not settings.redis_url:
-        runner = job_runner(runtime, queues=names)
-        if burst:
-            click.echo(f"ran {runner.run_until_empty()} jobs")
-        else:
-            runner.work()
-        return
+    # The embedded index's queue runs from the job table in this process, which must hold the
+    # writer (never in RQ work horses: a forked child must not inherit an index writer).
+    local_index = "index" in names and not settings.opensearch_url
+    if local_index and not search_service.open_indexer(settings):
+        raise click.ClickException(
+            "the embedded search index already has its indexer (another process holds the index "
+            "writer, normally `hoclieu serve`): run this worker without `--queue index`, or stop "
+            "that process first"
+        )
+    try:
+        _work(runtime, names, burst=burst, local_index=local_index)
+    finally:
+        if local_index:
+            close_backend(settings)
+
+
+def _work(runtime: Runtime, names: tuple[str, ...], *, burst: bool, local_index: bool) -> None:
+    import signal
     import threading
 
-    from rq import SimpleWorker, Worker
+    from repository.workers.service import Presence, process_name
 
-    from repository.jobs import RQDispatcher
+    settings = runtime.settings
+    rq_names = tuple(n for n in names if n != "index" or not local_index) if settings.redis_url else ()
+    db_names = tuple(n for n in names if n not in rq_names)
+    mode = f"RQ on {_redact(settings.redis_url)}" if rq_names else "the job table"
+    if rq_names and db_names:
+        mode = f"RQ for {', '.join(rq_names)}, the job table for {', '.join(db_names)}"
+    served = ", ".join(names)
+    click.echo(f"hoclieu worker {process_name('worker')}: serving queue(s) {served} via {mode}", err=True)
+    runner = job_runner(runtime, name=process_name("worker"), queues=db_names) if db_names else None
+    if burst:
+        ran = runner.run_until_empty() if runner is not None else 0
+        if rq_names:
+            from rq import SimpleWorker
+
+            from repository.jobs import RQDispatcher
+
+            dispatcher = RQDispatcher(
+                runtime.db,
+                settings.redis_url or "",
+                queues=rq_names,
+                stale_after_s=settings.job_stale_after_s,
+                heartbeat_s=settings.job_heartbeat_s,
+            )
+            dispatcher.requeue_lost()
+            ran += dispatcher.dispatch_once(limit=10_000)
+            # No fork in burst mode: it is for tests and one-off drains.
+            rq_queues = [dispatcher.rq_queue(n) for n in rq_names]
+            SimpleWorker(rq_queues, connection=dispatcher.redis).work(burst=True)
+        click.echo(f"ran {ran} jobs")
+        return
+    if not rq_names:
+        assert runner is not None
+        # SIGTERM (docker stop, systemd) finishes the current job's bookkeeping and unregisters.
+        signal.signal(signal.SIGTERM, lambda *_: runner.stop())
+        runner.work(role="indexer" if local_index else "runner")
+        return
+
+    from repository.jobs import JOB_PATHS, RQDispatcher, parent_bound_worker_class, resolve
+
+    # Import the job modules once here: every work horse is forked from this process and starts
+    # with them loaded, instead of importing the ingest stack again for each job.
+    for path in JOB_PATHS:
+        resolve(path)
 
     dispatcher = RQDispatcher(
-        runtime.db, settings.redis_url, queues=names, stale_after_s=settings.job_stale_after_s
+        runtime.db,
+        settings.redis_url or "",
+        queues=rq_names,
+        stale_after_s=settings.job_stale_after_s,
+        heartbeat_s=settings.job_heartbeat_s,
     )
-    rq_queues = [dispatcher.rq_queue(n) for n in names]
-    if burst:
-        dispatcher.requeue_lost()
-        dispatcher.dispatch_once(limit=10_000)
-        # No fork in burst mode: it is for tests and one-off drains.
-        SimpleWorker(rq_queues, connection=dispatcher.redis).work(burst=True)
-        return
     stop = threading.Event()
-    thread = threading.Thread(target=dispatcher.work, args=(stop,), name="hoclieu-dispatcher", daemon=True)
-    thread.start()
+    threads = [
+        threading.Thread(target=dispatcher.work, args=(stop,), name="hoclieu-dispatcher", daemon=True)
+    ]
+    if runner is not None:  # the embedded index's queue, beside RQ
+        threads.append(
+            threading.Thread(
+                target=runner.work, kwargs={"role": "indexer"}, name="hoclieu-indexer", daemon=True
+            )
+        )
+    for thread in threads:
+        thread.start()
+    presence = Presence(
+        runtime.db, process_name("rq"), queues=rq_names, role="rq", heartbeat_s=settings.job_heartbeat_s
+    ).start()
     try:
-        Worker(rq_queues, connection=dispatcher.redis).work()
+        worker_class = parent_bound_worker_class()
+        worker_class([dispatcher.rq_queue(n) for n in rq_names], connection=dispatcher.redis).work()
     finally:
         stop.set()
-        thread.join(timeout=10)
+        if runner is not None:
+            runner.stop()
+        for thread in threads:
+            thread.join(timeout=10)
+        presence.stop()
+
+
+def _redact(url: str | None) -> str:
+    """A URL without its password, for messages."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url or "")
+    host = parts.hostname or ""
+    return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
 
 
 @main.group()
@@ -153,7 +238,12 @@ def users() -> None:
 @users.command("create")
 @click.argument("username")
 @click.option("--role", required=True, type=click.Choice([r.value for r in Role]))
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option(
+    "--password-stdin",
+    is_flag=True,
+    help="Read the password from the first line of standard input (scripts); without it the "
+    "password is asked for, hidden, twice.",
+)
 @click.option("--display-name", default="")
 @click.option("--subject", "subjects", multiple=True, help="Curator scope: subject code (repeatable).")
 @click.option(
@@ -167,10 +257,17 @@ def users_create(
     subjects: tuple[str, ...],
     grades: tuple[int, ...],
 ) -> None:
-    """Create a user account (curators: --subject/--grade limit what they review)."""
-    password: str | None = None
+    """Create a user account (curators: --subject/--grade limit what they review).
+
+    Every account gets a password: from standard input with --password-stdin, else asked for
+    (no input, e.g. a closed stdin, aborts without creating anything).
+    """
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True, err=True)
+    if not password:
+        raise click.UsageError("an account needs a password (at least 8 characters)")
     runtime = _runtime()
     try:
         data = UserAdminCreate(
@@ -342,9 +439,18 @@ def import_(
 
 
 @main.command()
-@click.option("--wait/--no-wait", default=True, help="Process the demo files before returning.")
+@click.option(
+    "--wait/--no-wait",
+    default=True,
+    help="Process the demo files, then publish the ready ones (--no-wait: import only, publish nothing).",
+)
 def demo(wait: bool) -> None:
-    """Load the sample Vietnamese materials shipped with Hoclieu (approved, ready to browse)."""
+    """Load the sample Vietnamese materials shipped with Hoclieu (approved, ready to browse).
+
+    Files are processed first; only materials whose files are ready are approved and signed.
+    A file that fails stays an unpublished draft, and the command names it with its reason.
+    Running it again publishes what has become ready since.
+    """
     from ingest.sources.demo import demo_items
 
     runtime = _runtime()
@@ -352,18 +458,33 @@ def demo(wait: bool) -> None:
     err.print("generating demo materials…")
     items = [(item.path, item.metadata) for item in demo_items(workdir)]
     results = import_items(runtime, items, owner=None, state=WorkflowState.draft, as_json=False, console=err)
+    new = sum(1 for r in results if r.get("created"))
+    if not wait:
+        err.print(
+            f"demo: {new} new materials imported, none published yet: they are published once "
+            "processed, by running `hoclieu demo` again"
+        )
+        return
+    _wait(runtime, results, as_json=False)
     # Published like a curated collection: approved and signed by the system account, so the
-    # portal shows a verifiable approval and `hoclieu verify` passes on the demo too.
-    fresh = [r for r in results if r.get("created")]
-    cli_curation.publish_imported(runtime, fresh, SYSTEM_USERNAME)
-    if wait:
-        _wait(runtime, results, as_json=False)
-    new = len(fresh)
-    err.print(f"demo: {new} new materials, {len(results) - new} already present")
+    # portal shows a verifiable approval and `hoclieu verify` passes on the demo too. Only what
+    # is ready: a signature vouches for what readers get, and a failed file gives them nothing.
+    ready = [r for r in results if r.get("material_id") and r.get("status") == "ready"]
+    published = cli_curation.publish_imported(runtime, ready, SYSTEM_USERNAME)
+    failed = [r for r in results if r not in ready or r.get("status") == "failed"]
+    err.print(
+        f"demo: {new} new materials, {len(results) - new} already present; "
+        f"{published} of {len(results)} ready and published"
+    )
+    if failed:
+        err.print(f"[red]{len(failed)} demo materials failed and were left unpublished (drafts):[/red]")
+        for r in failed:
+            err.print(f"  [red]failed[/red] {Path(r['path']).name}: {r.get('error') or r.get('status')}")
 
 
 import web.cli_search  # noqa: E402, F401  (registers reindex, search-check)
 from web import cli_curation  # noqa: E402  (registers fixity, verify, users set on `main`)
+from web import cli_offline  # noqa: E402, F401  (registers package, verify-package, apply-update)
 import web.cli_clients  # noqa: E402, F401  (registers clients create/list)
 
 if __name__ == "__main__":

@@ -17,8 +17,10 @@ import time
 import click
 
 from repository.errors import Conflict, RepositoryError
+from repository.jobs import waiting_by_queue
 from repository.material.service import index_job
 from repository.uow import UnitOfWork
+from repository.workers.service import how_to_serve, queue_report
 from search.service import backend_for, close_backend
 from search.tasks import check, count_materials, reindex_all
 from web.cli import _progress, _runtime, err, main
@@ -57,7 +59,8 @@ def reindex() -> None:
 @click.option("--repair", is_flag=True, help="Queue an index job for every material that is off.")
 @click.option("--limit", default=20, show_default=True, help="Ids listed per kind (text output).")
 def search_check(as_json: bool, repair: bool, limit: int) -> None:
-    """Report materials missing from, stale in, or orphaned in the search index (exit 1 if any)."""
+    """Report materials missing from, stale in, or orphaned in the search index, and job queues
+    with no live worker (exit 1 if any material is off, or index jobs wait with no live indexer)."""
     runtime = _runtime()
     try:
         report = check(runtime)
@@ -65,6 +68,12 @@ def search_check(as_json: bool, repair: bool, limit: int) -> None:
         raise click.ClickException(exc.message) from None
     finally:
         close_backend(runtime.settings)
+    queues = queue_report(runtime.db, stale_after_s=runtime.settings.job_stale_after_s)
+    with runtime.db.read() as session:
+        waiting = waiting_by_queue(session)
+    # Index jobs waiting with no live indexer: those changes never reach the index (exit 1). An
+    # unserved ingest queue is reported too, but the index itself is not wrong because of it.
+    stuck = "index" in queues["unserved"] and waiting.get("index", 0) > 0
     off = [i for kind in ("missing", "stale", "orphaned") for i in report[kind]]
     if repair and off:
         # The outbox row per material; the indexer (the server's job runner) applies them.
@@ -72,8 +81,22 @@ def search_check(as_json: bool, repair: bool, limit: int) -> None:
             for material_id in off:
                 index_job(uow.session, material_id)
     if as_json:
-        click.echo(json.dumps(report | {"repair_queued": len(off) if repair else 0}))
+        click.echo(
+            json.dumps(
+                report
+                | {
+                    "repair_queued": len(off) if repair else 0,
+                    "unserved_queues": queues["unserved"],
+                    "waiting_jobs": waiting,
+                }
+            )
+        )
     else:
+        for q in queues["unserved"]:
+            err.print(
+                f"no live worker serves queue '{q}' ({waiting.get(q, 0)} jobs waiting); "
+                + how_to_serve(runtime.settings, [q])
+            )
         for kind in ("missing", "stale", "orphaned"):
             ids = report[kind]
             err.print(f"{kind}: {len(ids)}")
@@ -82,10 +105,10 @@ def search_check(as_json: bool, repair: bool, limit: int) -> None:
             if len(ids) > limit:
                 err.print(f"  … and {len(ids) - limit} more")
         if not off:
-            err.print("the search index matches the database")
+            err.print("the search index matches the database" + (" so far" if stuck else ""))
         elif repair:
             err.print(f"queued {len(off)} index jobs; `hoclieu serve` (or `hoclieu worker`) applies them")
         else:
             err.print("run `hoclieu search-check --repair` or `hoclieu reindex` to fix")
-    if off:
+    if off or stuck:
         sys.exit(1)

@@ -88,6 +88,26 @@ def check_client_scope(request: Request, scopes: frozenset[str]) -> None:
 OptionalUser = Annotated[User | None, Depends(optional_user)]
 
 
+def file_reader(request: Request, user: OptionalUser) -> User | None:
+    """Who reads a file: the bearer token's user, else (GET/HEAD only) the portal session's.
+
+    The portal shows files of drafts and submissions to their owners and reviewers with
+    ``<video src>``/``<img src>``/links, which carry the session cookie, not a token. Reads only:
+    nothing that changes state ever accepts the cookie without the CSRF check. The cookie is
+    ``SameSite=Lax``, so other sites' pages cannot embed these files with it.
+    """
+    if user is not None or request.headers.get("authorization"):
+        return user
+    if request.method not in ("GET", "HEAD"):
+        return None
+    from web.portal.session import portal_user
+
+    return portal_user(request)
+
+
+FileReader = Annotated[User | None, Depends(file_reader)]
+
+
 def current_user(user: OptionalUser) -> User:
     if user is None:
         raise NotAuthenticated("sign in first: send 'Authorization: Bearer <token>'")

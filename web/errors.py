@@ -29,6 +29,8 @@ _CODES = {
     415: "unsupported_media_type",
     416: "range_not_satisfiable",
     422: "validation_failed",
+    429: "too_many_attempts",
+    507: "insufficient_storage",
 }
 
 
@@ -42,6 +44,11 @@ def _render(
         f"<h1>{status}</h1><p>{escape(body['message'])}</p><p><a href='/'>Trang chủ</a></p></html>"
     )
     return HTMLResponse(html, status_code=status, headers=headers)
+
+
+def error_response(request: Request, status: int, body: dict[str, Any]) -> Response:
+    """The error shape for middleware that answers before any route (``web.input_guard``)."""
+    return _render(request, status, body)
 
 
 def _field(loc: tuple[Any, ...]) -> str:

@@ -12,6 +12,7 @@ cookie could not be relied on inside a third-party iframe).
 
 from __future__ import annotations
 
+import secrets
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Query, Request
@@ -19,7 +20,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 
 from repository.lti import keys
 from repository.lti.schemas import PlatformCreate, PlatformRead
-from repository.lti.service import LtiRefused, lti
+from repository.lti.service import LtiRefused, lti, origin
 from repository.material.service import material as material_service
 from repository.models import Material, WorkflowState
 from search.query import SearchQuery
@@ -27,6 +28,7 @@ from search.service import search as search_service
 from web.deps import CurrentUser, ReadSession, RuntimeDep, client_ip, write_uow
 from web.portal.render import render
 from web.portal.session import AdminPortalUser, check_csrf
+from web.security_headers import portal_csp
 
 router = APIRouter(include_in_schema=False)
 api = APIRouter(tags=["lti"])
@@ -34,13 +36,23 @@ api = APIRouter(tags=["lti"])
 PICK_PAGE_SIZE = 20
 
 
-def frame_policy(session: ReadSession) -> str:
+def frame_policy(request: Request, session: ReadSession, *, form_to: str | None = None) -> str:
+    """The portal's CSP (web/security_headers.py) with ``frame-ancestors`` naming the registered
+    platforms, and ``form-action`` also allowing ``form_to`` (the LMS's deep-link return URL)."""
+    settings = request.app.state.settings
+    policy = portal_csp(settings, getattr(request.state, "csp_nonce", "") or secrets.token_urlsafe(18))
     ancestors = " ".join(["'self'", *lti.frame_ancestors(session)])
-    return f"frame-ancestors {ancestors}"
+    directives = [d.strip() for d in policy.split(";") if d.strip()]
+    directives = [d for d in directives if not d.startswith(("frame-ancestors", "form-action"))]
+    directives.append("form-action 'self'" + (f" {origin(form_to)}" if form_to else ""))
+    directives.append(f"frame-ancestors {ancestors}")
+    return "; ".join(directives)
 
 
-def _framed(response: Response, session: ReadSession) -> Response:
-    response.headers["Content-Security-Policy"] = frame_policy(session)
+def _framed(
+    request: Request, response: Response, session: ReadSession, *, form_to: str | None = None
+) -> Response:
+    response.headers["Content-Security-Policy"] = frame_policy(request, session, form_to=form_to)
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -52,7 +64,7 @@ def refused(request: Request, runtime: RuntimeDep, exc: LtiRefused) -> Response:
         response = render(
             request, "portal/lti_error.html", {"detail": exc.message}, user=None, status_code=exc.status_code
         )
-        return _framed(response, session)
+        return _framed(request, response, session)
 
 
 async def _params(request: Request) -> dict[str, str]:
@@ -123,7 +135,7 @@ def view(
         page=page,
         quality=quality,
     )
-    return _framed(response, session)
+    return _framed(request, response, session)
 
 
 def _public(session: ReadSession, ids: list[str]) -> list[Material]:
@@ -154,7 +166,7 @@ def pick_page(
     hits = search_service.search_page(runtime.settings, None, query).hits
     request.state.lti_embed = True
     response = render(request, "portal/lti_pick.html", {"pick_id": pick_id, "q": q, "hits": hits}, user=None)
-    return _framed(response, session)
+    return _framed(request, response, session)
 
 
 @router.post("/lti/deep-link/{pick_id}", response_class=HTMLResponse)
@@ -176,7 +188,7 @@ async def pick(pick_id: str, request: Request, runtime: RuntimeDep) -> Response:
             {"return_url": return_url, "jwt": token, "titles": titles},
             user=None,
         )
-        return _framed(response, session)
+        return _framed(request, response, session, form_to=return_url)
 
 
 # --- platform registration (admins) -----------------------------------------------------------

@@ -9,11 +9,13 @@ without being written whole.
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from python_multipart.exceptions import FormParserError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
@@ -21,7 +23,12 @@ from starlette.requests import ClientDisconnect, Request
 from repository.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from repository.material.service import NewFile
 from repository.mediatypes import guess_from_name, sniff
+from repository.models import User
+from repository.runtime import Runtime
 from repository.storage import StagedBlob
+from repository.upload.service import Quota
+from repository.upload.service import upload as upload_service
+from web.input_guard import unstorable
 
 MAX_FIELD_BYTES = 1024 * 1024
 OCTET_STREAM = "application/octet-stream"
@@ -88,7 +95,16 @@ class ParsedUpload:
             ) from None
         if not isinstance(value, dict):
             raise ValidationFailed("the 'metadata' part must be a JSON object")
+        where = unstorable(value, "metadata")
+        if where is not None:
+            raise BadRequest(f"{where} contains a NUL byte or a lone surrogate")
         return value
+
+
+def user_quota(runtime: Runtime, user: User) -> Quota:
+    """The account's storage quota now (a short read; call it in a thread from async routes)."""
+    with runtime.db.read() as session:
+        return upload_service.quota(session, user, allowed=runtime.settings.user_quota_bytes)
 
 
 class _Part:
@@ -109,21 +125,56 @@ def _decode(value: bytes) -> str:
 
 
 async def read_upload(
-    request: Request, stage: Callable[[], StagedBlob], *, max_file_bytes: int
+    request: Request,
+    stage: Callable[[], StagedBlob],
+    *,
+    max_file_bytes: int,
+    quota: Quota | None = None,
+    text_fields: Collection[str] = TEXT_FIELDS,
+    before_files: Callable[[dict[str, bytes]], None] | None = None,
 ) -> ParsedUpload:
+    """Stream a multipart upload: file parts into staged blobs, small fields into memory.
+
+    Limits, all enforced while the bytes arrive and before anything is committed: each file at
+    most ``max_file_bytes``; all files together within the owner's remaining ``quota`` (507);
+    at most ``settings.max_upload_parts`` parts (413); no pause longer than
+    ``settings.upload_idle_timeout_s`` (400). Any refusal aborts every staged part.
+
+    ``text_fields`` are the small fields accepted besides the files; ``before_files`` is called
+    with the fields read so far when the first file part starts, before a byte of it is staged
+    (the portal checks its CSRF token there: the form sends the token field first).
+    """
+    settings = request.app.state.settings
+    max_parts: int = settings.max_upload_parts
+    idle_timeout: float = settings.upload_idle_timeout_s
     content_type, params = parse_options_header(request.headers.get("content-type", ""))
     if content_type != b"multipart/form-data" or b"boundary" not in params:
         raise UnsupportedMediaType(
             "send the upload as multipart/form-data with 'file' parts and a 'metadata' JSON part"
         )
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_file_bytes * 50 + MAX_FIELD_BYTES:
+    if (
+        declared
+        and declared.isascii()
+        and declared.isdigit()
+        and int(declared) > max_file_bytes * 50 + MAX_FIELD_BYTES
+    ):
         raise PayloadTooLarge("the upload is larger than the limit")
 
     result = ParsedUpload()
-    state: dict[str, Any] = {"part": None, "hfield": bytearray(), "hvalue": bytearray()}
+    state: dict[str, Any] = {
+        "part": None,
+        "hfield": bytearray(),
+        "hvalue": bytearray(),
+        "parts": 0,
+        "bytes": 0,
+    }
+    remaining = quota.remaining if quota is not None else None
 
     def on_part_begin() -> None:
+        state["parts"] += 1
+        if state["parts"] > max_parts:
+            raise PayloadTooLarge(f"the upload has more than {max_parts} parts")
         state["part"] = _Part()
 
     def on_header_field(data: bytes, start: int, end: int) -> None:
@@ -148,9 +199,11 @@ async def read_upload(
         if part.name in FILE_FIELDS:
             if part.filename is None:
                 raise ValidationFailed(f"the '{part.name}' part must be a file (it has no filename)")
+            if before_files is not None and not result.files:
+                before_files(result.fields)
             part.upload = UploadedFile(part.filename, part.content_type, stage())
             result.files.append(part.upload)
-        elif part.name not in TEXT_FIELDS:
+        elif part.name not in text_fields:
             raise ValidationFailed(
                 f"unexpected form field {part.name!r}: send 'file' parts and one 'metadata' part"
             )
@@ -158,6 +211,9 @@ async def read_upload(
     def on_part_data(data: bytes, start: int, end: int) -> None:
         part: _Part = state["part"]
         if part.upload is not None:
+            state["bytes"] += end - start
+            if remaining is not None and quota is not None and state["bytes"] > remaining:
+                raise quota.exceeded(state["bytes"])
             part.upload.staged.write(data[start:end])  # raises PayloadTooLarge past the limit
         else:
             part.buffer += data[start:end]
@@ -169,8 +225,14 @@ async def read_upload(
         if part.upload is None:
             result.fields[part.name] = bytes(part.buffer)
 
+    def on_end() -> None:
+        state["ended"] = True
+
+    boundary = params[b"boundary"]
+    if not 1 <= len(boundary) <= 70:  # RFC 2046: 1 to 70 characters
+        raise BadRequest("the multipart boundary must have 1 to 70 characters")
     parser = MultipartParser(
-        params[b"boundary"],
+        boundary,
         {
             "on_part_begin": on_part_begin,
             "on_header_field": on_header_field,
@@ -179,17 +241,34 @@ async def read_upload(
             "on_headers_finished": on_headers_finished,
             "on_part_data": on_part_data,
             "on_part_end": on_part_end,
+            "on_end": on_end,
         },
     )
+    stream = request.stream().__aiter__()
     try:
-        async for chunk in request.stream():
+        while True:
+            try:
+                chunk = await asyncio.wait_for(stream.__anext__(), idle_timeout)
+            except StopAsyncIteration:
+                break
             if chunk:
                 # Disk writes happen in the parser callbacks: keep them off the event loop.
                 await run_in_threadpool(parser.write, chunk)
         parser.finalize()
+        if not state.get("ended"):
+            # Without the closing boundary the last file may be cut short: never store it as whole.
+            raise BadRequest("the multipart body ended before its closing boundary; nothing was kept")
     except ClientDisconnect:
         result.abort()
         raise BadRequest("the upload was interrupted before it finished") from None
+    except TimeoutError:
+        result.abort()
+        raise BadRequest(
+            f"the upload stalled: no data arrived for {idle_timeout:g} seconds; nothing was kept"
+        ) from None
+    except FormParserError as exc:
+        result.abort()
+        raise BadRequest(f"the multipart body is malformed ({exc})") from None
     except BaseException:
         result.abort()
         raise

@@ -1,7 +1,11 @@
 """ffmpeg and PyAV plumbing: find the binary, probe a file, run a command with progress and limits.
 
 * :func:`ffmpeg_exe` prefers the system ``ffmpeg`` (distribution builds get security updates)
-  and falls back to the static binary shipped by ``imageio-ffmpeg``.
+  and falls back to the static binary shipped by ``imageio-ffmpeg``. A candidate is used only
+  after it passes a self-check (it starts, and encodes a fraction of a second of H.264 + AAC):
+  a system ffmpeg whose shared libraries are missing after a partial upgrade must not fail every
+  upload. The choice is remembered until an ffmpeg run fails *and* the binary then fails the
+  self-check again, so a broken binary is dropped and a repaired one is picked up again.
 * :func:`probe` reads a file with PyAV (there is no ffprobe in ``imageio-ffmpeg``) in a child
   process with time and memory limits: a hostile container must not crash or hang the worker.
   It decodes one video frame (to learn the display rotation and prove the stream decodes) and
@@ -13,9 +17,12 @@
 
 from __future__ import annotations
 
-import functools
+import logging
 import math
+import re
 import shutil
+import subprocess
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,9 +31,11 @@ from typing import Any
 from ingest.processors.sandbox import CommandResult, ProcessingFailed, run_command, run_isolated
 
 __all__ = [
+    "FfmpegUnavailable",
     "MediaInfo",
     "ffmpeg_error_reason",
     "ffmpeg_exe",
+    "forget_ffmpeg",
     "format_timestamp",
     "probe",
     "progress_parser",
@@ -43,22 +52,111 @@ _TRUNCATION_SLACK_S = 1.0
 _TRUNCATION_SLACK_FRACTION = 0.05
 
 
-@functools.lru_cache(maxsize=1)
-def ffmpeg_exe() -> str:
-    """Path of the ffmpeg binary: ``ffmpeg`` on PATH when present, else imageio-ffmpeg's.
+log = logging.getLogger(__name__)
 
-    Raises:
-        ProcessingFailed: when neither exists.
-    """
+# The self-check: start, and encode 0.2 s of H.264 video and AAC audio from lavfi test sources.
+# "-version" alone would pass a build without libx264, which then fails every transcode.
+_SELF_CHECK_ARGS = (
+    "-hide_banner", "-nostdin", "-loglevel", "error",
+    "-f", "lavfi", "-i", "testsrc=size=64x64:rate=10:duration=0.2",
+    "-f", "lavfi", "-i", "sine=frequency=440:duration=0.2",
+    "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-f", "mp4", "-y", "/dev/null",
+)  # fmt: skip
+_SELF_CHECK_TIMEOUT_S = 30
+
+_chosen_lock = threading.Lock()
+_chosen: str | None = None
+
+
+class FfmpegUnavailable(ProcessingFailed):
+    """No working ffmpeg on this server: a fault of the server, not of the file (transient)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__("the server's video tools are not working", transient=True, detail=detail)
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FfmpegUnavailable, (self.detail or "",))
+
+
+def _candidates() -> list[str]:
+    """The system ffmpeg first, then imageio-ffmpeg's binary (deduplicated, in that order)."""
+    found: list[str] = []
     system = shutil.which("ffmpeg")
     if system:
-        return system
+        found.append(system)
     try:
         import imageio_ffmpeg  # type: ignore[import-untyped]
 
-        return str(imageio_ffmpeg.get_ffmpeg_exe())
-    except (ImportError, RuntimeError) as exc:
-        raise ProcessingFailed("ffmpeg is not installed on this server", detail=str(exc)) from None
+        bundled = str(imageio_ffmpeg.get_ffmpeg_exe())
+        if bundled not in found:
+            found.append(bundled)
+    except (ImportError, RuntimeError):
+        pass  # no wheel binary for this platform
+    return found
+
+
+def self_check(exe: str) -> str | None:
+    """Run the self-check with ``exe``: None when it works, else what went wrong (for logs)."""
+    try:
+        proc = subprocess.run(
+            [exe, *_SELF_CHECK_ARGS],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            timeout=_SELF_CHECK_TIMEOUT_S,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return f"no answer within {_SELF_CHECK_TIMEOUT_S} s"
+    except OSError as exc:
+        return f"cannot be started: {exc}"
+    if proc.returncode != 0:
+        tail = " ".join(proc.stderr.decode("utf-8", "replace").split())[-300:]
+        return f"exit status {proc.returncode}: {tail or 'no message'}"
+    return None
+
+
+def ffmpeg_exe() -> str:
+    """Path of a working ffmpeg: ``ffmpeg`` on PATH when it passes the self-check, else
+    imageio-ffmpeg's. The choice is remembered (see :func:`forget_ffmpeg`).
+
+    Raises:
+        FfmpegUnavailable: no candidate passes the self-check (transient: the server's fault).
+    """
+    global _chosen
+    with _chosen_lock:
+        if _chosen is not None:
+            return _chosen
+        problems: list[str] = []
+        for exe in _candidates():
+            problem = self_check(exe)
+            if problem is None:
+                if problems:
+                    log.warning("ingest.ffmpeg.fallback using=%s rejected=%s", exe, "; ".join(problems))
+                _chosen = exe
+                return exe
+            log.error("ingest.ffmpeg.self_check_failed exe=%s problem=%s", exe, problem)
+            problems.append(f"{exe}: {problem}")
+        raise FfmpegUnavailable(
+            "; ".join(problems) or "ffmpeg is not installed and imageio-ffmpeg has no binary"
+        )
+
+
+def forget_ffmpeg(exe: str | None = None) -> None:
+    """Drop the remembered choice (only if it is ``exe``, when given): the next call re-checks."""
+    global _chosen
+    with _chosen_lock:
+        if exe is None or _chosen == exe:
+            _chosen = None
+
+
+def _still_works(exe: str) -> bool:
+    """After a failed run: is the binary itself broken? If so, forget it (logged)."""
+    problem = self_check(exe)
+    if problem is None:
+        return True
+    log.error("ingest.ffmpeg.broken_after_failure exe=%s problem=%s", exe, problem)
+    forget_ffmpeg(exe)
+    return False
 
 
 def format_timestamp(seconds: float) -> str:
@@ -310,13 +408,24 @@ _ERROR_REASONS: tuple[tuple[str, str], ...] = (
 )
 
 
+# An absolute path in a tool's message: the server's layout is nobody's business, the file
+# name is enough for the owner to know what is meant.
+_ABSOLUTE_PATH = re.compile(r"(?<![\w.:/])/(?:[^\s/:'\"]+/)+([^\s/:'\"]*)")
+
+
+def without_paths(message: str) -> str:
+    """``"/srv/data/work/x/video-360p.mp4: Invalid argument"`` → ``"video-360p.mp4: Invalid argument"``."""
+    return _ABSOLUTE_PATH.sub(lambda m: m.group(1) or "…", message)
+
+
 def ffmpeg_error_reason(stderr: str) -> str:
-    """Turn ffmpeg's stderr into a short reason (a known message, else its last line)."""
+    """Turn ffmpeg's stderr into a short reason (a known message, else its last line, without
+    server paths)."""
     for needle, reason in _ERROR_REASONS:
         if needle.lower() in stderr.lower():
             return reason
     lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
-    return lines[-1][:200] if lines else "ffmpeg failed without a message"
+    return without_paths(lines[-1])[:200] if lines else "ffmpeg failed without a message"
 
 
 def run_ffmpeg(
@@ -346,28 +455,36 @@ def run_ffmpeg(
     Raises:
         ProcessingFailed: ffmpeg failed (reason from its stderr), timed out, stalled or crashed.
     """
-    argv = (
-        stream.global_args(
-            "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-progress", "pipe:1"
+    exe = ffmpeg_exe()
+    for attempt in (1, 2):
+        argv = (
+            stream.global_args(
+                "-hide_banner", "-nostdin", "-loglevel", "error", "-nostats", "-progress", "pipe:1"
+            )
+            .overwrite_output()
+            .compile(cmd=exe)
         )
-        .overwrite_output()
-        .compile(cmd=ffmpeg_exe())
-    )
-    result = run_command(
-        argv,
-        timeout_s=timeout_s,
-        memory_mb=memory_mb,
-        stall_s=stall_s,
-        progress_cb=progress_cb,
-        progress_parser=progress_parser(duration),
-        cwd=cwd,
-        label=label,
-        max_output_bytes=256 * 1024,
-    )
-    if result.returncode != 0:
+        result = run_command(
+            argv,
+            timeout_s=timeout_s,
+            memory_mb=memory_mb,
+            stall_s=stall_s,
+            progress_cb=progress_cb,
+            progress_parser=progress_parser(duration),
+            cwd=cwd,
+            label=label,
+            max_output_bytes=256 * 1024,
+        )
+        if result.returncode == 0:
+            return result
         stderr = result.stderr_tail(4000)
-        raise ProcessingFailed(f"{label} failed: {ffmpeg_error_reason(stderr)}", detail=stderr)
-    return result
+        # The file or the tool? A binary that now fails the self-check is the server's fault:
+        # drop it and run once more with the next working one (or report the server's fault).
+        if attempt == 1 and not _still_works(exe):
+            exe = ffmpeg_exe()
+            continue
+        break
+    raise ProcessingFailed(f"{label} failed: {ffmpeg_error_reason(stderr)}", detail=stderr)
 
 
 def scaled_size(width: int, height: int, short_side: int) -> tuple[int, int]:

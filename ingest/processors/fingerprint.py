@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import collections
 import hashlib
+import heapq
 import re
 from pathlib import Path
 
@@ -45,13 +46,18 @@ def text_simhash(text: str, *, shingle: int = 2, sample: int = 1024) -> int | No
     words = _WORD.findall(fold(text[:MAX_CHARS]))
     if len(words) < MIN_WORDS:
         return None
-    counts = collections.Counter(" ".join(words[i : i + shingle]) for i in range(len(words) - shingle + 1))
-    hashed = sorted((_h64(token), weight) for token, weight in counts.items())[:sample]
-    vector = [0] * 64
-    for h, weight in hashed:
-        for bit in range(64):
-            vector[bit] += weight if (h >> bit) & 1 else -weight
-    return sum(1 << bit for bit in range(64) if vector[bit] > 0)
+    # zip over shifted word lists and map(" ".join): the same shingles as slicing, ~2x faster.
+    # (strict=False: the shifted lists are shorter by design; the shortest ends the shingles)
+    counts = collections.Counter(map(" ".join, zip(*(words[i:] for i in range(shingle)), strict=False)))
+    hashed = heapq.nsmallest(sample, zip(map(_h64, counts), counts.values(), strict=True))
+    # Per bit: (weight of hashes with the bit set) - (weight of the others) = 2 * set - total.
+    total = sum(weight for _, weight in hashed)
+    value = 0
+    for bit in range(64):
+        mask = 1 << bit
+        if 2 * sum(weight for h, weight in hashed if h & mask) > total:
+            value |= mask
+    return value
 
 
 def image_dhash(path: Path) -> int | None:

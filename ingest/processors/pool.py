@@ -49,6 +49,7 @@ from ingest.processors.sandbox import (
     _limit_memory,
     _mp_context,
 )
+from repository.processes import die_with_parent
 
 __all__ = ["WorkerProcess", "close_all", "worker_process"]
 
@@ -77,6 +78,7 @@ def _serve(conn: multiprocessing.connection.Connection, memory_mb: int | None) -
     # Own process group, so a timeout also kills any tool a call started.
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
+    die_with_parent()  # the worker died (its forkserver exits with it): stop at once, mid-call too
     _limit_memory(memory_mb)
     while True:
         try:

@@ -28,6 +28,7 @@ import multiprocessing.connection
 import os
 import resource
 import selectors
+import shutil
 import signal
 import subprocess
 import time
@@ -35,6 +36,8 @@ import traceback
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
+
+from repository.processes import die_with_parent, parent_bound
 
 __all__ = ["CommandResult", "ProcessingFailed", "run_command", "run_isolated"]
 
@@ -80,8 +83,14 @@ def _rebuild_failed(reason: str, transient: bool, detail: str | None) -> Process
 
 def _mp_context() -> multiprocessing.context.BaseContext:
     # forkserver is POSIX-only; spawn is the safe fallback elsewhere.
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-    return multiprocessing.get_context(method)
+    if "forkserver" not in multiprocessing.get_all_start_methods():
+        return multiprocessing.get_context("spawn")
+    ctx = multiprocessing.get_context("forkserver")
+    # The forkserver exits when this process dies, and so do the children it forked (see
+    # repository.forkserver_init); "__main__" is multiprocessing's own default preload.
+    ctx.set_forkserver_preload(["__main__", "repository.forkserver_init"])
+    os.environ["HOCLIEU_FORKSERVER_PARENT"] = str(os.getpid())  # read by forkserver_init
+    return ctx
 
 
 def _describe_signal(signum: int) -> str:
@@ -121,9 +130,11 @@ def _child_main(
     args: tuple[Any, ...],
     kwargs: dict[str, Any],
 ) -> None:
-    # Own process group, so a timeout also kills any tool the function started.
+    # Own process group, so a timeout also kills any tool the function started; and gone when
+    # the forkserver (which exits with the worker) is gone, so a killed worker leaves no child.
     with contextlib.suppress(OSError):
         os.setpgid(0, 0)
+    die_with_parent()
     try:
         _limit_memory(memory_mb)
         result = func(*args, **kwargs)
@@ -295,11 +306,15 @@ def run_command(
         ProcessingFailed: when the tool is missing, times out, stalls or dies from a signal.
     """
     what = label or os.path.basename(argv[0])
+    exe = shutil.which(argv[0], path=(env or os.environ).get("PATH"))
+    if exe is None:
+        raise ProcessingFailed(f"{what} is not installed", detail=f"{argv[0]} not found on PATH")
     started = time.monotonic()
     try:
-        # process_group=0 (Python 3.11) instead of preexec_fn, which is unsafe with threads.
+        # process_group=0 (Python 3.11) instead of preexec_fn, which is unsafe with threads;
+        # parent_bound: the tool is killed if this worker dies (see repository.processes).
         proc = subprocess.Popen(
-            list(argv),
+            parent_bound([exe, *argv[1:]]),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,

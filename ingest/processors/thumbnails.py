@@ -13,6 +13,7 @@ is absent) get a placeholder: a plain card with the type's label (``"PDF"``, ``"
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -200,33 +201,43 @@ def placeholder_thumbnails(
     Returns:
         One ``thumbnail`` per width, labelled ``small``/``large``.
     """
-    from PIL import Image, ImageDraw, ImageFont
-
     out = Path(out_dir)
-    colour = _COLOURS.get(label.upper(), _DEFAULT_COLOUR)
     results: list[DerivativeOut] = []
     for i, width in enumerate(widths):
         height = width * 3 // 4
-        card = Image.new("RGB", (width, height), colour)
-        draw = ImageDraw.Draw(card)
-        size = max(8, height // (3 if len(label) <= 4 else 5))
-        font_path = _font_path()
-        font: ImageFont.FreeTypeFont | ImageFont.ImageFont
-        while True:
-            font = ImageFont.truetype(font_path, size) if font_path else ImageFont.load_default(size)
-            left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
-            if right - left <= width * 0.86 or size <= 8:
-                break
-            size -= max(1, size // 10)
-        x = (width - (right - left)) / 2 - left
-        y = (height - (bottom - top)) / 2 - top
-        draw.text((x, y), label, fill=(255, 255, 255), font=font)
         name = SIZE_LABELS.get(i, f"w{width}") if len(widths) <= 2 else f"w{width}"
         target = out / f"{prefix}-{name}.webp"
-        card.save(target, "WEBP", quality=90, method=4)
+        target.write_bytes(_placeholder_webp(label, width))
         results.append(
             DerivativeOut(
                 kind="thumbnail", path=target, media_type="image/webp", width=width, height=height, label=name
             )
         )
     return results
+
+
+@functools.lru_cache(maxsize=64)
+def _placeholder_webp(label: str, width: int) -> bytes:
+    """The encoded card: the same bytes every time for a label and width, so drawn and encoded
+    once per process (about 10 ms each, on every document without a picture of its own)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    colour = _COLOURS.get(label.upper(), _DEFAULT_COLOUR)
+    height = width * 3 // 4
+    card = Image.new("RGB", (width, height), colour)
+    draw = ImageDraw.Draw(card)
+    size = max(8, height // (3 if len(label) <= 4 else 5))
+    font_path = _font_path()
+    font: ImageFont.FreeTypeFont | ImageFont.ImageFont
+    while True:
+        font = ImageFont.truetype(font_path, size) if font_path else ImageFont.load_default(size)
+        left, top, right, bottom = draw.textbbox((0, 0), label, font=font)
+        if right - left <= width * 0.86 or size <= 8:
+            break
+        size -= max(1, size // 10)
+    x = (width - (right - left)) / 2 - left
+    y = (height - (bottom - top)) / 2 - top
+    draw.text((x, y), label, fill=(255, 255, 255), font=font)
+    buffer = io.BytesIO()
+    card.save(buffer, "WEBP", quality=90, method=4)
+    return buffer.getvalue()

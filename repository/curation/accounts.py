@@ -1,5 +1,5 @@
 """Account administration: create users with roles and scope, change them, disable them;
-personal tokens (list, create, revoke); sign-in lockout.
+personal tokens (list, create, revoke). Sign-in and its lockout: ``repository.user.signin``.
 
 Everything here is a service call (session first, no commit), so the API, the CLI and the portal
 (cookie sessions, next issue) share it. Role changes, disabling and revocations are audited.
@@ -10,21 +10,18 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repository.audit.service import audit
-from repository.config import Settings
 from repository.curation.schemas import ScopeModel, UserAdminCreate, UserAdminUpdate
-from repository.errors import Conflict, NotFound, PermissionDenied, TooManyAttempts, ValidationFailed
-from repository.models import ApiToken, AuditEvent, Role, User, utcnow
+from repository.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from repository.models import ApiToken, Role, User, utcnow
 from repository.user.schemas import UserCreate
 from repository.user.service import _digest, has_role
 from repository.user.service import user as user_service
-from repository.user.store import UserStore
+from repository.user.store import TokenStore, UserStore
 from repository.vocabularies import get_vocabulary
-
-SIGN_IN_FAILED = "auth.sign_in_failed"
 
 
 def _role(value: str) -> Role:
@@ -164,11 +161,7 @@ class AccountService:
         return target
 
     def _revoke_all(self, session: Session, target: User) -> None:
-        session.execute(
-            update(ApiToken)
-            .where(ApiToken.user_id == target.id, ApiToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
+        TokenStore.from_session(session).revoke_all(target.id)
 
     # --- personal tokens -----------------------------------------------------------------------
 
@@ -241,43 +234,5 @@ class AccountService:
             ip=ip,
         )
         return True
-
-    # --- sign-in lockout -----------------------------------------------------------------------
-
-    def check_sign_in_allowed(self, session: Session, settings: Settings, username: str) -> None:
-        """Refuse a sign-in while the username has too many recent failures.
-
-        Counts ``auth.sign_in_failed`` events in the audit log (the log is the record, so no
-        second counter can drift from it). Locked by username, not address: a school shares one
-        public address, and locking it would lock the whole school out.
-
-        Raises:
-            TooManyAttempts: ``signin_max_failures`` failures within ``signin_lockout_minutes``.
-        """
-        window = timedelta(minutes=settings.signin_lockout_minutes)
-        since = utcnow() - window
-        failures = (
-            session.scalar(
-                select(func.count())
-                .select_from(AuditEvent)
-                .where(
-                    AuditEvent.action == SIGN_IN_FAILED,
-                    AuditEvent.subject_id == username[:100],
-                    AuditEvent.at >= since,
-                )
-            )
-            or 0
-        )
-        if failures >= settings.signin_max_failures:
-            raise TooManyAttempts(
-                "too many failed sign-ins for this account; "
-                f"try again in {settings.signin_lockout_minutes} minutes"
-            )
-
-    def record_failed_sign_in(self, session: Session, username: str, *, ip: str | None = None) -> None:
-        audit.record(
-            session, actor=None, action=SIGN_IN_FAILED, subject_type="user", subject_id=username[:100], ip=ip
-        )
-
 
 accounts = AccountService()

@@ -103,6 +103,23 @@ def build_manifest(
     }
 
 
+def public_file_ids(material: Material, versions: Sequence[MaterialVersion]) -> set[str]:
+    """The files everybody may read: the live version's (all of them for a material without
+    versions). Callers that load many materials pass the versions they batch-loaded."""
+    if not versions:
+        return {f.id for f in material.files}
+    live = next((v for v in versions if v.number == material.version), None)
+    return set(live.file_ids) if live is not None else set()
+
+
+def signed_approval(versions: Sequence[MaterialVersion], number: int) -> MaterialVersion | None:
+    """Version ``number`` when it is approved and carries its signed manifest, else None."""
+    for v in versions:
+        if v.number == number and v.state == WorkflowState.approved and v.signature and v.manifest:
+            return v
+    return None
+
+
 class CurationService:
     # --- loading ---------------------------------------------------------------------------
 
@@ -134,6 +151,10 @@ class CurationService:
         )
         store.add(first)
         return store.versions(material.id)
+
+    def privileged(self, actor: User | None, material: Material) -> bool:
+        """The owner, an admin, or a curator whose scope covers the material."""
+        return self._privileged(actor, material)
 
     def _privileged(
         self, actor: User | None, material: Material, version: MaterialVersion | None = None
@@ -439,10 +460,9 @@ class CurationService:
         search documents, exports) filter with this.
         """
         versions = CurationStore.from_session(session).versions(material.id)
-        if not versions or self._privileged(actor, material, versions[-1]):
+        if versions and self._privileged(actor, material, versions[-1]):
             return {f.id for f in material.files}
-        live = next((v for v in versions if v.number == material.version), None)
-        return set(live.file_ids) if live is not None else set()
+        return public_file_ids(material, versions)
 
     # --- takedown ----------------------------------------------------------------------------
 
@@ -886,16 +906,16 @@ class CurationService:
         """The signed manifest of the live version (or of an older approved one)."""
         material = self._visible(session, actor, material_id)
         wanted = number if number is not None else material.version
-        for v in CurationStore.from_session(session).versions(material.id):
-            if v.number == wanted and v.state == WorkflowState.approved and v.signature and v.manifest:
-                return SignatureRead(
-                    material_id=material.id,
-                    version=v.number,
-                    algorithm=ALGORITHM,
-                    key_id=v.key_id or "",
-                    manifest=v.manifest,
-                    signature=v.signature,
-                )
+        v = signed_approval(CurationStore.from_session(session).versions(material.id), wanted)
+        if v is not None:
+            return SignatureRead(
+                material_id=material.id,
+                version=v.number,
+                algorithm=ALGORITHM,
+                key_id=v.key_id or "",
+                manifest=v.manifest,
+                signature=v.signature,
+            )
         raise NotFound(f"material {material_id!r} has no signed approval for version {wanted}")
 
     def verify(

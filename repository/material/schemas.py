@@ -5,7 +5,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
-from repository.models import Derivative, Material, MaterialFile
+from repository.material import failures
+from repository.models import Derivative, IngestStatus, Material, MaterialFile
 
 # Stored derivatives that are parts of another one (HLS segments, the unpacked files of an e-lecture
 # package), not listed on their own.
@@ -51,15 +52,33 @@ class FileRead(BaseModel):
     size: int
     sha256: str
     status: str
-    error: str | None
+    error: str | None = Field(
+        description="Why ingest failed: the uploader's reason for the owner, curators and admins; "
+        "a short fixed explanation for everybody else"
+    )
+    failure: str | None = Field(
+        None,
+        description="Category of a failure: damaged, too_large, protected, unsupported, unsafe, server, other",
+    )
     progress: float | None
     suggestions: list[dict[str, Any]]
     duplicate_of: str | None
     url: str
     derivatives: list[DerivativeRead]
+    package: dict[str, Any] | None = Field(
+        None,
+        description="A SCORM/HTML5 e-lecture unpacked at ingest: its kind, title and launch page "
+        "(played from the content origin, never from this API's origin).",
+    )
 
     @classmethod
-    def build(cls, f: MaterialFile, *, with_derivatives: bool = True) -> FileRead:
+    def build(cls, f: MaterialFile, *, with_derivatives: bool = True, detail: bool = False) -> FileRead:
+        """``detail``: the reader may see why ingest failed in the uploader's terms (the owner,
+        curators in scope, admins: ``MaterialService.shows_failure_details``); everybody else
+        gets a fixed public explanation (:mod:`repository.material.failures`)."""
+        failure = None
+        if f.status == IngestStatus.failed:
+            failure = (f.info or {}).get("failure") or failures.classify(f.error).value
         return cls(
             id=f.id,
             filename=f.filename,
@@ -68,7 +87,8 @@ class FileRead(BaseModel):
             size=f.size,
             sha256=f.sha256,
             status=f.status,
-            error=f.error,
+            error=f.error if detail else (failures.public_reason(failure) if failure else None),
+            failure=failure,
             progress=f.progress,
             suggestions=list(f.suggestions or []),
             duplicate_of=f.duplicate_of,
@@ -78,7 +98,17 @@ class FileRead(BaseModel):
             ]
             if with_derivatives
             else [],
+            package=_package(f) if with_derivatives else None,
         )
+
+
+def _package(f: MaterialFile) -> dict[str, Any] | None:
+    info = (f.info or {}).get("package")
+    if not isinstance(info, dict) or not info.get("launch"):
+        return None
+    if not any(d.kind == "package" for d in f.derivatives):
+        return None  # unpacking failed: nothing to play
+    return {"kind": info.get("kind"), "title": info.get("title"), "launch": str(info["launch"])}
 
 
 class MaterialRead(BaseModel):
@@ -99,7 +129,8 @@ class MaterialRead(BaseModel):
         return str(self.metadata.get("title", ""))
 
     @classmethod
-    def build(cls, m: Material) -> MaterialRead:
+    def build(cls, m: Material, *, detail: bool = False) -> MaterialRead:
+        """``detail``: see :meth:`FileRead.build`."""
         return cls(
             id=m.id,
             metadata=m.meta,
@@ -108,7 +139,7 @@ class MaterialRead(BaseModel):
             owner=m.owner.username,
             created_at=m.created_at,
             updated_at=m.updated_at,
-            files=[FileRead.build(f) for f in m.files],
+            files=[FileRead.build(f, detail=detail) for f in m.files],
         )
 
 

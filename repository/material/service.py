@@ -22,6 +22,8 @@ from repository.storage import BlobInfo
 from repository.user.service import has_role
 
 MAX_FILES_PER_MATERIAL = 50
+# Originals the content origin plays as documents (in a sandbox, never on the portal's origin).
+PLAYABLE_DOCUMENTS = frozenset({"text/html", "application/xhtml+xml"})
 
 
 @dataclass(frozen=True)
@@ -153,6 +155,17 @@ class MaterialService:
             set_committed_value(material, "files", [f for f in material.files if f.id in visible])
         return material
 
+    def shows_failure_details(self, session: Session, actor: User | None, material: Material) -> bool:
+        """May ``actor`` read why this material's files failed in the uploader's terms?
+
+        The owner, curators in scope and admins may; everybody else gets the fixed public
+        explanation (:mod:`repository.material.failures`).
+        """
+        del session  # the rule needs only the actor and the material's metadata
+        from repository.curation.service import curation  # curation builds on this module
+
+        return curation.privileged(actor, material)
+
     def list(
         self,
         session: Session,
@@ -203,6 +216,23 @@ class MaterialService:
         m = session.get(Material, material_id)
         return m is not None and m.state == WorkflowState.approved
 
+    def is_public_file(self, session: Session, material_id: str, file_id: str) -> bool:
+        """Whether an anonymous visitor may read this file: the material is approved and the file
+        belongs to its live version (or to an older approved one, the record of what was approved).
+
+        What is public may be cached by anyone; everything else (drafts, submissions, files of a
+        version in progress, withdrawn material) is private to the people allowed to see it.
+        """
+        material = MaterialStore.from_session(session).get_visible(material_id, None)
+        if material is None or material.state != WorkflowState.approved:
+            return False
+        from repository.curation.service import curation  # curation builds on this module
+
+        if file_id in curation.visible_file_ids(session, None, material):
+            return True
+        f = MaterialStore.from_session(session).file_in(material_id, file_id)
+        return f is not None and self._in_approved_version(session, f)
+
     def record_restricted_download(
         self, session: Session, actor: User | None, material_id: str, file_id: str, *, ip: str | None
     ) -> None:
@@ -215,6 +245,34 @@ class MaterialService:
             data={"file_id": file_id},
             ip=ip,
         )
+
+    def content_file(
+        self, session: Session, material_id: str, file_id: str, path: str, *, granted: bool
+    ) -> tuple[MaterialFile, Any]:
+        """What the content origin plays: a file of a package (``path`` inside it) or, with an
+        empty ``path``, the original of an HTML lesson. Returns ``(file, derivative or None)``.
+
+        No user is involved: the content origin never sees a session. It serves public files
+        (:meth:`is_public_file`), or any file of the material when ``granted`` (a valid signed URL
+        the portal gave someone allowed to see it).
+
+        Raises:
+            NotFound: not public and not granted, or no such file in the package.
+        """
+        if not granted and not self.is_public_file(session, material_id, file_id):
+            raise NotFound(f"material {material_id!r} has no public file {file_id!r}")
+        store = MaterialStore.from_session(session)
+        f = store.file_in(material_id, file_id)
+        if f is None:
+            raise NotFound(f"material {material_id!r} has no file {file_id!r}")
+        if not path:
+            if f.media_type not in PLAYABLE_DOCUMENTS:
+                raise NotFound(f"file {file_id!r} is not an HTML lesson")
+            return f, None
+        d = store.package_file(file_id, path)
+        if d is None:
+            raise NotFound(f"file {file_id!r} has no package file {path!r}")
+        return f, d
 
     def get_hls(self, session: Session, actor: User | None, material_id: str, file_id: str, path: str) -> Any:
         self.get_file(session, actor, material_id, file_id)

@@ -93,6 +93,14 @@ class MaterialStore(StoreBase[Material]):
             )
         )
 
+    def package_file(self, file_id: str, path: str) -> Derivative | None:
+        """One unpacked file of a SCORM/HTML5 package (its label is its path in the package)."""
+        return self.session.scalar(
+            select(Derivative).where(
+                Derivative.file_id == file_id, Derivative.kind == "package", Derivative.label == path
+            )
+        )
+
     def material_with_sha256(self, sha256: str, *, exclude_material: str | None = None) -> str | None:
         stmt = select(MaterialFile.material_id).where(MaterialFile.sha256 == sha256)
         if exclude_material is not None:

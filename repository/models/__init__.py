@@ -1,8 +1,8 @@
 """All SQLAlchemy models, on one ``Base.metadata`` (house style: one place, lazy="raise").
 
 Tables: users, api_tokens, materials, material_files, derivatives, audit_events, jobs,
-material_versions, review_comments, integrity_issues, fingerprints, uploads, api_clients,
-webhook_subscriptions, webhook_deliveries, lti_platforms, lti_launches.
+material_versions, review_comments, integrity_issues, fingerprints, uploads, sign_in_throttle,
+job_workers, api_clients, webhook_subscriptions, webhook_deliveries, lti_platforms, lti_launches.
 """
 
 from repository.models.audit import AuditEvent
@@ -10,7 +10,7 @@ from repository.models.base import utcnow
 from repository.models.client import ApiClient, WebhookDelivery, WebhookSubscription
 from repository.models.curation import IntegrityIssue, MaterialVersion, ReviewComment
 from repository.models.fingerprint import Fingerprint
-from repository.models.job import Job, JobStatus
+from repository.models.job import Job, JobStatus, JobWorker
 from repository.models.lti import LtiLaunch, LtiPlatform
 from repository.models.material import (
     Derivative,
@@ -20,7 +20,7 @@ from repository.models.material import (
     WorkflowState,
 )
 from repository.models.upload import Upload
-from repository.models.user import ApiToken, Role, User
+from repository.models.user import ApiToken, Role, SignInThrottle, User
 
 __all__ = [
     "ApiClient",
@@ -32,6 +32,7 @@ __all__ = [
     "IntegrityIssue",
     "Job",
     "JobStatus",
+    "JobWorker",
     "LtiLaunch",
     "LtiPlatform",
     "Material",
@@ -39,6 +40,7 @@ __all__ = [
     "MaterialVersion",
     "ReviewComment",
     "Role",
+    "SignInThrottle",
     "Upload",
     "User",
     "WebhookDelivery",

@@ -49,3 +49,25 @@ class Job(Base):
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = created_column()
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class JobWorker(Base):
+    """A live process that serves job queues (presence, for readiness and search-check).
+
+    Each runner, RQ worker and the embedded index's indexer writes its row when it starts and
+    refreshes ``heartbeat_at`` every heartbeat interval from a thread of its own (so a long job
+    does not silence it); a clean stop deletes the row. A row whose heartbeat is older than the
+    stale limit belongs to a process that died: it serves nothing.
+    """
+
+    __tablename__ = "job_workers"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    # Comma-separated queue names ("default,index").
+    queues: Mapped[str] = mapped_column(String(200), nullable=False)
+    # "runner" (job table), "rq" (RQ worker + dispatcher) or "indexer" (embedded index writer).
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    host: Mapped[str] = mapped_column(String(255), nullable=False)
+    pid: Mapped[int] = mapped_column(Integer, nullable=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    heartbeat_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)

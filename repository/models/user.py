@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from repository.db import Base
@@ -65,3 +65,20 @@ class ApiToken(Base):
     scopes: Mapped[list[str] | None] = mapped_column(JSONType)
 
     user: Mapped[User] = relationship(back_populates="tokens", lazy="raise")
+
+
+class SignInThrottle(Base):
+    """Failed sign-in counter for one key: a normalised username's digest or a client address.
+
+    One row per key, changed only by a single ``UPDATE ... RETURNING`` (see
+    ``SignInThrottleStore.reserve``), so concurrent guesses are counted exactly: each attempt
+    takes its slot before the password is checked, and at most the limit get one.
+    """
+
+    __tablename__ = "sign_in_throttle"
+    __table_args__ = (CheckConstraint("failures >= 0", name="failures_not_negative"),)
+
+    # "user:<sha256 of the normalised username>" or "addr:<client address>".
+    key: Mapped[str] = mapped_column(String(120), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)

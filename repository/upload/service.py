@@ -14,6 +14,7 @@ upload apart, and the offset check + update run in short transactions of their o
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from repository.errors import (
     NotFound,
     PayloadTooLarge,
     PermissionDenied,
+    QuotaExceeded,
     RepositoryError,
     ValidationFailed,
 )
@@ -64,8 +66,40 @@ class OffsetMismatch(Conflict):
         self.stored = stored
 
 
+@dataclass(frozen=True)
+class Quota:
+    """An account's storage: ``allowed`` bytes (0: unlimited), ``used`` by its files and open uploads."""
+
+    allowed: int
+    used: int
+
+    @property
+    def remaining(self) -> int | None:
+        return None if self.allowed <= 0 else max(self.allowed - self.used, 0)
+
+    def exceeded(self, extra: int) -> QuotaExceeded:
+        return QuotaExceeded(
+            f"this upload ({extra:,} bytes) would take your storage past its quota: "
+            f"{self.used:,} of {self.allowed:,} bytes are used; delete old files or ask an administrator",
+            details=[
+                {"field": "quota", "message": "quota exceeded", "used": self.used, "allowed": self.allowed}
+            ],
+        )
+
+    def check(self, extra: int) -> None:
+        """Raises:
+        QuotaExceeded: 507 when ``extra`` more bytes do not fit."""
+        remaining = self.remaining
+        if remaining is not None and extra > remaining:
+            raise self.exceeded(extra)
+
+
 class UploadService:
     ttl = UPLOAD_TTL
+
+    def quota(self, session: Session, actor: User, *, allowed: int) -> Quota:
+        """What ``actor`` stores now: its materials' files plus the full length of its open uploads."""
+        return Quota(allowed=allowed, used=UploadStore.from_session(session).bytes_used(actor.id))
 
     def create(
         self,
@@ -77,6 +111,7 @@ class UploadService:
         length: int,
         content_type: str | None,
         max_bytes: int,
+        quota_bytes: int = 0,
     ) -> Upload:
         """Open a session for a file of ``length`` bytes and create its empty partial file.
 
@@ -84,6 +119,7 @@ class UploadService:
             PermissionDenied: the actor may not upload.
             ValidationFailed: no file name, or an empty file.
             PayloadTooLarge: ``length`` is above ``max_bytes``.
+            QuotaExceeded: ``length`` more bytes would pass the owner's ``quota_bytes`` (0: none).
         """
         if not has_role(actor, Role.teacher):
             raise PermissionDenied("only teachers, curators and admins can upload materials")
@@ -92,6 +128,8 @@ class UploadService:
             raise ValidationFailed("file is empty (0 bytes)")
         if length > max_bytes:
             raise PayloadTooLarge(f"the file ({length} bytes) is larger than the limit of {max_bytes} bytes")
+        # The whole declared length counts from now on: a session reserves its space.
+        self.quota(session, actor, allowed=quota_bytes).check(length)
         now = utcnow()
         upload = Upload(
             owner=actor,

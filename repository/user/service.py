@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
-from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.orm import Session
 
 from repository.errors import Conflict, NotAuthenticated, PermissionDenied
@@ -29,6 +28,10 @@ class UserService:
         self._hasher = (
             PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1) if fast else PasswordHasher()
         )
+
+    @property
+    def hasher(self) -> PasswordHasher:
+        return self._hasher
 
     def hash_password(self, password: str) -> str:
         return self._hasher.hash(password)
@@ -64,23 +67,6 @@ class UserService:
             )
         return user
 
-    def authenticate(self, session: Session, username: str, password: str) -> User:
-        user = UserStore.from_session(session).by_username(username)
-        # Same message for unknown user and wrong password: do not reveal which accounts exist.
-        failure = NotAuthenticated("incorrect username or password")
-        if user is None or user.password_hash is None:
-            self._hasher.hash(password)  # spend the same time as a real check
-            raise failure
-        try:
-            self._hasher.verify(user.password_hash, password)
-        except (VerificationError, InvalidHashError):
-            raise failure from None
-        if user.disabled:
-            raise PermissionDenied("this account is disabled")
-        if self._hasher.check_needs_rehash(user.password_hash):
-            user.password_hash = self.hash_password(password)
-        return user
-
     def issue_token(
         self, session: Session, user: User, *, ttl: timedelta, name: str = ""
     ) -> tuple[str, ApiToken]:
@@ -88,6 +74,11 @@ class UserService:
         record = ApiToken(user_id=user.id, token_hash=_digest(token), name=name, expires_at=utcnow() + ttl)
         TokenStore.from_session(session).add(record)
         return token, record
+
+    def token_id(self, session: Session, token: str) -> str | None:
+        """The id of the token record behind ``token`` (None: unknown)."""
+        record = TokenStore.from_session(session).by_hash(_digest(token))
+        return record.id if record is not None else None
 
     def resolve_token(self, session: Session, token: str) -> User:
         """The person a token belongs to. API clients' tokens are refused: they are for the API

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
-from repository.text import fold
+from repository.text import fold, nfc
 from repository.vocabularies import load_vocabularies
 from search.query import FUZZY_MIN_CHARS, ParsedQuery, did_you_mean, words
+from search.vietnamese import normalize_tone_placement
 
 SNIPPET_CHARS = 200
 
@@ -33,6 +34,18 @@ ALIAS_SCORE = 4.0
 # without accents (bench/search_relevance.py: subject-grade MRR 0.65 → 0.70 accent-free).
 CURRICULUM_SCORE = ALIAS_SCORE * (1.0 + EXACT_FACTOR)
 FUZZY_WEIGHT = 0.5
+# A question word or particle ("ai", "gì", "đâu": search.query.QUESTION_WORDS) scores this share
+# of an ordinary word: it may tip a tie, never outweigh a word that names the topic.
+QUESTION_WEIGHT = 0.1
+# Score per unit of IDF for covering a query word anywhere in a material (see the backends'
+# coverage clauses): large enough that covering one more distinct word of the query outranks
+# matching the same words more often or in a heavier field.
+# (bench/search_relevance.py, questions accent-free: 30 → 0.82, 60 → 0.84, 120 → 0.84, 400 →
+# 0.83; subject-grade 0.61 → 0.86 from 30 to 120.)
+COVERAGE_SCORE = 120.0
+# Covering an adjacent pair of query words ("bảo lưu", "dân số") in that order scores this share
+# of what covering a word as rare as the pair scores: word order, without a phrase requirement.
+PAIR_COVERAGE = 0.5
 # Best-matching pages listed per hit, and values per facet.
 PAGES_PER_HIT = 3
 FACET_SIZE = 100
@@ -51,6 +64,25 @@ def mark(fragment: str, ranges: Sequence[tuple[int, int]]) -> str:
         pos = end
     out.append(html.escape(raw[pos:].decode("utf-8", "replace")))
     return "".join(out)
+
+
+def highlight_filter(parsed: ParsedQuery | None) -> Callable[[str], bool] | None:
+    """Which matched words a snippet may mark, or None for all of them.
+
+    The engines match folded words, so "phân số" also matches "phần" and "So". When the query
+    carries accents, a word typed with accents is only marked where the text has those accents;
+    a word typed without them ("5", "lop") is marked however the text writes it.
+    """
+    if parsed is None or not parsed.has_marks:
+        return None
+    exact = {t.exact for t in parsed.tokens if t.exact != t.folded}
+    loose = {t.folded for t in parsed.tokens if t.exact == t.folded}
+
+    def keep(word: str) -> bool:
+        w = normalize_tone_placement(nfc(word).lower())
+        return w in exact or fold(w) in loose
+
+    return keep
 
 
 def plain(text: str, limit: int = SNIPPET_CHARS) -> str:

@@ -32,8 +32,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -43,18 +45,23 @@ from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
 from repository.text import fold, nfc
+from search.backends._cache import ResultCache, cache_key
 from search.backends._common import (
     ALIAS_SCORE,
+    COVERAGE_SCORE,
     CURRICULUM_SCORE,
     EXACT_FACTOR,
     FACET_SIZE,
     FUZZY_WEIGHT,
     PAGES_PER_HIT,
+    PAIR_COVERAGE,
     PAIR_WEIGHTS,
+    QUESTION_WEIGHT,
     SNIPPET_CHARS,
     TEXT_FIELDS,
     contains_prefix,
     correction,
+    highlight_filter,
     mark,
     plain,
     subject_labels,
@@ -62,7 +69,6 @@ from search.backends._common import (
 from search.documents import SearchDocument
 from search.query import (
     FACETS,
-    FUZZY_BELOW,
     FUZZY_MIN_CHARS,
     BrowseCounts,
     Clause,
@@ -141,6 +147,8 @@ class EmbeddedBackend:
 
     Args:
         path: directory of the index.
+        cache_size: search results kept in memory, keyed by the normalised query, its filters and
+            the index revision (0 turns the cache off). See :class:`ResultCache`.
         heap_size: writer memory budget in bytes, shared by its threads. Tantivy grows its arenas
             on demand, so the small commits of incremental indexing stay small; a reindex fills
             it and flushes fewer, larger segments (at 100k materials 512 MB halved commit time
@@ -150,7 +158,14 @@ class EmbeddedBackend:
 
     name = "embedded"
 
-    def __init__(self, path: str | Path, *, heap_size: int = 512_000_000, num_threads: int = 0) -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        heap_size: int = 512_000_000,
+        num_threads: int = 0,
+        cache_size: int = 1024,
+    ) -> None:
         self.path = Path(path)
         self.directory = self.path / f"v{SCHEMA_VERSION}"
         try:
@@ -170,6 +185,7 @@ class EmbeddedBackend:
         self._num_threads = num_threads
         self._writer: tantivy.IndexWriter | None = None
         self._lock = threading.Lock()
+        self._cache = ResultCache(cache_size)
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -282,12 +298,27 @@ class EmbeddedBackend:
             n += 1
         return n
 
+    def _commit(self, writer: tantivy.IndexWriter) -> None:
+        """Commit with a new revision document in the same commit.
+
+        The revision (``kind = "r"``, nanoseconds in ``version``) is what the result cache keys
+        on. It is read from the searcher that runs the query, so a searcher that sees a change
+        also sees its revision: a cached result can never outlive the index state it came from
+        (a taken-down material never comes back from the cache).
+        """
+        writer.delete_documents_by_term("kind", "r")
+        rev = tantivy.Document()
+        rev.add_text("kind", "r")
+        rev.add_integer("version", time.time_ns())
+        writer.add_document(rev)
+        writer.commit()
+
     def index(self, docs: Iterable[SearchDocument]) -> int:
         """Add or replace ``docs``; durable (committed) when it returns. Returns the count."""
         with self._lock:
             writer = self._get_writer()
             n = self._stage(writer, docs)
-            writer.commit()
+            self._commit(writer)
             return n
 
     def delete(self, ids: Iterable[str]) -> None:
@@ -297,7 +328,7 @@ class EmbeddedBackend:
             for ident in ids:
                 writer.delete_documents_by_term("id", ident)
                 writer.delete_documents_by_term("parent", ident)
-            writer.commit()
+            self._commit(writer)
 
     def reindex(self, docs: Iterable[SearchDocument]) -> int:
         """Replace the whole index content with ``docs`` in one commit (readers switch atomically)."""
@@ -306,7 +337,7 @@ class EmbeddedBackend:
             writer.delete_all_documents()
             # Everything was just deleted: no per-document delete terms (2 per material) to queue.
             n = self._stage(writer, docs, replace=False)
-            writer.commit()
+            self._commit(writer)
             return n
 
     def clear(self) -> None:
@@ -314,7 +345,16 @@ class EmbeddedBackend:
         with self._lock:
             writer = self._get_writer()
             writer.delete_all_documents()
-            writer.commit()
+            self._commit(writer)
+
+    def revision(self, searcher: tantivy.Searcher | None = None) -> int | None:
+        """The index revision ``searcher`` sees (None: an index no commit of this version wrote)."""
+        searcher = searcher or self._searcher()
+        res = searcher.search(self._term("kind", "r"), 1, count=False)
+        if not res.hits:
+            return None
+        value = searcher.fast_field_values("version", [res.hits[0][1]])[0]
+        return int(value) if value is not None else None
 
     def refresh(self) -> None:
         """Make every committed change visible to this handle's searches now."""
@@ -341,7 +381,9 @@ class EmbeddedBackend:
         self, tok: Token, marks: bool, fuzzy: frozenset[str], fields: Sequence[tuple[str, float]]
     ) -> Query:
         parts: list[Query] = []
+        scale = QUESTION_WEIGHT if tok.question else 1.0
         for name, weight in fields:
+            weight *= scale
             parts.append(Query.boost_query(self._term(name, tok.folded), weight))
             if marks and tok.exact != tok.folded:
                 parts.append(Query.boost_query(self._term(f"{name}_x", tok.exact), weight * EXACT_FACTOR))
@@ -393,8 +435,67 @@ class EmbeddedBackend:
     def _filter_query(self, field: str, values: Sequence[object]) -> Query:
         return self._any([self._term(field, v) for v in values])  # type: ignore[arg-type]
 
+    def _coverage(self, clause: Clause, idf: dict[str, float]) -> list[Query]:
+        """Constant scores for *having* the clause's words at all, weighted by their rarity.
+
+        Summed over the clauses, this is the IDF-weighted share of the query a material covers,
+        whatever the field and however often: it makes covering more of the distinct words the
+        first ranking criterion, and the field-weighted BM25 clauses order materials that cover
+        the same words. An accented word covers half when only its folded form matches.
+        """
+        if clause.kind == "alias":
+            # Belonging to the grade/subject the words name covers all of them.
+            # Only half of that for a text that merely contains the words ("lớp 5" in an exam
+            # question about a 12th-grader's younger brother).
+            weight = COVERAGE_SCORE * max(sum(idf.get(t.folded, 0.0) for t in clause.tokens), 1.0)
+            alts = [self._term("grade", g) for g in clause.grades]
+            alts += [self._term("subject", s) for s in clause.subjects]
+            both = [
+                Query.const_score_query(self._any(alts), weight),
+                Query.const_score_query(self._all_words(clause.tokens, exact=False), weight / 2),
+            ]
+            return [Query.disjunction_max_query(both)]
+        out = []
+        for tok in clause.tokens:
+            weight = COVERAGE_SCORE * idf.get(tok.folded, 0.0) * (QUESTION_WEIGHT if tok.question else 1.0)
+            if weight <= 0:
+                continue
+            if tok.exact != tok.folded and clause.kind == "word":
+                out.append(Query.const_score_query(self._all_words((tok,), exact=False), weight / 2))
+                out.append(Query.const_score_query(self._all_words((tok,), exact=True), weight / 2))
+            else:
+                out.append(Query.const_score_query(self._all_words((tok,), exact=False), weight))
+        return out
+
+    def _all_words(self, toks: Sequence[Token], *, exact: bool) -> Query:
+        """Every one of ``toks`` in any text field (folded, or with their accents)."""
+        suffix = "_x" if exact else ""
+        per = [
+            self._any([self._term(name + suffix, t.exact if exact else t.folded) for name, _ in TEXT_FIELDS])
+            for t in toks
+        ]
+        return per[0] if len(per) == 1 else Query.boolean_query([(Occur.Must, q) for q in per])
+
+    def _idf(self, searcher: tantivy.Searcher, parsed: ParsedQuery) -> dict[str, float]:
+        """BM25's IDF of each folded query word over the materials (its most frequent field)."""
+        # Every live document, pages included, as BM25 itself counts (deleted ones are not).
+        n = max(searcher.num_docs, 1)
+        out = {}
+        for tok in parsed.tokens:
+            df = max(searcher.doc_freq(name, tok.folded) for name, _ in TEXT_FIELDS)
+            out[tok.folded] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+        for pair in parsed.pairs:
+            df = max(searcher.doc_freq(name, pair) for name, _ in PAIR_WEIGHTS)
+            out[pair] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+        return out
+
     def _text_clauses(
-        self, parsed: ParsedQuery, fuzzy: frozenset[str], *, scored: bool = True
+        self,
+        parsed: ParsedQuery,
+        fuzzy: frozenset[str],
+        *,
+        scored: bool = True,
+        idf: dict[str, float] | None = None,
     ) -> list[tuple[Occur, Query]]:
         """The text part of a search (words, phrases, aliases, pairs, exclusions).
 
@@ -406,14 +507,39 @@ class EmbeddedBackend:
         """
         out: list[tuple[Occur, Query]] = []
         marks = parsed.has_marks and scored
+        # Ranked partial matching: quoted phrases are required; every other word (and alias) is
+        # optional, and a material must match at least one of them unless a phrase matched.
+        # Coverage comes from the scores adding up over the distinct words matched.
+        optional: list[Query] = []
         for clause in parsed.clauses:
-            out.append((Occur.Must, self._clause_query(clause, marks, fuzzy, TEXT_FIELDS)))
+            q = self._clause_query(clause, marks, fuzzy, TEXT_FIELDS)
+            if clause.kind == "phrase":
+                out.append((Occur.Must, q))
+            else:
+                optional.append(q)
+        if optional and len(out) == 0:
+            out.append((Occur.Must, self._any(optional)))
+        elif optional and scored:
+            out.extend((Occur.Should, q) for q in optional)
+        if scored and idf is not None:
+            for clause in parsed.clauses:
+                out.extend((Occur.Should, q) for q in self._coverage(clause, idf))
+            for pair in parsed.pairs:
+                if pair in parsed.alias_pairs:
+                    # "toán lớp 5" next to each other is no evidence about a grade-5 lesson.
+                    continue
+                weight = COVERAGE_SCORE * PAIR_COVERAGE * idf.get(pair, 0.0)
+                if weight > 0:
+                    has = self._any([self._term(name, pair) for name, _ in PAIR_WEIGHTS])
+                    out.append((Occur.Should, Query.const_score_query(has, weight)))
         if scored:
             # Exact-accent matches add about EXACT_FACTOR times the folded score of every word;
             # the adjacency evidence of the (folded) pairs grows with them, or an accented query
             # would weigh word counts over word order more than the same query without accents.
             pair_scale = 1.0 + EXACT_FACTOR if parsed.has_marks else 1.0
             for pair in parsed.pairs:
+                if pair in parsed.alias_pairs:
+                    continue
                 for name, weight in PAIR_WEIGHTS:
                     out.append((Occur.Should, Query.boost_query(self._term(name, pair), weight * pair_scale)))
         for toks in parsed.excluded:
@@ -447,6 +573,9 @@ class EmbeddedBackend:
             return ""
         sn = gen.snippet_from_doc(doc)
         ranges = [(r.start, r.end) for r in sn.highlighted()]
+        if snippets.keep is not None:
+            raw = sn.fragment().encode("utf-8")
+            ranges = [(a, b) for a, b in ranges if snippets.keep(raw[a:b].decode("utf-8", "replace"))]
         if not ranges:
             return ""
         return mark(sn.fragment(), ranges)
@@ -532,7 +661,9 @@ class EmbeddedBackend:
         docs = [(float(score), searcher.doc(addr)) for score, addr in found]
         ids = [str(doc.get_first("id")) for _score, doc in docs]
         with_text = parsed is not None and query is not None and not parsed.is_empty
-        snippets = _Snippets(searcher, self.schema, parsed.tokens if with_text and parsed else [])
+        snippets = _Snippets(
+            searcher, self.schema, parsed.tokens if with_text and parsed else [], highlight_filter(parsed)
+        )
         pages = self._pages(searcher, ids, parsed, query, snippets) if with_text and parsed and query else {}
         out = []
         for ident, (score, doc) in zip(ids, docs, strict=True):
@@ -603,7 +734,11 @@ class EmbeddedBackend:
         self, searcher: tantivy.Searcher, hits: list[tuple[float, tantivy.DocAddress]], parsed: ParsedQuery
     ) -> str | None:
         texts = []
-        for _score, addr in hits[:5]:
+        # Only public text: a word that only a draft holds must not leak into a suggestion,
+        # even for a curator's search that lists drafts.
+        addrs = [addr for _score, addr in hits]
+        public = searcher.fast_field_values("public", addrs) if addrs else []
+        for addr in [a for a, p in zip(addrs, public, strict=True) if p == 1][:5]:
             doc = searcher.doc(addr)
             texts += [str(v) for f in ("title", "lesson", "kw", "desc") for v in doc.get_all(f)]
             texts.append(str(doc.get_first("body") or "")[:20_000])
@@ -612,7 +747,7 @@ class EmbeddedBackend:
     def _matches(
         self, searcher: tantivy.Searcher, parsed: ParsedQuery, query: SearchQuery, fuzzy: frozenset[str]
     ) -> tuple[tantivy.SearchResult, dict[str, list[FacetValue]], int]:
-        text = self._text_clauses(parsed, fuzzy)
+        text = self._text_clauses(parsed, fuzzy, idf=self._idf(searcher, parsed))
         # With facets, the aggregation pass already visits every match and gives the total, so
         # the hit query only collects the top results (no second exhaustive count), and the
         # aggregation gets the match-only form of the query (about half the clauses).
@@ -624,20 +759,32 @@ class EmbeddedBackend:
         return result, {}, _count(result)
 
     def search(self, query: SearchQuery) -> SearchResult:
-        """Run ``query``; see ``SearchBackend.search``."""
-        parsed = analyze(query.text)
+        """Run ``query``; see ``SearchBackend.search``.
+
+        Results are cached per index revision: the key holds the normalised query and filters
+        and the revision the searcher sees, and the result is computed with that same searcher.
+        """
         searcher = self._searcher()
+        revision = self.revision(searcher) if self._cache.enabled else None
+        key = (revision, cache_key(query)) if revision is not None else None
+        if key is not None and (cached := self._cache.get(key)) is not None:
+            return cached
+        result = self._search(searcher, query)
+        if key is not None:
+            self._cache.put(key, result)
+        return result
+
+    def _search(self, searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
+        parsed = analyze(query.text)
         try:
-            result, facets, total = self._matches(searcher, parsed, query, frozenset())
+            # With ranked partial matching a typo rarely leaves the result empty ("phuonq trinh"
+            # still finds "trình"), so typo tolerance is decided per word: a long word that no
+            # text holds is widened to its neighbours one edit away, and only that word.
+            unknown = self._unknown(searcher, parsed)
+            result, facets, total = self._matches(searcher, parsed, query, unknown)
             suggestion = None
-            unknown = (
-                self._unknown(searcher, parsed) if total < FUZZY_BELOW and query.page == 1 else frozenset()
-            )
-            if unknown:
-                fuzzy_result, fuzzy_facets, fuzzy_total = self._matches(searcher, parsed, query, unknown)
-                if fuzzy_total > total:
-                    suggestion = self._correction(searcher, list(fuzzy_result.hits), parsed)
-                    result, facets, total = fuzzy_result, fuzzy_facets, fuzzy_total
+            if unknown and result.hits:
+                suggestion = self._correction(searcher, list(result.hits), parsed)
             relevance = query.sort == "relevance"
             found = [(key if relevance else 0.0, addr) for key, addr in result.hits]
             hits = self._hits(searcher, found, parsed, query)
@@ -832,7 +979,14 @@ class _Snippets:
     """Snippet generators of one search, one per field, created on first use and reused for
     every hit (the highlight query is the same for all of them)."""
 
-    def __init__(self, searcher: tantivy.Searcher, schema: tantivy.Schema, tokens: Sequence[Token]) -> None:
+    def __init__(
+        self,
+        searcher: tantivy.Searcher,
+        schema: tantivy.Schema,
+        tokens: Sequence[Token],
+        keep: Callable[[str], bool] | None = None,
+    ) -> None:
+        self.keep = keep
         self._searcher = searcher
         self._schema = schema
         self._folded = list(dict.fromkeys(t.folded for t in tokens))

@@ -18,8 +18,11 @@ Queries are built as DSL dicts from ``search.query.ParsedQuery``; no user text e
 
 from __future__ import annotations
 
+import html
 import json
-from collections.abc import Iterable, Iterator
+import math
+import re
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -31,23 +34,26 @@ from repository.errors import InvalidQuery, NotFound, RepositoryError
 from repository.text import fold, nfc
 from search.backends._common import (
     ALIAS_SCORE,
+    COVERAGE_SCORE,
     CURRICULUM_SCORE,
     EXACT_FACTOR,
     FACET_SIZE,
     FUZZY_WEIGHT,
     PAGES_PER_HIT,
+    PAIR_COVERAGE,
     PAIR_WEIGHTS,
+    QUESTION_WEIGHT,
     SNIPPET_CHARS,
     TEXT_FIELDS,
     contains_prefix,
     correction,
+    highlight_filter,
     plain,
     subject_labels,
 )
 from search.documents import SearchDocument
 from search.query import (
     FACETS,
-    FUZZY_BELOW,
     FUZZY_MIN_CHARS,
     BrowseCounts,
     Clause,
@@ -82,9 +88,14 @@ def load_mapping() -> dict[str, Any]:
     return {k: v for k, v in body.items() if not k.startswith("_")}
 
 
-def _highlighted(fragment: str) -> str:
-    import html
+_MARKED = re.compile(f"{_PRE}(.*?){_POST}", re.DOTALL)
 
+
+def _highlighted(fragment: str, keep: Callable[[str], bool] | None = None) -> str:
+    """Escape ``fragment`` and turn the highlight markers into <mark>, dropping the marks around
+    words ``keep`` refuses (``_common.highlight_filter``: folded-only matches of accented words)."""
+    if keep is not None:
+        fragment = _MARKED.sub(lambda m: m.group(0) if keep(m.group(1)) else m.group(1), fragment)
     return html.escape(fragment).replace(_PRE, "<mark>").replace(_POST, "</mark>")
 
 
@@ -310,7 +321,9 @@ class OpenSearchBackend:
         self, tok: Token, marks: bool, fuzzy: frozenset[str], fields: Iterable[tuple[str, float]]
     ) -> dict[str, Any]:
         parts: list[dict[str, Any]] = []
+        scale = QUESTION_WEIGHT if tok.question else 1.0
         for name, weight in fields:
+            weight *= scale
             parts.append({"term": {name: {"value": tok.folded, "boost": weight}}})
             if marks and tok.exact != tok.folded:
                 parts.append({"term": {f"{name}.x": {"value": tok.exact, "boost": weight * EXACT_FACTOR}}})
@@ -364,18 +377,109 @@ class OpenSearchBackend:
                 parts.append({"match_phrase": {target: " ".join(values)}})
         return self._any(parts)
 
-    def _text_query(self, parsed: ParsedQuery, query: SearchQuery, fuzzy: frozenset[str]) -> dict[str, Any]:
+    def _all_words(self, toks: Iterable[Token], *, exact: bool) -> dict[str, Any]:
+        """Every one of ``toks`` in any text field (folded, or with their accents)."""
+        per = [
+            self._any(
+                [
+                    {"term": {f"{name}.x" if exact else name: t.exact if exact else t.folded}}
+                    for name, _ in TEXT_FIELDS
+                ]
+            )
+            for t in toks
+        ]
+        return per[0] if len(per) == 1 else {"bool": {"filter": per}}
+
+    def _coverage(self, clause: Clause, idf: dict[str, float]) -> list[dict[str, Any]]:
+        """Constant scores for covering the clause's words (see the embedded backend's twin)."""
+
+        def const(q: dict[str, Any], boost: float) -> dict[str, Any]:
+            return {"constant_score": {"filter": q, "boost": boost}}
+
+        if clause.kind == "alias":
+            weight = COVERAGE_SCORE * max(sum(idf.get(t.folded, 0.0) for t in clause.tokens), 1.0)
+            alts = [{"term": {"grade": g}} for g in clause.grades]
+            alts += [{"term": {"subject": s}} for s in clause.subjects]
+            both = [
+                const(self._any(alts), weight),
+                const(self._all_words(clause.tokens, exact=False), weight / 2),
+            ]
+            return [{"dis_max": {"queries": both}}]
+        out = []
+        for tok in clause.tokens:
+            weight = COVERAGE_SCORE * idf.get(tok.folded, 0.0) * (QUESTION_WEIGHT if tok.question else 1.0)
+            if weight <= 0:
+                continue
+            if tok.exact != tok.folded and clause.kind == "word":
+                out.append(const(self._all_words((tok,), exact=False), weight / 2))
+                out.append(const(self._all_words((tok,), exact=True), weight / 2))
+            else:
+                out.append(const(self._all_words((tok,), exact=False), weight))
+        return out
+
+    def _idf(self, parsed: ParsedQuery) -> dict[str, float]:
+        """BM25's IDF of each folded query word and pair over the materials, from one request
+        (a ``filters`` aggregation: one bucket per word, in its most frequent field)."""
+        buckets: dict[str, dict[str, Any]] = {}
+        for tok in parsed.tokens:
+            buckets[f"w{len(buckets)}"] = self._any([{"term": {name: tok.folded}} for name, _ in TEXT_FIELDS])
+        for pair in parsed.pairs:
+            buckets[f"w{len(buckets)}"] = self._any([{"term": {name: pair}} for name, _ in PAIR_WEIGHTS])
+        if not buckets:
+            return {}
+        body = {
+            "query": {"term": {"kind": "m"}},
+            "size": 0,
+            "track_total_hits": True,
+            "aggs": {"df": {"filters": {"filters": buckets}}},
+        }
+        result = self._search(body)
+        n = max(int(result["hits"]["total"]["value"]), 1)
+        counts = result.get("aggregations", {}).get("df", {}).get("buckets", {})
+        keys = [t.folded for t in parsed.tokens] + list(parsed.pairs)
+        out: dict[str, float] = {}
+        for i, key in enumerate(keys):
+            df = int(counts.get(f"w{i}", {}).get("doc_count", 0))
+            out[key] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+        return out
+
+    def _text_query(
+        self,
+        parsed: ParsedQuery,
+        query: SearchQuery,
+        fuzzy: frozenset[str],
+        idf: dict[str, float] | None = None,
+    ) -> dict[str, Any]:
         filters: list[dict[str, Any]] = [{"term": {"kind": "m"}}]
         if query.public_only:
             filters.append({"term": {"public": True}})
-        must = [self._clause_query(c, parsed.has_marks, fuzzy) for c in parsed.clauses]
+        # Ranked partial matching, as in the embedded backend: quoted phrases are required, every
+        # other word (and alias) optional, with at least one of them unless a phrase matched.
+        must: list[dict[str, Any]] = []
+        optional: list[dict[str, Any]] = []
+        for c in parsed.clauses:
+            (must if c.kind == "phrase" else optional).append(self._clause_query(c, parsed.has_marks, fuzzy))
+        should: list[dict[str, Any]] = []
+        if optional and not must:
+            must.append({"bool": {"should": optional, "minimum_should_match": 1}})
+        else:
+            should += optional
         # Accented words also score on the exact fields; adjacency keeps pace (as in embedded).
         scale = 1.0 + EXACT_FACTOR if parsed.has_marks else 1.0
-        should = [
+        should += [
             {"term": {name: {"value": p, "boost": w * scale}}}
             for p in parsed.pairs
+            if p not in parsed.alias_pairs
             for name, w in PAIR_WEIGHTS
         ]
+        if idf is not None:
+            for c in parsed.clauses:
+                should += self._coverage(c, idf)
+            for p in parsed.pairs:
+                weight = COVERAGE_SCORE * PAIR_COVERAGE * idf.get(p, 0.0)
+                if p not in parsed.alias_pairs and weight > 0:
+                    has = self._any([{"term": {name: p}} for name, _ in PAIR_WEIGHTS])
+                    should.append({"constant_score": {"filter": has, "boost": weight}})
         must_not = [self._exclusion(t) for t in parsed.excluded]
         return {
             "bool": {
@@ -390,9 +494,15 @@ class OpenSearchBackend:
     def _filters(query: SearchQuery, skip: str | None = None) -> list[dict[str, Any]]:
         return [{"terms": {f: list(v)}} for f, v in query.filters().items() if f != skip]
 
-    def _body(self, parsed: ParsedQuery, query: SearchQuery, fuzzy: frozenset[str]) -> dict[str, Any]:
+    def _body(
+        self,
+        parsed: ParsedQuery,
+        query: SearchQuery,
+        fuzzy: frozenset[str],
+        idf: dict[str, float] | None = None,
+    ) -> dict[str, Any]:
         body: dict[str, Any] = {
-            "query": self._text_query(parsed, query, fuzzy),
+            "query": self._text_query(parsed, query, fuzzy, idf),
             # The visibility filter is inside "query"; user filters go to post_filter so each
             # facet aggregation can drop its own filter and keep the others.
             "post_filter": {"bool": {"filter": self._filters(query)}},
@@ -456,7 +566,9 @@ class OpenSearchBackend:
             out.append(
                 (
                     int(h["_source"]["page"]),
-                    _highlighted(frags[0]) if frags else plain(h["_source"].get("page_text", "")),
+                    _highlighted(frags[0], highlight_filter(parsed))
+                    if frags
+                    else plain(h["_source"].get("page_text", "")),
                 )
             )
         return out
@@ -468,8 +580,11 @@ class OpenSearchBackend:
         for field in ("body", "desc", "lesson", "title"):
             frags = raw.get("highlight", {}).get(field)
             if frags:
-                snippet = _highlighted(frags[0])
-                break
+                snippet = _highlighted(frags[0], highlight_filter(parsed))
+                if "<mark>" in snippet:
+                    break
+                # Only folded-only matches of accented words here: try the next field.
+                snippet = ""
         if not snippet:
             snippet = plain(data.get("description") or "")
         pages = self._pages(src["id"], parsed, query) if parsed and query and not parsed.is_empty else []
@@ -488,18 +603,17 @@ class OpenSearchBackend:
     def search(self, query: SearchQuery) -> SearchResult:
         """Run ``query``; see ``SearchBackend.search``."""
         parsed = analyze(query.text)
-        result = self._search(self._body(parsed, query, frozenset()))
+        # Typo tolerance per word, as in the embedded backend: only words no text holds widen.
+        idf = self._idf(parsed) if not parsed.is_empty else {}
+        unknown = frozenset(
+            t.folded for t in parsed.tokens if len(t.folded) >= FUZZY_MIN_CHARS and not idf.get(t.folded)
+        )
+        result = self._search(self._body(parsed, query, unknown, idf))
         suggestion = None
         total = int(result["hits"]["total"]["value"])
-        unknown = self._unknown(parsed) if total < FUZZY_BELOW and query.page == 1 else frozenset()
-        if unknown:
-            fuzzy = self._search(self._body(parsed, query, unknown))
-            if int(fuzzy["hits"]["total"]["value"]) > total:
-                result = fuzzy
-                total = int(fuzzy["hits"]["total"]["value"])
-                ids = [h["_source"]["id"] for h in fuzzy["hits"]["hits"][:5]]
-                texts = self._texts(ids)
-                suggestion = correction(texts, parsed)
+        if unknown and result["hits"]["hits"]:
+            ids = [h["_source"]["id"] for h in result["hits"]["hits"]]
+            suggestion = correction(self._texts(ids), parsed)
         hits = [self._hit(h, parsed, query) for h in result["hits"]["hits"]]
         facets: dict[str, list[FacetValue]] = {}
         if query.with_facets:
@@ -510,27 +624,20 @@ class OpenSearchBackend:
                 facets[f] = sorted(values, key=lambda v: (-v.count, v.value))
         return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion)
 
-    def _unknown(self, parsed: ParsedQuery) -> frozenset[str]:
-        """Long query words found in no text field (the only ones that get typo tolerance)."""
-        out = set()
-        for t in parsed.tokens:
-            if len(t.folded) < FUZZY_MIN_CHARS:
-                continue
-            q = self._any([{"term": {name: t.folded}} for name, _ in TEXT_FIELDS])
-            if not self._search({"query": q, "size": 0, "track_total_hits": True})["hits"]["total"]["value"]:
-                out.add(t.folded)
-        return frozenset(out)
-
     def _texts(self, ids: list[str]) -> list[str]:
         if not ids:
             return []
+        # Only public text: a word only a draft holds must not leak into a suggestion.
+        filters = [{"term": {"kind": "m"}}, {"term": {"public": True}}, {"terms": {"id": ids}}]
         body = {
-            "query": {"bool": {"filter": [{"term": {"kind": "m"}}, {"terms": {"id": ids}}]}},
+            "query": {"bool": {"filter": filters}},
             "size": len(ids),
-            "_source": ["title", "lesson", "kw", "desc", "body"],
+            "_source": ["id", "title", "lesson", "kw", "desc", "body"],
         }
+        rank = {ident: i for i, ident in enumerate(ids)}
+        found = sorted(self._search(body)["hits"]["hits"], key=lambda h: rank.get(h["_source"]["id"], 0))
         out: list[str] = []
-        for h in self._search(body)["hits"]["hits"]:
+        for h in found[:5]:
             s = h["_source"]
             for f in ("title", "lesson", "kw", "desc"):
                 v = s.get(f)

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import imageio_ffmpeg
@@ -18,6 +17,7 @@ from repository.jobs import JobRunner
 from repository.models import Job, JobStatus, MaterialFile, Role
 from repository.uow import UnitOfWork
 from tests.factories import create_material, create_user
+from tests.processes import descendants, wait_until
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -48,6 +48,13 @@ def _video(path: Path, seconds: int = 20) -> Path:
         check=True,
     )
     return path
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _status(runtime, file_id: str) -> str:  # type: ignore[no-untyped-def]
@@ -84,12 +91,14 @@ def test_sigkilled_worker_job_is_picked_up_again(runtime, tmp_path: Path) -> Non
         stderr=subprocess.DEVNULL,
     )
     try:
-        deadline = time.monotonic() + 60
-        while _status(runtime, file_id) != "processing":
-            assert time.monotonic() < deadline, "the worker never started the job"
+        def transcoding() -> bool:
             assert worker.poll() is None, "the worker exited"
-            time.sleep(0.05)
-        time.sleep(1.0)  # well inside the transcode
+            return _status(runtime, file_id) == "processing" and any(
+                "ffmpeg" in _cmdline(p) for p in descendants(worker.pid)
+            )
+
+        # Killed while ffmpeg runs: well inside the transcode.
+        wait_until(transcoding, 60, "the worker to start transcoding")
     finally:
         os.killpg(worker.pid, signal.SIGKILL)  # the worker and every child it started (ffmpeg, sandboxes)
         worker.wait(timeout=10)
@@ -99,8 +108,8 @@ def test_sigkilled_worker_job_is_picked_up_again(runtime, tmp_path: Path) -> Non
         assert job.status == JobStatus.running
 
     # A surviving worker notices the silence (stale heartbeat) and runs the job again.
-    time.sleep(2.5)
     runner = JobRunner(runtime.db, name="survivor", queues=("default",), stale_after_s=2.0)
+    wait_until(lambda: runner.requeue_stale() == 1, 30, "the stale job to be queued again")
     assert runner.run_until_empty() == 1
     with runtime.db.read() as s:
         f = s.scalar(

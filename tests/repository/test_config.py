@@ -33,3 +33,36 @@ class TestSettings:
     def test_environment_variables_are_read(self, monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setenv("HOCLIEU_MAX_UPLOAD_BYTES", "1234")
         assert Settings().max_upload_bytes == 1234
+
+
+class TestDescriptionsMatchBehaviour:
+    """The settings whose descriptions once promised what the code did not do (issue 16)."""
+
+    @staticmethod
+    def _readme_meaning(variable: str) -> str:
+        for line in README.read_text(encoding="utf-8").splitlines():
+            if line.startswith(f"| `{variable}` |"):
+                return line.rstrip(" |").split(" | ")[-1]
+        raise AssertionError(f"{variable} has no row in README.md")
+
+    @pytest.mark.parametrize(
+        "name", ["s3_endpoint_url", "s3_bucket", "s3_access_key", "s3_secret_key", "s3_region", "secret_key"]
+    )
+    def test_readme_says_what_the_setting_says(self, name: str) -> None:
+        assert self._readme_meaning(f"HOCLIEU_{name.upper()}") == Settings.model_fields[name].description
+
+    def test_s3_endpoint_refuses_to_start_as_described(self, tmp_path: Path) -> None:
+        from repository.runtime import build_runtime
+
+        assert "refuses to start" in (Settings.model_fields["s3_endpoint_url"].description or "")
+        with pytest.raises(RuntimeError, match="S3"):
+            build_runtime(Settings(data_dir=tmp_path, s3_endpoint_url="http://127.0.0.1:1"))
+
+    def test_secret_key_keys_the_oai_resumption_tokens_as_described(self) -> None:
+        from repository.oai.tokens import TokenCodec, TokenError
+
+        assert "OAI-PMH resumption tokens" in (Settings.model_fields["secret_key"].description or "")
+        minted = TokenCodec("a" * 40).dump({"cursor": 100})
+        assert TokenCodec("a" * 40).load(minted)["cursor"] == 100
+        with pytest.raises(TokenError):
+            TokenCodec("b" * 40).load(minted)

@@ -170,7 +170,8 @@ class TestProjection:
         restarted = runtime_module.configure(settings)
         report = check(restarted)
         assert sorted(report["missing"]) == sorted(ids.values())
-        assert run_index_queue(restarted) == len(ids)
+        # One job runs and takes the other queued index jobs with it (coalescing).
+        assert run_index_queue(restarted) == 1
         assert check(restarted) == {"missing": [], "stale": [], "orphaned": []}
         assert _ranked(restarted, "toan lop 5")[0] in {ids["phan-so-5"], ids["hinh-tron-5"]}
         with restarted.db.read() as session:
@@ -208,18 +209,28 @@ class TestProjection:
             SearchQuery("hoc sinh -doc"),
         ]
 
+        scores: list[list[float]] = []
+
         def snapshot() -> list[Any]:
             out = []
             for q in queries:
                 r = search_service.search(rt.settings, None, q)
-                hits = [(h.id, h.snippet, h.pages, round(h.score, 4)) for h in r.hits]
+                hits = [(h.id, h.snippet, h.pages) for h in r.hits]
+                scores.append([h.score for h in r.hits])
                 out.append((r.total, hits, r.facets))
             tree = search_service.browse(rt.settings)
             return [*out, tree.model_dump()]
 
         before = snapshot()
+        scores_before = scores[:]
+        scores.clear()
         assert reindex_all(rt) == 8
         assert snapshot() == before
+        # Scores within 2 %: BM25's document count includes deleted documents until segments
+        # merge, and every commit replaces the index revision document (the result cache's key),
+        # so an incremental index's statistics differ from a rebuilt one's in the fourth digit.
+        # Order, snippets, pages, totals and facets must not differ at all.
+        assert scores == [pytest.approx(s, rel=0.02) for s in scores_before]
         assert check(rt) == {"missing": [], "stale": [], "orphaned": []}
 
 

@@ -269,10 +269,11 @@ def portal_sign_in(w: World, role: str) -> dict[str, Any]:
 
 
 def portal_upload(w: World, role: str) -> dict[str, Any]:
-    # A multipart body is streamed, not parsed as a form: the token travels in the query string.
+    # A multipart body is streamed: the token is its first field, checked before any file is stored.
     return {
         "method": "POST",
-        "url": f"/teach/upload?csrf_token={w.csrf(role)}",
+        "url": "/teach/upload",
+        "data": {"csrf_token": w.csrf(role)},
         "files": [("file", ("bai.txt", "Bài tập".encode(), "text/plain"))],
         "portal": True,
     }
@@ -304,6 +305,9 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
     ("GET", "/docs/oauth2-redirect"): (get("/docs/oauth2-redirect"), ALL_200),
     ("GET", "/"): (get("/"), ALL_200),
     ("GET", "/api/v1/health"): (get("/api/v1/health"), ALL_200),
+    ("GET", "/api/v1/health/live"): (get("/api/v1/health/live"), ALL_200),
+    # Not ready for anyone: no worker serves the queues in this test.
+    ("GET", "/api/v1/health/ready"): (get("/api/v1/health/ready"), (503,) * 7),
     ("POST", "/api/v1/auth/token"): (sign_in, SIGNED_IN),
     ("GET", "/api/v1/auth/me"): (get("/api/v1/auth/me"), SIGNED_IN),
     ("POST", "/api/v1/materials"): (upload, (401, 403, 201, 201, 201, 201, 201)),
@@ -468,6 +472,14 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
         send("POST", "/api/v1/admin/webhook-deliveries/{delivery}/resend"),
         (401, 403, 403, 403, 403, 403, 202),
     ),
+    ("POST", "/api/v1/auth/password"): (
+        send(
+            "POST",
+            "/api/v1/auth/password",
+            {"current_password": PASSWORD, "new_password": "mat-khau-moi-dai-2"},
+        ),
+        (401, 204, 204, 204, 204, 204, 204),
+    ),
     ("GET", "/api/v1/auth/tokens"): (get("/api/v1/auth/tokens"), SIGNED_IN),
     ("POST", "/api/v1/auth/tokens"): (
         send("POST", "/api/v1/auth/tokens", {"name": "máy"}),
@@ -513,6 +525,12 @@ MATRIX.update(
         ("GET", "/signin"): (page("/signin"), ALL_200),
         ("POST", "/signin"): (portal_sign_in, (401, 303, 303, 303, 303, 303, 303)),
         ("POST", "/signout"): (form("/signout"), (303,) * 7),
+        # Portal: password change (any signed-in account; this session stays, the others go).
+        ("GET", "/account/password"): (page("/account/password"), (SIGNIN, 200, 200, 200, 200, 200, 200)),
+        ("POST", "/account/password"): (
+            form("/account/password", {"current_password": PASSWORD, "new_password": "mat-khau-moi-dai-2"}),
+            (SIGNIN, 200, 200, 200, 200, 200, 200),
+        ),
         # Portal: the teacher's desk.
         ("GET", "/teach"): (page("/teach"), TEACH),
         ("GET", "/teach/upload"): (page("/teach/upload"), TEACH),

@@ -20,10 +20,13 @@ def _run(*args: str, input: str | None = None) -> Any:
     return CliRunner().invoke(main, list(args), input=input)
 
 
+PASSWORD = "mat-khau-rat-dai-1\nmat-khau-rat-dai-1\n"  # typed at the prompt, then confirmed
+
+
 @pytest.fixture
 def published(runtime: Any, tmp_path: Path) -> dict[str, Any]:
     """Two text files imported with --approve-as by an admin."""
-    assert _run("users", "create", "quan_tri", "--role", "admin").exit_code == 0
+    assert _run("users", "create", "quan_tri", "--role", "admin", input=PASSWORD).exit_code == 0
     folder = tmp_path / "bai-giang"
     folder.mkdir()
     (folder / "phan-so.txt").write_text("Phân số là gì? Tử số và mẫu số.", encoding="utf-8")
@@ -53,6 +56,52 @@ def _flip_byte(runtime: Any, key: str) -> None:
 
 
 class TestUsers:
+    def test_create_without_password_stdin_asks_for_the_password_twice(self, runtime: Any) -> None:
+        from datetime import timedelta
+
+        from repository.user.signin import signin
+
+        r = _run("users", "create", "co_mai", "--role", "teacher", input=PASSWORD)
+        assert r.exit_code == 0, r.output
+        assert "Password" in r.output
+        assert "mat-khau-rat-dai-1" not in r.output  # hidden input is not echoed
+        signed_in = signin.sign_in(
+            runtime.db,
+            runtime.settings,
+            username="co_mai",
+            password="mat-khau-rat-dai-1",
+            ip=None,
+            token_name="test",
+            ttl=timedelta(hours=1),
+            audit_action="auth.token_issued",
+        )
+        assert signed_in.user.username == "co_mai"
+
+    @pytest.mark.parametrize(
+        "typed",
+        [
+            "",  # stdin closed: nothing typed
+            "mat-khau-rat-dai-1\nmot-mat-khau-khac\n",  # confirmation differs, then nothing
+            "\n\n",  # an empty password
+        ],
+    )
+    def test_create_never_makes_an_account_without_a_password(self, runtime: Any, typed: str) -> None:
+        r = _run("users", "create", "co_mai", "--role", "teacher", input=typed)
+        assert r.exit_code != 0
+        with runtime.db.read() as s:
+            assert s.scalar(select(User).where(User.username == "co_mai")) is None
+
+    def test_create_with_password_stdin_reads_one_line(self, runtime: Any) -> None:
+        r = _run(
+            "users", "create", "co_mai", "--role", "teacher", "--password-stdin", input="mat-khau-rat-dai-2\n"
+        )
+        assert r.exit_code == 0, r.output
+        assert "Password" not in r.output
+        empty = _run("users", "create", "co_hoa", "--role", "teacher", "--password-stdin", input="\n")
+        assert empty.exit_code != 0
+        with runtime.db.read() as s:
+            assert s.scalar(select(User).where(User.username == "co_hoa")) is None
+
     def test_create_a_scoped_curator_then_change_role_and_disable(self, runtime: Any) -> None:
         r = _run(
             "users",
@@ -68,6 +117,7 @@ class TestUsers:
             "5",
             "--grade",
             "6",
+            input=PASSWORD,
         )
         assert r.exit_code == 0, r.output
         with runtime.db.read() as s:
@@ -97,7 +147,7 @@ class TestImportApproveAs:
         )
 
     def test_refuses_a_non_admin_before_importing(self, runtime: Any, tmp_path: Path) -> None:
-        assert _run("users", "create", "co_lan", "--role", "teacher").exit_code == 0
+        assert _run("users", "create", "co_lan", "--role", "teacher", input=PASSWORD).exit_code == 0
         f = tmp_path / "a.txt"
         f.write_text("Bài tập", encoding="utf-8")
         r = _run("import", str(f), "--approve-as", "co_lan")

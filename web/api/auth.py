@@ -3,20 +3,24 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Depends, Form, Request, Response
+from fastapi.security import HTTPAuthorizationCredentials
+from pydantic import BaseModel, Field
 
-from repository.audit.service import audit
-from repository.curation.accounts import accounts
-from repository.errors import NotAuthenticated
 from repository.user.schemas import TokenRead, UserRead
 from repository.user.service import user as user_service
-from web.deps import CurrentUser, RuntimeDep, client_ip, write_uow
+from repository.user.signin import signin
+from web.deps import CurrentUser, RuntimeDep, bearer, client_ip
+from web.openapi import errors
 
 router = APIRouter(tags=["auth"])
 
 
 @router.post(
-    "/auth/token", response_model=TokenRead, summary="Exchange username and password for a bearer token"
+    "/auth/token",
+    response_model=TokenRead,
+    summary="Exchange username and password for a bearer token",
+    responses=errors(401, 422, 429),
 )
 def token(
     request: Request,
@@ -24,37 +28,53 @@ def token(
     username: Annotated[str, Form(max_length=150)],
     password: Annotated[str, Form(max_length=1000)],
 ) -> TokenRead:
-    with runtime.db.read() as session:
-        accounts.check_sign_in_allowed(session, runtime.settings, username)  # 429 while locked out
-    with write_uow(runtime) as uow:
-        try:
-            found = user_service.authenticate(uow.session, username, password)
-        except NotAuthenticated:
-            failed = True
-        else:
-            failed = False
-            plain, record = user_service.issue_token(
-                uow.session,
-                found,
-                ttl=timedelta(hours=runtime.settings.token_ttl_hours),
-                name="password sign-in",
-            )
-            audit.record(
-                uow.session,
-                actor=found,
-                action="auth.token_issued",
-                subject_type="user",
-                subject_id=found.id,
-                ip=client_ip(request),
-            )
-    if failed:
-        # Record the failure in its own transaction, then refuse.
-        with write_uow(runtime) as uow:
-            accounts.record_failed_sign_in(uow.session, username, ip=client_ip(request))
-        raise NotAuthenticated("incorrect username or password")
-    return TokenRead(access_token=plain, expires_at=record.expires_at)
+    signed = signin.sign_in(
+        runtime.db,
+        runtime.settings,
+        username=username,
+        password=password,
+        ip=client_ip(request),
+        token_name="password sign-in",
+        ttl=timedelta(hours=runtime.settings.token_ttl_hours),
+        audit_action="auth.token_issued",
+    )
+    return TokenRead(access_token=signed.token, expires_at=signed.record.expires_at)
 
 
-@router.get("/auth/me", response_model=UserRead, summary="The signed-in user")
+@router.get("/auth/me", response_model=UserRead, summary="The signed-in user", responses=errors(401, 403))
 def me(user: CurrentUser) -> UserRead:
     return UserRead.model_validate(user)
+
+
+class PasswordChange(BaseModel):
+    current_password: str = Field(max_length=1000)
+    new_password: str = Field(min_length=8, max_length=1000)
+
+
+@router.post(
+    "/auth/password",
+    status_code=204,
+    summary="Change your password; every other token and portal session of yours is revoked",
+    responses=errors(401, 403, 422, 429),
+)
+def change_password(
+    body: PasswordChange,
+    request: Request,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+) -> Response:
+    keep = None
+    if credentials is not None:  # the token making this request stays valid
+        with runtime.db.read() as session:
+            keep = user_service.token_id(session, credentials.credentials)
+    signin.change_password(
+        runtime.db,
+        runtime.settings,
+        user,
+        current_password=body.current_password,
+        new_password=body.new_password,
+        keep_token_id=keep,
+        ip=client_ip(request),
+    )
+    return Response(status_code=204)

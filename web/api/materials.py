@@ -6,6 +6,7 @@ import json
 import mimetypes
 from collections.abc import Sequence
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse, Response, StreamingResponse
@@ -20,8 +21,10 @@ from repository.runtime import Runtime
 from repository.upload.schemas import MaterialFromUploads
 from repository.upload.service import upload as upload_service
 from web.api.uploads import UploaderUser
-from web.deps import OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
-from web.uploads import MAX_FIELD_BYTES, ParsedUpload, read_upload
+from web.delivery import cache_control, file_headers, read_head
+from web.deps import FileReader, OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
+from web.openapi import errors
+from web.uploads import MAX_FIELD_BYTES, ParsedUpload, read_upload, user_quota
 
 router = APIRouter(tags=["materials"])
 
@@ -58,6 +61,7 @@ router = APIRouter(tags=["materials"])
             "required": True,
         }
     },
+    responses=errors(409, 415, 507),
 )
 async def create_material(
     request: Request,
@@ -82,6 +86,7 @@ async def create_material(
         request,
         lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
         max_file_bytes=runtime.settings.max_upload_bytes,
+        quota=await run_in_threadpool(user_quota, runtime, user),
     )
     return await run_in_threadpool(
         create_from_upload, runtime, user, parsed, client_ip(request), uploads=upload or ()
@@ -143,7 +148,8 @@ def create_from_upload(
         created = material_service.create(uow.session, actor, metadata=metadata, files=new_files, ip=ip)
         material_id = created.id
     with runtime.db.read() as session:
-        return MaterialRead.build(material_service.get(session, user, material_id))  # type: ignore[arg-type]
+        found = material_service.get(session, user, material_id)  # type: ignore[arg-type]
+        return MaterialRead.build(found, detail=material_service.shows_failure_details(session, user, found))
 
 
 @router.get("/materials", response_model=MaterialPage, summary="List the materials you may see, newest first")
@@ -156,19 +162,28 @@ def list_materials(
     mine: bool = False,
 ) -> MaterialPage:
     items, total = material_service.list(session, user, page=page, size=size, state=state, mine=mine)
-    return MaterialPage(total=total, page=page, size=size, items=[MaterialRead.build(m) for m in items])
+    return MaterialPage(
+        total=total,
+        page=page,
+        size=size,
+        items=[
+            MaterialRead.build(m, detail=material_service.shows_failure_details(session, user, m))
+            for m in items
+        ],
+    )
 
 
 @router.get("/materials/{material_id}", response_model=MaterialRead, summary="One material with its files")
 def get_material(material_id: str, session: ReadSession, user: OptionalUser) -> MaterialRead:
-    return MaterialRead.build(material_service.get(session, user, material_id))
+    found = material_service.get(session, user, material_id)
+    return MaterialRead.build(found, detail=material_service.shows_failure_details(session, user, found))
 
 
 def _audit_restricted(
-    runtime: Runtime, session: Any, user: Any, material_id: str, file_id: str, request: Request
+    runtime: Runtime, user: Any, material_id: str, file_id: str, request: Request, *, public: bool
 ) -> None:
     """Downloads of material that is not public (drafts, submissions) are recorded (issue 5)."""
-    if material_service.is_public(session, material_id):
+    if public:
         return
     with write_uow(runtime) as uow:
         material_service.record_restricted_download(
@@ -176,37 +191,55 @@ def _audit_restricted(
         )
 
 
-def _blob_response(runtime: Runtime, key: str, media_type: str, filename: str, download: bool) -> Response:
+def _blob_response(
+    runtime: Runtime, key: str, media_type: str, filename: str, *, download: bool, public: bool
+) -> Response:
+    """Storage access: where the bytes come from (local file with Range, or a remote stream).
+
+    What the bytes may do in a browser and who may cache them is ``web.delivery``'s decision.
+    """
     path = runtime.blobs.local_path(key)
-    if path is None:  # a remote store streams
-        stream = runtime.blobs.open(key)
-        return StreamingResponse(stream, media_type=media_type)
-    if not path.is_file():
+    if path is not None and not path.is_file():
         raise NotFound("the stored file is missing; an administrator has been alerted by the fixity check")
+    delivery, content_type, headers = file_headers(read_head(runtime, key), media_type, inline=not download)
+    headers["Cache-Control"] = cache_control(public)
+    if path is None:  # a remote store streams
+        headers["Content-Disposition"] = f"{delivery.disposition}; filename*=utf-8''{quote(filename)}"
+        return StreamingResponse(runtime.blobs.open(key), media_type=content_type, headers=headers)
     # FileResponse answers Range requests (206, multi-range) and writes an RFC 6266
     # Content-Disposition with filename*=utf-8'' for Vietnamese names.
     return FileResponse(
         path,
-        media_type=media_type,
+        media_type=content_type,
         filename=filename,
-        content_disposition_type="attachment" if download else "inline",
-        headers={"Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff"},
+        content_disposition_type=delivery.disposition,
+        headers=headers,
     )
 
 
-@router.get("/materials/{material_id}/files/{file_id}", summary="Download an original file (supports Range)")
+@router.get(
+    "/materials/{material_id}/files/{file_id}",
+    summary="Download an original file (supports Range)",
+    description=(
+        "Sent as an attachment unless `download=false` asks to view it and its bytes are a passive "
+        "format (PDF, images, audio, video, plain text); HTML, SVG, XML, packages and unknown types "
+        "are always attachments in a CSP sandbox. Files that are not public are `private, no-store`. "
+        "Signed-in portal users may use their session cookie instead of a bearer token."
+    ),
+)
 def download_file(
     material_id: str,
     file_id: str,
     request: Request,
     runtime: RuntimeDep,
     session: ReadSession,
-    user: OptionalUser,
+    user: FileReader,
     download: bool = True,
 ) -> Response:
     f = material_service.get_file(session, user, material_id, file_id)
-    _audit_restricted(runtime, session, user, material_id, f.id, request)
-    return _blob_response(runtime, f.storage_key, f.media_type, f.filename, download)
+    public = material_service.is_public_file(session, material_id, f.id)
+    _audit_restricted(runtime, user, material_id, f.id, request, public=public)
+    return _blob_response(runtime, f.storage_key, f.media_type, f.filename, download=download, public=public)
 
 
 @router.get(
@@ -219,13 +252,14 @@ def download_derivative(
     derivative_id: str,
     runtime: RuntimeDep,
     session: ReadSession,
-    user: OptionalUser,
+    user: FileReader,
 ) -> Response:
     f, d = material_service.get_derivative(session, user, material_id, file_id, derivative_id)
     stem = f.filename.rsplit(".", 1)[0]
     ext = guess_ext(d.media_type) or ""
     name = f"{stem}-{d.kind}{'-' + d.label if d.label else ''}{'-p' + str(d.page) if d.page else ''}{ext}"
-    return _blob_response(runtime, d.storage_key, d.media_type, name, download=False)
+    public = material_service.is_public_file(session, material_id, f.id)
+    return _blob_response(runtime, d.storage_key, d.media_type, name, download=False, public=public)
 
 
 def guess_ext(media_type: str) -> str | None:
@@ -248,7 +282,9 @@ def hls_file(
     path: str,
     runtime: RuntimeDep,
     session: ReadSession,
-    user: OptionalUser,
+    user: FileReader,
 ) -> Response:
     d = material_service.get_hls(session, user, material_id, file_id, path)
-    return _blob_response(runtime, d.storage_key, d.media_type, path.rsplit("/", 1)[-1], download=False)
+    public = material_service.is_public_file(session, material_id, file_id)
+    name = path.rsplit("/", 1)[-1]
+    return _blob_response(runtime, d.storage_key, d.media_type, name, download=False, public=public)

@@ -41,7 +41,8 @@ from repository.signing import signer_for
 from repository.upload.service import upload as upload_service
 from repository.user.service import has_role
 from web.deps import CurrentUser, OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
-from web.uploads import ParsedUpload, read_upload
+from web.openapi import errors
+from web.uploads import ParsedUpload, read_upload, user_quota
 
 router = APIRouter(tags=["review"])
 
@@ -77,7 +78,8 @@ def _attempt(
 
 def _material(runtime: Runtime, user: User, material_id: str) -> MaterialRead:
     with runtime.db.read() as session:
-        return MaterialRead.build(material_service.get(session, user, material_id))
+        found = material_service.get(session, user, material_id)
+        return MaterialRead.build(found, detail=material_service.shows_failure_details(session, user, found))
 
 
 def _version(v: MaterialVersion, runtime: Runtime) -> VersionRead:
@@ -93,6 +95,7 @@ def _version(v: MaterialVersion, runtime: Runtime) -> VersionRead:
     "/materials/{material_id}/submit",
     response_model=VersionRead,
     summary="Send the working version to review (ingest must be finished)",
+    responses=errors(409),
 )
 def submit(
     material_id: str,
@@ -119,6 +122,7 @@ def submit(
     "/materials/{material_id}/withdraw",
     response_model=VersionRead,
     summary="Take the working version out of review",
+    responses=errors(409),
 )
 def withdraw(
     material_id: str,
@@ -143,6 +147,7 @@ def withdraw(
     "/materials/{material_id}",
     response_model=VersionRead,
     summary="Edit the metadata (an approved material gets a new version under review)",
+    responses=errors(409),
 )
 def edit(
     material_id: str, body: EditRequest, request: Request, runtime: RuntimeDep, user: CurrentUser
@@ -164,6 +169,7 @@ def edit(
     "/materials/{material_id}/takedown",
     response_model=VersionRead,
     summary="Withdraw a published material from public view, with a reason (owner, curator in scope, admin)",
+    responses=errors(409),
 )
 def takedown(
     material_id: str, body: TakedownRequest, request: Request, runtime: RuntimeDep, user: CurrentUser
@@ -204,6 +210,7 @@ def _new_files(parsed: ParsedUpload) -> list[NewFile]:
             "required": True,
         }
     },
+    responses=errors(409, 415, 507),
 )
 async def add_files(
     material_id: str,
@@ -228,6 +235,7 @@ async def add_files(
             request,
             lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
             max_file_bytes=runtime.settings.max_upload_bytes,
+            quota=await run_in_threadpool(user_quota, runtime, user),
         )
 
     def work() -> VersionRead:
@@ -249,6 +257,7 @@ async def add_files(
     "/materials/{material_id}/files/{file_id}",
     response_model=VersionRead,
     summary="Remove a file from the working version (an approved version keeps it)",
+    responses=errors(409),
 )
 def remove_file(
     material_id: str, file_id: str, request: Request, runtime: RuntimeDep, user: CurrentUser
@@ -300,7 +309,10 @@ def signature(
 
 
 @router.post(
-    "/materials/{material_id}/claim", response_model=VersionRead, summary="Claim a submission to review it"
+    "/materials/{material_id}/claim",
+    response_model=VersionRead,
+    summary="Claim a submission to review it",
+    responses=errors(409),
 )
 def claim(material_id: str, request: Request, runtime: RuntimeDep, user: CurrentUser) -> VersionRead:
     v = _attempt(
@@ -351,6 +363,7 @@ def add_comment(
     "/materials/{material_id}/review",
     response_model=VersionRead,
     summary="Decide: approve (signs the manifest), request_changes or reject, with the rubric",
+    responses=errors(409),
 )
 def review(
     material_id: str, body: ReviewRequest, request: Request, runtime: RuntimeDep, user: CurrentUser
@@ -376,7 +389,12 @@ def review(
     return _version(v, runtime)
 
 
-@router.post("/review/bulk", response_model=list[BulkResult], summary="Decide many submissions at once")
+@router.post(
+    "/review/bulk",
+    response_model=list[BulkResult],
+    summary="Decide many submissions at once",
+    responses=errors(409),
+)
 def bulk(
     body: BulkReviewRequest, request: Request, runtime: RuntimeDep, user: CurrentUser
 ) -> list[BulkResult]:

@@ -63,6 +63,7 @@ from repository.upload.schemas import UploadRead
 from repository.upload.service import upload as upload_service
 from repository.user.service import has_role
 from web.deps import RuntimeDep, bearer, optional_user, write_uow
+from web.openapi import errors
 from web.portal.session import check_csrf, portal_user
 
 router = APIRouter(tags=["uploads"])
@@ -73,11 +74,13 @@ OFFSET_TYPE = "application/offset+octet-stream"
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 # Bytes are written to disk in pieces of this size (fewer thread hops than per network read).
 WRITE_BUFFER = 1024 * 1024
-# A chunk whose bytes stop arriving for this long is treated as cut off: what arrived is kept
-# and the lock released, so the client's retry is not refused while a dead connection lingers.
-IDLE_TIMEOUT_S = 60.0
+# A chunk whose bytes stop arriving for ``upload_idle_timeout_s`` is treated as cut off: what
+# arrived is kept and the lock released, so the client's retry is not refused while a dead
+# connection lingers.
 # Expired sessions are swept at start-up and, at most this often, when a session is created.
 SWEEP_EVERY_S = 600.0
+# 18 digits hold any real length (an exabyte) and always fit a 64-bit database column.
+MAX_INT_DIGITS = 18
 
 
 def uploader(
@@ -117,8 +120,12 @@ def _int_header(request: Request, name: str) -> int:
     if raw is None:
         raise BadRequest(f"the {name} header is required")
     raw = raw.strip()
-    if not raw.isdigit():
-        raise BadRequest(f"the {name} header must be a non-negative integer, not {raw!r}")
+    # ASCII digits only: str.isdigit() also accepts "²" or Arabic-Indic digits, which int()
+    # then refuses or reads; and a length with 30 digits is nonsense, not a big file.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > MAX_INT_DIGITS:
+        raise BadRequest(
+            f"the {name} header must be a non-negative integer in ASCII digits, not {raw[:40]!r}"
+        )
     return int(raw)
 
 
@@ -133,6 +140,8 @@ def parse_metadata(header: str | None) -> dict[str, str]:
             found[key] = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
         except (binascii.Error, UnicodeDecodeError):
             raise BadRequest(f"Upload-Metadata: the value of {key!r} is not base64 of UTF-8 text") from None
+        if "\x00" in found[key]:
+            raise BadRequest(f"Upload-Metadata: the value of {key[:40]!r} contains a NUL byte")
     return found
 
 
@@ -184,7 +193,8 @@ def discover(runtime: RuntimeDep) -> Response:
     summary="Start a resumable upload (tus creation): Upload-Length and Upload-Metadata headers",
     responses={
         201: {"headers": {"Location": {"description": "The upload's URL", "schema": {"type": "string"}}}}
-    },
+    }
+    | errors(412, 413, 507),
 )
 def create_upload(request: Request, runtime: RuntimeDep, user: UploaderUser) -> Response:
     _check_version(request)
@@ -204,13 +214,16 @@ def create_upload(request: Request, runtime: RuntimeDep, user: UploaderUser) -> 
             length=length,
             content_type=content_type,
             max_bytes=runtime.settings.max_upload_bytes,
+            quota_bytes=runtime.settings.user_quota_bytes,
         )
         body = UploadRead.build(created)
         headers = _headers(created) | {"Location": body.url}
     return JSONResponse(body.model_dump(mode="json"), status_code=201, headers=headers)
 
 
-@router.head("/uploads/{upload_id}", summary="The stored offset of an upload (tus)")
+@router.head(
+    "/uploads/{upload_id}", summary="The stored offset of an upload (tus)", responses=errors(410, 412)
+)
 def upload_offset(upload_id: str, request: Request, runtime: RuntimeDep, user: UploaderUser) -> Response:
     _check_version(request)
     with runtime.db.read() as session:
@@ -218,7 +231,12 @@ def upload_offset(upload_id: str, request: Request, runtime: RuntimeDep, user: U
         return Response(status_code=200, headers=_headers(found))
 
 
-@router.get("/uploads/{upload_id}", response_model=UploadRead, summary="An upload's state as JSON")
+@router.get(
+    "/uploads/{upload_id}",
+    response_model=UploadRead,
+    summary="An upload's state as JSON",
+    responses=errors(410),
+)
 def get_upload(upload_id: str, runtime: RuntimeDep, user: UploaderUser) -> Response:
     with runtime.db.read() as session:
         found = upload_service.get(session, user, upload_id)
@@ -226,14 +244,16 @@ def get_upload(upload_id: str, runtime: RuntimeDep, user: UploaderUser) -> Respo
 
 
 async def _receive(request: Request, writer: ResumableWriter) -> bool:
-    """Stream the body into ``writer``; True when the client went away before the end."""
+    """Stream the body into ``writer``; True when the client went away (or went quiet for
+    ``upload_idle_timeout_s``) before the end."""
+    idle_timeout: float = request.app.state.settings.upload_idle_timeout_s
     buffer = bytearray()
     stream = request.stream().__aiter__()
     interrupted = False
     try:
         while True:
             try:
-                chunk = await asyncio.wait_for(stream.__anext__(), IDLE_TIMEOUT_S)
+                chunk = await asyncio.wait_for(stream.__anext__(), idle_timeout)
             except StopAsyncIteration:
                 break
             buffer += chunk
@@ -264,6 +284,7 @@ def _record(runtime: Runtime, user: User, upload_id: str, start: int, end: int, 
             "required": True,
         }
     },
+    responses=errors(409, 410, 412, 415),
 )
 async def append(upload_id: str, request: Request, runtime: RuntimeDep, user: UploaderUser) -> Response:
     _check_version(request)
@@ -283,7 +304,7 @@ async def append(upload_id: str, request: Request, runtime: RuntimeDep, user: Up
     found, writer = await run_in_threadpool(begin)
     try:
         declared = request.headers.get("content-length", "")
-        if declared.isdigit() and offset + int(declared) > found.length:
+        if declared.isascii() and declared.isdigit() and offset + int(declared) > found.length:
             raise PayloadTooLarge(f"the chunk goes past the declared length of {found.length} bytes")
         try:
             interrupted = await _receive(request, writer)
@@ -306,7 +327,12 @@ async def append(upload_id: str, request: Request, runtime: RuntimeDep, user: Up
     return Response(status_code=204, headers=_headers(recorded))
 
 
-@router.delete("/uploads/{upload_id}", status_code=204, summary="Abandon an upload (tus termination)")
+@router.delete(
+    "/uploads/{upload_id}",
+    status_code=204,
+    summary="Abandon an upload (tus termination)",
+    responses=errors(410, 412),
+)
 def delete_upload(upload_id: str, request: Request, runtime: RuntimeDep, user: UploaderUser) -> Response:
     _check_version(request)
     with write_uow(runtime) as uow:

@@ -36,7 +36,13 @@ FACET_ORDER = ("grade", "subject", "type", "series")
 
 def _levels(lang: str) -> list[dict[str, Any]]:
     level = load_vocabularies()["level"]
-    return [{"code": t.code, "label": t.label(lang), "grades": list(t.grades or ())} for t in level.terms]
+    # Levels without grades (Mầm non: preschool is in the vocabulary, not in this repository's
+    # grades 1-12) would be empty sections.
+    return [
+        {"code": t.code, "label": t.label(lang), "grades": list(t.grades or ())}
+        for t in level.terms
+        if t.grades
+    ]
 
 
 @router.get("/", response_class=HTMLResponse)

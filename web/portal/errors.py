@@ -1,4 +1,10 @@
-"""Translated HTML error pages for portal paths (the API keeps its JSON errors)."""
+"""Translated HTML error pages for portal paths (the API keeps its JSON errors).
+
+Every error a visitor of the portal can reach (a bad query string, a form the server refuses,
+a missing page, a server fault) is a styled page in the portal's language with a way back. The
+services' messages are English and say what to fix: they are shown marked ``lang="en"``, on a
+Vietnamese page folded away as technical detail, and never for 5xx (those are logged instead).
+"""
 
 from __future__ import annotations
 
@@ -8,18 +14,43 @@ from fastapi.responses import HTMLResponse
 from web.portal.render import render
 from web.portal.session import CsrfRefused, portal_user
 
-_KEYS = {401: "error.signin_required", 403: "error.forbidden", 404: "error.not_found", 405: "error.not_found"}
+# status → message key; any other 4xx reads as 400, any other 5xx as 500.
+_KEYS = {
+    400: "error.bad_request",
+    401: "error.signin_required",
+    403: "error.forbidden",
+    404: "error.not_found",
+    405: "error.not_found",
+    409: "error.conflict",
+    413: "error.too_large",
+    415: "error.unsupported",
+    422: "error.invalid",
+    429: "error.too_many",
+    500: "error.server",
+    503: "error.unavailable",
+}
+# The service's message adds nothing a reader can use for these.
+_NO_DETAIL = frozenset({401, 403, 404, 405})
+
+
+def message_key(status: int) -> str:
+    """The catalogue key of the explanation for ``status``."""
+    if status in _KEYS:
+        return _KEYS[status]
+    return "error.bad_request" if 400 <= status < 500 else "error.server"
 
 
 def error_page(request: Request, status: int, detail: str | None, *, csrf: bool = False) -> HTMLResponse:
     """The error page in the visitor's language; ``detail`` (English, from the service) is shown
-    marked ``lang="en"`` for 4xx errors other than 401/403/404, where it explains what to fix."""
-    key = "error.csrf" if csrf else _KEYS.get(status, "error.title")
+    marked ``lang="en"`` for 4xx errors other than 401/403/404/405, where it explains what to fix."""
+    key = "error.csrf" if csrf else message_key(status)
     try:
         user = portal_user(request)
     except Exception:  # the error page must render even when the database is what failed
         user = None
-    show_detail = detail if (detail and 400 <= status < 500 and status not in _KEYS and not csrf) else None
+    show_detail = (
+        detail if (detail and 400 <= status < 500 and status not in _NO_DETAIL and not csrf) else None
+    )
     return render(
         request,
         "portal/error.html",

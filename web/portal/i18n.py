@@ -20,7 +20,9 @@ LANGS: tuple[Lang, ...] = ("vi", "en")
 DEFAULT_LANG: Lang = "vi"
 LANG_COOKIE = "hl_lang"
 
-# key → (Vietnamese, English). Placeholders use str.format names.
+# key → (Vietnamese, English). Placeholders use str.format names. A message about a number of
+# things takes ``count=`` (the number itself; ``n`` is the formatted one): English gives
+# "singular|plural" forms, Vietnamese has no plural ("1 học liệu", "5 học liệu").
 MESSAGES: dict[str, tuple[str, str]] = {
     "site.name": ("Kho học liệu số", "Digital Learning Materials"),
     "site.tagline": (
@@ -40,6 +42,37 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "nav.lang_switch": ("English", "Tiếng Việt"),
     "nav.lang_switch_label": ("Xem bằng tiếng Anh", "Xem bằng tiếng Việt"),
     "footer.api": ("API dữ liệu mở", "Open data API"),
+    "footer.kept": ("Bài đã lưu để học không cần mạng", "Lessons kept for offline reading"),
+    "app.name": ("Hoclieu: Kho học liệu số", "Hoclieu: digital learning materials"),
+    "offline.title": ("Bài đã lưu", "Kept lessons"),
+    "captions.title": ("Phụ đề", "Captions"),
+    "search.filters_on": ("đang lọc", "active"),
+    "captions.none": ("chưa có phụ đề", "no captions yet"),
+    "captions.file": ("Tệp phụ đề (WebVTT .vtt hoặc SRT .srt)", "Caption file (WebVTT .vtt or SRT .srt)"),
+    "captions.upload": ("Tải phụ đề lên", "Upload captions"),
+    "captions.saved": ("Đã lưu phụ đề.", "Captions saved."),
+    "offline.intro": (
+        "Những bài bạn đã mở trên máy này được giữ lại để xem khi không có mạng (tối đa {n} bài; "
+        "bài cũ nhất tự xóa). Video chỉ được giữ khi bạn bấm “Lưu video”.",
+        "Lessons you opened on this device are kept for reading without a connection (at most {n}; "
+        "the oldest goes first). Videos are kept only when you press “Keep video”.",
+    ),
+    "offline.no_network": (
+        "Không có kết nối mạng. Trang bạn mở chưa được lưu; đây là các bài đã lưu.",
+        "No connection. The page you opened was not kept; here are the kept lessons.",
+    ),
+    "offline.needs_js": ("Danh sách cần JavaScript.", "The list needs JavaScript."),
+    "offline.empty": ("Chưa có bài nào được lưu.", "No lesson kept yet."),
+    "offline.remove": ("Xóa", "Remove"),
+    "offline.videos": ("Video đã lưu: {n}", "Kept videos: {n}"),
+    "offline.clear_videos": ("Xóa các video đã lưu", "Remove kept videos"),
+    "offline.keep_video": (
+        "Lưu video để xem khi không có mạng ({size})",
+        "Keep video for offline viewing ({size})",
+    ),
+    "offline.keeping": ("Đang lưu…", "Keeping…"),
+    "offline.kept_video": ("Đã lưu video trên máy này", "Video kept on this device"),
+    "offline.keep_failed": ("Không lưu được video (máy hết chỗ?)", "Could not keep the video (device full?)"),
     "footer.json": ("Trang này dạng JSON", "This page as JSON"),
     "search.label": ("Tìm học liệu", "Search materials"),
     "search.placeholder": ("Ví dụ: toán lớp 5 phân số", "For example: toan lop 5 phan so"),
@@ -47,7 +80,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "search.title": ("Tìm kiếm", "Search"),
     "search.results_for": ("Kết quả cho “{q}”", "Results for “{q}”"),
     "search.all": ("Tất cả học liệu", "All materials"),
-    "search.count": ("{n} học liệu", "{n} materials"),
+    "search.count": ("{n} học liệu", "{n} material|{n} materials"),
     "search.none": ("Không tìm thấy học liệu phù hợp.", "No matching materials found."),
     "search.did_you_mean": ("Có phải bạn muốn tìm", "Did you mean"),
     "search.filters": ("Lọc kết quả", "Filter results"),
@@ -68,14 +101,17 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "facet.series": ("Bộ sách", "Textbook series"),
     "facet.language": ("Ngôn ngữ", "Language"),
     "home.title": ("Chọn lớp của em", "Choose your grade"),
-    "home.total": ("Hiện có {n} học liệu đã được kiểm duyệt.", "{n} reviewed materials available."),
+    "home.total": (
+        "Hiện có {n} học liệu đã được kiểm duyệt.",
+        "{n} reviewed material available.|{n} reviewed materials available.",
+    ),
     "level.tieu-hoc": ("Tiểu học", "Primary school"),
     "level.thcs": ("Trung học cơ sở", "Lower secondary"),
     "level.thpt": ("Trung học phổ thông", "Upper secondary"),
     "grade.label": ("Lớp {g}", "Grade {g}"),
     "grade.subjects": ("Các môn học lớp {g}", "Subjects in grade {g}"),
     "grade.empty": ("Chưa có học liệu", "No materials yet"),
-    "count.materials": ("{n} học liệu", "{n} materials"),
+    "count.materials": ("{n} học liệu", "{n} material|{n} materials"),
     "subject.title": ("{subject} lớp {g}", "{subject}, grade {g}"),
     "subject.none": ("Chưa có học liệu cho môn này.", "No materials for this subject yet."),
     "subject.search_all": ("Tìm trong môn này", "Search this subject"),
@@ -97,7 +133,14 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "material.updated": ("Cập nhật", "Updated"),
     "material.related": ("Học liệu liên quan", "Related materials"),
     "material.not_ready": ("Tệp này đang được xử lý ({status}).", "This file is being processed ({status})."),
-    "material.failed": ("Không xử lý được tệp này: {error}", "This file could not be processed: {error}"),
+    "material.failed": (
+        "Không xem trực tuyến được tệp này. {error}",
+        "This file cannot be viewed online. {error}",
+    ),
+    "material.failed_detail": (
+        "Chi tiết (chỉ người tải lên và kiểm duyệt thấy):",
+        "Detail (uploader and curators only):",
+    ),
     "material.text": ("Nội dung dạng chữ", "Text version"),
     "material.text_more": ("Tải về để đọc tiếp.", "Download to read the rest."),
     "material.state": ("Trạng thái", "State"),
@@ -110,6 +153,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Your browser cannot play this video. Download it instead.",
     ),
     "viewer.audio": ("Nghe", "Listen"),
+    "viewer.listen": ("Chỉ nghe ({size})", "Listen only ({size})"),
+    "viewer.listen_hint": (
+        "Chỉ tải tiếng của bài giảng: ít dữ liệu hơn nhiều so với video.",
+        "Only the lecture's sound: far less data than the video.",
+    ),
     "viewer.page_of": ("Trang {page} / {pages}", "Page {page} of {pages}"),
     "viewer.page_alt": ("Trang {page} của “{title}”", "Page {page} of “{title}”"),
     "viewer.prev_page": ("Trang trước", "Previous page"),
@@ -118,6 +166,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "viewer.go": ("Xem", "Go"),
     "viewer.image_alt": ("Hình ảnh: {title}", "Image: {title}"),
     "viewer.package": ("Bài giảng điện tử", "E-lecture"),
+    "viewer.lesson": ("Bài học HTML", "HTML lesson"),
+    "viewer.package_unavailable": (
+        "Máy chủ này chưa cấu hình nơi phát bài giảng (HOCLIEU_CONTENT_ORIGIN). Hãy tải tệp về để xem.",
+        "This server has no content origin for playing lessons (HOCLIEU_CONTENT_ORIGIN). Download the file instead.",
+    ),
     "viewer.preview_alt": ("Ảnh xem trước: {title}", "Preview: {title}"),
     "signature.title": ("Chữ ký phê duyệt", "Approval signature"),
     "signature.ok": (
@@ -141,6 +194,20 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "For teachers, curators and administrators.",
     ),
     "signin.as": ("Đã đăng nhập: {name}", "Signed in as {name}"),
+    "signin.locked": (
+        "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau ít phút.",
+        "Too many failed sign-ins. Please try again in a few minutes.",
+    ),
+    "nav.password": ("Đổi mật khẩu", "Change password"),
+    "password.title": ("Đổi mật khẩu", "Change password"),
+    "password.hint": (
+        "Sau khi đổi, mọi phiên đăng nhập và mã truy cập khác của bạn bị thu hồi; phiên này vẫn giữ.",
+        "After the change every other session and access token of yours is revoked; this one stays.",
+    ),
+    "password.current": ("Mật khẩu hiện tại", "Current password"),
+    "password.new": ("Mật khẩu mới (ít nhất 8 ký tự)", "New password (at least 8 characters)"),
+    "password.submit": ("Đổi mật khẩu", "Change password"),
+    "password.done": ("Đã đổi mật khẩu.", "Your password has been changed."),
     "teach.title": ("Học liệu của tôi", "My materials"),
     "teach.none": ("Bạn chưa tải lên học liệu nào.", "You have not uploaded any materials yet."),
     "teach.upload_title": ("Tải học liệu lên", "Upload materials"),
@@ -243,7 +310,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "review.duplicates": ("Có tệp trùng với học liệu khác", "Some files duplicate another material"),
     "review.failed_files": (
         "{n} tệp xử lý lỗi; lý do chấp nhận: {reason}",
-        "{n} files failed; accepted because: {reason}",
+        "{n} file failed; accepted because: {reason}|{n} files failed; accepted because: {reason}",
     ),
     "review.integrity": ("Vấn đề toàn vẹn", "Integrity problems"),
     "review.owner": ("Người tải lên", "Uploaded by"),
@@ -326,6 +393,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "error.forbidden": ("Bạn không có quyền xem trang này.", "You may not view this page."),
     "error.not_found": ("Không tìm thấy trang hoặc học liệu.", "Page or material not found."),
     "error.back_home": ("Về trang chủ", "Back to the home page"),
+    "error.bad_request": (
+        "Yêu cầu không hợp lệ. Hãy kiểm tra lại địa chỉ hoặc nội dung đã nhập.",
+        "The request is not valid. Check the address or what you entered.",
+    ),
+    "error.conflict": (
+        "Không thực hiện được vì trạng thái hiện tại của học liệu. Hãy tải lại trang.",
+        "This cannot be done in the material's current state. Reload the page.",
+    ),
+    "error.too_large": ("Tệp hoặc dữ liệu gửi lên quá lớn.", "The file or data sent is too large."),
+    "error.unsupported": ("Định dạng gửi lên không được hỗ trợ.", "The format sent is not supported."),
+    "error.invalid": (
+        "Thông tin đã nhập chưa hợp lệ. Hãy sửa lại rồi thử lần nữa.",
+        "Some of what you entered is not valid. Correct it and try again.",
+    ),
+    "error.too_many": (
+        "Bạn thao tác quá nhanh. Hãy đợi một lát rồi thử lại.",
+        "Too many requests. Wait a moment and try again.",
+    ),
+    "error.server": (
+        "Máy chủ gặp sự cố. Lỗi đã được ghi lại; hãy thử lại sau.",
+        "The server had a problem. It has been logged; try again later.",
+    ),
+    "error.unavailable": (
+        "Dịch vụ tạm thời không sẵn sàng. Hãy thử lại sau ít phút.",
+        "The service is temporarily unavailable. Try again in a few minutes.",
+    ),
+    "error.detail": ("Chi tiết kỹ thuật (tiếng Anh)", "Technical detail"),
     "unavailable.curation": (
         "Chức năng kiểm duyệt chưa sẵn sàng trên máy chủ này.",
         "Review is not available on this server yet.",
@@ -341,6 +435,10 @@ def translate(lang: str, key: str, **values: object) -> str:
     """
     vi, en = MESSAGES[key]
     text = en if lang == "en" else vi
+    count = values.pop("count", None)
+    if "|" in text:
+        one, _, other = text.partition("|")
+        text = one if count == 1 else other
     return text.format(**values) if values else text
 
 

@@ -3,15 +3,18 @@
 JSON twin: ``/api/v1/materials/{id}`` (plus ``/related`` and ``/signature``).
 
 Viewers are chosen from the derivatives the ingest pipeline made, never by trusting the upload's
-declared type: ``rendition`` 360p/720p + ``poster`` + ``hls`` → video; an audio ``rendition`` or an
+declared type: ``rendition`` 360p/720p + ``poster`` + ``hls`` → video (its listen-only ``speech``
+rendition, "chỉ nghe", under the player); an audio ``rendition`` or an
 ``audio/*`` original → audio; ``preview`` pages → page-by-page document viewer; ``image/*`` →
-image; a ``package`` derivative → e-lecture in a sandboxed frame; otherwise the large thumbnail
-and the extracted text.
+image; a ``package`` (SCORM/HTML5) or an HTML lesson → played from the content origin in an
+``<iframe sandbox>`` without ``allow-same-origin`` (``web/content.py``: its scripts never run on this
+origin); otherwise the large thumbnail and the extracted text.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -19,12 +22,16 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from repository.errors import RepositoryError
+from repository.material.failures import public_reason
 from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
+from repository.material.service import PLAYABLE_DOCUMENTS
 from repository.material.service import material as material_service
 from repository.oai.exports import lrmi_for
 from repository.runtime import Runtime
 from search.service import search as search_service
+from web.content import content_url
 from web.deps import ReadSession, RuntimeDep
+from web.portal.i18n import request_lang
 from web.portal.render import render
 from web.portal.session import PortalUser
 
@@ -47,6 +54,10 @@ class Viewer:
     package: str | None = None
     pdf: DerivativeRead | None = None
     text_url: str | None = None
+    listen: DerivativeRead | None = None  # a video's listen-only (speech) rendition
+    failure: str | None = None  # why it failed, for everybody (fixed text, page language)
+    failure_detail: str | None = None  # the uploader's reason: owner, curators, admins only
+    captions: list[DerivativeRead] = field(default_factory=list)  # WebVTT per language
 
 
 def _first(file: FileRead, kind: str, label: str | None = None) -> DerivativeRead | None:
@@ -58,25 +69,39 @@ def _height(d: DerivativeRead) -> int:
     return int(digits) if digits else (d.height or 0)
 
 
-def viewer_for(file: FileRead) -> Viewer:
-    """Pick the viewer for one file from its media type and derivatives (pure)."""
+Player = Callable[[FileRead, str], str | None]
+
+
+def viewer_for(file: FileRead, play: Player | None = None) -> Viewer:
+    """Pick the viewer for one file from its media type and derivatives (pure).
+
+    ``play(file, path)`` gives the content-origin URL of a package page or (empty ``path``) an
+    HTML lesson; without it (or when it returns None) such files are offered for download only.
+    """
     v = Viewer(kind="other", file=file, pdf=_first(file, "pdf"))
     renditions = [d for d in file.derivatives if d.kind == "rendition"]
     poster = _first(file, "poster") or _first(file, "thumbnail", "large")
     text = _first(file, "text", "")
     v.text_url = text.url if text else None
-    package = _first(file, "package")
-    if package is not None:
-        v.kind, v.package = "package", package.url
+    if file.package is not None:
+        v.kind, v.package = "package", play(file, file.package["launch"]) if play else None
+        return v
+    if file.media_type in PLAYABLE_DOCUMENTS and file.status == "ready":
+        v.kind, v.package = "lesson", play(file, "") if play else None
         return v
     videos = sorted((d for d in renditions if d.media_type.startswith("video/")), key=_height)
-    if videos or file.media_type.startswith("video/"):
+    audios = [d for d in renditions if d.media_type.startswith("audio/")]
+    # An MP4/WebM holding only sound is detected as video/*: its AAC rendition says it is audio.
+    if videos or (file.media_type.startswith("video/") and not audios):
         v.kind, v.sources = "video", videos
+        v.listen = next((d for d in renditions if d.media_type.startswith("audio/")), None)
+        v.captions = sorted(
+            (d for d in file.derivatives if d.kind == "caption"), key=lambda d: d.label != "vi"
+        )
         v.poster = poster.url if poster else None
         hls = _first(file, "hls")
         v.hls = hls.url if hls else None
         return v
-    audios = [d for d in renditions if d.media_type.startswith("audio/")]
     if audios or file.media_type.startswith("audio/"):
         v.kind, v.sources = "audio", audios
         return v
@@ -104,12 +129,19 @@ def material_page(
     quality: Annotated[str | None, Query(max_length=10)] = None,
 ) -> HTMLResponse:
     found = material_service.get(session, user, material_id)
-    read = MaterialRead.build(found)
-    viewers = [viewer_for(f) for f in read.files]
+    detail = material_service.shows_failure_details(session, user, found)
+    read = MaterialRead.build(found, detail=detail)
+    viewers = [viewer_for(f, player(runtime, session, material_id)) for f in read.files]
+    lang = request_lang(request)
+    for v in viewers:
+        if v.file.status == "failed":
+            # Everybody reads the fixed explanation; the uploader's reason only those who may.
+            v.failure = public_reason(v.file.failure, lang)
+            v.failure_detail = v.file.error if detail else None
     # The text of files without a visual preview (DOCX, HTML, TXT...) is readable in the page.
     texts: dict[str, str] = {}
     for f in found.files:
-        if any(v.file.id == f.id and v.kind == "other" for v in viewers):
+        if any(v.file.id == f.id and v.kind in ("other", "lesson") for v in viewers):
             d = next((d for d in f.derivatives if d.kind == "text" and not d.label), None)
             if d is not None:
                 with runtime.blobs.open(d.storage_key) as stream:
@@ -121,7 +153,7 @@ def material_page(
         related = search_service.related_page(runtime.settings, material_id, size=6).hits
     except RepositoryError:
         related = []  # not public yet (the owner or a curator looking at a draft)
-    return render(
+    response = render(
         request,
         "portal/material.html",
         {
@@ -138,6 +170,21 @@ def material_page(
         user=user,
         twin=f"/api/v1/materials/{material_id}",
     )
+    if read.state == "approved":
+        # The service worker keeps only pages marked so: public content, never a draft under review.
+        response.headers["X-Hoclieu-Offline"] = "keep"
+    return response
+
+
+def player(runtime: Runtime, session: Any, material_id: str) -> Player:
+    """Content-origin URLs for the viewers of one material: plain for public files, signed and
+    short-lived for the rest (the page was only rendered for someone allowed to see them)."""
+
+    def play(file: FileRead, path: str) -> str | None:
+        public = material_service.is_public_file(session, material_id, file.id)
+        return content_url(runtime.settings, material_id, file.id, path, public=public, filename=file.filename)
+
+    return play
 
 
 def json_ld(material: Any, runtime: Runtime, session: Any) -> str:

@@ -100,6 +100,7 @@ def page_context(request: Request, user: User | None) -> dict[str, Any]:
         "is_admin": has_role(user, Role.admin),
         "csrf": session.csrf_token(request),
         "csrf_field": session.CSRF_FIELD,
+        "csp_nonce": getattr(request.state, "csp_nonce", ""),
         "static": static_url,
         "num": lambda v, decimals=0: i18n.format_number(v, lang, decimals=decimals),
         "size": lambda v: i18n.format_size(int(v), lang),
@@ -120,11 +121,13 @@ def render(
 ) -> HTMLResponse:
     """Render ``template`` with the page context; ``twin`` is the page's JSON API URL.
 
-    Pages are per-user (sign-in state, CSRF token), so they are never stored by shared caches.
+    Pages are per-user (sign-in state, CSRF token), so they are never stored by shared caches, and
+    a signed-in user's pages are not stored at all.
     """
     full = page_context(request, user) | {"twin": twin} | context
     response = templates.TemplateResponse(request, template, full, status_code=status_code)
-    response.headers["Cache-Control"] = "private, no-cache"
+    # A signed-in page is the user's alone: not even the browser keeps it (shared computers in schools).
+    response.headers["Cache-Control"] = "private, no-store" if user is not None else "private, no-cache"
     response.headers["Vary"] = "Cookie"
     if twin:
         response.headers["Link"] = f'<{twin}>; rel="alternate"; type="application/json"'

@@ -19,9 +19,10 @@ from repository.curation.schemas import RUBRIC, CommentRead, Decision
 from repository.curation.service import curation
 from repository.errors import RepositoryError, ValidationFailed
 from repository.material.schemas import MaterialRead
+from repository.material.service import material as material_service
 from repository.signing import signer_for
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
-from web.portal.material import viewer_for
+from web.portal.material import player, viewer_for
 from web.portal.render import render
 from web.portal.session import CuratorPortalUser, check_csrf
 
@@ -85,12 +86,15 @@ async def bulk(request: Request, runtime: RuntimeDep, user: CuratorPortalUser) -
 def review_page(
     material_id: str,
     request: Request,
+    runtime: RuntimeDep,
     session: ReadSession,
     user: CuratorPortalUser,
     error: str | None = None,
 ) -> HTMLResponse:
     material, versions = curation.history(session, user, material_id)
-    read = MaterialRead.build(material)
+    read = MaterialRead.build(
+        material, detail=material_service.shows_failure_details(session, user, material)
+    )
     version = versions[-1][0]
     comments = [CommentRead.build(c) for c in curation.comments(session, user, material_id)]
     suggestions = [(f.filename, s) for f in read.files for s in f.suggestions]
@@ -101,7 +105,7 @@ def review_page(
             "m": read,
             "version": version,
             "meta": dict(version.meta),
-            "viewers": [viewer_for(f) for f in read.files],
+            "viewers": [viewer_for(f, player(runtime, session, material_id)) for f in read.files],
             "comments": comments,
             "suggestions": suggestions,
             "duplicates": [f for f in read.files if f.duplicate_of],

@@ -6,9 +6,9 @@ session is revoked exactly like a token, and there is one credential check in th
 
 CSRF: every visitor gets a random ``hl_csrf`` cookie; the token put into forms is an HMAC of it
 (and of the session token, so a token minted before sign-in stops working after) under the
-settings' ``secret_key``. A POST must send it back as the ``csrf_token`` form field, the
-``X-CSRF-Token`` header (scripts) or the ``csrf_token`` query parameter (multipart uploads,
-whose body is streamed to the blob store before any form field could be read). SameSite=Lax
+settings' ``secret_key``. A POST must send it back as the ``csrf_token`` form field or the
+``X-CSRF-Token`` header (scripts). Never in a URL: URLs end up in logs, history and ``Referer``
+headers (multipart uploads send the field first and it is checked while streaming). SameSite=Lax
 already stops most cross-site posts; the token covers the rest (and old browsers).
 """
 
@@ -124,7 +124,7 @@ def check_csrf(request: Request, submitted: str | None) -> None:
     Raises:
         CsrfRefused: 403 with a reason.
     """
-    submitted = submitted or request.headers.get(CSRF_HEADER) or request.query_params.get(CSRF_FIELD)
+    submitted = submitted or request.headers.get(CSRF_HEADER)
     if not request.cookies.get(CSRF_COOKIE) or not submitted:
         raise CsrfRefused("the form's CSRF token is missing: reload the page and try again")
     if not hmac.compare_digest(submitted, csrf_token(request)):

@@ -28,8 +28,9 @@ from repository.models import User
 from web.api.materials import create_from_upload as create_material
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
 from web.portal.render import render, terms
-from web.portal.session import TeacherPortalUser, check_csrf
-from web.uploads import ParsedUpload, read_upload
+from web.portal.session import CSRF_FIELD, CSRF_HEADER, TeacherPortalUser, check_csrf
+from web.uploads import TEXT_FIELDS as UPLOAD_TEXT_FIELDS
+from web.uploads import ParsedUpload, read_upload, user_quota
 
 router = APIRouter(include_in_schema=False)
 
@@ -54,7 +55,13 @@ def my_materials(
     return render(
         request,
         "portal/teach_list.html",
-        {"items": [MaterialRead.build(m) for m in items], "total": total},
+        {
+            "items": [
+                MaterialRead.build(m, detail=material_service.shows_failure_details(session, user, m))
+                for m in items
+            ],
+            "total": total,
+        },
         user=user,
         twin="/api/v1/materials?mine=true",
     )
@@ -75,16 +82,27 @@ def upload_form(request: Request, runtime: RuntimeDep, user: TeacherPortalUser) 
 async def upload(request: Request, runtime: RuntimeDep, user: TeacherPortalUser) -> Response:
     """Each uploaded file becomes its own draft material (a teacher drops a folder of lessons).
 
-    The CSRF token travels in the ``X-CSRF-Token`` header (scripts) or the query string (the
-    plain form): the multipart body is streamed to the blob store, not parsed into a form.
+    The CSRF token travels in the ``X-CSRF-Token`` header (scripts) or as the form's first field
+    (the plain form, JavaScript off): the multipart body is streamed to the blob store, so the
+    token is checked when the first file part starts, before any of it is stored. Never in the
+    URL, where it would end up in logs, history and ``Referer`` headers.
     """
-    check_csrf(request, None)
+    header = request.headers.get(CSRF_HEADER)
+
+    def guard(fields: dict[str, bytes]) -> None:
+        field = fields.get(CSRF_FIELD, b"").decode("utf-8", errors="replace")
+        check_csrf(request, header or field or None)
+
     parsed = await read_upload(
         request,
         lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
         max_file_bytes=runtime.settings.max_upload_bytes,
+        quota=await run_in_threadpool(user_quota, runtime, user),
+        text_fields=(*UPLOAD_TEXT_FIELDS, CSRF_FIELD),
+        before_files=guard,
     )
     if not parsed.files:
+        guard(parsed.fields)
         parsed.abort()
         raise ValidationFailed("choose at least one file to upload")
     created: list[MaterialRead] = []
@@ -105,7 +123,8 @@ async def upload(request: Request, runtime: RuntimeDep, user: TeacherPortalUser)
 
 def _working(session: Any, user: User, material_id: str) -> tuple[MaterialRead, Any]:
     material, versions = curation.history(session, user, material_id)
-    return MaterialRead.build(material), versions[-1][0]
+    detail = material_service.shows_failure_details(session, user, material)
+    return MaterialRead.build(material, detail=detail), versions[-1][0]
 
 
 def _suggested(read: MaterialRead) -> dict[str, Any]:
@@ -197,7 +216,8 @@ def _details_page(
 @router.get("/teach/m/{material_id}/status")
 def material_status(material_id: str, session: ReadSession, user: TeacherPortalUser) -> JSONResponse:
     """Ingest status of each file (the page polls this while files are processing)."""
-    read = MaterialRead.build(material_service.get(session, user, material_id))
+    found = material_service.get(session, user, material_id)
+    read = MaterialRead.build(found, detail=material_service.shows_failure_details(session, user, found))
     files = [
         {
             "id": f.id,

@@ -1,6 +1,6 @@
 /* Hoclieu portal enhancements. Every page works without this file; it adds:
    search suggestions, video quality switch + HLS where native, upload progress (resumable for
-   large files), live status. */
+   large files), live status, and the service worker that keeps opened lessons for offline reading. */
 (function () {
   "use strict";
   document.documentElement.classList.add("js");
@@ -258,8 +258,26 @@
     });
   }
 
+  /* Installable portal: the service worker (/sw.js) keeps the lessons a student opens; keeping
+     videos and the "Bài đã lưu" list live in offline.js, loaded by the pages that use them. */
+  function offline() {
+    if (!("serviceWorker" in navigator)) return;
+    var register = function () { navigator.serviceWorker.register("/sw.js").catch(function () {}); };
+    if (document.readyState === "complete") register(); else window.addEventListener("load", register);
+  }
+
+  /* Search filters: folded on a phone (results first), open beside the results on wide screens. */
+  function filters() {
+    var fold = $("#filters");
+    if (!fold || !window.matchMedia) return;
+    var wide = window.matchMedia("(min-width: 48rem)");
+    var apply = function () { fold.open = wide.matches; };
+    apply();
+    if (wide.addEventListener) wide.addEventListener("change", apply);
+  }
+
   function start() {
-    suggest(); players(); uploads();
+    suggest(); players(); uploads(); offline(); filters();
     Array.prototype.forEach.call(document.querySelectorAll("[data-poll]"), poll);
     // LTI deep linking: the signed answer goes back to the LMS without a click (the button stays for no-JS).
     Array.prototype.forEach.call(document.querySelectorAll("form[data-autosubmit]"), function (f) { f.submit(); });

@@ -1,7 +1,7 @@
 """API clients (OAuth client credentials, scoped tokens), webhooks and their log, LTI 1.3 platforms
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0010
 Create Date: 2026-12-05
 """
 
@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql
 import repository.models.base
 
 revision = "0007"
-down_revision = "0005"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

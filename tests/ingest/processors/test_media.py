@@ -61,7 +61,7 @@ def _verify_video_outputs(src: Path, out: Path) -> list[DerivativeOut]:
     info = probe(src)
     progress: list[float] = []
     results = process_video(src, out, info=info, progress_cb=progress.append)
-    renditions = _by_kind(results, "rendition")
+    renditions = [r for r in _by_kind(results, "rendition") if r.media_type == "video/mp4"]
     assert renditions[0].label == "360p"
     _verify_rendition(renditions[0], info.duration, 360)
     if min(info.width or 0, info.height or 0) >= 720:
@@ -87,7 +87,45 @@ def _verify_video_outputs(src: Path, out: Path) -> list[DerivativeOut]:
     return results
 
 
+def _verify_speech(results: list[DerivativeOut], source_duration: float | None) -> DerivativeOut:
+    """The listen-only rendition: mono Opus in WebM, about 24 kb/s, as long as the video."""
+    (speech,) = [r for r in _by_kind(results, "rendition") if r.label == "speech"]
+    assert speech.media_type == "audio/webm"
+    assert speech.path.name == "speech.webm"
+    with av.open(str(speech.path)) as container:
+        assert container.format.name.startswith("matroska")
+        assert not container.streams.video
+        (stream,) = container.streams.audio
+        assert stream.codec_context.name == "opus"
+        assert stream.codec_context.channels == 1
+        decoded = sum(frame.samples for frame in container.decode(stream))
+    assert decoded > 0
+    if source_duration:
+        assert abs((speech.duration or 0) - source_duration) < 0.5
+        kbps = speech.path.stat().st_size * 8 / 1000 / source_duration
+        assert kbps < 40, kbps  # speech quality, not music: ~24 kb/s plus container overhead
+    return speech
+
+
 class TestVideo:
+    def test_video_with_sound_gets_a_listen_only_opus_rendition(self, shared_data: Path, tmp_path: Path):
+        src = shared_data / "03_media" / "video" / "testVideoMp4.mp4"
+        info = probe(src)
+        assert info.has_audio
+        results = process_video(src, tmp_path, info=info, hls=False)
+        _verify_speech(results, info.duration)
+
+    def test_silent_video_gets_no_listen_only_rendition(self, tmp_path: Path):
+        src = tmp_path / "silent.mp4"
+        source = ffmpeg.input("testsrc2=size=320x240:rate=15:duration=2", f="lavfi")
+        ffmpeg.output(source, str(src), vcodec="libx264", preset="ultrafast").overwrite_output().run(
+            cmd=ffmpeg_exe(), quiet=True
+        )
+        out = tmp_path / "out"
+        out.mkdir()
+        results = process_video(src, out, hls=False)
+        assert [r.label for r in _by_kind(results, "rendition")] == ["360p"]
+
     @pytest.mark.parametrize("rel", VIDEO_QUICK)
     def test_short_video_gets_playable_renditions_hls_and_poster(
         self, shared_data: Path, tmp_path: Path, rel: str

@@ -14,6 +14,7 @@ from ingest.processors.pool import WorkerProcess
 from ingest.processors.sandbox import ProcessingFailed
 from ingest.processors.text import _tika_child
 from tests.ingest.processors import _sandbox_targets as targets
+from tests.processes import alive, wait_until
 
 _calls = 0
 
@@ -125,7 +126,7 @@ class TestWorkerProcess:
     def test_a_child_killed_while_idle_is_replaced_transparently(self, pool: WorkerProcess) -> None:
         pid, _ = pool.call(count_calls, timeout_s=10)
         os.kill(pid, signal.SIGKILL)
-        time.sleep(0.2)
+        wait_until(lambda: not alive(pid), 10, "the killed child to die")
         new_pid, n = pool.call(count_calls, timeout_s=10)
         assert new_pid != pid
         assert n == 1

@@ -16,6 +16,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -37,7 +38,17 @@ USERS = (
     ("thay_minh", "curator", {"subjects": ["toan"]}),
     ("quan_tri", "admin", {}),
 )
-READY_TIMEOUT_S = 180
+READY_TIMEOUT_S = 300  # ingest of the demo video under a loaded, shared machine
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--autoplay-policy=no-user-gesture-required",
+]
 
 
 @dataclass
@@ -48,6 +59,7 @@ class Portal:
     base_url: str
     materials: dict[str, str]  # demo file name → material id
     workdir: Path
+    content_origin: str = ""  # where packages and HTML lessons play (`hoclieu serve`'s second port)
 
 
 def _load(settings: object, workdir: Path) -> dict[str, str]:
@@ -108,8 +120,9 @@ def _wait_ready(base_url: str, ids: dict[str, str], proc: subprocess.Popen[bytes
     raise RuntimeError(f"demo materials not ready after {READY_TIMEOUT_S} s: {sorted(pending)}")
 
 
-@pytest.fixture(scope="session")
-def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+def run_portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
+    """The body of the session fixture ``portal`` (declared in tests/conftest.py, so that the
+    portal tests and the browser attacks of tests/security share one server per session)."""
     from repository.config import Settings
     from search.service import close_backend
 
@@ -132,22 +145,27 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
         "HOCLIEU_DATABASE_URL": settings.sqlalchemy_url,
         "HOCLIEU_IN_PROCESS_WORKER": "true",
         "HOCLIEU_MAX_UPLOAD_BYTES": str(settings.max_upload_bytes),
+        "HOCLIEU_LOG_LEVEL": "WARNING",
     }
     env.pop("HOCLIEU_REDIS_URL", None)
+    env.pop("HOCLIEU_CONTENT_ORIGIN", None)
     env.pop("HOCLIEU_OPENSEARCH_URL", None)
     log = (workdir / "server.log").open("wb")
+    content_port = free_port()
+    # `hoclieu serve` itself: the portal, and the content origin on a second port (localhost:
+    # another host than 127.0.0.1, so the portal's cookies never reach it).
     proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
-            "uvicorn",
-            "--factory",
-            "web.app:create_app",
+            "web.cli",
+            "serve",
             "--host",
             "127.0.0.1",
             "--port",
             str(port),
-            "--no-access-log",
+            "--content-port",
+            str(content_port),
         ],
         env=env,
         stdout=log,
@@ -157,7 +175,13 @@ def portal(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Portal]:
     base_url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base_url, ids, proc)
-        yield Portal(settings=settings, base_url=base_url, materials=ids, workdir=workdir)
+        yield Portal(
+            settings=settings,
+            base_url=base_url,
+            materials=ids,
+            workdir=workdir,
+            content_origin=f"http://localhost:{content_port}",
+        )
     finally:
         proc.terminate()
         try:
@@ -202,3 +226,22 @@ def csrf_of(html: str) -> str:
     match = re.search(r'name="csrf_token" value="([0-9a-f]+)"', html)
     assert match, "no CSRF token in the page"
     return match.group(1)
+
+
+def run_browser() -> Iterator[Any]:
+    """The body of the session fixture ``browser`` (declared in tests/conftest.py: the sync API
+    allows one Playwright instance per thread, so every browser test module shares this one)."""
+    import shutil
+
+    from tests.conftest import skip_or_fail
+
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("playwright is not installed (pip install playwright==1.65.2)")
+    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+        skip_or_fail("Debian chromium is not installed (apt-get install chromium)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

@@ -160,6 +160,18 @@ class TestMaterialPage:
         assert "Tải tệp gốc" in r.text
         assert f'<link rel="alternate" type="application/json" href="/api/v1/materials/{mid}">' in r.text
 
+    def test_video_offers_its_listen_only_rendition(self, client: TestClient, portal: Portal) -> None:
+        mid = portal.materials["toan-5-dien-tich-hinh-tam-giac.mp4"]
+        body = client.get(f"/api/v1/materials/{mid}").json()
+        speech = next(d for d in body["files"][0]["derivatives"] if d["label"] == "speech")
+        assert speech["kind"] == "rendition" and speech["media_type"] == "audio/webm"
+        r360 = next(d for d in body["files"][0]["derivatives"] if d["label"] == "360p")
+        assert speech["size"] < r360["size"]  # (a still-slide demo video: the bench measures a lecture)
+        page = client.get(f"/m/{mid}").text
+        listen = re.search(r'<details class="listen"[^>]*>\s*<summary>Chỉ nghe \(([^)]+)\)</summary>', page)
+        assert listen, "no 'chỉ nghe' player under the video"
+        assert f'<audio controls preload="none" src="{speech["url"]}"' in page
+
     def test_document_viewer_jumps_to_page(self, client: TestClient, portal: Portal) -> None:
         mid = portal.materials["toan-5-phan-so-thap-phan.pdf"]
         r = client.get(f"/m/{mid}", params={"page": 2})

@@ -1,0 +1,1 @@
+"""Which live processes serve which job queues (worker presence)."""

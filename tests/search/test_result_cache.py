@@ -1,0 +1,104 @@
+"""The embedded backend's result cache: repeated queries are served from memory, never stale."""
+
+from __future__ import annotations
+
+import unicodedata
+from pathlib import Path
+
+import pytest
+
+from search.backends._cache import ResultCache
+from search.backends.embedded import EmbeddedBackend
+from search.documents import build_document
+from search.query import SearchQuery
+from tests.search.test_backend_contract import CORPUS, material
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> EmbeddedBackend:
+    b = EmbeddedBackend(tmp_path / "index", cache_size=16)
+    b.index(build_document(m) for m in CORPUS)
+    b.refresh()
+    yield b
+    b.close()
+
+
+def ids(backend: EmbeddedBackend, text: str, **kw: object) -> list[str]:
+    return [h.id for h in backend.search(SearchQuery(text, **kw)).hits]
+
+
+class TestResultCache:
+    def test_repeated_query_is_served_from_the_cache(self, backend: EmbeddedBackend) -> None:
+        first = backend.search(SearchQuery("toán lớp 5"))
+        hits_before = backend._cache.hits
+        # The same query however typed: spacing, case, NFD, filters in another order.
+        again = backend.search(SearchQuery("  TOÁN   lớp 5 "))
+        nfd = backend.search(SearchQuery(unicodedata.normalize("NFD", "Toán lớp 5")))
+        assert backend._cache.hits == hits_before + 2
+        assert again == first == nfd
+
+    def test_filters_and_paging_are_part_of_the_key(self, backend: EmbeddedBackend) -> None:
+        everything = ids(backend, "toán", size=50)
+        grade5 = ids(backend, "toán", grades=[5], size=50)
+        assert set(grade5) < set(everything)
+        page1, page2 = ids(backend, "toán", size=1), ids(backend, "toán", size=1, page=2)
+        assert page1 != page2
+        assert set(page1 + page2) <= set(everything)
+
+    def test_a_taken_down_material_never_comes_from_the_cache(self, backend: EmbeddedBackend) -> None:
+        assert ids(backend, "quang hợp")[0] == "quang-hop"
+        assert ids(backend, "quang hợp")[0] == "quang-hop"  # now cached
+        taken_down = next(m for m in CORPUS if m["id"] == "quang-hop") | {"state": "draft", "version": 2}
+        backend.index([build_document(taken_down)])
+        backend.refresh()
+        assert "quang-hop" not in ids(backend, "quang hợp")
+        assert backend.search(SearchQuery("quang hợp")).total == 0
+
+    def test_every_kind_of_index_change_makes_a_new_revision(self, backend: EmbeddedBackend) -> None:
+        seen = {backend.revision()}
+        backend.index([build_document(material("moi", "Bài mới về quang hợp"))])
+        backend.refresh()
+        seen.add(backend.revision())
+        assert "moi" in ids(backend, "quang hợp")
+        backend.delete(["moi"])
+        backend.refresh()
+        seen.add(backend.revision())
+        assert "moi" not in ids(backend, "quang hợp")
+        backend.reindex(build_document(m) for m in CORPUS[:3])
+        backend.refresh()
+        seen.add(backend.revision())
+        assert ids(backend, "quang hợp") == []
+        backend.clear()
+        backend.refresh()
+        seen.add(backend.revision())
+        assert backend.search(SearchQuery("")).total == 0
+        assert None not in seen
+        assert len(seen) == 5
+
+    def test_a_reader_in_another_handle_never_serves_a_stale_result(
+        self, backend: EmbeddedBackend, tmp_path: Path
+    ) -> None:
+        # A web process reads through its own handle while the indexer (``backend``) writes.
+        reader = EmbeddedBackend(tmp_path / "index", cache_size=16)
+        assert ids(reader, "quang hợp")[0] == "quang-hop"
+        backend.delete(["quang-hop"])
+        reader.refresh()
+        assert "quang-hop" not in ids(reader, "quang hợp")
+
+    def test_size_zero_turns_it_off(self, tmp_path: Path) -> None:
+        b = EmbeddedBackend(tmp_path / "off", cache_size=0)
+        b.index(build_document(m) for m in CORPUS)
+        b.refresh()
+        b.search(SearchQuery("toán"))
+        b.search(SearchQuery("toán"))
+        assert b._cache.hits == b._cache.misses == 0
+        b.close()
+
+    def test_lru_keeps_the_most_recent_entries(self) -> None:
+        cache = ResultCache(2)
+        for key in ("a", "b", "a", "c"):
+            if cache.get(key) is None:
+                cache.put(key, object())  # type: ignore[arg-type]
+        assert cache.get("b") is None
+        assert cache.get("a") is not None
+        assert cache.get("c") is not None

@@ -1,0 +1,57 @@
+"""What leaves the checkout: the Docker build context excludes local state and test output."""
+
+from __future__ import annotations
+
+import fnmatch
+from pathlib import Path
+
+from tests.conftest import REPO_ROOT
+
+
+def _patterns() -> list[str]:
+    lines = (REPO_ROOT / ".dockerignore").read_text(encoding="utf-8").splitlines()
+    return [line.strip().rstrip("/") for line in lines if line.strip() and not line.startswith("#")]
+
+
+def _ignored(path: str) -> bool:
+    """Docker's matching for the patterns used here: a pattern matches the path or a parent of it."""
+    parts = Path(path).parts
+    prefixes = ["/".join(parts[: i + 1]) for i in range(len(parts))]
+    for pattern in _patterns():
+        bare = pattern.removeprefix("**/")
+        for prefix in prefixes:
+            if fnmatch.fnmatch(prefix, pattern) or (
+                pattern.startswith("**/") and fnmatch.fnmatch(Path(prefix).name, bare)
+            ):
+                return True
+    return False
+
+
+class TestDockerignore:
+    def test_local_state_secrets_and_test_output_stay_out_of_the_build_context(self) -> None:
+        for path in (
+            ".venv/bin/python",
+            "data/hoclieu.db",
+            "data/keys/approval-ed25519.pem",
+            ".env",
+            ".env.testing",
+            "test-artifacts/screenshots/home-phone.png",
+            "bench/out/ingest.json",
+            "web/portal/__pycache__/render.cpython-311.pyc",
+            ".git/HEAD",
+            "hoclieu.egg-info/PKG-INFO",
+        ):
+            assert _ignored(path), path
+
+    def test_what_the_image_copies_is_kept(self) -> None:
+        dockerfile = (REPO_ROOT / "Dockerfile").read_text(encoding="utf-8")
+        copied = [line.split()[1] for line in dockerfile.splitlines() if line.startswith("COPY ")]
+        assert copied
+        for source in copied:
+            for path in (
+                (REPO_ROOT / source).rglob("*") if (REPO_ROOT / source).is_dir() else [REPO_ROOT / source]
+            ):
+                relative = path.relative_to(REPO_ROOT).as_posix()
+                if "__pycache__" in relative:
+                    continue
+                assert not _ignored(relative), relative
