@@ -130,19 +130,18 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def client_scope_guard(
-    request: Request,
-    runtime: RuntimeDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
-) -> None:
+def client_scope_guard(request: Request, runtime: RuntimeDep) -> None:
     """An app-wide dependency: an API client's token is held to its scopes on every route, also
     on public ones that never ask who is calling (search, vocabularies, OAI-PMH). A person's
-    token, or one that does not resolve, is left to the route (``optional_user``)."""
-    if credentials is None:
+    token, or one that does not resolve, is left to the route (``optional_user``). The header is
+    read here rather than through ``HTTPBearer``, so the OpenAPI document does not claim that
+    public routes need a token."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
         return
     try:
         with runtime.db.read() as session:
-            principal = user_service.resolve_principal(session, credentials.credentials)
+            principal = user_service.resolve_principal(session, token.strip())
             session.expunge(principal.user)
     except RepositoryError:
         return

@@ -32,6 +32,19 @@ from web.deps import CurrentUser, ReadSession, RuntimeDep, client_ip, write_uow
 
 router = APIRouter(tags=["api clients"])
 
+OAUTH_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "string",
+            "enum": ["invalid_request", "invalid_client", "unsupported_grant_type", "invalid_scope"],
+        },
+        "error_description": {"type": "string"},
+    },
+}
+ERROR_BODY = {"$ref": "#/components/schemas/ErrorBody"}
+
 MAX_TOKEN_REQUEST_BYTES = 8 * 1024
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -89,7 +102,19 @@ async def _form(request: Request) -> dict[str, str]:
         'Errors are RFC 6749 §5.2 JSON: `{"error": "invalid_client"}` (401), `invalid_request`, '
         "`unsupported_grant_type`, `invalid_scope` (400)."
     ),
+    responses={
+        400: {
+            "description": "RFC 6749 §5.2 error (invalid_request, unsupported_grant_type, invalid_scope), "
+            "or a malformed request refused before it reached the endpoint",
+            "content": {"application/json": {"schema": {"oneOf": [OAUTH_ERROR, ERROR_BODY]}}},
+        },
+        401: {
+            "description": "RFC 6749 §5.2 invalid_client",
+            "content": {"application/json": {"schema": OAUTH_ERROR}},
+        },
+    },
     openapi_extra={
+        "x-own-errors": True,
         "requestBody": {
             "required": True,
             "content": {
@@ -106,7 +131,7 @@ async def _form(request: Request) -> dict[str, str]:
                     }
                 }
             },
-        }
+        },
     },
 )
 async def oauth_token(request: Request, runtime: RuntimeDep) -> JSONResponse:
