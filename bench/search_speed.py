@@ -253,8 +253,14 @@ def http_bench(
     """Serve ``data`` with uvicorn (``workers`` processes) and query it with 1 and 16 clients."""
     (Path(data) / "hoclieu_bench_server.py").write_text(SERVER_APP.format(root=root, data=data))
     # No result cache in the server: the 1- and 16-client runs ask the same queries, and the
-    # targets are for misses (the cache's hit latency is measured in-process above).
-    env = dict(os.environ, HOCLIEU_ENV="development", HOCLIEU_SEARCH_CACHE_SIZE="0")
+    # targets are for misses (the cache's hit latency is measured in-process above). The 16 clients
+    # share one address: the per-address rate limit would measure 429s.
+    env = dict(
+        os.environ,
+        HOCLIEU_ENV="development",
+        HOCLIEU_SEARCH_CACHE_SIZE="0",
+        HOCLIEU_RATE_LIMIT_ANONYMOUS_PER_MINUTE="0",
+    )
     server = subprocess.Popen(
         [sys.executable, "-c", SERVER.format(root=root, data=data, port=port, workers=workers)], env=env
     )

@@ -176,6 +176,44 @@ class Settings(BaseSettings):
         description="Search results kept in memory per process, keyed by the normalised query, its filters "
         "and the index revision (never stale). 0 turns the cache off. Embedded index only.",
     )
+    oauth_token_ttl_s: int = Field(
+        3600,
+        description="Lifetime of the bearer tokens API clients get from POST /api/v1/oauth/token, "
+        "in seconds.",
+    )
+    rate_limit_client_per_minute: int = Field(
+        1200,
+        description="Requests per minute for each API client or signed-in token (token bucket; bursts "
+        "up to a minute's worth). 0 turns the limit off.",
+    )
+    rate_limit_anonymous_per_minute: int = Field(
+        600,
+        description="Requests per minute for each anonymous IP address (token bucket). "
+        "0 turns the limit off.",
+    )
+    webhook_timeout_s: float = Field(
+        10.0, description="How long a webhook receiver may take to answer, in seconds."
+    )
+    webhook_max_attempts: int = Field(
+        6,
+        description="Attempts per webhook event before its delivery is marked failed "
+        "(re-send starts again).",
+    )
+    webhook_backoff_s: float = Field(
+        30.0,
+        description="Wait before the first webhook retry, in seconds; each later retry waits "
+        "twice as long.",
+    )
+    lti_key_file: Path | None = Field(
+        None,
+        description="RSA private key (PEM) that signs Hoclieu's LTI 1.3 messages; its public half is at "
+        "/lti/jwks. Unset: DATA_DIR/keys/lti-rsa.pem, created on first use (mode 0600).",
+    )
+    lti_launch_ttl_s: int = Field(
+        600,
+        description="How long an LTI login may take to come back as a launch (and a deep-link pick), "
+        "in seconds.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -100,6 +100,10 @@ def to_lrmi(
     url: str,
     date_created: str | None = None,
     files: Iterable[FileInfo | Mapping[str, Any]] = (),
+    date_published: str | None = None,
+    thumbnail_url: str | None = None,
+    publisher: Mapping[str, Any] | None = None,
+    media: Iterable[MediaInfo | Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """schema.org ``LearningResource`` JSON-LD for one material.
 
@@ -107,8 +111,12 @@ def to_lrmi(
         metadata: a validated metadata document.
         id: the material's identifier (kept as ``identifier``).
         url: the material's public landing page (``@id`` and ``url``).
-        date_created: ISO 8601 date or datetime, when known.
+        date_created: ISO 8601 date (``YYYY-MM-DD``), when known.
         files: the material's files (see :class:`FileInfo`), mapped to ``encoding``.
+        date_published: ISO 8601 date of the approval that made it public.
+        thumbnail_url: a picture of the material.
+        publisher: ``{"name": ..., "url": ...}`` of the organisation publishing it.
+        media: the video and audio renditions (see :class:`MediaInfo`), as ``associatedMedia``.
 
     Returns:
         A JSON-serialisable dict.
@@ -180,11 +188,75 @@ def to_lrmi(
         doc["isPartOf"] = {"@type": "BookSeries", "name": _label("series", metadata["series"])}
     if date_created:
         doc["dateCreated"] = date_created
+    if date_published:
+        doc["datePublished"] = date_published
+    about = _about(metadata)
+    if about:
+        doc["about"] = about
+    if thumbnail_url:
+        doc["thumbnailUrl"] = thumbnail_url
+    if publisher:
+        doc["publisher"] = {"@type": "Organization", **publisher}
 
     encodings = [_media_object(f) for f in files]
     if encodings:
         doc["encoding"] = encodings
+    associated = [_rendition(m) for m in media]
+    if associated:
+        doc["associatedMedia"] = associated
     return doc
+
+
+def _about(metadata: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """What the material is about: its subjects (curriculum terms), then its chapter and lesson."""
+    terms = [
+        {
+            "@type": "DefinedTerm",
+            "name": _label("subject", code),
+            "termCode": code,
+            "inDefinedTermSet": CURRICULUM_FRAMEWORK,
+        }
+        for code in metadata.get("subjects", [])
+    ]
+    for key in ("chapter", "lesson"):
+        value = metadata.get(key)
+        name = value.get("title") or value.get("name") if isinstance(value, Mapping) else value
+        if name:
+            terms.append({"@type": "DefinedTerm", "name": str(name)})
+    return terms
+
+
+class MediaInfo(TypedDict, total=False):
+    """A rendition of a video or audio file (what a player can stream)."""
+
+    url: str
+    media_type: str
+    size: int
+    height: int
+    width: int
+    duration: float
+    label: str
+
+
+def _rendition(media: Mapping[str, Any]) -> dict[str, Any]:
+    obj: dict[str, Any] = {
+        "@type": "VideoObject" if str(media.get("media_type", "")).startswith("video/") else "AudioObject"
+    }
+    if media.get("url"):
+        obj["contentUrl"] = media["url"]
+    if media.get("label"):
+        obj["name"] = media["label"]
+    if media.get("media_type"):
+        obj["encodingFormat"] = media["media_type"]
+    if isinstance(media.get("size"), int):
+        obj["contentSize"] = f"{media['size']} B"
+    if media.get("height"):
+        obj["height"] = {"@type": "QuantitativeValue", "value": media["height"], "unitCode": "E37"}
+    if media.get("width"):
+        obj["width"] = {"@type": "QuantitativeValue", "value": media["width"], "unitCode": "E37"}
+    if media.get("duration"):
+        obj["duration"] = f"PT{round(float(media['duration']))}S"
+    return obj
 
 
 def _alignment(kind: str, target: str) -> dict[str, Any]:
@@ -289,3 +361,156 @@ def to_oai_dc(
         add("date", date)
 
     return ET.tostring(root, encoding="unicode")
+
+
+# ---------------------------------------------------------------------------------------------
+# IEEE LOM (1484.12.3 XML binding): OAI-PMH ``oai_lom`` and Common Cartridge metadata
+
+LOM_NS = "http://ltsc.ieee.org/xsd/LOM"
+LOM_SCHEMA = "http://ltsc.ieee.org/xsd/lomv1.0/lom.xsd"
+LOM_SCHEMA_LOCATION = f"{LOM_NS} {LOM_SCHEMA}"
+LOM_SOURCE = "LOMv1.0"
+
+# LOM 5.2 learningResourceType values for our resource types (LOM has a closed list).
+LOM_RESOURCE_TYPES: dict[str, str] = {
+    "bai-giang-dien-tu": "lecture",
+    "video-bai-giang": "lecture",
+    "bai-trinh-chieu": "slide",
+    "ke-hoach-bai-day": "narrative text",
+    "phieu-hoc-tap": "exercise",
+    "de-kiem-tra": "exam",
+    "sach-giao-khoa": "narrative text",
+    "tai-lieu-tham-khao": "narrative text",
+    "hoc-lieu-am-thanh": "lecture",
+    "hinh-anh": "figure",
+    "mo-phong": "simulation",
+}
+LOM_ROLES = {"hoc-sinh": "learner", "giao-vien": "teacher", "phu-huynh": "learner"}
+
+
+def _vcard(name: str) -> str:
+    safe = name.replace("\\", "\\\\").replace(",", "\\,").replace(";", "\\;")
+    return f"BEGIN:VCARD\nVERSION:3.0\nFN:{safe}\nEND:VCARD"
+
+
+def to_lom(
+    metadata: Mapping[str, Any],
+    *,
+    id: str,
+    url: str,
+    date: str | None = None,
+    files: Iterable[FileInfo | Mapping[str, Any]] = (),
+    publisher: str | None = None,
+    namespace: str = LOM_NS,
+    schema_location: str | None = LOM_SCHEMA_LOCATION,
+) -> ET.Element:
+    """An IEEE LOM ``lom`` element for one material.
+
+    Args:
+        metadata: a validated metadata document.
+        id: the material's identifier (``general/identifier``, catalog ``URI``).
+        url: the public landing page (``technical/location`` first, then the files).
+        date: ISO 8601 date of publication (``lifeCycle/contribute`` of the publisher).
+        files: the material's files: formats, total size and download locations.
+        publisher: the publishing organisation's name.
+        namespace: the LOM namespace; Common Cartridge uses its own profile's namespaces.
+        schema_location: ``xsi:schemaLocation``; None leaves it out (embedded in a manifest).
+    """
+
+    def el(parent: ET.Element, name: str, text: Any = None) -> ET.Element:
+        node = ET.SubElement(parent, f"{{{namespace}}}{name}")
+        if text is not None:
+            node.text = _xml_safe(text)
+        return node
+
+    def langstring(parent: ET.Element, name: str, text: Any, lang: str = "vi") -> None:
+        if str(text or "").strip():
+            string = el(el(parent, name), "string", text)
+            string.set("language", lang)
+
+    def vocab(parent: ET.Element, name: str, value: str) -> None:
+        node = el(parent, name)
+        el(node, "source", LOM_SOURCE)
+        el(node, "value", value)
+
+    attrs = {f"{{{XSI_NS}}}schemaLocation": schema_location} if schema_location else {}
+    root = ET.Element(f"{{{namespace}}}lom", attrs)
+    language = metadata.get("language") or "vi"
+
+    general = el(root, "general")
+    for entry, catalog in ((id, "URI"), (url, "URL")):
+        ident = el(general, "identifier")
+        el(ident, "catalog", catalog)
+        el(ident, "entry", entry)
+    langstring(general, "title", metadata.get("title", ""), language)
+    el(general, "language", language)
+    langstring(general, "description", metadata.get("description", ""), language)
+    for keyword in _unique(list(metadata.get("keywords", []))):
+        langstring(general, "keyword", keyword, language)
+
+    authors = list(metadata.get("authors", []))
+    if authors or publisher:
+        life = el(root, "lifeCycle")
+        for author in authors:
+            contribute = el(life, "contribute")
+            role = author.get("role", "author")
+            vocab(contribute, "role", role if role in ("author", "editor") else "unknown")
+            el(contribute, "entity", _vcard(str(author.get("name", ""))))
+        if publisher:
+            contribute = el(life, "contribute")
+            vocab(contribute, "role", "publisher")
+            el(contribute, "entity", _vcard(publisher))
+            if date:
+                el(el(contribute, "date"), "dateTime", date)
+
+    meta = el(root, "metaMetadata")
+    el(meta, "metadataSchema", "LOMv1.0")
+    el(meta, "language", language)
+
+    files = list(files)
+    technical = el(root, "technical")
+    for media_type in _unique(str(f.get("media_type", "")) for f in files):
+        el(technical, "format", media_type)
+    sizes = [f["size"] for f in files if isinstance(f.get("size"), int)]
+    if sizes:
+        el(technical, "size", sum(sizes))
+    el(technical, "location", url)
+    for f in files:
+        if f.get("url"):
+            el(technical, "location", f["url"])
+
+    educational = el(root, "educational")
+    if metadata.get("type"):
+        vocab(educational, "learningResourceType", LOM_RESOURCE_TYPES.get(metadata["type"], "narrative text"))
+    for role in _unique(LOM_ROLES.get(a, "learner") for a in metadata.get("audience", [])):
+        vocab(educational, "intendedEndUserRole", role)
+    vocab(educational, "context", "school")
+    grades = list(metadata.get("grades", []))
+    if grades:
+        # Vietnamese grade n is for children of about n + 5 years.
+        low, high = min(grades) + 5, max(grades) + 6
+        langstring(educational, "typicalAgeRange", f"{low}-{high}", "x-none")
+    el(educational, "language", language)
+
+    if metadata.get("license"):
+        rights = el(root, "rights")
+        vocab(rights, "cost", "no")
+        vocab(rights, "copyrightAndOtherRestrictions", "yes")
+        text = _license_url(metadata["license"]) or _label("license", metadata["license"])
+        langstring(rights, "description", text, language)
+
+    def taxonomy(purpose: str, entries: list[tuple[str, str]]) -> None:
+        if not entries:
+            return
+        classification = el(root, "classification")
+        vocab(classification, "purpose", purpose)
+        for code, label in entries:  # one path per term: taxons inside a path are a hierarchy
+            path = el(classification, "taxonPath")
+            langstring(path, "source", CURRICULUM_FRAMEWORK)
+            taxon = el(path, "taxon")
+            el(taxon, "id", code)
+            langstring(taxon, "entry", label)
+
+    taxonomy("discipline", [(str(c), _label("subject", c)) for c in metadata.get("subjects", [])])
+    taxonomy("educational level", [(str(g), _grade_label(g)) for g in grades])
+    return root

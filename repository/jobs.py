@@ -42,6 +42,7 @@ JOB_PATHS = (
     "ingest.tasks.process_file",
     "ingest.tasks.render_pages",
     "search.tasks.index_material",
+    "repository.client.tasks.deliver_webhook",
 )
 
 # Backoff between attempts of a failing job (seconds); the last value repeats.

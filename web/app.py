@@ -7,19 +7,22 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from repository.config import Settings, get_settings
 from repository.jobs import JobRunner
 from repository.runtime import Runtime, build_runtime
 from repository.workers.service import process_name
 from search.indexer import IndexerElection
-from web import errors, metrics, openapi, portal, security_headers
+from web import errors, lti, metrics, openapi, portal, ratelimit, security_headers
 from web.api import (
     accounts,
     admin,
     auth,
     captions,
+    cartridge,
+    clients,
+    docs,
     exports,
     health,
     keys,
@@ -31,6 +34,7 @@ from web.api import (
     vocabularies,
 )
 from web.api import search as search_api
+from web.deps import client_scope_guard
 from web.input_guard import InputGuard
 
 log = logging.getLogger(__name__)
@@ -94,17 +98,21 @@ def create_app(
                 thread.join(timeout=30)
             if election is not None:
                 election.stop()  # releases the index writer lock
+            await ratelimit.close(app)
 
     app = FastAPI(
         title="Hoclieu",
         summary="Kho học liệu số: the national digital learning-materials repository",
         version="0.1.0",
-        docs_url="/api/docs",
+        docs_url=None,  # web/api/docs.py serves it without a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
         lifespan=lifespan,
+        # API clients' tokens are held to their scopes on every route (web/deps.py).
+        dependencies=[Depends(client_scope_guard)],
     )
     app.state.runtime = runtime
+    docs.install(app, openapi_url="/api/openapi.json", title="Hoclieu")
     app.state.settings = settings
     errors.install(app)
     openapi.install(app)
@@ -119,14 +127,19 @@ def create_app(
         admin.router,
         accounts.router,
         uploads.router,
+        clients.router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(exports.router, prefix="/api/v1")
     app.include_router(packages.router, prefix="/api/v1")  # offline packages (issue 14)
     app.include_router(captions.router, prefix="/api/v1")  # video captions (issue 14)
+    app.include_router(cartridge.router, prefix="/api/v1")
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
+    app.include_router(lti.router)  # /lti: LTI 1.3 tool endpoints (login, launch, jwks, deep linking)
+    app.include_router(lti.api, prefix="/api/v1")
     portal.install(app)  # portal pages, /static, gzip for text responses
-    metrics.install(app, runtime)  # /metrics and request latency (outermost middleware)
+    metrics.install(app, runtime)  # /metrics and request latency
+    ratelimit.install(app, settings)  # per client / per anonymous address token buckets
     security_headers.install(app, settings)  # CSP with nonces, frame-ancestors, nosniff, private caching
     app.add_middleware(InputGuard, max_body_bytes=settings.max_json_body_bytes)  # first to see a request
     return app

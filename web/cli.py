@@ -499,6 +499,7 @@ import web.cli_search  # noqa: E402, F401  (registers reindex, search-check)
 from web import cli_curation  # noqa: E402  (registers fixity, verify, users set on `main`)
 from web import cli_storage  # noqa: E402, F401  (registers storage migrate)
 from web import cli_offline  # noqa: E402, F401  (registers package, verify-package, apply-update)
+import web.cli_clients  # noqa: E402, F401  (registers clients create/list)
 
 if __name__ == "__main__":
     main()

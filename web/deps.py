@@ -9,12 +9,13 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
+from repository.client.service import required_scope
 from repository.curation.accounts import accounts
-from repository.errors import NotAuthenticated, PermissionDenied
+from repository.errors import NotAuthenticated, PermissionDenied, RepositoryError
 from repository.models import Role, User
 from repository.runtime import Runtime
 from repository.uow import UnitOfWork
-from repository.user.service import has_role
+from repository.user.service import Principal, has_role
 from repository.user.service import user as user_service
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")
@@ -49,9 +50,13 @@ def optional_user(
 ) -> User | None:
     if credentials is None:
         return None
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:  # resolved (and scope-checked) by ``client_scope_guard``
+        return cached.user
     try:
         with runtime.db.read() as session:
-            found = user_service.resolve_token(session, credentials.credentials)
+            principal = user_service.resolve_principal(session, credentials.credentials)
+            found = principal.user
             session.expunge(found)
     except NotAuthenticated:
         # A revoked token coming back is worth an audit record (someone kept a token taken away).
@@ -62,7 +67,22 @@ def optional_user(
             with UnitOfWork(runtime.db) as uow:
                 accounts.record_refused_token(uow.session, credentials.credentials, ip=client_ip(request))
         raise
+    if principal.scopes is not None:
+        check_client_scope(request, principal.scopes)
+    request.state.principal = principal
     return found
+
+
+def check_client_scope(request: Request, scopes: frozenset[str]) -> None:
+    """Refuse an API client's request that needs a scope its token does not carry (403, named)."""
+    needed = required_scope(request.method, request.url.path)
+    if needed is None:
+        raise PermissionDenied("API client tokens cannot use this route: it is for people's accounts")
+    if needed not in scopes:
+        raise PermissionDenied(
+            f"this token lacks the scope {needed!r}",
+            details=[{"field": "scope", "message": f"missing scope {needed}", "allowed": sorted(scopes)}],
+        )
 
 
 OptionalUser = Annotated[User | None, Depends(optional_user)]
@@ -108,3 +128,23 @@ TeacherUser = Annotated[User, Depends(teacher_user)]
 
 def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
+
+
+def client_scope_guard(request: Request, runtime: RuntimeDep) -> None:
+    """An app-wide dependency: an API client's token is held to its scopes on every route, also
+    on public ones that never ask who is calling (search, vocabularies, OAI-PMH). A person's
+    token, or one that does not resolve, is left to the route (``optional_user``). The header is
+    read here rather than through ``HTTPBearer``, so the OpenAPI document does not claim that
+    public routes need a token."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return
+    try:
+        with runtime.db.read() as session:
+            principal = user_service.resolve_principal(session, token.strip())
+            session.expunge(principal.user)
+    except RepositoryError:
+        return
+    if principal.scopes is not None:
+        check_client_scope(request, principal.scopes)
+    request.state.principal = principal

@@ -126,6 +126,9 @@ def _rewrite(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
                 # A token is accepted (and shows more), none is fine; a bad one is still a 401.
                 statuses |= {401, 403}
                 operation["security"] = [{}, {"HTTPBearer": []}]
+            # A route that answers some errors in a standard's own shape (OAuth 2.0, RFC 6749)
+            # declares them itself with ``openapi_extra={"x-own-errors": True}``.
+            own = bool(operation.pop("x-own-errors", False))
             responses = operation.setdefault("responses", {})
             if method == "get" and "/files/" in path and _untyped_json(responses.get("200")):
                 # File downloads: the stored bytes under their own media type, ranges supported.
@@ -134,9 +137,10 @@ def _rewrite(app: FastAPI, schema: dict[str, Any]) -> dict[str, Any]:
                 statuses.add(416)
             for status in sorted(statuses):
                 entry = responses.setdefault(str(status), {"description": DESCRIPTIONS[status]})
-                entry["content"] = _error_ref()
+                if not (own and "content" in entry):
+                    entry["content"] = _error_ref()
             for status, entry in responses.items():
-                if status.isdigit() and int(status) >= 400:
+                if status.isdigit() and int(status) >= 400 and not (own and "content" in entry):
                     entry["content"] = _error_ref()
                 if method == "head":
                     entry.pop("content", None)  # a HEAD answer never has a body

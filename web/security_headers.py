@@ -32,12 +32,12 @@ PERMISSIONS_POLICY = (
 )
 REFERRER_POLICY = "same-origin"
 SESSION_COOKIE = b"hl_session="
-# FastAPI's interactive API docs load Swagger UI from jsDelivr with an inline bootstrap script. They
-# hold no user data and are the only page allowed that; serving the assets locally removes it.
+# The interactive API docs (web/api/docs.py) serve Swagger UI's assets from this origin; FastAPI's
+# page bootstraps it with one inline script, so that page alone allows inline script.
 DOCS_PATHS = ("/api/docs", "/docs/oauth2-redirect")
 DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' https://cdn.jsdelivr.net; img-src 'self' data: https://fastapi.tiangolo.com; "
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+    "style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'none'; frame-ancestors 'none'"
 )
 
@@ -76,8 +76,7 @@ class SecurityHeaders:
         nonce = secrets.token_urlsafe(18)
         scope.setdefault("state", {})["csp_nonce"] = nonce
         credentialed = any(
-            (name == b"authorization")
-            or (name == b"cookie" and SESSION_COOKIE in value)
+            (name == b"authorization") or (name == b"cookie" and SESSION_COOKIE in value)
             for name, value in scope.get("headers", [])
         )
         path: str = scope.get("path", "")

@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from repository import jobs
 from repository.audit.service import audit
+from repository.client.webhooks import webhooks
 from repository.curation.schemas import RUBRIC, Decision, QueueItem, SignatureRead, VerifyReport
 from repository.curation.scope import in_scope
 from repository.curation.store import CurationStore
@@ -503,6 +504,7 @@ class CurationService:
         )
         session.flush()
         index_job(session, material.id)
+        webhooks.emit(session, "material.taken_down", material)
         audit.record(
             session,
             actor=actor,
@@ -704,6 +706,7 @@ class CurationService:
         Once a material has been approved it stays public; later versions become live only when
         they are approved themselves.
         """
+        was_public = material.state == WorkflowState.approved
         if version.state == WorkflowState.approved:
             material.meta = dict(version.meta)
             material.schema = version.meta["$schema"]
@@ -718,6 +721,8 @@ class CurationService:
             material.state = version.state
         session.flush()
         index_job(session, material.id)
+        if version.state == WorkflowState.approved:
+            webhooks.emit(session, "material.updated" if was_public else "material.published", material)
 
     def bulk_decide(
         self,

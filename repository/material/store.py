@@ -150,3 +150,12 @@ class MaterialStore(StoreBase[Material]):
             (i, v)
             for i, v in self.session.execute(select(Material.id, Material.version).order_by(Material.id))
         ]
+
+    def public_by_heading(self, *, chapter: str | None, lesson: str | None, limit: int) -> list[Material]:
+        """Approved materials whose metadata names this chapter and/or lesson heading (exports)."""
+        stmt = select(Material).options(*_full()).where(Material.state == WorkflowState.approved)
+        if chapter:
+            stmt = stmt.where(Material.meta["chapter"].as_string() == chapter)
+        if lesson:
+            stmt = stmt.where(Material.meta["lesson"].as_string() == lesson)
+        return list(self.session.scalars(stmt.order_by(Material.created_at, Material.id).limit(limit)))

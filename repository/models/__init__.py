@@ -2,14 +2,16 @@
 
 Tables: users, api_tokens, materials, material_files, derivatives, audit_events, jobs,
 material_versions, review_comments, integrity_issues, fingerprints, uploads, sign_in_throttle,
-job_workers.
+job_workers, api_clients, webhook_subscriptions, webhook_deliveries, lti_platforms, lti_launches.
 """
 
 from repository.models.audit import AuditEvent
 from repository.models.base import utcnow
+from repository.models.client import ApiClient, WebhookDelivery, WebhookSubscription
 from repository.models.curation import IntegrityIssue, MaterialVersion, ReviewComment
 from repository.models.fingerprint import Fingerprint
 from repository.models.job import Job, JobStatus, JobWorker
+from repository.models.lti import LtiLaunch, LtiPlatform
 from repository.models.material import (
     Derivative,
     IngestStatus,
@@ -21,6 +23,7 @@ from repository.models.upload import Upload
 from repository.models.user import ApiToken, Role, SignInThrottle, User
 
 __all__ = [
+    "ApiClient",
     "ApiToken",
     "AuditEvent",
     "Derivative",
@@ -30,6 +33,8 @@ __all__ = [
     "Job",
     "JobStatus",
     "JobWorker",
+    "LtiLaunch",
+    "LtiPlatform",
     "Material",
     "MaterialFile",
     "MaterialVersion",
@@ -38,6 +43,8 @@ __all__ = [
     "SignInThrottle",
     "Upload",
     "User",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "WorkflowState",
     "utcnow",
 ]

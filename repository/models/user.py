@@ -57,6 +57,12 @@ class ApiToken(Base):
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set for tokens issued to an API client (OAuth client credentials): the client and the
+    # scopes the token carries. NULL for a person's token, which is limited by its role only.
+    client_id: Mapped[str | None] = mapped_column(
+        ForeignKey("api_clients.id", ondelete="CASCADE"), index=True
+    )
+    scopes: Mapped[list[str] | None] = mapped_column(JSONType)
 
     user: Mapped[User] = relationship(back_populates="tokens", lazy="raise")
 

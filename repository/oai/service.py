@@ -4,7 +4,7 @@ Other vendors' school software harvests Hoclieu through one endpoint (``/oai``, 
 it answers, and why:
 
 * **Records** are materials the public may see (``visible_to(None)``: approved ones), in Dublin
-  Core (``oai_dc``, the one format every harvester must read). Identifiers are
+  Core (``oai_dc``, the one format every harvester must read) and IEEE LOM (``oai_lom``). Identifiers are
   ``oai:<host of settings.base_url>:<material uuid>``.
 * **Datestamps** are the material's ``updated_at`` in UTC, seconds granularity
   (``YYYY-MM-DDThh:mm:ssZ``; day-granularity ``from``/``until`` are accepted too, as 2.0 requires).
@@ -45,10 +45,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from sqlalchemy.orm import Session
 
-from repository.crosswalks import DC_NS, OAI_DC_NS, OAI_DC_SCHEMA_LOCATION, XSI_NS
+from repository.crosswalks import DC_NS, LOM_NS, LOM_SCHEMA, OAI_DC_NS, OAI_DC_SCHEMA_LOCATION, XSI_NS
 from repository.material.service import material as material_service
 from repository.models import Material
-from repository.oai.exports import oai_dc_for
+from repository.oai.exports import lom_for, oai_dc_for
 from repository.oai.store import OaiStore, Row, SetFilter, Window
 from repository.oai.tokens import TokenCodec, TokenError
 from repository.text import nfc
@@ -63,6 +63,12 @@ GRANULARITY = "YYYY-MM-DDThh:mm:ssZ"
 DELETED_RECORD = "transient"
 PAGE_SIZE = 100
 METADATA_PREFIX = "oai_dc"
+# Every format offered: prefix → (schema, namespace). oai_dc is the one all harvesters read;
+# oai_lom (IEEE LOM) carries the curriculum classification and technical data that DC flattens.
+METADATA_FORMATS: dict[str, tuple[str, str]] = {
+    "oai_dc": ("http://www.openarchives.org/OAI/2.0/oai_dc.xsd", OAI_DC_NS),
+    "oai_lom": (LOM_SCHEMA, LOM_NS),
+}
 CONTENT_TYPE = "text/xml; charset=utf-8"
 MAX_FIELDS = 20  # a valid request has at most 5 arguments; more is junk, refused before parsing it all
 MAX_REQUEST_CHARS = 8192  # the longest valid request (a resumption token) is a few hundred characters
@@ -198,6 +204,7 @@ class _ListQuery:
     set_spec: str | None
     after: tuple[datetime, str] | None
     cursor: int
+    prefix: str = METADATA_PREFIX
 
     def to_token(self) -> dict[str, Any]:
         def iso(value: datetime | None) -> str | None:
@@ -210,6 +217,7 @@ class _ListQuery:
             "before": iso(self.window.before),
             "after": [self.after[0].isoformat(), self.after[1]] if self.after else None,
             "cursor": self.cursor,
+            "prefix": self.prefix,
         }
 
     @classmethod
@@ -235,7 +243,14 @@ class _ListQuery:
             set_spec=set_spec,
             after=(datetime.fromisoformat(after[0]), str(after[1])) if after is not None else None,
             cursor=cursor,
+            prefix=_known_prefix(data.get("prefix", METADATA_PREFIX)),
         )
+
+
+def _known_prefix(prefix: Any) -> str:
+    if prefix not in METADATA_FORMATS:
+        raise ValueError(f"unknown metadata format {prefix!r}")
+    return str(prefix)
 
 
 def _tag(name: str, ns: str = OAI_NS) -> str:
@@ -392,10 +407,11 @@ class OaiService:
         if identifier is not None:
             self._row(session, identifier, config)  # idDoesNotExist for an unknown item
         node = ET.Element("ListMetadataFormats")
-        fmt = _el(node, "metadataFormat")
-        _el(fmt, "metadataPrefix", METADATA_PREFIX)
-        _el(fmt, "schema", "http://www.openarchives.org/OAI/2.0/oai_dc.xsd")
-        _el(fmt, "metadataNamespace", OAI_DC_NS)
+        for prefix, (schema, namespace) in METADATA_FORMATS.items():
+            fmt = _el(node, "metadataFormat")
+            _el(fmt, "metadataPrefix", prefix)
+            _el(fmt, "schema", schema)
+            _el(fmt, "metadataNamespace", namespace)
         return node
 
     def _list_sets(self) -> ET.Element:
@@ -422,7 +438,7 @@ class OaiService:
         row = self._row(session, args["identifier"], config)
         self._check_prefix(args["metadataPrefix"])
         node = ET.Element("GetRecord")
-        self._record(session, node, row, config)
+        self._record(session, node, row, config, args["metadataPrefix"])
         return node
 
     def _list(
@@ -438,7 +454,7 @@ class OaiService:
         node = ET.Element(verb)
         for row in rows:
             if verb == "ListRecords":
-                self._record(session, node, row, config)
+                self._record(session, node, row, config, query.prefix)
             else:
                 self._header(node, row, config)
         if more or query.cursor > 0:
@@ -458,6 +474,7 @@ class OaiService:
                     set_spec=query.set_spec,
                     after=(last.updated_at, last.id),
                     cursor=query.cursor + len(rows),
+                    prefix=query.prefix,
                 )
                 token.text = TokenCodec(config.secret).dump(following.to_token())
         return node
@@ -499,15 +516,16 @@ class OaiService:
             set_spec=set_spec,
             after=None,
             cursor=0,
+            prefix=args["metadataPrefix"],
         )
 
     # --- records -----------------------------------------------------------------------------
 
     def _check_prefix(self, prefix: str) -> None:
-        if prefix != METADATA_PREFIX:
+        if prefix not in METADATA_FORMATS:
             raise OaiError(
                 "cannotDisseminateFormat",
-                f"records are available as {METADATA_PREFIX!r} only, not {prefix!r}",
+                f"records are available as {' or '.join(map(repr, METADATA_FORMATS))}, not {prefix!r}",
             )
 
     def _row(self, session: Session, identifier: str, config: OaiConfig) -> Row:
@@ -527,13 +545,18 @@ class OaiService:
             _el(header, "setSpec", spec)
         return header
 
-    def _record(self, session: Session, parent: ET.Element, row: Row, config: OaiConfig) -> None:
+    def _record(
+        self, session: Session, parent: ET.Element, row: Row, config: OaiConfig, prefix: str = METADATA_PREFIX
+    ) -> None:
         record = _el(parent, "record")
         self._header(record, row, config)
         if row.public:  # a deleted record has a header only
             metadata = _el(record, "metadata")
             public = material_service.restrict_files(session, None, row.material)  # live version's files only
-            metadata.append(ET.fromstring(oai_dc_for(public, base_url=config.base_url)))
+            export = (
+                lom_for(public, base_url=config.base_url, session=session) if prefix == "oai_lom" else None
+            )
+            metadata.append(ET.fromstring(export or oai_dc_for(public, base_url=config.base_url)))
 
 
 oai = OaiService()

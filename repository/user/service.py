@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -80,6 +81,20 @@ class UserService:
         return record.id if record is not None else None
 
     def resolve_token(self, session: Session, token: str) -> User:
+        """The person a token belongs to. API clients' tokens are refused: they are for the API
+        only (``resolve_principal``), never a portal session."""
+        found = self.resolve_principal(session, token)
+        if found.client_id is not None:
+            raise NotAuthenticated("this token belongs to an API client; it works with the API only")
+        return found.user
+
+    def resolve_principal(self, session: Session, token: str) -> Principal:
+        """Who a bearer token speaks for: a person, or an API client limited to its scopes.
+
+        Raises:
+            NotAuthenticated: unknown, revoked or expired token.
+            PermissionDenied: the account (or the client's service account) is disabled.
+        """
         record = TokenStore.from_session(session).by_hash(_digest(token))
         now = utcnow()
         if record is None or record.revoked_at is not None:
@@ -88,7 +103,18 @@ class UserService:
             raise NotAuthenticated("the access token has expired; sign in again")
         if record.user.disabled:
             raise PermissionDenied("this account is disabled")
-        return record.user
+        scopes = frozenset(record.scopes) if record.client_id is not None else None
+        return Principal(user=record.user, client_id=record.client_id, scopes=scopes)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller behind a bearer token. ``scopes`` is None for a person (their role decides),
+    the token's scopes for an API client."""
+
+    user: User
+    client_id: str | None = None
+    scopes: frozenset[str] | None = None
 
 
 def _digest(token: str) -> str:

@@ -245,12 +245,14 @@ class TestIdentify:
 
 
 class TestMetadataFormats:
-    def test_oai_dc_is_offered(self, session: Session) -> None:
+    def test_oai_dc_and_oai_lom_are_offered(self, session: Session) -> None:
         node = verb_element(ask(session, verb="ListMetadataFormats"), "ListMetadataFormats")
         formats = node.findall(f"{OAI}metadataFormat")
-        assert [f.findtext(f"{OAI}metadataPrefix") for f in formats] == ["oai_dc"]
+        assert [f.findtext(f"{OAI}metadataPrefix") for f in formats] == ["oai_dc", "oai_lom"]
         assert formats[0].findtext(f"{OAI}metadataNamespace") == "http://www.openarchives.org/OAI/2.0/oai_dc/"
         assert formats[0].findtext(f"{OAI}schema") == "http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
+        assert formats[1].findtext(f"{OAI}metadataNamespace") == "http://ltsc.ieee.org/xsd/LOM"
+        assert formats[1].findtext(f"{OAI}schema") == "http://ltsc.ieee.org/xsd/lomv1.0/lom.xsd"
 
     def test_for_an_item(self, session: Session, runtime: Runtime, admin: User) -> None:
         m = public(session, runtime, admin)

@@ -100,7 +100,12 @@ def test_no_server_error_and_no_schema_violation(
 ) -> None:
     make_user(runtime, "co_lan", Role.teacher)
     make_user(runtime, "quan_tri", Role.admin)
-    port, proc = start_server(runtime, timeout=120)
+    # No rate limits: every generated request must reach the API (a 429 would hide it).
+    port, proc = start_server(
+        runtime,
+        timeout=120,
+        env={"HOCLIEU_RATE_LIMIT_ANONYMOUS_PER_MINUTE": "0", "HOCLIEU_RATE_LIMIT_CLIENT_PER_MINUTE": "0"},
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         teacher = _token(base, "co_lan")

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from base64 import b64encode
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -26,6 +27,9 @@ import pytest
 from fastapi.routing import iter_route_contexts
 from fastapi.testclient import TestClient
 
+from repository.client.schemas import ClientCreate, WebhookCreate
+from repository.client.service import api_clients
+from repository.client.webhooks import webhooks
 from repository.curation.schemas import Decision
 from repository.curation.service import curation
 from repository.material.service import NewFile
@@ -158,6 +162,18 @@ def build_world(runtime: Any) -> World:
             max_bytes=runtime.settings.max_upload_bytes,
         )
         ids["upload"] = opened.id
+        vendor, ids["client_secret"] = api_clients.create(
+            s, users["admin"], ClientCreate(name="LMS Sở GD", organisation="Sở GD", scopes=["materials:read"])
+        )
+        ids["client"] = vendor.id
+        hook, _ = webhooks.subscribe(
+            s,
+            users["admin"],
+            vendor.id,
+            WebhookCreate(url="http://127.0.0.1:9/hooks", events=["material.published"]),
+        )
+        webhooks.emit(s, "material.published", pub)
+        ids["delivery"] = webhooks.deliveries(s, users["admin"], vendor.id)[0].id
     return World(ids=ids, tokens=tokens, secret=runtime.settings.secret_key)
 
 
@@ -182,6 +198,19 @@ def sign_in(_w: World, role: str) -> dict[str, Any]:
         "method": "POST",
         "url": "/api/v1/auth/token",
         "data": {"username": username, "password": PASSWORD},
+    }
+
+
+def client_credentials(w: World, _role: str) -> dict[str, Any]:
+    """The OAuth token request of the world's API client: no person's token, the same for everyone."""
+    return {
+        "method": "POST",
+        "url": "/api/v1/oauth/token",
+        "data": {"grant_type": "client_credentials"},
+        "headers_extra": {
+            "Authorization": "Basic "
+            + b64encode(f"{w.ids['client']}:{w.ids['client_secret']}".encode()).decode()
+        },
     }
 
 
@@ -321,6 +350,10 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
     # Metadata exports follow the material's own visibility; OAI-PMH serves approved material to anyone.
     ("GET", "/api/v1/materials/{material_id}/lrmi"): (get("/api/v1/materials/{sub}/lrmi"), PRIVATE_SUB),
     ("GET", "/api/v1/materials/{material_id}/oai_dc"): (get("/api/v1/materials/{sub}/oai_dc"), PRIVATE_SUB),
+    ("GET", "/api/v1/exports/common-cartridge"): (
+        get("/api/v1/exports/common-cartridge?material={sub}"),
+        PRIVATE_SUB,
+    ),
     ("GET", "/oai"): (get("/oai?verb=Identify"), ALL_200),
     ("POST", "/oai"): (send("POST", "/oai"), ALL_200),
     # Related lists public material only, so an unapproved one has no page for anyone.
@@ -383,6 +416,67 @@ MATRIX: dict[tuple[str, str], tuple[Req, tuple[int, ...]]] = {
         ADMINS,
     ),
     ("GET", "/api/v1/audit"): (get("/api/v1/audit"), ADMINS),
+    # API clients: OAuth client credentials (the client's own secret, whoever sends it) and admin screens.
+    ("POST", "/api/v1/oauth/token"): (client_credentials, ALL_200),
+    ("GET", "/api/v1/admin/clients"): (get("/api/v1/admin/clients"), ADMINS),
+    ("POST", "/api/v1/admin/clients"): (
+        send("POST", "/api/v1/admin/clients", {"name": "Moodle", "scopes": ["materials:read"]}),
+        (401, 403, 403, 403, 403, 403, 201),
+    ),
+    ("GET", "/api/v1/admin/clients/{client_id}"): (get("/api/v1/admin/clients/{client}"), ADMINS),
+    ("PATCH", "/api/v1/admin/clients/{client_id}"): (
+        send("PATCH", "/api/v1/admin/clients/{client}", {"scopes": ["harvest"]}),
+        ADMINS,
+    ),
+    ("POST", "/api/v1/admin/clients/{client_id}/secret"): (
+        send("POST", "/api/v1/admin/clients/{client}/secret"),
+        ADMINS,
+    ),
+    ("GET", "/api/v1/admin/clients/{client_id}/webhooks"): (
+        get("/api/v1/admin/clients/{client}/webhooks"),
+        ADMINS,
+    ),
+    ("POST", "/api/v1/admin/clients/{client_id}/webhooks"): (
+        send(
+            "POST",
+            "/api/v1/admin/clients/{client}/webhooks",
+            {"url": "https://lms.example.vn/h", "events": ["material.updated"]},
+        ),
+        (401, 403, 403, 403, 403, 403, 201),
+    ),
+    ("GET", "/api/v1/admin/clients/{client_id}/deliveries"): (
+        get("/api/v1/admin/clients/{client}/deliveries"),
+        ADMINS,
+    ),
+    # LTI 1.3: the protocol endpoints are for platforms and browsers, never a Hoclieu role; malformed
+    # requests are 400, unknown picks 401 (a clear page), the framed viewer shows public material.
+    ("GET", "/lti/login"): (get("/lti/login"), (400,) * 7),
+    ("POST", "/lti/login"): (send("POST", "/lti/login"), (400,) * 7),
+    ("POST", "/lti/launch"): (send("POST", "/lti/launch"), (400,) * 7),
+    ("GET", "/lti/jwks"): (get("/lti/jwks"), ALL_200),
+    ("GET", "/lti/view/{material_id}"): (get("/lti/view/{pub}"), ALL_200),
+    ("GET", "/lti/deep-link/{pick_id}"): (get("/lti/deep-link/unknown-pick"), (401,) * 7),
+    ("POST", "/lti/deep-link/{pick_id}"): (send("POST", "/lti/deep-link/unknown-pick"), (401,) * 7),
+    ("GET", "/api/v1/admin/lti/platforms"): (get("/api/v1/admin/lti/platforms"), ADMINS),
+    ("POST", "/api/v1/admin/lti/platforms"): (
+        send(
+            "POST",
+            "/api/v1/admin/lti/platforms",
+            {
+                "name": "Moodle",
+                "issuer": "https://lms.example.vn",
+                "client_id": "hl",
+                "deployment_ids": ["1"],
+                "auth_login_url": "https://lms.example.vn/auth",
+                "jwks_url": "https://lms.example.vn/jwks",
+            },
+        ),
+        (401, 403, 403, 403, 403, 403, 201),
+    ),
+    ("POST", "/api/v1/admin/webhook-deliveries/{delivery_id}/resend"): (
+        send("POST", "/api/v1/admin/webhook-deliveries/{delivery}/resend"),
+        (401, 403, 403, 403, 403, 403, 202),
+    ),
     ("POST", "/api/v1/auth/password"): (
         send(
             "POST",
@@ -477,6 +571,47 @@ MATRIX.update(
         ),
         ("GET", "/admin/audit"): (page("/admin/audit"), ADMIN_PAGES),
         ("GET", "/admin/integrity"): (page("/admin/integrity"), ADMIN_PAGES),
+        # Portal: API clients and webhooks (a created secret is shown on the answering page: 200).
+        ("GET", "/admin/lti"): (page("/admin/lti"), ADMIN_PAGES),
+        ("POST", "/admin/lti"): (
+            form(
+                "/admin/lti",
+                {
+                    "name": "Canvas",
+                    "issuer": "https://canvas.example.vn",
+                    "client_id": "hl",
+                    "deployment_ids": "1",
+                    "auth_login_url": "https://canvas.example.vn/auth",
+                    "jwks_url": "https://canvas.example.vn/jwks",
+                },
+            ),
+            (SIGNIN, 403, 403, 403, 403, 403, 303),
+        ),
+        ("GET", "/admin/clients"): (page("/admin/clients"), ADMIN_PAGES),
+        ("POST", "/admin/clients"): (
+            form("/admin/clients", {"name": "Canvas", "scopes": "harvest"}),
+            (SIGNIN, 403, 403, 403, 403, 403, 200),
+        ),
+        ("GET", "/admin/clients/{client_id}"): (page("/admin/clients/{client}"), ADMIN_PAGES),
+        ("POST", "/admin/clients/{client_id}"): (
+            form("/admin/clients/{client}", {"scopes": "harvest"}),
+            (SIGNIN, 403, 403, 403, 403, 403, 303),
+        ),
+        ("POST", "/admin/clients/{client_id}/secret"): (
+            form("/admin/clients/{client}/secret"),
+            (SIGNIN, 403, 403, 403, 403, 403, 200),
+        ),
+        ("POST", "/admin/clients/{client_id}/webhooks"): (
+            form(
+                "/admin/clients/{client}/webhooks",
+                {"url": "https://lms.example.vn/h", "events": "material.updated"},
+            ),
+            (SIGNIN, 403, 403, 403, 403, 403, 200),
+        ),
+        ("POST", "/admin/webhook-deliveries/{delivery_id}/resend"): (
+            form("/admin/webhook-deliveries/{delivery}/resend"),
+            (SIGNIN, 403, 403, 403, 403, 403, 303),
+        ),
     }
 )
 

@@ -27,7 +27,9 @@ router = APIRouter(tags=["materials"])
 def material_lrmi(
     material_id: str, session: ReadSession, user: OptionalUser, runtime: RuntimeDep
 ) -> Response:
-    doc = lrmi_for(material_service.get(session, user, material_id), base_url=runtime.settings.base_url)
+    doc = lrmi_for(
+        material_service.get(session, user, material_id), base_url=runtime.settings.base_url, session=session
+    )
     # NFC over the JSON text is safe (escapes are ASCII) and covers every string in the document.
     return Response(
         nfc(json.dumps(doc, ensure_ascii=False)).encode("utf-8"),

@@ -13,6 +13,7 @@ origin); otherwise the large thumbnail and the extracted text.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -25,6 +26,7 @@ from repository.material.failures import public_reason
 from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
 from repository.material.service import PLAYABLE_DOCUMENTS
 from repository.material.service import material as material_service
+from repository.oai.exports import lrmi_for
 from repository.runtime import Runtime
 from search.service import search as search_service
 from web.content import content_url
@@ -163,6 +165,7 @@ def material_page(
             "quality": quality,
             "related": related,
             "signature": _signature(runtime, session, user, material_id),
+            "jsonld": json_ld(found, runtime, session),
         },
         user=user,
         twin=f"/api/v1/materials/{material_id}",
@@ -182,6 +185,14 @@ def player(runtime: Runtime, session: Any, material_id: str) -> Player:
         return content_url(runtime.settings, material_id, file.id, path, public=public, filename=file.filename)
 
     return play
+
+
+def json_ld(material: Any, runtime: Runtime, session: Any) -> str:
+    """The page's schema.org/LRMI record for a ``<script type="application/ld+json">`` data block
+    (not executed, so a strict CSP allows it); ``<`` is escaped so no text can close the element."""
+    doc = lrmi_for(material, base_url=runtime.settings.base_url, session=session)
+    text = json.dumps(doc, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
 
 
 def _signature(runtime: Runtime, session: Any, user: Any, material_id: str) -> dict[str, Any] | None:

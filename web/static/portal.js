@@ -279,6 +279,8 @@
   function start() {
     suggest(); players(); uploads(); offline(); filters();
     Array.prototype.forEach.call(document.querySelectorAll("[data-poll]"), poll);
+    // LTI deep linking: the signed answer goes back to the LMS without a click (the button stays for no-JS).
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-autosubmit]"), function (f) { f.submit(); });
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start); else start();
 })();
