@@ -616,6 +616,63 @@ MATRIX.update(
 )
 
 
+VTT = b"WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nPh\xc3\xa2n s\xe1\xbb\x91\n"
+
+
+def put_captions(w: World, _role: str) -> dict[str, Any]:
+    return {
+        "method": "PUT",
+        "url": "/api/v1/materials/{sub}/files/{file}/captions/vi".format(**w.ids),
+        "content": VTT,
+        "headers_extra": {"Content-Type": "text/vtt"},
+    }
+
+
+def portal_captions(w: World, role: str) -> dict[str, Any]:
+    return {
+        "method": "POST",
+        "url": "/teach/m/{sub}/files/{file}/captions".format(**w.ids),
+        "data": {"csrf_token": w.csrf(role), "lang": "vi"},
+        "files": [("file", ("phu-de.vtt", VTT, "text/vtt"))],
+        "portal": True,
+    }
+
+
+def package_update(_w: World, _role: str) -> dict[str, Any]:
+    # Not a package manifest: refused for everyone alike (the route is public, like the package).
+    return {"method": "POST", "url": "/api/v1/packages/update.zip", "json": {"format": "khac"}}
+
+
+MATRIX.update(
+    {
+        # Captions (issue 14): the submitted material's file is a PDF, so those who may edit it get
+        # 422 ("not a video"), the others do not see it (404) or may not edit (403).
+        ("PUT", "/api/v1/materials/{material_id}/files/{file_id}/captions/{lang}"): (
+            put_captions,
+            (401, 404, 422, 404, 422, 404, 422),
+        ),
+        ("DELETE", "/api/v1/materials/{material_id}/files/{file_id}/captions/{lang}"): (
+            send("DELETE", "/api/v1/materials/{sub}/files/{file}/captions/vi"),
+            (401, 404, 422, 404, 422, 404, 422),
+        ),
+        ("POST", "/teach/m/{material_id}/files/{file_id}/captions"): (
+            portal_captions,
+            (SIGNIN, 403, 422, 404, 422, 404, 422),
+        ),
+        # Offline packages: public, like the approved materials they hold.
+        ("GET", "/api/v1/packages/offline.zip"): (
+            get("/api/v1/packages/offline.zip?grade=5&subject=toan"),
+            ALL_200,
+        ),
+        ("POST", "/api/v1/packages/update.zip"): (package_update, (422,) * 7),
+        # The installable portal's static pieces and its "kept lessons" page.
+        ("GET", "/sw.js"): (get("/sw.js"), ALL_200),
+        ("GET", "/manifest.webmanifest"): (get("/manifest.webmanifest"), ALL_200),
+        ("GET", "/offline"): (page("/offline"), ALL_200),
+    }
+)
+
+
 def app_routes(app: Any) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for route in iter_route_contexts(app.routes):
