@@ -12,6 +12,7 @@ import sys
 import time
 from typing import Any
 
+from repository.processes import parent_bound
 from tests.conftest import REPO_ROOT
 
 
@@ -41,7 +42,19 @@ def start_server(
     )
     proc = subprocess.Popen(
         # The content origin's port is picked free too (the default, port + 1, may be taken).
-        [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--content-port", str(free_port())],
+        # Bound to this test process, like start_redis: an interrupted test leaves no server.
+        parent_bound(
+            [
+                sys.executable,
+                "-m",
+                "web.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--content-port",
+                str(free_port()),
+            ]
+        ),
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -71,6 +84,9 @@ def stop_server(proc: subprocess.Popen[bytes]) -> None:
             proc.wait()
 
 
+REDIS_ARGS = ("--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--loglevel", "warning")
+
+
 def start_redis(directory: Any, *, timeout: float = 15) -> tuple[str, subprocess.Popen[bytes]]:
     """A private ``redis-server`` on a free loopback port, working in ``directory`` (no
     persistence). Returns its URL and the process; raises ``FileNotFoundError`` when
@@ -79,24 +95,10 @@ def start_redis(directory: Any, *, timeout: float = 15) -> tuple[str, subprocess
     if exe is None:
         raise FileNotFoundError("redis-server is not installed")
     port = free_port()
+    # Bound to this test process: an interrupted session (Ctrl+C, a killed xdist worker) that
+    # never reaches the fixture's teardown leaves no redis-server behind.
     proc = subprocess.Popen(
-        [
-            exe,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--dir",
-            str(directory),
-            "--daemonize",
-            "no",
-            "--loglevel",
-            "warning",
-        ],
+        parent_bound([exe, *REDIS_ARGS, "--port", str(port), "--dir", str(directory)]),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

@@ -34,6 +34,7 @@ from sqlalchemy.orm import selectinload
 from repository.db import Database
 from repository.migrate import upgrade
 from repository.models import Job, MaterialFile
+from repository.processes import parent_bound
 from tests.conftest import REPO_ROOT, skip_or_fail
 from tests.processes import descendants, marked, orphans, wait_until
 from tests.servers import free_port, stop_server
@@ -139,7 +140,12 @@ class Stack:
         log = (self.logs / f"{self._n:02d}-{args[0]}.log").open("wb")
         try:
             return subprocess.Popen(
-                [sys.executable, "-m", "web.cli", *args], cwd=REPO_ROOT, env=self.env, stdout=log, stderr=log
+                # Bound to the test process: an interrupted run leaves no server or worker.
+                parent_bound([sys.executable, "-m", "web.cli", *args]),
+                cwd=REPO_ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=log,
             )
         finally:
             log.close()
@@ -234,9 +240,8 @@ def test_sigkilled_workers_leave_every_file_terminal_once_searchable_and_no_orph
                 ]
             stuck = [(f.filename, f.status) for f in _files(db) if f.status not in ("ready", "failed")]
             raise AssertionError(f"{exc}: files {stuck}; jobs {rows}") from None
-        print(
-            f"every file terminal {time.monotonic() - last_kill:.0f} s after the last kill; load {os.getloadavg()}"
-        )
+        took = time.monotonic() - last_kill
+        print(f"every file terminal {took:.0f} s after the last kill; load average {os.getloadavg()}")
         files = _files(db)
         statuses = Counter(f.status for f in files)
         with db.read() as s:
