@@ -104,7 +104,13 @@ def test_no_server_error_and_no_schema_violation(
     port, proc = start_server(
         runtime,
         timeout=120,
-        env={"HOCLIEU_RATE_LIMIT_ANONYMOUS_PER_MINUTE": "0", "HOCLIEU_RATE_LIMIT_CLIENT_PER_MINUTE": "0"},
+        # A whole deployment: this server also runs the ingest queue, so /health/ready is 200
+        # (a server with an unserved queue answers 503 there by design, which is no crash).
+        env={
+            "HOCLIEU_RATE_LIMIT_ANONYMOUS_PER_MINUTE": "0",
+            "HOCLIEU_RATE_LIMIT_CLIENT_PER_MINUTE": "0",
+            "HOCLIEU_IN_PROCESS_WORKER": "true",
+        },
     )
     base = f"http://127.0.0.1:{port}"
     try:
