@@ -60,13 +60,19 @@ class Settings(BaseSettings):
     )
     s3_endpoint_url: str | None = Field(
         None,
-        description="S3-compatible endpoint for blobs (scale). Reserved: S3 storage is not implemented "
-        "yet, so setting it refuses to start. Unset: blobs on local disk in DATA_DIR.",
+        description="S3-compatible endpoint for blobs (scale). Unset with `S3_BUCKET` unset: blobs on "
+        "local disk. Unset with a bucket: AWS S3.",
     )
-    s3_bucket: str | None = Field(None, description="S3 bucket holding blobs (reserved, not read yet).")
-    s3_access_key: str | None = Field(None, description="S3 access key id (reserved, not read yet).")
-    s3_secret_key: str | None = Field(None, description="S3 secret access key (reserved, not read yet).")
-    s3_region: str = Field("us-east-1", description="S3 region name (reserved, not read yet).")
+    s3_bucket: str | None = Field(
+        None,
+        description="S3 bucket holding blobs (scale); setting it moves blobs to S3 (created on first "
+        "start).",
+    )
+    s3_access_key: str | None = Field(
+        None, description="S3 access key id (scale). Unset: boto3's usual credential chain."
+    )
+    s3_secret_key: str | None = Field(None, description="S3 secret access key (scale).")
+    s3_region: str = Field("us-east-1", description="S3 region name (scale).")
     secret_key: str = Field(
         DEFAULT_SECRET,
         description="Key of the HMACs in CSRF form tokens and OAI-PMH resumption tokens (session cookies "

@@ -70,9 +70,16 @@ def enqueue(
 ) -> Job | None:
     """Add a job to the caller's transaction. Returns None when ``key`` is already queued."""
     if key is not None:
-        existing = session.scalar(
-            select(Job.id).where(Job.key == key, Job.status == JobStatus.queued).limit(1)
-        )
+        stmt = select(Job.id).where(Job.key == key, Job.status == JobStatus.queued).limit(1)
+        if session.get_bind().dialect.name != "sqlite":
+            # Lock the queued twin until this transaction commits: a runner claiming it meanwhile
+            # (FOR UPDATE SKIP LOCKED) skips it, or, if it claimed first, this read waits and no
+            # longer sees it queued and adds a new job. Without the lock a runner could claim the
+            # twin and read the data before this transaction's changes commit, and the change
+            # would never be applied (seen as a stale search document under PostgreSQL). SQLite
+            # runs one write transaction at a time, so there the race cannot happen.
+            stmt = stmt.with_for_update()
+        existing = session.scalar(stmt)
         if existing is not None:
             return None
     job = Job(func=func_path, kwargs=kwargs, key=key, queue=queue, max_attempts=max_attempts)

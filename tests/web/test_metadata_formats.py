@@ -119,7 +119,7 @@ class TestLrmi:
             f'<link rel="alternate" type="application/ld+json" href="/api/v1/materials/{material_id}/lrmi"'
             in page.text
         )
-        blocks = re.findall(r'<script type="application/ld\+json">(.*?)</script>', page.text, re.S)
+        blocks = re.findall(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page.text, re.S)
         assert len(blocks) == 1
         embedded = json.loads(blocks[0])  # the title's "</script>" did not end the block early
         assert embedded == client.get(f"/api/v1/materials/{material_id}/lrmi").json()

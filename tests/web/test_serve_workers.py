@@ -11,6 +11,7 @@ import socket
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,10 @@ def test_the_bound_socket_gives_tcp_nodelay_connections() -> None:
         server.close()
         await server.wait_closed()
 
-    asyncio.run(main())
+    # In a thread of its own: a session fixture (Playwright's sync API) may already run an event
+    # loop in this thread of the test worker.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, main()).result(timeout=60)
     assert seen and seen[0] != 0
 
 
