@@ -138,5 +138,7 @@ class TestRedis:
                 assert a.get("/api/v1/vocabularies").status_code == 200
                 assert b.get("/api/v1/vocabularies").status_code == 200
             refused = b.get("/api/v1/vocabularies")
-            assert refused.status_code == 429 and int(refused.headers["retry-after"]) == 10
+            # 6 a minute: the next token comes within 10 s (less as time passes during the test).
+            assert refused.status_code == 429
+            assert 1 <= int(refused.headers["retry-after"]) <= 10
             assert a.get("/api/v1/vocabularies").status_code == 429
