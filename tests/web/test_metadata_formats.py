@@ -11,13 +11,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from repository.curation.schemas import Decision
-from repository.curation.service import curation
 from repository.models import Derivative, Role
-from repository.signing import signer_for
 from repository.uow import UnitOfWork
 from tests.factories import create_material
-from tests.repository.curation.helpers import MATH_5, RUBRIC_OK, finish_ingest, person
+from tests.repository.curation.helpers import MATH_5, finish_ingest, person, submit_and_approve
 from tests.repository.test_oai import many_public
 from tests.servers import start_server, stop_server
 
@@ -80,16 +77,7 @@ def published_video(runtime: Any, title: str = "Diện tích hình tam giác") -
             ]
         )
         finish_ingest(s, material)
-        curation.submit(s, teacher, material.id)
-        curation.decide(
-            s,
-            curator,
-            material.id,
-            decision=Decision.approve,
-            comment=None,
-            rubric=RUBRIC_OK,
-            signer=signer_for(runtime.settings),
-        )
+        submit_and_approve(s, runtime.settings, teacher, curator, material)
         return str(material.id)
 
 

@@ -24,7 +24,7 @@ from repository.models import Role
 from repository.signing import signer_for
 from repository.uow import UnitOfWork
 from tests.factories import create_material, make_user, token_for
-from tests.repository.curation.helpers import MATH_5, RUBRIC_OK, finish_ingest, person
+from tests.repository.curation.helpers import MATH_5, RUBRIC_OK, finish_ingest, person, submit_and_approve
 
 
 class Receiver:
@@ -110,16 +110,7 @@ def publish(runtime: Any, title: str = "Phân số") -> str:
         curator = person(s, "thay_toan", Role.curator, MATH_5)
         material = create_material(s, runtime, teacher, title=title, metadata=MATH_5)
         finish_ingest(s, material)
-        curation.submit(s, teacher, material.id)
-        curation.decide(
-            s,
-            curator,
-            material.id,
-            decision=Decision.approve,
-            comment=None,
-            rubric=RUBRIC_OK,
-            signer=signer_for(runtime.settings),
-        )
+        submit_and_approve(s, runtime.settings, teacher, curator, material)
         return str(material.id)
 
 

@@ -36,3 +36,23 @@ RUBRIC_OK = {
     "content_accurate": True,
     "quality_accessibility": True,
 }
+
+
+def submit_and_approve(
+    session: Session, settings: Any, teacher: User, curator: User, material: Material
+) -> None:
+    """The teacher submits ``material`` and the curator approves it with a complete rubric (signed)."""
+    from repository.curation.schemas import Decision
+    from repository.curation.service import curation
+    from repository.signing import signer_for
+
+    curation.submit(session, teacher, material.id)
+    curation.decide(
+        session,
+        curator,
+        material.id,
+        decision=Decision.approve,
+        comment=None,
+        rubric=RUBRIC_OK,
+        signer=signer_for(settings),
+    )
