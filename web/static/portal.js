@@ -74,8 +74,10 @@
     Array.prototype.forEach.call(document.querySelectorAll("video[data-hls]"), function (video) {
       var conn = navigator.connection || {};
       var slow = conn.saveData || /(^|-)2g|3g/.test(conn.effectiveType || "");
-      // Only where the browser plays HLS itself, and not on slow/save-data connections (360p MP4 is smaller).
-      if (!slow && video.canPlayType("application/vnd.apple.mpegurl")) {
+      // Only where the browser plays HLS itself (Safari, Android, Chromium since 2025), online (a kept
+      // video is an MP4 on this device: offline.js plays that), and not on slow/save-data connections
+      // (360p MP4 is smaller).
+      if (!slow && navigator.onLine !== false && video.canPlayType("application/vnd.apple.mpegurl")) {
         // Swapped before any play: with preload="none" nothing is fetched until the user plays.
         video.src = video.getAttribute("data-hls");
         var q = video.id && document.querySelector("select[data-player='" + video.id + "']");

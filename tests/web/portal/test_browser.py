@@ -278,6 +278,8 @@ class TestInstalledPortalOffline:
         assert "Phân số thập phân" in page.inner_text("main h1")
         page.wait_for_function(PAGE_IMAGE_SHOWN)
         page.goto(f"{base}/m/{video}")
+        # The page shows the video as kept (offline.js found it on the device and plays that copy).
+        page.wait_for_function("() => document.querySelector('button.keep-video').disabled")
         page.evaluate("() => { const v = document.querySelector('video'); v.muted = true; return v.play(); }")
         page.wait_for_function("() => document.querySelector('video').currentTime > 0.2", timeout=15000)
         # The kept list, and a lesson never opened falls back to it, saying so.
