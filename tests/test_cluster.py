@@ -239,7 +239,7 @@ def test_cluster_in_a_box(postgres_url: str, private_redis: str, s3_server: str,
     from repository.uow import UnitOfWork
     from repository.user.schemas import UserCreate
     from repository.user.service import user as user_service
-    from web.cli_curation import publish_imported
+    from web.cli.curation import publish_imported
 
     data_dir = tmp_path / "data"
     env = os.environ | {
