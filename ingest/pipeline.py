@@ -29,8 +29,8 @@ from repository import jobs
 from repository.errors import MetadataInvalid
 from repository.material import failures, similarity
 from repository.material.service import index_job
-from repository.metrics import INGEST_DURATION
 from repository.metadata import metadata_title_from_filename, validate_metadata
+from repository.metrics import INGEST_DURATION
 from repository.models import Derivative, IngestStatus, Material, MaterialFile
 from repository.runtime import Runtime
 from repository.storage import local_copy
@@ -597,7 +597,7 @@ class PageRender:
             # Thumbnails again too (the same pages, so for a PDF the same bytes; for an Office
             # file they replace the embedded preview or the placeholder with the real first page).
             made += render_pdf(pdf, _sub(workdir, "pages"))
-            kinds = {d.kind for d in made}
+            kinds: set[str] = {d.kind for d in made}
             ingest = FileIngest(self.runtime, self.file_id)
             rows = [ingest._store(d, workdir) for d in made]
             self._record("ready", rows, kinds)
