@@ -602,7 +602,7 @@ class PageRender:
             # Thumbnails again too (the same pages, so for a PDF the same bytes; for an Office
             # file they replace the embedded preview or the placeholder with the real first page).
             made += render_pdf(pdf, _sub(workdir, "pages"))
-            kinds = {d.kind for d in made}
+            kinds: set[str] = {d.kind for d in made}
             ingest = FileIngest(self.runtime, self.file_id)
             rows = [ingest._store(d, workdir) for d in made]
             self._record("ready", rows, kinds)

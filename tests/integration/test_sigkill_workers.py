@@ -251,12 +251,12 @@ def test_sigkilled_workers_leave_every_file_terminal_once_searchable_and_no_orph
             stuck = [(f.filename, f.status) for f in _files(db) if f.status not in ("ready", "failed")]
             raise AssertionError(f"{exc}: files {stuck}; jobs {rows}") from None
         took = time.monotonic() - last_kill
-        print(f"every file terminal {took:.0f} s after the last kill; load average {os.getloadavg()}")
+        print(f"every file terminal {took:.0f} s after the last kill; load average {os.getloadavg()}")  # noqa: T201
         files = _files(db)
         statuses = Counter(f.status for f in files)
         with db.read() as s:
-            rows = s.scalars(select(Job.kwargs).where(Job.func == "ingest.tasks.process_file")).all()
-            ingest_jobs = Counter(r["file_id"] for r in rows)
+            kwargs = s.scalars(select(Job.kwargs).where(Job.func == "ingest.tasks.process_file")).all()
+            ingest_jobs = Counter(k["file_id"] for k in kwargs)
             job_states = Counter(s.scalars(select(Job.status).where(Job.func == "ingest.tasks.process_file")))
         # Exactly once: one ingest job per file, finished; every derivative slot filled once.
         assert sorted(ingest_jobs.values()) == [1] * 20
