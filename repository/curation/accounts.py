@@ -129,6 +129,9 @@ class AccountService:
             target.role = role.value
         if data.scope is not None:
             scope = normalise_scope(data.scope)
+            # The organisation axis follows the account's curator memberships (repository.organisation).
+            if (target.scope or {}).get("organisations"):
+                scope["organisations"] = target.scope["organisations"]
             if scope != target.scope:
                 changes["scope"] = [target.scope, scope]
                 target.scope = scope

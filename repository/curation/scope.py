@@ -1,10 +1,12 @@
 """Curator scope: which materials a curator may see and decide.
 
-``User.scope`` is ``{"subjects": ["toan", ...], "grades": [5, ...]}``. A material is inside the
-scope when it shares at least one subject with ``subjects`` and at least one grade with
-``grades``; an empty (or absent) axis does not restrict. The rule exists twice, once as SQL for
-queries (:func:`in_scope_clause`) and once in Python for a loaded document (:func:`in_scope`);
-``tests/repository/curation/test_scope.py`` checks that they agree.
+``User.scope`` is ``{"subjects": ["toan", ...], "grades": [5, ...], "organisations": [id, ...]}``.
+A material is inside the scope when it shares at least one subject with ``subjects``, at least
+one grade with ``grades`` and its contributing organisation (``materials.organisation_id``) is
+one of ``organisations``; an empty (or absent) axis does not restrict. The organisation axis is
+kept in step with the account's ``curator`` memberships by ``repository.organisation``. The rule
+exists twice, once as SQL for queries (:func:`in_scope_clause`) and once in Python for a loaded
+material (:func:`in_scope`); ``tests/repository/curation/test_scope.py`` checks that they agree.
 """
 
 from __future__ import annotations
@@ -18,6 +20,8 @@ from sqlalchemy.sql.compiler import SQLCompiler
 from repository.models import User
 
 AXES = (("subjects", str), ("grades", int))
+# Not in the metadata document: a column of the material, so it has its own check below.
+ORGANISATIONS = "organisations"
 
 
 def scope_of(user: User) -> dict[str, list[Any]]:
@@ -27,17 +31,26 @@ def scope_of(user: User) -> dict[str, list[Any]]:
     for axis, kind in AXES:
         values = raw.get(axis) or []
         out[axis] = [v for v in values if isinstance(v, kind) and not isinstance(v, bool)]
+    out[ORGANISATIONS] = [v for v in raw.get(ORGANISATIONS) or [] if isinstance(v, str)]
     return out
 
 
 def is_unrestricted(user: User) -> bool:
     scope = scope_of(user)
-    return not scope["subjects"] and not scope["grades"]
+    return not scope["subjects"] and not scope["grades"] and not scope[ORGANISATIONS]
 
 
-def in_scope(user: User, meta: dict[str, Any]) -> bool:
-    """Whether a metadata document lies inside ``user``'s scope (Python twin of the SQL rule)."""
+def in_scope(user: User, meta: dict[str, Any], organisation_id: str | None = None) -> bool:
+    """Whether a material lies inside ``user``'s scope (Python twin of the SQL rule).
+
+    Args:
+        user: the curator.
+        meta: the metadata document (the material's or the version's under review).
+        organisation_id: the material's contributing organisation (None: an individual's).
+    """
     scope = scope_of(user)
+    if scope[ORGANISATIONS] and organisation_id not in scope[ORGANISATIONS]:
+        return False
     for axis, _kind in AXES:
         wanted = scope[axis]
         if not wanted:
@@ -77,10 +90,13 @@ def _array_overlaps(column: Any, axis: str, values: list[Any]) -> ColumnElement[
     )
 
 
-def in_scope_clause(user: User, column: Any) -> ColumnElement[bool]:
-    """SQL twin of :func:`in_scope` over a JSON metadata column (``Material.meta`` or a version's)."""
+def in_scope_clause(user: User, column: Any, organisation_column: Any) -> ColumnElement[bool]:
+    """SQL twin of :func:`in_scope` over a JSON metadata column (``Material.meta`` or a version's)
+    and the material's ``organisation_id`` column."""
     scope = scope_of(user)
     clause: ColumnElement[bool] = true()
+    if scope[ORGANISATIONS]:
+        clause = clause & organisation_column.in_(scope[ORGANISATIONS])
     for axis, _kind in AXES:
         if scope[axis]:
             clause = clause & _array_overlaps(column, axis, scope[axis])

@@ -24,7 +24,7 @@ def visible_to(actor: User | None) -> ColumnElement[bool]:
         return true()
     mine = Material.owner_id == actor.id
     if role is Role.curator:
-        reviewable = and_(Material.state != WorkflowState.draft, in_scope_clause(actor, Material.meta))
+        reviewable = and_(Material.state != WorkflowState.draft, in_scope_clause(actor, Material.meta, Material.organisation_id))
         return or_(public, mine, reviewable)
     if role is Role.teacher:
         return or_(public, mine)

@@ -8,6 +8,13 @@ World: ``co_lan`` (teacher) owns a submitted grade-5 maths material ``sub`` (fil
 playlist), a ready draft ``draft`` with two files and an approved, signed ``pub``. Curators:
 ``thay_toan`` (toan, grade 5) and ``co_van`` (ngu-van).
 
+Organisation callers: the organisation ``dhsp`` contributes co_lan's three materials (she is one of
+its members). ``co_hoa`` (teacher) is a member, ``thay_duc`` (a curator account) its curator, so
+his scope is the organisation alone, and ``co_nga`` (teacher) its manager. Rows written before
+organisations existed give them the status of the caller they stand beside (members and the
+manager: another teacher; the organisation's curator: the curator in scope), see
+``_with_organisation_callers``; rows of organisation routes name all ten.
+
 API rows send the role's bearer token. Portal rows (HTML pages and forms) send what a browser
 sends: the ``hl_session`` cookie holding the role's token, ``Accept: text/html``, and on every
 POST the CSRF token that the portal derives from the ``hl_csrf`` cookie and the session. Redirects
@@ -33,7 +40,9 @@ from repository.client.webhooks import webhooks
 from repository.curation.schemas import Decision
 from repository.curation.service import curation
 from repository.material.service import NewFile
-from repository.models import Derivative, Role
+from repository.models import Derivative, MemberRole, OrganisationKind, Role
+from repository.organisation.schemas import MemberAdd, OrganisationCreate
+from repository.organisation.service import organisations
 from repository.signing import signer_for
 from repository.uow import UnitOfWork
 from repository.upload.service import upload as upload_service
@@ -42,7 +51,18 @@ from search.service import close_backend
 from tests.factories import PASSWORD, create_material
 from tests.repository.curation.helpers import MATH_5, RUBRIC_OK, finish_ingest, person
 
-ROLES = ("anonymous", "student", "teacher", "other_teacher", "curator_in", "curator_out", "admin")
+ROLES = (
+    "anonymous",
+    "student",
+    "teacher",
+    "other_teacher",
+    "curator_in",
+    "curator_out",
+    "admin",
+    "org_member",
+    "org_curator",
+    "org_manager",
+)
 USERNAMES = {
     "student": "hoc_sinh",
     "teacher": "co_lan",
@@ -50,6 +70,9 @@ USERNAMES = {
     "curator_in": "thay_toan",
     "curator_out": "co_van",
     "admin": "quan_tri",
+    "org_member": "co_hoa",
+    "org_curator": "thay_duc",
+    "org_manager": "co_nga",
 }
 
 
@@ -100,7 +123,24 @@ def build_world(runtime: Any) -> World:
             "curator_in": person(s, "thay_toan", Role.curator, MATH_5),
             "curator_out": person(s, "co_van", Role.curator, {"subjects": ["ngu-van"]}),
             "admin": person(s, "quan_tri", Role.admin),
+            "org_member": person(s, "co_hoa", Role.teacher),
+            "org_curator": person(s, "thay_duc", Role.curator),
+            "org_manager": person(s, "co_nga", Role.teacher),
         }
+        org = organisations.create(
+            s,
+            users["admin"],
+            OrganisationCreate(slug="dhsp", name="ĐH Sư phạm", kind=OrganisationKind.university),
+        )
+        for role, member_role in (
+            ("org_manager", MemberRole.manager),
+            ("org_member", MemberRole.member),
+            ("org_curator", MemberRole.curator),
+            ("teacher", MemberRole.member),
+        ):
+            organisations.add_member(
+                s, users["admin"], "dhsp", MemberAdd(username=users[role].username, role=member_role)
+            )
         for role, u in users.items():
             tokens[role], record = user_service.issue_token(s, u, ttl=timedelta(hours=1), name="matrix")
             ids[f"token_{role}"] = record.id
@@ -109,6 +149,8 @@ def build_world(runtime: Any) -> World:
         sub = create_material(s, runtime, teacher, title="Phân số", metadata=MATH_5, content=b"%PDF-1.4 sub")
         draft = create_material(s, runtime, teacher, title="Nháp", metadata=MATH_5, content=b"%PDF-1.4 draft")
         pub = create_material(s, runtime, teacher, title="Đã duyệt", metadata=MATH_5, content=b"%PDF-1.4 pub")
+        for m in (sub, draft, pub):
+            m.organisation_id = org.id
         file_id = sub.files[0].id
         ids["sub_sha"] = sub.files[0].sha256
         ids["draft_file"] = draft.files[0].id
@@ -670,6 +712,64 @@ MATRIX.update(
         ("GET", "/manifest.webmanifest"): (get("/manifest.webmanifest"), ALL_200),
         ("GET", "/offline"): (page("/offline"), ALL_200),
     }
+)
+
+
+ALL_200_10 = (200,) * 10
+# Organisation routes: admins and the organisation's manager manage its team; its members see it.
+ORG_TEAM_READ = (401, 403, 200, 403, 403, 403, 200, 200, 200, 200)
+ORG_MANAGE = (401, 403, 403, 403, 403, 403, 200, 403, 403, 200)
+
+MATRIX.update(
+    {
+        ("GET", "/api/v1/organisations"): (get("/api/v1/organisations"), ALL_200_10),
+        ("POST", "/api/v1/organisations"): (
+            send(
+                "POST", "/api/v1/organisations", {"slug": "so-hue", "name": "Sở GD Huế", "kind": "department"}
+            ),
+            (401, 403, 403, 403, 403, 403, 201, 403, 403, 403),
+        ),
+        ("GET", "/api/v1/organisations/{slug}"): (get("/api/v1/organisations/dhsp"), ALL_200_10),
+        ("GET", "/api/v1/organisations/{slug}/members"): (
+            get("/api/v1/organisations/dhsp/members"),
+            ORG_TEAM_READ,
+        ),
+        # Inviting co_mai (a teacher outside the organisation).
+        ("POST", "/api/v1/organisations/{slug}/members"): (
+            send("POST", "/api/v1/organisations/dhsp/members", {"username": "co_mai"}),
+            (401, 403, 403, 403, 403, 403, 201, 403, 403, 201),
+        ),
+        ("PATCH", "/api/v1/organisations/{slug}/members/{username}"): (
+            send("PATCH", "/api/v1/organisations/dhsp/members/co_hoa", {"role": "manager"}),
+            ORG_MANAGE,
+        ),
+        # Removing co_hoa: the manager and admins may, and co_hoa may leave.
+        ("DELETE", "/api/v1/organisations/{slug}/members/{username}"): (
+            send("DELETE", "/api/v1/organisations/dhsp/members/co_hoa"),
+            (401, 403, 403, 403, 403, 403, 204, 204, 403, 204),
+        ),
+        # The owner's draft: only she (a member of dhsp) and admins may name its organisation; the
+        # draft does not exist for anybody else.
+        ("PUT", "/api/v1/materials/{material_id}/organisation"): (
+            send("PUT", "/api/v1/materials/{draft}/organisation", {"organisation": None}),
+            (401, 404, 200, 404, 404, 404, 200, 404, 404, 404),
+        ),
+    }
+)
+
+
+def _with_organisation_callers(expected: tuple[int, ...]) -> tuple[int, ...]:
+    """A row written for the first seven callers, extended to the organisation's three: a member
+    and the manager are teachers who do not own the world's materials (like ``other_teacher``);
+    the organisation's curator has those materials in scope (like ``curator_in``)."""
+    if len(expected) == len(ROLES):
+        return expected
+    other_teacher, curator_in = expected[3], expected[4]
+    return (*expected, other_teacher, curator_in, other_teacher)
+
+
+MATRIX.update(
+    {key: (build, _with_organisation_callers(expected)) for key, (build, expected) in MATRIX.items()}
 )
 
 
