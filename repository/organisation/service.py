@@ -57,9 +57,9 @@ class OrganisationService:
             raise NotFound(f"no organisation {slug!r}")
         return found
 
-    def list(self, session: Session) -> list[tuple[Organisation, int]]:
+    def all(self, session: Session) -> list[tuple[Organisation, int]]:
         """Every organisation with its number of public materials (public)."""
-        return OrganisationStore.from_session(session).list()
+        return OrganisationStore.from_session(session).with_counts()
 
     def names(self, session: Session, slugs: list[str]) -> dict[str, str]:
         """Display names of organisations by slug (facet labels); unknown slugs are left out."""
@@ -85,8 +85,8 @@ class OrganisationService:
         groups: dict[tuple[int | None, str | None], list[tuple[str, str]]] = defaultdict(list)
         by_grade: dict[str, int] = defaultdict(int)
         for material_id, title, meta, _created in rows:
-            grades = [g for g in meta.get("grades") or [] if isinstance(g, int)] or [None]
-            subs = [s for s in meta.get("subjects") or [] if isinstance(s, str)] or [None]
+            grades: list[int | None] = [g for g in meta.get("grades") or [] if isinstance(g, int)] or [None]
+            subs: list[str | None] = [s for s in meta.get("subjects") or [] if isinstance(s, str)] or [None]
             for g in grades:
                 by_grade["" if g is None else str(g)] += 1
                 for s in subs:
@@ -331,11 +331,12 @@ class OrganisationService:
 def store_add_member(
     store: OrganisationStore, org: Organisation, user: User, role: MemberRole, actor: User | None
 ) -> OrganisationMember:
-    return store.add(
-        OrganisationMember(
-            organisation_id=org.id, user_id=user.id, role=role.value, added_by_id=actor.id if actor else None
-        )
+    member = OrganisationMember(
+        organisation_id=org.id, user_id=user.id, role=role.value, added_by_id=actor.id if actor else None
     )
+    store.session.add(member)
+    store.session.flush()
+    return member
 
 
 def _read(member: OrganisationMember, user: User) -> MemberRead:

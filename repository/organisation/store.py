@@ -24,7 +24,7 @@ class OrganisationStore(StoreBase[Organisation]):
             return []
         return list(self.session.scalars(select(Organisation).where(Organisation.slug.in_(list(slugs)))))
 
-    def list(self) -> list[tuple[Organisation, int]]:
+    def with_counts(self) -> list[tuple[Organisation, int]]:
         """Every organisation with its number of approved materials, by name."""
         approved = (
             select(Material.organisation_id, func.count().label("n"))

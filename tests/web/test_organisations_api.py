@@ -204,7 +204,9 @@ class TestPage:
             for n, meta in enumerate(
                 (MATH_5, MATH_5, {"subjects": ["toan", "tieng-viet"], "grades": [5]}, MATH_5)
             ):
-                m = create_material(s, runtime, hoa, title=f"Bài {n}", metadata=meta, content=f"%PDF-1.4 {n}".encode())
+                m = create_material(
+                    s, runtime, hoa, title=f"Bài {n}", metadata=meta, content=f"%PDF-1.4 {n}".encode()
+                )
                 m.organisation_id = org.id
                 finish_ingest(s, m)
                 made.append(m)
@@ -218,3 +220,80 @@ class TestPage:
         assert counts == {(5, "toan"): 3, (5, "tieng-viet"): 1}
         listed = client.get("/api/v1/organisations").json()
         assert listed[0]["materials"] == 3
+
+
+def publish_two(runtime: Any) -> dict[str, str]:
+    """Two approved grade-5 maths materials: ``ours`` contributed by dhsp-ha-noi, ``solo`` by nobody."""
+    from repository.organisation.service import organisations
+    from repository.user.store import UserStore
+
+    with UnitOfWork(runtime.db) as uow:
+        s = uow.session
+        users = UserStore.from_session(s)
+        hoa, toan = users.by_username("co_hoa"), users.by_username("thay_toan")
+        assert hoa is not None
+        assert toan is not None
+        ours = create_material(s, runtime, hoa, title="Phân số", metadata=MATH_5, content=b"%PDF-1.4 ours")
+        solo = create_material(
+            s, runtime, hoa, title="Số thập phân", metadata=MATH_5, content=b"%PDF-1.4 solo"
+        )
+        ours.organisation_id = organisations.get(s, "dhsp-ha-noi").id
+        for m in (ours, solo):
+            finish_ingest(s, m)
+            submit_and_approve(s, runtime.settings, hoa, toan, m)
+        return {"ours": ours.id, "solo": solo.id}
+
+
+class TestExports:
+    @pytest.fixture
+    def published(self, runtime: Any, team: dict[str, Any], client: TestClient) -> dict[str, str]:
+        client.post(
+            "/api/v1/organisations/dhsp-ha-noi/members", json={"username": "co_hoa"}, headers=team["co_nga"]
+        )
+        return publish_two(runtime)
+
+    def test_lrmi_names_the_organisation_as_publisher(
+        self, runtime: Any, published: dict[str, str], client: TestClient
+    ) -> None:
+        base = runtime.settings.base_url.rstrip("/")
+        ours = client.get(f"/api/v1/materials/{published['ours']}/lrmi").json()
+        assert ours["publisher"] == {
+            "@type": "Organization",
+            "name": ORG["name"],
+            "url": f"{base}/o/dhsp-ha-noi",
+        }
+        solo = client.get(f"/api/v1/materials/{published['solo']}/lrmi").json()
+        assert solo["publisher"]["name"] == "Hoclieu - Kho học liệu số"
+
+    def test_oai_dc_publisher_and_the_organisation_set(
+        self, runtime: Any, published: dict[str, str], client: TestClient
+    ) -> None:
+        import xml.etree.ElementTree as ET
+
+        ns = {"o": "http://www.openarchives.org/OAI/2.0/", "dc": "http://purl.org/dc/elements/1.1/"}
+        sets = ET.fromstring(client.get("/oai?verb=ListSets").content)
+        specs = {e.text: e for e in sets.iterfind(".//o:set/o:setSpec", ns)}
+        assert {"org", "org:dhsp-ha-noi"} <= set(specs)
+        listed = ET.fromstring(
+            client.get("/oai?verb=ListRecords&metadataPrefix=oai_dc&set=org:dhsp-ha-noi").content
+        )
+        records = listed.findall(".//o:record", ns)
+        assert len(records) == 1
+        header = records[0].find("o:header", ns)
+        assert header is not None
+        assert header.findtext("o:identifier", namespaces=ns, default="").endswith(published["ours"])
+        assert "org:dhsp-ha-noi" in [e.text for e in header.iterfind("o:setSpec", ns)]
+        assert [e.text for e in records[0].iterfind(".//dc:publisher", ns)] == [ORG["name"]]
+        # The parent set holds every contributed material; an unknown organisation has no records.
+        parent = ET.fromstring(client.get("/oai?verb=ListIdentifiers&metadataPrefix=oai_dc&set=org").content)
+        assert len(parent.findall(".//o:header", ns)) == 1
+        unknown = ET.fromstring(
+            client.get("/oai?verb=ListIdentifiers&metadataPrefix=oai_dc&set=org:khong-co").content
+        )
+        error = unknown.find("o:error", ns)
+        assert error is not None
+        assert error.get("code") == "noRecordsMatch"
+        # The single-record export carries dc:publisher too, and a material of nobody has none.
+        single = client.get(f"/api/v1/materials/{published['ours']}/oai_dc").text
+        assert f"<dc:publisher>{ORG['name']}</dc:publisher>" in single
+        assert "dc:publisher" not in client.get(f"/api/v1/materials/{published['solo']}/oai_dc").text

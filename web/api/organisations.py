@@ -40,7 +40,7 @@ class MaterialOrganisationRead(BaseModel):
 def list_organisations(session: ReadSession) -> list[OrganisationListItem]:
     return [
         OrganisationListItem(**OrganisationRead.model_validate(o).model_dump(), materials=n)
-        for o, n in organisations.list(session)
+        for o, n in organisations.all(session)
     ]
 
 
