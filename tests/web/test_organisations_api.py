@@ -297,3 +297,39 @@ class TestExports:
         single = client.get(f"/api/v1/materials/{published['ours']}/oai_dc").text
         assert f"<dc:publisher>{ORG['name']}</dc:publisher>" in single
         assert "dc:publisher" not in client.get(f"/api/v1/materials/{published['solo']}/oai_dc").text
+
+
+class TestSearch:
+    def test_search_filters_and_labels_the_organisation_facet(
+        self, runtime: Any, team: dict[str, Any], client: TestClient
+    ) -> None:
+        from search.service import close_backend
+        from tests.search.helpers import run_index_queue
+
+        client.post(
+            "/api/v1/organisations/dhsp-ha-noi/members", json={"username": "co_hoa"}, headers=team["co_nga"]
+        )
+        published = publish_two(runtime)
+        try:
+            run_index_queue(runtime)
+            everything = client.get("/api/v1/search", params={"q": "phân số"}).json()
+            assert everything["facets"]["organisation"] == [
+                {"value": "dhsp-ha-noi", "label": ORG["name"], "count": 1}
+            ]
+            only = client.get("/api/v1/search", params={"organisation": "dhsp-ha-noi"}).json()
+            assert [h["id"] for h in only["hits"]] == [published["ours"]]
+            bad = client.get("/api/v1/search", params={"organisation": "<script>"})
+            assert bad.status_code == 400
+            assert "organisation" in bad.json()["error"]["message"]
+            # Clearing the material's organisation (an admin may, even published) re-indexes it.
+            cleared = client.put(
+                f"/api/v1/materials/{published['ours']}/organisation",
+                json={"organisation": None},
+                headers=team["quan_tri"],
+            )
+            assert cleared.status_code == 200, cleared.text
+            run_index_queue(runtime)
+            after = client.get("/api/v1/search", params={"organisation": "dhsp-ha-noi"}).json()
+            assert after["total"] == 0
+        finally:
+            close_backend(runtime.settings)

@@ -100,6 +100,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "facet.type": ("Loại học liệu", "Resource type"),
     "facet.series": ("Bộ sách", "Textbook series"),
     "facet.language": ("Ngôn ngữ", "Language"),
+    "facet.organisation": ("Đơn vị đóng góp", "Contributing organisation"),
     "home.title": ("Chọn lớp của em", "Choose your grade"),
     "home.total": (
         "Hiện có {n} học liệu đã được kiểm duyệt.",
