@@ -748,6 +748,18 @@ MATRIX.update(
             send("DELETE", "/api/v1/organisations/dhsp/members/co_hoa"),
             (401, 403, 403, 403, 403, 403, 204, 204, 403, 204),
         ),
+        # Portal: the organisation's public pages and its team page (plain forms).
+        ("GET", "/o"): (page("/o"), ALL_200_10),
+        ("GET", "/o/{slug}"): (page("/o/dhsp"), ALL_200_10),
+        ("GET", "/o/{slug}/members"): (page("/o/dhsp/members"), (SIGNIN, *ORG_TEAM_READ[1:])),
+        ("POST", "/o/{slug}/members"): (
+            form("/o/dhsp/members", {"username": "co_mai", "role": "member"}),
+            (SIGNIN, 403, 403, 403, 403, 403, 303, 403, 403, 303),
+        ),
+        ("POST", "/o/{slug}/members/{username}"): (
+            form("/o/dhsp/members/co_hoa", {"action": "remove"}),
+            (SIGNIN, 403, 403, 403, 403, 403, 303, 303, 403, 303),
+        ),
         # The owner's draft: only she (a member of dhsp) and admins may name its organisation; the
         # draft does not exist for anybody else.
         ("PUT", "/api/v1/materials/{material_id}/organisation"): (
