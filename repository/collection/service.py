@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +28,7 @@ from typing import Any
 
 from repository.collection.mapping import SourceRow
 from repository.db import Database
-from repository.errors import MetadataInvalid, NotFound, PermissionDenied, RepositoryError, ValidationFailed
+from repository.errors import MetadataInvalid, NotFound, PermissionDenied, RepositoryError
 from repository.material.store import MaterialStore
 from repository.metadata import metadata_title_from_filename, validate_metadata
 from repository.models import Role, WorkflowState
@@ -228,28 +229,32 @@ def summary(results: Iterable[RowResult]) -> dict[str, int]:
     return {"rows": sum(counts.values()), **dict(sorted(counts.items()))}
 
 
+def report_csv(results: Sequence[RowResult]) -> str:
+    """The report as CSV text (one line per row, problems joined with " | ")."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(REPORT_COLUMNS)
+    for r in results:
+        writer.writerow(
+            [r.row, r.file, r.status, r.material_id or "", r.sha256 or "", r.size or "", r.title or "",
+             " | ".join(r.problems)]
+        )  # fmt: skip
+    return out.getvalue()
+
+
+def report_json(results: Sequence[RowResult], *, dry_run: bool) -> dict[str, Any]:
+    """The report as a JSON document: ``{"dry_run", "summary", "rows"}``."""
+    return {"dry_run": dry_run, "summary": summary(results), "rows": [asdict(r) for r in results]}
+
+
 def write_report(results: Sequence[RowResult], out: Path, *, dry_run: bool) -> tuple[Path, Path]:
     """Write ``<out>.csv`` and ``<out>.json`` (``out`` without its suffix); returns both paths."""
     base = out.with_suffix("") if out.suffix in (".csv", ".json") else out
     csv_path, json_path = base.with_name(base.name + ".csv"), base.with_name(base.name + ".json")
     base.parent.mkdir(parents=True, exist_ok=True)
-    with open(csv_path, "w", encoding="utf-8-sig", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(REPORT_COLUMNS)
-        for r in results:
-            writer.writerow(
-                [
-                    r.row,
-                    r.file,
-                    r.status,
-                    r.material_id or "",
-                    r.sha256 or "",
-                    r.size or "",
-                    r.title or "",
-                    " | ".join(r.problems),
-                ]
-            )
-    body = {"dry_run": dry_run, "summary": summary(results), "rows": [asdict(r) for r in results]}
+    # utf-8-sig: spreadsheet programs then read the Vietnamese text right.
+    csv_path.write_text(report_csv(results), encoding="utf-8-sig", newline="")
+    body = report_json(results, dry_run=dry_run)
     json_path.write_text(json.dumps(body, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     return csv_path, json_path
 
@@ -263,7 +268,8 @@ __all__ = [
     "WOULD_SKIP",
     "CollectionImport",
     "RowResult",
-    "ValidationFailed",
+    "report_csv",
+    "report_json",
     "summary",
     "write_report",
 ]

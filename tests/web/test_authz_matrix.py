@@ -748,6 +748,16 @@ MATRIX.update(
             send("DELETE", "/api/v1/organisations/dhsp/members/co_hoa"),
             (401, 403, 403, 403, 403, 403, 204, 204, 403, 204),
         ),
+        # Collections: managers and admins only; the upload named is co_lan's, so it does not exist
+        # for those allowed to import (404), which shows the permission is checked before the upload.
+        ("POST", "/api/v1/organisations/{slug}/imports"): (
+            send(
+                "POST",
+                "/api/v1/organisations/dhsp/imports",
+                lambda w: {"upload": w.ids["upload"], "mapping": 'file = "Tệp"'},
+            ),
+            (401, 403, 403, 403, 403, 403, 404, 403, 403, 404),
+        ),
         # Portal: the organisation's public pages and its team page (plain forms).
         ("GET", "/o"): (page("/o"), ALL_200_10),
         ("GET", "/o/{slug}"): (page("/o/dhsp"), ALL_200_10),

@@ -3,9 +3,14 @@ and a material's contributing organisation. Every rule is in ``repository.organi
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from dataclasses import asdict
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import BaseModel, Field
 
+from repository.collection.archive import import_upload
+from repository.collection.service import report_csv, summary
 from repository.material.service import material as material_service
 from repository.organisation.schemas import (
     MemberAdd,
@@ -29,6 +34,38 @@ class MaterialOrganisation(BaseModel):
     organisation: str | None = Field(
         description="The organisation's slug, or null for an individual's material.", max_length=80
     )
+
+
+class CollectionImportRequest(BaseModel):
+    upload: str = Field(
+        max_length=64,
+        description="A completed resumable upload (/api/v1/uploads) of a ZIP: the table and its files.",
+    )
+    mapping: str = Field(
+        max_length=1_000_000,
+        description="The mapping file's text (TOML, or JSON): see README 'Bulk collections'.",
+    )
+    table: str | None = Field(
+        None, max_length=500, description="The CSV inside the ZIP (default: its only CSV)."
+    )
+    dry_run: bool = Field(True, description="Check and report only; nothing is written.")
+
+
+class CollectionRow(BaseModel):
+    row: int
+    file: str
+    status: str = Field(description="would_create, would_skip, invalid (dry run); created, skipped, failed.")
+    material_id: str | None
+    sha256: str | None
+    size: int | None
+    title: str | None
+    problems: list[str]
+
+
+class CollectionReport(BaseModel):
+    dry_run: bool
+    summary: dict[str, int]
+    rows: list[CollectionRow]
 
 
 class MaterialOrganisationRead(BaseModel):
@@ -131,3 +168,46 @@ def set_material_organisation(
             uow.session, uow.session.merge(user), material_id, body.organisation, ip=client_ip(request)
         )
         return MaterialOrganisationRead(material_id=found.id, organisation=body.organisation)
+
+
+@router.post(
+    "/organisations/{slug}/imports",
+    response_model=CollectionReport,
+    summary="Check (dry run) or import a collection in the organisation's name (its managers, admins)",
+    description=(
+        "Send the collection first as a resumable upload (a ZIP holding a CSV table and its files), then "
+        "name it here with the mapping of the table's columns to Hoclieu's metadata. `dry_run` (the "
+        "default) writes nothing and reports per row what would be created and every problem; a run "
+        "imports, skipping files already imported (by content), so it can be repeated after an "
+        "interruption. `format=csv` answers the report as CSV."
+    ),
+    responses={200: {"content": {"text/csv": {}}}},
+)
+def import_collection(
+    slug: str,
+    body: CollectionImportRequest,
+    runtime: RuntimeDep,
+    user: CurrentUser,
+    format: Annotated[Literal["json", "csv"], Query(description="The report's format")] = "json",
+) -> Response:
+    settings = runtime.settings
+    results = import_upload(
+        runtime.db,
+        runtime.blobs,
+        user,
+        slug,
+        upload_id=body.upload,
+        mapping=body.mapping,
+        table=body.table,
+        dry_run=body.dry_run,
+        max_bytes=settings.max_upload_bytes,
+        scratch=settings.spool,
+    )
+    if format == "csv":
+        return Response(content=report_csv(results), media_type="text/csv; charset=utf-8")
+    report = CollectionReport(
+        dry_run=body.dry_run,
+        summary=summary(results),
+        rows=[CollectionRow(**asdict(r)) for r in results],
+    )
+    return Response(content=report.model_dump_json(), media_type="application/json")
