@@ -130,9 +130,6 @@ def import_upload(
         Conflict: the upload is not complete.
         ValidationFailed: the mapping, the ZIP or the table is unusable.
     """
-    parsed = parse_mapping(
-        mapping, name="mapping.json" if mapping.lstrip().startswith("{") else "mapping.toml"
-    )
     with db.read() as session:
         may_import(session, actor, slug)
         upload = upload_service.get(session, actor, upload_id)
@@ -141,11 +138,44 @@ def import_upload(
                 f"upload {upload_id!r} is not complete: {upload.received} of {upload.length} bytes"
             )
         part = blobs.resumable(upload.id).path
+    return import_archive(
+        db,
+        blobs,
+        actor,
+        slug,
+        archive=part,
+        mapping=mapping,
+        table=table,
+        dry_run=dry_run,
+        max_bytes=max_bytes,
+        scratch=scratch,
+    )
+
+
+def import_archive(
+    db: Database,
+    blobs: BlobStore,
+    actor: User,
+    slug: str,
+    *,
+    archive: Path,
+    mapping: str,
+    table: str | None,
+    dry_run: bool,
+    max_bytes: int,
+    scratch: Path,
+) -> list[RowResult]:
+    """Check or import the collection in the ZIP at ``archive`` (see :func:`import_upload`)."""
+    parsed = parse_mapping(
+        mapping, name="mapping.json" if mapping.lstrip().startswith("{") else "mapping.toml"
+    )
+    with db.read() as session:
+        may_import(session, actor, slug)
         username = actor.username
     scratch.mkdir(parents=True, exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="collection-", dir=scratch))
     try:
-        unpack(part, folder, max_bytes=max_bytes)
+        unpack(archive, folder, max_bytes=max_bytes)
         rows = rows_from_table(_table(folder, table), parsed, root=folder)
         job = CollectionImport(db, blobs, owner=username, organisation=slug, max_bytes=max_bytes)
         results = job.check(rows) if dry_run else job.run(rows)

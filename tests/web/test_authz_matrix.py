@@ -715,6 +715,25 @@ MATRIX.update(
 )
 
 
+def portal_import(w: World, role: str) -> dict[str, Any]:
+    """A dry run of a one-file collection through the portal's import form (CSRF token first)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("danh-muc.csv", "Tệp,Tên bài\nbai.txt,Bài 1\n")
+        zf.writestr("bai.txt", "Bài tập 1")
+    mapping = 'file = "Tệp"\n[columns]\ntitle = "Tên bài"\n'
+    return {
+        "method": "POST",
+        "url": "/o/dhsp/import",
+        "data": {"csrf_token": w.csrf(role), "mapping": mapping, "dry_run": "1"},
+        "files": [("file", ("bo.zip", buffer.getvalue(), "application/zip"))],
+        "portal": True,
+    }
+
+
 ALL_200_10 = (200,) * 10
 # Organisation routes: admins and the organisation's manager manage its team; its members see it.
 ORG_TEAM_READ = (401, 403, 200, 403, 403, 403, 200, 200, 200, 200)
@@ -758,6 +777,12 @@ MATRIX.update(
             ),
             (401, 403, 403, 403, 403, 403, 404, 403, 403, 404),
         ),
+        # Portal: importing a collection (managers and admins; a dry run answers with its report).
+        ("GET", "/o/{slug}/import"): (
+            page("/o/dhsp/import"),
+            (SIGNIN, 403, 403, 403, 403, 403, 200, 403, 403, 200),
+        ),
+        ("POST", "/o/{slug}/import"): (portal_import, (SIGNIN, 403, 403, 403, 403, 403, 200, 403, 403, 200)),
         # Portal: the organisation's public pages and its team page (plain forms).
         ("GET", "/o"): (page("/o"), ALL_200_10),
         ("GET", "/o/{slug}"): (page("/o/dhsp"), ALL_200_10),

@@ -155,3 +155,65 @@ class TestTeamPage:
         web.cookies.clear()
         anonymous = web.get("/o/dhsp-ha-noi/members", follow_redirects=False)
         assert anonymous.status_code == 303
+
+
+class TestImportPage:
+    def _post(self, web: TestClient, data: dict[str, str], archive: bytes) -> Any:
+        from tests.web.portal.conftest import csrf_of
+
+        token = csrf_of(web.get("/o/dhsp-ha-noi/import").text)
+        # The token is the first field, as the browser sends the form.
+        fields = {"csrf_token": token, **data} if "csrf_token" not in data else data
+        return web.post(
+            "/o/dhsp-ha-noi/import",
+            data=fields,
+            files={"file": ("bo-suu-tap.zip", archive, "application/zip")},
+        )
+
+    def test_a_manager_checks_then_imports_a_zip(
+        self,
+        runtime: Any,
+        client: TestClient,
+        web: TestClient,
+        team: dict[str, Any],  # noqa: F811
+    ) -> None:
+        from tests.web.test_cli_collection import MAPPING, snapshot
+        from tests.web.test_collection_api import GOOD, zipped
+
+        portal_sign_in(web, "co_nga")
+        form = web.get("/o/dhsp-ha-noi/import")
+        assert form.status_code == 200
+        assert_vietnamese(form.text)
+        before = snapshot(runtime)
+        checked = self._post(web, {"mapping": MAPPING, "dry_run": "1"}, zipped(GOOD))
+        assert checked.status_code == 200, checked.text
+        text = assert_vietnamese(checked.text)
+        assert "Kết quả chạy thử" in text
+        assert "Sẽ tạo: 2" in text
+        assert "Không hợp lệ: 1" in text
+        assert snapshot(runtime) == before
+        assert not any(runtime.blobs.staging_dir.iterdir()), "the staged ZIP was left behind"
+        done = self._post(web, {"mapping": MAPPING}, zipped(GOOD))
+        assert "Đã tạo: 2" in text_of(done.text)[1]
+        mine = client.get("/api/v1/materials", params={"mine": "true"}, headers=team["co_nga"]).json()
+        assert mine["total"] == 2
+
+    def test_members_may_not_import_and_a_missing_token_stores_nothing(
+        self,
+        runtime: Any,
+        web: TestClient,
+        team: dict[str, Any],  # noqa: F811
+    ) -> None:
+        from tests.web.test_cli_collection import MAPPING
+        from tests.web.test_collection_api import GOOD, zipped
+
+        portal_sign_in(web, "co_lan")
+        assert web.get("/o/dhsp-ha-noi/import").status_code == 403
+        portal_sign_in(web, "co_nga")
+        refused = web.post(
+            "/o/dhsp-ha-noi/import",
+            data={"mapping": MAPPING},
+            files={"file": ("bo-suu-tap.zip", zipped(GOOD), "application/zip")},
+        )
+        assert refused.status_code == 403
+        assert not any(runtime.blobs.staging_dir.iterdir())

@@ -126,6 +126,33 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "org.kind.school": ("Trường học", "School"),
     "org.kind.publisher": ("Nhà xuất bản", "Publisher"),
     "org.kind.other": ("Đơn vị khác", "Other organisation"),
+    "org.import": ("Nhập bộ sưu tập", "Import a collection"),
+    "org.import_help": (
+        "Gửi một tệp ZIP gồm bảng danh mục (CSV) và các tệp học liệu; bảng ánh xạ cho biết cột nào là "
+        "trường nào. Chạy thử kiểm tra mọi dòng mà không ghi gì; chạy lại bỏ qua những tệp đã nhập.",
+        "Send a ZIP holding the catalogue table (CSV) and the files; the mapping says which column is "
+        "which field. A dry run checks every row and writes nothing; a re-run skips files already imported.",
+    ),
+    "org.mapping": ("Bảng ánh xạ cột (TOML)", "Column mapping (TOML)"),
+    "org.table": (
+        "Tên bảng CSV trong ZIP (nếu có nhiều bảng)",
+        "The CSV inside the ZIP (if there are several)",
+    ),
+    "org.dry_run": ("Chạy thử: chỉ kiểm tra, không ghi gì", "Dry run: check only, write nothing"),
+    "org.zip": ("Tệp ZIP của bộ sưu tập", "The collection's ZIP file"),
+    "org.import_go": ("Kiểm tra / nhập", "Check / import"),
+    "org.import_checked": ("Kết quả chạy thử", "Dry run results"),
+    "org.import_done": ("Kết quả nhập", "Import results"),
+    "org.row": ("Dòng", "Row"),
+    "org.file": ("Tệp", "File"),
+    "org.status": ("Kết quả", "Result"),
+    "org.problems": ("Vấn đề", "Problems"),
+    "org.status.would_create": ("Sẽ tạo", "Would be created"),
+    "org.status.would_skip": ("Sẽ bỏ qua", "Would be skipped"),
+    "org.status.invalid": ("Không hợp lệ", "Invalid"),
+    "org.status.created": ("Đã tạo", "Created"),
+    "org.status.skipped": ("Đã bỏ qua", "Skipped"),
+    "org.status.failed": ("Lỗi", "Failed"),
     "home.title": ("Chọn lớp của em", "Choose your grade"),
     "home.total": (
         "Hiện có {n} học liệu đã được kiểm duyệt.",

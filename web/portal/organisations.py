@@ -8,6 +8,7 @@ see it; managers and admins invite, change roles and remove there).
 | ``/o/{slug}/members``                       | ``/api/v1/organisations/{slug}/members``             |
 | ``POST /o/{slug}/members``                  | ``POST /api/v1/organisations/{slug}/members``        |
 | ``POST /o/{slug}/members/{username}``       | ``PATCH`` (role) / ``DELETE`` (``remove``) of the member |
+| ``/o/{slug}/import``, ``POST`` (a ZIP)      | ``POST /api/v1/organisations/{slug}/imports``        |
 """
 
 from __future__ import annotations
@@ -18,14 +19,19 @@ from urllib.parse import quote
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
 
+from repository.collection.archive import import_archive, may_import
+from repository.collection.mapping import MAX_MAPPING_BYTES
+from repository.collection.service import summary
 from repository.errors import ValidationFailed
 from repository.models import MemberRole, Role, User
 from repository.organisation.schemas import MemberAdd, MemberUpdate
 from repository.organisation.service import organisations
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
 from web.portal.render import render
-from web.portal.session import PortalUser, check_csrf, require_role
+from web.portal.session import CSRF_FIELD, PortalUser, check_csrf, require_role
+from web.uploads import read_upload
 
 router = APIRouter(include_in_schema=False)
 
@@ -125,3 +131,87 @@ async def change_member(
             organisations.update_member(uow.session, actor, slug, username, data, ip=client_ip(request))
     left = fields.get("action") == "remove" and username == signed_in.username
     return RedirectResponse(f"/o/{quote(slug)}" if left else f"/o/{quote(slug)}/members", status_code=303)
+
+
+EXAMPLE_MAPPING = """file = "Tệp"
+
+[columns]
+title = "Tên bài"
+grades = "Lớp"
+subjects = "Môn"
+
+[defaults]
+license = "CC-BY-4.0"
+"""
+
+
+@router.get("/o/{slug}/import", response_class=HTMLResponse)
+def import_form(
+    slug: str, request: Request, session: ReadSession, signed_in: SignedInPortalUser
+) -> HTMLResponse:
+    may_import(session, signed_in, slug)
+    return render(
+        request,
+        "portal/organisation_import.html",
+        {"org": organisations.get(session, slug), "mapping": EXAMPLE_MAPPING, "report": None},
+        user=signed_in,
+        twin=f"/api/v1/organisations/{quote(slug)}/imports",
+    )
+
+
+@router.post("/o/{slug}/import", response_class=HTMLResponse)
+async def import_collection(
+    slug: str, request: Request, runtime: RuntimeDep, signed_in: SignedInPortalUser
+) -> HTMLResponse:
+    """The ZIP streams into a staged blob (never committed to the blob store): the CSRF token,
+    the first field, is checked before a byte of it is written; the staged file is removed after."""
+
+    def guard(fields: dict[str, bytes]) -> None:
+        check_csrf(request, fields.get(CSRF_FIELD, b"").decode("utf-8", errors="replace") or None)
+
+    parsed = await read_upload(
+        request,
+        lambda: runtime.blobs.stage(max_size=runtime.settings.max_upload_bytes),
+        max_file_bytes=runtime.settings.max_upload_bytes,
+        text_fields=("mapping", "table", "dry_run", CSRF_FIELD),
+        before_files=guard,
+    )
+    try:
+        guard(parsed.fields)
+        if len(parsed.files) != 1:
+            raise ValidationFailed("choose the collection's ZIP file (one file)")
+        mapping = parsed.fields.get("mapping", b"").decode("utf-8", errors="replace")
+        if len(mapping) > MAX_MAPPING_BYTES:
+            raise ValidationFailed("the mapping is too long")
+        table = parsed.fields.get("table", b"").decode("utf-8", errors="replace").strip() or None
+        dry_run = parsed.fields.get("dry_run", b"") != b""
+        settings = runtime.settings
+        results = await run_in_threadpool(
+            import_archive,
+            runtime.db,
+            runtime.blobs,
+            signed_in,
+            slug,
+            archive=parsed.files[0].staged.path,
+            mapping=mapping,
+            table=table,
+            dry_run=dry_run,
+            max_bytes=settings.max_upload_bytes,
+            scratch=settings.spool,
+        )
+    finally:
+        parsed.abort()
+    with runtime.db.read() as session:
+        org = organisations.get(session, slug)
+    return render(
+        request,
+        "portal/organisation_import.html",
+        {
+            "org": org,
+            "mapping": mapping,
+            "table": table or "",
+            "report": {"dry_run": dry_run, "summary": summary(results), "rows": results},
+        },
+        user=signed_in,
+        twin=f"/api/v1/organisations/{quote(slug)}/imports",
+    )
