@@ -597,6 +597,7 @@ from web import cli_curation  # noqa: E402  (registers fixity, verify, users set
 from web import cli_storage  # noqa: E402, F401  (registers storage migrate)
 from web import cli_offline  # noqa: E402, F401  (registers package, verify-package, apply-update)
 import web.cli_clients  # noqa: E402, F401  (registers clients create/list)
+import web.cli_organisations  # noqa: E402, F401  (registers organisations create/list/member)
 
 if __name__ == "__main__":
     main()
