@@ -61,6 +61,8 @@ class TestPublicPages:
         assert f'href="/m/{published["ours"]}"' in page.text
         assert f'href="/m/{published["solo"]}"' not in page.text  # not the organisation's
         assert 'href="/search?organisation=dhsp-ha-noi"' in page.text
+        material = client.get(f"/m/{published['ours']}").text
+        assert '<a href="/o/dhsp-ha-noi">' + ORG["name"] + "</a>" in material
         assert (
             '<link rel="alternate" type="application/json" href="/api/v1/organisations/dhsp-ha-noi"'
             in page.text
