@@ -1,27 +1,31 @@
 """Curator scope: which materials a curator may see and decide.
 
-``User.scope`` is ``{"subjects": ["toan", ...], "grades": [5, ...], "organisations": [id, ...]}``.
-A material is inside the scope when it shares at least one subject with ``subjects``, at least
-one grade with ``grades`` and its contributing organisation (``materials.organisation_id``) is
-one of ``organisations``; an empty (or absent) axis does not restrict. The organisation axis is
-kept in step with the account's ``curator`` memberships by ``repository.organisation``. The rule
-exists twice, once as SQL for queries (:func:`in_scope_clause`) and once in Python for a loaded
-material (:func:`in_scope`); ``tests/repository/curation/test_scope.py`` checks that they agree.
+``User.scope`` is ``{"subjects": ["toan", ...], "grades": [5, ...], "organisations": [id, ...],
+"curates_for": [id, ...]}``. The first three are the scope an admin sets: a material is inside it
+when it shares at least one subject with ``subjects``, at least one grade with ``grades`` and its
+contributing organisation (``materials.organisation_id``) is one of ``organisations``; an empty
+(or absent) axis does not restrict. ``curates_for`` only ever adds: the organisations whose
+``curator`` the account is (kept equal to its memberships by ``repository.organisation``), whose
+materials it reviews whatever the rest says. So an organisation's manager, who changes those
+memberships, can neither narrow a curator's scope nor widen it beyond the organisation's own
+materials. The rule exists twice, once as SQL for queries (:func:`in_scope_clause`) and once in
+Python for a loaded material (:func:`in_scope`); the tests check that they agree.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, String, cast, exists, func, literal, select, true
+from sqlalchemy import Boolean, ColumnElement, String, cast, exists, func, literal, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from repository.models import User
 
 AXES = (("subjects", str), ("grades", int))
-# Not in the metadata document: a column of the material, so it has its own check below.
+# Not in the metadata document: a column of the material, so they have their own checks below.
 ORGANISATIONS = "organisations"
+CURATES_FOR = "curates_for"
 
 
 def scope_of(user: User) -> dict[str, list[Any]]:
@@ -31,7 +35,8 @@ def scope_of(user: User) -> dict[str, list[Any]]:
     for axis, kind in AXES:
         values = raw.get(axis) or []
         out[axis] = [v for v in values if isinstance(v, kind) and not isinstance(v, bool)]
-    out[ORGANISATIONS] = [v for v in raw.get(ORGANISATIONS) or [] if isinstance(v, str)]
+    for key in (ORGANISATIONS, CURATES_FOR):
+        out[key] = [v for v in raw.get(key) or [] if isinstance(v, str)]
     return out
 
 
@@ -49,6 +54,8 @@ def in_scope(user: User, meta: dict[str, Any], organisation_id: str | None = Non
         organisation_id: the material's contributing organisation (None: an individual's).
     """
     scope = scope_of(user)
+    if organisation_id is not None and organisation_id in scope[CURATES_FOR]:
+        return True
     if scope[ORGANISATIONS] and organisation_id not in scope[ORGANISATIONS]:
         return False
     for axis, _kind in AXES:
@@ -100,4 +107,6 @@ def in_scope_clause(user: User, column: Any, organisation_column: Any) -> Column
     for axis, _kind in AXES:
         if scope[axis]:
             clause = clause & _array_overlaps(column, axis, scope[axis])
+    if scope[CURATES_FOR]:
+        clause = or_(organisation_column.in_(scope[CURATES_FOR]), clause)
     return clause

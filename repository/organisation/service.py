@@ -3,11 +3,12 @@
 Roles inside an organisation (``organisation_members.role``):
 
 - ``member`` contributes in the organisation's name (may name it as a material's organisation);
-- ``curator`` also reviews the organisation's submissions: the organisation joins the account's
-  curator scope (``User.scope["organisations"]``, see ``repository.curation.scope``), which this
-  service keeps equal to the account's curator memberships. Only an account whose own role is
-  ``curator`` can hold it: a manager cannot make anybody a reviewer who is not one already
-  (that is an admin's decision), only say for which organisation they review;
+- ``curator`` also reviews the organisation's submissions: the organisation is added to what the
+  account reviews (``User.scope["curates_for"]``, see ``repository.curation.scope``), which this
+  service keeps equal to the account's curator memberships. It only ever adds the
+  organisation's own materials: the scope an admin set is untouched. Only an account whose own
+  role is ``curator`` can hold it: a manager cannot make anybody a reviewer who is not one
+  already (that is an admin's decision), only say for which organisation they also review;
 - ``manager`` also invites and removes members and changes their roles.
 
 Admins do everything. Every change is audited.
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from repository.audit.service import audit
+from repository.curation.scope import CURATES_FOR
 from repository.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from repository.models import MemberRole, Organisation, OrganisationMember, Role, User
 from repository.organisation.schemas import (
@@ -299,15 +301,15 @@ class OrganisationService:
         )
 
     def _sync_scope(self, session: Session, user: User) -> None:
-        """``User.scope["organisations"]`` := the organisations where the account is a curator."""
+        """``User.scope["curates_for"]`` := the organisations where the account is a curator."""
         ids = sorted(
             m.organisation_id
             for m in OrganisationStore.from_session(session).memberships_of(user.id)
             if m.role == MemberRole.curator
         )
-        scope: dict[str, Any] = {k: v for k, v in (user.scope or {}).items() if k != "organisations"}
+        scope: dict[str, Any] = {k: v for k, v in (user.scope or {}).items() if k != CURATES_FOR}
         if ids:
-            scope["organisations"] = ids
+            scope[CURATES_FOR] = ids
         if scope != user.scope:
             user.scope = scope
             session.flush()

@@ -9,8 +9,9 @@ playlist), a ready draft ``draft`` with two files and an approved, signed ``pub`
 ``thay_toan`` (toan, grade 5) and ``co_van`` (ngu-van).
 
 Organisation callers: the organisation ``dhsp`` contributes co_lan's three materials (she is one of
-its members). ``co_hoa`` (teacher) is a member, ``thay_duc`` (a curator account) its curator, so
-his scope is the organisation alone, and ``co_nga`` (teacher) its manager. Rows written before
+its members). ``co_hoa`` (teacher) is a member, ``thay_duc`` (a curator of literature) its
+curator, which adds the organisation's materials to what he reviews, and ``co_nga`` (teacher) its
+manager. Rows written before
 organisations existed give them the status of the caller they stand beside (members and the
 manager: another teacher; the organisation's curator: the curator in scope), see
 ``_with_organisation_callers``; rows of organisation routes name all ten.
@@ -124,7 +125,9 @@ def build_world(runtime: Any) -> World:
             "curator_out": person(s, "co_van", Role.curator, {"subjects": ["ngu-van"]}),
             "admin": person(s, "quan_tri", Role.admin),
             "org_member": person(s, "co_hoa", Role.teacher),
-            "org_curator": person(s, "thay_duc", Role.curator),
+            # His own scope (literature) leaves the world's maths out: only the organisation's
+            # curator role lets him review them.
+            "org_curator": person(s, "thay_duc", Role.curator, {"subjects": ["ngu-van"]}),
             "org_manager": person(s, "co_nga", Role.teacher),
         }
         org = organisations.create(

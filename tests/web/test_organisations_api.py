@@ -25,7 +25,7 @@ def team(runtime: Any, client: TestClient) -> dict[str, dict[str, str]]:
         person(s, "co_nga", Role.teacher)
         person(s, "co_hoa", Role.teacher)
         person(s, "co_lan", Role.teacher)
-        person(s, "thay_duc", Role.curator)
+        person(s, "thay_duc", Role.curator, {"subjects": ["ngu-van"]})
         person(s, "thay_toan", Role.curator, MATH_5)
     headers = {
         name: token_for(client, name) for name in ("quan_tri", "co_nga", "co_hoa", "co_lan", "thay_duc")
@@ -114,15 +114,36 @@ class TestTeam:
         again = client.patch(f"{base}/co_hoa", json={"role": "curator"}, headers=team["co_nga"])
         assert again.status_code == 422
 
-    def test_an_organisation_curator_is_scoped_to_it(
+    def test_an_organisation_curator_also_reviews_its_materials(
         self, runtime: Any, team: dict[str, Any], client: TestClient
     ) -> None:
         base = "/api/v1/organisations/dhsp-ha-noi/members"
         org_id = client.get("/api/v1/organisations/dhsp-ha-noi").json()["organisation"]["id"]
         ok = client.post(base, json={"username": "thay_duc", "role": "curator"}, headers=team["co_nga"])
         assert ok.status_code == 201, ok.text
-        assert _scope(runtime, "thay_duc") == {"organisations": [org_id]}
-        client.post(base, json={"username": "co_hoa"}, headers=team["co_nga"])
+        # His own scope (literature, set by an admin) is untouched; the organisation is added.
+        assert _scope(runtime, "thay_duc") == {"subjects": ["ngu-van"], "curates_for": [org_id]}
+        ids = self._two_submissions(runtime, team, client)
+        queue = client.get("/api/v1/review/queue", headers=team["thay_duc"]).json()
+        assert [i["material_id"] for i in queue["items"]] == [ids["ours"]]
+        assert client.get(f"/api/v1/materials/{ids['theirs']}", headers=team["thay_duc"]).status_code == 404
+        # A submitted material's organisation is fixed for its owner (the reviewer sees what was sent).
+        moved = client.put(
+            f"/api/v1/materials/{ids['ours']}/organisation",
+            json={"organisation": None},
+            headers=team["co_hoa"],
+        )
+        assert moved.status_code == 409
+        # Leaving the curator role takes the organisation away again, and only that.
+        client.patch(f"{base}/thay_duc", json={"role": "member"}, headers=team["co_nga"])
+        assert _scope(runtime, "thay_duc") == {"subjects": ["ngu-van"]}
+        assert client.get("/api/v1/review/queue", headers=team["thay_duc"]).json()["total"] == 0
+
+    def _two_submissions(self, runtime: Any, team: dict[str, Any], client: TestClient) -> dict[str, str]:
+        """co_hoa's grade-5 maths submission in the organisation's name, co_lan's on her own."""
+        client.post(
+            "/api/v1/organisations/dhsp-ha-noi/members", json={"username": "co_hoa"}, headers=team["co_nga"]
+        )
         with UnitOfWork(runtime.db) as uow:
             s = uow.session
             from repository.user.store import UserStore
@@ -138,7 +159,6 @@ class TestTeam:
             for m in (ours, theirs):
                 finish_ingest(s, m)
             ids = {"ours": ours.id, "theirs": theirs.id}
-        # The owner names the organisation (a member may), then submits both.
         named = client.put(
             f"/api/v1/materials/{ids['ours']}/organisation",
             json={"organisation": "dhsp-ha-noi"},
@@ -154,22 +174,54 @@ class TestTeam:
         assert refused.status_code == 403
         for who, key in (("co_hoa", "ours"), ("co_lan", "theirs")):
             assert client.post(f"/api/v1/materials/{ids[key]}/submit", headers=team[who]).status_code == 200
-        queue = client.get("/api/v1/review/queue", headers=team["thay_duc"]).json()
-        assert [i["material_id"] for i in queue["items"]] == [ids["ours"]]
-        assert client.get(f"/api/v1/materials/{ids['theirs']}", headers=team["thay_duc"]).status_code == 404
-        # A submitted material's organisation is fixed for its owner (the reviewer sees what was sent).
-        moved = client.put(
-            f"/api/v1/materials/{ids['ours']}/organisation",
-            json={"organisation": None},
-            headers=team["co_hoa"],
-        )
-        assert moved.status_code == 409
-        # Leaving the curator role takes the organisation out of the scope again.
-        client.patch(f"{base}/thay_duc", json={"role": "member"}, headers=team["co_nga"])
-        assert _scope(runtime, "thay_duc") == {}
-        assert client.get("/api/v1/review/queue", headers=team["thay_duc"]).json()["total"] == 2
+        return ids
 
-    def test_an_admin_scope_change_keeps_the_organisation_axis(
+    def test_an_admin_scopes_a_curator_to_an_organisation(
+        self, runtime: Any, team: dict[str, Any], client: TestClient
+    ) -> None:
+        ids = self._two_submissions(runtime, team, client)
+        users = client.get("/api/v1/admin/users", headers=team["quan_tri"]).json()
+        toan = next(u for u in users if u["username"] == "thay_toan")
+        url = f"/api/v1/admin/users/{toan['id']}"
+        unknown = client.patch(url, json={"scope": {"organisations": ["khong-co"]}}, headers=team["quan_tri"])
+        assert unknown.status_code == 422
+        assert unknown.json()["error"]["details"][0]["field"] == "scope.organisations[0]"
+        changed = client.patch(
+            url, json={"scope": {**MATH_5, "organisations": ["dhsp-ha-noi"]}}, headers=team["quan_tri"]
+        )
+        assert changed.status_code == 200, changed.text
+        toan_headers = token_for(client, "thay_toan")
+        queue = client.get("/api/v1/review/queue", headers=toan_headers).json()
+        assert [i["material_id"] for i in queue["items"]] == [ids["ours"]]
+
+    def test_a_manager_can_neither_narrow_nor_widen_a_curators_own_scope(
+        self, runtime: Any, team: dict[str, Any], client: TestClient
+    ) -> None:
+        """The organisation's curator role only adds its materials: making a national curator the
+        organisation's curator leaves them national, and taking it from a curator whom an admin
+        limited to the organisation leaves them limited."""
+        base = "/api/v1/organisations/dhsp-ha-noi/members"
+        ids = self._two_submissions(runtime, team, client)
+        users = client.get("/api/v1/admin/users", headers=team["quan_tri"]).json()
+        toan = next(u for u in users if u["username"] == "thay_toan")
+        assert (
+            client.post(
+                base, json={"username": "thay_toan", "role": "curator"}, headers=team["co_nga"]
+            ).status_code
+            == 201
+        )
+        toan_headers = token_for(client, "thay_toan")
+        assert client.get("/api/v1/review/queue", headers=toan_headers).json()["total"] == 2
+        client.patch(
+            f"/api/v1/admin/users/{toan['id']}",
+            json={"scope": {**MATH_5, "organisations": ["dhsp-ha-noi"]}},
+            headers=team["quan_tri"],
+        )
+        assert client.delete(f"{base}/thay_toan", headers=team["co_nga"]).status_code == 204
+        queue = client.get("/api/v1/review/queue", headers=toan_headers).json()
+        assert [i["material_id"] for i in queue["items"]] == [ids["ours"]]
+
+    def test_an_admin_scope_change_keeps_the_organisation_curator_role(
         self, runtime: Any, team: dict[str, Any], client: TestClient
     ) -> None:
         base = "/api/v1/organisations/dhsp-ha-noi/members"
@@ -180,7 +232,7 @@ class TestTeam:
             f"/api/v1/admin/users/{duc['id']}", json={"scope": {"grades": [5]}}, headers=team["quan_tri"]
         )
         assert changed.status_code == 200, changed.text
-        assert set(_scope(runtime, "thay_duc")) == {"subjects", "grades", "organisations"}
+        assert set(_scope(runtime, "thay_duc")) == {"subjects", "grades", "curates_for"}
 
 
 class TestPage:
