@@ -20,19 +20,24 @@ own transaction because the refused one rolls back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from repository import jobs
 from repository.audit.service import audit
 from repository.client.webhooks import webhooks
 from repository.curation.schemas import RUBRIC, Decision, QueueItem, SignatureRead, VerifyReport
 from repository.curation.scope import in_scope
 from repository.curation.store import CurationStore
 from repository.errors import Conflict, NotFound, PermissionDenied, RepositoryError, ValidationFailed
-from repository.material.service import MAX_FILES_PER_MATERIAL, NewFile, file_row, index_job
+from repository.material.service import (
+    MAX_FILES_PER_MATERIAL,
+    NewFile,
+    file_row,
+    index_job,
+    ingest_job,
+)
 from repository.material.store import MaterialStore
 from repository.metadata import validate_metadata
 from repository.models import (
@@ -392,7 +397,7 @@ class CurationService:
         version.file_ids = ids  # a new list: JSON columns notice assignment, not mutation
         self._drop_unreferenced(session, material, version, [replaces] if replaces else [])
         for f in added:
-            jobs.enqueue(session, "ingest.tasks.process_file", key=f"ingest:file:{f.id}", file_id=f.id)
+            ingest_job(session, f.id)
         self._follow(session, material, version)
         audit.record(
             session,
@@ -600,7 +605,7 @@ class CurationService:
         *,
         decision: Decision,
         comment: str | None,
-        rubric: dict[str, bool | None],
+        rubric: Mapping[str, bool | None],
         signer: Signer,
         ip: str | None = None,
     ) -> MaterialVersion:
@@ -637,7 +642,7 @@ class CurationService:
         )
         return version
 
-    def _check_rubric(self, decision: Decision, rubric: dict[str, bool | None]) -> dict[str, bool | None]:
+    def _check_rubric(self, decision: Decision, rubric: Mapping[str, bool | None]) -> dict[str, bool | None]:
         known = {item.key: item for item in RUBRIC}
         unknown = sorted(set(rubric) - set(known))
         if unknown:

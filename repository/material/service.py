@@ -52,6 +52,24 @@ class NewFile:
     declared_media_type: str | None = None
 
 
+#: Tries of a file's ingest job: errors and workers that died running it both count, so a file
+#: that kills whatever processes it fails (with that reason) after this many workers, instead of
+#: taking down workers for ever. Above the ingest's own 3 retries of a transient error, so a few
+#: unlucky restarts of a deployment never fail a good file.
+INGEST_ATTEMPTS = 5
+
+
+def ingest_job(session: Session, file_id: str) -> None:
+    """Queue (once) the ingest of an uploaded file."""
+    jobs.enqueue(
+        session,
+        "ingest.tasks.process_file",
+        key=f"ingest:file:{file_id}",
+        max_attempts=INGEST_ATTEMPTS,
+        file_id=file_id,
+    )
+
+
 def index_job(session: Session, material_id: str) -> None:
     """Queue (once) the re-indexing of a material: the outbox row for the search projection."""
     # Queue "index": in the embedded mode only the serving process holds the index writer.
@@ -141,7 +159,7 @@ class MaterialService:
             material.files.append(file_row(store, new, position=position))
         store.add(material)
         for f in material.files:
-            jobs.enqueue(session, "ingest.tasks.process_file", key=f"ingest:file:{f.id}", file_id=f.id)
+            ingest_job(session, f.id)
         index_job(session, material.id)
         audit.record(
             session,
@@ -284,13 +302,12 @@ class MaterialService:
 
     def public_content(self, session: Session, sha256: str) -> PublicContent | None:
         """The public (approved) file or derivative with these bytes, for content-addressed URLs."""
-        for key, media_type, filename, kind, material_id, file_id in MaterialStore.from_session(
-            session
-        ).content_candidates(sha256):
-            if self.is_public_file(session, material_id, file_id):  # the live (or an approved) version
-                break
-        else:
+        candidates = MaterialStore.from_session(session).content_candidates(sha256)
+        # The first one in the live (or an approved) version of its material.
+        found = next((c for c in candidates if self.is_public_file(session, c[4], c[5])), None)
+        if found is None:
             return None
+        key, media_type, filename, kind, _material_id, _file_id = found
         if kind != "original":
             stem = filename.rsplit(".", 1)[0]
             ext = mimetypes.guess_extension(media_type) or ""

@@ -1,7 +1,7 @@
 """``hoclieu organisations``: create organisations and name their members from the command line.
 
-Registered on ``web.cli.main`` (imported at the end of ``web/cli.py``). The same service as the
-API and the portal; the actor is the system account, so the audit log names it.
+Registered on the root group in ``web/cli/__init__.py``. The same service as the API and the
+portal; the actor is the system account, so the audit log names it.
 """
 
 from __future__ import annotations
@@ -17,10 +17,10 @@ from repository.organisation.schemas import MemberAdd, MemberUpdate, Organisatio
 from repository.organisation.service import organisations as organisation_service
 from repository.uow import UnitOfWork
 from repository.user.service import user as user_service
-from web.cli import _runtime, main
+from web.cli.common import open_runtime
 
 
-@main.group()
+@click.group()
 def organisations() -> None:
     """Organisations that contribute materials, and their members."""
 
@@ -40,7 +40,7 @@ def create(slug: str, name: str, kind: str, description: str, url: str) -> None:
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
         raise click.UsageError(problems) from None
-    runtime = _runtime()
+    runtime = open_runtime()
     try:
         with UnitOfWork(runtime.db) as uow:
             org = organisation_service.create(uow.session, user_service.system_user(uow.session), data)
@@ -52,7 +52,7 @@ def create(slug: str, name: str, kind: str, description: str, url: str) -> None:
 @organisations.command("list")
 def list_() -> None:
     """Every organisation, one JSON line each, with its number of approved materials."""
-    runtime = _runtime()
+    runtime = open_runtime()
     with runtime.db.read() as session:
         for org, count in organisation_service.all(session):
             line = {"slug": org.slug, "name": org.name, "kind": org.kind, "materials": count}
@@ -66,7 +66,7 @@ def list_() -> None:
 @click.option("--remove", is_flag=True, help="Take the account out of the organisation.")
 def member(slug: str, username: str, role: str, remove: bool) -> None:
     """Add USERNAME to the organisation with a role, change its role, or --remove it."""
-    runtime = _runtime()
+    runtime = open_runtime()
     try:
         with UnitOfWork(runtime.db) as uow:
             system = user_service.system_user(uow.session)
@@ -92,7 +92,7 @@ def member(slug: str, username: str, role: str, remove: bool) -> None:
 @click.argument("slug")
 def members(slug: str) -> None:
     """The organisation's members, one JSON line each."""
-    runtime = _runtime()
+    runtime = open_runtime()
     try:
         with UnitOfWork(runtime.db) as uow:
             system = user_service.system_user(uow.session)
