@@ -143,7 +143,7 @@ def check_filters(query: SearchQuery) -> None:
         if name == "grade":
             continue
         if name == "organisation":
-            bad = [v for v in values if not ORGANISATION_SLUG.fullmatch(v)]
+            bad = [v for v in values if not ORGANISATION_SLUG.fullmatch(str(v))]
             if bad:
                 raise InvalidQuery(
                     f"organisation is a slug (a-z, 0-9 and '-'), got {', '.join(map(repr, bad))}"

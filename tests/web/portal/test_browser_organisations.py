@@ -5,6 +5,7 @@ Screenshots: ``test-artifacts/screenshots/organisation*.png`` (gitignored)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
-def site(runtime: Any) -> dict[str, Any]:
+def site(runtime: Any) -> Iterator[dict[str, Any]]:
     with UnitOfWork(runtime.db) as uow:
         s = uow.session
         admin = person(s, "quan_tri", Role.admin)
