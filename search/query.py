@@ -49,7 +49,7 @@ FUZZY_MIN_CHARS = 5
 #: "Finds little": fewer hits than this turns typo tolerance on.
 FUZZY_BELOW = 3
 
-FACETS: tuple[str, ...] = ("grade", "subject", "type", "series", "language")
+FACETS: tuple[str, ...] = ("grade", "subject", "type", "series", "language", "organisation")
 
 
 @dataclass(frozen=True)
@@ -73,6 +73,8 @@ class SearchQuery:
     languages: Sequence[str] = ()
     licenses: Sequence[str] = ()
     audiences: Sequence[str] = ()
+    #: Contributing organisations by slug.
+    organisations: Sequence[str] = ()
     sort: str = "relevance"
     page: int = 1
     size: int = 20
@@ -95,7 +97,7 @@ class SearchQuery:
             object.__setattr__(self, "grades", tuple(int(g) for g in self.grades))
         except (TypeError, ValueError):
             raise InvalidQuery(f"grade filters must be integers, got {list(self.grades)!r}") from None
-        for name in ("subjects", "types", "series", "languages", "licenses", "audiences"):
+        for name in ("subjects", "types", "series", "languages", "licenses", "audiences", "organisations"):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = [value]
@@ -115,6 +117,7 @@ class SearchQuery:
             "language": tuple(self.languages),
             "license": tuple(self.licenses),
             "audience": tuple(self.audiences),
+            "organisation": tuple(self.organisations),
         }
         return {k: v for k, v in pairs.items() if v}
 

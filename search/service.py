@@ -24,6 +24,7 @@ from functools import lru_cache
 from typing import Any
 
 from repository.config import Settings
+from repository.db import Database
 from repository.errors import Conflict, InvalidQuery
 from repository.models import User
 from repository.text import fold
@@ -141,6 +142,13 @@ def check_filters(query: SearchQuery) -> None:
     for name, values in query.filters().items():
         if name == "grade":
             continue
+        if name == "organisation":
+            bad = [v for v in values if not ORGANISATION_SLUG.fullmatch(str(v))]
+            if bad:
+                raise InvalidQuery(
+                    f"organisation is a slug (a-z, 0-9 and '-'), got {', '.join(map(repr, bad))}"
+                )
+            continue
         vocab = vocabs[VOCABULARY_OF[name]]
         unknown = [v for v in values if v not in vocab]
         if unknown:
@@ -185,6 +193,21 @@ def curriculum_suggestions(prefix: str, *, size: int = 8) -> list[Suggestion]:
     ]
 
 
+#: Organisation slugs (repository.organisation.schemas.SLUG_PATTERN); anything else names none.
+ORGANISATION_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?")
+
+
+def organisation_labels(db: Database | None, slugs: list[str]) -> dict[str, str]:
+    """Organisations' names by slug, for the ``organisation`` facet (one small query; none when
+    no slug is asked for or without a database, then the slug is its own label)."""
+    if db is None or not slugs:
+        return {}
+    from repository.organisation.service import organisations
+
+    with db.read() as session:
+        return organisations.names(session, slugs)
+
+
 class SearchService:
     """Search, suggestions, related materials and the browse tree for the web layer."""
 
@@ -199,17 +222,26 @@ class SearchService:
             query = _public(query)
         return backend_for(settings).search(query)
 
-    def search_page(self, settings: Settings, actor: User | None, query: SearchQuery) -> SearchResponse:
+    def search_page(
+        self, settings: Settings, actor: User | None, query: SearchQuery, *, db: Database | None = None
+    ) -> SearchResponse:
         """``GET /api/v1/search``: hits, labelled facets and the "did you mean".
+
+        ``db`` names the organisations of the ``organisation`` facet (without it, their slugs).
 
         Raises:
             InvalidQuery: unknown filter codes, paging too deep, a query too long.
         """
         check_filters(query)
         result = self.search(settings, actor, query)
+        names = organisation_labels(db, [f.value for f in result.facets.get("organisation", [])])
+
+        def label(name: str, value: str) -> str:
+            return names.get(value, value) if name == "organisation" else _facet_label(name, value)
+
         facets = {
             name: [
-                FacetCount.model_construct(value=f.value, label=_facet_label(name, f.value), count=f.count)
+                FacetCount.model_construct(value=f.value, label=label(name, f.value), count=f.count)
                 for f in result.facets.get(name, [])
             ]
             for name in FACETS

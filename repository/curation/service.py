@@ -170,7 +170,9 @@ class CurationService:
         if _is_admin(actor) or _is_owner(actor, material):
             return True
         if has_role(actor, Role.curator):
-            return in_scope(actor, material.meta) or (version is not None and in_scope(actor, version.meta))
+            return in_scope(actor, material.meta, material.organisation_id) or (
+                version is not None and in_scope(actor, version.meta, material.organisation_id)
+            )
         return False
 
     # --- owner actions ---------------------------------------------------------------------
@@ -490,7 +492,7 @@ class CurationService:
         allowed = (
             _is_admin(actor)
             or _is_owner(actor, material)
-            or (has_role(actor, Role.curator) and in_scope(actor, material.meta))
+            or (has_role(actor, Role.curator) and in_scope(actor, material.meta, material.organisation_id))
         )
         if not allowed:
             raise PermissionDenied("only the owner, a curator in scope or an admin can take a material down")
@@ -536,8 +538,10 @@ class CurationService:
             raise PermissionDenied("only curators and admins review materials")
         material = self._material(session, actor, material_id)
         version = self.versions_of(session, material)[-1]
-        if not _is_admin(actor) and not in_scope(actor, version.meta):
-            raise PermissionDenied("this material is outside your curator scope (subjects/grades)")
+        if not _is_admin(actor) and not in_scope(actor, version.meta, material.organisation_id):
+            raise PermissionDenied(
+                "this material is outside your curator scope (subjects, grades, organisations)"
+            )
         if _is_owner(actor, material) or version.submitted_by_id == actor.id:
             raise PermissionDenied("nobody reviews their own submission")
         if version.state != WorkflowState.submitted:

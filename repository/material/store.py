@@ -25,7 +25,8 @@ def visible_to(actor: User | None) -> ColumnElement[bool]:
         return true()
     mine = Material.owner_id == actor.id
     if role is Role.curator:
-        reviewable = and_(Material.state != WorkflowState.draft, in_scope_clause(actor, Material.meta))
+        in_scope = in_scope_clause(actor, Material.meta, Material.organisation_id)
+        reviewable = and_(Material.state != WorkflowState.draft, in_scope)
         return or_(public, mine, reviewable)
     if role is Role.teacher:
         return or_(public, mine)
@@ -35,6 +36,7 @@ def visible_to(actor: User | None) -> ColumnElement[bool]:
 def _full() -> tuple[_AbstractLoad, ...]:
     return (
         selectinload(Material.owner),
+        selectinload(Material.organisation),
         selectinload(Material.files).selectinload(MaterialFile.derivatives),
     )
 

@@ -2,7 +2,8 @@
 
 Tables: users, api_tokens, materials, material_files, derivatives, audit_events, jobs,
 material_versions, review_comments, integrity_issues, fingerprints, uploads, sign_in_throttle,
-job_workers, api_clients, webhook_subscriptions, webhook_deliveries, lti_platforms, lti_launches.
+job_workers, api_clients, webhook_subscriptions, webhook_deliveries, lti_platforms, lti_launches,
+organisations, organisation_members.
 """
 
 from repository.models.audit import AuditEvent
@@ -18,6 +19,12 @@ from repository.models.material import (
     Material,
     MaterialFile,
     WorkflowState,
+)
+from repository.models.organisation import (
+    MemberRole,
+    Organisation,
+    OrganisationKind,
+    OrganisationMember,
 )
 from repository.models.upload import Upload
 from repository.models.user import ApiToken, Role, SignInThrottle, User
@@ -38,6 +45,10 @@ __all__ = [
     "Material",
     "MaterialFile",
     "MaterialVersion",
+    "MemberRole",
+    "Organisation",
+    "OrganisationKind",
+    "OrganisationMember",
     "ReviewComment",
     "Role",
     "SignInThrottle",

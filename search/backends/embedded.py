@@ -87,8 +87,8 @@ from search.query import (
 )
 from search.vietnamese import normalize_tone_placement
 
-SCHEMA_VERSION = 3
-KEYWORD_FIELDS = ("subject", "type", "series", "language", "license", "audience", "level")
+SCHEMA_VERSION = 4
+KEYWORD_FIELDS = ("subject", "type", "series", "language", "license", "audience", "level", "organisation")
 #: Distinct curriculum paths counted by ``browse`` (Tantivy's bucket limit is 65 000).
 BROWSE_SIZE = 60_000
 
@@ -248,6 +248,7 @@ class EmbeddedBackend:
             ("license", [doc.license] if doc.license else []),
             ("audience", doc.audience),
             ("level", [doc.level] if doc.level else []),
+            ("organisation", [doc.organisation] if doc.organisation else []),
         ):
             for v in value:
                 m.add_text(name, v)

@@ -71,7 +71,7 @@ from search.query import (
     words,
 )
 
-MAPPING_VERSION = "1.1.0"
+MAPPING_VERSION = "1.2.0"
 DEFAULT_ALIAS = "hoclieu-materials"
 #: Distinct curriculum paths counted by ``browse`` (OpenSearch's default bucket limit is 65 535).
 BROWSE_SIZE = 60_000
@@ -188,6 +188,7 @@ class OpenSearchBackend:
             "license": doc.license,
             "audience": doc.audience,
             "level": doc.level,
+            "organisation": doc.organisation,
             "created": doc.created_at.astimezone(UTC).isoformat(),
             "popularity": doc.popularity,
             "version": doc.version,

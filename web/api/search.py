@@ -32,6 +32,9 @@ def search(
     language: Annotated[list[str], Query(description="Language codes, repeatable")] = [],  # noqa: B006
     license: Annotated[list[str], Query(description="Licence codes, repeatable")] = [],  # noqa: B006
     audience: Annotated[list[str], Query(description="Audience codes, repeatable")] = [],  # noqa: B006
+    organisation: Annotated[
+        list[str], Query(description="Contributing organisations' slugs, repeatable")
+    ] = [],  # noqa: B006
     sort: Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 20,
@@ -49,11 +52,12 @@ def search(
         languages=language,
         licenses=license,
         audiences=audience,
+        organisations=organisation,
         sort=sort,
         page=page,
         size=size,
     )
-    body = search_service.search_page(runtime.settings, None, query)
+    body = search_service.search_page(runtime.settings, None, query, db=runtime.db)
     return Response(content=body.model_dump_json(), media_type="application/json")
 
 

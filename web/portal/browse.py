@@ -31,7 +31,7 @@ from web.portal.session import PortalUser
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
-FACET_ORDER = ("grade", "subject", "type", "series")
+FACET_ORDER = ("grade", "subject", "type", "series", "organisation")
 
 
 def _levels(lang: str) -> list[dict[str, Any]]:
@@ -124,6 +124,7 @@ def search_page(
     subject: Annotated[list[str], Query()] = [],  # noqa: B006
     type: Annotated[list[str], Query()] = [],  # noqa: B006
     series: Annotated[list[str], Query()] = [],  # noqa: B006
+    organisation: Annotated[list[str], Query()] = [],  # noqa: B006
     sort: Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=500)] = 1,
 ) -> HTMLResponse:
@@ -133,12 +134,19 @@ def search_page(
         subjects=subject,
         types=type,
         series=series,
+        organisations=organisation,
         sort=sort,
         page=page,
         size=PAGE_SIZE,
     )
-    result = search_service.search_page(runtime.settings, user, query)
-    selected = {"grade": [str(g) for g in grade], "subject": subject, "type": type, "series": series}
+    result = search_service.search_page(runtime.settings, user, query, db=runtime.db)
+    selected = {
+        "grade": [str(g) for g in grade],
+        "subject": subject,
+        "type": type,
+        "series": series,
+        "organisation": organisation,
+    }
     facets: OrderedDict[str, list[Any]] = OrderedDict()
     for name in FACET_ORDER:
         values = list(result.facets.get(name, []))
@@ -147,9 +155,12 @@ def search_page(
         # A selected value stays listed (and checked) even when its count dropped to zero.
         shown = {f.value for f in values}
         facets[name] = [
-            {"value": f.value, "count": f.count, "checked": f.value in selected[name]} for f in values
+            {"value": f.value, "label": f.label, "count": f.count, "checked": f.value in selected[name]}
+            for f in values
         ]
-        facets[name] += [{"value": v, "count": 0, "checked": True} for v in selected[name] if v not in shown]
+        facets[name] += [
+            {"value": v, "label": v, "count": 0, "checked": True} for v in selected[name] if v not in shown
+        ]
     pages = max(1, -(-result.total // PAGE_SIZE))
     twin_params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     return render(

@@ -26,7 +26,7 @@ from repository.material.failures import public_reason
 from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
 from repository.material.service import PLAYABLE_DOCUMENTS
 from repository.material.service import material as material_service
-from repository.oai.exports import lrmi_for
+from repository.oai.exports import lrmi_for, organisation_of
 from repository.runtime import Runtime
 from search.service import search as search_service
 from web.content import content_url
@@ -166,6 +166,7 @@ def material_page(
             "related": related,
             "signature": _signature(runtime, session, user, material_id),
             "jsonld": json_ld(found, runtime, session),
+            "organisation": organisation_of(found, session),
         },
         user=user,
         twin=f"/api/v1/materials/{material_id}",
