@@ -673,6 +673,20 @@ MATRIX.update(
 )
 
 
+MATRIX.update(
+    {
+        # Usage statistics (issue 13): the catalogue's for curators and admins; a material's for
+        # whoever may see it among its owner, curators and admins (a submitted one here).
+        ("GET", "/api/v1/stats/summary"): (get("/api/v1/stats/summary"), CURATORS),
+        ("GET", "/api/v1/stats/materials"): (get("/api/v1/stats/materials?grade=5&subject=toan"), CURATORS),
+        ("GET", "/api/v1/stats/materials/{material_id}"): (
+            get("/api/v1/stats/materials/{sub}?format=csv"),
+            (401, 404, 200, 404, 200, 404, 200),
+        ),
+        ("GET", "/api/v1/stats/searches"): (get("/api/v1/stats/searches?week=2026-W49"), CURATORS),
+    }
+)
+
 def app_routes(app: Any) -> set[tuple[str, str]]:
     found: set[tuple[str, str]] = set()
     for route in iter_route_contexts(app.routes):

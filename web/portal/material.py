@@ -26,6 +26,7 @@ from repository.material.failures import public_reason
 from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
 from repository.material.service import PLAYABLE_DOCUMENTS
 from repository.material.service import material as material_service
+from repository.models import UsageKind
 from repository.oai.exports import lrmi_for
 from repository.runtime import Runtime
 from search.service import search as search_service
@@ -34,6 +35,7 @@ from web.deps import ReadSession, RuntimeDep
 from web.portal.i18n import request_lang
 from web.portal.render import render
 from web.portal.session import PortalUser
+from web.usage import count
 
 router = APIRouter(include_in_schema=False)
 
@@ -173,6 +175,7 @@ def material_page(
     if read.state == "approved":
         # The service worker keeps only pages marked so: public content, never a draft under review.
         response.headers["X-Hoclieu-Offline"] = "keep"
+        count(request, UsageKind.view, user, material_id=material_id)
     return response
 
 
