@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from repository.errors import InvalidQuery, NotAuthenticated, PermissionDenied
 from repository.material.service import index_job
 from repository.material.service import material as material_service
-from repository.models import Role, UsageKind, User, WorkflowState, utcnow
+from repository.models import Material, Role, UsageKind, User, WorkflowState, utcnow
 from repository.stats.recorder import STATS_TZ, stats_day
 from repository.stats.schemas import (
     COUNTED_KINDS,
@@ -162,6 +162,14 @@ class StatsService:
 
     # --- reports ------------------------------------------------------------------------------
 
+    def may_read_material(self, actor: User | None, material: Material, *, client: bool = False) -> bool:
+        """Whether ``actor``, who may see ``material``, may also read its statistics."""
+        return actor is not None and (
+            material.owner_id == actor.id
+            or has_role(actor, Role.curator)
+            or (client and material.state == WorkflowState.approved.value)
+        )
+
     def material(
         self, session: Session, actor: User | None, material_id: str, period: Period, *, client: bool = False
     ) -> MaterialStats:
@@ -175,12 +183,7 @@ class StatsService:
         if actor is None:
             raise NotAuthenticated("sign in first: a material's statistics are for its owner and curators")
         found = material_service.get(session, actor, material_id)
-        allowed = (
-            found.owner_id == actor.id
-            or has_role(actor, Role.curator)
-            or (client and found.state == WorkflowState.approved.value)
-        )
-        if not allowed:
+        if not self.may_read_material(actor, found, client=client):
             raise PermissionDenied("a material's statistics are for its owner, curators and administrators")
         rows = StatsStore.from_session(session).material_daily(material_id, period.start, period.end)
         by_day: dict[date, dict[str, int]] = {d: {} for d in period.days()}

@@ -684,6 +684,8 @@ MATRIX.update(
             (401, 404, 200, 404, 200, 404, 200),
         ),
         ("GET", "/api/v1/stats/searches"): (get("/api/v1/stats/searches?week=2026-W49"), CURATORS),
+        ("GET", "/stats"): (page("/stats?grade=5&subject=toan"), CURATOR_PAGES),
+        ("GET", "/stats/m/{material_id}"): (page("/stats/m/{sub}"), (SIGNIN, 404, 200, 404, 200, 404, 200)),
     }
 )
 

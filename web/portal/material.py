@@ -29,6 +29,7 @@ from repository.material.service import material as material_service
 from repository.models import UsageKind
 from repository.oai.exports import lrmi_for
 from repository.runtime import Runtime
+from repository.stats.service import stats
 from search.service import search as search_service
 from web.content import content_url
 from web.deps import ReadSession, RuntimeDep
@@ -168,6 +169,7 @@ def material_page(
             "related": related,
             "signature": _signature(runtime, session, user, material_id),
             "jsonld": json_ld(found, runtime, session),
+            "can_see_stats": stats.may_read_material(user, found),
         },
         user=user,
         twin=f"/api/v1/materials/{material_id}",
