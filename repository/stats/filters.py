@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
@@ -22,23 +23,47 @@ PREFETCH_WORDS = ("prefetch", "prerender", "preview")
 MAX_USER_AGENT_CHARS = 1_000
 
 
+REGEX_CHARS = set("\\^$.*+?()[]{}|")
+
+
+@dataclass(frozen=True)
+class RobotList:
+    """The list compiled for speed: plain lines are lowercase substrings (``in`` is a C loop,
+    ~20 µs for 70 words against an unseen agent, where one big alternation takes ~300 µs);
+    only the lines that use regular expression syntax go through ``re``."""
+
+    words: tuple[str, ...]
+    pattern: re.Pattern[str] | None
+
+    def matches(self, user_agent: str) -> bool:
+        lowered = user_agent.lower()
+        for word in self.words:
+            if word in lowered:
+                return True
+        return self.pattern is not None and self.pattern.search(user_agent) is not None
+
+
 @lru_cache(maxsize=1)
-def robots_pattern() -> re.Pattern[str]:
-    """One compiled alternation of every line of ``robots.txt``."""
+def robot_list() -> RobotList:
+    """``robots.txt`` beside this module, compiled."""
     text = resources.files("repository.stats").joinpath("robots.txt").read_text(encoding="utf-8")
     lines = [line.strip() for line in text.splitlines()]
     patterns = [line for line in lines if line and not line.startswith("#")]
-    for p in patterns:
+    words = tuple(p.lower() for p in patterns if not set(p) & REGEX_CHARS)
+    regexes = [p for p in patterns if set(p) & REGEX_CHARS]
+    for p in regexes:
         re.compile(p)  # a broken line names itself here rather than in the alternation
-    return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
+    joined = "|".join(f"(?:{p})" for p in regexes)
+    return RobotList(words, re.compile(joined, re.IGNORECASE) if joined else None)
 
 
 @lru_cache(maxsize=4096)
 def is_robot(user_agent: str | None) -> bool:
-    """True for a missing user agent and for every agent the robots list matches."""
+    """True for a missing user agent and for every agent the robots list matches (cached: the
+    same few hundred browser versions make most requests)."""
     if not user_agent or not user_agent.strip():
         return True
-    return robots_pattern().search(user_agent[:MAX_USER_AGENT_CHARS]) is not None
+    return robot_list().matches(user_agent[:MAX_USER_AGENT_CHARS])
 
 
 def is_prefetch(headers: Mapping[str, str]) -> bool:

@@ -137,10 +137,14 @@ class StatsService:
         for day in todo:
             if day in states or store.has_raw_events(day):
                 events += store.aggregate_day(day, now)
-        # Popularity for search: the all-time views of the materials counted in these days.
-        changed = store.set_view_counts(store.views_of(store.materials_of_days(todo)))
-        for material_id in changed:
-            index_job(session, material_id)
+        # Popularity for search (sort=popular): once a day, when a day's counts become final, the
+        # all-time views of the materials used that day are stored and their search documents
+        # re-written; the aggregations in between (every few minutes) re-index nothing.
+        final = [d for d in todo if now >= day_end(d) + FINAL_AFTER]
+        changed = store.set_view_counts(store.views_of(store.materials_of_days(final)))
+        with session.no_autoflush:  # one batched INSERT of the jobs, not one flush per material
+            for material_id in changed:
+                index_job(session, material_id)
         # Retention: raw events of final days older than the limit. The aggregates stay.
         cutoff = today - timedelta(days=retention_days)
         deleted = 0

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import case, delete, func, insert, literal, select, text, update
+from sqlalchemy import bindparam, case, delete, func, insert, literal, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
@@ -188,6 +188,7 @@ class StatsStore:
         if not counts:
             return []
         changed: list[str] = []
+        updates: list[dict[str, Any]] = []
         ids = sorted(counts)
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
@@ -196,13 +197,17 @@ class StatsStore:
             ):
                 if current == counts[mid]:
                     continue
-                self.session.execute(
-                    update(Material)
-                    .where(Material.id == mid)
-                    .values(view_count=counts[mid], updated_at=Material.updated_at)
-                )
+                updates.append({"mid": mid, "n": counts[mid]})
                 if state == WorkflowState.approved.value:
                     changed.append(mid)
+        if updates:
+            table = Material.__table__
+            self.session.execute(
+                update(table)  # type: ignore[arg-type]
+                .where(table.c.id == bindparam("mid"))
+                .values(view_count=bindparam("n"), updated_at=table.c.updated_at),
+                updates,
+            )
         return changed
 
     # --- reading ------------------------------------------------------------------------------
