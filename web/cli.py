@@ -500,6 +500,7 @@ from web import cli_curation  # noqa: E402  (registers fixity, verify, users set
 from web import cli_storage  # noqa: E402, F401  (registers storage migrate)
 from web import cli_offline  # noqa: E402, F401  (registers package, verify-package, apply-update)
 import web.cli_clients  # noqa: E402, F401  (registers clients create/list)
+import web.cli_stats  # noqa: E402, F401  (registers stats aggregate)
 
 if __name__ == "__main__":
     main()

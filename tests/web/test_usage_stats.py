@@ -386,3 +386,41 @@ def test_the_statistics_day_is_vietnams() -> None:
     # 17:30 UTC on 4 December is 00:30 on 5 December in Hà Nội.
     assert stats_day(datetime(2026, 12, 4, 17, 30, tzinfo=UTC)) == date(2026, 12, 5)
     assert datetime(2026, 12, 5, tzinfo=STATS_TZ).utcoffset() == timedelta(hours=7)
+
+
+class TestAggregationJob:
+    def test_web_processes_queue_one_job_that_a_worker_runs(self, runtime: Any, ids: dict[str, str]) -> None:
+        import time
+
+        from repository.jobs import JobRunner
+        from repository.stats.recorder import AGGREGATE_JOB
+
+        # Two web processes, each due to ask for an aggregation.
+        processes = [UsageRecorder(runtime.db, aggregate_every_s=0.05) for _ in range(2)]
+        time.sleep(0.1)
+        for n, recorder in enumerate(processes):
+            recorder.record(UsageKind.view, f"a:{n}", material_id=ids["nhan-4"])
+            recorder.flush()
+        with runtime.db.read() as s:
+            queued = s.scalars(select(Job).where(Job.func == AGGREGATE_JOB, Job.status == "queued")).all()
+        assert len(queued) == 1  # one job, however many processes asked
+        JobRunner(runtime.db, name="test-worker", queues=("default",)).run_until_empty()
+        with runtime.db.read() as s:
+            assert s.scalar(select(StatsDaily.count).where(StatsDaily.material_id == ids["nhan-4"])) == 2
+            assert s.scalar(select(Job.status).where(Job.func == AGGREGATE_JOB)) == "done"
+
+    def test_the_command_line_aggregates(self, runtime: Any, ids: dict[str, str]) -> None:
+        import json
+
+        from click.testing import CliRunner
+
+        from web.cli import main
+
+        recorder = UsageRecorder(runtime.db)
+        recorder.record(UsageKind.download, "a:1", material_id=ids["nhan-4"])
+        recorder.flush()
+        result = CliRunner().invoke(main, ["stats", "aggregate"])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["events"] == 1
+        with runtime.db.read() as s:
+            assert s.scalar(select(StatsDaily.kind)) == "download"
