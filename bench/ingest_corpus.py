@@ -237,8 +237,9 @@ def main() -> None:
             f"{statistics.mean(t(f, step) for f in group):.3f}"
             for step in ("detect", "text", "thumbnails", "media")
         ]
+        mean = statistics.mean(t(f) for f in group)
         print(
-            f"| {media_type} | {len(group)} | {ready} | {failed} | {statistics.mean(t(f) for f in group):.3f} | "
+            f"| {media_type} | {len(group)} | {ready} | {failed} | {mean:.3f} | "
             + " | ".join(cells)
             + " |"
         )
@@ -274,9 +275,8 @@ def main() -> None:
         f"{2 * len(rows) / cpu_s:.1f} files/s |"
     )
     doc_s = sum(t(f) for f in docs)
-    print(
-        f"| documents+images: summed step time | {doc_s:.1f} s ({len(docs) / doc_s if doc_s else 0:.1f} files/s per worker) |"
-    )
+    doc_rate = len(docs) / doc_s if doc_s else 0
+    print(f"| documents+images: summed step time | {doc_s:.1f} s ({doc_rate:.1f} files/s per worker) |")
     media_s = sum(t(f) for f in media)
     print(f"| audio+video: summed step time | {media_s:.1f} s for {len(media)} files |")
     print(f"| peak RSS, worker process | {worker_peak:.0f} MB |")

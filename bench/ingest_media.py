@@ -30,7 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-import ffmpeg  # type: ignore[import-untyped]
+import ffmpeg
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 

@@ -163,8 +163,8 @@ def demo() -> None:
     from repository.uow import UnitOfWork
     from repository.user.service import SYSTEM_USERNAME
     from repository.user.service import user as user_service
-    from web.cli import job_runner
-    from web.cli_curation import publish_imported
+    from web.cli.common import job_runner
+    from web.cli.curation import publish_imported
 
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)

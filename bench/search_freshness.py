@@ -87,10 +87,10 @@ def main() -> None:
         )
 
     t0 = time.perf_counter()
-    for start in range(0, args.materials, 500):
+    for first in range(0, args.materials, 500):
         with UnitOfWork(runtime.db) as uow:
             actor = user_service.system_user(uow.session)
-            for n in range(start, min(start + 500, args.materials)):
+            for n in range(first, min(first + 500, args.materials)):
                 new_material(uow.session, actor, n, WorkflowState.approved)
     imported = time.perf_counter()
     print(f"imported {args.materials} materials in {imported - t0:.1f} s", file=sys.stderr)

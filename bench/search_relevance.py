@@ -174,16 +174,16 @@ def build(data: Path, per_kind: int, seed: int) -> Corpus:
         for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
             for para in article["paragraphs"]:
                 context = nfc(para["context"])
-                ident = passages.get(context)
-                if ident is None:
-                    ident = passages[context] = f"qa-{len(passages)}"
+                passage = passages.get(context)
+                if passage is None:
+                    passage = passages[context] = f"qa-{len(passages)}"
                     corpus.docs.append(
                         SearchDocument(
-                            id=ident, title=" ".join(context.split()[:12]), body=context, public=True
+                            id=passage, title=" ".join(context.split()[:12]), body=context, public=True
                         )
                     )
                 for qa in para["qas"]:
-                    both("question", nfc(qa["question"]), {ident})
+                    both("question", nfc(qa["question"]), {passage})
 
     for doc in rng.sample(known, per_kind):
         both("title", doc.title, {doc.id})

@@ -85,7 +85,9 @@ def _admin(env: dict[str, str]) -> None:
         "from repository.user.schemas import UserCreate\n"
         "from repository.user.service import user\n"
         "with UnitOfWork(get_runtime().db) as uow:\n"
-        f"    user.create(uow.session, UserCreate(username='quan_tri', role=Role.admin, password={PASSWORD!r}))\n"
+        "    user.create(\n"
+        f"        uow.session, UserCreate(username='quan_tri', role=Role.admin, password={PASSWORD!r})\n"
+        "    )\n"
     )
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True)
 
@@ -100,7 +102,10 @@ def _download(base: str, url: str, headers: dict[str, str], *, follow: bool) -> 
     digest = hashlib.sha256()
     t = time.perf_counter()
     status = 0
-    with httpx.Client(timeout=600, follow_redirects=follow) as c, c.stream("GET", base + url, headers=headers) as r:
+    with (
+        httpx.Client(timeout=600, follow_redirects=follow) as c,
+        c.stream("GET", base + url, headers=headers) as r,
+    ):
         status = r.status_code
         for chunk in r.iter_bytes(1024 * 1024):
             digest.update(chunk)
@@ -146,7 +151,8 @@ def throughput(store: str, big: Path, sha: str, work: Path, s3: str | None) -> l
                 proc = _serve(env, [sys.executable, "-m", "web.cli", "serve", "--port", str(port)], port)
                 headers = _token(base)
             took, got, status = _download(base, f["url"], headers, follow=follow)
-            assert got == sha and status == 200, (status, got)
+            assert status == 200, (status, got)
+            assert got == sha, (status, got)
             rows.append((f"{store}: download, {mode}", f"{mb / took:,.1f} MB/s ({took:.1f} s)"))
     finally:
         _stop(proc)
@@ -170,8 +176,9 @@ def latency(work: Path) -> list[tuple[str, str]]:
                                   ("plain uvicorn --workers 2", 2, True),
                                   ("hoclieu serve --workers 2", 2, False)):
         port = free_port()
+        cli = [sys.executable, "-m", "web.cli"]
         argv = ([sys.executable, "-c", SERVER_PLAIN.format(port=port, workers=workers)] if plain
-                else [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", str(workers)])
+                else [*cli, "serve", "--port", str(port), "--workers", str(workers)])
         proc = _serve(env, argv, port)
         try:
             lat = []

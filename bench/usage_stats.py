@@ -196,7 +196,7 @@ def aggregation(events: int, database: str) -> list[tuple[str, str]]:
                        CASE WHEN i % 20 >= 15 THEN 'tìm kiếm ' || ((i * 104729) % 2000) ELSE '' END,
                        CASE WHEN i % 20 >= 15 THEN CASE WHEN i % 10 = 0 THEN 0 ELSE 5 END END,
                        lpad(to_hex(i), 16, '0')
-                FROM generate_series(1, {events}) AS i"""
+                FROM generate_series(1::bigint, {events}) AS i"""
         else:
             generate = f"""
                 WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {events})
@@ -221,8 +221,8 @@ def aggregation(events: int, database: str) -> list[tuple[str, str]]:
             second_run = stats.aggregate(uow.session, retention_days=3660, now=now)
         second_s = time.perf_counter() - t0
         with db.read() as s:
-            raw = s.scalar(select(func.count()).select_from(UsageEvent))
-            counted = s.scalar(select(func.sum(StatsDaily.count)))
+            raw = int(s.scalar(select(func.count()).select_from(UsageEvent)) or 0)
+            counted = int(s.scalar(select(func.sum(StatsDaily.count))) or 0)
         return [
             ("database", "PostgreSQL" if pg else "SQLite"),
             ("raw events", f"{raw:,}"),

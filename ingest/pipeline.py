@@ -29,9 +29,9 @@ from repository import jobs
 from repository.errors import MetadataInvalid
 from repository.material import failures, similarity
 from repository.material.service import index_job
-from repository.metrics import INGEST_DURATION
 from repository.metadata import metadata_title_from_filename, validate_metadata
-from repository.models import Derivative, IngestStatus, Material, MaterialFile
+from repository.metrics import INGEST_DURATION
+from repository.models import Derivative, IngestStatus, Material, MaterialFile, WorkflowState
 from repository.runtime import Runtime
 from repository.storage import local_copy
 from repository.uow import UnitOfWork
@@ -222,8 +222,13 @@ class FileIngest:
                 f.duplicate_of = best.material_id
 
     def _maybe_title(self, material: Material | None, filename: str, doc_title: Any) -> None:
-        """Replace a title that was only derived from the filename by the document's own title."""
+        """Replace a title that was only derived from the filename by the document's own title.
+
+        Only on a draft: once a material is submitted or published (``import --approve-as``
+        publishes before ingest ends), its metadata is what the curator saw and signed."""
         if material is None or not isinstance(doc_title, str) or not (3 <= len(doc_title.strip()) <= 300):
+            return
+        if material.state != WorkflowState.draft:
             return
         if material.meta.get("title") != metadata_title_from_filename(filename):
             return
@@ -597,7 +602,7 @@ class PageRender:
             # Thumbnails again too (the same pages, so for a PDF the same bytes; for an Office
             # file they replace the embedded preview or the placeholder with the real first page).
             made += render_pdf(pdf, _sub(workdir, "pages"))
-            kinds = {d.kind for d in made}
+            kinds: set[str] = {d.kind for d in made}
             ingest = FileIngest(self.runtime, self.file_id)
             rows = [ingest._store(d, workdir) for d in made]
             self._record("ready", rows, kinds)

@@ -216,7 +216,8 @@ def _weblink(title: str, url: str) -> bytes:
     link = ET.Element(f"{{{WEBLINK_NS}}}webLink", {f"{{{XSI_NS}}}schemaLocation": WEBLINK_SCHEMA_LOCATION})
     ET.SubElement(link, f"{{{WEBLINK_NS}}}title").text = title
     ET.SubElement(link, f"{{{WEBLINK_NS}}}url", {"href": url, "target": "_blank"})
-    return ET.tostring(link, encoding="utf-8", xml_declaration=True)
+    data: bytes = ET.tostring(link, encoding="utf-8", xml_declaration=True)
+    return data
 
 
 def spooled() -> IO[bytes]:

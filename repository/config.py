@@ -103,7 +103,8 @@ class Settings(BaseSettings):
     )
     admin_email: str | None = Field(
         None,
-        description="The operator's contact address, published by OAI-PMH Identify. Unset: oai-admin@ the BASE_URL host.",
+        description="The operator's contact address, published by OAI-PMH Identify. "
+        "Unset: oai-admin@ the BASE_URL host.",
     )
     log_level: str = Field("INFO", description="Python logging level.")
     signing_key_file: Path | None = Field(
@@ -138,7 +139,8 @@ class Settings(BaseSettings):
         "/metrics is open; restrict it at the proxy.",
     )
     log_format: Literal["text", "json"] = Field(
-        "text", description="Log line format: `text` for people, `json` (one object per line) for log collectors."
+        "text",
+        description="Log line format: `text` for people, `json` (one object per line) for log collectors.",
     )
     s3_presign_ttl_s: int = Field(
         300, ge=10, le=7 * 24 * 3600, description="Lifetime of presigned download URLs, in seconds."

@@ -170,7 +170,9 @@ def sign_content(secret: str, material_id: str, file_id: str, *, ttl_s: int, now
     return f"{expires}.{_mac(secret, material_id, file_id, expires)}"
 
 
-def verify_content(secret: str, token: str, material_id: str, file_id: str, *, now: float | None = None) -> bool:
+def verify_content(
+    secret: str, token: str, material_id: str, file_id: str, *, now: float | None = None
+) -> bool:
     """Whether ``token`` grants ``file_id`` of ``material_id`` now (constant-time comparison)."""
     expires_s, _, mac = token.partition(".")
     if not expires_s.isascii() or not expires_s.isdigit() or len(expires_s) > 12:

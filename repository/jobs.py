@@ -424,7 +424,7 @@ def parent_bound_worker_class() -> type[Any]:
     """
     from rq import Worker
 
-    class ParentBoundWorker(Worker):  # type: ignore[misc]
+    class ParentBoundWorker(Worker):
         def fork_work_horse(self, *args: Any, **kwargs: Any) -> None:
             self._hoclieu_parent = os.getpid()  # read by the horse after the fork
             super().fork_work_horse(*args, **kwargs)

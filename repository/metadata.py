@@ -45,8 +45,11 @@ SCHEMA_BASE = "https://hoclieu.edu.vn/schemas/"
 # Material schema versions, NEWEST FIRST. Stored documents name theirs in "$schema".
 # To add a version: write metadata_schemas/material-vX.Y.Z.json (and definitions-vX.Y.Z.json if
 # the shared parts change) — never edit a released file —, put its $id at the front of this
-# tuple, add the search mapping with the same version (search/mappings/) and a migration that
-# upgrades stored documents. Older ids stay here so old documents still validate.
+# tuple and add a migration that upgrades stored documents. Older ids stay here so old documents
+# still validate. The search index has its own version, independent of this one: the OpenSearch
+# mapping search/mappings/opensearch/material-vX.Y.Z.json named by MAPPING_VERSION in
+# search/backends/opensearch.py, raised whenever the index layout changes (a new schema version
+# needs one only when it changes what is indexed); `hoclieu reindex` then builds the new index.
 SCHEMA_VERSIONS: tuple[str, ...] = (f"{SCHEMA_BASE}material-v1.0.0.json",)
 CURRENT_SCHEMA = SCHEMA_VERSIONS[0]
 
@@ -515,5 +518,5 @@ def _span(grades: Iterable[int]) -> str:
     if not ordered:
         return "none"
     if len(ordered) > 1 and ordered == list(range(ordered[0], ordered[-1] + 1)):
-        return f"{ordered[0]}–{ordered[-1]}"  # noqa: RUF001 - an en dash is the correct range sign
+        return f"{ordered[0]}–{ordered[-1]}"
     return ", ".join(str(g) for g in ordered)

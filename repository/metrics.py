@@ -46,7 +46,9 @@ class JobQueueCollector:
         from repository.jobs import queue_stats
 
         per_queue = ["queue"]
-        depth = GaugeMetricFamily("hoclieu_job_queue_depth", "Jobs waiting to run, per queue.", labels=per_queue)
+        depth = GaugeMetricFamily(
+            "hoclieu_job_queue_depth", "Jobs waiting to run, per queue.", labels=per_queue
+        )
         running = GaugeMetricFamily("hoclieu_job_running", "Jobs running now, per queue.", labels=per_queue)
         oldest = GaugeMetricFamily(
             "hoclieu_job_oldest_age_seconds",

@@ -21,9 +21,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from repository.errors import ValidationFailed
 from repository.metrics import BLOB_STORE_ERRORS
 from repository.storage import CHUNK, BlobInfo, BlobStat, LocalBlobStore, ResumableFile, check_key
-from repository.errors import ValidationFailed
 
 MULTIPART_THRESHOLD = 64 * 1024 * 1024
 PREFIX = "sha256/"

@@ -36,8 +36,8 @@ def shared_data() -> Path:
 # --- database, runtime, app ------------------------------------------------------------------
 
 import uuid  # noqa: E402
-from typing import Any  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
+from typing import Any  # noqa: E402
 
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402

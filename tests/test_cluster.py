@@ -234,12 +234,12 @@ def test_cluster_in_a_box(postgres_url: str, private_redis: str, s3_server: str,
                           tmp_path: Path) -> None:
     from repository.config import Settings
     from repository.migrate import upgrade
-    from repository.models import Derivative, Job, Material, MaterialFile, Role
+    from repository.models import Job, Material, MaterialFile, Role
     from repository.runtime import build_runtime
     from repository.uow import UnitOfWork
     from repository.user.schemas import UserCreate
     from repository.user.service import user as user_service
-    from web.cli_curation import publish_imported
+    from web.cli.curation import publish_imported
 
     data_dir = tmp_path / "data"
     env = os.environ | {
@@ -275,10 +275,10 @@ def test_cluster_in_a_box(postgres_url: str, private_redis: str, s3_server: str,
     webs = []
     for i in range(2):
         port = free_port()
-        webs.append((f"http://127.0.0.1:{port}", Proc(cli + ["serve", "--port", str(port)], env, logs / f"web{i}.log")))
+        webs.append((f"http://127.0.0.1:{port}", Proc([*cli, "serve", "--port", str(port)], env, logs / f"web{i}.log")))
     # Three RQ workers (ingest); the embedded index's single writer is elected among the two web
     # processes (search.indexer.IndexerElection), which both read its commits.
-    workers = [Proc(cli + ["worker"], env, logs / f"worker{i}.log") for i in range(3)]
+    workers = [Proc([*cli, "worker"], env, logs / f"worker{i}.log") for i in range(3)]
     started = time.monotonic()
     try:
         for _, p in webs:
@@ -439,9 +439,11 @@ def test_cluster_in_a_box(postgres_url: str, private_redis: str, s3_server: str,
             hits = httpx.get(base + "/api/v1/search", params={"q": hidden.word}, timeout=30).json()["hits"]
             assert hits == []
         total_s = time.monotonic() - started
-        print(f"\ncluster: {len(items)} uploads in {upload_s:.0f} s, all final in {total_s:.0f} s, "
-              f"{len(kills)} kills, {ready} ready, {len(files) - ready} failed, {len(keys)} blobs, "
-              f"workers that exited on their own: {exits}")
+        print(  # noqa: T201  (the run's figures, shown with -s)
+            f"\ncluster: {len(items)} uploads in {upload_s:.0f} s, all final in {total_s:.0f} s, "
+            f"{len(kills)} kills, {ready} ready, {len(files) - ready} failed, {len(keys)} blobs, "
+            f"workers that exited on their own: {exits}"
+        )
     finally:
         for w in workers:
             w.stop()

@@ -40,7 +40,9 @@ def _attachment_type(stored: str) -> str:
     return OCTET_STREAM if scriptable or not base else stored
 
 
-def file_headers(head: bytes, stored_media_type: str, *, inline: bool) -> tuple[Delivery, str, dict[str, str]]:
+def file_headers(
+    head: bytes, stored_media_type: str, *, inline: bool
+) -> tuple[Delivery, str, dict[str, str]]:
     """Decide how to send a file whose first bytes are ``head``.
 
     ``inline`` is what the caller asked for (``?download=false``, derivatives); the bytes decide

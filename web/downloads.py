@@ -39,7 +39,7 @@ def content_disposition(filename: str, *, download: bool) -> str:
     return f"{kind}; filename*=utf-8''{quoted}"
 
 
-def parse_range(header: str | None, size: int) -> tuple[int, int] | None | str:
+def parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
     """``(start, end)`` inclusive for one satisfiable range; None to ignore the header;
     ``"unsatisfiable"`` for a valid range that starts past the end."""
     if not header:

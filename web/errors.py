@@ -83,7 +83,7 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(Exception)
-    async def unexpected(request: Request, exc: Exception) -> Response:
+    async def unexpected(request: Request, _exc: Exception) -> Response:
         log.exception("web.unhandled_error path=%s", request.url.path)
         return _render(
             request,

@@ -16,6 +16,7 @@ from __future__ import annotations
 import hmac
 import os
 import time
+
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 from fastapi.routing import iter_route_contexts
@@ -71,11 +72,10 @@ class MetricsMiddleware:
             await self.app(scope, receive, send_wrapper)
         finally:
             template = self._template(scope.get("route"))
-            if template == "/metrics":
-                return
-            HTTP_LATENCY.labels(scope["method"], template, f"{status // 100}xx").observe(
-                time.perf_counter() - started
-            )
+            if template != "/metrics":  # (a `return` here would swallow the app's exception)
+                HTTP_LATENCY.labels(scope["method"], template, f"{status // 100}xx").observe(
+                    time.perf_counter() - started
+                )
 
 
 def exposition(runtime: Runtime) -> bytes:
@@ -85,7 +85,7 @@ def exposition(runtime: Runtime) -> bytes:
         from prometheus_client import multiprocess
 
         processes = CollectorRegistry()
-        multiprocess.MultiProcessCollector(processes)
+        multiprocess.MultiProcessCollector(processes)  # type: ignore[no-untyped-call]
         own = generate_latest(processes)
     else:
         own = generate_latest(REGISTRY)

@@ -75,6 +75,10 @@ def run_workers(runtime: Runtime, *, host: str, port: int, content_port: int, wo
         content = _QuietServer(
             uvicorn.Config(content_app, host=host, port=content_port, log_level=level, lifespan="off")
         )
-        threading.Thread(target=lambda: asyncio.run(content.serve()), name="content-origin", daemon=True).start()
+        threading.Thread(
+            target=lambda: asyncio.run(content.serve()), name="content-origin", daemon=True
+        ).start()
         click.echo(f"content origin {settings.content_origin} (port {content_port})")
-    run_server("web.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=level, **extra)
+    run_server(
+        "web.app:create_app", factory=True, host=host, port=port, workers=workers, log_level=level, **extra
+    )

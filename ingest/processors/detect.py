@@ -22,7 +22,7 @@ import re
 import zipfile
 from pathlib import Path
 
-import filetype  # type: ignore[import-untyped]
+import filetype
 
 __all__ = ["EMPTY", "HTML5_PACKAGE", "SCORM", "detect_media_type"]
 

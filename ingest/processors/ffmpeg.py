@@ -85,7 +85,7 @@ def _candidates() -> list[str]:
     if system:
         found.append(system)
     try:
-        import imageio_ffmpeg  # type: ignore[import-untyped]
+        import imageio_ffmpeg
 
         bundled = str(imageio_ffmpeg.get_ffmpeg_exe())
         if bundled not in found:

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import ffmpeg  # type: ignore[import-untyped]
+import ffmpeg
 
 from ingest.processors.ffmpeg import (
     MediaInfo,

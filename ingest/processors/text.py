@@ -202,7 +202,7 @@ def _guess_language(text: str) -> str | None:
 
 
 def _pdf_child(path: str, render_dir: str | None, pages_to_render: list[int]) -> dict[str, Any]:
-    import pypdfium2 as pdfium  # type: ignore[import-untyped]
+    import pypdfium2 as pdfium
 
     try:
         pdf = pdfium.PdfDocument(path)
@@ -427,7 +427,7 @@ def _tika_extractor() -> Any:
     # Runs in the pool's child: one Extractor (and one booted native image) for many documents.
     global _extractor
     if _extractor is None:
-        import iscc_tika  # type: ignore[import-untyped]
+        import iscc_tika
 
         _extractor = iscc_tika.Extractor()
     return _extractor
@@ -454,7 +454,7 @@ def _tika_child(path: str, max_chars: int) -> TextResult:
 
 
 def _tika_server(path: Path, url: str, timeout_s: float) -> TextResult:
-    from tika import parser  # type: ignore[import-untyped]
+    from tika import parser
 
     try:
         parsed = parser.from_file(str(path), serverEndpoint=url, requestOptions={"timeout": timeout_s})

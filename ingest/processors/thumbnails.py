@@ -114,7 +114,7 @@ def _render_child(
     max_pages: int,
     password: str | None,
 ) -> list[tuple[str, str, int, int, int | None, str | None]]:
-    import pypdfium2 as pdfium  # type: ignore[import-untyped]
+    import pypdfium2 as pdfium
 
     try:
         pdf = pdfium.PdfDocument(path, password=password)

@@ -11,6 +11,7 @@ that account's role allows; ``required_scope`` says which scope a request needs.
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import secrets
@@ -202,7 +203,7 @@ class ApiClientService:
         session: Session,
         client_id: str,
         client_secret: str,
-        requested: list[str] | None,
+        requested: builtins.list[str] | None,
         *,
         ttl: timedelta,
         ip: str | None = None,

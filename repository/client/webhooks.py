@@ -20,6 +20,7 @@ and an admin can re-send it (a new delivery of the same event).
 
 from __future__ import annotations
 
+import builtins
 import hashlib
 import hmac
 import json
@@ -102,7 +103,7 @@ class WebhookService:
 
     def deliveries(
         self, session: Session, actor: User, client_id: str, *, limit: int = 100
-    ) -> list[WebhookDelivery]:
+    ) -> builtins.list[WebhookDelivery]:
         """The client's delivery log, newest first."""
         subscriptions = self.list(session, actor, client_id)
         return WebhookStore.from_session(session).deliveries([s.id for s in subscriptions], limit=limit)

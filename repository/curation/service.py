@@ -20,7 +20,7 @@ own transaction because the refused one rolls back.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -596,7 +596,7 @@ class CurationService:
         *,
         decision: Decision,
         comment: str | None,
-        rubric: dict[str, bool | None],
+        rubric: Mapping[str, bool | None],
         signer: Signer,
         ip: str | None = None,
     ) -> MaterialVersion:
@@ -633,7 +633,7 @@ class CurationService:
         )
         return version
 
-    def _check_rubric(self, decision: Decision, rubric: dict[str, bool | None]) -> dict[str, bool | None]:
+    def _check_rubric(self, decision: Decision, rubric: Mapping[str, bool | None]) -> dict[str, bool | None]:
         known = {item.key: item for item in RUBRIC}
         unknown = sorted(set(rubric) - set(known))
         if unknown:

@@ -19,6 +19,7 @@ Flow (IMS Security Framework 1.0, LTI Core 1.3, Deep Linking 2.0)::
 
 from __future__ import annotations
 
+import builtins
 import secrets
 import threading
 import time
@@ -113,7 +114,7 @@ class LtiService:
             raise PermissionDenied("only admins can see LTI platforms")
         return PlatformStore.from_session(session).list()
 
-    def frame_ancestors(self, session: Session) -> list[str]:
+    def frame_ancestors(self, session: Session) -> builtins.list[str]:
         """Origins allowed to frame Hoclieu's LTI pages: the registered platforms'."""
         found: set[str] = set()
         for p in PlatformStore.from_session(session).list():
@@ -258,7 +259,7 @@ class LtiService:
         material_id = custom.get("material_id") if isinstance(custom, dict) else None
         if not material_id:
             target = claims.get(LTI + "target_link_uri") or target_link_uri
-            material_id = (parse_qs(urlsplit(target).query).get("material") or [None])[0]
+            material_id = next(iter(parse_qs(urlsplit(target).query).get("material", [])), None)
         if not material_id or len(str(material_id)) > 64:
             raise LtiRefused("the launch does not say which material to show")
         return str(material_id)
@@ -277,7 +278,7 @@ class LtiService:
         return found
 
     def deep_link_response(
-        self, session: Session, settings: Settings, pick_id: str, materials: list[Material]
+        self, session: Session, settings: Settings, pick_id: str, materials: builtins.list[Material]
     ) -> tuple[str, str]:
         """Sign the teacher's picks as an ``LtiDeepLinkingResponse``; returns (return URL, JWT).
 

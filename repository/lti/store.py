@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from datetime import datetime
 
 from sqlalchemy import delete, select
@@ -19,7 +20,7 @@ class PlatformStore(StoreBase[LtiPlatform]):
             self.session.scalars(select(LtiPlatform).order_by(LtiPlatform.created_at, LtiPlatform.id))
         )
 
-    def by_issuer(self, issuer: str, client_id: str | None) -> list[LtiPlatform]:
+    def by_issuer(self, issuer: str, client_id: str | None) -> builtins.list[LtiPlatform]:
         stmt = select(LtiPlatform).where(LtiPlatform.issuer == issuer)
         if client_id:
             stmt = stmt.where(LtiPlatform.client_id == client_id)

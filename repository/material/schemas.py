@@ -62,7 +62,8 @@ class FileRead(BaseModel):
     )
     failure: str | None = Field(
         None,
-        description="Category of a failure: damaged, too_large, protected, unsupported, unsafe, server, other",
+        description="Category of a failure: "
+        "damaged, too_large, protected, unsupported, unsafe, server, other",
     )
     progress: float | None
     suggestions: list[dict[str, Any]]

@@ -226,13 +226,12 @@ class MaterialService:
 
     def public_content(self, session: Session, sha256: str) -> PublicContent | None:
         """The public (approved) file or derivative with these bytes, for content-addressed URLs."""
-        for key, media_type, filename, kind, material_id, file_id in MaterialStore.from_session(
-            session
-        ).content_candidates(sha256):
-            if self.is_public_file(session, material_id, file_id):  # the live (or an approved) version
-                break
-        else:
+        candidates = MaterialStore.from_session(session).content_candidates(sha256)
+        # The first one in the live (or an approved) version of its material.
+        found = next((c for c in candidates if self.is_public_file(session, c[4], c[5])), None)
+        if found is None:
             return None
+        key, media_type, filename, kind, _material_id, _file_id = found
         if kind != "original":
             stem = filename.rsplit(".", 1)[0]
             ext = mimetypes.guess_extension(media_type) or ""

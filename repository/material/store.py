@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.strategy_options import _AbstractLoad
 
 from repository.curation.scope import in_scope_clause
 from repository.models import Derivative, Material, MaterialFile, Role, User, WorkflowState
@@ -31,7 +32,7 @@ def visible_to(actor: User | None) -> ColumnElement[bool]:
     return public
 
 
-def _full() -> tuple[object, ...]:
+def _full() -> tuple[_AbstractLoad, ...]:
     return (
         selectinload(Material.owner),
         selectinload(Material.files).selectinload(MaterialFile.derivatives),
@@ -63,7 +64,7 @@ class MaterialStore(StoreBase[Material]):
         if owner_id is not None:
             cond = cond & (Material.owner_id == owner_id)
         total = self.session.scalar(select(func.count()).select_from(Material).where(cond)) or 0
-        stmt: Select[tuple[Material]] = (
+        stmt: Select[Material] = (
             select(Material)
             .options(*_full())
             .where(cond)
@@ -99,7 +100,7 @@ class MaterialStore(StoreBase[Material]):
             .limit(20)
         ).all()
         found = [(r[0], r[1], r[2], "original", r[3], r[4]) for r in rows]
-        rows = self.session.execute(
+        derived = self.session.execute(
             select(
                 Derivative.storage_key,
                 Derivative.media_type,
@@ -110,10 +111,12 @@ class MaterialStore(StoreBase[Material]):
             )
             .join(MaterialFile, MaterialFile.id == Derivative.file_id)
             .join(Material, Material.id == MaterialFile.material_id)
-            .where(Derivative.sha256 == sha256, approved, Derivative.kind.not_in(("hls", "hls-part", "package")))
+            .where(
+                Derivative.sha256 == sha256, approved, Derivative.kind.not_in(("hls", "hls-part", "package"))
+            )
             .limit(20)
         ).all()
-        return found + [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]
+        return found + [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in derived]
 
     def derivative_in(self, file_id: str, derivative_id: str) -> Derivative | None:
         return self.session.scalar(

@@ -41,7 +41,9 @@ class LtiLaunch(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     nonce: Mapped[str] = mapped_column(String(64), nullable=False)
-    platform_id: Mapped[str] = mapped_column(ForeignKey("lti_platforms.id", ondelete="CASCADE"), nullable=False)
+    platform_id: Mapped[str] = mapped_column(
+        ForeignKey("lti_platforms.id", ondelete="CASCADE"), nullable=False
+    )
     target_link_uri: Mapped[str] = mapped_column(String(2000), default="", nullable=False)
     context: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict, nullable=False)
     created_at: Mapped[datetime] = created_column()

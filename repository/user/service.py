@@ -103,7 +103,7 @@ class UserService:
             raise NotAuthenticated("the access token has expired; sign in again")
         if record.user.disabled:
             raise PermissionDenied("this account is disabled")
-        scopes = frozenset(record.scopes) if record.client_id is not None else None
+        scopes = frozenset(record.scopes or ()) if record.client_id is not None else None
         return Principal(user=record.user, client_id=record.client_id, scopes=scopes)
 
 

@@ -398,7 +398,7 @@ class OpenSearchBackend:
 
         if clause.kind == "alias":
             weight = COVERAGE_SCORE * max(sum(idf.get(t.folded, 0.0) for t in clause.tokens), 1.0)
-            alts = [{"term": {"grade": g}} for g in clause.grades]
+            alts: list[dict[str, Any]] = [{"term": {"grade": g}} for g in clause.grades]
             alts += [{"term": {"subject": s}} for s in clause.subjects]
             both = [
                 const(self._any(alts), weight),

@@ -14,7 +14,6 @@ from repository.s3 import S3BlobStore
 from tests.factories import make_user, token_for, upload
 from tests.ingest.test_pipeline import _text, ingest
 
-
 META = {"title": "Toán lớp 12: Đề thi", "grades": [12], "subjects": ["toan"], "type": "de-kiem-tra"}
 
 

@@ -51,8 +51,10 @@ class TestPlaceholders:
 
     def test_cards_are_encoded_once_and_written_identically(self, tmp_path: Path) -> None:
         _placeholder_webp.cache_clear()
-        first = placeholder_thumbnails("DOC", tmp_path / "a") if (tmp_path / "a").mkdir() is None else []
-        second = placeholder_thumbnails("DOC", tmp_path / "b") if (tmp_path / "b").mkdir() is None else []
+        (tmp_path / "a").mkdir()
+        (tmp_path / "b").mkdir()
+        first = placeholder_thumbnails("DOC", tmp_path / "a")
+        second = placeholder_thumbnails("DOC", tmp_path / "b")
         info = _placeholder_webp.cache_info()
         assert info.misses == 2  # small and large, drawn once
         assert info.hits == 2

@@ -1,6 +1,6 @@
 # Legacy-font samples ("Gi¸o ¸n") are the point of some tests.
 # Question texts are kept whole on one line each, like the exam items they imitate.
-# ruff: noqa: RUF001, RUF003, E501
+# ruff: noqa: RUF001, RUF003
 """Auto-tagging (``ingest.tagging``): names, text, NFD, legacy garbage, real teacher files, VNHSGE."""
 
 from __future__ import annotations

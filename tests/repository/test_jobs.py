@@ -17,7 +17,7 @@ def record_call(**kwargs: object) -> None:
     CALLS.append(kwargs)
 
 
-def always_fails(**kwargs: object) -> None:
+def always_fails(**_kwargs: object) -> None:
     raise RuntimeError("tệp bị hỏng")
 
 
@@ -33,7 +33,7 @@ def _jobs(db) -> list[Job]:  # type: ignore[no-untyped-def]
 
 class TestEnqueue:
     def test_rolled_back_transaction_leaves_no_job(self, db) -> None:  # type: ignore[no-untyped-def]
-        with pytest.raises(RuntimeError), UnitOfWork(db) as uow:
+        with pytest.raises(RuntimeError), UnitOfWork(db) as uow:  # noqa: PT012  (raised inside the unit)
             jobs.enqueue(uow.session, f"{__name__}.record_call", x=1)
             raise RuntimeError("rollback")
         assert _jobs(db) == []

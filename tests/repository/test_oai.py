@@ -114,13 +114,13 @@ def uuid_of(identifier: str) -> str:
     return identifier.rsplit(":", 1)[1]
 
 
-def ask(session: Session, now: datetime | None = None, config: OaiConfig = CONFIG, **args: str) -> ET.Element:
+def ask(session: Session, now: datetime | None = None, config: OaiConfig = CONFIG, **args: Any) -> ET.Element:
     query = urlencode({k.rstrip("_"): v for k, v in args.items()})  # from_ → from
     return envelope(oai.handle(session, query, config, now=now), endpoint=config.endpoint)
 
 
 def harvest(
-    session: Session, verb: str = "ListIdentifiers", now: datetime | None = None, **args: str
+    session: Session, verb: str = "ListIdentifiers", now: datetime | None = None, **args: Any
 ) -> Iterator[tuple[ET.Element, ET.Element | None]]:
     """Follow resumption tokens to the end; yields each page's verb element and its token."""
     root = ask(session, now=now, verb=verb, metadataPrefix="oai_dc", **args)
@@ -427,7 +427,7 @@ class TestFromUntil:
         }
         return {public(session, runtime, admin, name, at=at).id: name for name, at in stamps.items()}
 
-    def names(self, session: Session, dated: dict[str, str], **args: str) -> list[str]:
+    def names(self, session: Session, dated: dict[str, str], **args: Any) -> list[str]:
         root = ask(session, verb="ListIdentifiers", metadataPrefix="oai_dc", **args)
         if error_code(root) == "noRecordsMatch":
             return []
@@ -585,7 +585,7 @@ class TestErrors:
             {"verb": "ListIdentifiers", "metadataPrefix": "lrmi"},
             {"verb": "GetRecord", "metadataPrefix": "oai_ddc", "identifier": f"oai:{HOST}:{m.id}"},
         ):
-            root = ask(session, **args)
+            root = ask(session, None, CONFIG, **args)
             assert error_code(root) == "cannotDisseminateFormat"
             assert root.find(f"{OAI}request").attrib == args  # type: ignore[union-attr]
 

@@ -20,7 +20,7 @@ def record_call(**kwargs: object) -> None:
     CALLS.append(kwargs)
 
 
-def fails(**kwargs: object) -> None:
+def fails(**_kwargs: object) -> None:
     raise ValueError("PDF is password-protected")
 
 

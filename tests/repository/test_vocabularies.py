@@ -177,7 +177,7 @@ class TestLookup:
             ("Văn", "ngu-van"),
             ("Lịch sử & Địa lí", "lich-su-va-dia-li"),
             ("GD-KT-PL", "giao-duc-kinh-te-va-phap-luat"),
-            ("Quốc phòng – An ninh", "giao-duc-quoc-phong-va-an-ninh"),  # noqa: RUF001 - real spelling
+            ("Quốc phòng – An ninh", "giao-duc-quoc-phong-va-an-ninh"),
             ("Mathematics", "toan"),
             ("toan-hoc", "toan"),
         ],

@@ -22,7 +22,7 @@ RELEASE = threading.Event()
 STARTED = threading.Event()
 
 
-def slow_job(**kwargs: object) -> None:
+def slow_job(**_kwargs: object) -> None:
     """Runs until the test releases it (a long transcode that keeps heartbeating)."""
     STARTED.set()
     assert RELEASE.wait(60), "the test never released the job"

@@ -42,7 +42,7 @@ def public_total(rt: Any) -> int:
 class TestCoalescedIndexJobs:
     def test_one_job_writes_every_queued_material_in_one_commit(self, search_runtime: Any) -> None:
         rt = search_runtime
-        backend = backend_for(rt.settings)
+        backend: Any = backend_for(rt.settings)  # embedded: it counts revisions
         populate(rt, run=False)
         queued = index_jobs(rt)[str(JobStatus.queued)]
         assert queued == len(CORPUS)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,7 +17,7 @@ from tests.search.test_backend_contract import CORPUS, material
 
 
 @pytest.fixture
-def backend(tmp_path: Path) -> EmbeddedBackend:
+def backend(tmp_path: Path) -> Iterator[EmbeddedBackend]:
     b = EmbeddedBackend(tmp_path / "index", cache_size=16)
     b.index(build_document(m) for m in CORPUS)
     b.refresh()
@@ -23,7 +25,7 @@ def backend(tmp_path: Path) -> EmbeddedBackend:
     b.close()
 
 
-def ids(backend: EmbeddedBackend, text: str, **kw: object) -> list[str]:
+def ids(backend: EmbeddedBackend, text: str, **kw: Any) -> list[str]:
     return [h.id for h in backend.search(SearchQuery(text, **kw)).hits]
 
 

@@ -1,4 +1,3 @@
-# ruff: noqa: PT018
 """The attack of issue 9, in Chromium: a teacher uploads HTML / XHTML / SVG / HTML named img.png
 or notes.txt / a SCORM package whose script reads the admin page's CSRF token and posts a role
 change; an admin, signed in, opens each one every way the portal offers (the file URL with
@@ -151,17 +150,17 @@ class TestAdminOpensTeacherUploads:
                 with page.expect_download(timeout=5_000) as download:
                     try:
                         page.goto(f"{base}{info['url']}?download=false")
-                    except Exception as exc:  # noqa: BLE001 - a navigation that is a download raises
+                    except Exception as exc:
                         if "Download is starting" not in str(exc) and "net::ERR_ABORTED" not in str(exc):
                             raise
                 assert download.value.suggested_filename == name
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if "Timeout" not in type(exc).__name__:
                     raise
                 rendered.append(name)
                 try:  # give a script that did run the time to do its damage
                     page.wait_for_selector("html[data-done]", timeout=3_000)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     pass
             # 2. Its material page (an admin sees the teacher's drafts).
             page.goto(f"{base}/m/{info['material']}")
@@ -169,7 +168,7 @@ class TestAdminOpensTeacherUploads:
             for frame in page.frames[1:]:
                 try:
                     frame.wait_for_selector("html[data-done]", timeout=5_000)
-                except Exception:  # noqa: BLE001 - not every frame is a player
+                except Exception:
                     pass
             page.wait_for_timeout(300)
         role = _role(base, uploaded["admin"], uploaded["victim"])

@@ -147,9 +147,9 @@ class TestCaching:
         assert r.headers["cache-control"] == "private, no-store"
 
     def test_withdrawn_material_is_no_longer_cached_publicly(self, runtime: Any, client: TestClient, world: World) -> None:
+        from repository.curation.service import curation
         from repository.models import User
         from repository.uow import UnitOfWork
-        from repository.curation.service import curation
 
         with UnitOfWork(runtime.db) as uow:
             owner = uow.session.get(User, world.ids["user_teacher"])

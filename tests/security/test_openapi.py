@@ -88,7 +88,7 @@ class TestErrorResponses:
 class TestAuthentication:
     def test_optional_authentication_is_documented_as_optional(self, spec: dict[str, Any]) -> None:
         ops = {(path, method): op for path, method, op in _operations(spec)}
-        optional = [{}, {"HTTPBearer": []}]
+        optional: list[dict[str, list[str]]] = [{}, {"HTTPBearer": []}]
         assert ops["/api/v1/materials/{material_id}", "get"]["security"] == optional
         assert ops["/api/v1/materials", "get"]["security"] == optional
         assert ops["/api/v1/materials/{material_id}/files/{file_id}", "get"]["security"] == optional

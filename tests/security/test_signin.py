@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
+import httpx2
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -26,7 +27,7 @@ from tests.servers import start_server, stop_server
 WRONG = "sai-mat-khau-roi"
 
 
-def _token(client: TestClient, username: str, password: str) -> httpx.Response:
+def _token(client: TestClient, username: str, password: str) -> httpx2.Response:
     return client.post("/api/v1/auth/token", data={"username": username, "password": password})
 
 

@@ -501,7 +501,8 @@ class TestNewVersionFilesStayPrivate:
         assert r.status_code == 201, r.text
         added = r.json()["file_ids"][1]
         JobRunner(runtime.db, name="test-ingest", queues=("default",)).run_until_empty()
-        for who in ({}, people["hoc_sinh"]):
+        anonymous: dict[str, str] = {}
+        for who in (anonymous, people["hoc_sinh"]):
             page = client.get(f"/api/v1/materials/{m['id']}", headers=who).json()
             assert [f["id"] for f in page["files"]] == [m["files"][0]["id"]]
             assert client.get(f"/api/v1/materials/{m['id']}/files/{added}", headers=who).status_code == 404

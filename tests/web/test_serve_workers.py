@@ -32,7 +32,7 @@ def test_the_bound_socket_gives_tcp_nodelay_connections() -> None:
     seen: list[int] = []
 
     async def main() -> None:
-        def accepted(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        def accepted(_reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             s = writer.get_extra_info("socket")
             seen.append(s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
             writer.close()

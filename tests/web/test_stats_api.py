@@ -149,7 +149,7 @@ class TestCsv:
         assert ["grade:10", "2", "0", "0", ""] in rows
         got = client.get("/api/v1/stats/materials?format=csv&grade=5", headers=headers)
         rows = list(csv.reader(io.StringIO(got.text.lstrip("\ufeff"))))
-        assert rows[1][0] == ids["phan-so-5"] and rows[1][-1] == "5"  # noqa: PT018
+        assert rows[1][0] == ids["phan-so-5"] and rows[1][-1] == "5"
 
 
 class TestWhoMayRead:

@@ -12,6 +12,7 @@ from fastapi.responses import Response
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from repository.content_safety import delivery_for
 from repository.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from repository.material.schemas import MaterialPage, MaterialRead
 from repository.material.service import material as material_service
@@ -20,7 +21,7 @@ from repository.runtime import Runtime
 from repository.upload.schemas import MaterialFromUploads
 from repository.upload.service import upload as upload_service
 from web.api.uploads import UploaderUser
-from web.delivery import cache_control, delivery_for, file_headers, read_head
+from web.delivery import cache_control, file_headers, read_head
 from web.deps import FileReader, OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
 from web.downloads import send_blob
 from web.openapi import errors
@@ -122,7 +123,7 @@ async def _json_body(request: Request) -> MaterialFromUploads:
 
 def create_from_upload(
     runtime: Runtime,
-    user: object,
+    user: User,
     parsed: ParsedUpload,
     ip: str | None,
     *,
@@ -149,7 +150,7 @@ def create_from_upload(
         created = material_service.create(uow.session, actor, metadata=metadata, files=new_files, ip=ip)
         material_id = created.id
     with runtime.db.read() as session:
-        found = material_service.get(session, user, material_id)  # type: ignore[arg-type]
+        found = material_service.get(session, user, material_id)
         return MaterialRead.build(found, detail=material_service.shows_failure_details(session, user, found))
 
 
@@ -209,7 +210,9 @@ def _blob_response(
     try:
         head = read_head(runtime, key)
     except FileNotFoundError:
-        raise NotFound("the stored file is missing; an administrator has been alerted by the fixity check") from None
+        raise NotFound(
+            "the stored file is missing; an administrator has been alerted by the fixity check"
+        ) from None
     delivery, content_type, headers = file_headers(head, media_type, inline=not download)
     headers["Cache-Control"] = cache_control(public)
     passive = delivery_for(head).inline

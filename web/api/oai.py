@@ -6,6 +6,8 @@ document, errors included, as OAI-PMH requires.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -50,7 +52,7 @@ def _answer(runtime: Runtime, params: str) -> Response:
     return Response(content=body, media_type=CONTENT_TYPE)
 
 
-_OAI_ROUTE = {
+_OAI_ROUTE: dict[str, Any] = {
     "summary": "OAI-PMH 2.0 data provider (oai_dc; sets by subject, grade and resource type)",
     "response_class": Response,
     "responses": {200: {"content": {"text/xml": {}}, "description": "An OAI-PMH response (errors included)"}},

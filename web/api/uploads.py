@@ -192,9 +192,9 @@ def discover(runtime: RuntimeDep) -> Response:
     response_model=UploadRead,
     summary="Start a resumable upload (tus creation): Upload-Length and Upload-Metadata headers",
     responses={
-        201: {"headers": {"Location": {"description": "The upload's URL", "schema": {"type": "string"}}}}
-    }
-    | errors(412, 413, 507),
+        201: {"headers": {"Location": {"description": "The upload's URL", "schema": {"type": "string"}}}},
+        **errors(412, 413, 507),
+    },
 )
 def create_upload(request: Request, runtime: RuntimeDep, user: UploaderUser) -> Response:
     _check_version(request)

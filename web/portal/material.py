@@ -187,7 +187,9 @@ def player(runtime: Runtime, session: Any, material_id: str) -> Player:
 
     def play(file: FileRead, path: str) -> str | None:
         public = material_service.is_public_file(session, material_id, file.id)
-        return content_url(runtime.settings, material_id, file.id, path, public=public, filename=file.filename)
+        return content_url(
+            runtime.settings, material_id, file.id, path, public=public, filename=file.filename
+        )
 
     return play
 

@@ -42,8 +42,8 @@ def _import(rt: Any, items: list[Any]) -> dict[str, str]:
     from repository.uow import UnitOfWork
     from repository.user.service import SYSTEM_USERNAME
     from repository.user.service import user as user_service
-    from web.cli import job_runner
-    from web.cli_curation import publish_imported
+    from web.cli.common import job_runner
+    from web.cli.curation import publish_imported
 
     ids: dict[str, str] = {}
     with UnitOfWork(rt.db) as uow:

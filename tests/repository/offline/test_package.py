@@ -431,7 +431,7 @@ class TestCli:
     ) -> None:
         from web.cli import main
 
-        monkeypatch.setattr("web.cli_offline._runtime", lambda: library.runtime)
+        monkeypatch.setattr("web.cli.offline.open_runtime", lambda: library.runtime)
         runner = CliRunner()
         out = tmp_path / "toan5.zip"
         r = runner.invoke(main, ["package", "--grade", "5", "--subject", "toan", str(out)])

@@ -33,7 +33,7 @@ DEMO_FILES = (
     "sinh-hoc-11-so-do-quang-hop.jpg",
     "toan-5-phieu-on-tap-phan-so.html",
 )
-USERS = (
+USERS: tuple[tuple[str, str, dict[str, list[str]]], ...] = (
     ("co_lan", "teacher", {}),
     ("thay_minh", "curator", {"subjects": ["toan"]}),
     ("quan_tri", "admin", {}),

@@ -1,4 +1,4 @@
-# ruff: noqa: PT018  (several facts about one element read best as one assertion)
+
 """End to end in Debian's Chromium (Playwright): the student, teacher and curator flows,
 axe-core on every page, screenshots at phone and desktop widths.
 

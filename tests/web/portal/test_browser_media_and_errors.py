@@ -1,4 +1,4 @@
-# ruff: noqa: PT018  (several facts about one element read best as one assertion)
+
 """In Chromium: honest media pages, no empty sections, proper counts, error pages in the portal's language.
 
 Two materials join the session's portal for these tests, through the real server's ingest:

@@ -1,4 +1,4 @@
-# ruff: noqa: PT018  (several facts about one element read best as one assertion)
+
 """Every portal page through the real app (TestClient): status, language, key content, CSRF."""
 
 from __future__ import annotations

@@ -72,7 +72,7 @@ def test_a_large_upload_survives_a_cut_connection(portal: Portal) -> None:
         route.continue_()
 
     def drive() -> str | None:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import FilePayload, sync_playwright
 
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
@@ -87,7 +87,7 @@ def test_a_large_upload_survives_a_cut_connection(portal: Portal) -> None:
                 page.goto(f"{base}/teach/upload")
                 assert page.is_visible("#resumable-help")
                 page.set_input_files(
-                    "#files", files=[{"name": "bài giảng dài.mp4", "mimeType": "video/mp4", "buffer": data}]
+                    "#files", files=[FilePayload(name="bài giảng dài.mp4", mimeType="video/mp4", buffer=data)]
                 )
                 page.click("#upload button[type=submit]")
                 link = page.wait_for_selector("a.uploaded", timeout=120_000)

@@ -1,7 +1,6 @@
 """``hoclieu stats aggregate``: bring the usage statistics up to date now (operators, cron).
 
-Registered on ``web.cli.main`` (imported at the end of ``web/cli.py``). The same service as the
-``repository.stats.tasks.aggregate_usage`` job that web processes queue every
+The same service as the ``repository.stats.tasks.aggregate_usage`` job that web processes queue every
 ``HOCLIEU_STATS_AGGREGATE_EVERY_S``.
 """
 
@@ -13,10 +12,10 @@ import click
 
 from repository.stats.service import stats as stats_service
 from repository.uow import UnitOfWork
-from web.cli import _runtime, main
+from web.cli.common import open_runtime
 
 
-@main.group()
+@click.group()
 def stats() -> None:
     """Usage statistics (views, plays, downloads, searches; no personal data)."""
 
@@ -31,7 +30,7 @@ def stats() -> None:
 def aggregate(retention_days: int | None) -> None:
     """Rebuild the daily counts from the raw events, refresh the view counts behind sort=popular
     and delete raw events past retention; prints what it did as JSON."""
-    runtime = _runtime()
+    runtime = open_runtime()
     with UnitOfWork(runtime.db) as uow:
         result = stats_service.aggregate(
             uow.session, retention_days=retention_days or runtime.settings.stats_retention_days

@@ -1,7 +1,6 @@
 """``hoclieu package``, ``hoclieu verify-package`` and ``hoclieu apply-update``: offline packages.
 
-Registered on ``web.cli.main`` (imported at the end of ``web/cli.py``). The logic lives in
-:mod:`repository.offline.package`; these commands only parse options and print.
+The logic lives in :mod:`repository.offline.package`; these commands only parse options and print.
 """
 
 from __future__ import annotations
@@ -25,14 +24,14 @@ from repository.offline.package import (
     verify_package,
 )
 from repository.signing import signer_for
-from web.cli import _runtime, err, main
+from web.cli.common import err, open_runtime
 
 
 def _mb(n: int) -> str:
     return f"{n / 1024 / 1024:.1f} MB"
 
 
-@main.command()
+@click.command()
 @click.option("--grade", type=int, help="Grade 1-12 (required unless --since gives the old package's).")
 @click.option("--subject", help="Subject code, e.g. toan (default: every subject of the grade).")
 @click.option("--series", help="Textbook series code, e.g. ket-noi-tri-thuc.")
@@ -54,7 +53,7 @@ def package(
     """Write an offline package (a static site in a zip) of approved materials to OUT."""
     if grade is None and since is None:
         raise click.UsageError("--grade is required (or --since OLD to update an older package)")
-    runtime = _runtime()
+    runtime = open_runtime()
     settings = runtime.settings
     selection = (
         Selection(grade=grade, subject=subject, series=series, lesson=lesson) if grade is not None else None
@@ -127,7 +126,7 @@ def _trusted(path: Path | None) -> dict[str, str] | None:
         raise click.ClickException(f"cannot read the keys in {path}: {exc}") from None
 
 
-@main.command("verify-package")
+@click.command("verify-package")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 @click.option(
     "--keys",
@@ -143,7 +142,7 @@ def verify_package_cmd(path: Path, keys_file: Path | None, as_json: bool) -> Non
     sys.exit(0 if report.ok else 1)
 
 
-@main.command("apply-update")
+@click.command("apply-update")
 @click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.argument("update", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

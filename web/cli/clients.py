@@ -1,7 +1,6 @@
 """``hoclieu clients``: register and list API clients from the command line (operators).
 
-Registered on ``web.cli.main`` (imported at the end of ``web/cli.py``). The same service as the
-admin API and portal; the actor is the system account, so the audit log names it.
+The same service as the admin API and portal; the actor is the system account, so the audit log names it.
 """
 
 from __future__ import annotations
@@ -15,10 +14,10 @@ from repository.client.service import api_clients
 from repository.errors import RepositoryError
 from repository.uow import UnitOfWork
 from repository.user.service import user as user_service
-from web.cli import _runtime, main
+from web.cli.common import open_runtime
 
 
-@main.group()
+@click.group()
 def clients() -> None:
     """API clients of other vendors' software (OAuth 2.0 client credentials)."""
 
@@ -29,7 +28,7 @@ def clients() -> None:
 @click.option("--organisation", default="", help="Who runs the application.")
 def create(name: str, scopes: tuple[str, ...], organisation: str) -> None:
     """Register a client; prints its client_id and secret as JSON (the secret is shown once)."""
-    runtime = _runtime()
+    runtime = open_runtime()
     try:
         with UnitOfWork(runtime.db) as uow:
             system = user_service.system_user(uow.session)
@@ -45,7 +44,7 @@ def create(name: str, scopes: tuple[str, ...], organisation: str) -> None:
 @clients.command("list")
 def list_clients() -> None:
     """One JSON line per client (never a secret)."""
-    runtime = _runtime()
+    runtime = open_runtime()
     with runtime.db.read() as session:
         system = user_service.get_by_username(session, "hoclieu")
         if system is None:

@@ -1,7 +1,5 @@
 """``hoclieu reindex`` and ``hoclieu search-check``: keep the search index a projection of the DB.
 
-Registered on ``web.cli.main`` (imported at the end of ``web/cli.py``).
-
 With the embedded index only one process may write. ``hoclieu serve`` takes the writer at start-up
 (it is the single indexer), so ``reindex`` is run with the server stopped, or it refuses with a
 clear message instead of waiting or corrupting anything. With OpenSearch it runs at any time: it
@@ -23,13 +21,13 @@ from repository.uow import UnitOfWork
 from repository.workers.service import how_to_serve, queue_report
 from search.service import backend_for, close_backend
 from search.tasks import check, count_materials, reindex_all
-from web.cli import _progress, _runtime, err, main
+from web.cli.common import err, open_runtime, progress_bar
 
 
-@main.command()
+@click.command()
 def reindex() -> None:
     """Rebuild the search index from the database (readers switch to it atomically at the end)."""
-    runtime = _runtime()
+    runtime = open_runtime()
     settings = runtime.settings
     try:
         backend = backend_for(settings)
@@ -39,7 +37,7 @@ def reindex() -> None:
             open_writer()
         total = count_materials(runtime)
         started = time.monotonic()
-        with _progress(err) as progress:
+        with progress_bar(err) as progress:
             task = progress.add_task("indexing", total=total)
             written = reindex_all(runtime, progress=lambda n: progress.update(task, completed=n))
     except Conflict as exc:
@@ -54,14 +52,14 @@ def reindex() -> None:
     err.print(f"reindexed {written} materials in {time.monotonic() - started:.1f} s ({backend.name})")
 
 
-@main.command("search-check")
+@click.command("search-check")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--repair", is_flag=True, help="Queue an index job for every material that is off.")
 @click.option("--limit", default=20, show_default=True, help="Ids listed per kind (text output).")
 def search_check(as_json: bool, repair: bool, limit: int) -> None:
     """Report materials missing from, stale in, or orphaned in the search index, and job queues
     with no live worker (exit 1 if any material is off, or index jobs wait with no live indexer)."""
-    runtime = _runtime()
+    runtime = open_runtime()
     try:
         report = check(runtime)
     except RepositoryError as exc:

@@ -1,6 +1,4 @@
 """``hoclieu storage migrate``: move the blobs between the local disk and S3.
-
-Registered on ``web.cli.main`` (imported at the end of ``web/cli.py``).
 """
 
 from __future__ import annotations
@@ -13,10 +11,10 @@ from sqlalchemy import select
 from repository.blob_migration import migrate_blobs
 from repository.models import Derivative, MaterialFile
 from repository.runtime import build_blob_store
-from web.cli import _progress, _runtime, err, main
+from web.cli.common import err, open_runtime, progress_bar
 
 
-@main.group()
+@click.group()
 def storage() -> None:
     """Blob storage: local disk or S3."""
 
@@ -37,7 +35,7 @@ def storage_migrate(to: str, verify_existing: bool, jobs: int) -> None:
     S3 is the one the HOCLIEU_S3_* settings name; the local disk is DATA_DIR/blobs. Once the run
     is clean, set (or unset) HOCLIEU_S3_BUCKET and restart the processes.
     """
-    runtime = _runtime()
+    runtime = open_runtime()
     settings = runtime.settings
     try:
         source = build_blob_store(settings, target="local" if to == "s3" else "s3")
@@ -49,7 +47,7 @@ def storage_migrate(to: str, verify_existing: bool, jobs: int) -> None:
     with runtime.db.read() as s:
         referenced = set(s.scalars(select(MaterialFile.storage_key)))
         referenced |= set(s.scalars(select(Derivative.storage_key)))
-    with _progress(err) as progress:
+    with progress_bar(err) as progress:
         task = progress.add_task(f"to {to}", total=None)
 
         def advance(done: int, total: int) -> None:

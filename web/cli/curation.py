@@ -1,7 +1,4 @@
-"""Curation commands on ``hoclieu``: fixity, verify, users set, and the --approve-as import step.
-
-Registered on ``web.cli.main`` when ``web.cli`` imports this module (last line of web/cli.py).
-"""
+"""Curation commands on ``hoclieu``: keys, fixity, verify, and the --approve-as import step."""
 
 from __future__ import annotations
 
@@ -15,7 +12,6 @@ import click
 
 from repository.audit.service import audit
 from repository.curation.accounts import accounts
-from repository.curation.schemas import UserAdminUpdate
 from repository.curation.service import curation
 from repository.curation.store import CurationStore
 from repository.errors import RepositoryError
@@ -25,10 +21,10 @@ from repository.runtime import Runtime
 from repository.signing import SigningKeyError, rotate, signer_for
 from repository.uow import UnitOfWork
 from repository.user.service import has_role
-from web.cli import _progress, _runtime, err, main, users
+from web.cli.common import err, open_runtime, progress_bar
 
 
-@main.group()
+@click.group()
 def keys() -> None:
     """Approval signing keys: list them, rotate to a new one."""
 
@@ -36,7 +32,7 @@ def keys() -> None:
 @keys.command("list")
 def keys_list() -> None:
     """Every published key (current and retired) with its validity period."""
-    runtime = _runtime()
+    runtime = open_runtime()
     try:
         signer = signer_for(runtime.settings)
     except SigningKeyError as exc:
@@ -49,7 +45,7 @@ def keys_list() -> None:
 @keys.command("rotate")
 def keys_rotate() -> None:
     """Create a new Ed25519 signing key; the old one is retired but stays published (audited)."""
-    runtime = _runtime()
+    runtime = open_runtime()
     try:
         retired, current = rotate(runtime.settings)
     except SigningKeyError as exc:
@@ -104,7 +100,7 @@ def check_approver(runtime: Runtime, username: str) -> None:
             raise click.UsageError(f"--approve-as: {username} is not an active admin")
 
 
-@main.command()
+@click.command()
 @click.option("--restart", is_flag=True, help="Ignore the checkpoint of an interrupted run and start over.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def fixity(restart: bool, as_json: bool) -> None:
@@ -113,8 +109,8 @@ def fixity(restart: bool, as_json: bool) -> None:
     Resumable: an interrupted run continues where it stopped. Problems are recorded on the
     affected materials for curators (GET /api/v1/review/integrity).
     """
-    runtime = _runtime()
-    with _progress(err) as progress:
+    runtime = open_runtime()
+    with progress_bar(err) as progress:
         task = progress.add_task("fixity", total=None)
 
         def advance(done: int, total: int) -> None:
@@ -143,7 +139,7 @@ def fixity(restart: bool, as_json: bool) -> None:
         sys.exit(1)
 
 
-@main.command()
+@click.command()
 @click.argument("target")
 def verify(target: str) -> None:
     """Check a material (by id) or a file against its signed approval. Exit 0 only when all matches.
@@ -151,7 +147,7 @@ def verify(target: str) -> None:
     TARGET is a material id; a downloaded file (its sha256 must be in a valid signed manifest);
     or a signature document saved from GET /api/v1/materials/ID/signature.
     """
-    runtime = _runtime()
+    runtime = open_runtime()
     try:
         signer = signer_for(runtime.settings)
     except SigningKeyError as exc:
@@ -202,38 +198,3 @@ def _verify_file(runtime: Runtime, path: Path, signer: Any) -> tuple[bool, list[
                     f"as {entries[0].get('filename')}"
                 ]
     return False, [f"{path.name}: FAILED, sha256 {digest} is in no valid signed approval"]
-
-
-@users.command("set")
-@click.argument("username")
-@click.option("--role", type=click.Choice([r.value for r in Role]))
-@click.option("--subject", "subjects", multiple=True, help="Curator scope: subject code (repeatable).")
-@click.option(
-    "--grade", "grades", multiple=True, type=click.IntRange(1, 12), help="Curator scope: grade (repeatable)."
-)
-@click.option("--clear-scope", is_flag=True, help="Remove every scope restriction.")
-@click.option("--disable/--enable", "disabled", default=None, help="Disable (revokes tokens) or re-enable.")
-def users_set(
-    username: str,
-    role: str | None,
-    subjects: tuple[str, ...],
-    grades: tuple[int, ...],
-    clear_scope: bool,
-    disabled: bool | None,
-) -> None:
-    """Change a user's role, curator scope, or disable the account (audited)."""
-    scope: dict[str, Any] | None = None
-    if clear_scope or subjects or grades:
-        scope = {"subjects": list(subjects), "grades": list(grades)}
-    runtime = _runtime()
-    try:
-        with UnitOfWork(runtime.db) as uow:
-            changed = accounts.update_user(
-                uow.session, None, username, UserAdminUpdate(role=role, scope=scope, disabled=disabled)
-            )
-            summary = (
-                f"{changed.username}: role {changed.role}, scope {changed.scope}, disabled {changed.disabled}"
-            )
-    except RepositoryError as exc:
-        raise click.ClickException(exc.message) from None
-    click.echo(summary)
