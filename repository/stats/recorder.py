@@ -67,12 +67,13 @@ class UsageRecorder:
         enabled: bool = True,
         flush_s: float = 1.0,
         aggregate_every_s: float = 600.0,
+        max_buffered: int = MAX_BUFFERED,
     ) -> None:
         self.db = db
         self.enabled = enabled
         self.flush_s = flush_s
         self.aggregate_every_s = aggregate_every_s
-        self._buffer: deque[Pending] = deque(maxlen=MAX_BUFFERED)
+        self._buffer: deque[Pending] = deque(maxlen=max_buffered)
         self._flush_lock = threading.Lock()
         self._start_lock = threading.Lock()
         self._stop = threading.Event()
@@ -97,7 +98,7 @@ class UsageRecorder:
         """Buffer one event. ``who`` identifies the visitor for today's de-duplication only."""
         if not self.enabled:
             return
-        if len(self._buffer) == MAX_BUFFERED:
+        if len(self._buffer) == self._buffer.maxlen:
             self.dropped += 1
         self._buffer.append(Pending(stats_day(now), kind.value, material_id, query, results, who))
         if self._thread is None:

@@ -424,3 +424,33 @@ class TestAggregationJob:
         assert json.loads(result.output)["events"] == 1
         with runtime.db.read() as s:
             assert s.scalar(select(StatsDaily.kind)) == "download"
+
+
+class TestRecorderUnderPressure:
+    def test_a_flood_keeps_a_bounded_buffer_and_says_how_much_it_dropped(self, runtime: Any) -> None:
+        recorder = UsageRecorder(runtime.db, max_buffered=100)
+        recorder._thread = object()  # type: ignore[assignment]  # no writer thread: nothing drains it
+        for n in range(1000):
+            recorder.record(UsageKind.view, f"a:{n}", material_id="m")
+        assert len(recorder._buffer) == 100
+        assert recorder.dropped == 900
+        recorder._thread = None
+        assert recorder.flush() == 100
+        assert recorder.dropped == 0
+        # The newest were kept (a flood pushes out the oldest).
+        assert len(events(runtime)) == 100
+
+    def test_events_wait_for_the_database_to_come_back(self, runtime: Any, tmp_path: Any) -> None:
+        from repository.db import Database
+
+        away = Database(f"sqlite:///{tmp_path / 'missing-folder' / 'hoclieu.db'}")  # cannot be opened
+        recorder = UsageRecorder(away)
+        recorder._thread = object()  # type: ignore[assignment]
+        recorder.record(UsageKind.view, "a:1", material_id="m")
+        with pytest.raises(Exception, match="unable to open database"):
+            recorder.flush()
+        assert len(recorder._buffer) == 1  # kept for the next round
+        recorder.db = runtime.db  # the database is back
+        assert recorder.flush() == 1
+        assert len(events(runtime)) == 1
+        away.dispose()
