@@ -27,6 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -190,7 +191,7 @@ def aggregation(events: int, database: str) -> list[tuple[str, str]]:
         if pg:
             generate = f"""
                 INSERT INTO usage_events (day, kind, material_id, query, results, visitor)
-                SELECT DATE '{first.isoformat()}' + (i % 30), {kind},
+                SELECT DATE '{first.isoformat()}' + (i % 30)::int, {kind},
                        CASE WHEN i % 20 < 15
                             THEN 'm' || lpad((((i / 20) * 7919) % 5000)::text, 5, '0') ELSE '' END,
                        CASE WHEN i % 20 >= 15 THEN 'tìm kiếm ' || ((i * 104729) % 2000) ELSE '' END,
@@ -255,16 +256,18 @@ def main() -> None:
     parser.add_argument("--skip-recording", action="store_true")
     parser.add_argument("--skip-aggregation", action="store_true")
     args = parser.parse_args()
-    rows: list[tuple[str, str]] = []
+    width = 44
+    print(f"{'measure':<{width}}  value", flush=True)
+    parts: list[Callable[[], list[tuple[str, str]]]] = []
     if not args.skip_recording:
-        rows += recording(args.requests)
+        parts.append(lambda: recording(args.requests))
     if not args.skip_aggregation:
-        rows += aggregation(args.events, args.database)
-    width = max(len(k) for k, _ in rows)
-    print(f"{'measure':<{width}}  value")
-    for key, value in rows:
-        print(f"{key:<{width}}  {value}")
-    print(f"load average: {' '.join(f'{x:.1f}' for x in os.getloadavg())} (2 cores, shared)")
+        parts.append(lambda: aggregation(args.events, args.database))
+    for part in parts:  # each table part printed as soon as it is measured
+        for key, value in part():
+            print(f"{key:<{width}}  {value}", flush=True)
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"{'  load average (2 cores, shared)':<{width}}  {load}", flush=True)
 
 
 if __name__ == "__main__":
