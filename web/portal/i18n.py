@@ -430,7 +430,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "No personal data: each visitor counts once a day; robots, automated tools and browser "
         "prefetches are not counted.",
     ),
-    "stats.week": ("Tuần (năm-Wsố tuần)", "Week (year-Wnumber)"),
+    "stats.week": ("Tuần (ví dụ 2026-W49)", "Week (e.g. 2026-W49)"),
     "stats.show": ("Xem", "Show"),
     "stats.prev_week": ("← Tuần trước", "← Previous week"),
     "stats.next_week": ("Tuần sau →", "Next week →"),
