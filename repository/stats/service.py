@@ -68,8 +68,12 @@ class Period:
             InvalidQuery: the end is before the start, or the period is longer than a year.
         """
         today = today or stats_day()
-        end = end or (today if start is None else min(today, start + timedelta(days=default_days - 1)))
-        start = start or end - timedelta(days=default_days - 1)
+        span = timedelta(days=default_days - 1)
+        try:
+            end = end or (today if start is None else min(today, start + span))
+            start = start or end - span
+        except OverflowError:  # 9999-12-31 + 30 days, 0001-01-01 - 30 days
+            raise InvalidQuery("the period is outside the calendar; give both from and to") from None
         if end < start:
             raise InvalidQuery(f"the period ends ({end}) before it starts ({start})")
         if (end - start).days + 1 > MAX_PERIOD_DAYS:
