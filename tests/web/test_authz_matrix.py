@@ -808,6 +808,23 @@ MATRIX.update(
 )
 
 
+MATRIX.update(
+    {
+        # Usage statistics (issue 13): the catalogue's for curators and admins; a material's for
+        # whoever may see it among its owner, curators and admins (a submitted one here).
+        ("GET", "/api/v1/stats/summary"): (get("/api/v1/stats/summary"), CURATORS),
+        ("GET", "/api/v1/stats/materials"): (get("/api/v1/stats/materials?grade=5&subject=toan"), CURATORS),
+        ("GET", "/api/v1/stats/materials/{material_id}"): (
+            get("/api/v1/stats/materials/{sub}?format=csv"),
+            (401, 404, 200, 404, 200, 404, 200),
+        ),
+        ("GET", "/api/v1/stats/searches"): (get("/api/v1/stats/searches?week=2026-W49"), CURATORS),
+        ("GET", "/stats"): (page("/stats?grade=5&subject=toan"), CURATOR_PAGES),
+        ("GET", "/stats/m/{material_id}"): (page("/stats/m/{sub}"), (SIGNIN, 404, 200, 404, 200, 404, 200)),
+    }
+)
+
+
 def _with_organisation_callers(expected: tuple[int, ...]) -> tuple[int, ...]:
     """A row written for the first seven callers, extended to the organisation's three: a member
     and the manager are teachers who do not own the world's materials (like ``other_teacher``);

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 from pydantic import Field
 
+from repository.models import UsageKind
 from search.query import MAX_QUERY_CHARS, MAX_SIZE, SearchQuery, Sort
 from search.schemas import BrowseResponse, RelatedResponse, SearchResponse, SuggestResponse
 from search.service import search as search_service
 from web.deps import RuntimeDep
+from web.usage import count
 
 router = APIRouter(tags=["search"])
 
@@ -23,6 +25,7 @@ Grade = Annotated[int, Field(ge=1, le=12)]
 
 @router.get("/search", response_model=SearchResponse, summary="Search the approved materials")
 def search(
+    request: Request,
     runtime: RuntimeDep,
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description='Words, "phrases", -exclusions')] = "",
     grade: Annotated[list[Grade], Query(description="Grades 1-12, repeatable (OR)")] = [],  # noqa: B006
@@ -58,6 +61,8 @@ def search(
         size=size,
     )
     body = search_service.search_page(runtime.settings, None, query, db=runtime.db)
+    if page == 1:  # a later page of the same search is not another search
+        count(request, UsageKind.search, query=q, results=body.total)
     return Response(content=body.model_dump_json(), media_type="application/json")
 
 

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse
 
 from repository.errors import NotFound, RepositoryError
 from repository.material.service import material as material_service
+from repository.models import UsageKind
 from repository.vocabularies import load_vocabularies
 from search.query import MAX_SIZE, SearchQuery, Sort
 from search.schemas import BrowseNode, SearchHit
@@ -27,6 +28,7 @@ from search.service import search as search_service
 from web.deps import ReadSession, RuntimeDep
 from web.portal.render import render
 from web.portal.session import PortalUser
+from web.usage import count
 
 router = APIRouter(include_in_schema=False)
 
@@ -140,6 +142,8 @@ def search_page(
         size=PAGE_SIZE,
     )
     result = search_service.search_page(runtime.settings, user, query, db=runtime.db)
+    if page == 1:  # a later page of the same search is not another search
+        count(request, UsageKind.search, user, query=q, results=result.total)
     selected = {
         "grade": [str(g) for g in grade],
         "subject": subject,

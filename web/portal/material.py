@@ -26,14 +26,17 @@ from repository.material.failures import public_reason
 from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
 from repository.material.service import PLAYABLE_DOCUMENTS
 from repository.material.service import material as material_service
+from repository.models import UsageKind
 from repository.oai.exports import lrmi_for, organisation_of
 from repository.runtime import Runtime
+from repository.stats.service import stats
 from search.service import search as search_service
 from web.content import content_url
 from web.deps import ReadSession, RuntimeDep
 from web.portal.i18n import request_lang
 from web.portal.render import render
 from web.portal.session import PortalUser
+from web.usage import count
 
 router = APIRouter(include_in_schema=False)
 
@@ -167,6 +170,7 @@ def material_page(
             "signature": _signature(runtime, session, user, material_id),
             "jsonld": json_ld(found, runtime, session),
             "organisation": organisation_of(found, session),
+            "can_see_stats": stats.may_read_material(user, found),
         },
         user=user,
         twin=f"/api/v1/materials/{material_id}",
@@ -174,6 +178,7 @@ def material_page(
     if read.state == "approved":
         # The service worker keeps only pages marked so: public content, never a draft under review.
         response.headers["X-Hoclieu-Offline"] = "keep"
+        count(request, UsageKind.view, user, material_id=material_id)
     return response
 
 
