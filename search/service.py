@@ -25,6 +25,7 @@ from typing import Any
 
 from repository.config import Settings
 from repository.errors import Conflict, InvalidQuery
+from repository.material.audience import sees_teacher_material
 from repository.models import User
 from repository.text import fold
 from repository.vocabularies import get_vocabulary, load_vocabularies
@@ -192,11 +193,16 @@ class SearchService:
         """Run ``query`` on the public catalogue (engine-neutral result).
 
         Only approved materials are searchable, by anyone: teachers find their drafts under
-        "my materials", which reads the database with its own visibility rule.
+        "my materials", which reads the database with its own visibility rule. Students and
+        anonymous visitors get material for students unless they ask for an ``audience``
+        (``repository.material.audience``).
         """
-        del actor
+        from dataclasses import replace
+
         if not query.public_only:
             query = _public(query)
+        if not query.audiences and not sees_teacher_material(actor):
+            query = replace(query, students_only=True)
         return backend_for(settings).search(query)
 
     def search_page(self, settings: Settings, actor: User | None, query: SearchQuery) -> SearchResponse:
@@ -237,27 +243,39 @@ class SearchService:
             suggestions=[SuggestItem(text=s.text, kind=s.kind, id=s.id, value=s.value) for s in items]
         )
 
-    def related(self, settings: Settings, material_id: str, *, size: int = 6) -> list[Hit]:
-        """Public materials like ``material_id``.
+    def related(
+        self, settings: Settings, material_id: str, *, size: int = 6, actor: User | None = None
+    ) -> list[Hit]:
+        """Public materials like ``material_id``, under the same audience rule as search.
 
         Raises:
             NotFound: the material is not public (or does not exist).
         """
-        return backend_for(settings).related(material_id, size=size)
+        students_only = not sees_teacher_material(actor)
+        return backend_for(settings).related(material_id, size=size, students_only=students_only)
 
-    def related_page(self, settings: Settings, material_id: str, *, size: int = 6) -> RelatedResponse:
+    def related_page(
+        self, settings: Settings, material_id: str, *, size: int = 6, actor: User | None = None
+    ) -> RelatedResponse:
         """``GET /api/v1/materials/{id}/related``."""
-        return RelatedResponse(hits=[_hit(h) for h in self.related(settings, material_id, size=size)])
+        hits = self.related(settings, material_id, size=size, actor=actor)
+        return RelatedResponse(hits=[_hit(h) for h in hits])
 
     def browse(
-        self, settings: Settings, *, grade: int | None = None, subject: str | None = None
+        self,
+        settings: Settings,
+        *,
+        grade: int | None = None,
+        subject: str | None = None,
+        actor: User | None = None,
     ) -> BrowseResponse:
         """The curriculum tree grade → subject → book (series, volume) → chapter → lesson.
 
         Grades and the subjects taught in each grade come from the vocabularies (with count 0
         when nothing is published yet); deeper levels come from the approved materials. Counts
-        are computed by the search engine under the visibility filter, so a node's count is what
-        the search it links to finds. ``grade`` / ``subject`` narrow the tree.
+        are computed by the search engine under the visibility filter and the audience rule (as
+        for search), so a node's count is what the search it links to finds. ``grade`` /
+        ``subject`` narrow the tree.
 
         Raises:
             InvalidQuery: unknown grade or subject.
@@ -269,7 +287,7 @@ class SearchService:
             raise InvalidQuery(
                 f"unknown subject {subject!r}; known values: {', '.join(vocabs['subject'].codes())}"
             )
-        counts = backend_for(settings).browse()
+        counts = backend_for(settings).browse(students_only=not sees_teacher_material(actor))
         return BrowseResponse(total=counts.total, grades=build_tree(counts, grade=grade, subject=subject))
 
     def open_indexer(self, settings: Settings) -> bool:

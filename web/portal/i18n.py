@@ -47,6 +47,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "offline.title": ("Bài đã lưu", "Kept lessons"),
     "captions.title": ("Phụ đề", "Captions"),
     "search.filters_on": ("đang lọc", "active"),
+    "facet.audience": ("Dành cho", "Intended for"),
+    "search.audience_default": (
+        "Đang hiện học liệu cho học sinh. Chọn “Giáo viên” để xem cả kế hoạch bài dạy, ma trận đề…",
+        "Showing material for students. Choose “Teacher” to include lesson plans, exam matrices…",
+    ),
+    "search.audience_default_teacher": (
+        "Đang hiện mọi học liệu, kể cả học liệu chỉ dành cho giáo viên.",
+        "Showing all material, teachers-only material included.",
+    ),
     "captions.none": ("chưa có phụ đề", "no captions yet"),
     "captions.file": ("Tệp phụ đề (WebVTT .vtt hoặc SRT .srt)", "Caption file (WebVTT .vtt or SRT .srt)"),
     "captions.upload": ("Tải phụ đề lên", "Upload captions"),
@@ -262,6 +271,50 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "field.license": ("Giấy phép", "Licence"),
     "field.keywords": ("Từ khoá (cách nhau bởi dấu phẩy)", "Keywords (comma separated)"),
     "field.none": ("— Chưa chọn —", "— None —"),
+    "field.volume": ("Tập (sách nhiều tập)", "Volume (multi-volume books)"),
+    "field.volume_hint": (
+        "Ví dụ 1 cho “Tập 1”; để trống nếu sách chỉ có một tập.",
+        "For example 1 for “Volume 1”; leave empty for a single-volume book.",
+    ),
+    "field.outcomes": ("Yêu cầu cần đạt", "Learning goals"),
+    "field.outcomes_hint": ("Mỗi yêu cầu một dòng.", "One goal per line."),
+    "form.title_required": ("Hãy nhập tiêu đề học liệu.", "Enter the material's title."),
+    "form.volume_invalid": (
+        "Tập sách là một số từ 1 đến 10 (ví dụ 1 cho “Tập 1”).",
+        "The volume is a number from 1 to 10 (for example 1 for “Volume 1”).",
+    ),
+    "form.comment_required": (
+        "Hãy viết nhận xét nói rõ cần sửa gì: yêu cầu chỉnh sửa hoặc từ chối đều cần nhận xét.",
+        "Say what should change: requesting changes or rejecting needs a comment.",
+    ),
+    "form.decision_required": ("Hãy chọn một quyết định.", "Choose a decision."),
+    "form.field_invalid": ("{field}: giá trị chưa hợp lệ.", "{field}: the value is not valid."),
+    "form.rubric_required": (
+        "Chưa thể phê duyệt: tiêu chí bắt buộc “{item}” chưa được xác nhận.",
+        "Approval is blocked: the required item “{item}” is not confirmed.",
+    ),
+    "form.files_pending": (
+        "Chưa gửi được: tệp vẫn đang được xử lý. Thông tin bạn nhập đã được lưu; "
+        "hãy bấm “Gửi kiểm duyệt” khi tệp đã sẵn sàng.",
+        "Not submitted yet: files are still being processed. What you typed is saved; "
+        "press “Submit for review” once they are ready.",
+    ),
+    "form.files_failed": (
+        "Chưa gửi được: có tệp xử lý thất bại; hãy thay tệp đó rồi gửi lại. Thông tin bạn nhập đã được lưu.",
+        "Not submitted: a file failed to process; replace it and submit again. What you typed is saved.",
+    ),
+    "form.conflict": (
+        "Thao tác này không thực hiện được ở trạng thái hiện tại của học liệu.",
+        "This cannot be done in the material's current state.",
+    ),
+    "form.metadata_invalid": (
+        "Có thông tin chưa hợp lệ; hãy sửa rồi lưu lại.",
+        "Some details are not valid; fix them and save again.",
+    ),
+    "form.validation_failed": (
+        "Có thông tin chưa hợp lệ; hãy sửa rồi gửi lại.",
+        "Some details are not valid; fix them and send again.",
+    ),
     "state.draft": ("Bản nháp", "Draft"),
     "state.submitted": ("Chờ kiểm duyệt", "Awaiting review"),
     "state.approved": ("Đã duyệt", "Approved"),

@@ -150,7 +150,7 @@ def material_page(
                 if len(raw) > TEXT_PREVIEW_BYTES:
                     texts[f.id] += "…"
     try:
-        related = search_service.related_page(runtime.settings, material_id, size=6).hits
+        related = search_service.related_page(runtime.settings, material_id, size=6, actor=user).hits
     except RepositoryError:
         related = []  # not public yet (the owner or a curator looking at a draft)
     response = render(
