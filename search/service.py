@@ -290,6 +290,23 @@ class SearchService:
         counts = backend_for(settings).browse(students_only=not sees_teacher_material(actor))
         return BrowseResponse(total=counts.total, grades=build_tree(counts, grade=grade, subject=subject))
 
+    def book_lessons(
+        self, settings: Settings, book: tuple[int, str, str, int], *, actor: User | None = None
+    ) -> list[tuple[str, str]]:
+        """The ``(chapter, lesson)`` sequence of one book ``(grade, subject, series, volume)``, in
+        the browse tree's order, counting only what ``actor`` gets (the audience rule)."""
+        grade, subject, series, volume = book
+        tree = self.browse(settings, grade=grade, subject=subject, actor=actor)
+        for subject_node in tree.grades[0].children if tree.grades else []:
+            for node in subject_node.children:
+                if node.value == series and (node.volume or 0) == volume:
+                    return [
+                        (chapter.value, lesson.value)
+                        for chapter in node.children
+                        for lesson in chapter.children
+                    ]
+        return []
+
     def open_indexer(self, settings: Settings) -> bool:
         """Make this process the single indexer (embedded mode): take the writer lock now.
 

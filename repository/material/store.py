@@ -45,6 +45,21 @@ class MaterialStore(StoreBase[Material]):
         stmt = select(Material).options(*_full()).where(Material.id == id, visible_to(actor))
         return self.session.scalar(stmt)
 
+    def approved_in_lesson(self, series: str, lesson: str, *, limit: int = 50) -> list[Material]:
+        """Approved materials whose metadata names this series and lesson heading (oldest first);
+        the caller narrows by grade, subject and volume. Files are not loaded."""
+        stmt = (
+            select(Material)
+            .where(
+                Material.state == WorkflowState.approved,
+                Material.meta["series"].as_string() == series,
+                Material.meta["lesson"].as_string() == lesson,
+            )
+            .order_by(Material.created_at, Material.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
     def get_full(self, id: str) -> Material | None:
         return self.session.scalar(select(Material).options(*_full()).where(Material.id == id))
 
@@ -110,7 +125,9 @@ class MaterialStore(StoreBase[Material]):
             )
             .join(MaterialFile, MaterialFile.id == Derivative.file_id)
             .join(Material, Material.id == MaterialFile.material_id)
-            .where(Derivative.sha256 == sha256, approved, Derivative.kind.not_in(("hls", "hls-part", "package")))
+            .where(
+                Derivative.sha256 == sha256, approved, Derivative.kind.not_in(("hls", "hls-part", "package"))
+            )
             .limit(20)
         ).all()
         return found + [(r[0], r[1], r[2], r[3], r[4], r[5]) for r in rows]

@@ -22,6 +22,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from repository.errors import RepositoryError
+from repository.material import lessons
 from repository.material.failures import public_reason
 from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
 from repository.material.service import PLAYABLE_DOCUMENTS
@@ -149,6 +150,9 @@ def material_page(
                 texts[f.id] = raw[:TEXT_PREVIEW_BYTES].decode("utf-8", errors="ignore")
                 if len(raw) > TEXT_PREVIEW_BYTES:
                     texts[f.id] += "…"
+    previous, following = _lesson_links(
+        runtime, session, user, read.metadata if read.state == "approved" else {}
+    )
     try:
         related = search_service.related_page(runtime.settings, material_id, size=6, actor=user).hits
     except RepositoryError:
@@ -164,6 +168,8 @@ def material_page(
             "texts": texts,
             "quality": quality,
             "related": related,
+            "previous": previous,
+            "following": following,
             "signature": _signature(runtime, session, user, material_id),
             "jsonld": json_ld(found, runtime, session),
         },
@@ -176,13 +182,24 @@ def material_page(
     return response
 
 
+def _lesson_links(runtime: Runtime, session: Any, user: Any, meta: dict[str, Any]) -> tuple[Any, Any]:
+    """The previous and next lesson of the same book (``rel="prev"``/``rel="next"`` links)."""
+    book = lessons.book_of(meta)
+    if book is None:
+        return None, None
+    order = search_service.book_lessons(runtime.settings, book, actor=user)
+    return lessons.neighbours(session, user, meta, order)
+
+
 def player(runtime: Runtime, session: Any, material_id: str) -> Player:
     """Content-origin URLs for the viewers of one material: plain for public files, signed and
     short-lived for the rest (the page was only rendered for someone allowed to see them)."""
 
     def play(file: FileRead, path: str) -> str | None:
         public = material_service.is_public_file(session, material_id, file.id)
-        return content_url(runtime.settings, material_id, file.id, path, public=public, filename=file.filename)
+        return content_url(
+            runtime.settings, material_id, file.id, path, public=public, filename=file.filename
+        )
 
     return play
 
