@@ -101,6 +101,11 @@ def _label(facet: str, value: str) -> str:
     return term.label_vi if term is not None else value
 
 
+def _subject_label(code: str, grade: int) -> str:
+    term = load_vocabularies()["subject"].get(code)
+    return term.label("vi", grade=grade) if term is not None else code
+
+
 def _natural(text: str) -> tuple[Any, ...]:
     # "Bài 2" before "Bài 10": compare digit runs as numbers.
     return tuple(int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", text))
@@ -376,7 +381,7 @@ def build_tree(
                 BrowseNode(
                     level="subject",
                     value=code,
-                    label=_label("subject", code),
+                    label=_subject_label(code, g),
                     count=sum(paths.values()),
                     children=_books(paths, series_order),
                 )

@@ -156,6 +156,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "viewer.video": ("Video bài giảng", "Video lesson"),
     "viewer.quality": ("Chất lượng video", "Video quality"),
     "viewer.quality_hint": ("360p tiết kiệm dữ liệu", "360p saves data"),
+    "book.volume": (", tập {n}", ", volume {n}"),
     "material.outcomes": ("Yêu cầu cần đạt", "Learning goals"),
     "material.lesson_nav": ("Bài trước, bài sau", "Previous and next lesson"),
     "material.prev_lesson": ("Bài trước", "Previous lesson"),

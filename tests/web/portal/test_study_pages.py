@@ -110,3 +110,18 @@ class TestErrorPage:
         assert f'href="/m/{pdf}?page=2">Quay lại trang trước' in r.text
         other = client.get(f"/m/{pdf}?page=", headers={"Referer": "https://elsewhere.example/x"})
         assert "Quay lại trang trước" not in other.text
+
+
+class TestCurriculumNames:
+    def test_primary_grades_name_hoat_dong_trai_nghiem_without_huong_nghiep(self, client: TestClient) -> None:
+        from repository.vocabularies import get_vocabulary
+
+        term = get_vocabulary("subject").term("hoat-dong-trai-nghiem")
+        assert term.label("vi", grade=3) == "Hoạt động trải nghiệm"
+        assert term.label("vi", grade=7) == term.label("vi") == "Hoạt động trải nghiệm, hướng nghiệp"
+        primary = client.get("/grades/3").text
+        assert "Hoạt động trải nghiệm<" in primary and "hướng nghiệp" not in primary
+        assert "Hoạt động trải nghiệm, hướng nghiệp" in client.get("/grades/7").text
+        tree = client.get("/api/v1/browse", params={"grade": 4}).json()
+        labels = {s["value"]: s["label"] for s in tree["grades"][0]["children"]}
+        assert labels["hoat-dong-trai-nghiem"] == "Hoạt động trải nghiệm"
