@@ -22,7 +22,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from repository.errors import RepositoryError
-from repository.material import lessons
+from repository.material import lessons, reading
 from repository.material.failures import public_reason
 from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
 from repository.material.service import PLAYABLE_DOCUMENTS
@@ -180,6 +180,32 @@ def material_page(
         # The service worker keeps only pages marked so: public content, never a draft under review.
         response.headers["X-Hoclieu-Offline"] = "keep"
     return response
+
+
+@router.get("/m/{material_id}/text", response_class=HTMLResponse)
+def reading_page(
+    material_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    session: ReadSession,
+    user: PortalUser,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """ "Đọc dạng văn bản": the extracted text of one page, reflowed for a phone."""
+    view = reading.reading_view(session, runtime.blobs, user, material_id)
+    current = min(page, max(1, len(view.pages)))
+    return render(
+        request,
+        "portal/reading.html",
+        {
+            "view": view,
+            "page": current,
+            "pages": len(view.pages),
+            "paragraphs": view.pages[current - 1] if view.pages else [],
+        },
+        user=user,
+        twin=f"/api/v1/materials/{material_id}",
+    )
 
 
 def _lesson_links(runtime: Runtime, session: Any, user: Any, meta: dict[str, Any]) -> tuple[Any, Any]:

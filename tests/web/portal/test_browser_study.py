@@ -408,7 +408,15 @@ class TestNoSidewaysScroll:
         page = context.new_page()
         if user:
             sign_in(page, portal.base_url, user)
-        for path in paths + ([f"/m/{study['lesson3']}", f"/m/{study['lesson2']}"] if user is None else []):
+        pdf = portal.materials["toan-5-phan-so-thap-phan.pdf"]
+        student = [f"/m/{study['lesson3']}", f"/m/{study['lesson2']}", f"/m/{pdf}/text?page=2"]
+        for path in paths + (student if user is None else []):
             page.goto(portal.base_url + path)
             assert page.evaluate(NO_SCROLL), path
+            if path.endswith("/text?page=2"):  # the reading view: text a phone reads without zooming
+                size = page.evaluate(
+                    "() => getComputedStyle(document.querySelector('.reading-text p')).fontSize"
+                )
+                assert float(size.removesuffix("px")) >= 16
+                check_page(page, "reading-view")
         context.close()

@@ -125,3 +125,32 @@ class TestCurriculumNames:
         tree = client.get("/api/v1/browse", params={"grade": 4}).json()
         labels = {s["value"]: s["label"] for s in tree["grades"][0]["children"]}
         assert labels["hoat-dong-trai-nghiem"] == "Hoạt động trải nghiệm"
+
+
+class TestReadingView:
+    def test_paragraphs_reflow_lines_and_keep_items_apart(self) -> None:
+        from repository.material.reading import paragraphs
+
+        text = (
+            "3. Bài tập\n• Bài 1. Đọc các phân số\nthập phân: 9/10.\n• Bài 2. Viết\nphân số\n\n"
+            "Đoạn mới\ntiếp theo"
+        )
+        assert paragraphs(text) == [
+            "3. Bài tập",
+            "• Bài 1. Đọc các phân số thập phân: 9/10.",
+            "• Bài 2. Viết phân số",
+            "Đoạn mới tiếp theo",
+        ]
+
+    def test_a_pdf_reads_as_text_page_by_page(self, client: TestClient, portal: Portal) -> None:
+        pdf = portal.materials["toan-5-phan-so-thap-phan.pdf"]
+        material = client.get(f"/m/{pdf}").text
+        assert f'<a href="/m/{pdf}/text">Đọc dạng văn bản</a>' in material
+        r = client.get(f"/m/{pdf}/text", params={"page": 2})
+        assert r.status_code == 200
+        text = assert_vietnamese(r.text)
+        assert "Trang 2 / 3" in text
+        assert "<p>• Bài 1. Đọc các phân số thập phân" in r.text  # one item per paragraph
+        assert 'rel="prev" href="?page=1"' in r.text and 'rel="next" href="?page=3"' in r.text
+        assert "Trang 3 / 3" in client.get(f"/m/{pdf}/text", params={"page": 99}).text
+        assert client.get("/m/khong-co/text").status_code == 404
