@@ -295,6 +295,19 @@ class SearchService:
         counts = backend_for(settings).browse(students_only=not sees_teacher_material(actor))
         return BrowseResponse(total=counts.total, grades=build_tree(counts, grade=grade, subject=subject))
 
+    def no_results_help(
+        self, settings: Settings, actor: User | None, text: str, *, size: int = 6
+    ) -> tuple[list[int], list[str], list[SearchHit]]:
+        """What a search that found nothing can offer: the grades and subjects its words name
+        ("toan lop 5" → 5, toan), to browse, and the most-used public materials there (or
+        overall when it names none), under the audience rule."""
+        from search.query import analyze
+
+        parsed = analyze(text)
+        grades, subjects = list(parsed.boost_grades), list(parsed.boost_subjects)
+        query = SearchQuery(grades=grades, subjects=subjects, sort="popular", size=size, with_facets=False)
+        return grades, subjects, [_hit(h) for h in self.search(settings, actor, query).hits]
+
     def book_lessons(
         self, settings: Settings, book: tuple[int, str, str, int], *, actor: User | None = None
     ) -> list[tuple[str, str]]:

@@ -154,6 +154,12 @@ def search_page(
         ]
         facets[name] += [{"value": v, "count": 0, "checked": True} for v in selected[name] if v not in shown]
     pages = max(1, -(-result.total // PAGE_SIZE))
+    help_grades: list[int] = []
+    help_subjects: list[str] = []
+    popular: list[SearchHit] = []
+    if result.total == 0 and page == 1:
+        # Nothing found: browse links for what the words name, and what is used most there.
+        help_grades, help_subjects, popular = search_service.no_results_help(runtime.settings, user, q)
     twin_params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     return render(
         request,
@@ -169,6 +175,9 @@ def search_page(
             "audience": audience,
             "audiences": EVERYONE,
             "teacher_view": sees_teacher_material(user),
+            "help_grades": help_grades,
+            "help_subjects": help_subjects,
+            "popular": popular,
         },
         user=user,
         twin="/api/v1/search" + (f"?{urlencode(twin_params)}" if twin_params else ""),

@@ -154,3 +154,20 @@ class TestReadingView:
         assert 'rel="prev" href="?page=1"' in r.text and 'rel="next" href="?page=3"' in r.text
         assert "Trang 3 / 3" in client.get(f"/m/{pdf}/text", params={"page": 99}).text
         assert client.get("/m/khong-co/text").status_code == 404
+
+
+class TestNoResults:
+    def test_nothing_found_offers_the_grade_and_subject_and_what_is_used_there(
+        self, client: TestClient, portal: Portal
+    ) -> None:
+        r = client.get("/search", params={"q": '"qwzx vbnm" toan lop 5'})
+        text = assert_vietnamese(r.text)
+        assert "Không tìm thấy học liệu phù hợp" in text
+        assert '<a href="/grades/5/toan">Toán lớp 5</a>' in r.text
+        popular = r.text.split('class="no-results"', 1)[1]
+        video = portal.materials["toan-5-dien-tich-hinh-tam-giac.mp4"]
+        assert f'href="/m/{video}"' in popular  # grade 5 maths, most used first
+        assert 'href="/m/' + portal.materials["sinh-hoc-11-so-do-quang-hop.jpg"] not in popular
+        # Words that name nothing: the most used materials overall, and the way to browse.
+        other = client.get("/search", params={"q": '"qwzx vbnm"'}).text
+        assert "Học liệu được dùng nhiều" in other and 'href="/">Xem học liệu theo lớp' in other
