@@ -571,6 +571,7 @@ MATRIX.update(
         ("GET", "/grades/{grade}/{subject}"): (page("/grades/5/toan"), ALL_200),
         ("GET", "/search"): (page("/search?q=phân số"), ALL_200),
         ("GET", "/m/{material_id}"): (page("/m/{sub}"), PRIVATE_SUB),
+        ("GET", "/m/{material_id}/text"): (page("/m/{sub}/text"), PRIVATE_SUB),
         # Portal: sessions. A wrong password is 401 with the form again; sign-out always ends at "/".
         ("GET", "/signin"): (page("/signin"), ALL_200),
         ("POST", "/signin"): (portal_sign_in, (401, 303, 303, 303, 303, 303, 303)),
