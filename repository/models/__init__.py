@@ -2,7 +2,8 @@
 
 Tables: users, api_tokens, materials, material_files, derivatives, audit_events, jobs,
 material_versions, review_comments, integrity_issues, fingerprints, uploads, sign_in_throttle,
-job_workers, api_clients, webhook_subscriptions, webhook_deliveries, lti_platforms, lti_launches.
+job_workers, api_clients, webhook_subscriptions, webhook_deliveries, lti_platforms, lti_launches,
+study_progress.
 """
 
 from repository.models.audit import AuditEvent
@@ -19,6 +20,7 @@ from repository.models.material import (
     MaterialFile,
     WorkflowState,
 )
+from repository.models.progress import StudyProgress
 from repository.models.upload import Upload
 from repository.models.user import ApiToken, Role, SignInThrottle, User
 
@@ -41,6 +43,7 @@ __all__ = [
     "ReviewComment",
     "Role",
     "SignInThrottle",
+    "StudyProgress",
     "Upload",
     "User",
     "WebhookDelivery",

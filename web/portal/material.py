@@ -19,22 +19,24 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
-from repository.errors import RepositoryError
+from repository.errors import RepositoryError, ValidationFailed
 from repository.material import lessons, reading
 from repository.material.failures import public_reason
 from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
 from repository.material.service import PLAYABLE_DOCUMENTS
 from repository.material.service import material as material_service
 from repository.oai.exports import lrmi_for
+from repository.progress.service import keeps_progress, progress
 from repository.runtime import Runtime
 from search.service import search as search_service
 from web.content import content_url
-from web.deps import ReadSession, RuntimeDep
+from web.deps import ReadSession, RuntimeDep, write_uow
 from web.portal.i18n import request_lang
 from web.portal.render import render
-from web.portal.session import PortalUser
+from web.portal.session import PortalUser, check_csrf
+from web.portal.signin import SignedInPortalUser
 
 router = APIRouter(include_in_schema=False)
 
@@ -150,6 +152,10 @@ def material_page(
                 texts[f.id] = raw[:TEXT_PREVIEW_BYTES].decode("utf-8", errors="ignore")
                 if len(raw) > TEXT_PREVIEW_BYTES:
                     texts[f.id] += "…"
+    if keeps_progress(user) and read.state == "approved":
+        # A student account's own progress ("opened"); anonymous study stays in the browser.
+        with write_uow(runtime) as uow:
+            progress.record(uow.session, uow.session.merge(user), material_id, "opened")
     previous, following = _lesson_links(
         runtime, session, user, read.metadata if read.state == "approved" else {}
     )
@@ -169,6 +175,7 @@ def material_page(
             "quality": quality,
             "related": related,
             "previous": previous,
+            "keeps_progress": keeps_progress(user) and read.state == "approved",
             "following": following,
             "signature": _signature(runtime, session, user, material_id),
             "jsonld": json_ld(found, runtime, session),
@@ -206,6 +213,26 @@ def reading_page(
         user=user,
         twin=f"/api/v1/materials/{material_id}",
     )
+
+
+@router.post("/progress/{material_id}", status_code=204)
+async def record_progress(
+    material_id: str, request: Request, runtime: RuntimeDep, user: SignedInPortalUser
+) -> Response:
+    """A student's progress event from the material page's script: ``watched`` (the video
+    reached its end) or ``downloaded`` (a file was saved); CSRF token in the header or form."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")) or None)
+    raw = str(form.get("position", "")).strip()
+    try:
+        position = float(raw) if raw else None
+    except ValueError:
+        raise ValidationFailed("position is a number of seconds") from None
+    with write_uow(runtime) as uow:
+        progress.record(
+            uow.session, uow.session.merge(user), material_id, str(form.get("event", "")), position=position
+        )
+    return Response(status_code=204)
 
 
 def _lesson_links(runtime: Runtime, session: Any, user: Any, meta: dict[str, Any]) -> tuple[Any, Any]:
