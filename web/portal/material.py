@@ -141,9 +141,13 @@ def material_page(
             # Everybody reads the fixed explanation; the uploader's reason only those who may.
             v.failure = public_reason(v.file.failure, lang)
             v.failure_detail = v.file.error if detail else None
+    # A Markdown worksheet is shown rendered (our rendering, never its raw "#" marks).
+    worksheets = {f.id: html for f in found.files if (html := reading.worksheet_html(runtime.blobs, f))}
     # The text of files without a visual preview (DOCX, HTML, TXT...) is readable in the page.
     texts: dict[str, str] = {}
     for f in found.files:
+        if f.id in worksheets:
+            continue
         if any(v.file.id == f.id and v.kind in ("other", "lesson") for v in viewers):
             d = next((d for d in f.derivatives if d.kind == "text" and not d.label), None)
             if d is not None:
@@ -172,6 +176,7 @@ def material_page(
             "viewers": viewers,
             "page": page,
             "texts": texts,
+            "worksheets": worksheets,
             "quality": quality,
             "related": related,
             "previous": previous,

@@ -216,3 +216,25 @@ class TestStudentProgress:
         sign_in(client, "co_lan")
         assert "data-progress-post" not in client.get(f"/m/{pdf}").text
         assert "Đã học" not in client.get("/grades/5/toan").text
+
+
+class TestMarkdownWorksheet:
+    def test_a_markdown_worksheet_is_shown_rendered(self, client: TestClient) -> None:
+        sign_in(client, "co_lan")
+        token = csrf_of(client.get("/teach/upload").text)
+        body = f"# Phiếu {time.monotonic_ns()}\n\n1. Câu một\n2. Câu hai\n\n<script>alert(1)</script>\n"
+        r = client.post(
+            "/teach/upload",
+            data={"csrf_token": token},
+            files={"files": ("phieu-markdown.md", body.encode(), "text/markdown")},
+            headers={"Accept": "application/json"},
+        )
+        mid = r.json()[0]["id"]
+        deadline = time.monotonic() + 60
+        while client.get(f"/teach/m/{mid}/status").json()["files"][0]["status"] not in ("ready", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        page = client.get(f"/m/{mid}").text
+        sheet = page.split('<div class="worksheet">', 1)[1].split("</div>", 1)[0]
+        assert "<h1>Phiếu" in sheet and "<li>Câu một</li>" in sheet
+        assert "&lt;script&gt;" in sheet and "<script>alert" not in page
