@@ -166,7 +166,7 @@ def build_world(runtime: Any) -> World:
             s, users["admin"], ClientCreate(name="LMS Sở GD", organisation="Sở GD", scopes=["materials:read"])
         )
         ids["client"] = vendor.id
-        hook, _ = webhooks.subscribe(
+        _hook, _ = webhooks.subscribe(
             s,
             users["admin"],
             vendor.id,
