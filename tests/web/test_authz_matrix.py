@@ -572,6 +572,11 @@ MATRIX.update(
         ("GET", "/search"): (page("/search?q=phân số"), ALL_200),
         ("GET", "/m/{material_id}"): (page("/m/{sub}"), PRIVATE_SUB),
         ("GET", "/m/{material_id}/text"): (page("/m/{sub}/text"), PRIVATE_SUB),
+        # A student account's progress; other signed-in people: accepted, nothing kept.
+        ("POST", "/progress/{material_id}"): (
+            form("/progress/{pub}", {"event": "opened"}),
+            (SIGNIN, 204, 204, 204, 204, 204, 204),
+        ),
         # Portal: sessions. A wrong password is 401 with the form again; sign-out always ends at "/".
         ("GET", "/signin"): (page("/signin"), ALL_200),
         ("POST", "/signin"): (portal_sign_in, (401, 303, 303, 303, 303, 303, 303)),

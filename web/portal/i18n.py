@@ -218,6 +218,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reading.link": ("Đọc dạng văn bản", "Read as text"),
     "reading.none": ("Tài liệu này chưa có văn bản để đọc.", "This document has no text to read yet."),
     "reading.back": ("Xem bản gốc", "See the original"),
+    "progress.book": ("Đã học {done}/{total} bài", "Studied {done} of {total} lessons"),
     "book.volume": (", tập {n}", ", volume {n}"),
     "material.outcomes": ("Yêu cầu cần đạt", "Learning goals"),
     "material.lesson_nav": ("Bài trước, bài sau", "Previous and next lesson"),
