@@ -50,6 +50,7 @@ JOB_PATHS = (
     "ingest.tasks.render_pages",
     "search.tasks.index_material",
     "repository.client.tasks.deliver_webhook",
+    "repository.stats.tasks.aggregate_usage",
 )
 
 # Backoff between attempts of a failing job (seconds); the last value repeats.

@@ -25,6 +25,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from repository.errors import BadRequest
+from repository.material.audience import effective_audience
 from repository.text import nfc
 
 
@@ -160,7 +161,11 @@ def build_document(material: Mapping[str, Any]) -> SearchDocument:
         volume=_volume(meta.get("volume")),
         language=_opt(meta.get("language")),
         license=_opt(meta.get("license")),
-        audience=_strings(meta.get("audience")),
+        # Who it is for, as the audience rule reads it (a lesson plan is for teachers, undeclared
+        # is for everyone), so that the ``audience`` filter finds what the rule shows.
+        audience=effective_audience(
+            {"audience": _strings(meta.get("audience")), "type": _opt(meta.get("type"))}
+        ),
         level=_opt(meta.get("level")),
         organisation=_opt(material.get("organisation")),
         public=material.get("state") == "approved",

@@ -63,6 +63,8 @@ class SearchQuery:
     ``size`` is capped at :data:`MAX_SIZE`; ``page`` is 1-based and ``page * size`` may not exceed
     :data:`MAX_WINDOW`. ``public_only`` (the default) restricts everything, facet counts included,
     to approved materials; only trusted callers (curators, the owner's dashboard) turn it off.
+    ``students_only`` leaves out teacher-only material (``repository.material.audience``): the
+    service sets it for students and anonymous visitors who did not ask for an audience.
     """
 
     text: str = ""
@@ -80,6 +82,7 @@ class SearchQuery:
     size: int = 20
     public_only: bool = True
     with_facets: bool = True
+    students_only: bool = False
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:

@@ -112,9 +112,10 @@ class AccountService:
         )
         return created
 
-    def list_users(self, session: Session, actor: User) -> list[User]:
+    def list_users(self, session: Session, actor: User, *, query: str | None = None) -> list[User]:
+        """Every account (admins only), or those whose username or display name contains ``query``."""
         _require_admin(actor)
-        return UserStore.from_session(session).list()
+        return UserStore.from_session(session).list((query or "").strip() or None)
 
     def get_user(self, session: Session, user_id: str) -> User:
         found = UserStore.from_session(session).get(user_id)

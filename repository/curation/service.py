@@ -208,14 +208,16 @@ class CurationService:
         if pending:
             raise Conflict(
                 f"ingest is not finished for {len(pending)} file(s): "
-                f"{', '.join(pending[:5])}; try again later"
+                f"{', '.join(pending[:5])}; try again later",
+                details=[{"field": "files", "message": "pending", "files": pending[:5]}],
             )
         failed = [f.filename for f in files if f.status == IngestStatus.failed]
         reason = (reason or "").strip() or None
         if failed and not accept_failed:
             raise Conflict(
                 f"ingest failed for {len(failed)} file(s): {', '.join(failed[:5])}; fix them or submit with "
-                "accept_failed and a reason"
+                "accept_failed and a reason",
+                details=[{"field": "files", "message": "failed", "files": failed[:5]}],
             )
         if accept_failed and failed and reason is None:
             raise ValidationFailed("accept_failed needs a reason saying why the failed files are acceptable")
@@ -623,7 +625,8 @@ class CurationService:
         text = (comment or "").strip() or None
         if decision is not Decision.approve and text is None:
             raise ValidationFailed(
-                "say what should change: a comment is required to request changes or reject"
+                "say what should change: a comment is required to request changes or reject",
+                details=[{"field": "comment", "message": "required"}],
             )
         self._apply_decision(session, actor, material, version, decision, text, rubric, signer)
         audit.record(
@@ -654,9 +657,12 @@ class CurationService:
                 ],
             )
         if decision is Decision.approve:
-            failed = [item.label for item in RUBRIC if item.required and rubric.get(item.key) is False]
+            failed = [item for item in RUBRIC if item.required and rubric.get(item.key) is False]
             if failed:
-                raise Conflict(f"approval is blocked by failed rubric item(s): {'; '.join(failed)}")
+                raise Conflict(
+                    f"approval is blocked by failed rubric item(s): {'; '.join(i.label for i in failed)}",
+                    details=[{"field": f"rubric.{i.key}", "message": "failed"} for i in failed],
+                )
             unticked = [item for item in RUBRIC if item.required and rubric.get(item.key) is not True]
             if unticked:
                 raise ValidationFailed(

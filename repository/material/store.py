@@ -48,6 +48,21 @@ class MaterialStore(StoreBase[Material]):
         stmt = select(Material).options(*_full()).where(Material.id == id, visible_to(actor))
         return self.session.scalar(stmt)
 
+    def approved_in_lesson(self, series: str, lesson: str, *, limit: int = 50) -> list[Material]:
+        """Approved materials whose metadata names this series and lesson heading (oldest first);
+        the caller narrows by grade, subject and volume. Files are not loaded."""
+        stmt = (
+            select(Material)
+            .where(
+                Material.state == WorkflowState.approved,
+                Material.meta["series"].as_string() == series,
+                Material.meta["lesson"].as_string() == lesson,
+            )
+            .order_by(Material.created_at, Material.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
+
     def get_full(self, id: str) -> Material | None:
         return self.session.scalar(select(Material).options(*_full()).where(Material.id == id))
 

@@ -571,6 +571,7 @@ MATRIX.update(
         ("GET", "/grades/{grade}/{subject}"): (page("/grades/5/toan"), ALL_200),
         ("GET", "/search"): (page("/search?q=phân số"), ALL_200),
         ("GET", "/m/{material_id}"): (page("/m/{sub}"), PRIVATE_SUB),
+        ("GET", "/m/{material_id}/text"): (page("/m/{sub}/text"), PRIVATE_SUB),
         # Portal: sessions. A wrong password is 401 with the form again; sign-out always ends at "/".
         ("GET", "/signin"): (page("/signin"), ALL_200),
         ("POST", "/signin"): (portal_sign_in, (401, 303, 303, 303, 303, 303, 303)),
@@ -804,6 +805,23 @@ MATRIX.update(
             send("PUT", "/api/v1/materials/{draft}/organisation", {"organisation": None}),
             (401, 404, 200, 404, 404, 404, 200, 404, 404, 404),
         ),
+    }
+)
+
+
+MATRIX.update(
+    {
+        # Usage statistics (issue 13): the catalogue's for curators and admins; a material's for
+        # whoever may see it among its owner, curators and admins (a submitted one here).
+        ("GET", "/api/v1/stats/summary"): (get("/api/v1/stats/summary"), CURATORS),
+        ("GET", "/api/v1/stats/materials"): (get("/api/v1/stats/materials?grade=5&subject=toan"), CURATORS),
+        ("GET", "/api/v1/stats/materials/{material_id}"): (
+            get("/api/v1/stats/materials/{sub}?format=csv"),
+            (401, 404, 200, 404, 200, 404, 200),
+        ),
+        ("GET", "/api/v1/stats/searches"): (get("/api/v1/stats/searches?week=2026-W49"), CURATORS),
+        ("GET", "/stats"): (page("/stats?grade=5&subject=toan"), CURATOR_PAGES),
+        ("GET", "/stats/m/{material_id}"): (page("/stats/m/{sub}"), (SIGNIN, 404, 200, 404, 200, 404, 200)),
     }
 )
 

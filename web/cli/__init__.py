@@ -21,6 +21,7 @@ from web.cli import (
     offline,
     organisations,
     server,
+    stats,
     storage,
     users,
     worker,
@@ -53,6 +54,7 @@ for command in (
     offline.apply_update_cmd,
     clients.clients,
     organisations.organisations,
+    stats.stats,
 ):
     main.add_command(command)
 

@@ -61,13 +61,15 @@ def install(app: FastAPI) -> None:
         render,
         review,
         signin,
+        stats,
         teach,
     )
     from web.portal.errors import error_page
     from web.portal.session import CsrfRefused, SignInRequired
 
     app.mount("/static", render.CachedStatic(directory=render.STATIC_DIR), name="static")
-    for module in (browse, material, signin, teach, review, admin, offline, captions, clients, organisations):
+    modules = (browse, material, signin, teach, review, admin, offline, captions, clients)
+    for module in (*modules, organisations, stats):
         app.include_router(module.router)
     app.add_middleware(TextGZip)
 
