@@ -161,6 +161,15 @@ class FileIngest:
             if not retry:
                 index_job(uow.session, f.material_id)
 
+    def give_up(self, reason: str) -> None:
+        """The ingest job failed for good (see ``repository.jobs``, "Giving up"): a file still
+        queued or processing is marked failed with ``reason``, so it never stays in progress."""
+        with self.runtime.db.read() as session:
+            f = session.get(MaterialFile, self.file_id)
+            if f is None or f.status in (IngestStatus.ready, IngestStatus.failed):
+                return
+        self._fail(f"processing {reason}", retry=False, server=True)
+
     def _finish(self, job: dict[str, Any], outcome: Outcome, workdir: Path) -> None:
         rows: list[Derivative] = []
         for d in outcome.derivatives:
@@ -613,6 +622,10 @@ class PageRender:
             self._record(f"failed: {exc.reason}", [], set())
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    def give_up(self, reason: str) -> None:
+        """The page-preview job failed for good: say so instead of "pending" for ever."""
+        self._record(f"failed: {reason}", [], set())
 
     def _record(self, state: str, rows: list[Derivative], kinds: set[str]) -> None:
         with UnitOfWork(self.runtime.db) as uow:

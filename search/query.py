@@ -49,7 +49,7 @@ FUZZY_MIN_CHARS = 5
 #: "Finds little": fewer hits than this turns typo tolerance on.
 FUZZY_BELOW = 3
 
-FACETS: tuple[str, ...] = ("grade", "subject", "type", "series", "language")
+FACETS: tuple[str, ...] = ("grade", "subject", "type", "series", "language", "organisation")
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,8 @@ class SearchQuery:
     ``size`` is capped at :data:`MAX_SIZE`; ``page`` is 1-based and ``page * size`` may not exceed
     :data:`MAX_WINDOW`. ``public_only`` (the default) restricts everything, facet counts included,
     to approved materials; only trusted callers (curators, the owner's dashboard) turn it off.
+    ``students_only`` leaves out teacher-only material (``repository.material.audience``): the
+    service sets it for students and anonymous visitors who did not ask for an audience.
     """
 
     text: str = ""
@@ -73,11 +75,14 @@ class SearchQuery:
     languages: Sequence[str] = ()
     licenses: Sequence[str] = ()
     audiences: Sequence[str] = ()
+    #: Contributing organisations by slug.
+    organisations: Sequence[str] = ()
     sort: str = "relevance"
     page: int = 1
     size: int = 20
     public_only: bool = True
     with_facets: bool = True
+    students_only: bool = False
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
@@ -95,7 +100,7 @@ class SearchQuery:
             object.__setattr__(self, "grades", tuple(int(g) for g in self.grades))
         except (TypeError, ValueError):
             raise InvalidQuery(f"grade filters must be integers, got {list(self.grades)!r}") from None
-        for name in ("subjects", "types", "series", "languages", "licenses", "audiences"):
+        for name in ("subjects", "types", "series", "languages", "licenses", "audiences", "organisations"):
             value = getattr(self, name)
             if isinstance(value, str):
                 value = [value]
@@ -115,6 +120,7 @@ class SearchQuery:
             "language": tuple(self.languages),
             "license": tuple(self.licenses),
             "audience": tuple(self.audiences),
+            "organisation": tuple(self.organisations),
         }
         return {k: v for k, v in pairs.items() if v}
 

@@ -29,6 +29,7 @@ from web.api import (
     keys,
     materials,
     oai,
+    organisations,
     packages,
     review,
     stats,
@@ -140,6 +141,7 @@ def create_app(
         accounts.router,
         uploads.router,
         clients.router,
+        organisations.router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(exports.router, prefix="/api/v1")

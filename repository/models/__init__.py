@@ -3,7 +3,8 @@
 Tables: users, api_tokens, materials, material_files, derivatives, audit_events, jobs,
 material_versions, review_comments, integrity_issues, fingerprints, uploads, sign_in_throttle,
 job_workers, api_clients, webhook_subscriptions, webhook_deliveries, lti_platforms, lti_launches,
-usage_events, stats_salts, stats_daily, stats_daily_facets, stats_search_daily, stats_days.
+organisations, organisation_members, usage_events, stats_salts, stats_daily, stats_daily_facets,
+stats_search_daily, stats_days.
 """
 
 from repository.models.audit import AuditEvent
@@ -19,6 +20,12 @@ from repository.models.material import (
     Material,
     MaterialFile,
     WorkflowState,
+)
+from repository.models.organisation import (
+    MemberRole,
+    Organisation,
+    OrganisationKind,
+    OrganisationMember,
 )
 from repository.models.stats import (
     StatsDaily,
@@ -48,6 +55,10 @@ __all__ = [
     "Material",
     "MaterialFile",
     "MaterialVersion",
+    "MemberRole",
+    "Organisation",
+    "OrganisationKind",
+    "OrganisationMember",
     "ReviewComment",
     "Role",
     "SignInThrottle",

@@ -44,6 +44,7 @@ import tantivy
 from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
+from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, nfc
 from search.backends._cache import ResultCache, cache_key
 from search.backends._common import (
@@ -87,8 +88,8 @@ from search.query import (
 )
 from search.vietnamese import normalize_tone_placement
 
-SCHEMA_VERSION = 3
-KEYWORD_FIELDS = ("subject", "type", "series", "language", "license", "audience", "level")
+SCHEMA_VERSION = 4
+KEYWORD_FIELDS = ("subject", "type", "series", "language", "license", "audience", "level", "organisation")
 #: Distinct curriculum paths counted by ``browse`` (Tantivy's bucket limit is 65 000).
 BROWSE_SIZE = 60_000
 
@@ -248,6 +249,7 @@ class EmbeddedBackend:
             ("license", [doc.license] if doc.license else []),
             ("audience", doc.audience),
             ("level", [doc.level] if doc.level else []),
+            ("organisation", [doc.organisation] if doc.organisation else []),
         ):
             for v in value:
                 m.add_text(name, v)
@@ -435,6 +437,18 @@ class EmbeddedBackend:
     def _filter_query(self, field: str, values: Sequence[object]) -> Query:
         return self._any([self._term(field, v) for v in values])  # type: ignore[arg-type]
 
+    def _students_only(self) -> list[tuple[Occur, Query]]:
+        """``repository.material.audience.is_for_students`` as query clauses: no teacher-only
+        type, and not "for teachers but not for students" (also right for documents indexed
+        before the audience became the effective one)."""
+        teachers_not_students = Query.boolean_query(
+            [(Occur.Must, self._term("audience", TEACHER)), (Occur.MustNot, self._term("audience", STUDENT))]
+        )
+        return [
+            (Occur.MustNot, self._filter_query("type", sorted(TEACHER_ONLY_TYPES))),
+            (Occur.MustNot, teachers_not_students),
+        ]
+
     def _coverage(self, clause: Clause, idf: dict[str, float]) -> list[Query]:
         """Constant scores for *having* the clause's words at all, weighted by their rarity.
 
@@ -552,6 +566,8 @@ class EmbeddedBackend:
         must: list[tuple[Occur, Query]] = [(Occur.Must, self._term("kind", "m"))]
         if query.public_only:
             must.append((Occur.Must, self._term("public", 1)))
+        if query.students_only:
+            must += self._students_only()
         for field, values in query.filters().items():
             if field != skip_filter:
                 must.append((Occur.Must, self._filter_query(field, values)))
@@ -873,7 +889,7 @@ class EmbeddedBackend:
                 out.append(Suggestion(label, "subject", value=code))
         return out
 
-    def related(self, ident: str, *, size: int = 6) -> list[Hit]:
+    def related(self, ident: str, *, size: int = 6, students_only: bool = False) -> list[Hit]:
         """Public materials sharing words, subjects and grades with ``ident`` (itself excluded).
 
         Raises:
@@ -921,15 +937,20 @@ class EmbeddedBackend:
                 (Occur.Must, self._term("public", 1)),
                 (Occur.MustNot, self._term("id", ident)),
                 (Occur.Must, self._any(should)),
+                *(self._students_only() if students_only else []),
             ]
         )
         res = searcher.search(q, min(size, 50), count=False)
         return self._hits(searcher, res.hits, None, None)
 
-    def browse(self) -> BrowseCounts:
+    def browse(self, *, students_only: bool = False) -> BrowseCounts:
         """Public materials per grade and per curriculum path; see ``SearchBackend.browse``."""
         q = Query.boolean_query(
-            [(Occur.Must, self._term("kind", "m")), (Occur.Must, self._term("public", 1))]
+            [
+                (Occur.Must, self._term("kind", "m")),
+                (Occur.Must, self._term("public", 1)),
+                *(self._students_only() if students_only else []),
+            ]
         )
         searcher = self._searcher()
         aggs = {

@@ -57,6 +57,7 @@ def install(app: FastAPI) -> None:
         clients,
         material,
         offline,
+        organisations,
         render,
         review,
         signin,
@@ -67,7 +68,8 @@ def install(app: FastAPI) -> None:
     from web.portal.session import CsrfRefused, SignInRequired
 
     app.mount("/static", render.CachedStatic(directory=render.STATIC_DIR), name="static")
-    for module in (browse, material, signin, teach, review, admin, offline, captions, clients, stats):
+    modules = (browse, material, signin, teach, review, admin, offline, captions, clients)
+    for module in (*modules, organisations, stats):
         app.include_router(module.router)
     app.add_middleware(TextGZip)
 
