@@ -827,6 +827,15 @@ MATRIX.update(
         ("GET", "/api/v1/stats/searches"): (get("/api/v1/stats/searches?week=2026-W49"), CURATORS),
         ("GET", "/stats"): (page("/stats?grade=5&subject=toan"), CURATOR_PAGES),
         ("GET", "/stats/m/{material_id}"): (page("/stats/m/{sub}"), (SIGNIN, 404, 200, 404, 200, 404, 200)),
+        # An organisation's dashboard: its members, curators and admins.
+        ("GET", "/api/v1/stats/organisations/{slug}"): (
+            get("/api/v1/stats/organisations/dhsp?format=csv"),
+            (401, 403, 200, 403, 200, 200, 200, 200, 200, 200),
+        ),
+        ("GET", "/o/{slug}/stats"): (
+            page("/o/dhsp/stats"),
+            (SIGNIN, 403, 200, 403, 200, 200, 200, 200, 200, 200),
+        ),
     }
 )
 

@@ -650,6 +650,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stats.table": ("Bảng số liệu", "Data table"),
     "stats.day": ("Ngày", "Day"),
     "stats.last_days": ("{days} ngày", "{days} days"),
+    "stats.organisation_title": ("Thống kê: {name}", "Statistics: {name}"),
     "material.stats": ("Thống kê sử dụng của học liệu này", "Usage statistics of this material"),
     "unavailable.curation": (
         "Chức năng kiểm duyệt chưa sẵn sàng trên máy chủ này.",
