@@ -49,6 +49,12 @@ PAIR_COVERAGE = 0.5
 # Best-matching pages listed per hit, and values per facet.
 PAGES_PER_HIT = 3
 FACET_SIZE = 100
+# A query with more matches than this has its facets counted on its top this-many candidates
+# (``SearchResult.facets_approximate``), not on every match.
+FACET_SAMPLE = 1_000
+# OpenSearch counts matches exactly up to this many, then reports "at least"
+# (``SearchResult.total_approximate``).
+TOTAL_BOUND = 10_000
 
 
 def mark(fragment: str, ranges: Sequence[tuple[int, int]]) -> str:
