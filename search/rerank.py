@@ -98,11 +98,11 @@ def _weigh(weights: dict[str, float]) -> dict[str, float]:
     return {**weights, **{"~" + w: v / 2 for w, v in weights.items()}}
 
 
-def window_coverage(weights: dict[str, float], ws: Sequence[str], window: int | None = None) -> float:
-    """The largest sum of weights of distinct query words within ``window`` (default
-    :data:`WINDOW`) consecutive words."""
-    window = window or WINDOW
-    hits = [(i, w) for i, w in enumerate(ws) if w in weights]
+def _positions(weights: dict[str, float], ws: Sequence[str]) -> list[tuple[int, str]]:
+    return [(i, w) for i, w in enumerate(ws) if w in weights]
+
+
+def _window(weights: dict[str, float], hits: list[tuple[int, str]], window: int) -> float:
     inside: Counter[str] = Counter()
     current = best = 0.0
     start = 0
@@ -120,11 +120,20 @@ def window_coverage(weights: dict[str, float], ws: Sequence[str], window: int | 
     return best
 
 
+def _saturated(weights: dict[str, float], counts: Counter[str], length: int, mean_length: float) -> float:
+    norm = K1 * (1.0 - B + B * length / max(mean_length, 1.0))
+    return sum(weights[w] * n * (K1 + 1.0) / (n + norm) for w, n in counts.items())
+
+
+def window_coverage(weights: dict[str, float], ws: Sequence[str], window: int | None = None) -> float:
+    """The largest sum of weights of distinct query words within ``window`` (default
+    :data:`WINDOW`) consecutive words."""
+    return _window(weights, _positions(weights, ws), window or WINDOW)
+
+
 def saturated_tf(weights: dict[str, float], ws: Sequence[str], mean_length: float) -> float:
     """BM25's weighted term-frequency part of ``ws`` for the query words (k1 = 1.2, b = 0.75)."""
-    counts = Counter(w for w in ws if w in weights)
-    norm = K1 * (1.0 - B + B * len(ws) / max(mean_length, 1.0))
-    return sum(weights[w] * n * (K1 + 1.0) / (n + norm) for w, n in counts.items())
+    return _saturated(weights, Counter(w for _i, w in _positions(weights, ws)), len(ws), mean_length)
 
 
 def alias_credit(
@@ -162,15 +171,19 @@ def second_stage(
     tokenised = [text_words(t, exact if parsed.has_marks else None) for t in texts]
     weights = _weigh(weights)
     mean_length = sum(len(ws) for ws in tokenised) / len(tokenised)
-    extra = [
-        unit
-        * (
-            WINDOW_WEIGHT * (window_coverage(weights, ws) + alias_credit(parsed, idf, *curriculum))
-            + DENSITY_WEIGHT * saturated_tf(weights, ws, mean_length)
-            - ANYWHERE_WEIGHT * sum(weights[w] for w in set(ws) & weights.keys())
+    extra = []
+    for ws, curriculum in zip(tokenised, curricula, strict=True):
+        # One pass over the text: where the query's words are; the rest works on those.
+        hits = _positions(weights, ws)
+        counts = Counter(w for _i, w in hits)
+        extra.append(
+            unit
+            * (
+                WINDOW_WEIGHT * (_window(weights, hits, WINDOW) + alias_credit(parsed, idf, *curriculum))
+                + DENSITY_WEIGHT * _saturated(weights, counts, len(ws), mean_length)
+                - ANYWHERE_WEIGHT * sum(weights[w] for w in counts)
+            )
         )
-        for ws, curriculum in zip(tokenised, curricula, strict=True)
-    ]
     # Shifted to start at 0: every re-scored candidate stays at or above its first-stage score,
     # so above every candidate beyond DEPTH, and one ordering by score holds on every page.
     low = min(extra)
