@@ -45,19 +45,19 @@ def main() -> None:
     backend = EmbeddedBackend(args.keep / "index", cache_size=0)
     n = backend.count()
     mix = query_mix(lessons(args.data), sentences(args.data), questions(args.data), args.queries, 2)
-    applies, sample = rerank.applies, getattr(embedded, "FACET_SAMPLE")
+    applies, sample = rerank.applies, embedded.FACET_SAMPLE
     cpu: dict[str, dict[str, list[float]]] = {v: {k: [] for k in KINDS} for v in VARIANTS}
     approximate = 0
     for kind, q in mix:
         for variant in VARIANTS:
             rerank.applies = applies if variant in ("all", "exact facets") else (lambda *a: False)
-            setattr(embedded, "FACET_SAMPLE", sample if variant in ("all", "no second stage") else 10**9)
+            embedded.FACET_SAMPLE = sample if variant in ("all", "no second stage") else 10**9
             t0 = time.thread_time()
             result = backend.search(q)
             cpu[variant][kind].append((time.thread_time() - t0) * 1000)
             approximate += variant == "all" and result.facets_approximate
     rerank.applies = applies
-    setattr(embedded, "FACET_SAMPLE", sample)
+    embedded.FACET_SAMPLE = sample
     backend.close()
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     print(
