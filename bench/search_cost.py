@@ -13,7 +13,9 @@ on and off in turn, interleaved query by query so every variant sees the same lo
   1 000 candidates);
 * ``no second stage``: ``search.rerank`` off;
 * ``exact facets``: every facet counted over every match;
-* ``neither``: the first stage with exact facets (the previous round's work per query).
+* ``neither``: the first stage with exact facets (the previous round's work per query);
+* ``sample every broad query``: facets counted on the top candidates whenever a query has more
+  than ``FACET_SAMPLE`` matches, whatever ``FACET_BROAD`` says.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from search import rerank
 from search.backends import embedded
 from search.backends.embedded import EmbeddedBackend
 
-VARIANTS = ("all", "no second stage", "exact facets", "neither")
+VARIANTS = ("all", "no second stage", "exact facets", "neither", "sample every broad query")
 
 
 def main() -> None:
@@ -45,24 +47,29 @@ def main() -> None:
     backend = EmbeddedBackend(args.keep / "index", cache_size=0)
     n = backend.count()
     mix = query_mix(lessons(args.data), sentences(args.data), questions(args.data), args.queries, 2)
-    applies, sample = rerank.applies, embedded.FACET_SAMPLE
+    applies, sample, broad = rerank.applies, embedded.FACET_SAMPLE, embedded.FACET_BROAD
     cpu: dict[str, dict[str, list[float]]] = {v: {k: [] for k in KINDS} for v in VARIANTS}
     approximate = 0
     for kind, q in mix:
         for variant in VARIANTS:
-            rerank.applies = applies if variant in ("all", "exact facets") else (lambda *a: False)
-            embedded.FACET_SAMPLE = sample if variant in ("all", "no second stage") else 10**9
+            rerank.applies = (
+                applies
+                if variant in ("all", "exact facets", "sample every broad query")
+                else (lambda *a: False)
+            )
+            embedded.FACET_SAMPLE = 0 if variant in ("exact facets", "neither") else sample
+            embedded.FACET_BROAD = 0 if variant == "sample every broad query" else broad
             t0 = time.thread_time()
             result = backend.search(q)
             cpu[variant][kind].append((time.thread_time() - t0) * 1000)
-            approximate += variant == "all" and result.facets_approximate
+            approximate += variant == "sample every broad query" and result.facets_approximate
     rerank.applies = applies
-    embedded.FACET_SAMPLE = sample
+    embedded.FACET_SAMPLE, embedded.FACET_BROAD = sample, broad
     backend.close()
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     print(
         f"{n:,} materials, {len(mix)} queries, each run in every variant in turn; "
-        f"{approximate} of them broad (facets counted on the top candidates); load average {' '.join(load)}\n"
+        f"{approximate} of them with more than FACET_SAMPLE matches; load average {' '.join(load)}\n"
     )
     print("| CPU ms per search, median (mean) | " + " | ".join(VARIANTS) + " |")
     print("|---|" + "---|" * len(VARIANTS))

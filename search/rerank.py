@@ -39,7 +39,7 @@ from search.query import ParsedQuery, fast_fold
 from search.vietnamese import normalize_tone_placement
 
 #: Candidates re-scored per search (the first stage's top results).
-DEPTH = 50
+DEPTH = 20
 #: Words in the window that window coverage looks for the query in.
 WINDOW = 10
 #: Weights of the signals in units of first-stage coverage (see the module docstring).

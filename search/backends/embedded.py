@@ -68,7 +68,10 @@ from search.backends._common import (
     subject_labels,
 )
 from search.backends._common import (
-    FACET_SAMPLE as FACET_SAMPLE,  # re-exported: tests and bench/search_cost.py set it
+    FACET_BROAD as FACET_BROAD,  # re-exported: tests and bench/search_cost.py set them
+)
+from search.backends._common import (
+    FACET_SAMPLE as FACET_SAMPLE,
 )
 from search.documents import SearchDocument
 from search.query import (
@@ -484,18 +487,22 @@ class EmbeddedBackend:
         ]
         return per[0] if len(per) == 1 else Query.boolean_query([(Occur.Must, q) for q in per])
 
-    def _idf(self, searcher: tantivy.Searcher, parsed: ParsedQuery) -> dict[str, float]:
-        """BM25's IDF of each folded query word over the materials (its most frequent field)."""
+    def _idf(self, searcher: tantivy.Searcher, parsed: ParsedQuery) -> tuple[dict[str, float], int]:
+        """BM25's IDF of each folded query word over the materials (its most frequent field),
+        and the largest document frequency among the words (a lower bound of a broad query's
+        matches before filters)."""
         # Every live document, pages included, as BM25 itself counts (deleted ones are not).
         n = max(searcher.num_docs, 1)
         out = {}
+        widest = 0
         for tok in parsed.tokens:
             df = max(searcher.doc_freq(name, tok.folded) for name, _ in TEXT_FIELDS)
+            widest = max(widest, df)
             out[tok.folded] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
         for pair in parsed.pairs:
             df = max(searcher.doc_freq(name, pair) for name, _ in PAIR_WEIGHTS)
             out[pair] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
-        return out
+        return out, widest
 
     def _text_clauses(
         self,
@@ -774,6 +781,7 @@ class EmbeddedBackend:
         *,
         limit: int,
         offset: int,
+        sampled: bool = False,
     ) -> tuple[tantivy.SearchResult, dict[str, list[FacetValue]], bool]:
         """The hits (``limit`` from ``offset``, counted) and the facets, and whether the facets
         were counted on the top candidates only (see :meth:`_facets`)."""
@@ -784,7 +792,7 @@ class EmbeddedBackend:
             return result, {}, False
         match_only = self._text_clauses(parsed, fuzzy, scored=False)
         sample = None
-        if _count(result) > FACET_SAMPLE and offset == 0 and len(result.hits) >= FACET_SAMPLE:
+        if sampled and _count(result) > FACET_SAMPLE and offset == 0 and len(result.hits) >= FACET_SAMPLE:
             addrs = [addr for _key, addr in result.hits[:FACET_SAMPLE]]
             sample = [int(k) for k in searcher.fast_field_values("key", addrs) if k is not None]
         facets = self._facets(searcher, match_only, query, sample)
@@ -845,14 +853,17 @@ class EmbeddedBackend:
             # still finds "trình"), so typo tolerance is decided per word: a long word that no
             # text holds is widened to its neighbours one edit away, and only that word.
             unknown = self._unknown(searcher, parsed)
-            idf = self._idf(searcher, parsed)
+            idf, widest = self._idf(searcher, parsed)
+            # Broad: one word alone is in more than FACET_BROAD materials. Only then is the
+            # sampling worth collecting FACET_SAMPLE candidates; below it every match is counted.
+            sampled = query.with_facets and FACET_SAMPLE > 0 and widest > FACET_BROAD
             second = rerank.applies(parsed, query.sort, query.offset)
             # One pass collects what every later step needs from the top: the page, the
             # candidates the second stage re-scores, the candidates broad facets are counted on.
             end = query.offset + query.size
-            limit = max(end, rerank.DEPTH if second else 0, FACET_SAMPLE if query.with_facets else 0)
+            limit = max(end, rerank.DEPTH if second else 0, FACET_SAMPLE if sampled else 0)
             result, facets, approximate = self._matches(
-                searcher, parsed, query, unknown, idf, limit=limit, offset=0
+                searcher, parsed, query, unknown, idf, limit=limit, offset=0, sampled=sampled
             )
             suggestion = None
             if unknown and result.hits:

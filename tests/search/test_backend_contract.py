@@ -379,6 +379,7 @@ class TestApproximateCounts:
         from search.backends import embedded, opensearch
 
         monkeypatch.setattr(embedded, "FACET_SAMPLE", 10)
+        monkeypatch.setattr(embedded, "FACET_BROAD", 5)
         monkeypatch.setattr(opensearch, "TOTAL_BOUND", 10)
 
     def _index(self, backend: SearchBackend) -> None:
