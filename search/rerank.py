@@ -191,5 +191,7 @@ def second_stage(
 
 
 def applies(parsed: ParsedQuery, sort: str, offset: int) -> bool:
-    """Whether a search is re-ranked: by relevance, with words, on a page starting in the top."""
-    return sort == "relevance" and not parsed.is_empty and offset < DEPTH
+    """Whether a search is re-ranked: by relevance, with words that are not only curriculum
+    aliases, on a page starting in the top."""
+    words = any(c.kind != "alias" for c in parsed.clauses)
+    return sort == "relevance" and words and offset < DEPTH

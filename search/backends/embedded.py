@@ -822,6 +822,8 @@ class EmbeddedBackend:
         extra = rerank.second_stage(
             parsed, idf, texts, curricula, unit=COVERAGE_SCORE, question_weight=QUESTION_WEIGHT
         )
+        if not any(extra):
+            return found  # nothing to re-score (only curriculum aliases): the first stage's order
         # Only adds: every re-scored candidate stays above the first stage's rest. Ties go by id,
         # as the page's own ordering does.
         rescored = sorted(

@@ -664,6 +664,8 @@ class OpenSearchBackend:
         extra = rerank.second_stage(
             parsed, idf, texts, curricula, unit=COVERAGE_SCORE, question_weight=QUESTION_WEIGHT
         )
+        if not any(extra):
+            return raw_hits  # nothing to re-score (only curriculum aliases): the first stage's order
         rescored = [
             {**h, "_score": float(h.get("_score") or 0.0) + e} for h, e in zip(top, extra, strict=True)
         ]
