@@ -90,6 +90,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "search.results_for": ("Kết quả cho “{q}”", "Results for “{q}”"),
     "search.all": ("Tất cả học liệu", "All materials"),
     "search.count": ("{n} học liệu", "{n} material|{n} materials"),
+    "search.count_more": ("Hơn {n} học liệu", "More than {n} materials"),
     "search.none": ("Không tìm thấy học liệu phù hợp.", "No matching materials found."),
     "search.browse_instead": ("Xem theo lớp và môn", "Browse by grade and subject"),
     "search.popular_in": ("Được dùng nhiều ở đây", "Most used here"),
