@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from repository.curation.attempts import attempt
 from repository.curation.schemas import RUBRIC, CommentRead, Decision
 from repository.curation.service import curation
 from repository.errors import RepositoryError, ValidationFailed
@@ -127,15 +128,15 @@ async def decide(
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
     decision, comment, rubric = _decision(form)
-    with write_uow(runtime) as uow:
-        curation.decide(
-            uow.session,
-            uow.session.merge(user),
-            material_id,
-            decision=decision,
-            comment=comment,
-            rubric=rubric,
-            signer=signer_for(runtime.settings),
-            ip=client_ip(request),
-        )
+    signer, ip = signer_for(runtime.settings), client_ip(request)
+    attempt(
+        runtime.db,
+        user,
+        action=f"review.{decision.value}",
+        material_id=material_id,
+        ip=ip,
+        work=lambda s, u: curation.decide(
+            s, u, material_id, decision=decision, comment=comment, rubric=rubric, signer=signer, ip=ip
+        ),
+    )
     return RedirectResponse("/review?done=1&failed=0", status_code=303)

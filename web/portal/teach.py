@@ -19,18 +19,19 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from repository.curation.attempts import attempt
 from repository.curation.schemas import CommentRead
 from repository.curation.service import curation
 from repository.errors import MetadataInvalid, RepositoryError, ValidationFailed
 from repository.material.schemas import MaterialRead
 from repository.material.service import material as material_service
 from repository.models import User
-from web.api.materials import create_from_upload as create_material
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
 from web.portal.render import render, terms
 from web.portal.session import CSRF_FIELD, CSRF_HEADER, TeacherPortalUser, check_csrf
 from web.uploads import TEXT_FIELDS as UPLOAD_TEXT_FIELDS
 from web.uploads import ParsedUpload, read_upload, user_quota
+from web.uploads import create_from_upload as create_material
 
 router = APIRouter(include_in_schema=False)
 
@@ -284,8 +285,15 @@ async def submit(
 ) -> Response:
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
-    with write_uow(runtime) as uow:
-        curation.submit(uow.session, uow.session.merge(user), material_id, ip=client_ip(request))
+    ip = client_ip(request)
+    attempt(
+        runtime.db,
+        user,
+        action="submit",
+        material_id=material_id,
+        ip=ip,
+        work=lambda s, u: curation.submit(s, u, material_id, ip=ip),
+    )
     return RedirectResponse(f"/teach/m/{material_id}?saved=submitted", status_code=303)
 
 
@@ -295,8 +303,15 @@ async def withdraw(
 ) -> Response:
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
-    with write_uow(runtime) as uow:
-        curation.withdraw(uow.session, uow.session.merge(user), material_id, ip=client_ip(request))
+    ip = client_ip(request)
+    attempt(
+        runtime.db,
+        user,
+        action="withdraw",
+        material_id=material_id,
+        ip=ip,
+        work=lambda s, u: curation.withdraw(s, u, material_id, ip=ip),
+    )
     return RedirectResponse(f"/teach/m/{material_id}", status_code=303)
 
 
@@ -307,8 +322,15 @@ async def comment(
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
     back = str(form.get("back", "")) or f"/teach/m/{material_id}"
-    with write_uow(runtime) as uow:
-        curation.comment(uow.session, uow.session.merge(user), material_id, body=str(form.get("body", "")))
+    body = str(form.get("body", ""))
+    attempt(
+        runtime.db,
+        user,
+        action="comment",
+        material_id=material_id,
+        ip=client_ip(request),
+        work=lambda s, u: curation.comment(s, u, material_id, body=body),
+    )
     return RedirectResponse(
         back if back.startswith("/") and not back.startswith("//") else "/", status_code=303
     )
