@@ -10,7 +10,6 @@ from repository.material.store import visible_to
 from repository.models import (
     IntegrityIssue,
     Material,
-    MaterialFile,
     MaterialVersion,
     ReviewComment,
     Role,
@@ -109,17 +108,5 @@ class CurationStore(StoreBase[MaterialVersion]):
                     MaterialVersion.state == WorkflowState.approved, MaterialVersion.signature.is_not(None)
                 )
                 .order_by(MaterialVersion.material_id, MaterialVersion.number)
-            )
-        )
-
-    def files_by_id(self, ids: list[str]) -> dict[str, MaterialFile]:
-        if not ids:
-            return {}
-        return {f.id: f for f in self.session.scalars(select(MaterialFile).where(MaterialFile.id.in_(ids)))}
-
-    def materials_with_sha256(self, sha256: str) -> list[str]:
-        return list(
-            self.session.scalars(
-                select(MaterialFile.material_id).where(MaterialFile.sha256 == sha256).distinct()
             )
         )

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -26,6 +27,8 @@ from repository.errors import MetadataInvalid, RepositoryError, ValidationFailed
 from repository.material.schemas import MaterialRead
 from repository.material.service import material as material_service
 from repository.models import User
+from repository.runtime import Runtime
+from repository.uow import Session
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
 from web.portal.render import render, terms
 from web.portal.session import CSRF_FIELD, CSRF_HEADER, TeacherPortalUser, check_csrf
@@ -279,20 +282,27 @@ async def save_details(
     return RedirectResponse(f"/teach/m/{material_id}?saved=details", status_code=303)
 
 
+async def _workflow(
+    request: Request,
+    runtime: Runtime,
+    user: User,
+    action: str,
+    material_id: str,
+    work: Callable[[Session, User], object],
+) -> None:
+    """A workflow form: check its CSRF token, run the action; a refusal is audited (as in the API)."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    attempt(runtime.db, user, action=action, material_id=material_id, ip=client_ip(request), work=work)
+
+
 @router.post("/teach/m/{material_id}/submit")
 async def submit(
     material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser
 ) -> Response:
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
     ip = client_ip(request)
-    attempt(
-        runtime.db,
-        user,
-        action="submit",
-        material_id=material_id,
-        ip=ip,
-        work=lambda s, u: curation.submit(s, u, material_id, ip=ip),
+    await _workflow(
+        request, runtime, user, "submit", material_id, lambda s, u: curation.submit(s, u, material_id, ip=ip)
     )
     return RedirectResponse(f"/teach/m/{material_id}?saved=submitted", status_code=303)
 
@@ -301,16 +311,14 @@ async def submit(
 async def withdraw(
     material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser
 ) -> Response:
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
     ip = client_ip(request)
-    attempt(
-        runtime.db,
+    await _workflow(
+        request,
+        runtime,
         user,
-        action="withdraw",
-        material_id=material_id,
-        ip=ip,
-        work=lambda s, u: curation.withdraw(s, u, material_id, ip=ip),
+        "withdraw",
+        material_id,
+        lambda s, u: curation.withdraw(s, u, material_id, ip=ip),
     )
     return RedirectResponse(f"/teach/m/{material_id}", status_code=303)
 
@@ -320,16 +328,15 @@ async def comment(
     material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser
 ) -> Response:
     form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
     back = str(form.get("back", "")) or f"/teach/m/{material_id}"
     body = str(form.get("body", ""))
-    attempt(
-        runtime.db,
+    await _workflow(
+        request,
+        runtime,
         user,
-        action="comment",
-        material_id=material_id,
-        ip=client_ip(request),
-        work=lambda s, u: curation.comment(s, u, material_id, body=body),
+        "comment",
+        material_id,
+        lambda s, u: curation.comment(s, u, material_id, body=body),
     )
     return RedirectResponse(
         back if back.startswith("/") and not back.startswith("//") else "/", status_code=303
