@@ -1,37 +1,30 @@
 """Search API: full-text search with facets, suggestions, related materials, the browse tree.
 
-Thin: parameters are parsed here, everything else (visibility, labels, validation of codes)
-happens in ``search.service``.
+Thin: parameters are parsed here (the filters, one per vocabulary field, by
+``web.search_params``), everything else (visibility, labels, validation of codes) happens in
+``search.service``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
-from pydantic import Field
+from fastapi import APIRouter, Depends, Query, Response
 
 from search.query import MAX_QUERY_CHARS, MAX_SIZE, SearchQuery, Sort
 from search.schemas import BrowseResponse, RelatedResponse, SearchResponse, SuggestResponse
 from search.service import search as search_service
 from web.deps import RuntimeDep
+from web.search_params import Filters, filter_params
 
 router = APIRouter(tags=["search"])
-
-Grade = Annotated[int, Field(ge=1, le=12)]
 
 
 @router.get("/search", response_model=SearchResponse, summary="Search the approved materials")
 def search(
     runtime: RuntimeDep,
+    chosen: Annotated[Filters, Depends(filter_params(portal=False))],
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description='Words, "phrases", -exclusions')] = "",
-    grade: Annotated[list[Grade], Query(description="Grades 1-12, repeatable (OR)")] = [],  # noqa: B006
-    subject: Annotated[list[str], Query(description="Subject codes, repeatable")] = [],  # noqa: B006
-    type: Annotated[list[str], Query(description="Resource type codes, repeatable")] = [],  # noqa: B006
-    series: Annotated[list[str], Query(description="Textbook series codes, repeatable")] = [],  # noqa: B006
-    language: Annotated[list[str], Query(description="Language codes, repeatable")] = [],  # noqa: B006
-    license: Annotated[list[str], Query(description="Licence codes, repeatable")] = [],  # noqa: B006
-    audience: Annotated[list[str], Query(description="Audience codes, repeatable")] = [],  # noqa: B006
     sort: Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 20,
@@ -40,19 +33,7 @@ def search(
     # caller is resolved: no token lookup and no extra thread hop per request. The response is
     # serialised once by pydantic-core here; returning the model would make FastAPI validate and
     # serialise it a second time (the schema still documents it through ``response_model``).
-    query = SearchQuery(
-        text=q,
-        grades=grade,
-        subjects=subject,
-        types=type,
-        series=series,
-        languages=language,
-        licenses=license,
-        audiences=audience,
-        sort=sort,
-        page=page,
-        size=size,
-    )
+    query = SearchQuery.with_filters(q, chosen, sort=sort, page=page, size=size)
     body = search_service.search_page(runtime.settings, None, query)
     return Response(content=body.model_dump_json(), media_type="application/json")
 
