@@ -31,7 +31,7 @@ from repository.material import failures, similarity
 from repository.material.service import index_job
 from repository.metadata import metadata_title_from_filename, validate_metadata
 from repository.metrics import INGEST_DURATION
-from repository.models import Derivative, IngestStatus, Material, MaterialFile
+from repository.models import Derivative, IngestStatus, Material, MaterialFile, WorkflowState
 from repository.runtime import Runtime
 from repository.storage import local_copy
 from repository.uow import UnitOfWork
@@ -161,6 +161,15 @@ class FileIngest:
             if not retry:
                 index_job(uow.session, f.material_id)
 
+    def give_up(self, reason: str) -> None:
+        """The ingest job failed for good (see ``repository.jobs``, "Giving up"): a file still
+        queued or processing is marked failed with ``reason``, so it never stays in progress."""
+        with self.runtime.db.read() as session:
+            f = session.get(MaterialFile, self.file_id)
+            if f is None or f.status in (IngestStatus.ready, IngestStatus.failed):
+                return
+        self._fail(f"processing {reason}", retry=False, server=True)
+
     def _finish(self, job: dict[str, Any], outcome: Outcome, workdir: Path) -> None:
         rows: list[Derivative] = []
         for d in outcome.derivatives:
@@ -222,8 +231,13 @@ class FileIngest:
                 f.duplicate_of = best.material_id
 
     def _maybe_title(self, material: Material | None, filename: str, doc_title: Any) -> None:
-        """Replace a title that was only derived from the filename by the document's own title."""
+        """Replace a title that was only derived from the filename by the document's own title.
+
+        Only on a draft: once a material is submitted or published (``import --approve-as``
+        publishes before ingest ends), its metadata is what the curator saw and signed."""
         if material is None or not isinstance(doc_title, str) or not (3 <= len(doc_title.strip()) <= 300):
+            return
+        if material.state != WorkflowState.draft:
             return
         if material.meta.get("title") != metadata_title_from_filename(filename):
             return
@@ -608,6 +622,10 @@ class PageRender:
             self._record(f"failed: {exc.reason}", [], set())
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
+
+    def give_up(self, reason: str) -> None:
+        """The page-preview job failed for good: say so instead of "pending" for ever."""
+        self._record(f"failed: {reason}", [], set())
 
     def _record(self, state: str, rows: list[Derivative], kinds: set[str]) -> None:
         with UnitOfWork(self.runtime.db) as uow:

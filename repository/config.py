@@ -222,6 +222,37 @@ class Settings(BaseSettings):
         description="How long an LTI login may take to come back as a launch (and a deep-link pick), "
         "in seconds.",
     )
+    stats_enabled: bool = Field(
+        True,
+        description="Record usage statistics (views, plays, downloads, searches; no personal data). "
+        "false records nothing; the statistics pages still show what was recorded.",
+    )
+    stats_retention_days: int = Field(
+        30,
+        ge=1,
+        le=3660,
+        description="Days the raw usage events are kept (the daily counts made from them are kept "
+        "for good); only days already counted after they ended are deleted.",
+    )
+    stats_flush_s: float = Field(
+        1.0,
+        gt=0,
+        le=60,
+        description="How often each web process writes the usage events it buffered, in seconds "
+        "(a crash loses at most this much counting; requests never wait for the write).",
+    )
+    stats_aggregate_every_s: float = Field(
+        600,
+        gt=0,
+        description="How often the daily counts are brought up to date from the raw events (a job "
+        "on the default queue), in seconds.",
+    )
+    stats_min_query_searches: int = Field(
+        2,
+        ge=1,
+        description="A search text appears in the statistics only when at least this many searches "
+        "(one per visitor and day) made it in the period: a text typed once may name a person.",
+    )
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -304,6 +304,7 @@ def to_oai_dc(
     url: str,
     date: str | None = None,
     files: Iterable[FileInfo | Mapping[str, Any]] = (),
+    publisher: str | None = None,
 ) -> str:
     """A Dublin Core ``oai_dc:dc`` record (the ``metadata`` part of an OAI-PMH record).
 
@@ -313,6 +314,7 @@ def to_oai_dc(
         url: the material's public landing page, given as ``dc:identifier``.
         date: ISO 8601 date for ``dc:date``.
         files: the material's files; their media types become ``dc:format``.
+        publisher: the contributing organisation's name (``dc:publisher``).
 
     Returns:
         The XML element serialised as a Unicode string (no XML declaration).
@@ -343,6 +345,8 @@ def to_oai_dc(
     add("description", metadata.get("description", ""))
     for outcome in metadata.get("outcomes", []):
         add("description", f"Yêu cầu cần đạt: {outcome}")
+    if publisher:
+        add("publisher", publisher)
 
     if metadata.get("type"):
         add("type", DCMI_TYPES.get(metadata["type"], "Text"))

@@ -36,8 +36,9 @@ class VocabularyField:
     name: str
     #: The key in the metadata document.
     key: str
-    #: The vocabulary file holding its codes and labels.
-    vocabulary: str
+    #: The vocabulary file holding its codes and labels; ``None`` for the codes of records in the
+    #: database (organisations: slugs, labelled by their names).
+    vocabulary: str | None
     #: The metadata document holds a list of codes (else one code).
     many: bool = False
     #: Codes are integers (grades), indexed as numbers.
@@ -122,12 +123,24 @@ FIELDS: tuple[VocabularyField, ...] = (
         key="audience",
         vocabulary="audience",
         many=True,
-        help="Audience codes, repeatable",
+        portal=True,
+        help="Audience codes, repeatable (`giao-vien` asks for teachers' material)",
         query_attribute="audiences",
         document_attribute="audience",
     ),
     # Indexed (exact match) but not offered as a filter: the level follows from the grades.
     VocabularyField("level", key="level", vocabulary="level", filter=False, document_attribute="level"),
+    # Not metadata: the material's contributing organisation (a column), by its slug.
+    VocabularyField(
+        "organisation",
+        key="organisation",
+        vocabulary=None,
+        facet=True,
+        portal=True,
+        help="Contributing organisations' slugs, repeatable",
+        query_attribute="organisations",
+        document_attribute="organisation",
+    ),
 )
 
 

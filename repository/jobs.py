@@ -12,6 +12,13 @@ claims are atomic, and a job whose worker died (no heartbeat for ``stale_after_s
 three missed heartbeats) is queued again, so no job stays ``running`` forever. A slow job is
 never taken over while it is alive: its heartbeat comes from a thread of its own, and the
 settings refuse a stale limit shorter than two heartbeats.
+
+**Giving up.** A job is tried ``max_attempts`` times: an exception counts one attempt, and so
+does a worker that died while running it (each claim is an attempt). A job whose worker keeps
+dying is therefore not retried forever (a file that kills whatever processes it, e.g. by running
+it out of memory, would otherwise take down worker after worker): it ends ``failed``. A job
+function may name what to do then with :func:`gives_up_with` (ingest marks the file failed with
+the reason), so what the job was for never stays "in progress" for ever.
 """
 
 from __future__ import annotations
@@ -43,6 +50,7 @@ JOB_PATHS = (
     "ingest.tasks.render_pages",
     "search.tasks.index_material",
     "repository.client.tasks.deliver_webhook",
+    "repository.stats.tasks.aggregate_usage",
 )
 
 # Backoff between attempts of a failing job (seconds); the last value repeats.
@@ -88,6 +96,31 @@ def enqueue(
     return job
 
 
+def gives_up_with(handler: Callable[..., None]) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Decorate a job function: ``handler(reason, **kwargs)`` runs once its job has failed for
+    good (attempts used up by errors or by workers that died running it)."""
+
+    def mark(fn: Callable[..., Any]) -> Callable[..., Any]:
+        fn.__dict__["give_up"] = handler
+        return fn
+
+    return mark
+
+
+def give_up(func_path: str, kwargs: dict[str, Any], reason: str) -> None:
+    """Run the give-up handler of ``func_path`` (if it has one); never raises."""
+    try:
+        handler = getattr(resolve(func_path), "give_up", None)
+        if handler is not None:
+            handler(reason, **kwargs)
+    except Exception:
+        log.exception("jobs.give_up_failed func=%s kwargs=%s", func_path, kwargs)
+
+
+def _died_reason(attempts: int) -> str:
+    return f"stopped {attempts} times: the worker running it died each time (killed or out of memory)"
+
+
 def resolve(func_path: str) -> Callable[..., Any]:
     module_name, _, attr = func_path.rpartition(".")
     module = importlib.import_module(module_name)
@@ -95,6 +128,34 @@ def resolve(func_path: str) -> Callable[..., Any]:
     if not callable(fn):
         raise TypeError(f"{func_path} is not callable")
     return fn  # type: ignore[no-any-return]
+
+
+def _requeue_or_fail(rows: Any) -> tuple[int, list[tuple[str, dict[str, Any], str]]]:
+    """Rows whose worker died (locked by the caller's transaction): queued again, or failed once
+    their attempts are used up. Returns how many were queued again and what to give up on
+    (after the caller commits)."""
+    requeued = 0
+    given_up: list[tuple[str, dict[str, Any], str]] = []
+    now = utcnow()
+    for row in rows:
+        row.worker = None
+        if row.attempts >= row.max_attempts:
+            row.status = JobStatus.failed
+            row.error = _died_reason(row.attempts)
+            row.finished_at = now
+            given_up.append((row.func, dict(row.kwargs), row.error))
+        else:
+            row.status = JobStatus.queued
+            row.error = "worker stopped; retried"
+            requeued += 1
+    if given_up:
+        log.error("jobs.gave_up_after_worker_deaths count=%s", len(given_up))
+    return requeued, given_up
+
+
+def _give_up_all(given_up: list[tuple[str, dict[str, Any], str]]) -> None:
+    for func_path, kwargs, reason in given_up:
+        give_up(func_path, kwargs, reason)
 
 
 class JobRunner:
@@ -120,19 +181,21 @@ class JobRunner:
     # -- claiming -------------------------------------------------------------------------
 
     def requeue_stale(self) -> int:
-        """Queue again the jobs whose worker stopped sending heartbeats (killed, crashed)."""
+        """Queue again the jobs whose worker stopped sending heartbeats (killed, crashed); a job
+        that has used all its attempts this way fails instead (see "Giving up" above)."""
         cutoff = utcnow() - timedelta(seconds=self.stale_after_s)
-        stmt = update(Job).where(Job.status == JobStatus.running, Job.heartbeat_at < cutoff)
+        stmt = select(Job).where(Job.status == JobStatus.running, Job.heartbeat_at < cutoff)
         if self.queues:
             # Only this runner's queues: rows of other queues may be dispatched to RQ and waiting
             # there (their heartbeat starts when an RQ worker takes them; RQDispatcher.requeue_lost
             # looks after those).
             stmt = stmt.where(Job.queue.in_(self.queues))
+        if not self.db.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True)
         with self.db.session(write=True) as session, session.begin():
-            result = session.execute(
-                stmt.values(status=JobStatus.queued, worker=None, error="worker stopped; retried")
-            )
-            count = int(result.rowcount or 0)  # type: ignore[attr-defined]
+            rows = session.scalars(stmt).all()
+            count, given_up = _requeue_or_fail(rows)
+        _give_up_all(given_up)
         if count:
             log.warning("jobs.requeued_stale count=%s", count)
         return count
@@ -243,6 +306,7 @@ class JobRunner:
                 )
         else:
             self._finish(job.id, JobStatus.failed, detail)
+            give_up(job.func, job.kwargs, detail)
 
     def _finish(self, job_id: int, status: JobStatus, error: str | None) -> None:
         with self.db.session(write=True) as session, session.begin():
@@ -489,10 +553,12 @@ class RQDispatcher:
         from rq.job import Job as RQJob
 
         cutoff = utcnow() - timedelta(seconds=self.runner.stale_after_s)
-        requeued = 0
+        lost: list[Job] = []
         stmt = select(Job).where(Job.status == JobStatus.running, Job.heartbeat_at < cutoff)
         if self.runner.queues:
             stmt = stmt.where(Job.queue.in_(self.runner.queues))
+        if not self.db.is_sqlite:
+            stmt = stmt.with_for_update(skip_locked=True)
         with self.db.session(write=True) as session, session.begin():
             for row in session.scalars(stmt).all():
                 try:
@@ -506,10 +572,9 @@ class RQDispatcher:
                     continue  # still in its queue, waiting for a free RQ worker: not lost
                 # Gone, started by a worker that died, or "queued" but no longer in the queue (a
                 # worker popped it and was killed before marking it started): lost.
-                row.status = JobStatus.queued
-                row.worker = None
-                row.error = "worker stopped; retried"
-                requeued += 1
+                lost.append(row)
+            requeued, given_up = _requeue_or_fail(lost)
+        _give_up_all(given_up)
         if requeued:
             log.warning("jobs.rq_requeued_lost count=%s", requeued)
         return requeued

@@ -60,7 +60,7 @@ _MULTILINE_FIELDS = frozenset({"description", "outcomes"})
 
 def _set_fields() -> tuple[str, ...]:
     """Lists where order carries no meaning and duplicates are noise (``subjects``, ``keywords``...)."""
-    return ("keywords", *(f.key for f in fields.FIELDS if f.many and not f.integer))
+    return ("keywords", *(f.key for f in fields.FIELDS if f.many and not f.integer and f.vocabulary))
 
 
 _MAX_DEPTH = 8
@@ -88,11 +88,13 @@ def _schemas() -> dict[str, dict[str, Any]]:
         # A vocabulary field of the registry that the schema file does not name yet (added since
         # its release) is validated against its vocabulary all the same.
         for f in fields.FIELDS:
-            current["properties"].setdefault(f.key, _vocabulary_property(f))
+            if f.vocabulary is not None:
+                current["properties"].setdefault(f.key, _vocabulary_property(f))
     return schemas
 
 
 def _vocabulary_property(f: fields.VocabularyField) -> dict[str, Any]:
+    assert f.vocabulary is not None
     codes: list[Any] = list(get_vocabulary(f.vocabulary).codes())
     item: dict[str, Any] = {"type": "string", "enum": codes}
     if f.integer:

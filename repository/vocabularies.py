@@ -42,7 +42,7 @@ VOCABULARIES_DIR = METADATA_SCHEMAS_DIR / "vocabularies"
 
 LANGUAGES = ("vi", "en")
 
-_TERM_KEYS = {"code", "label", "grades", "aliases", "url"}
+_TERM_KEYS = {"code", "label", "grades", "aliases", "url", "grade_labels"}
 _VOCAB_KEYS = {"name", "label", "terms"}
 
 # A syllable that is consonants + "y" (lý, kỹ, mỹ, sỹ, quý) is also written with "i" (lí, kĩ, mĩ,
@@ -84,10 +84,16 @@ class Term:
     grades: tuple[int, ...] | None = None
     aliases: tuple[str, ...] = ()
     url: str | None = None
+    #: ``(grades, vi, en)``: the name the programme uses in those grades, where it differs
+    #: (primary school's "Hoạt động trải nghiệm" is "…, hướng nghiệp" from grade 6).
+    grade_labels: tuple[tuple[tuple[int, ...], str, str], ...] = ()
 
-    def label(self, lang: str = "vi") -> str:
-        """The label in ``lang`` (``"vi"`` or ``"en"``)."""
+    def label(self, lang: str = "vi", *, grade: int | None = None) -> str:
+        """The label in ``lang`` (``"vi"`` or ``"en"``), as named in ``grade`` when given."""
         _check_lang(lang)
+        for grades, vi, en in self.grade_labels:
+            if grade in grades:
+                return vi if lang == "vi" else en
         return self.label_vi if lang == "vi" else self.label_en
 
     def to_dict(self, lang: str | None = None) -> dict[str, Any]:
@@ -268,6 +274,16 @@ def _parse_term(raw: Any, where: str) -> Term:
     url = raw.get("url")
     if url is not None and not (isinstance(url, str) and url.startswith("https://")):
         raise VocabularyDataError(f"{where} ({code}): 'url' must be an https URL")
+    grade_labels = []
+    for entry in raw.get("grade_labels", []):
+        shaped = isinstance(entry, dict) and set(entry) == {"grades", "label"}
+        if not shaped or not (
+            isinstance(entry["grades"], list)
+            and all(isinstance(g, int) and 1 <= g <= 12 for g in entry["grades"])
+        ):
+            raise VocabularyDataError(f"{where} ({code}): each of 'grade_labels' is {{'grades', 'label'}}")
+        vi, en = _labels(entry["label"], f"{where} ({code}) grade_labels")
+        grade_labels.append((tuple(entry["grades"]), vi, en))
     return Term(
         code=code,
         label_vi=label_vi,
@@ -275,6 +291,7 @@ def _parse_term(raw: Any, where: str) -> Term:
         grades=tuple(grades) if grades is not None else None,
         aliases=tuple(nfc(a) for a in aliases),
         url=url,
+        grade_labels=tuple(grade_labels),
     )
 
 

@@ -8,6 +8,7 @@ Input dict shape (every key but ``id`` optional)::
 
     {"id": "…", "state": "approved", "owner_id": "…", "created_at": datetime | ISO str,
      "version": 1718000000000000, "popularity": 12, "thumbnail": "https://…",
+     "organisation": "dhsp-ha-noi",
      "metadata": {"title", "description", "grades", "subjects", "series", "volume", "chapter", "lesson",
                   "type", "audience", "language", "license", "keywords", "level", …},
      "texts": [{"text": "…", "pages": [[1, "…"], [2, "…"]]}]}
@@ -25,6 +26,7 @@ from typing import Any
 
 from repository import fields
 from repository.errors import BadRequest
+from repository.material.audience import effective_audience
 from repository.text import nfc
 
 
@@ -56,6 +58,8 @@ class SearchDocument:
     license: str | None = None
     audience: list[str] = field(default_factory=list)
     level: str | None = None
+    #: The contributing organisation's slug (facet and filter ``organisation``).
+    organisation: str | None = None
     public: bool = False
     owner_id: str | None = None
     created_at: datetime = field(default_factory=lambda: datetime(1970, 1, 1, tzinfo=UTC))
@@ -177,8 +181,13 @@ def build_document(material: Mapping[str, Any]) -> SearchDocument:
         volume=_volume(meta.get("volume")),
         language=_opt(meta.get("language")),
         license=_opt(meta.get("license")),
-        audience=_strings(meta.get("audience")),
+        # Who it is for, as the audience rule reads it (a lesson plan is for teachers, undeclared
+        # is for everyone), so that the ``audience`` filter finds what the rule shows.
+        audience=effective_audience(
+            {"audience": _strings(meta.get("audience")), "type": _opt(meta.get("type"))}
+        ),
         level=_opt(meta.get("level")),
+        organisation=_opt(material.get("organisation")),
         public=material.get("state") == "approved",
         owner_id=_opt(material.get("owner_id")),
         created_at=_created_at(material.get("created_at")),

@@ -63,6 +63,8 @@ class SearchQuery:
     ``size`` is capped at :data:`MAX_SIZE`; ``page`` is 1-based and ``page * size`` may not exceed
     :data:`MAX_WINDOW`. ``public_only`` (the default) restricts everything, facet counts included,
     to approved materials; only trusted callers (curators, the owner's dashboard) turn it off.
+    ``students_only`` leaves out teacher-only material (``repository.material.audience``): the
+    service sets it for students and anonymous visitors who did not ask for an audience.
     """
 
     text: str = ""
@@ -73,11 +75,14 @@ class SearchQuery:
     languages: Sequence[str] = ()
     licenses: Sequence[str] = ()
     audiences: Sequence[str] = ()
+    #: Contributing organisations by slug.
+    organisations: Sequence[str] = ()
     sort: str = "relevance"
     page: int = 1
     size: int = 20
     public_only: bool = True
     with_facets: bool = True
+    students_only: bool = False
     #: Filters on the registry's vocabulary fields that have no attribute above, by field name
     #: (``repository.fields``).
     codes: Mapping[str, Sequence[str]] = field(default_factory=dict)

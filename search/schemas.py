@@ -39,7 +39,10 @@ class SearchResponse(BaseModel):
     total: int
     hits: list[SearchHit]
     facets: dict[str, list[FacetCount]] = Field(
-        description="grade, subject, type, series, language; each facet's counts respect the other filters."
+        description=(
+            "grade, subject, type, series, language, organisation (the contributing organisation's slug, "
+            "labelled with its name); each facet's counts respect the other filters."
+        )
     )
     suggestion: str | None = Field(description="A 'did you mean' when typo tolerance found more.")
 

@@ -25,7 +25,9 @@ from typing import Any
 
 from repository import fields
 from repository.config import Settings
+from repository.db import Database
 from repository.errors import Conflict, InvalidQuery
+from repository.material.audience import sees_teacher_material
 from repository.models import User
 from repository.text import fold
 from repository.vocabularies import get_vocabulary, load_vocabularies
@@ -51,7 +53,7 @@ _backends: dict[str, SearchBackend] = {}
 
 def _vocabulary_of(name: str) -> str:
     """The vocabulary holding a facet's / filter's codes and Vietnamese labels ("" for none)."""
-    return next((f.vocabulary for f in fields.FIELDS if f.name == name), "")
+    return next((f.vocabulary or "" for f in fields.FIELDS if f.name == name), "")
 
 NO_SERIES = "Không theo bộ sách"
 NO_CHAPTER = "Chưa xếp chương"
@@ -96,6 +98,11 @@ def _label(facet: str, value: str) -> str:
     return term.label_vi if term is not None else value
 
 
+def _subject_label(code: str, grade: int) -> str:
+    term = load_vocabularies()["subject"].get(code)
+    return term.label("vi", grade=grade) if term is not None else code
+
+
 def _natural(text: str) -> tuple[Any, ...]:
     # "Bài 2" before "Bài 10": compare digit runs as numbers.
     return tuple(int(p) if p.isdigit() else p.lower() for p in re.split(r"(\d+)", text))
@@ -136,6 +143,13 @@ def check_filters(query: SearchQuery) -> None:
             raise InvalidQuery(f"grade must be between 1 and 12, got {grade}")
     for name, values in query.filters().items():
         if name == "grade":
+            continue
+        if name == "organisation":
+            bad = [v for v in values if not ORGANISATION_SLUG.fullmatch(str(v))]
+            if bad:
+                raise InvalidQuery(
+                    f"organisation is a slug (a-z, 0-9 and '-'), got {', '.join(map(repr, bad))}"
+                )
             continue
         vocab = vocabs[_vocabulary_of(name)]
         unknown = [v for v in values if v not in vocab]
@@ -181,6 +195,21 @@ def curriculum_suggestions(prefix: str, *, size: int = 8) -> list[Suggestion]:
     ]
 
 
+#: Organisation slugs (repository.organisation.schemas.SLUG_PATTERN); anything else names none.
+ORGANISATION_SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,78}[a-z0-9])?")
+
+
+def organisation_labels(db: Database | None, slugs: list[str]) -> dict[str, str]:
+    """Organisations' names by slug, for the ``organisation`` facet (one small query; none when
+    no slug is asked for or without a database, then the slug is its own label)."""
+    if db is None or not slugs:
+        return {}
+    from repository.organisation.service import organisations
+
+    with db.read() as session:
+        return organisations.names(session, slugs)
+
+
 class SearchService:
     """Search, suggestions, related materials and the browse tree for the web layer."""
 
@@ -188,24 +217,38 @@ class SearchService:
         """Run ``query`` on the public catalogue (engine-neutral result).
 
         Only approved materials are searchable, by anyone: teachers find their drafts under
-        "my materials", which reads the database with its own visibility rule.
+        "my materials", which reads the database with its own visibility rule. Students and
+        anonymous visitors get material for students unless they ask for an ``audience``
+        (``repository.material.audience``).
         """
-        del actor
+        from dataclasses import replace
+
         if not query.public_only:
             query = _public(query)
+        if not query.audiences and not sees_teacher_material(actor):
+            query = replace(query, students_only=True)
         return backend_for(settings).search(query)
 
-    def search_page(self, settings: Settings, actor: User | None, query: SearchQuery) -> SearchResponse:
+    def search_page(
+        self, settings: Settings, actor: User | None, query: SearchQuery, *, db: Database | None = None
+    ) -> SearchResponse:
         """``GET /api/v1/search``: hits, labelled facets and the "did you mean".
+
+        ``db`` names the organisations of the ``organisation`` facet (without it, their slugs).
 
         Raises:
             InvalidQuery: unknown filter codes, paging too deep, a query too long.
         """
         check_filters(query)
         result = self.search(settings, actor, query)
+        names = organisation_labels(db, [f.value for f in result.facets.get("organisation", [])])
+
+        def label(name: str, value: str) -> str:
+            return names.get(value, value) if name == "organisation" else _facet_label(name, value)
+
         facets = {
             name: [
-                FacetCount.model_construct(value=f.value, label=_facet_label(name, f.value), count=f.count)
+                FacetCount.model_construct(value=f.value, label=label(name, f.value), count=f.count)
                 for f in result.facets.get(name, [])
             ]
             for name in fields.facets()
@@ -233,27 +276,39 @@ class SearchService:
             suggestions=[SuggestItem(text=s.text, kind=s.kind, id=s.id, value=s.value) for s in items]
         )
 
-    def related(self, settings: Settings, material_id: str, *, size: int = 6) -> list[Hit]:
-        """Public materials like ``material_id``.
+    def related(
+        self, settings: Settings, material_id: str, *, size: int = 6, actor: User | None = None
+    ) -> list[Hit]:
+        """Public materials like ``material_id``, under the same audience rule as search.
 
         Raises:
             NotFound: the material is not public (or does not exist).
         """
-        return backend_for(settings).related(material_id, size=size)
+        students_only = not sees_teacher_material(actor)
+        return backend_for(settings).related(material_id, size=size, students_only=students_only)
 
-    def related_page(self, settings: Settings, material_id: str, *, size: int = 6) -> RelatedResponse:
+    def related_page(
+        self, settings: Settings, material_id: str, *, size: int = 6, actor: User | None = None
+    ) -> RelatedResponse:
         """``GET /api/v1/materials/{id}/related``."""
-        return RelatedResponse(hits=[_hit(h) for h in self.related(settings, material_id, size=size)])
+        hits = self.related(settings, material_id, size=size, actor=actor)
+        return RelatedResponse(hits=[_hit(h) for h in hits])
 
     def browse(
-        self, settings: Settings, *, grade: int | None = None, subject: str | None = None
+        self,
+        settings: Settings,
+        *,
+        grade: int | None = None,
+        subject: str | None = None,
+        actor: User | None = None,
     ) -> BrowseResponse:
         """The curriculum tree grade → subject → book (series, volume) → chapter → lesson.
 
         Grades and the subjects taught in each grade come from the vocabularies (with count 0
         when nothing is published yet); deeper levels come from the approved materials. Counts
-        are computed by the search engine under the visibility filter, so a node's count is what
-        the search it links to finds. ``grade`` / ``subject`` narrow the tree.
+        are computed by the search engine under the visibility filter and the audience rule (as
+        for search), so a node's count is what the search it links to finds. ``grade`` /
+        ``subject`` narrow the tree.
 
         Raises:
             InvalidQuery: unknown grade or subject.
@@ -265,8 +320,38 @@ class SearchService:
             raise InvalidQuery(
                 f"unknown subject {subject!r}; known values: {', '.join(vocabs['subject'].codes())}"
             )
-        counts = backend_for(settings).browse()
+        counts = backend_for(settings).browse(students_only=not sees_teacher_material(actor))
         return BrowseResponse(total=counts.total, grades=build_tree(counts, grade=grade, subject=subject))
+
+    def no_results_help(
+        self, settings: Settings, actor: User | None, text: str, *, size: int = 6
+    ) -> tuple[list[int], list[str], list[SearchHit]]:
+        """What a search that found nothing can offer: the grades and subjects its words name
+        ("toan lop 5" → 5, toan), to browse, and the most-used public materials there (or
+        overall when it names none), under the audience rule."""
+        from search.query import analyze
+
+        parsed = analyze(text)
+        grades, subjects = list(parsed.boost_grades), list(parsed.boost_subjects)
+        query = SearchQuery(grades=grades, subjects=subjects, sort="popular", size=size, with_facets=False)
+        return grades, subjects, [_hit(h) for h in self.search(settings, actor, query).hits]
+
+    def book_lessons(
+        self, settings: Settings, book: tuple[int, str, str, int], *, actor: User | None = None
+    ) -> list[tuple[str, str]]:
+        """The ``(chapter, lesson)`` sequence of one book ``(grade, subject, series, volume)``, in
+        the browse tree's order, counting only what ``actor`` gets (the audience rule)."""
+        grade, subject, series, volume = book
+        tree = self.browse(settings, grade=grade, subject=subject, actor=actor)
+        for subject_node in tree.grades[0].children if tree.grades else []:
+            for node in subject_node.children:
+                if node.value == series and (node.volume or 0) == volume:
+                    return [
+                        (chapter.value, lesson.value)
+                        for chapter in node.children
+                        for lesson in chapter.children
+                    ]
+        return []
 
     def open_indexer(self, settings: Settings) -> bool:
         """Make this process the single indexer (embedded mode): take the writer lock now.
@@ -337,7 +422,7 @@ def build_tree(
                 BrowseNode(
                     level="subject",
                     value=code,
-                    label=_label("subject", code),
+                    label=_subject_label(code, g),
                     count=sum(paths.values()),
                     children=_books(paths, series_order),
                 )

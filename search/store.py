@@ -58,7 +58,10 @@ class IndexSourceStore(StoreBase[Material]):
             return []
         stmt = (
             select(Material)
-            .options(selectinload(Material.files).selectinload(MaterialFile.derivatives))
+            .options(
+                selectinload(Material.files).selectinload(MaterialFile.derivatives),
+                selectinload(Material.organisation),
+            )
             .where(Material.id.in_(list(ids)))
             .order_by(Material.id)
         )

@@ -78,6 +78,7 @@ def material_dict(runtime: Runtime, m: Material) -> dict[str, Any]:
         "popularity": m.view_count,
         "thumbnail": thumbnail,
         "texts": texts,
+        "organisation": m.organisation.slug if m.organisation is not None else None,
     }
 
 

@@ -12,6 +12,7 @@ from fastapi import Depends, FastAPI
 from repository.config import Settings, get_settings
 from repository.jobs import JobRunner
 from repository.runtime import Runtime, build_runtime
+from repository.stats.recorder import UsageRecorder
 from repository.workers.service import process_name
 from search.indexer import IndexerElection
 from web import errors, lti, metrics, openapi, portal, ratelimit, security_headers
@@ -28,8 +29,10 @@ from web.api import (
     keys,
     materials,
     oai,
+    organisations,
     packages,
     review,
+    stats,
     uploads,
     vocabularies,
 )
@@ -65,6 +68,13 @@ def create_app(
     if run_worker and in_process:
         queues = ("default",) if elect_indexer else ("index", "default")
 
+    usage = UsageRecorder(
+        runtime.db,
+        enabled=settings.stats_enabled,
+        flush_s=settings.stats_flush_s,
+        aggregate_every_s=settings.stats_aggregate_every_s,
+    )
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime.blobs.prepare()  # an S3 store creates its bucket on first start
@@ -72,6 +82,7 @@ def create_app(
         runtime.blobs.cleanup_staging(older_than_s=24 * 3600)
         # Resumable uploads live apart from staging; expired sessions and their files go here.
         uploads.expire_uploads(runtime)
+        usage.start()  # writes the usage events requests buffer (web/usage.py)
         runners: list[JobRunner] = []
         threads: list[threading.Thread] = []
         election = IndexerElection(settings, runtime.db).start() if elect_indexer else None
@@ -98,6 +109,7 @@ def create_app(
                 thread.join(timeout=30)
             if election is not None:
                 election.stop()  # releases the index writer lock
+            usage.stop()  # writes what is still buffered
             await ratelimit.close(app)
 
     app = FastAPI(
@@ -112,6 +124,7 @@ def create_app(
         dependencies=[Depends(client_scope_guard)],
     )
     app.state.runtime = runtime
+    app.state.usage = usage
     docs.install(app, openapi_url="/api/openapi.json", title="Hoclieu")
     app.state.settings = settings
     errors.install(app)
@@ -128,12 +141,14 @@ def create_app(
         accounts.router,
         uploads.router,
         clients.router,
+        organisations.router,
     ):
         app.include_router(router, prefix="/api/v1")
     app.include_router(exports.router, prefix="/api/v1")
     app.include_router(packages.router, prefix="/api/v1")  # offline packages (issue 14)
     app.include_router(captions.router, prefix="/api/v1")  # video captions (issue 14)
     app.include_router(cartridge.router, prefix="/api/v1")
+    app.include_router(stats.router, prefix="/api/v1")  # usage statistics (issue 13)
     app.include_router(oai.router)  # /oai: harvesters expect the OAI-PMH base URL outside the API
     app.include_router(lti.router)  # /lti: LTI 1.3 tool endpoints (login, launch, jwks, deep linking)
     app.include_router(lti.api, prefix="/api/v1")

@@ -33,7 +33,7 @@ def filter_params(*, portal: bool) -> Callable[..., Filters]:
     for f in chosen:
         item: Any = str
         if f.integer:
-            codes = [int(c) for c in get_vocabulary(f.vocabulary).codes()]
+            codes = [int(c) for c in get_vocabulary(f.vocabulary or f.name).codes()]
             item = int if portal else Annotated[int, Field(ge=min(codes), le=max(codes))]
         annotation = Annotated[list[item], Query(description=f.help) if not portal else Query()]
         parameters.append(

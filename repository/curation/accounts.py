@@ -34,8 +34,12 @@ def _role(value: str) -> Role:
         ) from None
 
 
-def normalise_scope(scope: ScopeModel | dict[str, Any]) -> dict[str, list[Any]]:
-    """Check a curator scope against the vocabularies; returns ``{"subjects": [...], "grades": [...]}``."""
+def normalise_scope(
+    scope: ScopeModel | dict[str, Any], session: Session | None = None
+) -> dict[str, list[Any]]:
+    """Check a curator scope against the vocabularies and the organisations (by slug, stored by
+    id; needs ``session``); returns ``{"subjects": [...], "grades": [...]}`` plus
+    ``"organisations"`` when some are named."""
     model = scope if isinstance(scope, ScopeModel) else ScopeModel.model_validate(scope)
     subjects = get_vocabulary("subject")
     details: list[dict[str, Any]] = [
@@ -48,9 +52,27 @@ def normalise_scope(scope: ScopeModel | dict[str, Any]) -> dict[str, list[Any]]:
         for i, g in enumerate(model.grades)
         if not 1 <= g <= 12
     ]
+    org_ids: list[str] = []
+    if model.organisations:
+        from repository.organisation.store import OrganisationStore
+
+        found = (
+            {o.slug: o.id for o in OrganisationStore.from_session(session).by_slugs(model.organisations)}
+            if session
+            else {}
+        )
+        details += [
+            {"field": f"scope.organisations[{i}]", "message": f"unknown organisation {slug!r}"}
+            for i, slug in enumerate(model.organisations)
+            if slug not in found
+        ]
+        org_ids = sorted({found[slug] for slug in model.organisations if slug in found})
     if details:
         raise ValidationFailed("; ".join(str(d["message"]) for d in details), details=details)
-    return {"subjects": sorted(set(model.subjects)), "grades": sorted(set(model.grades))}
+    out: dict[str, list[Any]] = {"subjects": sorted(set(model.subjects)), "grades": sorted(set(model.grades))}
+    if org_ids:
+        out["organisations"] = org_ids
+    return out
 
 
 def _require_admin(actor: User) -> None:
@@ -68,7 +90,7 @@ class AccountService:
         if actor is not None:
             _require_admin(actor)
         role = _role(data.role)
-        scope = normalise_scope(data.scope)
+        scope = normalise_scope(data.scope, session)
         created = user_service.create(
             session,
             UserCreate(
@@ -90,9 +112,10 @@ class AccountService:
         )
         return created
 
-    def list_users(self, session: Session, actor: User) -> list[User]:
+    def list_users(self, session: Session, actor: User, *, query: str | None = None) -> list[User]:
+        """Every account (admins only), or those whose username or display name contains ``query``."""
         _require_admin(actor)
-        return UserStore.from_session(session).list()
+        return UserStore.from_session(session).list((query or "").strip() or None)
 
     def get_user(self, session: Session, user_id: str) -> User:
         found = UserStore.from_session(session).get(user_id)
@@ -128,7 +151,11 @@ class AccountService:
             changes["role"] = [target.role, role.value]
             target.role = role.value
         if data.scope is not None:
-            scope = normalise_scope(data.scope)
+            scope = normalise_scope(data.scope, session)
+            # What the account reviews as an organisation's curator follows its memberships
+            # (repository.organisation), not this form.
+            if (target.scope or {}).get("curates_for"):
+                scope["curates_for"] = target.scope["curates_for"]
             if scope != target.scope:
                 changes["scope"] = [target.scope, scope]
                 target.scope = scope
@@ -234,5 +261,6 @@ class AccountService:
             ip=ip,
         )
         return True
+
 
 accounts = AccountService()

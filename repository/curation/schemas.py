@@ -71,6 +71,11 @@ class CommentRequest(BaseModel):
 class ScopeModel(BaseModel):
     subjects: list[str] = Field(default_factory=list, max_length=50)
     grades: list[int] = Field(default_factory=list, max_length=12)
+    organisations: list[str] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Slugs of the organisations whose materials the curator reviews (empty: any).",
+    )
 
 
 class UserAdminCreate(BaseModel):

@@ -25,14 +25,19 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from repository import jobs
 from repository.audit.service import audit
 from repository.client.webhooks import webhooks
 from repository.curation.schemas import RUBRIC, Decision, QueueItem, SignatureRead, VerifyReport
 from repository.curation.scope import in_scope
 from repository.curation.store import CurationStore
 from repository.errors import Conflict, NotFound, PermissionDenied, RepositoryError, ValidationFailed
-from repository.material.service import MAX_FILES_PER_MATERIAL, NewFile, file_row, index_job
+from repository.material.service import (
+    MAX_FILES_PER_MATERIAL,
+    NewFile,
+    file_row,
+    index_job,
+    ingest_job,
+)
 from repository.material.store import MaterialStore
 from repository.metadata import validate_metadata
 from repository.models import (
@@ -165,7 +170,9 @@ class CurationService:
         if _is_admin(actor) or _is_owner(actor, material):
             return True
         if has_role(actor, Role.curator):
-            return in_scope(actor, material.meta) or (version is not None and in_scope(actor, version.meta))
+            return in_scope(actor, material.meta, material.organisation_id) or (
+                version is not None and in_scope(actor, version.meta, material.organisation_id)
+            )
         return False
 
     # --- owner actions ---------------------------------------------------------------------
@@ -201,14 +208,16 @@ class CurationService:
         if pending:
             raise Conflict(
                 f"ingest is not finished for {len(pending)} file(s): "
-                f"{', '.join(pending[:5])}; try again later"
+                f"{', '.join(pending[:5])}; try again later",
+                details=[{"field": "files", "message": "pending", "files": pending[:5]}],
             )
         failed = [f.filename for f in files if f.status == IngestStatus.failed]
         reason = (reason or "").strip() or None
         if failed and not accept_failed:
             raise Conflict(
                 f"ingest failed for {len(failed)} file(s): {', '.join(failed[:5])}; fix them or submit with "
-                "accept_failed and a reason"
+                "accept_failed and a reason",
+                details=[{"field": "files", "message": "failed", "files": failed[:5]}],
             )
         if accept_failed and failed and reason is None:
             raise ValidationFailed("accept_failed needs a reason saying why the failed files are acceptable")
@@ -390,7 +399,7 @@ class CurationService:
         version.file_ids = ids  # a new list: JSON columns notice assignment, not mutation
         self._drop_unreferenced(session, material, version, [replaces] if replaces else [])
         for f in added:
-            jobs.enqueue(session, "ingest.tasks.process_file", key=f"ingest:file:{f.id}", file_id=f.id)
+            ingest_job(session, f.id)
         self._follow(session, material, version)
         audit.record(
             session,
@@ -485,7 +494,7 @@ class CurationService:
         allowed = (
             _is_admin(actor)
             or _is_owner(actor, material)
-            or (has_role(actor, Role.curator) and in_scope(actor, material.meta))
+            or (has_role(actor, Role.curator) and in_scope(actor, material.meta, material.organisation_id))
         )
         if not allowed:
             raise PermissionDenied("only the owner, a curator in scope or an admin can take a material down")
@@ -531,8 +540,10 @@ class CurationService:
             raise PermissionDenied("only curators and admins review materials")
         material = self._material(session, actor, material_id)
         version = self.versions_of(session, material)[-1]
-        if not _is_admin(actor) and not in_scope(actor, version.meta):
-            raise PermissionDenied("this material is outside your curator scope (subjects/grades)")
+        if not _is_admin(actor) and not in_scope(actor, version.meta, material.organisation_id):
+            raise PermissionDenied(
+                "this material is outside your curator scope (subjects, grades, organisations)"
+            )
         if _is_owner(actor, material) or version.submitted_by_id == actor.id:
             raise PermissionDenied("nobody reviews their own submission")
         if version.state != WorkflowState.submitted:
@@ -614,7 +625,8 @@ class CurationService:
         text = (comment or "").strip() or None
         if decision is not Decision.approve and text is None:
             raise ValidationFailed(
-                "say what should change: a comment is required to request changes or reject"
+                "say what should change: a comment is required to request changes or reject",
+                details=[{"field": "comment", "message": "required"}],
             )
         self._apply_decision(session, actor, material, version, decision, text, rubric, signer)
         audit.record(
@@ -645,9 +657,12 @@ class CurationService:
                 ],
             )
         if decision is Decision.approve:
-            failed = [item.label for item in RUBRIC if item.required and rubric.get(item.key) is False]
+            failed = [item for item in RUBRIC if item.required and rubric.get(item.key) is False]
             if failed:
-                raise Conflict(f"approval is blocked by failed rubric item(s): {'; '.join(failed)}")
+                raise Conflict(
+                    f"approval is blocked by failed rubric item(s): {'; '.join(i.label for i in failed)}",
+                    details=[{"field": f"rubric.{i.key}", "message": "failed"} for i in failed],
+                )
             unticked = [item for item in RUBRIC if item.required and rubric.get(item.key) is not True]
             if unticked:
                 raise ValidationFailed(

@@ -73,7 +73,7 @@ class CurationStore(StoreBase[MaterialVersion]):
         """Submitted versions the actor may decide: in scope, not their own submission."""
         cond = MaterialVersion.state == WorkflowState.submitted
         if Role(actor.role) is not Role.admin:
-            cond = cond & in_scope_clause(actor, MaterialVersion.meta)
+            cond = cond & in_scope_clause(actor, MaterialVersion.meta, Material.organisation_id)
         cond = cond & (Material.owner_id != actor.id)
         base = (
             select(MaterialVersion, Material)

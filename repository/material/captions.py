@@ -102,7 +102,7 @@ def _may_caption(actor: User, material: Material) -> bool:
         return False
     if has_role(actor, Role.admin) or material.owner_id == actor.id:
         return True
-    return has_role(actor, Role.curator) and in_scope(actor, material.meta)
+    return has_role(actor, Role.curator) and in_scope(actor, material.meta, material.organisation_id)
 
 
 class CaptionService:

@@ -15,10 +15,18 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from repository import jobs
 from repository.audit.service import audit
-from repository.errors import NotFound, PermissionDenied, ValidationFailed
+from repository.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from repository.material.store import MaterialStore
 from repository.metadata import metadata_title_from_filename, validate_metadata
-from repository.models import IngestStatus, Material, MaterialFile, Role, User, WorkflowState
+from repository.models import (
+    IngestStatus,
+    Material,
+    MaterialFile,
+    Organisation,
+    Role,
+    User,
+    WorkflowState,
+)
 from repository.storage import BlobInfo
 from repository.user.service import has_role
 
@@ -42,6 +50,24 @@ class NewFile:
     blob: BlobInfo
     media_type: str
     declared_media_type: str | None = None
+
+
+#: Tries of a file's ingest job: errors and workers that died running it both count, so a file
+#: that kills whatever processes it fails (with that reason) after this many workers, instead of
+#: taking down workers for ever. Above the ingest's own 3 retries of a transient error, so a few
+#: unlucky restarts of a deployment never fail a good file.
+INGEST_ATTEMPTS = 5
+
+
+def ingest_job(session: Session, file_id: str) -> None:
+    """Queue (once) the ingest of an uploaded file."""
+    jobs.enqueue(
+        session,
+        "ingest.tasks.process_file",
+        key=f"ingest:file:{file_id}",
+        max_attempts=INGEST_ATTEMPTS,
+        file_id=file_id,
+    )
 
 
 def index_job(session: Session, material_id: str) -> None:
@@ -93,8 +119,12 @@ class MaterialService:
         files: list[NewFile],
         state: WorkflowState = WorkflowState.draft,
         ip: str | None = None,
+        organisation: Organisation | None = None,
     ) -> Material:
         """Create a material from stored uploads and queue their ingest.
+
+        ``organisation`` is its contributing organisation, already checked by
+        ``organisations.for_material`` (the actor belongs to it).
 
         Raises:
             PermissionDenied: the actor may not upload, or may not publish directly.
@@ -122,13 +152,14 @@ class MaterialService:
             title=doc["title"],
             state=state.value,
             owner=actor,
+            organisation_id=organisation.id if organisation is not None else None,
             files=[],
         )
         for position, new in enumerate(files):
             material.files.append(file_row(store, new, position=position))
         store.add(material)
         for f in material.files:
-            jobs.enqueue(session, "ingest.tasks.process_file", key=f"ingest:file:{f.id}", file_id=f.id)
+            ingest_job(session, f.id)
         index_job(session, material.id)
         audit.record(
             session,
@@ -136,10 +167,55 @@ class MaterialService:
             action="material.created",
             subject_type="material",
             subject_id=material.id,
-            data={"state": material.state, "files": [f.sha256 for f in material.files]},
+            data={
+                "state": material.state,
+                "files": [f.sha256 for f in material.files],
+                **({"organisation": organisation.slug} if organisation is not None else {}),
+            },
             ip=ip,
         )
         return material
+
+    def set_organisation(
+        self, session: Session, actor: User, material_id: str, slug: str | None, *, ip: str | None = None
+    ) -> Material:
+        """Name (or clear, with None) the organisation that contributes a material.
+
+        The owner may, while the material is not under review or published (a change of publisher
+        is a change a curator sees), and only for an organisation they belong to; admins always.
+
+        Raises:
+            NotFound: no such material for the actor, or no such organisation.
+            PermissionDenied: not the owner or an admin, or not a member of the organisation.
+            Conflict: the material is submitted or published (owners only).
+        """
+        from repository.organisation.service import organisations
+
+        found = self.get(session, actor, material_id)
+        is_admin = has_role(actor, Role.admin)
+        if not is_admin and found.owner_id != actor.id:
+            raise PermissionDenied("only the owner of a material or an admin names its organisation")
+        if not is_admin and found.state in (WorkflowState.submitted, WorkflowState.approved):
+            raise Conflict(
+                f"the material is {found.state}: withdraw it first, "
+                "or ask an admin to change its organisation"
+            )
+        org = organisations.for_material(session, actor, slug) if slug is not None else None
+        before = found.organisation_id
+        found.organisation_id = org.id if org is not None else None
+        session.flush()
+        if before != found.organisation_id:
+            index_job(session, found.id)
+            audit.record(
+                session,
+                actor=actor,
+                action="material.organisation_changed",
+                subject_type="material",
+                subject_id=found.id,
+                data={"organisation": org.slug if org is not None else None},
+                ip=ip,
+            )
+        return found
 
     def get(self, session: Session, actor: User | None, material_id: str) -> Material:
         """The material with the files ``actor`` may read (see :meth:`restrict_files`)."""
@@ -311,6 +387,7 @@ def create_from_path(
     *,
     metadata: dict[str, Any],
     state: WorkflowState = WorkflowState.draft,
+    organisation: Organisation | None = None,
 ) -> tuple[Material, bool]:
     """Import one file from disk as a material (CLI ``import`` and ``demo``).
 
@@ -332,4 +409,7 @@ def create_from_path(
         media_type=sniff(path, path.name),
         declared_media_type=guess_from_name(path.name),
     )
-    return material.create(session, actor, metadata=metadata, files=[new], state=state), True
+    created = material.create(
+        session, actor, metadata=metadata, files=[new], state=state, organisation=organisation
+    )
+    return created, True

@@ -25,7 +25,8 @@ def visible_to(actor: User | None) -> ColumnElement[bool]:
         return true()
     mine = Material.owner_id == actor.id
     if role is Role.curator:
-        reviewable = and_(Material.state != WorkflowState.draft, in_scope_clause(actor, Material.meta))
+        in_scope = in_scope_clause(actor, Material.meta, Material.organisation_id)
+        reviewable = and_(Material.state != WorkflowState.draft, in_scope)
         return or_(public, mine, reviewable)
     if role is Role.teacher:
         return or_(public, mine)
@@ -35,6 +36,7 @@ def visible_to(actor: User | None) -> ColumnElement[bool]:
 def _full() -> tuple[_AbstractLoad, ...]:
     return (
         selectinload(Material.owner),
+        selectinload(Material.organisation),
         selectinload(Material.files).selectinload(MaterialFile.derivatives),
     )
 
@@ -45,6 +47,21 @@ class MaterialStore(StoreBase[Material]):
     def get_visible(self, id: str, actor: User | None) -> Material | None:
         stmt = select(Material).options(*_full()).where(Material.id == id, visible_to(actor))
         return self.session.scalar(stmt)
+
+    def approved_in_lesson(self, series: str, lesson: str, *, limit: int = 50) -> list[Material]:
+        """Approved materials whose metadata names this series and lesson heading (oldest first);
+        the caller narrows by grade, subject and volume. Files are not loaded."""
+        stmt = (
+            select(Material)
+            .where(
+                Material.state == WorkflowState.approved,
+                Material.meta["series"].as_string() == series,
+                Material.meta["lesson"].as_string() == lesson,
+            )
+            .order_by(Material.created_at, Material.id)
+            .limit(limit)
+        )
+        return list(self.session.scalars(stmt))
 
     def get_full(self, id: str) -> Material | None:
         return self.session.scalar(select(Material).options(*_full()).where(Material.id == id))

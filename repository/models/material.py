@@ -19,6 +19,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from repository.db import Base
 from repository.models.base import JSONType, UTCDateTime, created_column, id_column, utcnow
+from repository.models.organisation import Organisation
 from repository.models.user import User
 
 
@@ -60,6 +61,11 @@ class Material(Base):
     title: Mapped[str] = mapped_column(String(1000), nullable=False)
     state: Mapped[str] = mapped_column(String(32), default=WorkflowState.draft, nullable=False)
     owner_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    # The contributing organisation (its publisher in LRMI and OAI, the search facet
+    # ``organisation``); NULL for an individual's material.
+    organisation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("organisations.id", ondelete="SET NULL"), index=True
+    )
     version: Mapped[int] = mapped_column(Integer, default=1, nullable=False)
     view_count: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
     created_at: Mapped[datetime] = created_column()
@@ -68,6 +74,7 @@ class Material(Base):
     )
 
     owner: Mapped[User] = relationship(lazy="raise")
+    organisation: Mapped[Organisation | None] = relationship(lazy="raise")
     files: Mapped[list[MaterialFile]] = relationship(
         back_populates="material",
         lazy="raise",

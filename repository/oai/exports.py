@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from repository.crosswalks import FileInfo, MediaInfo, to_lom, to_lrmi, to_oai_dc
 from repository.curation.store import CurationStore
-from repository.models import Material, WorkflowState
+from repository.models import Material, Organisation, WorkflowState
 
 
 def landing_url(base_url: str, material_id: str) -> str:
@@ -40,6 +40,30 @@ def file_infos(base_url: str, material: Material) -> list[FileInfo]:
 
 
 PUBLISHER = "Hoclieu - Kho học liệu số"
+
+
+def organisation_url(base_url: str, slug: str) -> str:
+    """The organisation's public page in the portal."""
+    return f"{base_url.rstrip('/')}/o/{slug}"
+
+
+def organisation_of(material: Material, session: Session | None = None) -> Organisation | None:
+    """The material's contributing organisation: loaded with it by the material and OAI stores,
+    else looked up with ``session``."""
+    if material.organisation_id is None:
+        return None
+    loaded = inspect(material).attrs.organisation.loaded_value
+    if isinstance(loaded, Organisation):
+        return loaded
+    return session.get(Organisation, material.organisation_id) if session is not None else None
+
+
+def publisher_of(material: Material, base_url: str, session: Session | None = None) -> dict[str, str]:
+    """Who publishes the material: its contributing organisation, else Hoclieu itself."""
+    org = organisation_of(material, session)
+    if org is not None:
+        return {"name": org.name, "url": organisation_url(base_url, org.slug)}
+    return {"name": PUBLISHER, "url": base_url.rstrip("/") + "/"}
 
 
 def _derivatives(file: Any) -> list[Any]:
@@ -117,7 +141,7 @@ def lrmi_for(material: Material, *, base_url: str, session: Session | None = Non
         files=file_infos(base_url, material),
         date_published=published_on(session, material) if session is not None else None,
         thumbnail_url=thumbnail_url(base_url, material),
-        publisher={"name": PUBLISHER, "url": base_url.rstrip("/") + "/"},
+        publisher=publisher_of(material, base_url, session),
         media=media_infos(base_url, material),
     )
 
@@ -131,18 +155,23 @@ def lom_for(material: Material, *, base_url: str, session: Session | None = None
             url=landing_url(base_url, material.id),
             date=published_on(session, material) if session is not None else None,
             files=file_infos(base_url, material),
-            publisher=PUBLISHER,
+            publisher=publisher_of(material, base_url, session)["name"],
         ),
         encoding="unicode",
     )
 
 
-def oai_dc_for(material: Material, *, base_url: str) -> str:
-    """The ``oai_dc:dc`` record of a material as an XML string without declaration (files must be loaded)."""
+def oai_dc_for(material: Material, *, base_url: str, session: Session | None = None) -> str:
+    """The ``oai_dc:dc`` record of a material as an XML string without declaration (files must be loaded).
+
+    ``dc:publisher`` is the contributing organisation, when there is one.
+    """
+    org = organisation_of(material, session)
     return to_oai_dc(
         material.meta,
         id=f"urn:uuid:{material.id}",
         url=landing_url(base_url, material.id),
         date=material.created_at.strftime("%Y-%m-%d"),
         files=file_infos(base_url, material),
+        publisher=org.name if org is not None else None,
     )

@@ -12,7 +12,9 @@ it answers, and why:
   whole day.
 * **Sets** come from the vocabularies: ``subject:<code>``, ``grade:<n>``, ``type:<code>``, under
   the parents ``subject``, ``grade`` and ``type`` (a parent holds every material with any value on
-  that axis). Set names are Vietnamese; the English label is the set's ``dc:description``.
+  that axis), and from the organisations: ``org:<slug>`` under ``org`` (every material some
+  organisation contributed). Set names are Vietnamese; the English label is the set's
+  ``dc:description``.
 * **Deleted records: ``transient``.** A material that was public (some version approved and
   signed) and is no longer public is reported as ``status="deleted"``, so harvesters take it out
   of their catalogues. ``persistent`` would promise that tombstone forever, including for a
@@ -48,9 +50,10 @@ from sqlalchemy.orm import Session
 from repository.crosswalks import DC_NS, LOM_NS, LOM_SCHEMA, OAI_DC_NS, OAI_DC_SCHEMA_LOCATION, XSI_NS
 from repository.material.service import material as material_service
 from repository.models import Material
-from repository.oai.exports import lom_for, oai_dc_for
+from repository.oai.exports import lom_for, oai_dc_for, organisation_of
 from repository.oai.store import OaiStore, Row, SetFilter, Window
 from repository.oai.tokens import TokenCodec, TokenError
+from repository.organisation.service import organisations
 from repository.text import nfc
 from repository.vocabularies import get_vocabulary
 
@@ -174,9 +177,19 @@ def parse_datestamp(value: str, *, name: str) -> tuple[datetime, timedelta]:
     )
 
 
+#: The set axis of the contributing organisations (``org:<slug>``).
+ORG_SET = "org"
+
+
 def parse_set(spec: str) -> SetFilter | None:
-    """The filter for a setSpec, or None when this repository has no such set."""
+    """The filter for a setSpec, or None when this repository has no such set.
+
+    An ``org:<slug>`` of no organisation is a set without records (``noRecordsMatch`` either way),
+    so a resumption token needs no database to be read back.
+    """
     axis, _, code = spec.partition(":")
+    if axis == ORG_SET:
+        return SetFilter("organisation", code or None)
     if axis not in SET_AXES:
         return None
     vocabulary, key = SET_AXES[axis]
@@ -185,13 +198,16 @@ def parse_set(spec: str) -> SetFilter | None:
     return SetFilter(key, code) if code in get_vocabulary(vocabulary) else None
 
 
-def set_specs(meta: Mapping[str, Any]) -> list[str]:
-    """The (leaf) sets a metadata document belongs to; membership of the parent sets is implied."""
+def set_specs(meta: Mapping[str, Any], organisation: str | None = None) -> list[str]:
+    """The (leaf) sets a material belongs to (its metadata document and the slug of its
+    organisation); membership of the parent sets is implied."""
     specs: list[str] = []
     for axis, (_vocabulary, key) in SET_AXES.items():
         value = meta.get(key)
         values = value if isinstance(value, list) else [value] if value is not None else []
         specs += [f"{axis}:{v}" for v in values if SET_SPEC.fullmatch(f"{axis}:{v}")]
+    if organisation is not None and SET_SPEC.fullmatch(f"{ORG_SET}:{organisation}"):
+        specs.append(f"{ORG_SET}:{organisation}")
     return specs
 
 
@@ -363,7 +379,7 @@ class OaiService:
                 raise OaiError(
                     "badResumptionToken", "ListSets is answered in one response; no token was issued"
                 )
-            return self._list_sets()
+            return self._list_sets(session)
         if verb == "GetRecord":
             return self._get_record(session, args, config)
         return self._list(session, verb, args, config, now)
@@ -414,7 +430,7 @@ class OaiService:
             _el(fmt, "metadataNamespace", namespace)
         return node
 
-    def _list_sets(self) -> ET.Element:
+    def _list_sets(self, session: Session) -> ET.Element:
         node = ET.Element("ListSets")
         for axis, (vocabulary_name, _key) in SET_AXES.items():
             vocabulary = get_vocabulary(vocabulary_name)
@@ -423,6 +439,9 @@ class OaiService:
                 # Grade labels already say "Lớp 5"; the others read better with the axis in front.
                 name = term.label_vi if axis == "grade" else f"{vocabulary.label_vi}: {term.label_vi}"
                 self._set(node, f"{axis}:{term.code}", name, term.label_en)
+        self._set(node, ORG_SET, "Đơn vị đóng góp", "Contributing organisations")
+        for org, _count in organisations.all(session):
+            self._set(node, f"{ORG_SET}:{org.slug}", f"Đơn vị: {org.name}", org.name)
         return node
 
     def _set(self, parent: ET.Element, spec: str, name: str, english: str) -> None:
@@ -541,7 +560,8 @@ class OaiService:
         header = _el(parent, "header", **({} if row.public else {"status": "deleted"}))
         _el(header, "identifier", oai_identifier(config.host, material.id))
         _el(header, "datestamp", datestamp(material.updated_at))
-        for spec in set_specs(material.meta):
+        org = organisation_of(material)
+        for spec in set_specs(material.meta, org.slug if org is not None else None):
             _el(header, "setSpec", spec)
         return header
 
@@ -556,7 +576,8 @@ class OaiService:
             export = (
                 lom_for(public, base_url=config.base_url, session=session) if prefix == "oai_lom" else None
             )
-            metadata.append(ET.fromstring(export or oai_dc_for(public, base_url=config.base_url)))
+            xml = export or oai_dc_for(public, base_url=config.base_url, session=session)
+            metadata.append(ET.fromstring(xml))
 
 
 oai = OaiService()

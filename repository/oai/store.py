@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from repository.json_sql import json_array_has
 from repository.material.store import visible_to
-from repository.models import Material, MaterialVersion, WorkflowState
+from repository.models import Material, MaterialVersion, Organisation, WorkflowState
 from repository.store import StoreBase
 
 
@@ -33,8 +33,9 @@ from repository.store import StoreBase
 class SetFilter:
     """One OAI set as a condition on the metadata document.
 
-    ``axis`` is ``subjects`` / ``grades`` (JSON arrays) or ``type`` (a string); ``value`` None
-    means "has any value on that axis" (the parent sets ``subject``, ``grade``, ``type``).
+    ``axis`` is ``subjects`` / ``grades`` (JSON arrays), ``type`` (a string) or ``organisation``
+    (the contributing organisation's slug); ``value`` None means "has any value on that axis" (the
+    parent sets ``subject``, ``grade``, ``type``, ``org``).
     """
 
     axis: str
@@ -71,6 +72,12 @@ def _set_clause(set_filter: SetFilter | None) -> ColumnElement[bool]:
         return typ.is_not(None) if set_filter.value is None else typ == set_filter.value
     if set_filter.axis in ("subjects", "grades"):
         return _array_has(set_filter.axis, set_filter.value)
+    if set_filter.axis == "organisation":
+        if set_filter.value is None:
+            return Material.organisation_id.is_not(None)
+        return Material.organisation_id.in_(
+            select(Organisation.id).where(Organisation.slug == set_filter.value).scalar_subquery()
+        )
     return false()
 
 
@@ -111,7 +118,7 @@ class OaiStore(StoreBase[Material]):
             )
         stmt = (
             select(Material, _public().label("public"))
-            .options(selectinload(Material.files))
+            .options(selectinload(Material.files), selectinload(Material.organisation))
             .where(cond)
             .order_by(Material.updated_at, Material.id)
             .limit(limit)
@@ -128,7 +135,7 @@ class OaiStore(StoreBase[Material]):
         """One harvestable material (public or deleted); None when harvesters may not know of it."""
         stmt = (
             select(Material, _public().label("public"))
-            .options(selectinload(Material.files))
+            .options(selectinload(Material.files), selectinload(Material.organisation))
             .where(Material.id == material_id, or_(_public(), _was_public()))
         )
         found = self.session.execute(stmt).first()

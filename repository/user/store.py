@@ -21,8 +21,15 @@ class UserStore(StoreBase[User]):
             return None  # no stored name contains NUL or a lone surrogate; PostgreSQL would refuse it
         return self.session.scalar(select(User).where(func.lower(User.username) == normalised))
 
-    def list(self) -> list[User]:
-        return list(self.session.scalars(select(User).order_by(User.username)))
+    def list(self, query: str | None = None) -> list[User]:
+        stmt = select(User).order_by(User.username)
+        if query:
+            # The words as typed, special LIKE characters taken literally.
+            pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            stmt = stmt.where(
+                or_(User.username.ilike(pattern, escape="\\"), User.display_name.ilike(pattern, escape="\\"))
+            )
+        return list(self.session.scalars(stmt))
 
 
 class TokenStore(StoreBase[ApiToken]):

@@ -71,13 +71,15 @@ class SearchBackend(Protocol):
         """Completions (public titles, lessons, subjects) for a prefix typed with or without accents."""
         ...
 
-    def related(self, id: str, *, size: int = 6) -> list[Hit]:
-        """Public materials similar to ``id`` (itself excluded). Raises ``NotFound`` if not public."""
+    def related(self, id: str, *, size: int = 6, students_only: bool = False) -> list[Hit]:
+        """Public materials similar to ``id`` (itself excluded). Raises ``NotFound`` if not public.
+        ``students_only`` leaves out teacher-only material, as ``SearchQuery.students_only``."""
         ...
 
-    def browse(self) -> BrowseCounts:
+    def browse(self, *, students_only: bool = False) -> BrowseCounts:
         """Public materials counted per grade and per curriculum path (grade → subject → series,
-        volume → chapter → lesson), computed inside the engine with the visibility filter."""
+        volume → chapter → lesson), computed inside the engine with the visibility filter (and,
+        with ``students_only``, without teacher-only material)."""
         ...
 
     def count(self, public_only: bool = False) -> int:

@@ -45,6 +45,7 @@ from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
 from repository import fields
 from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
+from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, nfc
 from search.backends._cache import ResultCache, cache_key
 from search.backends._common import (
@@ -86,16 +87,18 @@ from search.query import (
 )
 from search.vietnamese import normalize_tone_placement
 
-SCHEMA_VERSION = 3
-# The vocabulary fields of schema version 3. A field added to the registry (repository.fields)
+SCHEMA_VERSION = 4
+# The vocabulary fields of schema version 4. A field added to the registry (repository.fields)
 # since changes the schema: its index lives in a folder of its own (see ``_layout``).
-_V3_FIELDS = ("grade", "subject", "type", "series", "language", "license", "audience", "level")
+_V4_FIELDS = (
+    *("grade", "subject", "type", "series", "language", "license", "audience", "level", "organisation"),
+)
 
 
 def _layout() -> str:
     """The index folder's name: the schema version, plus a digest of the vocabulary fields added
     since (so a new field starts a new index, which ``hoclieu reindex`` fills)."""
-    added = sorted(f.name for f in fields.FIELDS if f.name not in _V3_FIELDS)
+    added = sorted(f.name for f in fields.FIELDS if f.name not in _V4_FIELDS)
     if not added:
         return f"v{SCHEMA_VERSION}"
     return f"v{SCHEMA_VERSION}-" + hashlib.sha256(",".join(added).encode()).hexdigest()[:12]
@@ -440,6 +443,18 @@ class EmbeddedBackend:
     def _filter_query(self, field: str, values: Sequence[object]) -> Query:
         return self._any([self._term(field, v) for v in values])  # type: ignore[arg-type]
 
+    def _students_only(self) -> list[tuple[Occur, Query]]:
+        """``repository.material.audience.is_for_students`` as query clauses: no teacher-only
+        type, and not "for teachers but not for students" (also right for documents indexed
+        before the audience became the effective one)."""
+        teachers_not_students = Query.boolean_query(
+            [(Occur.Must, self._term("audience", TEACHER)), (Occur.MustNot, self._term("audience", STUDENT))]
+        )
+        return [
+            (Occur.MustNot, self._filter_query("type", sorted(TEACHER_ONLY_TYPES))),
+            (Occur.MustNot, teachers_not_students),
+        ]
+
     def _coverage(self, clause: Clause, idf: dict[str, float]) -> list[Query]:
         """Constant scores for *having* the clause's words at all, weighted by their rarity.
 
@@ -557,6 +572,8 @@ class EmbeddedBackend:
         must: list[tuple[Occur, Query]] = [(Occur.Must, self._term("kind", "m"))]
         if query.public_only:
             must.append((Occur.Must, self._term("public", 1)))
+        if query.students_only:
+            must += self._students_only()
         for field, values in query.filters().items():
             if field != skip_filter:
                 must.append((Occur.Must, self._filter_query(field, values)))
@@ -843,7 +860,7 @@ class EmbeddedBackend:
 
         return suggestions(prefix, size, candidates, has_subject)
 
-    def related(self, ident: str, *, size: int = 6) -> list[Hit]:
+    def related(self, ident: str, *, size: int = 6, students_only: bool = False) -> list[Hit]:
         """Public materials sharing words, subjects and grades with ``ident`` (itself excluded).
 
         Raises:
@@ -891,15 +908,20 @@ class EmbeddedBackend:
                 (Occur.Must, self._term("public", 1)),
                 (Occur.MustNot, self._term("id", ident)),
                 (Occur.Must, self._any(should)),
+                *(self._students_only() if students_only else []),
             ]
         )
         res = searcher.search(q, min(size, 50), count=False)
         return self._hits(searcher, res.hits, None, None)
 
-    def browse(self) -> BrowseCounts:
+    def browse(self, *, students_only: bool = False) -> BrowseCounts:
         """Public materials per grade and per curriculum path; see ``SearchBackend.browse``."""
         q = Query.boolean_query(
-            [(Occur.Must, self._term("kind", "m")), (Occur.Must, self._term("public", 1))]
+            [
+                (Occur.Must, self._term("kind", "m")),
+                (Occur.Must, self._term("public", 1)),
+                *(self._students_only() if students_only else []),
+            ]
         )
         searcher = self._searcher()
         aggs = {

@@ -32,6 +32,7 @@ from opensearchpy.exceptions import NotFoundError, OpenSearchException, RequestE
 
 from repository import fields
 from repository.errors import InvalidQuery, NotFound, RepositoryError
+from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, nfc
 from search.backends._common import (
     ALIAS_SCORE,
@@ -70,13 +71,30 @@ from search.query import (
     words,
 )
 
-MAPPING_VERSION = "1.1.0"
+MAPPING_VERSION = "1.2.0"
 DEFAULT_ALIAS = "hoclieu-materials"
 #: Distinct curriculum paths counted by ``browse`` (OpenSearch's default bucket limit is 65 535).
 BROWSE_SIZE = 60_000
 # Highlight markers no document text contains (Unicode private use): the fragment is escaped
 # first, then they become <mark>, so a "<mark>" or "<script>" typed in a document stays text.
 _PRE, _POST = "\ue000", "\ue001"
+#: ``repository.material.audience.is_for_students`` as a filter: no teacher-only type, and not
+#: "for teachers but not for students" (also right for documents indexed before the audience
+#: became the effective one).
+_STUDENTS_ONLY: dict[str, Any] = {
+    "bool": {
+        "must_not": [
+            {"terms": {"type": sorted(TEACHER_ONLY_TYPES)}},
+            {
+                "bool": {
+                    "filter": [{"term": {"audience": TEACHER}}],
+                    "must_not": [{"term": {"audience": STUDENT}}],
+                }
+            },
+        ]
+    }
+}
+
 _SOURCE = ["id", "data"]
 
 
@@ -458,6 +476,8 @@ class OpenSearchBackend:
         filters: list[dict[str, Any]] = [{"term": {"kind": "m"}}]
         if query.public_only:
             filters.append({"term": {"public": True}})
+        if query.students_only:
+            filters.append(_STUDENTS_ONLY)
         # Ranked partial matching, as in the embedded backend: quoted phrases are required, every
         # other word (and alias) optional, with at least one of them unless a phrase matched.
         must: list[dict[str, Any]] = []
@@ -673,7 +693,7 @@ class OpenSearchBackend:
 
         return suggestions(prefix, size, candidates, has_subject)
 
-    def related(self, ident: str, *, size: int = 6) -> list[Hit]:
+    def related(self, ident: str, *, size: int = 6, students_only: bool = False) -> list[Hit]:
         """Public materials sharing words, subjects and grades with ``ident``; see the Protocol."""
         body = {
             "query": {
@@ -710,7 +730,8 @@ class OpenSearchBackend:
             return []
         q = {
             "bool": {
-                "filter": [{"term": {"kind": "m"}}, {"term": {"public": True}}],
+                "filter": [{"term": {"kind": "m"}}, {"term": {"public": True}}]
+                + ([_STUDENTS_ONLY] if students_only else []),
                 "must_not": [{"term": {"id": ident}}],
                 "should": should,
                 "minimum_should_match": 1,
@@ -719,10 +740,11 @@ class OpenSearchBackend:
         hits = self._search({"query": q, "size": min(size, 50), "_source": _SOURCE})["hits"]["hits"]
         return [self._hit(h, None, None) for h in hits]
 
-    def browse(self) -> BrowseCounts:
+    def browse(self, *, students_only: bool = False) -> BrowseCounts:
         """Public materials per grade and per curriculum path; see ``SearchBackend.browse``."""
+        visible: list[dict[str, Any]] = [{"term": {"kind": "m"}}, {"term": {"public": True}}]
         body = {
-            "query": {"bool": {"filter": [{"term": {"kind": "m"}}, {"term": {"public": True}}]}},
+            "query": {"bool": {"filter": visible + ([_STUDENTS_ONLY] if students_only else [])}},
             "size": 0,
             "track_total_hits": True,
             "aggs": {

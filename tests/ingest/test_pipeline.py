@@ -121,6 +121,37 @@ class TestDocuments:
         assert f.info.get("title")
         assert m.meta["title"] == f.info["title"]
 
+    def test_a_published_materials_title_is_never_changed_by_its_late_ingest(
+        self, runtime, shared_data: Path
+    ) -> None:  # type: ignore[no-untyped-def]
+        """``import --approve-as`` publishes before ingest ends: the signed metadata must stay
+        what was signed (a document title found later would break the signature's check)."""
+        from repository.curation.service import curation
+        from repository.signing import signer_for
+        from tests.factories import create_user
+
+        pdf = shared_data / "02_format_robustness/tika/testPDF.pdf"
+        with UnitOfWork(runtime.db) as uow:
+            admin = create_user(uow.session, username="quan_tri", role=Role.admin)
+            m = create_material(
+                uow.session, runtime, admin, title="testPDF", content=pdf.read_bytes(), filename=pdf.name
+            )
+            curation.publish_direct(
+                uow.session, admin, m.id, signer=signer_for(runtime.settings), note="test"
+            )
+            material_id, file_id = m.id, m.files[0].id
+        JobRunner(runtime.db, queues=("default",)).run_until_empty()
+        f = _file(runtime, file_id)
+        assert f.status == "ready", f.error
+        assert f.info.get("title") and f.info["title"] != "testPDF"  # the document has a title of its own
+        with runtime.db.read() as s:
+            report = curation.verify(s, material_id, signer=signer_for(runtime.settings), blobs=runtime.blobs)
+            title = material_service.get(
+                s, s.scalar(select(User).where(User.username == "quan_tri")), material_id
+            ).meta["title"]
+        assert title == "testPDF"
+        assert report.ok, report.problems
+
 
 class TestMedia:
     def test_video_gets_a_playable_360p_rendition_hls_and_poster(

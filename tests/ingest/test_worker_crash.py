@@ -123,3 +123,38 @@ def test_sigkilled_worker_job_is_picked_up_again(runtime, tmp_path: Path) -> Non
     slots = [(d.kind, d.label, d.page) for d in f.derivatives]
     assert len(slots) == len(set(slots))  # the re-run replaced, nothing doubled
     assert any(d.kind == "rendition" and d.label == "360p" for d in f.derivatives)
+
+
+def test_a_file_whose_workers_keep_dying_ends_failed_with_the_reason(runtime) -> None:  # type: ignore[no-untyped-def]
+    """A "poison" upload (one that kills whatever processes it, e.g. out of memory) is tried
+    INGEST_ATTEMPTS times, then fails with a reason: it never loops through the workers for ever
+    nor stays "queued" in the teacher's list."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from repository.material.service import INGEST_ATTEMPTS
+    from repository.models import utcnow
+
+    with UnitOfWork(runtime.db) as uow:
+        owner = create_user(uow.session, username="co_lan", role=Role.teacher)
+        m = create_material(
+            uow.session, runtime, owner, title="Bài giảng", content=b"plain text", filename="bai.txt"
+        )
+        file_id = m.files[0].id
+    sweeper = JobRunner(runtime.db, name="sweeper", queues=("default",), stale_after_s=60)
+    for n in range(INGEST_ATTEMPTS):
+        # A worker claims the job and dies at once (the row stays running, no more heartbeats).
+        assert JobRunner(runtime.db, name=f"dead-{n}", queues=("default",)).claim() is not None
+        with runtime.db.session() as s, s.begin():
+            s.execute(update(Job).values(heartbeat_at=utcnow() - timedelta(hours=1)))
+        assert sweeper.requeue_stale() == (1 if n < INGEST_ATTEMPTS - 1 else 0)
+    assert sweeper.run_until_empty() == 0  # nothing left to try
+    with runtime.db.read() as s:
+        f = s.get(MaterialFile, file_id)
+        job = s.scalars(select(Job).where(Job.func == "ingest.tasks.process_file")).one()
+    assert job.status == JobStatus.failed
+    assert f is not None
+    assert f.status == "failed"
+    assert f"stopped {INGEST_ATTEMPTS} times" in (f.error or "")
+    assert f.info["failure"]  # a public category for everyone but the owner and curators

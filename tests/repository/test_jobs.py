@@ -21,9 +21,22 @@ def always_fails(**_kwargs: object) -> None:
     raise RuntimeError("tệp bị hỏng")
 
 
+GAVE_UP: list[tuple[str, dict[str, object]]] = []
+
+
+def _note_give_up(reason: str, **kwargs: object) -> None:
+    GAVE_UP.append((reason, kwargs))
+
+
+@jobs.gives_up_with(_note_give_up)
+def poison(**_kwargs: object) -> None:
+    raise RuntimeError("không đọc được tệp")
+
+
 @pytest.fixture(autouse=True)
 def _clear_calls() -> None:
     CALLS.clear()
+    GAVE_UP.clear()
 
 
 def _jobs(db) -> list[Job]:  # type: ignore[no-untyped-def]
@@ -90,3 +103,56 @@ class TestJobRunner:
         (job,) = _jobs(db)
         assert job.status == JobStatus.done
         assert job.attempts == 2
+
+
+class TestGivingUp:
+    """A job is tried max_attempts times, whether its tries end in an error or in a dead worker."""
+
+    def _die(self, db) -> None:  # type: ignore[no-untyped-def]
+        """A worker claims the job and is SIGKILLed: the row stays running, its heartbeat stops."""
+        assert JobRunner(db, name="dead").claim() is not None
+        with db.session() as s, s.begin():
+            s.execute(update(Job).values(heartbeat_at=utcnow() - timedelta(hours=1)))
+
+    def test_a_job_whose_workers_keep_dying_fails_and_its_give_up_runs(self, db) -> None:  # type: ignore[no-untyped-def]
+        with UnitOfWork(db) as uow:
+            jobs.enqueue(uow.session, f"{__name__}.poison", max_attempts=3, file_id="f1")
+        sweeper = JobRunner(db, name="sweeper", stale_after_s=60)
+        for _ in range(2):
+            self._die(db)
+            assert sweeper.requeue_stale() == 1  # queued again: attempts left
+            assert GAVE_UP == []
+        self._die(db)
+        assert sweeper.requeue_stale() == 0  # the third death used the last attempt
+        (job,) = _jobs(db)
+        assert job.status == JobStatus.failed
+        assert job.attempts == 3
+        assert job.finished_at is not None
+        assert "stopped 3 times" in (job.error or "")
+        assert GAVE_UP == [(job.error, {"file_id": "f1"})]
+        # Nothing is left to run, and a later sweep does not give up twice.
+        assert sweeper.run_until_empty() == 0
+        assert len(GAVE_UP) == 1
+
+    def test_errors_and_deaths_share_the_attempts(self, db) -> None:  # type: ignore[no-untyped-def]
+        with UnitOfWork(db) as uow:
+            jobs.enqueue(uow.session, f"{__name__}.poison", max_attempts=2, file_id="f2")
+        self._die(db)
+        runner = JobRunner(db, name="alive", stale_after_s=60)
+        assert runner.requeue_stale() == 1
+        with db.session() as s, s.begin():  # skip the backoff
+            s.execute(update(Job).values(run_after=utcnow()))
+        assert runner.run_one()  # the second attempt raises: no attempt left
+        (job,) = _jobs(db)
+        assert job.status == JobStatus.failed
+        assert "không đọc được tệp" in (job.error or "")
+        assert GAVE_UP == [(job.error, {"file_id": "f2"})]
+
+    def test_a_job_without_a_give_up_just_fails(self, db) -> None:  # type: ignore[no-untyped-def]
+        with UnitOfWork(db) as uow:
+            jobs.enqueue(uow.session, f"{__name__}.record_call", max_attempts=1, n=1)
+        self._die(db)
+        assert JobRunner(db, name="sweeper", stale_after_s=60).requeue_stale() == 0
+        (job,) = _jobs(db)
+        assert job.status == JobStatus.failed
+        assert CALLS == []

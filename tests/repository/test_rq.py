@@ -101,3 +101,35 @@ class TestRQ:
         assert d.dispatch_once() == 1
         SimpleWorker([queue], connection=d.redis).work(burst=True)
         assert CALLS == [{"n": 2}]
+
+
+GAVE_UP: list[tuple[str, dict[str, object]]] = []
+
+
+def _note_give_up(reason: str, **kwargs: object) -> None:
+    GAVE_UP.append((reason, kwargs))
+
+
+@jobs.gives_up_with(_note_give_up)
+def kills_its_worker(**_kwargs: object) -> None:
+    raise AssertionError("never delivered in this test")
+
+
+def test_a_delivery_lost_on_its_last_attempt_fails_and_gives_up(db, redis_url: str) -> None:  # type: ignore[no-untyped-def]
+    GAVE_UP.clear()
+    with UnitOfWork(db) as uow:
+        jobs.enqueue(uow.session, f"{__name__}.kills_its_worker", max_attempts=2, file_id="f9")
+    d = RQDispatcher(db, redis_url, stale_after_s=60)
+    for expected in (1, 0):
+        assert d.dispatch_once() == 1
+        (row,) = _rows(db)
+        # Its worker popped it and was killed: RQ no longer holds it, the heartbeat is old.
+        d.rq_queue("default").remove(f"hoclieu-{row.id}-{row.attempts}")
+        with db.session() as s, s.begin():
+            s.execute(update(Job).values(heartbeat_at=utcnow() - timedelta(hours=1)))
+        assert d.requeue_lost() == expected
+    (row,) = _rows(db)
+    assert row.status == JobStatus.failed
+    assert "stopped 2 times" in (row.error or "")
+    assert GAVE_UP == [(row.error, {"file_id": "f9"})]
+    assert d.dispatch_once() == 0

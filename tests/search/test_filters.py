@@ -38,14 +38,12 @@ def test_filters_are_listed_in_registry_order() -> None:
 
 
 def test_a_field_without_an_attribute_is_kept_by_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    extra = VocabularyField("organisation", key="organisation", vocabulary="organisation", facet=True)
+    extra = VocabularyField("topic", key="topic", vocabulary="topic", facet=True)
     monkeypatch.setattr(fields, "FIELDS", (*fields.FIELDS, extra))
     nfd = unicodedata.normalize("NFD", "sở-huế")
-    q = SearchQuery.with_filters("", {"organisation": [nfd, "so-ha-noi"], "grade": [5]})
-    assert q.filters() == {"grade": (5,), "organisation": ("sở-huế", "so-ha-noi")}
+    q = SearchQuery.with_filters("", {"topic": [nfd, "so-ha-noi"], "grade": [5]})
+    assert q.filters() == {"grade": (5,), "topic": ("sở-huế", "so-ha-noi")}
     # The result cache sees the same query whatever the order of the codes.
-    again = SearchQuery.with_filters("", {"organisation": ["so-ha-noi", "sở-huế"], "grade": [5]})
+    again = SearchQuery.with_filters("", {"topic": ["so-ha-noi", "sở-huế"], "grade": [5]})
     assert cache_key(q) == cache_key(again)
-    assert cache_key(q) != cache_key(
-        SearchQuery.with_filters("", {"organisation": ["so-ha-noi"], "grade": [5]})
-    )
+    assert cache_key(q) != cache_key(SearchQuery.with_filters("", {"topic": ["so-ha-noi"], "grade": [5]}))

@@ -8,6 +8,14 @@ World: ``co_lan`` (teacher) owns a submitted grade-5 maths material ``sub`` (fil
 playlist), a ready draft ``draft`` with two files and an approved, signed ``pub``. Curators:
 ``thay_toan`` (toan, grade 5) and ``co_van`` (ngu-van).
 
+Organisation callers: the organisation ``dhsp`` contributes co_lan's three materials (she is one of
+its members). ``co_hoa`` (teacher) is a member, ``thay_duc`` (a curator of literature) its
+curator, which adds the organisation's materials to what he reviews, and ``co_nga`` (teacher) its
+manager. Rows written before
+organisations existed give them the status of the caller they stand beside (members and the
+manager: another teacher; the organisation's curator: the curator in scope), see
+``_with_organisation_callers``; rows of organisation routes name all ten.
+
 API rows send the role's bearer token. Portal rows (HTML pages and forms) send what a browser
 sends: the ``hl_session`` cookie holding the role's token, ``Accept: text/html``, and on every
 POST the CSRF token that the portal derives from the ``hl_csrf`` cookie and the session. Redirects
@@ -33,7 +41,9 @@ from repository.client.webhooks import webhooks
 from repository.curation.schemas import Decision
 from repository.curation.service import curation
 from repository.material.service import NewFile
-from repository.models import Derivative, Role
+from repository.models import Derivative, MemberRole, OrganisationKind, Role
+from repository.organisation.schemas import MemberAdd, OrganisationCreate
+from repository.organisation.service import organisations
 from repository.signing import signer_for
 from repository.uow import UnitOfWork
 from repository.upload.service import upload as upload_service
@@ -42,7 +52,18 @@ from search.service import close_backend
 from tests.factories import PASSWORD, create_material
 from tests.repository.curation.helpers import MATH_5, RUBRIC_OK, finish_ingest, person
 
-ROLES = ("anonymous", "student", "teacher", "other_teacher", "curator_in", "curator_out", "admin")
+ROLES = (
+    "anonymous",
+    "student",
+    "teacher",
+    "other_teacher",
+    "curator_in",
+    "curator_out",
+    "admin",
+    "org_member",
+    "org_curator",
+    "org_manager",
+)
 USERNAMES = {
     "student": "hoc_sinh",
     "teacher": "co_lan",
@@ -50,6 +71,9 @@ USERNAMES = {
     "curator_in": "thay_toan",
     "curator_out": "co_van",
     "admin": "quan_tri",
+    "org_member": "co_hoa",
+    "org_curator": "thay_duc",
+    "org_manager": "co_nga",
 }
 
 
@@ -100,7 +124,26 @@ def build_world(runtime: Any) -> World:
             "curator_in": person(s, "thay_toan", Role.curator, MATH_5),
             "curator_out": person(s, "co_van", Role.curator, {"subjects": ["ngu-van"]}),
             "admin": person(s, "quan_tri", Role.admin),
+            "org_member": person(s, "co_hoa", Role.teacher),
+            # His own scope (literature) leaves the world's maths out: only the organisation's
+            # curator role lets him review them.
+            "org_curator": person(s, "thay_duc", Role.curator, {"subjects": ["ngu-van"]}),
+            "org_manager": person(s, "co_nga", Role.teacher),
         }
+        org = organisations.create(
+            s,
+            users["admin"],
+            OrganisationCreate(slug="dhsp", name="ĐH Sư phạm", kind=OrganisationKind.university),
+        )
+        for role, member_role in (
+            ("org_manager", MemberRole.manager),
+            ("org_member", MemberRole.member),
+            ("org_curator", MemberRole.curator),
+            ("teacher", MemberRole.member),
+        ):
+            organisations.add_member(
+                s, users["admin"], "dhsp", MemberAdd(username=users[role].username, role=member_role)
+            )
         for role, u in users.items():
             tokens[role], record = user_service.issue_token(s, u, ttl=timedelta(hours=1), name="matrix")
             ids[f"token_{role}"] = record.id
@@ -109,6 +152,8 @@ def build_world(runtime: Any) -> World:
         sub = create_material(s, runtime, teacher, title="Phân số", metadata=MATH_5, content=b"%PDF-1.4 sub")
         draft = create_material(s, runtime, teacher, title="Nháp", metadata=MATH_5, content=b"%PDF-1.4 draft")
         pub = create_material(s, runtime, teacher, title="Đã duyệt", metadata=MATH_5, content=b"%PDF-1.4 pub")
+        for m in (sub, draft, pub):
+            m.organisation_id = org.id
         file_id = sub.files[0].id
         ids["sub_sha"] = sub.files[0].sha256
         ids["draft_file"] = draft.files[0].id
@@ -526,6 +571,7 @@ MATRIX.update(
         ("GET", "/grades/{grade}/{subject}"): (page("/grades/5/toan"), ALL_200),
         ("GET", "/search"): (page("/search?q=phân số"), ALL_200),
         ("GET", "/m/{material_id}"): (page("/m/{sub}"), PRIVATE_SUB),
+        ("GET", "/m/{material_id}/text"): (page("/m/{sub}/text"), PRIVATE_SUB),
         # Portal: sessions. A wrong password is 401 with the form again; sign-out always ends at "/".
         ("GET", "/signin"): (page("/signin"), ALL_200),
         ("POST", "/signin"): (portal_sign_in, (401, 303, 303, 303, 303, 303, 303)),
@@ -670,6 +716,128 @@ MATRIX.update(
         ("GET", "/manifest.webmanifest"): (get("/manifest.webmanifest"), ALL_200),
         ("GET", "/offline"): (page("/offline"), ALL_200),
     }
+)
+
+
+def portal_import(w: World, role: str) -> dict[str, Any]:
+    """A dry run of a one-file collection through the portal's import form (CSRF token first)."""
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("danh-muc.csv", "Tệp,Tên bài\nbai.txt,Bài 1\n")
+        zf.writestr("bai.txt", "Bài tập 1")
+    mapping = 'file = "Tệp"\n[columns]\ntitle = "Tên bài"\n'
+    return {
+        "method": "POST",
+        "url": "/o/dhsp/import",
+        "data": {"csrf_token": w.csrf(role), "mapping": mapping, "dry_run": "1"},
+        "files": [("file", ("bo.zip", buffer.getvalue(), "application/zip"))],
+        "portal": True,
+    }
+
+
+ALL_200_10 = (200,) * 10
+# Organisation routes: admins and the organisation's manager manage its team; its members see it.
+ORG_TEAM_READ = (401, 403, 200, 403, 403, 403, 200, 200, 200, 200)
+ORG_MANAGE = (401, 403, 403, 403, 403, 403, 200, 403, 403, 200)
+
+MATRIX.update(
+    {
+        ("GET", "/api/v1/organisations"): (get("/api/v1/organisations"), ALL_200_10),
+        ("POST", "/api/v1/organisations"): (
+            send(
+                "POST", "/api/v1/organisations", {"slug": "so-hue", "name": "Sở GD Huế", "kind": "department"}
+            ),
+            (401, 403, 403, 403, 403, 403, 201, 403, 403, 403),
+        ),
+        ("GET", "/api/v1/organisations/{slug}"): (get("/api/v1/organisations/dhsp"), ALL_200_10),
+        ("GET", "/api/v1/organisations/{slug}/members"): (
+            get("/api/v1/organisations/dhsp/members"),
+            ORG_TEAM_READ,
+        ),
+        # Inviting co_mai (a teacher outside the organisation).
+        ("POST", "/api/v1/organisations/{slug}/members"): (
+            send("POST", "/api/v1/organisations/dhsp/members", {"username": "co_mai"}),
+            (401, 403, 403, 403, 403, 403, 201, 403, 403, 201),
+        ),
+        ("PATCH", "/api/v1/organisations/{slug}/members/{username}"): (
+            send("PATCH", "/api/v1/organisations/dhsp/members/co_hoa", {"role": "manager"}),
+            ORG_MANAGE,
+        ),
+        # Removing co_hoa: the manager and admins may, and co_hoa may leave.
+        ("DELETE", "/api/v1/organisations/{slug}/members/{username}"): (
+            send("DELETE", "/api/v1/organisations/dhsp/members/co_hoa"),
+            (401, 403, 403, 403, 403, 403, 204, 204, 403, 204),
+        ),
+        # Collections: managers and admins only; the upload named is co_lan's, so it does not exist
+        # for those allowed to import (404), which shows the permission is checked before the upload.
+        ("POST", "/api/v1/organisations/{slug}/imports"): (
+            send(
+                "POST",
+                "/api/v1/organisations/dhsp/imports",
+                lambda w: {"upload": w.ids["upload"], "mapping": 'file = "Tệp"'},
+            ),
+            (401, 403, 403, 403, 403, 403, 404, 403, 403, 404),
+        ),
+        # Portal: importing a collection (managers and admins; a dry run answers with its report).
+        ("GET", "/o/{slug}/import"): (
+            page("/o/dhsp/import"),
+            (SIGNIN, 403, 403, 403, 403, 403, 200, 403, 403, 200),
+        ),
+        ("POST", "/o/{slug}/import"): (portal_import, (SIGNIN, 403, 403, 403, 403, 403, 200, 403, 403, 200)),
+        # Portal: the organisation's public pages and its team page (plain forms).
+        ("GET", "/o"): (page("/o"), ALL_200_10),
+        ("GET", "/o/{slug}"): (page("/o/dhsp"), ALL_200_10),
+        ("GET", "/o/{slug}/members"): (page("/o/dhsp/members"), (SIGNIN, *ORG_TEAM_READ[1:])),
+        ("POST", "/o/{slug}/members"): (
+            form("/o/dhsp/members", {"username": "co_mai", "role": "member"}),
+            (SIGNIN, 403, 403, 403, 403, 403, 303, 403, 403, 303),
+        ),
+        ("POST", "/o/{slug}/members/{username}"): (
+            form("/o/dhsp/members/co_hoa", {"action": "remove"}),
+            (SIGNIN, 403, 403, 403, 403, 403, 303, 303, 403, 303),
+        ),
+        # The owner's draft: only she (a member of dhsp) and admins may name its organisation; the
+        # draft does not exist for anybody else.
+        ("PUT", "/api/v1/materials/{material_id}/organisation"): (
+            send("PUT", "/api/v1/materials/{draft}/organisation", {"organisation": None}),
+            (401, 404, 200, 404, 404, 404, 200, 404, 404, 404),
+        ),
+    }
+)
+
+
+MATRIX.update(
+    {
+        # Usage statistics (issue 13): the catalogue's for curators and admins; a material's for
+        # whoever may see it among its owner, curators and admins (a submitted one here).
+        ("GET", "/api/v1/stats/summary"): (get("/api/v1/stats/summary"), CURATORS),
+        ("GET", "/api/v1/stats/materials"): (get("/api/v1/stats/materials?grade=5&subject=toan"), CURATORS),
+        ("GET", "/api/v1/stats/materials/{material_id}"): (
+            get("/api/v1/stats/materials/{sub}?format=csv"),
+            (401, 404, 200, 404, 200, 404, 200),
+        ),
+        ("GET", "/api/v1/stats/searches"): (get("/api/v1/stats/searches?week=2026-W49"), CURATORS),
+        ("GET", "/stats"): (page("/stats?grade=5&subject=toan"), CURATOR_PAGES),
+        ("GET", "/stats/m/{material_id}"): (page("/stats/m/{sub}"), (SIGNIN, 404, 200, 404, 200, 404, 200)),
+    }
+)
+
+
+def _with_organisation_callers(expected: tuple[int, ...]) -> tuple[int, ...]:
+    """A row written for the first seven callers, extended to the organisation's three: a member
+    and the manager are teachers who do not own the world's materials (like ``other_teacher``);
+    the organisation's curator has those materials in scope (like ``curator_in``)."""
+    if len(expected) == len(ROLES):
+        return expected
+    other_teacher, curator_in = expected[3], expected[4]
+    return (*expected, other_teacher, curator_in, other_teacher)
+
+
+MATRIX.update(
+    {key: (build, _with_organisation_callers(expected)) for key, (build, expected) in MATRIX.items()}
 )
 
 

@@ -1,6 +1,6 @@
 """One registry of vocabulary fields (``repository.fields``) drives every layer.
 
-The proof: a field the code base has never heard of, ``organisation``, is added the way a real one
+The proof: a field the code base has never heard of, ``topic``, is added the way a real one
 would be (its registry entry, its vocabulary file, its portal message) and, with nothing else
 changed, it is validated in metadata, indexed, filtered and counted by search, a documented API
 parameter and a portal filter with its label.
@@ -32,9 +32,9 @@ from web.api import search as search_api
 from web.app import create_app
 from web.portal import browse, i18n
 
-ORGANISATIONS = {
-    "name": "organisation",
-    "label": {"vi": "Đơn vị", "en": "Organisation"},
+TOPICS = {
+    "name": "topic",
+    "label": {"vi": "Chủ đề", "en": "Topic"},
     "terms": [
         {"code": "so-gd-hue", "label": {"vi": "Sở GD&ĐT Thừa Thiên Huế", "en": "Hue DOET"}},
         {"code": "so-gd-ha-noi", "label": {"vi": "Sở GD&ĐT Hà Nội", "en": "Hanoi DOET"}},
@@ -50,22 +50,22 @@ def _clear_caches() -> None:
 
 
 @pytest.fixture
-def organisation_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def topic_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """The three things adding a field takes: the vocabulary file, the entry, the message."""
     folder = tmp_path / "vocabularies"
     shutil.copytree(vocabularies.VOCABULARIES_DIR, folder)
-    (folder / "organisation.json").write_text(json.dumps(ORGANISATIONS, ensure_ascii=False), encoding="utf-8")
+    (folder / "topic.json").write_text(json.dumps(TOPICS, ensure_ascii=False), encoding="utf-8")
     monkeypatch.setattr(vocabularies, "VOCABULARIES_DIR", folder)
     entry = VocabularyField(
-        "organisation",
-        key="organisation",
-        vocabulary="organisation",
+        "topic",
+        key="topic",
+        vocabulary="topic",
         facet=True,
         portal=True,
-        help="Codes of contributing organisations, repeatable",
+        help="Codes of topics, repeatable",
     )
     monkeypatch.setattr(fields, "FIELDS", (*fields.FIELDS, entry))
-    monkeypatch.setitem(i18n.MESSAGES, "facet.organisation", ("Đơn vị", "Organisation"))
+    monkeypatch.setitem(i18n.MESSAGES, "facet.topic", ("Chủ đề", "Topic"))
     _reload()  # what a restart does: the routes read the registry when they are declared
     yield
     monkeypatch.undo()
@@ -78,12 +78,12 @@ def _reload() -> None:
     importlib.reload(browse)
 
 
-def _publish(runtime: Any, client: TestClient, title: str, organisation: str) -> str:
+def _publish(runtime: Any, client: TestClient, title: str, topic: str) -> str:
     r = upload(
         client,
         token_for(client, "co_lan"),
         [(f"{title}.txt", f"{title}: bài học về phân số".encode(), "text/plain")],
-        metadata={"title": title, **MATH_5, "license": "CC-BY-4.0", "organisation": organisation},
+        metadata={"title": title, **MATH_5, "license": "CC-BY-4.0", "topic": topic},
     )
     assert r.status_code == 201, r.text
     JobRunner(runtime.db, name="test-ingest", queues=("default",)).run_until_empty()
@@ -97,7 +97,7 @@ def _publish(runtime: Any, client: TestClient, title: str, organisation: str) ->
     return material_id
 
 
-@pytest.mark.usefixtures("organisation_field")
+@pytest.mark.usefixtures("topic_field")
 def test_a_field_added_to_the_registry_reaches_every_layer(runtime: Any) -> None:
     with UnitOfWork(runtime.db) as uow:
         person(uow.session, "co_lan", Role.teacher)
@@ -109,43 +109,43 @@ def test_a_field_added_to_the_registry_reaches_every_layer(runtime: Any) -> None
             hanoi = _publish(runtime, client, "Phân số Hà Nội", "so-gd-ha-noi")
 
             # Metadata: the document keeps the code; a code outside the vocabulary is refused.
-            assert client.get(f"/api/v1/materials/{hue}").json()["metadata"]["organisation"] == "so-gd-hue"
+            assert client.get(f"/api/v1/materials/{hue}").json()["metadata"]["topic"] == "so-gd-hue"
             bad = upload(
                 client,
                 token_for(client, "co_lan"),
                 [("x.txt", b"x", "text/plain")],
-                metadata={"title": "X", "organisation": "bo-gd"},
+                metadata={"title": "X", "topic": "bo-gd"},
             )
             assert bad.status_code == 422
-            assert "organisation" in bad.text
+            assert "topic" in bad.text
 
             # Search: filter, facet counts with labels, an unknown code refused.
-            found = client.get("/api/v1/search", params={"q": "phân số", "organisation": "so-gd-hue"}).json()
+            found = client.get("/api/v1/search", params={"q": "phân số", "topic": "so-gd-hue"}).json()
             assert [h["id"] for h in found["hits"]] == [hue]
             every = client.get("/api/v1/search", params={"q": "phân số"}).json()
             assert {h["id"] for h in every["hits"]} == {hue, hanoi}
-            counts = {f["value"]: (f["label"], f["count"]) for f in every["facets"]["organisation"]}
+            counts = {f["value"]: (f["label"], f["count"]) for f in every["facets"]["topic"]}
             assert counts == {
                 "so-gd-hue": ("Sở GD&ĐT Thừa Thiên Huế", 1),
                 "so-gd-ha-noi": ("Sở GD&ĐT Hà Nội", 1),
             }
-            refused = client.get("/api/v1/search", params={"organisation": "bo-gd"})
+            refused = client.get("/api/v1/search", params={"topic": "bo-gd"})
             assert refused.status_code == 400, refused.text
 
             # API documentation: the parameter is there with its description.
             params = client.get("/api/openapi.json").json()["paths"]["/api/v1/search"]["get"]["parameters"]
             documented = {p["name"]: p.get("description") for p in params}
-            assert documented["organisation"] == "Codes of contributing organisations, repeatable"
+            assert documented["topic"] == "Codes of topics, repeatable"
 
             # Portal: the filter box with its heading, the value's label, the filter applied.
             page = client.get(
                 "/search",
-                params={"q": "phân số", "organisation": "so-gd-ha-noi"},
+                params={"q": "phân số", "topic": "so-gd-ha-noi"},
                 headers={"Accept": "text/html"},
             )
             assert page.status_code == 200
-            assert "Đơn vị" in page.text
-            assert 'name="organisation" value="so-gd-ha-noi"' in page.text
+            assert "Chủ đề" in page.text
+            assert 'name="topic" value="so-gd-ha-noi"' in page.text
             assert "Phân số Hà Nội" in page.text
             assert "Phân số Huế" not in page.text.split("</form>", 1)[1]
     finally:
@@ -156,6 +156,8 @@ def test_every_registered_field_has_its_vocabulary_schema_and_messages() -> None
     schema = metadata.load_schema()
     names = vocabularies.vocabulary_names()
     for f in fields.FIELDS:
+        if f.vocabulary is None:  # codes of database records (organisations), not metadata
+            continue
         assert f.vocabulary in names, f.name
         assert f.key in schema["properties"], f.name
         if f.facet and f.portal:

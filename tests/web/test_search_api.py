@@ -37,7 +37,7 @@ class TestSearchEndpoint:
         assert hit["subjects"] == ["toan"]
         assert hit["pages"][0]["page"] == 2
         assert "<mark>" in hit["pages"][0]["snippet"]
-        assert set(body["facets"]) == {"grade", "subject", "type", "series", "language"}
+        assert set(body["facets"]) == {"grade", "subject", "type", "series", "language", "organisation"}
         # Facets count every match; with ranked partial matching that includes materials that
         # hold only some of the words, so the exact counts come from a phrase.
         phrase = client.get("/api/v1/search", params={"q": '"phân số thập phân"'}).json()

@@ -15,7 +15,7 @@ from repository.content_safety import delivery_for
 from repository.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from repository.material.schemas import MaterialPage, MaterialRead
 from repository.material.service import material as material_service
-from repository.models import WorkflowState
+from repository.models import UsageKind, WorkflowState
 from repository.runtime import Runtime
 from repository.upload.schemas import MaterialFromUploads
 from web.api.uploads import UploaderUser
@@ -24,6 +24,7 @@ from web.deps import FileReader, OptionalUser, ReadSession, RuntimeDep, client_i
 from web.downloads import send_blob
 from web.openapi import errors
 from web.uploads import MAX_FIELD_BYTES, ParsedUpload, create_from_upload, read_upload, user_quota
+from web.usage import count, starts_at_zero
 
 router = APIRouter(tags=["materials"])
 
@@ -216,9 +217,15 @@ def download_file(
     f = material_service.get_file(session, user, material_id, file_id)
     public = material_service.is_public_file(session, material_id, f.id)
     _audit_restricted(runtime, user, material_id, f.id, request, public=public)
-    return _blob_response(
+    response = _blob_response(
         request, runtime, f.storage_key, f.media_type, f.filename, download=download, public=public
     )
+    if public and response.status_code in (200, 206, 302, 307) and starts_at_zero(request):
+        if download:
+            count(request, UsageKind.download, user, material_id=material_id)
+        elif f.media_type.startswith(("video/", "audio/")):
+            count(request, UsageKind.play, user, material_id=material_id)
+    return response
 
 
 @router.head("/materials/{material_id}/files/{file_id}/derivatives/{derivative_id}", include_in_schema=False)
@@ -240,9 +247,13 @@ def download_derivative(
     ext = guess_ext(d.media_type) or ""
     name = f"{stem}-{d.kind}{'-' + d.label if d.label else ''}{'-p' + str(d.page) if d.page else ''}{ext}"
     public = material_service.is_public_file(session, material_id, f.id)
-    return _blob_response(
+    response = _blob_response(
         request, runtime, d.storage_key, d.media_type, name, download=False, public=public
     )
+    playing = d.kind == "rendition" and d.media_type.startswith(("video/", "audio/"))
+    if public and playing and response.status_code in (200, 206, 302, 307) and starts_at_zero(request):
+        count(request, UsageKind.play, user, material_id=material_id)
+    return response
 
 
 def guess_ext(media_type: str) -> str | None:
@@ -274,10 +285,13 @@ def hls_file(
     name = path.rsplit("/", 1)[-1]
     # Playlists link their parts by relative path: always served here, never redirected.
     playlist = d.media_type == "application/vnd.apple.mpegurl"
-    return _blob_response(
+    response = _blob_response(
         request, runtime, d.storage_key, d.media_type, name, download=False, public=public,
         redirect=not playlist,
     )
+    if public and path == "master.m3u8" and response.status_code == 200:  # an HLS player starting
+        count(request, UsageKind.play, user, material_id=material_id)
+    return response
 
 
 @router.head("/files/{sha256}", include_in_schema=False)

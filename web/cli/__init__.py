@@ -13,7 +13,19 @@ import click
 
 from repository.config import get_settings
 from repository.logs import configure_logging
-from web.cli import clients, curation, importing, indexing, offline, server, storage, users, worker
+from web.cli import (
+    clients,
+    curation,
+    importing,
+    indexing,
+    offline,
+    organisations,
+    server,
+    stats,
+    storage,
+    users,
+    worker,
+)
 
 
 @click.group()
@@ -41,6 +53,8 @@ for command in (
     offline.verify_package_cmd,
     offline.apply_update_cmd,
     clients.clients,
+    organisations.organisations,
+    stats.stats,
 ):
     main.add_command(command)
 

@@ -127,6 +127,32 @@ def _wait(runtime: Runtime, results: list[dict[str, Any]], *, as_json: bool) -> 
     metavar="ADMIN",
     help="Publish directly (collections curated elsewhere): approved and signed in this admin's name.",
 )
+@click.option(
+    "--collection",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="An organisation's table (CSV, UTF-8) of files and their metadata, read with --mapping.",
+)
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="TOML (or JSON) file mapping the table's columns to Hoclieu's metadata fields.",
+)
+@click.option(
+    "--root",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Folder the table's file names are relative to (default: the table's folder); files must be inside.",
+)
+@click.option(
+    "--organisation", metavar="SLUG", help="The contributing organisation of every imported material."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Check every file and row and say what would be created; write nothing."
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the per-file report to REPORT.csv and REPORT.json.",
+)
 def import_(
     paths: tuple[Path, ...],
     manifest: Path | None,
@@ -135,8 +161,19 @@ def import_(
     as_json: bool,
     wait: bool,
     approve_as: str | None,
+    collection: Path | None,
+    mapping: Path | None,
+    root: Path | None,
+    organisation: str | None,
+    dry_run: bool,
+    report: Path | None,
 ) -> None:
-    """Import files and folders as materials (one material per file)."""
+    """Import files and folders as materials (one material per file).
+
+    With --collection/--mapping, --organisation, --dry-run or --report, files are checked first
+    (metadata validated, content hashed) and what is already imported is skipped by content hash,
+    so a run that was interrupted can simply be run again.
+    """
     base: dict[str, Any] = {}
     if metadata_json:
         try:
@@ -148,6 +185,22 @@ def import_(
     items = [(p, dict(base)) for p in _walk(paths)]
     if manifest:
         items += [(p, base | meta) for p, meta in _manifest(manifest)]
+    if collection or mapping or organisation or dry_run or report:
+        _import_collection(
+            items,
+            collection=collection,
+            mapping=mapping,
+            root=root,
+            base=base,
+            owner=owner,
+            organisation=organisation,
+            dry_run=dry_run,
+            report=report,
+            as_json=as_json,
+            wait=wait,
+            approve_as=approve_as,
+        )
+        return
     if not items:
         raise click.UsageError("nothing to import: give files, folders or --manifest")
     runtime = open_runtime()
@@ -168,6 +221,50 @@ def import_(
             err.print(f"  [red]failed[/red] {r['path']}: {r['error']}")
     if failed:
         sys.exit(1)
+
+
+def _import_collection(
+    items: list[tuple[Path, dict[str, Any]]],
+    *,
+    collection: Path | None,
+    mapping: Path | None,
+    root: Path | None,
+    base: dict[str, Any],
+    owner: str | None,
+    organisation: str | None,
+    dry_run: bool,
+    report: Path | None,
+    as_json: bool,
+    wait: bool,
+    approve_as: str | None,
+) -> None:
+    from web.cli import collection as cli_collection
+
+    if dry_run and (wait or approve_as):
+        raise click.UsageError("--dry-run writes nothing: it cannot --wait or --approve-as")
+    rows = cli_collection.load_rows(collection, mapping, root, items)
+    for row in rows:  # --metadata is the default of every row, a column's value wins
+        row.metadata = base | row.metadata
+    runtime = open_runtime()  # migrating an up-to-date database changes nothing
+    if approve_as:
+        cli_curation.check_approver(runtime, approve_as)
+    results = cli_collection.run_collection(
+        runtime,
+        rows,
+        owner=owner,
+        organisation=organisation,
+        dry_run=dry_run,
+        report=report,
+        as_json=as_json,
+        console=err,
+        progress_factory=progress_bar,
+    )
+    if approve_as:
+        published = cli_curation.publish_imported(runtime, cli_collection.created_rows(results), approve_as)
+        err.print(f"published {published} materials, signed in the name of {approve_as}")
+    if wait:
+        job_runner(runtime, name="cli-import", queues=("default",)).run_until_empty()
+    cli_collection.finish(results)
 
 
 @click.command()

@@ -50,12 +50,26 @@ def _is_page(request: Request) -> bool:
 
 def install(app: FastAPI) -> None:
     """Mount the portal on ``app`` (after ``web.errors.install``)."""
-    from web.portal import admin, browse, captions, clients, material, offline, render, review, signin, teach
+    from web.portal import (
+        admin,
+        browse,
+        captions,
+        clients,
+        material,
+        offline,
+        organisations,
+        render,
+        review,
+        signin,
+        stats,
+        teach,
+    )
     from web.portal.errors import error_page
     from web.portal.session import CsrfRefused, SignInRequired
 
     app.mount("/static", render.CachedStatic(directory=render.STATIC_DIR), name="static")
-    for module in (browse, material, signin, teach, review, admin, offline, captions, clients):
+    modules = (browse, material, signin, teach, review, admin, offline, captions, clients)
+    for module in (*modules, organisations, stats):
         app.include_router(module.router)
     app.add_middleware(TextGZip)
 

@@ -20,7 +20,9 @@ from fastapi.responses import HTMLResponse
 
 from repository import fields
 from repository.errors import NotFound, RepositoryError
+from repository.material.audience import EVERYONE, sees_teacher_material
 from repository.material.service import material as material_service
+from repository.models import UsageKind
 from repository.vocabularies import load_vocabularies
 from search.query import MAX_SIZE, SearchQuery, Sort
 from search.schemas import BrowseNode, SearchHit
@@ -29,6 +31,7 @@ from web.deps import ReadSession, RuntimeDep
 from web.portal.render import render
 from web.portal.session import PortalUser
 from web.search_params import Filters, filter_params
+from web.usage import count
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,7 +51,7 @@ def _levels(lang: str) -> list[dict[str, Any]]:
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, runtime: RuntimeDep, user: PortalUser) -> HTMLResponse:
-    tree = search_service.browse(runtime.settings)
+    tree = search_service.browse(runtime.settings, actor=user)
     counts = {int(node.value): node.count for node in tree.grades}
     from web.portal.i18n import request_lang
 
@@ -61,18 +64,18 @@ def home(request: Request, runtime: RuntimeDep, user: PortalUser) -> HTMLRespons
     )
 
 
-def _grade_node(runtime: Any, grade: int, subject: str | None = None) -> BrowseNode:
+def _grade_node(runtime: Any, user: Any, grade: int, subject: str | None = None) -> BrowseNode:
     if not 1 <= grade <= 12:
         raise NotFound(f"there is no grade {grade}")
     if subject is not None and subject not in load_vocabularies()["subject"]:
         raise NotFound(f"no subject {subject!r}")
-    tree = search_service.browse(runtime.settings, grade=grade, subject=subject)
+    tree = search_service.browse(runtime.settings, grade=grade, subject=subject, actor=user)
     return tree.grades[0]
 
 
 @router.get("/grades/{grade}", response_class=HTMLResponse)
 def grade_page(grade: int, request: Request, runtime: RuntimeDep, user: PortalUser) -> HTMLResponse:
-    node = _grade_node(runtime, grade)
+    node = _grade_node(runtime, user, grade)
     return render(
         request,
         "portal/grade.html",
@@ -86,7 +89,7 @@ def grade_page(grade: int, request: Request, runtime: RuntimeDep, user: PortalUs
 def subject_page(
     grade: int, subject: str, request: Request, runtime: RuntimeDep, session: ReadSession, user: PortalUser
 ) -> HTMLResponse:
-    node = _grade_node(runtime, grade, subject)
+    node = _grade_node(runtime, user, grade, subject)
     subject_node = node.children[0] if node.children else None
     result = search_service.search_page(
         runtime.settings, user, SearchQuery(grades=[grade], subjects=[subject], sort="newest", size=MAX_SIZE)
@@ -126,9 +129,12 @@ def search_page(
     page: Annotated[int, Query(ge=1, le=500)] = 1,
 ) -> HTMLResponse:
     query = SearchQuery.with_filters(q, chosen, sort=sort, page=page, size=PAGE_SIZE)
-    result = search_service.search_page(runtime.settings, user, query)
+    result = search_service.search_page(runtime.settings, user, query, db=runtime.db)
+    if page == 1:  # a later page of the same search is not another search
+        count(request, UsageKind.search, user, query=q, results=result.total)
     shown_facets = [f.name for f in fields.FIELDS if f.portal and f.facet]
     selected = {name: [str(v) for v in chosen.get(name, [])] for name in shown_facets}
+    audience = [str(v) for v in chosen.get("audience", [])]
     facets: OrderedDict[str, list[Any]] = OrderedDict()
     for name in shown_facets:
         values = list(result.facets.get(name, []))
@@ -137,10 +143,19 @@ def search_page(
         # A selected value stays listed (and checked) even when its count dropped to zero.
         shown = {f.value for f in values}
         facets[name] = [
-            {"value": f.value, "count": f.count, "checked": f.value in selected[name]} for f in values
+            {"value": f.value, "label": f.label, "count": f.count, "checked": f.value in selected[name]}
+            for f in values
         ]
-        facets[name] += [{"value": v, "count": 0, "checked": True} for v in selected[name] if v not in shown]
+        facets[name] += [
+            {"value": v, "label": v, "count": 0, "checked": True} for v in selected[name] if v not in shown
+        ]
     pages = max(1, -(-result.total // PAGE_SIZE))
+    help_grades: list[int] = []
+    help_subjects: list[str] = []
+    popular: list[SearchHit] = []
+    if result.total == 0 and page == 1:
+        # Nothing found: browse links for what the words name, and what is used most there.
+        help_grades, help_subjects, popular = search_service.no_results_help(runtime.settings, user, q)
     twin_params = [(k, v) for k, v in request.query_params.multi_items() if k != "lang"]
     return render(
         request,
@@ -152,7 +167,13 @@ def search_page(
             "sort": sort,
             "page": page,
             "pages": pages,
-            "filtered": any(selected.values()),
+            "filtered": any(selected.values()) or bool(audience),
+            "audience": audience,
+            "audiences": EVERYONE,
+            "teacher_view": sees_teacher_material(user),
+            "help_grades": help_grades,
+            "help_subjects": help_subjects,
+            "popular": popular,
         },
         user=user,
         twin="/api/v1/search" + (f"?{urlencode(twin_params)}" if twin_params else ""),

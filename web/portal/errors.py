@@ -11,6 +11,8 @@ from __future__ import annotations
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
+from repository.errors import RepositoryError
+from web.portal.i18n import MESSAGES, translate
 from web.portal.render import render
 from web.portal.session import CsrfRefused, portal_user
 
@@ -54,11 +56,53 @@ def error_page(request: Request, status: int, detail: str | None, *, csrf: bool 
     return render(
         request,
         "portal/error.html",
-        {"status": status, "message_key": key, "detail": show_detail},
+        {"status": status, "message_key": key, "detail": show_detail, "back": _back(request)},
         user=user,
         status_code=status,
     )
 
 
+def _back(request: Request) -> str | None:
+    """The page the visitor came from on this site (a way back to the form they were using)."""
+    from urllib.parse import urlsplit
+
+    referer = urlsplit(request.headers.get("referer", ""))
+    here = urlsplit(str(request.base_url))
+    if (referer.scheme, referer.netloc) != (here.scheme, here.netloc) or not referer.path.startswith("/"):
+        return None
+    back = referer.path + (f"?{referer.query}" if referer.query else "")
+    return None if back.startswith("//") or back == request.url.path else back
+
+
 def is_csrf(exc: Exception) -> bool:
     return isinstance(exc, CsrfRefused)
+
+
+def explain(exc: RepositoryError, lang: str) -> list[str]:
+    """Sentences in ``lang`` telling a teacher or curator what to fix in a refused form.
+
+    Built from what the service names (its error class and the ``field`` of each detail), never
+    by parsing its English message, which the page still shows folded as technical detail.
+    """
+    out: list[str] = []
+    for d in exc.details or []:
+        name = str(d.get("field", ""))
+        if name.startswith("rubric."):
+            item = name.removeprefix("rubric.")
+            if f"review.rubric.{item}" in MESSAGES:  # unticked or failed: approval needs it ticked
+                out.append(
+                    translate(lang, "form.rubric_required", item=translate(lang, f"review.rubric.{item}"))
+                )
+            continue
+        field = name.split(".", 1)[0].split("[", 1)[0]
+        specific = f"form.{field}_{d.get('message', '')}"
+        if specific in MESSAGES:
+            out.append(translate(lang, specific))
+        elif f"field.{field}" in MESSAGES:
+            out.append(translate(lang, "form.field_invalid", field=translate(lang, f"field.{field}")))
+    code_key = f"form.{exc.code}"
+    if not out and code_key in MESSAGES:
+        out.append(translate(lang, code_key))
+    if not out:
+        out.append(translate(lang, message_key(exc.status_code)))
+    return list(dict.fromkeys(out))

@@ -22,18 +22,22 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from repository.errors import RepositoryError
+from repository.material import lessons, reading
 from repository.material.failures import public_reason
 from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
 from repository.material.service import PLAYABLE_DOCUMENTS
 from repository.material.service import material as material_service
-from repository.oai.exports import lrmi_for
+from repository.models import UsageKind
+from repository.oai.exports import lrmi_for, organisation_of
 from repository.runtime import Runtime
+from repository.stats.service import stats
 from search.service import search as search_service
 from web.content import content_url
 from web.deps import ReadSession, RuntimeDep
 from web.portal.i18n import request_lang
 from web.portal.render import render
 from web.portal.session import PortalUser
+from web.usage import count
 
 router = APIRouter(include_in_schema=False)
 
@@ -149,8 +153,11 @@ def material_page(
                 texts[f.id] = raw[:TEXT_PREVIEW_BYTES].decode("utf-8", errors="ignore")
                 if len(raw) > TEXT_PREVIEW_BYTES:
                     texts[f.id] += "…"
+    previous, following = _lesson_links(
+        runtime, session, user, read.metadata if read.state == "approved" else {}
+    )
     try:
-        related = search_service.related_page(runtime.settings, material_id, size=6).hits
+        related = search_service.related_page(runtime.settings, material_id, size=6, actor=user).hits
     except RepositoryError:
         related = []  # not public yet (the owner or a curator looking at a draft)
     response = render(
@@ -164,8 +171,12 @@ def material_page(
             "texts": texts,
             "quality": quality,
             "related": related,
+            "previous": previous,
+            "following": following,
             "signature": _signature(runtime, session, user, material_id),
             "jsonld": json_ld(found, runtime, session),
+            "organisation": organisation_of(found, session),
+            "can_see_stats": stats.may_read_material(user, found),
         },
         user=user,
         twin=f"/api/v1/materials/{material_id}",
@@ -173,7 +184,43 @@ def material_page(
     if read.state == "approved":
         # The service worker keeps only pages marked so: public content, never a draft under review.
         response.headers["X-Hoclieu-Offline"] = "keep"
+        count(request, UsageKind.view, user, material_id=material_id)
     return response
+
+
+@router.get("/m/{material_id}/text", response_class=HTMLResponse)
+def reading_page(
+    material_id: str,
+    request: Request,
+    runtime: RuntimeDep,
+    session: ReadSession,
+    user: PortalUser,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    """ "Đọc dạng văn bản": the extracted text of one page, reflowed for a phone."""
+    view = reading.reading_view(session, runtime.blobs, user, material_id)
+    current = min(page, max(1, len(view.pages)))
+    return render(
+        request,
+        "portal/reading.html",
+        {
+            "view": view,
+            "page": current,
+            "pages": len(view.pages),
+            "paragraphs": view.pages[current - 1] if view.pages else [],
+        },
+        user=user,
+        twin=f"/api/v1/materials/{material_id}",
+    )
+
+
+def _lesson_links(runtime: Runtime, session: Any, user: Any, meta: dict[str, Any]) -> tuple[Any, Any]:
+    """The previous and next lesson of the same book (``rel="prev"``/``rel="next"`` links)."""
+    book = lessons.book_of(meta)
+    if book is None:
+        return None, None
+    order = search_service.book_lessons(runtime.settings, book, actor=user)
+    return lessons.neighbours(session, user, meta, order)
 
 
 def player(runtime: Runtime, session: Any, material_id: str) -> Player:

@@ -55,11 +55,13 @@ class CachedStatic(StaticFiles):
         return response
 
 
-def label(vocabulary: str, code: object, lang: str) -> str:
-    """The label of ``code`` in ``lang`` (the code itself when the vocabulary does not know it)."""
+def label(vocabulary: str, code: object, lang: str, grade: object = None) -> str:
+    """The label of ``code`` in ``lang`` (the code itself when the vocabulary does not know it),
+    as the programme names it in ``grade`` when given."""
     vocab = load_vocabularies().get(vocabulary)
     term = vocab.get(str(code)) if vocab is not None else None
-    return term.label(lang) if term is not None else str(code)
+    in_grade = int(str(grade)) if str(grade).isdigit() else None
+    return term.label(lang, grade=in_grade) if term is not None else str(code)
 
 
 def terms(vocabulary: str, lang: str, *, grade: int | None = None) -> list[tuple[str, str]]:
@@ -105,7 +107,7 @@ def page_context(request: Request, user: User | None) -> dict[str, Any]:
         "num": lambda v, decimals=0: i18n.format_number(v, lang, decimals=decimals),
         "size": lambda v: i18n.format_size(int(v), lang),
         "date": lambda v, with_time=False: i18n.format_date(v, lang, with_time=with_time),
-        "label": lambda vocabulary, code: label(vocabulary, code, lang),
+        "label": lambda vocabulary, code, grade=None: label(vocabulary, code, lang, grade),
         "url_with": lambda **changes: url_with(request, **changes),
     }
 

@@ -18,11 +18,13 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from repository.curation.attempts import attempt
 from repository.curation.schemas import RUBRIC, CommentRead, Decision
 from repository.curation.service import curation
-from repository.errors import RepositoryError, ValidationFailed
+from repository.errors import Conflict, RepositoryError, ValidationFailed
 from repository.material.schemas import MaterialRead
 from repository.material.service import material as material_service
 from repository.signing import signer_for
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
+from web.portal.errors import explain
+from web.portal.i18n import request_lang
 from web.portal.material import player, viewer_for
 from web.portal.render import render
 from web.portal.session import CuratorPortalUser, check_csrf
@@ -35,7 +37,10 @@ def _decision(form: Any) -> tuple[Decision, str | None, dict[str, bool | None]]:
     try:
         decision = Decision(raw)
     except ValueError:
-        raise ValidationFailed(f"choose a decision: {', '.join(d.value for d in Decision)}") from None
+        raise ValidationFailed(
+            f"choose a decision: {', '.join(d.value for d in Decision)}",
+            details=[{"field": "decision", "message": "required"}],
+        ) from None
     # A checkbox is either ticked (true) or absent; absent counts as "not confirmed" (false).
     rubric: dict[str, bool | None] = {item.key: form.get(f"rubric.{item.key}") == "on" for item in RUBRIC}
     return decision, (str(form.get("comment", "")).strip() or None), rubric
@@ -90,7 +95,21 @@ def review_page(
     runtime: RuntimeDep,
     session: ReadSession,
     user: CuratorPortalUser,
-    error: str | None = None,
+    page: Annotated[int, Query(ge=1, le=100_000)] = 1,
+) -> HTMLResponse:
+    return _review_page(request, runtime, session, user, material_id, page=page)
+
+
+def _review_page(
+    request: Request,
+    runtime: Any,
+    session: Any,
+    user: Any,
+    material_id: str,
+    *,
+    page: int = 1,
+    error: RepositoryError | None = None,
+    form: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     material, versions = curation.history(session, user, material_id)
     read = MaterialRead.build(
@@ -112,12 +131,16 @@ def review_page(
             "duplicates": [f for f in read.files if f.duplicate_of],
             "rubric": RUBRIC,
             "error": error,
-            "page": 1,
+            "reasons": explain(error, request_lang(request)) if error else [],
+            # What the curator sent, shown again when the decision is refused (nothing is lost).
+            "sent": form or {},
+            "page": page,
             "quality": None,
             "texts": {},
         },
         user=user,
         twin=f"/api/v1/materials/{material_id}/versions",
+        status_code=error.status_code if error else 200,
     )
 
 
@@ -127,16 +150,27 @@ async def decide(
 ) -> Response:
     form = await request.form()
     check_csrf(request, str(form.get("csrf_token", "")))
-    decision, comment, rubric = _decision(form)
-    signer, ip = signer_for(runtime.settings), client_ip(request)
-    attempt(
-        runtime.db,
-        user,
-        action=f"review.{decision.value}",
-        material_id=material_id,
-        ip=ip,
-        work=lambda s, u: curation.decide(
-            s, u, material_id, decision=decision, comment=comment, rubric=rubric, signer=signer, ip=ip
-        ),
-    )
+    sent = {
+        "decision": str(form.get("decision", "")),
+        "comment": str(form.get("comment", "")),
+        "rubric": {item.key for item in RUBRIC if form.get(f"rubric.{item.key}") == "on"},
+    }
+    try:
+        decision, comment, rubric = _decision(form)
+        signer, ip = signer_for(runtime.settings), client_ip(request)
+        attempt(
+            runtime.db,
+            user,
+            action=f"review.{decision.value}",
+            material_id=material_id,
+            ip=ip,
+            work=lambda s, u: curation.decide(
+                s, u, material_id, decision=decision, comment=comment, rubric=rubric, signer=signer, ip=ip
+            ),
+        )
+    except (ValidationFailed, Conflict) as exc:
+        # Refused (a required item unticked, no comment for a refusal...): the same page, the
+        # reason in the curator's language, and everything they ticked and wrote kept.
+        with runtime.db.read() as session:
+            return _review_page(request, runtime, session, user, material_id, error=exc, form=sent)
     return RedirectResponse("/review?done=1&failed=0", status_code=303)

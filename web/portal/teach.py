@@ -23,13 +23,14 @@ from starlette.concurrency import run_in_threadpool
 from repository.curation.attempts import attempt
 from repository.curation.schemas import CommentRead
 from repository.curation.service import curation
-from repository.errors import MetadataInvalid, RepositoryError, ValidationFailed
+from repository.errors import Conflict, MetadataInvalid, RepositoryError, ValidationFailed
 from repository.material.schemas import MaterialRead
 from repository.material.service import material as material_service
 from repository.models import User
 from repository.runtime import Runtime
 from repository.uow import Session
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
+from web.portal.errors import explain
 from web.portal.render import render, terms
 from web.portal.session import CSRF_FIELD, CSRF_HEADER, TeacherPortalUser, check_csrf
 from web.uploads import TEXT_FIELDS as UPLOAD_TEXT_FIELDS
@@ -42,6 +43,8 @@ router = APIRouter(include_in_schema=False)
 TEXT_FIELDS = ("title", "description", "chapter", "lesson")
 CODE_FIELDS = {"type": "resource-type", "series": "series", "language": "language", "license": "license"}
 LIST_FIELDS = {"subjects": "subject"}
+NUMBER_FIELDS = ("volume",)  # the book volume (tập 1, tập 2): one book in the browse tree, not two
+MAX_VOLUME = 10
 
 
 def _wants_json(request: Request) -> bool:
@@ -148,12 +151,14 @@ def _form_values(meta: dict[str, Any], suggested: dict[str, Any]) -> dict[str, A
     values["grades"] = [str(g) for g in meta.get("grades", [])]
     values["subjects"] = list(meta.get("subjects", []))
     values["keywords"] = ", ".join(meta.get("keywords", []))
+    values["volume"] = str(meta.get("volume", "") or "")
+    values["outcomes"] = "\n".join(meta.get("outcomes", []))
     from_suggestion: set[str] = set()
     for key in ("grades", "subjects"):
         if not values[key] and key in suggested:
             values[key] = [str(suggested[key])]
             from_suggestion.add(key)
-    for key in ("type", "series", "language", "chapter", "lesson"):
+    for key in ("type", "series", "language", "chapter", "lesson", "volume"):
         if not values[key] and key in suggested:
             values[key] = str(suggested[key])
             from_suggestion.add(key)
@@ -208,12 +213,14 @@ def _details_page(
             "comments": comments,
             "saved": saved,
             "error": error,
+            "reasons": explain(error, lang) if error else [],
+            "vocabs": CODE_FIELDS,
             "editable": version.state != "submitted",
             "submittable": version.state in ("draft", "changes_requested", "withdrawn"),
         },
         user=user,
         twin=f"/api/v1/materials/{read.id}",
-        status_code=422 if error else 200,
+        status_code=error.status_code if error else 200,
     )
 
 
@@ -251,35 +258,95 @@ def _changes(form: Any) -> dict[str, Any]:
     changes["subjects"] = subjects or None
     keywords = [k.strip() for k in str(form.get("keywords", "")).split(",") if k.strip()]
     changes["keywords"] = keywords or None
+    volume = str(form.get("volume", "")).strip()
+    if volume and not (volume.isascii() and volume.isdigit() and 1 <= int(volume) <= MAX_VOLUME):
+        raise ValidationFailed(
+            f"the book volume is a whole number from 1 to {MAX_VOLUME}",
+            details=[{"field": "volume", "message": "invalid"}],
+        )
+    changes["volume"] = int(volume) if volume else None
+    outcomes = [line.strip() for line in str(form.get("outcomes", "")).splitlines() if line.strip()]
+    changes["outcomes"] = outcomes or None
     if changes["title"] is None:
-        raise ValidationFailed("a material needs a title")
+        raise ValidationFailed(
+            "a material needs a title", details=[{"field": "title", "message": "required"}]
+        )
     return changes
+
+
+def _posted(form: Any) -> dict[str, Any]:
+    """What the teacher typed, to show the form again as it was sent."""
+    posted: dict[str, Any] = {
+        k: form.get(k, "") for k in (*TEXT_FIELDS, *CODE_FIELDS, *NUMBER_FIELDS, "keywords")
+    }
+    posted["outcomes"] = str(form.get("outcomes", ""))
+    posted |= {
+        "grades": form.getlist("grades"),
+        "subjects": form.getlist("subjects"),
+        "from_suggestion": set(),
+    }
+    return posted
+
+
+async def _save_then(
+    request: Request, runtime: Runtime, user: User, material_id: str, *, submit: bool
+) -> Response:
+    """Save the details form and, for "Gửi kiểm duyệt", then submit the saved version.
+
+    The submit button belongs to the details form, so what the teacher typed is always sent with
+    it: either everything is saved and submitted, or nothing changes and the form comes back with
+    what was typed and the reason (nothing typed is ever dropped).
+    """
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    has_details = "title" in form  # a bare submit (API-like clients, the old form) saves nothing
+    posted = _posted(form) if has_details else None
+    stage = "save"
+    try:
+        if has_details:
+            changes = _changes(form)
+            with write_uow(runtime) as uow:
+                curation.edit(
+                    uow.session, uow.session.merge(user), material_id, changes=changes, ip=client_ip(request)
+                )
+        if submit:
+            # Saved first, in its own transaction: a refused submission (files still processing)
+            # keeps what was typed, and the page says both.
+            stage = "submit"
+            ip = client_ip(request)
+            attempt(
+                runtime.db,
+                user,
+                action="submit",
+                material_id=material_id,
+                ip=ip,
+                work=lambda s, u: curation.submit(s, u, material_id, ip=ip),
+            )
+    except (MetadataInvalid, ValidationFailed, Conflict) as exc:
+        if not has_details:
+            raise
+        with runtime.db.read() as session:
+            read, version = _working(session, user, material_id)
+            saved = "details" if stage == "submit" else None
+            return _details_page(
+                request,
+                session,
+                user,
+                read,
+                version,
+                error=exc,
+                saved=saved,
+                posted=None if stage == "submit" else posted,
+            )
+    saved = "submitted" if submit else "details"
+    return RedirectResponse(f"/teach/m/{material_id}?saved={saved}", status_code=303)
 
 
 @router.post("/teach/m/{material_id}", response_class=HTMLResponse)
 async def save_details(
     material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser
 ) -> Response:
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
-    try:
-        changes = _changes(form)
-        with write_uow(runtime) as uow:
-            curation.edit(
-                uow.session, uow.session.merge(user), material_id, changes=changes, ip=client_ip(request)
-            )
-    except (MetadataInvalid, ValidationFailed) as exc:
-        # Show the form again with what the teacher typed and the reason.
-        with runtime.db.read() as session:
-            read, version = _working(session, user, material_id)
-            posted: dict[str, Any] = {k: form.get(k, "") for k in (*TEXT_FIELDS, *CODE_FIELDS, "keywords")}
-            posted |= {
-                "grades": form.getlist("grades"),
-                "subjects": form.getlist("subjects"),
-                "from_suggestion": set(),
-            }
-            return _details_page(request, session, user, read, version, error=exc, posted=posted)
-    return RedirectResponse(f"/teach/m/{material_id}?saved=details", status_code=303)
+    return await _save_then(request, runtime, user, material_id, submit=False)
 
 
 async def _workflow(
@@ -300,11 +367,7 @@ async def _workflow(
 async def submit(
     material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser
 ) -> Response:
-    ip = client_ip(request)
-    await _workflow(
-        request, runtime, user, "submit", material_id, lambda s, u: curation.submit(s, u, material_id, ip=ip)
-    )
-    return RedirectResponse(f"/teach/m/{material_id}?saved=submitted", status_code=303)
+    return await _save_then(request, runtime, user, material_id, submit=True)
 
 
 @router.post("/teach/m/{material_id}/withdraw")

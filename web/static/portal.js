@@ -59,31 +59,79 @@
     input.addEventListener("blur", function () { setTimeout(close, 100); });
   }
 
-  /* Video: quality switch keeps the position; native HLS (Safari, Android) adapts by itself. */
+  /* Video quality is the student's choice, remembered on this device: the lowest rendition (360p)
+     unless they pick another; "auto" (the adaptive HLS ladder, which may climb to 720p) only when
+     they pick it. Nothing is swapped behind the label, also where the browser plays HLS itself. */
+  var QUALITY_KEY = "hoclieu.quality";
   function players() {
     Array.prototype.forEach.call(document.querySelectorAll("select[data-player]"), function (sel) {
-      sel.addEventListener("change", function () {
-        var video = document.getElementById(sel.getAttribute("data-player"));
-        var opt = sel.options[sel.selectedIndex];
+      var video = document.getElementById(sel.getAttribute("data-player"));
+      function apply(opt, keepPosition) {
         var at = video.currentTime, playing = !video.paused;
+        if (opt.value === "auto" && !video.canPlayType(opt.getAttribute("data-type") || "")) return false;
         video.src = opt.getAttribute("data-src");
-        if (at) video.addEventListener("loadedmetadata", function once() { video.removeEventListener("loadedmetadata", once); video.currentTime = at; });
-        if (playing) video.play();
+        if (keepPosition && at) video.addEventListener("loadedmetadata", function once() { video.removeEventListener("loadedmetadata", once); video.currentTime = at; });
+        if (keepPosition && playing) video.play();
+        return true;
+      }
+      var auto = sel.querySelector("option[value='auto']");
+      if (auto && !video.canPlayType(auto.getAttribute("data-type") || "")) auto.disabled = true;
+      // A choice made on another lesson applies here too, unless the link asks for one.
+      var saved = store("get", QUALITY_KEY), asked = /[?&]quality=/.test(location.search);
+      if (saved && !asked && sel.value !== saved) {
+        var opt = sel.querySelector("option[value='" + saved + "']");
+        if (opt && !opt.disabled) { sel.value = saved; apply(opt, false); }
+      }
+      sel.addEventListener("change", function () {
+        var opt = sel.options[sel.selectedIndex];
+        if (apply(opt, true)) store("set", QUALITY_KEY, opt.value);
       });
     });
-    Array.prototype.forEach.call(document.querySelectorAll("video[data-hls]"), function (video) {
-      var conn = navigator.connection || {};
-      var slow = conn.saveData || /(^|-)2g|3g/.test(conn.effectiveType || "");
-      // Only where the browser plays HLS itself (Safari, Android, Chromium since 2025), online (a kept
-      // video is an MP4 on this device: offline.js plays that), and not on slow/save-data connections
-      // (360p MP4 is smaller).
-      if (!slow && navigator.onLine !== false && video.canPlayType("application/vnd.apple.mpegurl")) {
-        // Swapped before any play: with preload="none" nothing is fetched until the user plays.
-        video.src = video.getAttribute("data-hls");
-        var q = video.id && document.querySelector("select[data-player='" + video.id + "']");
-        if (q) q.closest("form").hidden = true;  // HLS picks the quality itself
+  }
+
+  /* "Học tiếp": this device remembers the lessons opened and where each video was left (in
+     localStorage: nothing is sent, no account needed); the home page links the latest one, at its
+     video position. A page reads fine without this: it only adds the link and the resume. */
+  var PROGRESS_KEY = "hoclieu.progress", KEEP = 20;
+  function readProgress() {
+    try { var list = JSON.parse(store("get", PROGRESS_KEY) || "[]"); return Array.isArray(list) ? list : []; }
+    catch (err) { return []; }
+  }
+  function clock(s) { s = Math.floor(s); return Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2); }
+  function progress() {
+    var article = $("article[data-progress]");
+    if (article) {
+      var id = article.getAttribute("data-progress"), list = readProgress();
+      var entry = list.filter(function (e) { return e.id === id; })[0] || { id: id, t: 0 };
+      entry.title = article.getAttribute("data-title"); entry.at = Date.now();
+      var save = function () {
+        list = [entry].concat(readProgress().filter(function (e) { return e.id !== id; })).slice(0, KEEP);
+        store("set", PROGRESS_KEY, JSON.stringify(list));
+      };
+      save();
+      var video = article.querySelector("video");
+      if (video) {
+        var asked = /[?&]t=(\d+)/.exec(location.search), from = asked ? parseInt(asked[1], 10) : 0;
+        if (from > 0) video.addEventListener("loadedmetadata", function once() {
+          video.removeEventListener("loadedmetadata", once);
+          if (from < video.duration) video.currentTime = from;
+        });
+        var last = 0;
+        video.addEventListener("timeupdate", function () {
+          if (Math.abs(video.currentTime - last) < 1) return;
+          last = video.currentTime; entry.t = video.currentTime; save();
+        });
+        video.addEventListener("pause", function () { entry.t = video.currentTime; save(); });
+        video.addEventListener("ended", function () { entry.t = 0; entry.done = true; save(); });
       }
-    });
+    }
+    var box = $("#continue"), latest = readProgress()[0];
+    if (!box || !latest || !latest.id) return;
+    var link = $("#continue-link", box), t = Math.floor(latest.t || 0);
+    link.href = "/m/" + encodeURIComponent(latest.id) + (t > 0 ? "?t=" + t : "") + "#viewer";
+    link.textContent = fmt(box.getAttribute("data-msg-at"), "title", latest.title || "");
+    if (t > 0) $("#continue-time", box).textContent = fmt(box.getAttribute("data-msg-video"), "time", clock(t));
+    box.hidden = false;
   }
 
   /* Live ingest status on a teacher's material page. */
@@ -279,7 +327,7 @@
   }
 
   function start() {
-    suggest(); players(); uploads(); offline(); filters();
+    suggest(); players(); uploads(); offline(); filters(); progress();
     Array.prototype.forEach.call(document.querySelectorAll("[data-poll]"), poll);
     // LTI deep linking: the signed answer goes back to the LMS without a click (the button stays for no-JS).
     Array.prototype.forEach.call(document.querySelectorAll("form[data-autosubmit]"), function (f) { f.submit(); });

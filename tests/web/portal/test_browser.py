@@ -178,6 +178,7 @@ class TestTeacherAndCurator:
             page.check(f"input[name=ids][value='{mid}']")
         for key in ("curriculum_alignment", "license_clear", "content_accurate", "quality_accessibility"):
             page.check(f"form input[name='rubric.{key}']")
+        page.check("form input[name=decision][value=approve]")  # no decision is preselected
         with page.expect_navigation():
             page.click("form.stack button[type=submit]")
         assert "Đã ghi nhận quyết định" in page.inner_text("main")

@@ -149,7 +149,9 @@ class TestMaterialPage:
         assert_vietnamese(r.text)
         video = re.search(r"<video[^>]*>", r.text, re.S)
         assert video and 'preload="none"' in video.group(0) and "poster=" in video.group(0)
-        assert 'data-hls="/api/v1/materials/' in video.group(0)
+        # The adaptive HLS ladder is the student's choice ("Tự động"), never the default.
+        assert re.search(r'<option value="auto" data-src="/api/v1/materials/[^"]+/hls/master.m3u8"', r.text)
+        assert "data-hls" not in video.group(0)
         source = re.search(r'<source src="([^"]+)" type="video/mp4">', r.text)
         assert source
         body = client.get(f"/api/v1/materials/{mid}").json()

@@ -1,0 +1,1 @@
+"""Bulk import of an organisation's existing collection (mapping, dry run, resumable run, report)."""

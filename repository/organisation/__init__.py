@@ -1,0 +1,1 @@
+"""Organisations: their team (members, curators, managers) and the materials they contribute."""

@@ -1,0 +1,1 @@
+"""Usage statistics without personal data: recording, daily aggregates, reports."""
