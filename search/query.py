@@ -487,12 +487,19 @@ class FacetValue:
 
 @dataclass(frozen=True)
 class SearchResult:
-    """``total`` counts every match (not just this page); ``suggestion`` is the "did you mean"."""
+    """``total`` counts every match (not just this page); ``suggestion`` is the "did you mean".
+
+    ``total_approximate``: ``total`` is a lower bound ("10 000+"), not an exact count.
+    ``facets_approximate``: the facet counts of a broad query were counted on its top
+    candidates (``search.backends._common.FACET_SAMPLE``), not on every match.
+    """
 
     total: int
     hits: list[Hit]
     facets: dict[str, list[FacetValue]] = field(default_factory=dict)
     suggestion: str | None = None
+    total_approximate: bool = False
+    facets_approximate: bool = False
 
 
 @dataclass(frozen=True)

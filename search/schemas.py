@@ -45,6 +45,15 @@ class SearchResponse(BaseModel):
         )
     )
     suggestion: str | None = Field(description="A 'did you mean' when typo tolerance found more.")
+    total_approximate: bool = Field(
+        False, description="`total` is a lower bound (at least this many matches), not an exact count."
+    )
+    facets_approximate: bool = Field(
+        False,
+        description=(
+            "A broad query's facet counts were counted on its top 1 000 candidates, not on every match."
+        ),
+    )
 
 
 class SuggestItem(BaseModel):

@@ -258,6 +258,8 @@ class SearchService:
             hits=[_hit(h) for h in result.hits],
             facets=facets,
             suggestion=result.suggestion,
+            total_approximate=result.total_approximate,
+            facets_approximate=result.facets_approximate,
         )
 
     def suggest(self, settings: Settings, prefix: str, *, size: int = 8) -> list[Suggestion]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import fnmatch
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import REPO_ROOT
 
 
@@ -55,3 +57,26 @@ class TestDockerignore:
                 if "__pycache__" in relative:
                     continue
                 assert not _ignored(relative), relative
+
+
+@pytest.mark.slow  # builds a wheel (about 15 s); it does not depend on the database
+def test_the_wheel_holds_every_package_and_its_data(tmp_path: Path) -> None:
+    """A non-editable install (a wheel) gets every package of the four top-level ones."""
+    import subprocess
+    import sys
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), "."],
+        cwd=REPO_ROOT,
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = tmp_path.glob("hoclieu-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for top in ("repository", "ingest", "search", "web"):
+        for init in (REPO_ROOT / top).rglob("__init__.py"):
+            rel = init.relative_to(REPO_ROOT).as_posix()
+            assert rel in names, f"{rel} is missing from the wheel"
+    assert any(n.startswith("repository/migrations/versions/") for n in names)
+    assert any(n.startswith("web/templates/") for n in names)

@@ -7,6 +7,7 @@ reflows to any width. Visibility is the material's (:meth:`MaterialService.get`)
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from dataclasses import dataclass, field
@@ -80,3 +81,34 @@ def reading_view(session: Session, blobs: Any, actor: User | None, material_id: 
                 view.pages.append(paragraphs(fh.read(MAX_PAGE_CHARS).decode("utf-8", errors="ignore")))
     view.pages = [p for p in view.pages if p]
     return view
+
+
+def render_markdown(text: str) -> str:
+    """A Markdown worksheet as HTML we made (the preview shown on the portal): CommonMark and
+    tables, raw HTML in the source shown as text, link targets limited by markdown-it's
+    ``validateLink`` (no ``javascript:``, ``vbscript:``, ``file:`` or ``data:`` links), images as
+    their alternative text (a worksheet must not make the reader's browser fetch other sites)."""
+    from markdown_it import MarkdownIt
+
+    md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": False}).enable("table")
+
+    def image_as_text(_self: Any, tokens: Any, idx: int, _options: Any, _env: Any) -> str:
+        return html.escape(tokens[idx].content)
+
+    md.add_render_rule("image", image_as_text)
+    return str(md.render(text))
+
+
+#: A Markdown original larger than this is not rendered in the page (download it instead).
+MAX_MARKDOWN_BYTES = 200_000
+MARKDOWN_TYPES = ("text/markdown", "text/x-markdown")
+
+
+def worksheet_html(blobs: Any, file: Any) -> str | None:
+    """The rendered preview of a Markdown worksheet (:func:`render_markdown`), else None."""
+    markdown = file.media_type in MARKDOWN_TYPES or str(file.filename).lower().endswith((".md", ".markdown"))
+    if not markdown or file.status != "ready" or file.size > MAX_MARKDOWN_BYTES:
+        return None
+    with blobs.open(file.storage_key) as stream:
+        text = stream.read(MAX_MARKDOWN_BYTES).decode("utf-8", errors="replace")
+    return render_markdown(text)

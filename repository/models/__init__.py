@@ -4,7 +4,7 @@ Tables: users, api_tokens, materials, material_files, derivatives, audit_events,
 material_versions, review_comments, integrity_issues, fingerprints, uploads, sign_in_throttle,
 job_workers, api_clients, webhook_subscriptions, webhook_deliveries, lti_platforms, lti_launches,
 organisations, organisation_members, usage_events, stats_salts, stats_daily, stats_daily_facets,
-stats_search_daily, stats_days.
+stats_search_daily, stats_days, study_progress.
 """
 
 from repository.models.audit import AuditEvent
@@ -27,6 +27,7 @@ from repository.models.organisation import (
     OrganisationKind,
     OrganisationMember,
 )
+from repository.models.progress import StudyProgress
 from repository.models.stats import (
     StatsDaily,
     StatsDailyFacet,
@@ -67,6 +68,7 @@ __all__ = [
     "StatsDay",
     "StatsSalt",
     "StatsSearchDaily",
+    "StudyProgress",
     "Upload",
     "UsageEvent",
     "UsageKind",

@@ -58,7 +58,9 @@ class Pending(NamedTuple):
 
 
 class UsageRecorder:
-    """One per process (``web.app`` creates it). Thread-safe; ``flush()`` may be called by anyone."""
+    """One per process: ``web.app`` creates it, and its lifespan starts the writer thread
+    (:meth:`start`) and stops it, writing what is left (:meth:`stop`). Thread-safe; ``flush()``
+    may be called by anyone (tests and benchmarks call it instead of starting the thread)."""
 
     def __init__(
         self,
@@ -101,8 +103,6 @@ class UsageRecorder:
         if len(self._buffer) == self._buffer.maxlen:
             self.dropped += 1
         self._buffer.append(Pending(stats_day(now), kind.value, material_id, query, results, who))
-        if self._thread is None:
-            self.start()
 
     # --- the writer thread --------------------------------------------------------------------
 

@@ -87,3 +87,13 @@ class SearchReport(BaseModel):
     min_searches: int = Field(description="texts searched fewer times than this are not listed")
     top: list[SearchText]
     zero_results: list[SearchText]
+
+
+class OrganisationStats(BaseModel):
+    slug: str
+    name: str
+    start: date
+    end: date
+    days: list[DayCounts] = Field(description="the counts of the materials the organisation contributes")
+    total: dict[str, int]
+    top: list[TopMaterial] = Field(description="its most-viewed approved materials in the period")

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -33,6 +34,7 @@ from repository.stats.schemas import (
     DayCounts,
     FacetCounts,
     MaterialStats,
+    OrganisationStats,
     SearchReport,
     SearchText,
     TopMaterial,
@@ -207,6 +209,43 @@ class StatsService:
             total=DayCounts.total(days),
         )
 
+    def organisation(
+        self, session: Session, actor: User | None, slug: str, period: Period, *, client: bool = False
+    ) -> OrganisationStats:
+        """An organisation's dashboard: its materials' counts per day and its most-viewed ones.
+
+        Raises:
+            NotAuthenticated: signed out. NotFound: no such organisation.
+            PermissionDenied: neither one of its members, a curator, an admin nor a stats client.
+        """
+        from repository.organisation.service import organisations  # builds on materials and users
+
+        if actor is None:
+            raise NotAuthenticated("sign in first: an organisation's statistics are for its members")
+        org = organisations.get(session, slug)
+        member = organisations.role_of(session, actor, org) is not None
+        if not (client or member or has_role(actor, Role.curator)):
+            raise PermissionDenied(
+                "an organisation's statistics are for its members, curators and administrators"
+            )
+        store = StatsStore.from_session(session)
+        by_day: dict[date, dict[str, int]] = {d: {} for d in period.days()}
+        for day, kind, n in store.organisation_daily(org.id, period.start, period.end):
+            by_day.setdefault(day, {})[kind] = int(n or 0)
+        days = [DayCounts.of(d, counts) for d, counts in sorted(by_day.items())]
+        rows = store.top_materials(
+            period.start, period.end, kind="view", grade=None, subject=None, limit=20, organisation_id=org.id
+        )
+        return OrganisationStats(
+            slug=org.slug,
+            name=org.name,
+            start=period.start,
+            end=period.end,
+            days=days,
+            total=DayCounts.total(days),
+            top=[_top(mid, title, meta, total) for mid, title, meta, total in rows],
+        )
+
     def summary(
         self, session: Session, actor: User | None, period: Period, *, client: bool = False
     ) -> UsageSummary:
@@ -261,16 +300,7 @@ class StatsService:
             kind=kind.value,
             grade=grade,
             subject=subject,
-            items=[
-                TopMaterial(
-                    id=mid,
-                    title=title,
-                    grades=list((meta or {}).get("grades") or []),
-                    subjects=list((meta or {}).get("subjects") or []),
-                    count=int(total),
-                )
-                for mid, title, meta, total in rows
-            ],
+            items=[_top(mid, title, meta, total) for mid, title, meta, total in rows],
         )
 
     def searches(
@@ -302,6 +332,16 @@ class StatsService:
             top=texts(False),
             zero_results=texts(True),
         )
+
+
+def _top(material_id: str, title: str, meta: dict[str, Any] | None, total: int) -> TopMaterial:
+    return TopMaterial(
+        id=material_id,
+        title=title,
+        grades=list((meta or {}).get("grades") or []),
+        subjects=list((meta or {}).get("subjects") or []),
+        count=int(total),
+    )
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

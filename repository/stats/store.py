@@ -244,6 +244,18 @@ class StatsStore:
             )
         )
 
+    def organisation_daily(self, organisation_id: str, start: date, end: date) -> list[Any]:
+        """(day, kind, total) of the materials the organisation contributes (a join through them)."""
+        total = func.sum(StatsDaily.count)
+        return list(
+            self.session.execute(
+                select(StatsDaily.day, StatsDaily.kind, total)
+                .join(Material, Material.id == StatsDaily.material_id)
+                .where(Material.organisation_id == organisation_id, StatsDaily.day.between(start, end))
+                .group_by(StatsDaily.day, StatsDaily.kind)
+            )
+        )
+
     def _curriculum_filter(self, name: str, value: Any) -> ColumnElement[bool]:
         if self._dialect == "postgresql":
             return text(f"materials.metadata -> '{name}' @> CAST(:{name}_json AS jsonb)").bindparams(
@@ -262,6 +274,7 @@ class StatsStore:
         grade: int | None,
         subject: str | None,
         limit: int,
+        organisation_id: str | None = None,
     ) -> list[Any]:
         """The approved materials most used in the period: (id, title, meta, total)."""
         total = func.sum(StatsDaily.count).label("total")
@@ -278,6 +291,8 @@ class StatsStore:
             .order_by(total.desc(), Material.id)
             .limit(limit)
         )
+        if organisation_id is not None:
+            stmt = stmt.where(Material.organisation_id == organisation_id)
         if grade is not None:
             stmt = stmt.where(self._curriculum_filter("grades", grade))
         if subject is not None:

@@ -47,6 +47,7 @@ from repository import fields
 from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
 from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, nfc
+from search import rerank
 from search.backends._cache import ResultCache, cache_key
 from search.backends._common import (
     ALIAS_SCORE,
@@ -66,6 +67,12 @@ from search.backends._common import (
     mark,
     plain,
     suggestions,
+)
+from search.backends._common import (
+    FACET_BROAD as FACET_BROAD,  # re-exported: tests and bench/search_cost.py set them
+)
+from search.backends._common import (
+    FACET_SAMPLE as FACET_SAMPLE,
 )
 from search.documents import SearchDocument, codes_of
 from search.query import (
@@ -132,6 +139,9 @@ def _schema() -> tantivy.Schema:
     # one query, grouped per material without reading any stored page document.
     sb.add_integer_field("parent_h", stored=False, indexed=False, fast=True)
     sb.add_integer_field("public", stored=False, indexed=True, fast=True)
+    # A material's id as a number (as ``parent_h``), indexed and fast: the facets of a broad
+    # query are counted over its top candidates, selected by one term-set query of these.
+    sb.add_integer_field("key", stored=False, indexed=True, fast=True)
     for name, _ in TEXT_FIELDS:
         sb.add_text_field(name, stored=True, tokenizer_name="vi_fold")
         sb.add_text_field(f"{name}_x", stored=False, tokenizer_name="vi_exact")
@@ -237,6 +247,7 @@ class EmbeddedBackend:
         if doc.owner_id:
             m.add_text("owner", doc.owner_id)
         m.add_integer("public", 1 if doc.public else 0)
+        m.add_integer("key", _hash(doc.id))
         values = {
             "title": [doc.title],
             "lesson": [v for v in (doc.lesson, doc.chapter) if v],
@@ -496,18 +507,22 @@ class EmbeddedBackend:
         ]
         return per[0] if len(per) == 1 else Query.boolean_query([(Occur.Must, q) for q in per])
 
-    def _idf(self, searcher: tantivy.Searcher, parsed: ParsedQuery) -> dict[str, float]:
-        """BM25's IDF of each folded query word over the materials (its most frequent field)."""
+    def _idf(self, searcher: tantivy.Searcher, parsed: ParsedQuery) -> tuple[dict[str, float], int]:
+        """BM25's IDF of each folded query word over the materials (its most frequent field),
+        and the largest document frequency among the words (a lower bound of a broad query's
+        matches before filters)."""
         # Every live document, pages included, as BM25 itself counts (deleted ones are not).
         n = max(searcher.num_docs, 1)
         out = {}
+        widest = 0
         for tok in parsed.tokens:
             df = max(searcher.doc_freq(name, tok.folded) for name, _ in TEXT_FIELDS)
+            widest = max(widest, df)
             out[tok.folded] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
         for pair in parsed.pairs:
             df = max(searcher.doc_freq(name, pair) for name, _ in PAIR_WEIGHTS)
             out[pair] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
-        return out
+        return out, widest
 
     def _text_clauses(
         self,
@@ -713,27 +728,39 @@ class EmbeddedBackend:
         searcher: tantivy.Searcher,
         text: list[tuple[Occur, Query]],
         query: SearchQuery,
-    ) -> tuple[dict[str, list[FacetValue]], int]:
-        """Facet counts and the total, in as few passes over the matches as possible.
+        sample: list[int] | None = None,
+    ) -> dict[str, list[FacetValue]]:
+        """Facet counts, in as few passes over the matches as possible.
 
-        One aggregation over the query with every filter gives the total and the counts of every
-        facet without an active filter; a facet with its own filter gets one more pass without
-        that filter, so its counts show what choosing another value gives.
+        One aggregation over the query with every filter gives the counts of every facet
+        without an active filter; a facet with its own filter gets one more pass without that
+        filter, so its counts show what choosing another value gives.
+
+        A broad query (more than :data:`FACET_SAMPLE` matches) has its unfiltered facets
+        counted on its ``sample``: the ids (``key``) of its top :data:`FACET_SAMPLE`
+        candidates, so the pass reads a thousand documents, not every match. Those counts are
+        marked approximate in the result. A facet with its own filter active is still counted
+        over every match (it needs the matches without that filter).
         """
         active = query.filters()
         facets = fields.facets()
         groups: list[tuple[str | None, list[str]]] = [(None, [f for f in facets if f not in active])]
         groups += [(f, [f]) for f in facets if f in active]
         out: dict[str, list[FacetValue]] = {}
-        total = 0
         for skip, names in groups:
+            if not names:
+                continue
             aggs: dict[str, Any] = {n: {"terms": {"field": n, "size": FACET_SIZE}} for n in names}
-            if skip is None:
-                # Every material has exactly one ``public`` value: its value count is the total.
-                aggs[_TOTAL] = {"value_count": {"field": "public"}}
-            result = searcher.aggregate(self._build(text, query, skip_filter=skip), aggs)
-            if skip is None:
-                total = int(result.get(_TOTAL, {}).get("value") or 0)
+            if skip is None and sample is not None:
+                q = Query.boolean_query(
+                    [
+                        (Occur.Must, self._term("kind", "m")),
+                        (Occur.Must, Query.term_set_query(self.schema, "key", sample)),
+                    ]
+                )
+            else:
+                q = self._build(text, query, skip_filter=skip)
+            result = searcher.aggregate(q, aggs)
             for n in names:
                 buckets = result.get(n, {}).get("buckets", [])
                 values = [
@@ -741,7 +768,7 @@ class EmbeddedBackend:
                     for b in buckets
                 ]
                 out[n] = sorted(values, key=lambda v: (-v.count, v.value))
-        return {n: out.get(n, []) for n in facets}, total
+        return {n: out.get(n, []) for n in facets}
 
     def _unknown(self, searcher: tantivy.Searcher, parsed: ParsedQuery) -> frozenset[str]:
         """Long query words found in no text field: only these get typo tolerance, so a rare but
@@ -768,18 +795,65 @@ class EmbeddedBackend:
         return correction(texts, parsed)
 
     def _matches(
-        self, searcher: tantivy.Searcher, parsed: ParsedQuery, query: SearchQuery, fuzzy: frozenset[str]
-    ) -> tuple[tantivy.SearchResult, dict[str, list[FacetValue]], int]:
-        text = self._text_clauses(parsed, fuzzy, idf=self._idf(searcher, parsed))
-        # With facets, the aggregation pass already visits every match and gives the total, so
-        # the hit query only collects the top results (no second exhaustive count), and the
-        # aggregation gets the match-only form of the query (about half the clauses).
-        result = self._run(searcher, self._build(text, query), query, parsed, count=not query.with_facets)
-        if query.with_facets:
-            match_only = self._text_clauses(parsed, fuzzy, scored=False)
-            facets, total = self._facets(searcher, match_only, query)
-            return result, facets, total
-        return result, {}, _count(result)
+        self,
+        searcher: tantivy.Searcher,
+        parsed: ParsedQuery,
+        query: SearchQuery,
+        fuzzy: frozenset[str],
+        idf: dict[str, float],
+        *,
+        limit: int,
+        offset: int,
+        sampled: bool = False,
+    ) -> tuple[tantivy.SearchResult, dict[str, list[FacetValue]], bool]:
+        """The hits (``limit`` from ``offset``, counted) and the facets, and whether the facets
+        were counted on the top candidates only (see :meth:`_facets`)."""
+        text = self._text_clauses(parsed, fuzzy, idf=idf)
+        # The count comes from the same pass that scores every match for the top results.
+        result = self._run(searcher, self._build(text, query), query, parsed, limit, offset)
+        if not query.with_facets:
+            return result, {}, False
+        match_only = self._text_clauses(parsed, fuzzy, scored=False)
+        sample = None
+        if sampled and _count(result) > FACET_SAMPLE and offset == 0 and len(result.hits) >= FACET_SAMPLE:
+            addrs = [addr for _key, addr in result.hits[:FACET_SAMPLE]]
+            sample = [int(k) for k in searcher.fast_field_values("key", addrs) if k is not None]
+        facets = self._facets(searcher, match_only, query, sample)
+        return result, facets, sample is not None
+
+    def _second_stage(
+        self,
+        searcher: tantivy.Searcher,
+        found: list[tuple[float, tantivy.DocAddress]],
+        parsed: ParsedQuery,
+        idf: dict[str, float],
+    ) -> list[tuple[float, tantivy.DocAddress]]:
+        """``found`` with its first :data:`rerank.DEPTH` re-scored by ``search.rerank``."""
+        top, rest = found[: rerank.DEPTH], found[rerank.DEPTH :]
+        texts = []
+        idents = []
+        curricula: list[tuple[list[int], list[str]]] = []
+        for _score, addr in top:
+            doc = searcher.doc(addr)
+            idents.append(str(doc.get_first("id")))
+            parts = [str(v) for f in ("title", "lesson", "kw", "desc") for v in doc.get_all(f)]
+            parts.append(str(doc.get_first("body") or "")[: rerank.TEXT_CHARS])
+            texts.append("\n".join(parts))
+            curricula.append(
+                ([int(g) for g in doc.get_all("grade")], [str(v) for v in doc.get_all("subject")])
+            )
+        extra = rerank.second_stage(
+            parsed, idf, texts, curricula, unit=COVERAGE_SCORE, question_weight=QUESTION_WEIGHT
+        )
+        if not any(extra):
+            return found  # nothing to re-score (only curriculum aliases): the first stage's order
+        # Only adds: every re-scored candidate stays above the first stage's rest. Ties go by id,
+        # as the page's own ordering does.
+        rescored = sorted(
+            ((score + e, ident, addr) for (score, addr), e, ident in zip(top, extra, idents, strict=True)),
+            key=lambda t: (-t[0], t[1]),
+        )
+        return [(score, addr) for score, _ident, addr in rescored] + rest
 
     def search(self, query: SearchQuery) -> SearchResult:
         """Run ``query``; see ``SearchBackend.search``.
@@ -804,20 +878,39 @@ class EmbeddedBackend:
             # still finds "trình"), so typo tolerance is decided per word: a long word that no
             # text holds is widened to its neighbours one edit away, and only that word.
             unknown = self._unknown(searcher, parsed)
-            result, facets, total = self._matches(searcher, parsed, query, unknown)
+            idf, widest = self._idf(searcher, parsed)
+            # Broad: one word alone is in more than FACET_BROAD materials. Only then is the
+            # sampling worth collecting FACET_SAMPLE candidates; below it every match is counted.
+            sampled = query.with_facets and FACET_SAMPLE > 0 and widest > FACET_BROAD
+            second = rerank.applies(parsed, query.sort, query.offset)
+            # One pass collects what every later step needs from the top: the page, the
+            # candidates the second stage re-scores, the candidates broad facets are counted on.
+            end = query.offset + query.size
+            limit = max(end, rerank.DEPTH if second else 0, FACET_SAMPLE if sampled else 0)
+            result, facets, approximate = self._matches(
+                searcher, parsed, query, unknown, idf, limit=limit, offset=0, sampled=sampled
+            )
             suggestion = None
             if unknown and result.hits:
-                suggestion = self._correction(searcher, list(result.hits), parsed)
+                suggestion = self._correction(searcher, list(result.hits)[:10], parsed)
             relevance = query.sort == "relevance"
             found = [(key if relevance else 0.0, addr) for key, addr in result.hits]
-            hits = self._hits(searcher, found, parsed, query)
+            if second:
+                found = self._second_stage(searcher, found, parsed, idf)
+            hits = self._hits(searcher, found[query.offset : end], parsed, query)
             if relevance and not parsed.is_empty:
                 # Equal scores (alias boosts are constant) would otherwise come in index order,
                 # which differs between an incremental index and a rebuilt one.
                 hits.sort(key=lambda h: (-h.score, h.id))
         except ValueError as exc:
             raise InvalidQuery(f"the search engine rejected the query: {exc}") from exc
-        return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion)
+        return SearchResult(
+            total=_count(result),
+            hits=hits,
+            facets=facets,
+            suggestion=suggestion,
+            facets_approximate=approximate,
+        )
 
     def _run(
         self,
@@ -825,6 +918,8 @@ class EmbeddedBackend:
         q: Query,
         query: SearchQuery,
         parsed: ParsedQuery,
+        limit: int,
+        offset: int,
         *,
         count: bool = True,
     ) -> tantivy.SearchResult:
@@ -833,8 +928,8 @@ class EmbeddedBackend:
             # Without words every score is equal: show the most used materials first.
             order = "popularity"
         if order:
-            return searcher.search(q, query.size, count=count, order_by_field=order, offset=query.offset)
-        return searcher.search(q, query.size, count=count, offset=query.offset)
+            return searcher.search(q, limit, count=count, order_by_field=order, offset=offset)
+        return searcher.search(q, limit, count=count, offset=offset)
 
     def suggest(self, prefix: str, *, size: int = 8) -> list[Suggestion]:
         """Completions over public titles, lessons and subjects; see ``SearchBackend.suggest``."""
@@ -957,9 +1052,6 @@ class EmbeddedBackend:
         addrs = [addr for _key, addr in res.hits]
         versions = searcher.fast_field_values("version", addrs)
         return {str(key): int(v or 0) for (key, _a), v in zip(res.hits, versions, strict=True)}
-
-
-_TOTAL = "_total"
 
 
 def _hash(ident: str) -> int:

@@ -34,6 +34,7 @@ from repository import fields
 from repository.errors import InvalidQuery, NotFound, RepositoryError
 from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, nfc
+from search import rerank
 from search.backends._common import (
     ALIAS_SCORE,
     COVERAGE_SCORE,
@@ -47,6 +48,7 @@ from search.backends._common import (
     QUESTION_WEIGHT,
     SNIPPET_CHARS,
     TEXT_FIELDS,
+    TOTAL_BOUND,
     correction,
     highlight_filter,
     plain,
@@ -533,7 +535,7 @@ class OpenSearchBackend:
             "post_filter": {"bool": {"filter": self._filters(query)}},
             "from": query.offset,
             "size": query.size,
-            "track_total_hits": True,
+            "track_total_hits": TOTAL_BOUND,
             "_source": _SOURCE,
         }
         if query.sort == "newest":
@@ -633,13 +635,25 @@ class OpenSearchBackend:
         unknown = frozenset(
             t.folded for t in parsed.tokens if len(t.folded) >= FUZZY_MIN_CHARS and not idf.get(t.folded)
         )
-        result = self._search(self._body(parsed, query, unknown, idf))
+        body = self._body(parsed, query, unknown, idf)
+        second = rerank.applies(parsed, query.sort, query.offset)
+        end = query.offset + query.size
+        if second:
+            # The page is cut from the re-ranked candidates (search.rerank), as on Tantivy.
+            body["from"], body["size"] = 0, max(rerank.DEPTH, end)
+            body["_source"] = [*_SOURCE, "title", "lesson", "kw", "desc", "body"]
+        result = self._search(body)
         suggestion = None
         total = int(result["hits"]["total"]["value"])
-        if unknown and result["hits"]["hits"]:
-            ids = [h["_source"]["id"] for h in result["hits"]["hits"]]
+        # Counted exactly up to TOTAL_BOUND matches, then "at least" (track_total_hits).
+        total_approximate = result["hits"]["total"].get("relation") == "gte"
+        raw_hits = result["hits"]["hits"]
+        if second:
+            raw_hits = self._second_stage(raw_hits, parsed, idf)[query.offset : end]
+        if unknown and raw_hits:
+            ids = [h["_source"]["id"] for h in raw_hits]
             suggestion = correction(self._texts(ids), parsed)
-        hits = [self._hit(h, parsed, query) for h in result["hits"]["hits"]]
+        hits = [self._hit(h, parsed, query) for h in raw_hits]
         facets: dict[str, list[FacetValue]] = {}
         if query.with_facets:
             aggs = result.get("aggregations", {})
@@ -647,7 +661,41 @@ class OpenSearchBackend:
                 buckets = aggs.get(f, {}).get("values", {}).get("buckets", [])
                 values = [FacetValue(str(b["key"]), int(b["doc_count"])) for b in buckets if b["doc_count"]]
                 facets[f] = sorted(values, key=lambda v: (-v.count, v.value))
-        return SearchResult(total=total, hits=hits, facets=facets, suggestion=suggestion)
+        return SearchResult(
+            total=total,
+            hits=hits,
+            facets=facets,
+            suggestion=suggestion,
+            total_approximate=total_approximate,
+        )
+
+    @staticmethod
+    def _second_stage(
+        raw_hits: list[dict[str, Any]], parsed: ParsedQuery, idf: dict[str, float]
+    ) -> list[dict[str, Any]]:
+        """``raw_hits`` with the first :data:`rerank.DEPTH` re-scored by ``search.rerank``."""
+        top, rest = raw_hits[: rerank.DEPTH], raw_hits[rerank.DEPTH :]
+        texts, curricula = [], []
+        for h in top:
+            src = h["_source"]
+            parts: list[str] = []
+            for f in ("title", "lesson", "kw", "desc"):
+                v = src.get(f)
+                parts += [str(x) for x in v] if isinstance(v, list) else [str(v or "")]
+            parts.append(str(src.get("body") or "")[: rerank.TEXT_CHARS])
+            texts.append("\n".join(parts))
+            data = src.get("data") or {}
+            curricula.append(([int(g) for g in data.get("grades") or []], list(data.get("subjects") or [])))
+        extra = rerank.second_stage(
+            parsed, idf, texts, curricula, unit=COVERAGE_SCORE, question_weight=QUESTION_WEIGHT
+        )
+        if not any(extra):
+            return raw_hits  # nothing to re-score (only curriculum aliases): the first stage's order
+        rescored = [
+            {**h, "_score": float(h.get("_score") or 0.0) + e} for h, e in zip(top, extra, strict=True)
+        ]
+        rescored.sort(key=lambda h: (-h["_score"], h["_source"]["id"]))
+        return rescored + rest
 
     def _texts(self, ids: list[str]) -> list[str]:
         if not ids:

@@ -352,6 +352,117 @@ class TestRankedMatching:
         marked = {m.lower() for h in loose for m in re.findall(r"<mark>(.*?)</mark>", h.snippet)}
         assert {"phần", "so"} <= marked
 
+    def test_paging_through_re_ranked_results_shows_each_material_once(self, backend: SearchBackend) -> None:
+        backend.index(
+            # Texts of different lengths: distinct scores (the engines order equal scores as
+            # they like, which no paging can make consistent).
+            build_document(
+                material(
+                    f"m{i:02d}", f"Bài {i}: lá cây", description="Lá cây có màu xanh. " + "Đọc thêm. " * i
+                )
+            )
+            for i in range(60)
+        )
+        backend.refresh()
+        everything = ids(backend, "lá cây màu xanh", size=100)
+        pages = [ids(backend, "lá cây màu xanh", size=7, page=p) for p in range(1, 10)]
+        flat = [i for page in pages for i in page]
+        assert len(flat) == len(set(flat)) == 60
+        assert flat == everything
+
+
+class TestApproximateCounts:
+    """A broad query's counts cost a bounded amount of work; what is not exact says so."""
+
+    @pytest.fixture
+    def small_bounds(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        from search.backends import embedded, opensearch
+
+        monkeypatch.setattr(embedded, "FACET_SAMPLE", 10)
+        monkeypatch.setattr(embedded, "FACET_BROAD", 5)
+        monkeypatch.setattr(opensearch, "TOTAL_BOUND", 10)
+
+    def _index(self, backend: SearchBackend) -> None:
+        backend.index(
+            build_document(
+                material(f"bt-{i}", f"Bài tập toán số {i}", grades=[5 if i < 25 else 6], subjects=["toan"])
+            )
+            for i in range(40)
+        )
+        backend.refresh()
+
+    def test_broad_query_is_exact_or_says_it_is_not(self, backend: SearchBackend, small_bounds: None) -> None:
+        self._index(backend)
+        result = backend.search(SearchQuery("bài tập toán", size=5))
+        assert result.total_approximate or result.facets_approximate  # the bound applied
+        if result.total_approximate:
+            assert 10 <= result.total <= 40
+        else:
+            assert result.total == 40
+        grades = {f.value: f.count for f in result.facets["grade"]}
+        if result.facets_approximate:
+            assert sum(grades.values()) == 10
+            assert set(grades) <= {"5", "6"}
+        else:
+            assert grades == {"5": 25, "6": 15}
+        assert len(result.hits) == 5
+
+    def test_narrow_query_is_exact(self, backend: SearchBackend, small_bounds: None) -> None:
+        self._index(backend)
+        result = backend.search(SearchQuery("7"))
+        assert not result.total_approximate
+        assert not result.facets_approximate
+        assert result.hits[0].id == "bt-7"
+        # A facet with its own filter active is counted over every match, even for a broad query.
+        filtered = backend.search(SearchQuery("bài tập toán", grades=[6]))
+        assert {f.value: f.count for f in filtered.facets["grade"]} == {"5": 25, "6": 15}
+        assert filtered.total == 15 or (filtered.total_approximate and filtered.total >= 10)
+
+    def test_without_bounds_counts_are_exact(self, backend: SearchBackend) -> None:
+        self._index(backend)
+        result = backend.search(SearchQuery("bài tập toán"))
+        assert (result.total, result.total_approximate, result.facets_approximate) == (40, False, False)
+        assert {f.value: f.count for f in result.facets["grade"]} == {"5": 25, "6": 15}
+
+
+CHANGES = ("take-down", "delete", "replace", "reindex", "clear", "new")
+
+
+class TestNoStaleResults:
+    """Every kind of index change shows in the next search of a query already asked (and so
+    possibly served from a result cache): a taken-down material never comes back."""
+
+    @pytest.mark.parametrize("change", CHANGES)
+    def test_every_index_change_shows_in_a_repeated_query(self, loaded: SearchBackend, change: str) -> None:
+        before = [loaded.search(SearchQuery("quang hợp")) for _ in range(2)]
+        assert before[0] == before[1]
+        assert before[0].hits[0].id == "quang-hop"
+        quang = next(m for m in CORPUS if m["id"] == "quang-hop")
+        if change == "take-down":
+            loaded.index([build_document(quang | {"state": "draft", "version": 2})])
+        elif change == "delete":
+            loaded.delete(["quang-hop"])
+        elif change == "replace":
+            loaded.index([build_document(quang | {"metadata": {**quang["metadata"], "title": "Hô hấp"}})])
+        elif change == "reindex":
+            loaded.reindex(build_document(m) for m in CORPUS if m["id"] != "quang-hop")
+        elif change == "clear":
+            loaded.clear()
+        else:
+            loaded.index([build_document(material("moi", "Quang hợp ở cây xanh"))])
+        loaded.refresh()
+        after = loaded.search(SearchQuery("quang hợp"))
+        found = [h.id for h in after.hits]
+        if change == "new":
+            assert "moi" in found
+            assert after.total == before[0].total + 1
+        elif change == "replace":
+            assert next(h.title for h in after.hits if h.id == "quang-hop") == "Hô hấp"
+        else:
+            assert "quang-hop" not in found
+            assert after.total == before[0].total - 1 if change != "clear" else after.total == 0
+            assert all(f.value != "sinh-hoc" for f in after.facets["subject"])
+
 
 class TestVisibility:
     def test_drafts_never_in_hits_counts_or_facets(self, loaded: SearchBackend) -> None:

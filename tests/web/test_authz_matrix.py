@@ -572,6 +572,11 @@ MATRIX.update(
         ("GET", "/search"): (page("/search?q=phân số"), ALL_200),
         ("GET", "/m/{material_id}"): (page("/m/{sub}"), PRIVATE_SUB),
         ("GET", "/m/{material_id}/text"): (page("/m/{sub}/text"), PRIVATE_SUB),
+        # A student account's progress; other signed-in people: accepted, nothing kept.
+        ("POST", "/progress/{material_id}"): (
+            form("/progress/{pub}", {"event": "opened"}),
+            (SIGNIN, 204, 204, 204, 204, 204, 204),
+        ),
         # Portal: sessions. A wrong password is 401 with the form again; sign-out always ends at "/".
         ("GET", "/signin"): (page("/signin"), ALL_200),
         ("POST", "/signin"): (portal_sign_in, (401, 303, 303, 303, 303, 303, 303)),
@@ -822,6 +827,15 @@ MATRIX.update(
         ("GET", "/api/v1/stats/searches"): (get("/api/v1/stats/searches?week=2026-W49"), CURATORS),
         ("GET", "/stats"): (page("/stats?grade=5&subject=toan"), CURATOR_PAGES),
         ("GET", "/stats/m/{material_id}"): (page("/stats/m/{sub}"), (SIGNIN, 404, 200, 404, 200, 404, 200)),
+        # An organisation's dashboard: its members, curators and admins.
+        ("GET", "/api/v1/stats/organisations/{slug}"): (
+            get("/api/v1/stats/organisations/dhsp?format=csv"),
+            (401, 403, 200, 403, 200, 200, 200, 200, 200, 200),
+        ),
+        ("GET", "/o/{slug}/stats"): (
+            page("/o/dhsp/stats"),
+            (SIGNIN, 403, 200, 403, 200, 200, 200, 200, 200, 200),
+        ),
     }
 )
 

@@ -28,7 +28,16 @@ class TestSearchEndpoint:
         r = client.get("/api/v1/search", params={"q": "phân số thập phân"})
         assert r.status_code == 200, r.text
         body = r.json()
-        assert set(body) == {"total", "hits", "facets", "suggestion"}
+        assert set(body) == {
+            "total",
+            "hits",
+            "facets",
+            "suggestion",
+            "total_approximate",
+            "facets_approximate",
+        }
+        assert body["total_approximate"] is False
+        assert body["facets_approximate"] is False
         hit = body["hits"][0]
         assert hit["id"] == ids["phan-so-5"]
         assert set(hit) == {"id", "title", "snippet", "grades", "subjects", "type", "thumbnail", "pages"}

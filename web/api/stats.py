@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
@@ -18,6 +18,7 @@ from repository.stats.schemas import (
     ALL_KINDS,
     COUNTED_KINDS,
     MaterialStats,
+    OrganisationStats,
     SearchReport,
     TopMaterials,
     UsageSummary,
@@ -172,4 +173,28 @@ def searches(
         rows += [("zero_results", t.query, t.searches, t.zero_results) for t in report.zero_results]
         header = ("list", "query", "searches", "zero_results")
         return _csv(to_csv(header, rows), f"hoclieu-searches-{report.start}-{report.end}")
+    return _json(report)
+
+
+@router.get(
+    "/organisations/{slug}",
+    response_model=OrganisationStats,
+    summary="An organisation's dashboard: its materials' counts per day and its most viewed",
+    responses={**errors(400, 401, 403, 404), **CSV_RESPONSE},
+)
+def organisation(
+    slug: Annotated[str, Path(max_length=100)],
+    request: Request,
+    session: ReadSession,
+    user: OptionalUser,
+    start: From = None,
+    end: To = None,
+    format: Annotated[Format, Query(description=FORMAT_DOC)] = "json",
+) -> Response:
+    report = stats.organisation(
+        session, user, slug, Period.of(start, end, default_days=30), client=_is_client(request)
+    )
+    if format == "csv":
+        rows = [(d.day.isoformat(), *(getattr(d, k) for k in COUNTED_KINDS)) for d in report.days]
+        return _csv(to_csv(("day", *COUNTED_KINDS), rows), f"hoclieu-organisation-{report.slug}")
     return _json(report)

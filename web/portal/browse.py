@@ -23,6 +23,7 @@ from repository.errors import NotFound, RepositoryError
 from repository.material.audience import EVERYONE, sees_teacher_material
 from repository.material.service import material as material_service
 from repository.models import UsageKind
+from repository.progress.service import keeps_progress, progress
 from repository.vocabularies import load_vocabularies
 from search.query import MAX_SIZE, SearchQuery, Sort
 from search.schemas import BrowseNode, SearchHit
@@ -112,10 +113,29 @@ def subject_page(
     return render(
         request,
         "portal/subject.html",
-        {"grade": grade, "subject": subject, "node": subject_node, "placed": placed, "total": result.total},
+        {
+            "grade": grade,
+            "subject": subject,
+            "node": subject_node,
+            "placed": placed,
+            "total": result.total,
+            "studied": _studied(session, user, grade, subject, subject_node),
+        },
         user=user,
         twin=f"/api/v1/browse?{urlencode({'grade': grade, 'subject': subject})}",
     )
+
+
+def _studied(session: Any, user: Any, grade: int, subject: str, node: BrowseNode | None) -> dict[Any, Any]:
+    """A student account's progress per book: ``{(series, volume): (lessons opened, lessons)}``."""
+    if node is None or not keeps_progress(user):
+        return {}
+    out = {}
+    for book in node.children:
+        lessons = [(chapter.value, lesson.value) for chapter in book.children for lesson in chapter.children]
+        key = (book.value, book.volume or 0)
+        out[key] = progress.book(session, user, (grade, subject, book.value, book.volume or 0), lessons)
+    return out
 
 
 @router.get("/search", response_class=HTMLResponse)

@@ -90,6 +90,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "search.results_for": ("Kết quả cho “{q}”", "Results for “{q}”"),
     "search.all": ("Tất cả học liệu", "All materials"),
     "search.count": ("{n} học liệu", "{n} material|{n} materials"),
+    "search.count_more": ("Hơn {n} học liệu", "More than {n} materials"),
     "search.none": ("Không tìm thấy học liệu phù hợp.", "No matching materials found."),
     "search.browse_instead": ("Xem theo lớp và môn", "Browse by grade and subject"),
     "search.popular_in": ("Được dùng nhiều ở đây", "Most used here"),
@@ -218,6 +219,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "reading.link": ("Đọc dạng văn bản", "Read as text"),
     "reading.none": ("Tài liệu này chưa có văn bản để đọc.", "This document has no text to read yet."),
     "reading.back": ("Xem bản gốc", "See the original"),
+    "progress.book": ("Đã học {done}/{total} bài", "Studied {done} of {total} lessons"),
     "book.volume": (", tập {n}", ", volume {n}"),
     "material.outcomes": ("Yêu cầu cần đạt", "Learning goals"),
     "material.lesson_nav": ("Bài trước, bài sau", "Previous and next lesson"),
@@ -649,6 +651,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "stats.table": ("Bảng số liệu", "Data table"),
     "stats.day": ("Ngày", "Day"),
     "stats.last_days": ("{days} ngày", "{days} days"),
+    "stats.organisation_title": ("Thống kê: {name}", "Statistics: {name}"),
     "material.stats": ("Thống kê sử dụng của học liệu này", "Usage statistics of this material"),
     "unavailable.curation": (
         "Chức năng kiểm duyệt chưa sẵn sàng trên máy chủ này.",

@@ -19,9 +19,9 @@ from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
-from repository.errors import RepositoryError
+from repository.errors import RepositoryError, ValidationFailed
 from repository.material import lessons, reading
 from repository.material.failures import public_reason
 from repository.material.schemas import DerivativeRead, FileRead, MaterialRead
@@ -29,14 +29,16 @@ from repository.material.service import PLAYABLE_DOCUMENTS
 from repository.material.service import material as material_service
 from repository.models import UsageKind
 from repository.oai.exports import lrmi_for, organisation_of
+from repository.progress.service import keeps_progress, progress
 from repository.runtime import Runtime
 from repository.stats.service import stats
 from search.service import search as search_service
 from web.content import content_url
-from web.deps import ReadSession, RuntimeDep
+from web.deps import ReadSession, RuntimeDep, write_uow
 from web.portal.i18n import request_lang
 from web.portal.render import render
-from web.portal.session import PortalUser
+from web.portal.session import PortalUser, check_csrf
+from web.portal.signin import SignedInPortalUser
 from web.usage import count
 
 router = APIRouter(include_in_schema=False)
@@ -142,9 +144,13 @@ def material_page(
             # Everybody reads the fixed explanation; the uploader's reason only those who may.
             v.failure = public_reason(v.file.failure, lang)
             v.failure_detail = v.file.error if detail else None
+    # A Markdown worksheet is shown rendered (our rendering, never its raw "#" marks).
+    worksheets = {f.id: html for f in found.files if (html := reading.worksheet_html(runtime.blobs, f))}
     # The text of files without a visual preview (DOCX, HTML, TXT...) is readable in the page.
     texts: dict[str, str] = {}
     for f in found.files:
+        if f.id in worksheets:
+            continue
         if any(v.file.id == f.id and v.kind in ("other", "lesson") for v in viewers):
             d = next((d for d in f.derivatives if d.kind == "text" and not d.label), None)
             if d is not None:
@@ -153,6 +159,10 @@ def material_page(
                 texts[f.id] = raw[:TEXT_PREVIEW_BYTES].decode("utf-8", errors="ignore")
                 if len(raw) > TEXT_PREVIEW_BYTES:
                     texts[f.id] += "…"
+    if keeps_progress(user) and read.state == "approved":
+        # A student account's own progress ("opened"); anonymous study stays in the browser.
+        with write_uow(runtime) as uow:
+            progress.record(uow.session, uow.session.merge(user), material_id, "opened")
     previous, following = _lesson_links(
         runtime, session, user, read.metadata if read.state == "approved" else {}
     )
@@ -169,9 +179,11 @@ def material_page(
             "viewers": viewers,
             "page": page,
             "texts": texts,
+            "worksheets": worksheets,
             "quality": quality,
             "related": related,
             "previous": previous,
+            "keeps_progress": keeps_progress(user) and read.state == "approved",
             "following": following,
             "signature": _signature(runtime, session, user, material_id),
             "jsonld": json_ld(found, runtime, session),
@@ -212,6 +224,26 @@ def reading_page(
         user=user,
         twin=f"/api/v1/materials/{material_id}",
     )
+
+
+@router.post("/progress/{material_id}", status_code=204)
+async def record_progress(
+    material_id: str, request: Request, runtime: RuntimeDep, user: SignedInPortalUser
+) -> Response:
+    """A student's progress event from the material page's script: ``watched`` (the video
+    reached its end) or ``downloaded`` (a file was saved); CSRF token in the header or form."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")) or None)
+    raw = str(form.get("position", "")).strip()
+    try:
+        position = float(raw) if raw else None
+    except ValueError:
+        raise ValidationFailed("position is a number of seconds") from None
+    with write_uow(runtime) as uow:
+        progress.record(
+            uow.session, uow.session.merge(user), material_id, str(form.get("event", "")), position=position
+        )
+    return Response(status_code=204)
 
 
 def _lesson_links(runtime: Runtime, session: Any, user: Any, meta: dict[str, Any]) -> tuple[Any, Any]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -168,3 +168,41 @@ def format_date_day(day: date, lang: str) -> str:
 
 def _t(lang: str, key: str, **values: object) -> str:
     return translate(lang, key, **values)
+
+
+@router.get("/o/{slug}/stats", response_class=HTMLResponse)
+def organisation(
+    slug: str,
+    request: Request,
+    session: ReadSession,
+    user: PortalUser,
+    days: Annotated[int, Query(ge=7, le=366)] = 30,
+) -> HTMLResponse:
+    if user is None:
+        raise SignInRequired("sign in first")
+    lang = request_lang(request)
+    period = Period.of(None, None, default_days=days)
+    report = stats.organisation(session, user, slug, period)
+
+    def num(v: int) -> str:
+        return format_number(v, lang)
+
+    chart = charts.columns(
+        [(_short(d.day, lang), d.view) for d in report.days],
+        title=_t(lang, "stats.chart_material_view", days=days),
+        number=num,
+        every=7 if days <= 60 else 30,
+    )
+    return render(
+        request,
+        "portal/stats_organisation.html",
+        {
+            "report": report,
+            "days": days,
+            "chart": chart,
+            "csv": f"/api/v1/stats/organisations/{quote(slug)}?"
+            + urlencode({"from": period.start, "to": period.end, "format": "csv"}),
+        },
+        user=user,
+        twin=f"/api/v1/stats/organisations/{quote(slug)}",
+    )

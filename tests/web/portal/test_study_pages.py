@@ -171,3 +171,70 @@ class TestNoResults:
         # Words that name nothing: the most used materials overall, and the way to browse.
         other = client.get("/search", params={"q": '"qwzx vbnm"'}).text
         assert "Học liệu được dùng nhiều" in other and 'href="/">Xem học liệu theo lớp' in other
+
+
+class TestStudentProgress:
+    def test_a_student_accounts_progress_per_book(self, client: TestClient, portal: Portal) -> None:
+        from repository import runtime as runtime_module
+        from repository.curation.accounts import accounts
+        from repository.curation.schemas import UserAdminCreate
+        from repository.models import StudyProgress
+        from repository.uow import UnitOfWork
+        from tests.web.portal.conftest import PASSWORD
+
+        rt = runtime_module.configure(portal.settings)  # type: ignore[arg-type]
+        name = f"hoc_sinh_{time.monotonic_ns() % 10**9}"
+        with UnitOfWork(rt.db) as uow:
+            student = accounts.create_user(
+                uow.session, None, UserAdminCreate(username=name, role="student", password=PASSWORD)
+            )
+            student_id = student.id
+        pdf = portal.materials["toan-5-phan-so-thap-phan.pdf"]
+        video = portal.materials["toan-5-dien-tich-hinh-tam-giac.mp4"]
+        anonymous = client.post(f"/progress/{video}", data={"event": "watched"}, follow_redirects=False)
+        assert anonymous.status_code == 303  # sign in first
+        sign_in(client, name)
+        before = client.get("/grades/5/toan").text
+        assert "Đã học 0/" in before
+        page = client.get(f"/m/{pdf}")  # opened
+        assert 'data-progress-post="/progress/' in page.text
+        token = csrf_of(page.text)
+        r = client.post(f"/progress/{video}", data={"event": "watched"}, headers={"X-CSRF-Token": token})
+        assert r.status_code == 204
+        refused = client.post(f"/progress/{video}", data={"event": "watched"})
+        assert refused.status_code == 403  # no CSRF token
+        bad = client.post(f"/progress/{video}", data={"event": "x"}, headers={"X-CSRF-Token": token})
+        assert bad.status_code == 422
+        after = client.get("/grades/5/toan").text
+        assert "Đã học 2/" in after and "<progress" in after
+        with rt.db.read() as session:
+            rows = {p.material_id: p for p in session.query(StudyProgress).filter_by(user_id=student_id)}
+        assert set(rows) == {pdf, video}
+        assert rows[video].watched and not rows[pdf].watched
+        # Nobody else's pages carry it.
+        client.cookies.clear()
+        sign_in(client, "co_lan")
+        assert "data-progress-post" not in client.get(f"/m/{pdf}").text
+        assert "Đã học" not in client.get("/grades/5/toan").text
+
+
+class TestMarkdownWorksheet:
+    def test_a_markdown_worksheet_is_shown_rendered(self, client: TestClient) -> None:
+        sign_in(client, "co_lan")
+        token = csrf_of(client.get("/teach/upload").text)
+        body = f"# Phiếu {time.monotonic_ns()}\n\n1. Câu một\n2. Câu hai\n\n<script>alert(1)</script>\n"
+        r = client.post(
+            "/teach/upload",
+            data={"csrf_token": token},
+            files={"files": ("phieu-markdown.md", body.encode(), "text/markdown")},
+            headers={"Accept": "application/json"},
+        )
+        mid = r.json()[0]["id"]
+        deadline = time.monotonic() + 60
+        while client.get(f"/teach/m/{mid}/status").json()["files"][0]["status"] not in ("ready", "failed"):
+            assert time.monotonic() < deadline
+            time.sleep(0.3)
+        page = client.get(f"/m/{mid}").text
+        sheet = page.split('<div class="worksheet">', 1)[1].split("</div>", 1)[0]
+        assert "<h1>Phiếu" in sheet and "<li>Câu một</li>" in sheet
+        assert "&lt;script&gt;" in sheet and "<script>alert" not in page

@@ -1,0 +1,1 @@
+"""Study progress of student accounts (opened, watched to the end, downloaded), per book."""
