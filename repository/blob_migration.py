@@ -19,6 +19,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from sqlalchemy import select
+
+from repository.db import Database
+from repository.models import Derivative, MaterialFile
 from repository.storage import CHUNK, BlobStore
 
 
@@ -42,6 +46,14 @@ def _sha256(path: Path) -> str:
         while chunk := fh.read(CHUNK * 4):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+def referenced_keys(db: Database) -> set[str]:
+    """Every storage key the database refers to (files and their derivatives)."""
+    with db.read() as s:
+        keys = set(s.scalars(select(MaterialFile.storage_key)))
+        keys |= set(s.scalars(select(Derivative.storage_key)))
+    return keys
 
 
 def migrate_blobs(

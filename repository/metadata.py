@@ -36,6 +36,7 @@ from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from repository import fields
 from repository.errors import MetadataInvalid, RepositoryError
 from repository.text import fold, nfc
 from repository.vocabularies import METADATA_SCHEMAS_DIR, Vocabulary, get_vocabulary
@@ -55,8 +56,13 @@ CURRENT_SCHEMA = SCHEMA_VERSIONS[0]
 
 # Fields whose text may span lines; everything else is one line.
 _MULTILINE_FIELDS = frozenset({"description", "outcomes"})
-# Lists where order carries no meaning and duplicates are noise.
-_SET_FIELDS = ("subjects", "audience", "keywords")
+
+
+def _set_fields() -> tuple[str, ...]:
+    """Lists where order carries no meaning and duplicates are noise (``subjects``, ``keywords``...)."""
+    return ("keywords", *(f.key for f in fields.FIELDS if f.many and not f.integer and f.vocabulary))
+
+
 _MAX_DEPTH = 8
 # C0/C1 controls, surrogates and non-characters break XML (oai_dc) and PostgreSQL text; they
 # come from PDF/Office metadata and never carry meaning in a title or keyword.
@@ -77,7 +83,30 @@ def _schemas() -> dict[str, dict[str, Any]]:
         if schema_id != f"{SCHEMA_BASE}{path.name}":
             raise RepositoryError(f"{path.name}: $id must be {SCHEMA_BASE}{path.name}, not {schema_id!r}")
         schemas[schema_id] = schema
+    current = schemas.get(CURRENT_SCHEMA)
+    if current is not None:
+        # A vocabulary field of the registry that the schema file does not name yet (added since
+        # its release) is validated against its vocabulary all the same.
+        for f in fields.FIELDS:
+            if f.vocabulary is not None:
+                current["properties"].setdefault(f.key, _vocabulary_property(f))
     return schemas
+
+
+def _vocabulary_property(f: fields.VocabularyField) -> dict[str, Any]:
+    assert f.vocabulary is not None
+    codes: list[Any] = list(get_vocabulary(f.vocabulary).codes())
+    item: dict[str, Any] = {"type": "string", "enum": codes}
+    if f.integer:
+        item = {"type": "integer", "enum": [int(c) for c in codes]}
+    if not f.many:
+        return {"description": f"{f.help} (vocabulary {f.vocabulary}).", **item}
+    return {
+        "description": f"{f.help} (vocabulary {f.vocabulary}).",
+        "type": "array",
+        "items": item,
+        "uniqueItems": True,
+    }
 
 
 def schema_files() -> dict[str, Path]:
@@ -285,7 +314,7 @@ def _tidy_lists(doc: dict[str, Any]) -> None:
     grades = doc.get("grades")
     if isinstance(grades, list) and all(type(g) is int for g in grades):
         doc["grades"] = sorted(set(grades))
-    for name in _SET_FIELDS:
+    for name in _set_fields():
         items = doc.get(name)
         if isinstance(items, list) and all(isinstance(i, str) for i in items):
             doc[name] = list(dict.fromkeys(items))

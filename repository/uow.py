@@ -14,7 +14,8 @@ import logging
 from collections.abc import Callable
 from types import TracebackType
 
-from sqlalchemy.orm import Session
+# Re-exported: the opaque handle the web layer receives and passes to services (it never queries).
+from sqlalchemy.orm import Session as Session
 
 from repository.db import Database
 

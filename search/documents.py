@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from repository import fields
 from repository.errors import BadRequest
 from repository.material.audience import effective_audience
 from repository.text import nfc
@@ -65,6 +66,25 @@ class SearchDocument:
     popularity: int = 0
     thumbnail: str | None = None
     version: int = 1
+    #: Codes of the registry's vocabulary fields that have no attribute of their own
+    #: (``repository.fields``), by field name.
+    codes: dict[str, list[str]] = field(default_factory=dict)
+
+
+def codes_of(doc: SearchDocument) -> dict[str, list[str] | list[int]]:
+    """Every vocabulary field's codes in ``doc``, by index field name (registry order).
+
+    >>> codes_of(SearchDocument(id="m", title="t", grades=[5], type="bai-giang"))["type"]
+    ['bai-giang']
+    """
+    out: dict[str, list[str] | list[int]] = {}
+    for f in fields.FIELDS:
+        if f.document_attribute is None:
+            out[f.name] = list(doc.codes.get(f.name, []))
+            continue
+        value = getattr(doc, f.document_attribute)
+        out[f.name] = list(value) if isinstance(value, list) else ([value] if value else [])
+    return out
 
 
 def _text(value: Any) -> str:
@@ -174,4 +194,5 @@ def build_document(material: Mapping[str, Any]) -> SearchDocument:
         popularity=int(material.get("popularity") or 0),
         thumbnail=_opt(material.get("thumbnail")),
         version=int(material.get("version") or 1),
+        codes={f.name: _strings(meta.get(f.key)) for f in fields.FIELDS if f.document_attribute is None},
     )

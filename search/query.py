@@ -22,12 +22,13 @@ from __future__ import annotations
 import itertools
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
-from typing import Literal
+from typing import Any, Literal
 
+from repository import fields
 from repository.errors import InvalidQuery
 from repository.text import fold, has_marks, nfc
 from repository.vocabularies import load_vocabularies, lookup_key
@@ -49,7 +50,6 @@ FUZZY_MIN_CHARS = 5
 #: "Finds little": fewer hits than this turns typo tolerance on.
 FUZZY_BELOW = 3
 
-FACETS: tuple[str, ...] = ("grade", "subject", "type", "series", "language", "organisation")
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,33 @@ class SearchQuery:
     public_only: bool = True
     with_facets: bool = True
     students_only: bool = False
+    #: Filters on the registry's vocabulary fields that have no attribute above, by field name
+    #: (``repository.fields``).
+    codes: Mapping[str, Sequence[str]] = field(default_factory=dict)
+
+    @classmethod
+    def with_filters(
+        cls, text: str, chosen: Mapping[str, Sequence[object]], **options: Any
+    ) -> SearchQuery:
+        """A query from filters by field name (``{"grade": [5], "subject": ["toan"]}``), the way
+        the API and the portal receive them.
+
+        Raises:
+            InvalidQuery: a name that is no filter of the registry.
+        """
+        known = {f.name: f for f in fields.filters()}
+        unknown = sorted(set(chosen) - set(known))
+        if unknown:
+            raise InvalidQuery(f"unknown filter(s): {', '.join(unknown)}")
+        named: dict[str, Any] = {}
+        codes: dict[str, Sequence[str]] = {}
+        for name, values in chosen.items():
+            attribute = known[name].query_attribute
+            if attribute is None:
+                codes[name] = [str(v) for v in values]
+            else:
+                named[attribute] = values
+        return cls(text, **named, codes=codes, **options)
 
     def __post_init__(self) -> None:
         if self.sort not in SORTS:
@@ -100,11 +127,19 @@ class SearchQuery:
             object.__setattr__(self, "grades", tuple(int(g) for g in self.grades))
         except (TypeError, ValueError):
             raise InvalidQuery(f"grade filters must be integers, got {list(self.grades)!r}") from None
-        for name in ("subjects", "types", "series", "languages", "licenses", "audiences", "organisations"):
-            value = getattr(self, name)
+        for f in fields.filters():
+            if f.integer or f.query_attribute is None:
+                continue
+            value = getattr(self, f.query_attribute)
             if isinstance(value, str):
                 value = [value]
-            object.__setattr__(self, name, tuple(nfc(str(v)) for v in value))
+            object.__setattr__(self, f.query_attribute, tuple(nfc(str(v)) for v in value))
+        known = {f.name for f in fields.filters() if f.query_attribute is None}
+        unknown = sorted(set(self.codes) - known)
+        if unknown:
+            raise InvalidQuery(f"unknown filter(s): {', '.join(unknown)}")
+        codes = {name: [vs] if isinstance(vs, str) else vs for name, vs in self.codes.items()}
+        object.__setattr__(self, "codes", {n: tuple(nfc(str(v)) for v in vs) for n, vs in codes.items()})
 
     @property
     def offset(self) -> int:
@@ -112,16 +147,12 @@ class SearchQuery:
 
     def filters(self) -> dict[str, tuple[object, ...]]:
         """Active filters keyed by index field name (``grade``, ``subject`` …), empty ones omitted."""
-        pairs: dict[str, tuple[object, ...]] = {
-            "grade": tuple(self.grades),
-            "subject": tuple(self.subjects),
-            "type": tuple(self.types),
-            "series": tuple(self.series),
-            "language": tuple(self.languages),
-            "license": tuple(self.licenses),
-            "audience": tuple(self.audiences),
-            "organisation": tuple(self.organisations),
-        }
+        pairs: dict[str, tuple[object, ...]] = {}
+        for f in fields.filters():
+            if f.query_attribute is None:
+                pairs[f.name] = tuple(self.codes.get(f.name, ()))
+            else:
+                pairs[f.name] = tuple(getattr(self, f.query_attribute))
         return {k: v for k, v in pairs.items() if v}
 
 

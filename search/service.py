@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
+from repository import fields
 from repository.config import Settings
 from repository.db import Database
 from repository.errors import Conflict, InvalidQuery
@@ -31,7 +32,7 @@ from repository.models import User
 from repository.text import fold
 from repository.vocabularies import get_vocabulary, load_vocabularies
 from search.backends.base import Hit, SearchBackend, SearchQuery, SearchResult, Suggestion
-from search.query import FACETS, BrowseCounts
+from search.query import BrowseCounts
 from search.schemas import (
     BrowseNode,
     BrowseResponse,
@@ -49,16 +50,11 @@ log = logging.getLogger(__name__)
 _lock = threading.Lock()
 _backends: dict[str, SearchBackend] = {}
 
-#: Facet / filter name → vocabulary holding its codes and Vietnamese labels.
-VOCABULARY_OF = {
-    "grade": "grade",
-    "subject": "subject",
-    "type": "resource-type",
-    "series": "series",
-    "language": "language",
-    "license": "license",
-    "audience": "audience",
-}
+
+def _vocabulary_of(name: str) -> str:
+    """The vocabulary holding a facet's / filter's codes and Vietnamese labels ("" for none)."""
+    return next((f.vocabulary or "" for f in fields.FIELDS if f.name == name), "")
+
 NO_SERIES = "Không theo bộ sách"
 NO_CHAPTER = "Chưa xếp chương"
 NO_LESSON = "Chưa xếp bài"
@@ -97,7 +93,7 @@ def close_backend(settings: Settings) -> None:
 
 
 def _label(facet: str, value: str) -> str:
-    vocab = load_vocabularies().get(VOCABULARY_OF.get(facet, ""))
+    vocab = load_vocabularies().get(_vocabulary_of(facet))
     term = vocab.get(value) if vocab is not None else None
     return term.label_vi if term is not None else value
 
@@ -155,7 +151,7 @@ def check_filters(query: SearchQuery) -> None:
                     f"organisation is a slug (a-z, 0-9 and '-'), got {', '.join(map(repr, bad))}"
                 )
             continue
-        vocab = vocabs[VOCABULARY_OF[name]]
+        vocab = vocabs[_vocabulary_of(name)]
         unknown = [v for v in values if v not in vocab]
         if unknown:
             raise InvalidQuery(
@@ -255,7 +251,7 @@ class SearchService:
                 FacetCount.model_construct(value=f.value, label=label(name, f.value), count=f.count)
                 for f in result.facets.get(name, [])
             ]
-            for name in FACETS
+            for name in fields.facets()
         }
         return SearchResponse.model_construct(
             total=result.total,

@@ -43,3 +43,60 @@ def test_nothing_imports_web() -> None:
     for package in ("repository", "ingest", "search"):
         for path in (ROOT / package).rglob("*.py"):
             assert "web" not in _imports(path), path
+
+
+def _modules(path: Path) -> set[str]:
+    """Every module a file imports, by its full dotted name (``from a import b`` counts ``a.b`` too:
+    ``b`` may be a submodule)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module)
+            found.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _web_offences(path: Path) -> list[str]:
+    bad = []
+    for module in sorted(_modules(path)):
+        parts = module.split(".")
+        if parts[0] == "sqlalchemy":
+            bad.append(f"{module} (SQL belongs in repository stores)")
+        elif parts[0] == "repository" and parts[-1] in ("store", "stores"):
+            bad.append(f"{module} (routes call services, never stores)")
+    return bad
+
+
+def test_web_translates_http_only() -> None:
+    """``web/`` (API, portal, CLI) turns requests into service calls: no SQLAlchemy, no stores.
+
+    A route may hold a session (``ReadSession``) only to hand it to a service; ``Session`` is
+    re-exported by ``repository.uow`` for that annotation.
+    """
+    offenders = {
+        str(path.relative_to(ROOT)): bad
+        for path in sorted((ROOT / "web").rglob("*.py"))
+        if (bad := _web_offences(path))
+    }
+    assert offenders == {}
+
+
+@pytest.mark.parametrize(
+    ("source", "offence"),
+    [
+        ("from sqlalchemy import select\n", "sqlalchemy"),
+        ("def f():\n    from sqlalchemy.orm import Session\n", "sqlalchemy.orm"),
+        ("from repository.material.store import MaterialStore\n", "repository.material.store"),
+        ("from repository.curation import store\n", "repository.curation.store"),
+        ("import repository.store\n", "repository.store"),
+    ],
+)
+def test_the_web_rule_catches_each_way_of_importing(tmp_path: Path, source: str, offence: str) -> None:
+    path = tmp_path / "route.py"
+    path.write_text(source, encoding="utf-8")
+    assert any(bad.startswith(offence + " ") for bad in _web_offences(path))
+    path.write_text("from repository.material.service import material\n", encoding="utf-8")
+    assert _web_offences(path) == []

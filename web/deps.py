@@ -7,14 +7,13 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session
 
 from repository.client.service import required_scope
 from repository.curation.accounts import accounts
 from repository.errors import NotAuthenticated, PermissionDenied, RepositoryError
 from repository.models import Role, User
 from repository.runtime import Runtime
-from repository.uow import UnitOfWork
+from repository.uow import Session, UnitOfWork
 from repository.user.service import Principal, has_role
 from repository.user.service import user as user_service
 

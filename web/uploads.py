@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +21,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 
 from repository.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
+from repository.material.intake import create_material
+from repository.material.schemas import MaterialRead
 from repository.material.service import NewFile
 from repository.mediatypes import guess_from_name, sniff
 from repository.models import User
@@ -273,3 +275,29 @@ async def read_upload(
         result.abort()
         raise
     return result
+
+
+def create_from_upload(
+    runtime: Runtime,
+    user: User,
+    parsed: ParsedUpload,
+    ip: str | None,
+    *,
+    uploads: Sequence[str] = (),
+    metadata: dict[str, Any] | None = None,
+) -> MaterialRead:
+    """Commit the staged files of a parsed upload and create the material (API and portal).
+
+    ``uploads`` names completed resumable uploads to add as files (after the parsed ones);
+    ``metadata`` replaces the parsed ``metadata`` part (JSON bodies).
+    """
+    try:
+        if metadata is None:
+            metadata = parsed.metadata()
+    except BaseException:
+        parsed.abort()
+        raise
+    files = parsed.commit_files()
+    return create_material(
+        runtime.db, runtime.blobs, user, metadata=metadata, files=files, uploads=uploads, ip=ip
+    )

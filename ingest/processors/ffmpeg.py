@@ -194,11 +194,6 @@ class MediaInfo:
     cover_index: int | None = None
     truncated_at: float | None = None
 
-    @property
-    def has_cover_art(self) -> bool:
-        """True when an audio file carries an attached picture (album/cover art)."""
-        return self.cover_index is not None
-
 
 def probe(path: str | Path, *, timeout_s: float = 60, memory_mb: int = 1536) -> MediaInfo:
     """Probe an audio/video file in a child process.

@@ -48,6 +48,7 @@ from ingest.processors.sandbox import (
     _kill_group,
     _limit_memory,
     _mp_context,
+    child_reply,
 )
 from repository.processes import die_with_parent
 
@@ -200,17 +201,7 @@ class WorkerProcess:
                     self.last_rss_mb,
                 )
                 self._retire()
-        if kind == "ok":
-            return payload  # type: ignore[no-any-return]
-        if kind == "failed":
-            assert isinstance(payload, ProcessingFailed)
-            raise payload
-        if kind == "memory":
-            raise ProcessingFailed(f"{what} needed more than {self.memory_mb} MB of memory")
-        name, text, tb = payload
-        raise ProcessingFailed(
-            f"{what} failed: {name}: {text}" if text else f"{what} failed: {name}", detail=tb
-        )
+        return child_reply(what, kind, payload, self.memory_mb)  # type: ignore[no-any-return]
 
     def close(self) -> None:
         """Stop the child (politely, then by force). The next call starts a new one."""

@@ -226,8 +226,15 @@ def run_isolated(
         raise ProcessingFailed(f"{what} exited unexpectedly (exit code {code})", transient=True)
 
     kind, payload = message
+    return child_reply(what, kind, payload, memory_mb)  # type: ignore[no-any-return]
+
+
+def child_reply(what: str, kind: str, payload: Any, memory_mb: int | None) -> Any:
+    """The result a child sent (``ok``), or the exception its reply stands for (``failed``: the
+    child's own ProcessingFailed; ``memory``: it ran out of its limit; else an unexpected error,
+    as ``(name, text, traceback)``). Shared by one-off sandboxes and the persistent pool."""
     if kind == "ok":
-        return payload  # type: ignore[no-any-return]
+        return payload
     if kind == "failed":
         assert isinstance(payload, ProcessingFailed)
         raise payload

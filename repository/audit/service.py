@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import json
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from repository.models import AuditEvent, User, utcnow
+from repository.audit.store import AuditStore
+from repository.errors import PermissionDenied
+from repository.models import AuditEvent, Role, User, utcnow
+from repository.user.service import has_role
 
 GENESIS = "0" * 64
 
@@ -61,6 +65,30 @@ class AuditService:
         session.add(event)
         session.flush()
         return event
+
+    def page(
+        self,
+        session: Session,
+        actor: User,
+        *,
+        page: int,
+        size: int,
+        action: str | None = None,
+        subject_id: str | None = None,
+        since: datetime | None = None,
+    ) -> tuple[list[AuditEvent], int]:
+        """One page of the log, newest first, and the total (admins only).
+
+        ``action`` is an exact action, or a family when it ends in a dot (``material.``).
+
+        Raises:
+            PermissionDenied: the actor is not an admin.
+        """
+        if not has_role(actor, Role.admin):
+            raise PermissionDenied("only admins can do this")
+        return AuditStore.from_session(session).page(
+            offset=(page - 1) * size, limit=size, action=action, subject_id=subject_id, since=since
+        )
 
     def verify_chain(self, session: Session) -> list[int]:
         """Ids of events whose hash or link does not match (empty when the log is intact)."""

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Boolean, ColumnElement, String, cast, exists, func, literal, or_, select, true
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy import ColumnElement, or_, true
 
+from repository.json_sql import json_array_has
 from repository.models import User
 
 AXES = (("subjects", str), ("grades", int))
@@ -68,33 +67,9 @@ def in_scope(user: User, meta: dict[str, Any], organisation_id: str | None = Non
     return True
 
 
-class _ByDialect(ColumnElement[bool]):
-    """A boolean clause written once per dialect (JSON array functions differ between engines)."""
-
-    # The two alternatives are fixed per call; disable statement caching rather than risk a stale key.
-    inherit_cache = False
-    type = Boolean()
-
-    def __init__(self, sqlite: ColumnElement[bool], postgresql: ColumnElement[bool]) -> None:
-        self.sqlite = sqlite
-        self.postgresql = postgresql
-
-
-@compiles(_ByDialect)
-def _compile_by_dialect(element: _ByDialect, compiler: SQLCompiler, **kw: Any) -> str:
-    clause = element.postgresql if compiler.dialect.name == "postgresql" else element.sqlite
-    return compiler.process(clause, **kw)
-
-
 def _array_overlaps(column: Any, axis: str, values: list[Any]) -> ColumnElement[bool]:
     """SQL: the JSON array ``column[axis]`` shares an element with ``values`` (compared as text)."""
-    wanted = [str(v) for v in values]
-    lite = func.json_each(column, f"$.{axis}").table_valued("value")
-    pg = func.jsonb_array_elements_text(column.op("->")(literal(axis, String))).table_valued("value")
-    return _ByDialect(
-        sqlite=exists(select(literal(1)).select_from(lite).where(cast(lite.c.value, String).in_(wanted))),
-        postgresql=exists(select(literal(1)).select_from(pg).where(pg.c.value.in_(wanted))),
-    )
+    return json_array_has(column, axis, [str(v) for v in values])
 
 
 def in_scope_clause(user: User, column: Any, organisation_column: Any) -> ColumnElement[bool]:

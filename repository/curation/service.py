@@ -1012,5 +1012,23 @@ class CurationService:
             checked_files=checked,
         )
 
+    def find_signed_file(
+        self, session: Session, sha256: str, size: int, *, signer: Signer
+    ) -> tuple[Material, MaterialVersion, str] | None:
+        """A valid signed approval that names a file with these bytes: the material, the version
+        and the file's signed name (``hoclieu verify FILE``); None when there is none."""
+        store = CurationStore.from_session(session)
+        for version in store.approved_signed_versions():
+            entries = [f for f in (version.manifest or {}).get("files", []) if f.get("sha256") == sha256]
+            if not entries:
+                continue
+            material = store.material_full(version.material_id)
+            if material is None:
+                continue
+            report = self.verify_version(material, version, signer=signer, blobs=None)
+            if report.ok and entries[0].get("size") == size:
+                return material, version, str(entries[0].get("filename"))
+        return None
+
 
 curation = CurationService()

@@ -1,8 +1,6 @@
-"""SQL for curation: versions, comments, the review queue, integrity issues, audit listing."""
+"""SQL for curation: versions, comments, the review queue, integrity issues."""
 
 from __future__ import annotations
-
-from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -10,10 +8,8 @@ from sqlalchemy.orm import selectinload
 from repository.curation.scope import in_scope_clause
 from repository.material.store import visible_to
 from repository.models import (
-    AuditEvent,
     IntegrityIssue,
     Material,
-    MaterialFile,
     MaterialVersion,
     ReviewComment,
     Role,
@@ -114,34 +110,3 @@ class CurationStore(StoreBase[MaterialVersion]):
                 .order_by(MaterialVersion.material_id, MaterialVersion.number)
             )
         )
-
-    def files_by_id(self, ids: list[str]) -> dict[str, MaterialFile]:
-        if not ids:
-            return {}
-        return {f.id: f for f in self.session.scalars(select(MaterialFile).where(MaterialFile.id.in_(ids)))}
-
-    def materials_with_sha256(self, sha256: str) -> list[str]:
-        return list(
-            self.session.scalars(
-                select(MaterialFile.material_id).where(MaterialFile.sha256 == sha256).distinct()
-            )
-        )
-
-    def audit_page(
-        self, *, offset: int, limit: int, action: str | None, subject_id: str | None, since: datetime | None
-    ) -> tuple[list[AuditEvent], int]:
-        stmt = select(AuditEvent)
-        if action:
-            # A trailing dot selects a family: "material." matches every material event.
-            stmt = stmt.where(
-                AuditEvent.action.startswith(action, autoescape=True)
-                if action.endswith(".")
-                else AuditEvent.action == action
-            )
-        if subject_id:
-            stmt = stmt.where(AuditEvent.subject_id == subject_id)
-        if since is not None:
-            stmt = stmt.where(AuditEvent.at >= since)
-        total = self.session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = self.session.scalars(stmt.order_by(AuditEvent.id.desc()).offset(offset).limit(limit))
-        return list(rows), int(total)

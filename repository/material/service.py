@@ -296,10 +296,6 @@ class MaterialService:
             raise NotFound(f"file {file_id!r} has no derivative {derivative_id!r}")
         return f, d
 
-    def is_public(self, session: Session, material_id: str) -> bool:
-        m = session.get(Material, material_id)
-        return m is not None and m.state == WorkflowState.approved
-
     def public_content(self, session: Session, sha256: str) -> PublicContent | None:
         """The public (approved) file or derivative with these bytes, for content-addressed URLs."""
         candidates = MaterialStore.from_session(session).content_candidates(sha256)

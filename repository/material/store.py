@@ -162,15 +162,6 @@ class MaterialStore(StoreBase[Material]):
             stmt = stmt.where(MaterialFile.material_id != exclude_material)
         return self.session.scalar(stmt.order_by(MaterialFile.created_at).limit(1))
 
-    def ids_all(self) -> list[str]:
-        return list(self.session.scalars(select(Material.id).order_by(Material.id)))
-
-    def id_versions(self) -> list[tuple[str, int]]:
-        return [
-            (i, v)
-            for i, v in self.session.execute(select(Material.id, Material.version).order_by(Material.id))
-        ]
-
     def public_by_heading(self, *, chapter: str | None, lesson: str | None, limit: int) -> list[Material]:
         """Approved materials whose metadata names this chapter and/or lesson heading (exports)."""
         stmt = select(Material).options(*_full()).where(Material.state == WorkflowState.approved)

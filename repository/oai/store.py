@@ -9,14 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import (
-    Boolean,
     ColumnElement,
-    String,
     and_,
-    cast,
     exists,
     false,
     func,
@@ -25,10 +21,9 @@ from sqlalchemy import (
     select,
     true,
 )
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import selectinload
-from sqlalchemy.sql.compiler import SQLCompiler
 
+from repository.json_sql import json_array_has
 from repository.material.store import visible_to
 from repository.models import Material, MaterialVersion, Organisation, WorkflowState
 from repository.store import StoreBase
@@ -64,33 +59,9 @@ class Row:
     public: bool
 
 
-class _ByDialect(ColumnElement[bool]):
-    """A boolean clause written once per dialect: the JSON array functions differ."""
-
-    inherit_cache = False  # the alternatives are per call; no statement-cache key to get wrong
-    type = Boolean()
-
-    def __init__(self, sqlite: ColumnElement[bool], postgresql: ColumnElement[bool]) -> None:
-        self.sqlite = sqlite
-        self.postgresql = postgresql
-
-
-@compiles(_ByDialect)
-def _compile_by_dialect(element: _ByDialect, compiler: SQLCompiler, **kw: Any) -> str:
-    clause = element.postgresql if compiler.dialect.name == "postgresql" else element.sqlite
-    return compiler.process(clause, **kw)
-
-
 def _array_has(axis: str, value: str | None) -> ColumnElement[bool]:
     """SQL: the JSON array ``meta[axis]`` contains ``value`` (compared as text), or any element."""
-    lite = func.json_each(Material.meta, f"$.{axis}").table_valued("value")
-    pg = func.jsonb_array_elements_text(Material.meta.op("->")(literal(axis, String))).table_valued("value")
-    lite_q = select(literal(1)).select_from(lite)
-    pg_q = select(literal(1)).select_from(pg)
-    if value is not None:
-        lite_q = lite_q.where(cast(lite.c.value, String) == value)
-        pg_q = pg_q.where(pg.c.value == value)
-    return _ByDialect(sqlite=exists(lite_q), postgresql=exists(pg_q))
+    return json_array_has(Material.meta, axis, None if value is None else [value])
 
 
 def _set_clause(set_filter: SetFilter | None) -> ColumnElement[bool]:

@@ -13,6 +13,7 @@ import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Hashable
+from typing import Any
 
 from search.query import SearchQuery, SearchResult
 
@@ -24,10 +25,16 @@ def cache_key(query: SearchQuery) -> Hashable:
     text = " ".join(unicodedata.normalize("NFC", unicodedata.normalize("NFKC", query.text)).lower().split())
     fields = dataclasses.asdict(query)
     fields["text"] = text
-    return tuple(
-        (name, tuple(sorted(value, key=str)) if isinstance(value, tuple | list) else value)
-        for name, value in sorted(fields.items())
-    )
+    return tuple((name, _frozen(value)) for name, value in sorted(fields.items()))
+
+
+def _frozen(value: Any) -> Hashable:
+    if isinstance(value, tuple | list):
+        return tuple(sorted(value, key=str))
+    if isinstance(value, dict):  # the generic vocabulary filters, by field name
+        return tuple(sorted((k, _frozen(v)) for k, v in value.items() if v))
+    hashable: Hashable = value
+    return hashable
 
 
 class ResultCache:

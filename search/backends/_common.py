@@ -5,10 +5,11 @@ from __future__ import annotations
 import html
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from repository.text import fold, nfc
 from repository.vocabularies import load_vocabularies
-from search.query import FUZZY_MIN_CHARS, ParsedQuery, did_you_mean, words
+from search.query import FUZZY_MIN_CHARS, ParsedQuery, Suggestion, did_you_mean, words
 from search.vietnamese import normalize_tone_placement
 
 SNIPPET_CHARS = 200
@@ -131,6 +132,44 @@ def contains_prefix(text: str, folded: list[str]) -> bool:
         if ws[i : i + n - 1] == folded[:-1] and ws[i + n - 1].startswith(folded[-1]):
             return True
     return False
+
+
+#: ``candidates(field, folded, limit)``: public materials, most popular first, whose ``field``
+#: (``title`` or ``lesson``) holds the words ``folded[:-1]`` and a word starting with the last;
+#: as ``(material id, its display data)``.
+Candidates = Callable[[str, list[str], int], Iterable[tuple[str, dict[str, Any]]]]
+
+
+def suggestions(
+    prefix: str, size: int, candidates: Candidates, has_subject: Callable[[str], bool]
+) -> list[Suggestion]:
+    """Completions of ``prefix``: titles, then lessons/chapters (those starting with the prefix
+    first, each text once), then subjects whose label or code starts with it and that have a
+    public material (``has_subject``). The engines only answer ``candidates`` and ``has_subject``."""
+    toks = words(nfc(prefix))[:8]
+    if not toks or size < 1:
+        return []
+    size = min(size, 50)
+    folded = [fold(t) for t in toks]
+    want = " ".join(folded)
+    out: list[Suggestion] = []
+    seen: set[str] = set()
+    for field, kind in (("title", "title"), ("lesson", "lesson")):
+        ranked: list[tuple[int, Suggestion]] = []
+        for ident, data in candidates(field, folded, size * 3):
+            texts = [data.get("title", "")]
+            if kind == "lesson":
+                texts = [data.get("lesson", ""), data.get("chapter", "")]
+            for text in texts:
+                if not text or fold(text) in seen or not contains_prefix(text, folded):
+                    continue
+                seen.add(fold(text))
+                ranked.append((0 if fold(text).startswith(want) else 1, Suggestion(text, kind, id=ident)))
+        out += [s for _, s in sorted(ranked, key=lambda r: r[0])]
+    for code, label in subject_labels().items():
+        if (fold(label).startswith(want) or code.replace("-", " ").startswith(want)) and has_subject(code):
+            out.append(Suggestion(label, "subject", value=code))
+    return out[:size]
 
 
 def subject_labels() -> dict[str, str]:

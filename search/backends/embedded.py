@@ -43,6 +43,7 @@ from typing import Any
 import tantivy
 from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
+from repository import fields
 from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
 from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, nfc
@@ -61,12 +62,11 @@ from search.backends._common import (
     QUESTION_WEIGHT,
     SNIPPET_CHARS,
     TEXT_FIELDS,
-    contains_prefix,
     correction,
     highlight_filter,
     mark,
     plain,
-    subject_labels,
+    suggestions,
 )
 from search.backends._common import (
     FACET_BROAD as FACET_BROAD,  # re-exported: tests and bench/search_cost.py set them
@@ -74,9 +74,8 @@ from search.backends._common import (
 from search.backends._common import (
     FACET_SAMPLE as FACET_SAMPLE,
 )
-from search.documents import SearchDocument
+from search.documents import SearchDocument, codes_of
 from search.query import (
-    FACETS,
     FUZZY_MIN_CHARS,
     BrowseCounts,
     Clause,
@@ -96,7 +95,20 @@ from search.query import (
 from search.vietnamese import normalize_tone_placement
 
 SCHEMA_VERSION = 4
-KEYWORD_FIELDS = ("subject", "type", "series", "language", "license", "audience", "level", "organisation")
+# The vocabulary fields of schema version 4. A field added to the registry (repository.fields)
+# since changes the schema: its index lives in a folder of its own (see ``_layout``).
+_V4_FIELDS = (
+    *("grade", "subject", "type", "series", "language", "license", "audience", "level", "organisation"),
+)
+
+
+def _layout() -> str:
+    """The index folder's name: the schema version, plus a digest of the vocabulary fields added
+    since (so a new field starts a new index, which ``hoclieu reindex`` fills)."""
+    added = sorted(f.name for f in fields.FIELDS if f.name not in _V4_FIELDS)
+    if not added:
+        return f"v{SCHEMA_VERSION}"
+    return f"v{SCHEMA_VERSION}-" + hashlib.sha256(",".join(added).encode()).hexdigest()[:12]
 #: Distinct curriculum paths counted by ``browse`` (Tantivy's bucket limit is 65 000).
 BROWSE_SIZE = 60_000
 
@@ -137,9 +149,11 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("page_text_x", stored=False, tokenizer_name="vi_exact")
     for name, _ in PAIR_WEIGHTS:
         sb.add_text_field(name, stored=False, tokenizer_name="vi_exact", index_option="freq")
-    sb.add_integer_field("grade", stored=True, indexed=True, fast=True)
-    for name in KEYWORD_FIELDS:
-        sb.add_text_field(name, stored=True, fast=True, tokenizer_name="raw")
+    for f in fields.FIELDS:  # vocabulary fields: exact codes, for filters and facets
+        if f.integer:
+            sb.add_integer_field(f.name, stored=True, indexed=True, fast=True)
+        else:
+            sb.add_text_field(f.name, stored=True, fast=True, tokenizer_name="raw")
     sb.add_integer_field("created", stored=True, indexed=True, fast=True)
     sb.add_integer_field("popularity", stored=True, indexed=True, fast=True)
     sb.add_integer_field("version", stored=True, indexed=False, fast=True)
@@ -178,7 +192,7 @@ class EmbeddedBackend:
         cache_size: int = 1024,
     ) -> None:
         self.path = Path(path)
-        self.directory = self.path / f"v{SCHEMA_VERSION}"
+        self.directory = self.path / _layout()
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -250,20 +264,12 @@ class EmbeddedBackend:
                 m.add_text(f"{name}_x", normalize_tone_placement(text))
         m.add_text("pairs_t", " ".join(p for t in title_group for p in syllable_pairs(t)))
         m.add_text("pairs_b", " ".join(syllable_pairs(doc.description + "\n" + doc.body)))
-        for grade in doc.grades:
-            m.add_integer("grade", grade)
-        for name, value in (
-            ("subject", doc.subjects),
-            ("type", [doc.type] if doc.type else []),
-            ("series", [doc.series] if doc.series else []),
-            ("language", [doc.language] if doc.language else []),
-            ("license", [doc.license] if doc.license else []),
-            ("audience", doc.audience),
-            ("level", [doc.level] if doc.level else []),
-            ("organisation", [doc.organisation] if doc.organisation else []),
-        ):
-            for v in value:
-                m.add_text(name, v)
+        for name, codes in codes_of(doc).items():
+            for code in codes:
+                if isinstance(code, int):
+                    m.add_integer(name, code)
+                else:
+                    m.add_text(name, code)
         m.add_integer("created", _micros(doc.created_at))
         m.add_integer("popularity", doc.popularity)
         m.add_integer("version", doc.version)
@@ -737,8 +743,9 @@ class EmbeddedBackend:
         over every match (it needs the matches without that filter).
         """
         active = query.filters()
-        groups: list[tuple[str | None, list[str]]] = [(None, [f for f in FACETS if f not in active])]
-        groups += [(f, [f]) for f in FACETS if f in active]
+        facets = fields.facets()
+        groups: list[tuple[str | None, list[str]]] = [(None, [f for f in facets if f not in active])]
+        groups += [(f, [f]) for f in facets if f in active]
         out: dict[str, list[FacetValue]] = {}
         for skip, names in groups:
             if not names:
@@ -761,7 +768,7 @@ class EmbeddedBackend:
                     for b in buckets
                 ]
                 out[n] = sorted(values, key=lambda v: (-v.count, v.value))
-        return {n: out.get(n, []) for n in FACETS}
+        return {n: out.get(n, []) for n in facets}
 
     def _unknown(self, searcher: tantivy.Searcher, parsed: ParsedQuery) -> frozenset[str]:
         """Long query words found in no text field: only these get typo tolerance, so a rare but
@@ -926,63 +933,27 @@ class EmbeddedBackend:
 
     def suggest(self, prefix: str, *, size: int = 8) -> list[Suggestion]:
         """Completions over public titles, lessons and subjects; see ``SearchBackend.suggest``."""
-        toks = words(nfc(prefix))[:8]
-        if not toks or size < 1:
-            return []
-        size = min(size, 50)
-        folded = [fold(t) for t in toks]
-        out: list[Suggestion] = []
-        seen: set[str] = set()
         searcher = self._searcher()
-        for field, kind in (("title", "title"), ("lesson", "lesson")):
-            clauses: list[tuple[Occur, Query]] = [
-                (Occur.Must, self._term("kind", "m")),
-                (Occur.Must, self._term("public", 1)),
-            ]
-            clauses += [(Occur.Must, self._term(field, f)) for f in folded[:-1]]
+        public = [(Occur.Must, self._term("kind", "m")), (Occur.Must, self._term("public", 1))]
+
+        def candidates(field: str, folded: list[str], limit: int) -> Iterable[tuple[str, dict[str, Any]]]:
+            clauses = public + [(Occur.Must, self._term(field, f)) for f in folded[:-1]]
             # Folded tokens are alphanumeric only, so the regex cannot carry user syntax.
             clauses.append(
                 (Occur.Must, Query.regex_query(self.schema, field, _regex_escape(folded[-1]) + ".*"))
             )
             res = searcher.search(
-                Query.boolean_query(clauses), size * 3, count=False, order_by_field="popularity"
+                Query.boolean_query(clauses), limit, count=False, order_by_field="popularity"
             )
-            ranked: list[tuple[int, Suggestion]] = []
             for _key, addr in res.hits:
                 doc = searcher.doc(addr)
-                data = self._data(doc)
-                texts = (
-                    [data.get("title", "")]
-                    if kind == "title"
-                    else [data.get("lesson", ""), data.get("chapter", "")]
-                )
-                for text in texts:
-                    if not text or fold(text) in seen or not contains_prefix(text, folded):
-                        continue
-                    seen.add(fold(text))
-                    starts = fold(text).startswith(" ".join(folded))
-                    ranked.append((0 if starts else 1, Suggestion(text, kind, id=str(doc.get_first("id")))))
-            out += [s for _, s in sorted(ranked, key=lambda r: r[0])]
-        out += self._subject_suggestions(searcher, folded)
-        return out[:size]
+                yield str(doc.get_first("id")), self._data(doc)
 
-    def _subject_suggestions(self, searcher: tantivy.Searcher, folded: list[str]) -> list[Suggestion]:
-        labels = subject_labels()
-        want = " ".join(folded)
-        out = []
-        for code, label in labels.items():
-            if not fold(label).startswith(want) and not code.replace("-", " ").startswith(want):
-                continue
-            q = Query.boolean_query(
-                [
-                    (Occur.Must, self._term("kind", "m")),
-                    (Occur.Must, self._term("public", 1)),
-                    (Occur.Must, self._term("subject", code)),
-                ]
-            )
-            if _count(searcher.search(q, 1, count=True)):
-                out.append(Suggestion(label, "subject", value=code))
-        return out
+        def has_subject(code: str) -> bool:
+            q = Query.boolean_query([*public, (Occur.Must, self._term("subject", code))])
+            return bool(_count(searcher.search(q, 1, count=True)))
+
+        return suggestions(prefix, size, candidates, has_subject)
 
     def related(self, ident: str, *, size: int = 6, students_only: bool = False) -> list[Hit]:
         """Public materials sharing words, subjects and grades with ``ident`` (itself excluded).

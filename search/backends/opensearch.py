@@ -30,6 +30,7 @@ from typing import Any
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import NotFoundError, OpenSearchException, RequestError, TransportError
 
+from repository import fields
 from repository.errors import InvalidQuery, NotFound, RepositoryError
 from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, nfc
@@ -48,15 +49,13 @@ from search.backends._common import (
     SNIPPET_CHARS,
     TEXT_FIELDS,
     TOTAL_BOUND,
-    contains_prefix,
     correction,
     highlight_filter,
     plain,
-    subject_labels,
+    suggestions,
 )
-from search.documents import SearchDocument
+from search.documents import SearchDocument, codes_of
 from search.query import (
-    FACETS,
     FUZZY_MIN_CHARS,
     BrowseCounts,
     Clause,
@@ -105,7 +104,20 @@ def load_mapping() -> dict[str, Any]:
     """The index body (settings + mappings) of the current mapping version."""
     path = resources.files("search") / "mappings" / "opensearch" / f"material-v{MAPPING_VERSION}.json"
     body = json.loads(path.read_text(encoding="utf-8"))
+    properties = body["mappings"]["properties"]
+    for f in fields.FIELDS:  # a vocabulary field newer than the mapping file: exact codes
+        properties.setdefault(f.name, {"type": "integer" if f.integer else "keyword"})
     return {k: v for k, v in body.items() if not k.startswith("_")}
+
+
+def _codes(doc: SearchDocument) -> dict[str, Any]:
+    """The vocabulary fields' values as the mapping stores them: a list, or one code (or None)
+    for a field that holds one code."""
+    out: dict[str, Any] = {}
+    for name, codes in codes_of(doc).items():
+        f = fields.vocabulary_field(name)
+        out[name] = list(codes) if f.many else (codes[0] if codes else None)
+    return out
 
 
 _MARKED = re.compile(f"{_PRE}(.*?){_POST}", re.DOTALL)
@@ -200,15 +212,7 @@ class OpenSearchBackend:
             "body": doc.body,
             "pairs_t": " ".join(p for t in title_group for p in syllable_pairs(t)),
             "pairs_b": " ".join(syllable_pairs(doc.description + "\n" + doc.body)),
-            "grade": doc.grades,
-            "subject": doc.subjects,
-            "type": doc.type,
-            "series": doc.series,
-            "language": doc.language,
-            "license": doc.license,
-            "audience": doc.audience,
-            "level": doc.level,
-            "organisation": doc.organisation,
+            **_codes(doc),
             "created": doc.created_at.astimezone(UTC).isoformat(),
             "popularity": doc.popularity,
             "version": doc.version,
@@ -553,7 +557,7 @@ class OpenSearchBackend:
                     "filter": {"bool": {"filter": self._filters(query, skip=f) or [{"match_all": {}}]}},
                     "aggs": {"values": {"terms": {"field": f, "size": FACET_SIZE}}},
                 }
-                for f in FACETS
+                for f in fields.facets()
             }
         return body
 
@@ -653,7 +657,7 @@ class OpenSearchBackend:
         facets: dict[str, list[FacetValue]] = {}
         if query.with_facets:
             aggs = result.get("aggregations", {})
-            for f in FACETS:
+            for f in fields.facets():
                 buckets = aggs.get(f, {}).get("values", {}).get("buckets", [])
                 values = [FacetValue(str(b["key"]), int(b["doc_count"])) for b in buckets if b["doc_count"]]
                 facets[f] = sorted(values, key=lambda v: (-v.count, v.value))
@@ -716,61 +720,26 @@ class OpenSearchBackend:
 
     def suggest(self, prefix: str, *, size: int = 8) -> list[Suggestion]:
         """Completions over public titles, lessons and subjects; see ``SearchBackend.suggest``."""
-        toks = words(nfc(prefix))[:8]
-        if not toks or size < 1:
-            return []
-        size = min(size, 50)
-        folded = [fold(t) for t in toks]
-        out: list[Suggestion] = []
-        seen: set[str] = set()
-        for field, kind in (("title", "title"), ("lesson", "lesson")):
-            filters: list[dict[str, Any]] = [{"term": {"kind": "m"}}, {"term": {"public": True}}]
-            filters += [{"term": {field: f}} for f in folded[:-1]]
+        public: list[dict[str, Any]] = [{"term": {"kind": "m"}}, {"term": {"public": True}}]
+
+        def candidates(field: str, folded: list[str], limit: int) -> Iterable[tuple[str, dict[str, Any]]]:
+            filters = public + [{"term": {field: f}} for f in folded[:-1]]
             filters.append({"prefix": {field: folded[-1]}})
             body = {
                 "query": {"bool": {"filter": filters}},
-                "size": size * 3,
+                "size": limit,
                 "sort": [{"popularity": "desc"}, {"id": "asc"}],
                 "_source": _SOURCE,
             }
-            ranked: list[tuple[int, Suggestion]] = []
             for h in self._search(body)["hits"]["hits"]:
-                data = h["_source"].get("data") or {}
-                texts = (
-                    [data.get("title", "")]
-                    if kind == "title"
-                    else [data.get("lesson", ""), data.get("chapter", "")]
-                )
-                for text in texts:
-                    if not text or fold(text) in seen or not contains_prefix(text, folded):
-                        continue
-                    seen.add(fold(text))
-                    ranked.append(
-                        (
-                            0 if fold(text).startswith(" ".join(folded)) else 1,
-                            Suggestion(text, kind, id=h["_source"]["id"]),
-                        )
-                    )
-            out += [s for _, s in sorted(ranked, key=lambda r: r[0])]
-        want = " ".join(folded)
-        for code, label in subject_labels().items():
-            if fold(label).startswith(want) or code.replace("-", " ").startswith(want):
-                body = {
-                    "query": {
-                        "bool": {
-                            "filter": [
-                                {"term": {"kind": "m"}},
-                                {"term": {"public": True}},
-                                {"term": {"subject": code}},
-                            ]
-                        }
-                    },
-                    "size": 0,
-                    "track_total_hits": True,
-                }
-                if self._search(body)["hits"]["total"]["value"]:
-                    out.append(Suggestion(label, "subject", value=code))
-        return out[:size]
+                yield h["_source"]["id"], h["_source"].get("data") or {}
+
+        def has_subject(code: str) -> bool:
+            filters = [*public, {"term": {"subject": code}}]
+            body = {"query": {"bool": {"filter": filters}}, "size": 0, "track_total_hits": True}
+            return bool(self._search(body)["hits"]["total"]["value"])
+
+        return suggestions(prefix, size, candidates, has_subject)
 
     def related(self, ident: str, *, size: int = 6, students_only: bool = False) -> list[Hit]:
         """Public materials sharing words, subjects and grades with ``ident``; see the Protocol."""

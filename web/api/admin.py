@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query, Request
 from repository.audit.service import audit
 from repository.curation.accounts import accounts
 from repository.curation.schemas import AuditPage, AuditRead, UserAdminCreate, UserAdminRead, UserAdminUpdate
-from repository.curation.store import CurationStore
 from repository.errors import PermissionDenied
 from repository.models import Role, User
 from repository.user.service import has_role
@@ -68,9 +67,8 @@ def audit_log(
     since: datetime | None = None,
     verify: Annotated[bool, Query(description="Also check the hash chain (reads the whole log)")] = False,
 ) -> AuditPage:
-    _admin(user)
-    rows, total = CurationStore.from_session(session).audit_page(
-        offset=(page - 1) * size, limit=size, action=action, subject_id=subject_id, since=since
+    rows, total = audit.page(
+        session, user, page=page, size=size, action=action, subject_id=subject_id, since=since
     )
     intact = (audit.verify_chain(session) == []) if verify else None
     return AuditPage(

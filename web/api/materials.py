@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from collections.abc import Sequence
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -16,16 +15,15 @@ from repository.content_safety import delivery_for
 from repository.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from repository.material.schemas import MaterialPage, MaterialRead
 from repository.material.service import material as material_service
-from repository.models import UsageKind, User, WorkflowState
+from repository.models import UsageKind, WorkflowState
 from repository.runtime import Runtime
 from repository.upload.schemas import MaterialFromUploads
-from repository.upload.service import upload as upload_service
 from web.api.uploads import UploaderUser
 from web.delivery import cache_control, file_headers, read_head
 from web.deps import FileReader, OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
 from web.downloads import send_blob
 from web.openapi import errors
-from web.uploads import MAX_FIELD_BYTES, ParsedUpload, read_upload, user_quota
+from web.uploads import MAX_FIELD_BYTES, ParsedUpload, create_from_upload, read_upload, user_quota
 from web.usage import count, starts_at_zero
 
 router = APIRouter(tags=["materials"])
@@ -119,39 +117,6 @@ async def _json_body(request: Request) -> MaterialFromUploads:
         ]
         message = "; ".join(f"{d['field']}: {d['message']}" for d in details)
         raise ValidationFailed(f"the JSON body is not valid: {message}", details=details) from None
-
-
-def create_from_upload(
-    runtime: Runtime,
-    user: User,
-    parsed: ParsedUpload,
-    ip: str | None,
-    *,
-    uploads: Sequence[str] = (),
-    metadata: dict[str, Any] | None = None,
-) -> MaterialRead:
-    """Commit the staged files of a parsed upload and create the material (API and portal).
-
-    ``uploads`` names completed resumable uploads to add as files (after the parsed ones);
-    ``metadata`` replaces the parsed ``metadata`` part (JSON bodies).
-    """
-    try:
-        if metadata is None:
-            metadata = parsed.metadata()
-    except BaseException:
-        parsed.abort()
-        raise
-    new_files = parsed.commit_files()
-    with write_uow(runtime) as uow:
-        actor = uow.session.merge(user)
-        assert isinstance(actor, User)
-        # Resumable uploads are linked into the blob store here; their sessions end with this commit.
-        new_files += upload_service.take(uow.session, actor, runtime.blobs, uploads)
-        created = material_service.create(uow.session, actor, metadata=metadata, files=new_files, ip=ip)
-        material_id = created.id
-    with runtime.db.read() as session:
-        found = material_service.get(session, user, material_id)
-        return MaterialRead.build(found, detail=material_service.shows_failure_details(session, user, found))
 
 
 @router.get("/materials", response_model=MaterialPage, summary="List the materials you may see, newest first")

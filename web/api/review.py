@@ -1,8 +1,9 @@
 """Review workflow API: submit, withdraw, edit metadata and files, takedown, versions, claim,
 comments, decide, queue.
 
-Thin: each route opens a unit of work and calls ``repository.curation.service``. A refused
-workflow attempt (403/404/409) is audited in its own transaction, because the refused one rolls back.
+Thin: each route runs one call of ``repository.curation.service`` through
+``repository.curation.attempts.attempt``, which audits a refused attempt (403/404/409) in its own
+transaction, because the refused one rolls back; the portal's forms go through the same.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from collections.abc import Callable
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
+from repository.curation.attempts import attempt
+from repository.curation.integrity import open_issues as integrity_issues
 from repository.curation.schemas import (
     BulkResult,
     BulkReviewRequest,
@@ -30,7 +32,7 @@ from repository.curation.schemas import (
     WithdrawRequest,
 )
 from repository.curation.service import curation
-from repository.curation.store import CurationStore
+from repository.curation.views import comment_read, version_read
 from repository.errors import PermissionDenied, RepositoryError
 from repository.material.schemas import MaterialRead
 from repository.material.service import NewFile
@@ -38,6 +40,7 @@ from repository.material.service import material as material_service
 from repository.models import MaterialVersion, Role, User
 from repository.runtime import Runtime
 from repository.signing import signer_for
+from repository.uow import Session
 from repository.upload.service import upload as upload_service
 from repository.user.service import has_role
 from web.deps import CurrentUser, OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
@@ -47,7 +50,6 @@ from web.uploads import ParsedUpload, read_upload, user_quota
 router = APIRouter(tags=["review"])
 
 T = TypeVar("T")
-AUDITED = (403, 404, 409)
 
 
 def _attempt(
@@ -59,21 +61,7 @@ def _attempt(
     work: Callable[[Session, User], T],
 ) -> T:
     """Run ``work`` in a write transaction; audit a refusal in a separate one."""
-    try:
-        with write_uow(runtime) as uow:
-            return work(uow.session, uow.session.merge(user))
-    except RepositoryError as exc:
-        if exc.status_code in AUDITED:
-            with write_uow(runtime) as uow:
-                curation.record_refusal(
-                    uow.session,
-                    uow.session.merge(user),
-                    action=action,
-                    material_id=material_id,
-                    error=exc,
-                    ip=client_ip(request),
-                )
-        raise
+    return attempt(runtime.db, user, action=action, material_id=material_id, ip=client_ip(request), work=work)
 
 
 def _material(runtime: Runtime, user: User, material_id: str) -> MaterialRead:
@@ -84,11 +72,7 @@ def _material(runtime: Runtime, user: User, material_id: str) -> MaterialRead:
 
 def _version(v: MaterialVersion, runtime: Runtime) -> VersionRead:
     with runtime.db.read() as session:
-        fresh = next(x for x in CurationStore.from_session(session).versions(v.material_id) if x.id == v.id)
-        from repository.material.store import MaterialStore
-
-        m = MaterialStore.from_session(session).get_full(v.material_id)
-        return VersionRead.build(fresh, live=m is not None and m.version == fresh.number)
+        return version_read(session, v.material_id, v.id)
 
 
 @router.post(
@@ -352,11 +336,7 @@ def add_comment(
         lambda s, u: curation.comment(s, u, material_id, body=body.body),
     )
     with runtime.db.read() as session:
-        return next(
-            CommentRead.build(x)
-            for x in CurationStore.from_session(session).comments(material_id)
-            if x.id == c.id
-        )
+        return comment_read(session, material_id, c.id)
 
 
 @router.post(
@@ -438,17 +418,4 @@ def queue(
     summary="Open fixity problems on materials you can see",
 )
 def integrity(session: ReadSession, user: CurrentUser) -> list[IntegrityIssueRead]:
-    if not has_role(user, Role.curator):
-        raise PermissionDenied("only curators and admins see integrity problems")
-    from repository.material.store import MaterialStore
-
-    store = MaterialStore.from_session(session)
-    issues = CurationStore.from_session(session).open_issues()
-    visible = {
-        i.material_id for i in issues if i.material_id and store.get_visible(i.material_id, user) is not None
-    }
-    return [
-        IntegrityIssueRead.model_validate(i)
-        for i in issues
-        if i.material_id in visible or (i.material_id is None and has_role(user, Role.admin))
-    ]
+    return [IntegrityIssueRead.model_validate(i) for i in integrity_issues(session, user)]

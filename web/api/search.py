@@ -1,26 +1,25 @@
 """Search API: full-text search with facets, suggestions, related materials, the browse tree.
 
-Thin: parameters are parsed here, everything else (visibility, labels, validation of codes)
-happens in ``search.service``.
+Thin: parameters are parsed here (the filters, one per vocabulary field, by
+``web.search_params``), everything else (visibility, labels, validation of codes) happens in
+``search.service``.
 """
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
-from pydantic import Field
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from repository.models import UsageKind, User
 from search.query import MAX_QUERY_CHARS, MAX_SIZE, SearchQuery, Sort
 from search.schemas import BrowseResponse, RelatedResponse, SearchResponse, SuggestResponse
 from search.service import search as search_service
 from web.deps import RuntimeDep
+from web.search_params import Filters, filter_params
 from web.usage import count
 
 router = APIRouter(tags=["search"])
-
-Grade = Annotated[int, Field(ge=1, le=12)]
 
 AUDIENCE_RULE = (
     "Students and anonymous callers get material for students (no lesson plans or other "
@@ -48,19 +47,8 @@ def _caller(request: Request) -> User | None:
 def search(
     request: Request,
     runtime: RuntimeDep,
+    chosen: Annotated[Filters, Depends(filter_params(portal=False))],
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description='Words, "phrases", -exclusions')] = "",
-    grade: Annotated[list[Grade], Query(description="Grades 1-12, repeatable (OR)")] = [],  # noqa: B006
-    subject: Annotated[list[str], Query(description="Subject codes, repeatable")] = [],  # noqa: B006
-    type: Annotated[list[str], Query(description="Resource type codes, repeatable")] = [],  # noqa: B006
-    series: Annotated[list[str], Query(description="Textbook series codes, repeatable")] = [],  # noqa: B006
-    language: Annotated[list[str], Query(description="Language codes, repeatable")] = [],  # noqa: B006
-    license: Annotated[list[str], Query(description="Licence codes, repeatable")] = [],  # noqa: B006
-    audience: Annotated[
-        list[str], Query(description="Audience codes, repeatable (`giao-vien` asks for teachers' material)")
-    ] = [],  # noqa: B006
-    organisation: Annotated[
-        list[str], Query(description="Contributing organisations' slugs, repeatable")
-    ] = [],  # noqa: B006
     sort: Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=MAX_SIZE)] = 20,
@@ -70,20 +58,7 @@ def search(
     # is no extra token lookup or thread hop per request. The response is
     # serialised once by pydantic-core here; returning the model would make FastAPI validate and
     # serialise it a second time (the schema still documents it through ``response_model``).
-    query = SearchQuery(
-        text=q,
-        grades=grade,
-        subjects=subject,
-        types=type,
-        series=series,
-        languages=language,
-        licenses=license,
-        audiences=audience,
-        organisations=organisation,
-        sort=sort,
-        page=page,
-        size=size,
-    )
+    query = SearchQuery.with_filters(q, chosen, sort=sort, page=page, size=size)
     body = search_service.search_page(runtime.settings, _caller(request), query, db=runtime.db)
     if page == 1:  # a later page of the same search is not another search
         count(request, UsageKind.search, query=q, results=body.total)

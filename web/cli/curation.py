@@ -13,7 +13,6 @@ import click
 from repository.audit.service import audit
 from repository.curation.accounts import accounts
 from repository.curation.service import curation
-from repository.curation.store import CurationStore
 from repository.errors import RepositoryError
 from repository.fixity import FixityCheck
 from repository.models import Role, WorkflowState
@@ -183,18 +182,10 @@ def _verify_file(runtime: Runtime, path: Path, signer: Any) -> tuple[bool, list[
         ]
     digest = hashlib.sha256(raw).hexdigest()
     with runtime.db.read() as session:
-        store = CurationStore.from_session(session)
-        for version in store.approved_signed_versions():
-            entries = [f for f in (version.manifest or {}).get("files", []) if f.get("sha256") == digest]
-            if not entries:
-                continue
-            material = store.material_full(version.material_id)
-            if material is None:
-                continue
-            report = curation.verify_version(material, version, signer=signer, blobs=None)
-            if report.ok and entries[0].get("size") == len(raw):
-                return True, [
-                    f"{path.name}: OK, signed in material {material.id} version {version.number} "
-                    f"as {entries[0].get('filename')}"
-                ]
+        found = curation.find_signed_file(session, digest, len(raw), signer=signer)
+        if found is not None:
+            material, version, filename = found
+            return True, [
+                f"{path.name}: OK, signed in material {material.id} version {version.number} as {filename}"
+            ]
     return False, [f"{path.name}: FAILED, sha256 {digest} is in no valid signed approval"]

@@ -13,6 +13,7 @@ import click
 from rich.console import Console
 
 from repository.errors import RepositoryError
+from repository.material.intake import file_states
 from repository.material.service import create_from_path
 from repository.models import WorkflowState
 from repository.runtime import Runtime
@@ -90,21 +91,17 @@ def import_items(
 
 
 def _wait(runtime: Runtime, results: list[dict[str, Any]], *, as_json: bool) -> None:
-    from repository.material.store import MaterialStore
-
     # Ingest only: in the embedded mode the index writer belongs to the serving process.
     runner = job_runner(runtime, name="cli-import", queues=("default",))
     runner.run_until_empty()
-    with runtime.db.read() as session:
-        store = MaterialStore.from_session(session)
-        for row in results:
-            if row.get("material_id"):
-                m = store.get_full(row["material_id"])
-                f = next((f for f in (m.files if m else []) if f.id == row["file_id"]), None)
-                if f is not None:
-                    row.update(status=f.status, error=f.error)
-            if as_json:
-                click.echo(json.dumps(row | {"final": True}, ensure_ascii=False))
+    created = [(r["material_id"], r["file_id"]) for r in results if r.get("material_id")]
+    states = file_states(runtime.db, created)
+    for row in results:
+        if row.get("file_id") in states:
+            status, error = states[row["file_id"]]
+            row.update(status=status, error=error)
+        if as_json:
+            click.echo(json.dumps(row | {"final": True}, ensure_ascii=False))
 
 
 @click.command("import")

@@ -1,15 +1,12 @@
-"""``hoclieu storage migrate``: move the blobs between the local disk and S3.
-"""
+"""``hoclieu storage migrate``: move the blobs between the local disk and S3."""
 
 from __future__ import annotations
 
 import sys
 
 import click
-from sqlalchemy import select
 
-from repository.blob_migration import migrate_blobs
-from repository.models import Derivative, MaterialFile
+from repository.blob_migration import migrate_blobs, referenced_keys
 from repository.runtime import build_blob_store
 from web.cli.common import err, open_runtime, progress_bar
 
@@ -44,9 +41,7 @@ def storage_migrate(to: str, verify_existing: bool, jobs: int) -> None:
         err.print(f"[red]{exc}[/red]")
         sys.exit(2)
     target.prepare()
-    with runtime.db.read() as s:
-        referenced = set(s.scalars(select(MaterialFile.storage_key)))
-        referenced |= set(s.scalars(select(Derivative.storage_key)))
+    referenced = referenced_keys(runtime.db)
     with progress_bar(err) as progress:
         task = progress.add_task(f"to {to}", total=None)
 

@@ -18,8 +18,8 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from repository.audit.service import audit
 from repository.curation.accounts import accounts
+from repository.curation.integrity import open_issues as integrity_issues
 from repository.curation.schemas import ScopeModel, UserAdminUpdate
-from repository.curation.store import CurationStore
 from repository.models import Role
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
 from web.portal.i18n import MESSAGES, request_lang, translate
@@ -78,9 +78,7 @@ def audit_log(
     user: AdminPortalUser,
     page: Annotated[int, Query(ge=1, le=100_000)] = 1,
 ) -> HTMLResponse:
-    rows, total = CurationStore.from_session(session).audit_page(
-        offset=(page - 1) * 50, limit=50, action=None, subject_id=None, since=None
-    )
+    rows, total = audit.page(session, user, page=page, size=50)
     lang = request_lang(request)
     # Labels, not codes: known actions in the page's language, people by their username.
     actions = {
@@ -104,7 +102,7 @@ def audit_log(
 
 @router.get("/admin/integrity", response_class=HTMLResponse)
 def integrity(request: Request, session: ReadSession, user: AdminPortalUser) -> HTMLResponse:
-    issues = CurationStore.from_session(session).open_issues()
+    issues = integrity_issues(session, user)
     return render(
         request, "portal/admin_integrity.html", {"issues": issues}, user=user, twin="/api/v1/review/integrity"
     )

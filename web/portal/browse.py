@@ -15,9 +15,10 @@ from collections import OrderedDict
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from repository import fields
 from repository.errors import NotFound, RepositoryError
 from repository.material.audience import EVERYONE, sees_teacher_material
 from repository.material.service import material as material_service
@@ -30,12 +31,12 @@ from search.service import search as search_service
 from web.deps import ReadSession, RuntimeDep
 from web.portal.render import render
 from web.portal.session import PortalUser
+from web.search_params import Filters, filter_params
 from web.usage import count
 
 router = APIRouter(include_in_schema=False)
 
 PAGE_SIZE = 20
-FACET_ORDER = ("grade", "subject", "type", "series", "organisation")
 
 
 def _levels(lang: str) -> list[dict[str, Any]]:
@@ -142,40 +143,20 @@ def search_page(
     request: Request,
     runtime: RuntimeDep,
     user: PortalUser,
+    chosen: Annotated[Filters, Depends(filter_params(portal=True))],
     q: Annotated[str, Query(max_length=500)] = "",
-    grade: Annotated[list[int], Query()] = [],  # noqa: B006
-    subject: Annotated[list[str], Query()] = [],  # noqa: B006
-    type: Annotated[list[str], Query()] = [],  # noqa: B006
-    series: Annotated[list[str], Query()] = [],  # noqa: B006
-    organisation: Annotated[list[str], Query()] = [],  # noqa: B006
-    audience: Annotated[list[str], Query()] = [],  # noqa: B006
     sort: Sort = "relevance",
     page: Annotated[int, Query(ge=1, le=500)] = 1,
 ) -> HTMLResponse:
-    query = SearchQuery(
-        text=q,
-        grades=grade,
-        subjects=subject,
-        types=type,
-        series=series,
-        organisations=organisation,
-        audiences=audience,
-        sort=sort,
-        page=page,
-        size=PAGE_SIZE,
-    )
+    query = SearchQuery.with_filters(q, chosen, sort=sort, page=page, size=PAGE_SIZE)
     result = search_service.search_page(runtime.settings, user, query, db=runtime.db)
     if page == 1:  # a later page of the same search is not another search
         count(request, UsageKind.search, user, query=q, results=result.total)
-    selected = {
-        "grade": [str(g) for g in grade],
-        "subject": subject,
-        "type": type,
-        "series": series,
-        "organisation": organisation,
-    }
+    shown_facets = [f.name for f in fields.FIELDS if f.portal and f.facet]
+    selected = {name: [str(v) for v in chosen.get(name, [])] for name in shown_facets}
+    audience = [str(v) for v in chosen.get("audience", [])]
     facets: OrderedDict[str, list[Any]] = OrderedDict()
-    for name in FACET_ORDER:
+    for name in shown_facets:
         values = list(result.facets.get(name, []))
         if name == "grade":
             values.sort(key=lambda f: int(f.value))

@@ -15,6 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from repository.curation.attempts import attempt
 from repository.curation.schemas import RUBRIC, CommentRead, Decision
 from repository.curation.service import curation
 from repository.errors import Conflict, RepositoryError, ValidationFailed
@@ -156,17 +157,17 @@ async def decide(
     }
     try:
         decision, comment, rubric = _decision(form)
-        with write_uow(runtime) as uow:
-            curation.decide(
-                uow.session,
-                uow.session.merge(user),
-                material_id,
-                decision=decision,
-                comment=comment,
-                rubric=rubric,
-                signer=signer_for(runtime.settings),
-                ip=client_ip(request),
-            )
+        signer, ip = signer_for(runtime.settings), client_ip(request)
+        attempt(
+            runtime.db,
+            user,
+            action=f"review.{decision.value}",
+            material_id=material_id,
+            ip=ip,
+            work=lambda s, u: curation.decide(
+                s, u, material_id, decision=decision, comment=comment, rubric=rubric, signer=signer, ip=ip
+            ),
+        )
     except (ValidationFailed, Conflict) as exc:
         # Refused (a required item unticked, no comment for a refusal...): the same page, the
         # reason in the curator's language, and everything they ticked and wrote kept.

@@ -13,12 +13,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from repository.curation.attempts import attempt
 from repository.curation.schemas import CommentRead
 from repository.curation.service import curation
 from repository.errors import Conflict, MetadataInvalid, RepositoryError, ValidationFailed
@@ -26,13 +28,14 @@ from repository.material.schemas import MaterialRead
 from repository.material.service import material as material_service
 from repository.models import User
 from repository.runtime import Runtime
-from web.api.materials import create_from_upload as create_material
+from repository.uow import Session
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
 from web.portal.errors import explain
 from web.portal.render import render, terms
 from web.portal.session import CSRF_FIELD, CSRF_HEADER, TeacherPortalUser, check_csrf
 from web.uploads import TEXT_FIELDS as UPLOAD_TEXT_FIELDS
 from web.uploads import ParsedUpload, read_upload, user_quota
+from web.uploads import create_from_upload as create_material
 
 router = APIRouter(include_in_schema=False)
 
@@ -310,8 +313,15 @@ async def _save_then(
             # Saved first, in its own transaction: a refused submission (files still processing)
             # keeps what was typed, and the page says both.
             stage = "submit"
-            with write_uow(runtime) as uow:
-                curation.submit(uow.session, uow.session.merge(user), material_id, ip=client_ip(request))
+            ip = client_ip(request)
+            attempt(
+                runtime.db,
+                user,
+                action="submit",
+                material_id=material_id,
+                ip=ip,
+                work=lambda s, u: curation.submit(s, u, material_id, ip=ip),
+            )
     except (MetadataInvalid, ValidationFailed, Conflict) as exc:
         if not has_details:
             raise
@@ -339,6 +349,20 @@ async def save_details(
     return await _save_then(request, runtime, user, material_id, submit=False)
 
 
+async def _workflow(
+    request: Request,
+    runtime: Runtime,
+    user: User,
+    action: str,
+    material_id: str,
+    work: Callable[[Session, User], object],
+) -> None:
+    """A workflow form: check its CSRF token, run the action; a refusal is audited (as in the API)."""
+    form = await request.form()
+    check_csrf(request, str(form.get("csrf_token", "")))
+    attempt(runtime.db, user, action=action, material_id=material_id, ip=client_ip(request), work=work)
+
+
 @router.post("/teach/m/{material_id}/submit")
 async def submit(
     material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser
@@ -350,10 +374,15 @@ async def submit(
 async def withdraw(
     material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser
 ) -> Response:
-    form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
-    with write_uow(runtime) as uow:
-        curation.withdraw(uow.session, uow.session.merge(user), material_id, ip=client_ip(request))
+    ip = client_ip(request)
+    await _workflow(
+        request,
+        runtime,
+        user,
+        "withdraw",
+        material_id,
+        lambda s, u: curation.withdraw(s, u, material_id, ip=ip),
+    )
     return RedirectResponse(f"/teach/m/{material_id}", status_code=303)
 
 
@@ -362,10 +391,16 @@ async def comment(
     material_id: str, request: Request, runtime: RuntimeDep, user: TeacherPortalUser
 ) -> Response:
     form = await request.form()
-    check_csrf(request, str(form.get("csrf_token", "")))
     back = str(form.get("back", "")) or f"/teach/m/{material_id}"
-    with write_uow(runtime) as uow:
-        curation.comment(uow.session, uow.session.merge(user), material_id, body=str(form.get("body", "")))
+    body = str(form.get("body", ""))
+    await _workflow(
+        request,
+        runtime,
+        user,
+        "comment",
+        material_id,
+        lambda s, u: curation.comment(s, u, material_id, body=body),
+    )
     return RedirectResponse(
         back if back.startswith("/") and not back.startswith("//") else "/", status_code=303
     )

@@ -1,0 +1,63 @@
+"""One curation action in its own unit of work, with the refused attempts audited.
+
+The API and the portal both run workflow actions (submit, withdraw, comment, decide, ...) through
+:func:`attempt`, so a refusal is recorded the same way whichever door it came through. The refused
+transaction rolls back, so its audit record is written in a second one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.orm import Session
+
+from repository.curation.service import curation
+from repository.db import Database
+from repository.errors import RepositoryError
+from repository.models import User
+from repository.uow import UnitOfWork
+
+T = TypeVar("T")
+
+# Refusals worth an audit record: not allowed, not there (or not visible), wrong state.
+AUDITED = (403, 404, 409)
+
+
+def attempt(
+    db: Database,
+    user: User,
+    *,
+    action: str,
+    material_id: str,
+    ip: str | None,
+    work: Callable[[Session, User], T],
+) -> T:
+    """Run ``work(session, actor)`` in a write transaction; audit a refusal in a separate one.
+
+    Args:
+        db: the database.
+        user: who acts (merged into the transaction's session before ``work`` sees it).
+        action: the audit name of the attempt (``submit``, ``review.approve``, ...).
+        material_id: the material acted on.
+        ip: the client's address, for the audit record.
+        work: the action itself, given the session and the merged actor.
+
+    Raises:
+        RepositoryError: whatever ``work`` raised, after a 403/404/409 was audited.
+    """
+    try:
+        with UnitOfWork(db, write=True) as uow:
+            return work(uow.session, uow.session.merge(user))
+    except RepositoryError as exc:
+        if exc.status_code in AUDITED:
+            with UnitOfWork(db, write=True) as uow:
+                curation.record_refusal(
+                    uow.session,
+                    uow.session.merge(user),
+                    action=action,
+                    material_id=material_id,
+                    error=exc,
+                    ip=ip,
+                )
+        raise
