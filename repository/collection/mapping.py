@@ -38,38 +38,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from repository import fields as registry
 from repository.errors import ValidationFailed
+from repository.metadata import load_schema
 from repository.vocabularies import get_vocabulary
 
-#: Fields a column may fill (the metadata schema's, plus nothing else).
-FIELDS = (
-    "title",
-    "description",
-    "grades",
-    "level",
-    "subjects",
-    "series",
-    "volume",
-    "chapter",
-    "lesson",
-    "type",
-    "audience",
-    "language",
-    "license",
-    "authors",
-    "keywords",
-    "outcomes",
-)
-LIST_FIELDS = frozenset({"grades", "subjects", "audience", "authors", "keywords", "outcomes"})
-#: Field → vocabulary its values come from.
+#: Fields a column may fill: the current metadata schema's, nothing else.
+_PROPERTIES = load_schema()["properties"]
+FIELDS = tuple(name for name in _PROPERTIES if name != "$schema")
+LIST_FIELDS = frozenset(name for name in FIELDS if _PROPERTIES[name].get("type") == "array")
+#: Field → vocabulary its values come from (the field registry's; grades are read as numbers).
 VOCABULARY_FIELDS = {
-    "subjects": "subject",
-    "level": "level",
-    "series": "series",
-    "type": "resource-type",
-    "audience": "audience",
-    "language": "language",
-    "license": "license",
+    f.key: f.vocabulary for f in registry.FIELDS if f.vocabulary and f.key in FIELDS and f.key != "grades"
 }
 #: Largest table read (rows): a bigger collection is split into several runs.
 MAX_ROWS = 100_000
