@@ -7,12 +7,14 @@ JSON twins: ``/api/v1/stats/...`` (same service, same rules); charts are inline 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from markupsafe import Markup
 
 from repository.models import UsageKind
 from repository.stats.recorder import STATS_TZ, stats_day
@@ -131,19 +133,7 @@ def material(
     period = Period.of(None, None, default_days=days)
     report = stats.material(session, user, material_id, period)
 
-    def num(v: int) -> str:
-        return format_number(v, lang)
-
-    every = 7 if days <= 60 else 30
-    chart = {
-        kind: charts.columns(
-            [(_short(d.day, lang), getattr(d, kind)) for d in report.days],
-            title=_t(lang, f"stats.chart_material_{kind}", days=days),
-            number=num,
-            every=every,
-        )
-        for kind in ("view", "play", "download")
-    }
+    chart = {kind: _daily_chart(report.days, kind, lang, days) for kind in ("view", "play", "download")}
     return render(
         request,
         "portal/stats_material.html",
@@ -166,6 +156,16 @@ def format_date_day(day: date, lang: str) -> str:
     return format_date(datetime.combine(day, time(12), tzinfo=STATS_TZ), lang)
 
 
+def _daily_chart(rows: Sequence[Any], kind: str, lang: str, days: int) -> Markup:
+    """A column chart of one count (``view``, ``play``, ``download``) per day over ``days``."""
+    return charts.columns(
+        [(_short(d.day, lang), getattr(d, kind)) for d in rows],
+        title=_t(lang, f"stats.chart_material_{kind}", days=days),
+        number=lambda v: format_number(v, lang),
+        every=7 if days <= 60 else 30,
+    )
+
+
 def _t(lang: str, key: str, **values: object) -> str:
     return translate(lang, key, **values)
 
@@ -184,15 +184,7 @@ def organisation(
     period = Period.of(None, None, default_days=days)
     report = stats.organisation(session, user, slug, period)
 
-    def num(v: int) -> str:
-        return format_number(v, lang)
-
-    chart = charts.columns(
-        [(_short(d.day, lang), d.view) for d in report.days],
-        title=_t(lang, "stats.chart_material_view", days=days),
-        number=num,
-        every=7 if days <= 60 else 30,
-    )
+    chart = _daily_chart(report.days, "view", lang, days)
     return render(
         request,
         "portal/stats_organisation.html",
