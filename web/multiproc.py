@@ -54,7 +54,7 @@ def run_server(
 
 
 def run_workers(runtime: Runtime, *, host: str, port: int, content_port: int, workers: int) -> None:
-    from web.serve import LOOPBACK_TWIN, _QuietServer, default_content_origin
+    from web.serve import content_server, default_content_origin
 
     settings = runtime.settings
     level = settings.log_level.lower()
@@ -65,16 +65,7 @@ def run_workers(runtime: Runtime, *, host: str, port: int, content_port: int, wo
         os.environ["HOCLIEU_CONTENT_ORIGIN"] = settings.content_origin  # the worker processes read it
     click.echo(f"Hoclieu on http://{host}:{port}/ ({workers} processes)")
     if content_port:
-        from web.content import create_content_app, portal_origin
-
-        bind_host = host if host not in LOOPBACK_TWIN else "127.0.0.1"
-        framers = " ".join(
-            sorted({portal_origin(settings), f"http://{host}:{port}", f"http://{bind_host}:{port}"})
-        )
-        content_app = create_content_app(settings, runtime, portal_origins=framers)
-        content = _QuietServer(
-            uvicorn.Config(content_app, host=host, port=content_port, log_level=level, lifespan="off")
-        )
+        content = content_server(runtime, host=host, port=port, content_port=content_port)
         threading.Thread(
             target=lambda: asyncio.run(content.serve()), name="content-origin", daemon=True
         ).start()

@@ -39,9 +39,25 @@ class _QuietServer(uvicorn.Server):
         yield
 
 
+def content_server(runtime: Runtime, *, host: str, port: int, content_port: int) -> uvicorn.Server:
+    """The content origin's server (``hoclieu serve`` and ``--workers N`` alike): it lets the portal
+    at ``host:port``, under every name it answers to, frame its pages."""
+    from web.content import create_content_app, portal_origin
+
+    settings = runtime.settings
+    bind_host = host if host not in LOOPBACK_TWIN else "127.0.0.1"
+    framers = " ".join(
+        sorted({portal_origin(settings), f"http://{host}:{port}", f"http://{bind_host}:{port}"})
+    )
+    content_app = create_content_app(settings, runtime, portal_origins=framers)
+    level = settings.log_level.lower()
+    return _QuietServer(
+        uvicorn.Config(content_app, host=host, port=content_port, log_level=level, lifespan="off")
+    )
+
+
 def run(runtime: Runtime, *, host: str, port: int, content_port: int) -> None:
     from web.app import create_app
-    from web.content import create_content_app, portal_origin
 
     settings = runtime.settings
     if content_port and not settings.content_origin:
@@ -53,14 +69,7 @@ def run(runtime: Runtime, *, host: str, port: int, content_port: int) -> None:
     if not content_port:
         portal.run()
         return
-    bind_host = host if host not in LOOPBACK_TWIN else "127.0.0.1"
-    framers = " ".join(
-        sorted({portal_origin(settings), f"http://{host}:{port}", f"http://{bind_host}:{port}"})
-    )
-    content_app = create_content_app(settings, runtime, portal_origins=framers)
-    content = _QuietServer(
-        uvicorn.Config(content_app, host=host, port=content_port, log_level=level, lifespan="off")
-    )
+    content = content_server(runtime, host=host, port=port, content_port=content_port)
     click.echo(f"content origin {settings.content_origin} (port {content_port})")
 
     async def both() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import AsyncIterator, Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -246,13 +246,8 @@ async def read_upload(
             "on_end": on_end,
         },
     )
-    stream = request.stream().__aiter__()
     try:
-        while True:
-            try:
-                chunk = await asyncio.wait_for(stream.__anext__(), idle_timeout)
-            except StopAsyncIteration:
-                break
+        async for chunk in body_chunks(request, idle_timeout):
             if chunk:
                 # Disk writes happen in the parser callbacks: keep them off the event loop.
                 await run_in_threadpool(parser.write, chunk)
@@ -275,6 +270,18 @@ async def read_upload(
         result.abort()
         raise
     return result
+
+
+async def body_chunks(request: Request, idle_timeout: float) -> AsyncIterator[bytes]:
+    """The request body's chunks as they arrive. ``TimeoutError`` when none arrives for
+    ``idle_timeout`` seconds (a stalled client), ``ClientDisconnect`` when the client goes away."""
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), idle_timeout)
+        except StopAsyncIteration:
+            return
+        yield chunk
 
 
 def create_from_upload(

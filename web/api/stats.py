@@ -6,17 +6,20 @@ Periods are statistics days (Vietnam's calendar days), ``from`` and ``to`` both 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel
 
-from repository.models import UsageKind
+from repository.models import UsageKind, User
 from repository.stats.schemas import (
     ALL_KINDS,
     COUNTED_KINDS,
+    DayCounts,
     MaterialStats,
     OrganisationStats,
     SearchReport,
@@ -55,21 +58,38 @@ def _json(model: BaseModel) -> Response:
     return Response(content=model.model_dump_json(), media_type="application/json")
 
 
+def _days_csv(days: Sequence[DayCounts], name: str) -> Response:
+    rows = [(d.day.isoformat(), *(getattr(d, k) for k in COUNTED_KINDS)) for d in days]
+    return _csv(to_csv(("day", *COUNTED_KINDS), rows), name)
+
+
+@dataclass(frozen=True)
+class Reader:
+    """Who asks (a signed-in person or an API client) and for which period (30 days by default)."""
+
+    session: Any
+    user: User | None
+    client: bool
+    period: Period
+
+
+def _reader(
+    request: Request, session: ReadSession, user: OptionalUser, start: From = None, end: To = None
+) -> Reader:
+    return Reader(session, user, _is_client(request), Period.of(start, end, default_days=30))
+
+
+ReaderDep = Annotated[Reader, Depends(_reader)]
+
+
 @router.get(
     "/summary",
     response_model=UsageSummary,
     summary="Counts per day, grade and subject (curators, admins, clients with stats:read)",
     responses={**errors(400, 401, 403), **CSV_RESPONSE},
 )
-def summary(
-    request: Request,
-    session: ReadSession,
-    user: OptionalUser,
-    start: From = None,
-    end: To = None,
-    format: Annotated[Format, Query(description=FORMAT_DOC)] = "json",
-) -> Response:
-    report = stats.summary(session, user, Period.of(start, end, default_days=30), client=_is_client(request))
+def summary(reader: ReaderDep, format: Annotated[Format, Query(description=FORMAT_DOC)] = "json") -> Response:
+    report = stats.summary(reader.session, reader.user, reader.period, client=reader.client)
     if format == "csv":
         rows = [(d.day.isoformat(), *(getattr(d, k) for k in ALL_KINDS)) for d in report.days]
         rows += [(f"grade:{g.value}", *(getattr(g, k) for k in COUNTED_KINDS), "") for g in report.grades]
@@ -85,11 +105,7 @@ def summary(
     responses={**errors(400, 401, 403), **CSV_RESPONSE},
 )
 def top_materials(
-    request: Request,
-    session: ReadSession,
-    user: OptionalUser,
-    start: From = None,
-    end: To = None,
+    reader: ReaderDep,
     kind: Annotated[Literal["view", "play", "download"], Query(description="what to rank by")] = "view",
     grade: Annotated[int | None, Query(ge=1, le=12)] = None,
     subject: Annotated[str | None, Query(max_length=64)] = None,
@@ -97,14 +113,14 @@ def top_materials(
     format: Annotated[Format, Query(description=FORMAT_DOC)] = "json",
 ) -> Response:
     report = stats.top_materials(
-        session,
-        user,
-        Period.of(start, end, default_days=30),
+        reader.session,
+        reader.user,
+        reader.period,
         kind=UsageKind(kind),
         grade=grade,
         subject=subject,
         limit=limit,
-        client=_is_client(request),
+        client=reader.client,
     )
     if format == "csv":
         rows = [
@@ -123,20 +139,11 @@ def top_materials(
     responses={**errors(400, 401, 403, 404), **CSV_RESPONSE},
 )
 def material(
-    material_id: str,
-    request: Request,
-    session: ReadSession,
-    user: OptionalUser,
-    start: From = None,
-    end: To = None,
-    format: Annotated[Format, Query(description=FORMAT_DOC)] = "json",
+    material_id: str, reader: ReaderDep, format: Annotated[Format, Query(description=FORMAT_DOC)] = "json"
 ) -> Response:
-    report = stats.material(
-        session, user, material_id, Period.of(start, end, default_days=30), client=_is_client(request)
-    )
+    report = stats.material(reader.session, reader.user, material_id, reader.period, client=reader.client)
     if format == "csv":
-        rows = [(d.day.isoformat(), *(getattr(d, k) for k in COUNTED_KINDS)) for d in report.days]
-        return _csv(to_csv(("day", *COUNTED_KINDS), rows), f"hoclieu-material-{report.material_id}")
+        return _days_csv(report.days, f"hoclieu-material-{report.material_id}")
     return _json(report)
 
 
@@ -184,17 +191,10 @@ def searches(
 )
 def organisation(
     slug: Annotated[str, Path(max_length=100)],
-    request: Request,
-    session: ReadSession,
-    user: OptionalUser,
-    start: From = None,
-    end: To = None,
+    reader: ReaderDep,
     format: Annotated[Format, Query(description=FORMAT_DOC)] = "json",
 ) -> Response:
-    report = stats.organisation(
-        session, user, slug, Period.of(start, end, default_days=30), client=_is_client(request)
-    )
+    report = stats.organisation(reader.session, reader.user, slug, reader.period, client=reader.client)
     if format == "csv":
-        rows = [(d.day.isoformat(), *(getattr(d, k) for k in COUNTED_KINDS)) for d in report.days]
-        return _csv(to_csv(("day", *COUNTED_KINDS), rows), f"hoclieu-organisation-{report.slug}")
+        return _days_csv(report.days, f"hoclieu-organisation-{report.slug}")
     return _json(report)

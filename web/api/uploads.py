@@ -33,7 +33,6 @@ Authentication: a bearer token, or the portal's session cookie with its CSRF tok
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import binascii
 import threading
@@ -65,6 +64,7 @@ from repository.user.service import has_role
 from web.deps import RuntimeDep, bearer, optional_user, write_uow
 from web.openapi import errors
 from web.portal.session import check_csrf, portal_user
+from web.uploads import body_chunks
 
 router = APIRouter(tags=["uploads"])
 
@@ -248,14 +248,9 @@ async def _receive(request: Request, writer: ResumableWriter) -> bool:
     ``upload_idle_timeout_s``) before the end."""
     idle_timeout: float = request.app.state.settings.upload_idle_timeout_s
     buffer = bytearray()
-    stream = request.stream().__aiter__()
     interrupted = False
     try:
-        while True:
-            try:
-                chunk = await asyncio.wait_for(stream.__anext__(), idle_timeout)
-            except StopAsyncIteration:
-                break
+        async for chunk in body_chunks(request, idle_timeout):
             buffer += chunk
             if len(buffer) >= WRITE_BUFFER:
                 data, buffer = bytes(buffer), bytearray()

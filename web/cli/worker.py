@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from repository.runtime import Runtime
 from repository.workers.service import QUEUES
 from web.cli.common import job_runner, open_runtime
+
+if TYPE_CHECKING:
+    from repository.jobs import RQDispatcher
 
 
 @click.command()
@@ -71,15 +76,7 @@ def _work(runtime: Runtime, names: tuple[str, ...], *, burst: bool, local_index:
         if rq_names:
             from rq import SimpleWorker
 
-            from repository.jobs import RQDispatcher
-
-            dispatcher = RQDispatcher(
-                runtime.db,
-                settings.redis_url or "",
-                queues=rq_names,
-                stale_after_s=settings.job_stale_after_s,
-                heartbeat_s=settings.job_heartbeat_s,
-            )
+            dispatcher = _dispatcher(runtime, rq_names)
             dispatcher.requeue_lost()
             ran += dispatcher.dispatch_once(limit=10_000)
             # No fork in burst mode: it is for tests and one-off drains.
@@ -94,20 +91,14 @@ def _work(runtime: Runtime, names: tuple[str, ...], *, burst: bool, local_index:
         runner.work(role="indexer" if local_index else "runner")
         return
 
-    from repository.jobs import JOB_PATHS, RQDispatcher, parent_bound_worker_class, resolve
+    from repository.jobs import JOB_PATHS, parent_bound_worker_class, resolve
 
     # Import the job modules once here: every work horse is forked from this process and starts
     # with them loaded, instead of importing the ingest stack again for each job.
     for path in JOB_PATHS:
         resolve(path)
 
-    dispatcher = RQDispatcher(
-        runtime.db,
-        settings.redis_url or "",
-        queues=rq_names,
-        stale_after_s=settings.job_stale_after_s,
-        heartbeat_s=settings.job_heartbeat_s,
-    )
+    dispatcher = _dispatcher(runtime, rq_names)
     stop = threading.Event()
     threads = [
         threading.Thread(target=dispatcher.work, args=(stop,), name="hoclieu-dispatcher", daemon=True)
@@ -142,3 +133,17 @@ def _redact(url: str | None) -> str:
     parts = urlsplit(url or "")
     host = parts.hostname or ""
     return f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+
+
+def _dispatcher(runtime: Runtime, queues: tuple[str, ...]) -> RQDispatcher:
+    """The bridge from the database's job table to RQ's queues, for these queue names."""
+    from repository.jobs import RQDispatcher
+
+    settings = runtime.settings
+    return RQDispatcher(
+        runtime.db,
+        settings.redis_url or "",
+        queues=queues,
+        stale_after_s=settings.job_stale_after_s,
+        heartbeat_s=settings.job_heartbeat_s,
+    )

@@ -20,6 +20,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from repository.client.schemas import EVENTS, SCOPES, ClientCreate, ClientUpdate, WebhookCreate
 from repository.client.service import api_clients
 from repository.errors import ValidationFailed
+from repository.models import User
 from web.deps import ReadSession, RuntimeDep, client_ip, write_uow
 from web.portal.render import render
 from web.portal.session import AdminPortalUser, check_csrf
@@ -39,6 +40,17 @@ async def _form(request: Request) -> dict[str, list[str]]:
 
 def _one(fields: dict[str, list[str]], name: str) -> str:
     return (fields.get(name) or [""])[0].strip()
+
+
+def _secret_page(request: Request, user: User, client_id: str, secret: str) -> HTMLResponse:
+    """The page that shows a client's new secret once (after creating it or rotating it)."""
+    return render(
+        request,
+        "portal/admin_client_secret.html",
+        {"client_id": client_id, "secret": secret, "webhook": None},
+        user=user,
+        twin=f"/api/v1/admin/clients/{client_id}",
+    )
 
 
 @router.get("/admin/clients", response_class=HTMLResponse)
@@ -66,13 +78,7 @@ async def create_client(request: Request, runtime: RuntimeDep, user: AdminPortal
     with write_uow(runtime) as uow:
         client, secret = api_clients.create(uow.session, uow.session.merge(user), data, ip=client_ip(request))
         client_id = client.id
-    return render(
-        request,
-        "portal/admin_client_secret.html",
-        {"client_id": client_id, "secret": secret, "webhook": None},
-        user=user,
-        twin=f"/api/v1/admin/clients/{client_id}",
-    )
+    return _secret_page(request, user, client_id, secret)
 
 
 @router.get("/admin/clients/{client_id}", response_class=HTMLResponse)
@@ -127,13 +133,7 @@ async def rotate_secret(
         _client, secret = api_clients.rotate_secret(
             uow.session, uow.session.merge(user), client_id, ip=client_ip(request)
         )
-    return render(
-        request,
-        "portal/admin_client_secret.html",
-        {"client_id": client_id, "secret": secret, "webhook": None},
-        user=user,
-        twin=f"/api/v1/admin/clients/{client_id}",
-    )
+    return _secret_page(request, user, client_id, secret)
 
 
 @router.post("/admin/clients/{client_id}/webhooks", response_class=HTMLResponse)

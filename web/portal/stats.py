@@ -16,7 +16,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from markupsafe import Markup
 
-from repository.models import UsageKind
+from repository.models import UsageKind, User
 from repository.stats.recorder import STATS_TZ, stats_day
 from repository.stats.service import Period, stats
 from web.deps import ReadSession, RuntimeDep
@@ -127,10 +127,7 @@ def material(
     user: PortalUser,
     days: Annotated[int, Query(ge=7, le=366)] = 30,
 ) -> HTMLResponse:
-    if user is None:
-        raise SignInRequired("sign in first")
-    lang = request_lang(request)
-    period = Period.of(None, None, default_days=days)
+    lang, period = _signed_in(request, user, days)
     report = stats.material(session, user, material_id, period)
 
     chart = {kind: _daily_chart(report.days, kind, lang, days) for kind in ("view", "play", "download")}
@@ -149,6 +146,13 @@ def material(
         user=user,
         twin=f"/api/v1/stats/materials/{material_id}",
     )
+
+
+def _signed_in(request: Request, user: User | None, days: int) -> tuple[str, Period]:
+    """The reader's language and the last ``days`` days, for a page that needs a signed-in reader."""
+    if user is None:
+        raise SignInRequired("sign in first")
+    return request_lang(request), Period.of(None, None, default_days=days)
 
 
 def format_date_day(day: date, lang: str) -> str:
@@ -178,10 +182,7 @@ def organisation(
     user: PortalUser,
     days: Annotated[int, Query(ge=7, le=366)] = 30,
 ) -> HTMLResponse:
-    if user is None:
-        raise SignInRequired("sign in first")
-    lang = request_lang(request)
-    period = Period.of(None, None, default_days=days)
+    lang, period = _signed_in(request, user, days)
     report = stats.organisation(session, user, slug, period)
 
     chart = _daily_chart(report.days, "view", lang, days)
