@@ -12,7 +12,7 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session
 
-from repository.curation.service import curation
+from repository.audit.service import audit
 from repository.db import Database
 from repository.errors import RepositoryError
 from repository.models import User
@@ -22,6 +22,27 @@ T = TypeVar("T")
 
 # Refusals worth an audit record: not allowed, not there (or not visible), wrong state.
 AUDITED = (403, 404, 409)
+
+
+def record_refusal(
+    session: Session,
+    actor: User | None,
+    *,
+    action: str,
+    material_id: str,
+    error: RepositoryError,
+    ip: str | None = None,
+) -> None:
+    """Audit a refused workflow attempt (wrong state, outside scope, own submission...)."""
+    audit.record(
+        session,
+        actor=actor,
+        action="curation.refused",
+        subject_type="material",
+        subject_id=material_id[:100],
+        data={"attempt": action, "status": error.status_code, "reason": error.message},
+        ip=ip,
+    )
 
 
 def attempt(
@@ -52,7 +73,7 @@ def attempt(
     except RepositoryError as exc:
         if exc.status_code in AUDITED:
             with UnitOfWork(db, write=True) as uow:
-                curation.record_refusal(
+                record_refusal(
                     uow.session,
                     uow.session.merge(user),
                     action=action,
