@@ -15,8 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from repository.audit.service import audit
-from repository.curation.attempts import record_refusal
+from repository.curation.attempts import record_refusal, record_step
 from repository.curation.schemas import RUBRIC, Decision, QueueItem
 from repository.curation.signing import sign
 from repository.curation.store import CurationStore
@@ -80,7 +79,12 @@ def _apply_decision(
     comment: str | None,
     rubric: dict[str, Any],
     signer: Signer,
+    *,
+    audited: dict[str, Any],
+    ip: str | None,
 ) -> None:
+    """Record the decision on the version (signing an approval), let the public row follow and
+    audit it: ``{"version": number, **audited, "comment": ..., "signature_key": ...}``."""
     now = utcnow()
     version.state = DECISION_STATE[decision].value
     version.decided_by_id = actor.id
@@ -99,6 +103,8 @@ def _apply_decision(
     if decision is Decision.approve:
         sign(version, material, actor, signer, now.isoformat())
     follow(session, material, version)
+    data = {"version": version.number, **audited, "comment": comment, "signature_key": version.key_id}
+    record_step(session, actor, f"material.{DECISION_STATE[decision].value}", material, data, ip=ip)
 
 
 class ReviewService:
@@ -134,15 +140,7 @@ class ReviewService:
         session.add(
             ReviewComment(material_id=material.id, version_id=version.id, author_id=actor.id, kind="claim")
         )
-        audit.record(
-            session,
-            actor=actor,
-            action="material.claimed",
-            subject_type="material",
-            subject_id=material.id,
-            data={"version": version.number},
-            ip=ip,
-        )
+        record_step(session, actor, "material.claimed", material, {"version": version.number}, ip=ip)
         return version
 
     def comment(self, session: Session, actor: User, material_id: str, *, body: str) -> ReviewComment:
@@ -198,19 +196,16 @@ class ReviewService:
                 "say what should change: a comment is required to request changes or reject",
                 details=[{"field": "comment", "message": "required"}],
             )
-        _apply_decision(session, actor, material, version, decision, text, checked, signer)
-        audit.record(
+        _apply_decision(
             session,
-            actor=actor,
-            action=f"material.{DECISION_STATE[decision].value}",
-            subject_type="material",
-            subject_id=material.id,
-            data={
-                "version": version.number,
-                "rubric": checked,
-                "comment": text,
-                "signature_key": version.key_id,
-            },
+            actor,
+            material,
+            version,
+            decision,
+            text,
+            checked,
+            signer,
+            audited={"rubric": checked},
             ip=ip,
         )
         return version
@@ -275,19 +270,16 @@ class ReviewService:
             return version  # idempotent: re-running an import changes nothing
         version.submitted_by_id = version.submitted_by_id or admin.id
         version.submitted_at = version.submitted_at or utcnow()
-        _apply_decision(session, admin, material, version, Decision.approve, note, {}, signer)
-        audit.record(
+        _apply_decision(
             session,
-            actor=admin,
-            action="material.approved",
-            subject_type="material",
-            subject_id=material.id,
-            data={
-                "version": version.number,
-                "direct": True,
-                "comment": note,
-                "signature_key": version.key_id,
-            },
+            admin,
+            material,
+            version,
+            Decision.approve,
+            note,
+            {},
+            signer,
+            audited={"direct": True},
             ip=ip,
         )
         return version

@@ -11,13 +11,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from repository.audit.service import audit
-from repository.curation.versions import follow, material_for_update, versions_of, working_version
-from repository.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from repository.curation.versions import follow_and_record, owners_latest, versions_of, working_version
+from repository.errors import Conflict, NotFound, ValidationFailed
 from repository.material.service import MAX_FILES_PER_MATERIAL, NewFile, file_row, ingest_job
 from repository.material.store import MaterialStore
-from repository.models import Material, MaterialFile, MaterialVersion, User, WorkflowState
-from repository.policy.visibility import owner_or_admin
+from repository.models import Material, MaterialFile, MaterialVersion, User
 
 
 def _drop_unreferenced(
@@ -37,12 +35,9 @@ def _drop_unreferenced(
 
 class VersionFileService:
     def _editable(self, session: Session, actor: User, material_id: str) -> tuple[Material, MaterialVersion]:
-        material = material_for_update(session, actor, material_id)
-        if not owner_or_admin(actor, material):
-            raise PermissionDenied("only the owner of a material can change its files")
-        latest = versions_of(session, material)[-1]
-        if latest.state == WorkflowState.submitted:
-            raise Conflict(f"version {latest.number} is under review; withdraw it before changing its files")
+        material, latest = owners_latest(
+            session, actor, material_id, change="change its files", before="changing its files"
+        )
         return material, working_version(session, material, latest, actor)
 
     def add_files(
@@ -96,20 +91,11 @@ class VersionFileService:
         _drop_unreferenced(session, material, version, [replaces] if replaces else [])
         for f in added:
             ingest_job(session, f.id)
-        follow(session, material, version)
-        audit.record(
-            session,
-            actor=actor,
-            action="material.files_changed",
-            subject_type="material",
-            subject_id=material.id,
-            data={
-                "version": version.number,
-                "added": [{"id": f.id, "filename": f.filename, "sha256": f.sha256} for f in added],
-                "removed": [replaces] if replaces else [],
-            },
-            ip=ip,
-        )
+        changed = {
+            "added": [{"id": f.id, "filename": f.filename, "sha256": f.sha256} for f in added],
+            "removed": [replaces] if replaces else [],
+        }
+        follow_and_record(session, actor, "material.files_changed", material, version, changed, ip=ip)
         return version
 
     def remove_file(
@@ -130,16 +116,8 @@ class VersionFileService:
         ids.remove(file_id)
         version.file_ids = ids
         _drop_unreferenced(session, material, version, [file_id])
-        follow(session, material, version)
-        audit.record(
-            session,
-            actor=actor,
-            action="material.files_changed",
-            subject_type="material",
-            subject_id=material.id,
-            data={"version": version.number, "added": [], "removed": [file_id]},
-            ip=ip,
-        )
+        changed = {"added": [], "removed": [file_id]}
+        follow_and_record(session, actor, "material.files_changed", material, version, changed, ip=ip)
         return version
 
 

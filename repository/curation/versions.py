@@ -9,15 +9,18 @@ repository/models/curation.py for how ``materials`` (the public view) follows it
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from repository.client.webhooks import webhooks
+from repository.curation.attempts import record_step
 from repository.curation.store import CurationStore
-from repository.errors import NotFound
+from repository.errors import Conflict, NotFound, PermissionDenied
 from repository.material.service import index_job
 from repository.material.store import MaterialStore
 from repository.models import Material, MaterialVersion, User, WorkflowState
-from repository.policy.visibility import privileged
+from repository.policy.visibility import owner_or_admin, privileged
 
 #: A version in one of these states (and never signed) changes in place; any other edit goes into
 #: a new draft n+1, so a signed version never changes under its signature.
@@ -30,10 +33,7 @@ def material_for_update(session: Session, actor: User, material_id: str) -> Mate
     Raises:
         NotFound: no such material, or not visible to ``actor``.
     """
-    material = CurationStore.from_session(session).material_for_update(material_id, actor)
-    if material is None:
-        raise NotFound(f"no material with id {material_id!r}")
-    return material
+    return _found(CurationStore.from_session(session).material_for_update(material_id, actor), material_id)
 
 
 def versions_of(session: Session, material: Material) -> list[MaterialVersion]:
@@ -58,6 +58,30 @@ def versions_of(session: Session, material: Material) -> list[MaterialVersion]:
     )
     CurationStore.from_session(session).add(first)
     return store.versions(material.id)
+
+
+def owners_latest(
+    session: Session, actor: User, material_id: str, *, change: str, before: str | None = None
+) -> tuple[Material, MaterialVersion]:
+    """The material and its latest version, for a step only its owner (or an admin) may take.
+
+    Args:
+        change: what is refused to others (``"edit it"``).
+        before: for an edit of the metadata or the files, which never happens while the version is
+            under review: what the version must be withdrawn before (``"editing"``).
+
+    Raises:
+        NotFound: no such material visible to ``actor``.
+        PermissionDenied: not the owner (or an admin).
+        Conflict: ``before`` is given and the latest version is under review.
+    """
+    material = material_for_update(session, actor, material_id)
+    if not owner_or_admin(actor, material):
+        raise PermissionDenied(f"only the owner of a material can {change}")
+    latest = versions_of(session, material)[-1]
+    if before is not None and latest.state == WorkflowState.submitted:
+        raise Conflict(f"version {latest.number} is under review; withdraw it before {before}")
+    return material, latest
 
 
 def working_version(
@@ -106,13 +130,32 @@ def follow(session: Session, material: Material, version: MaterialVersion) -> No
         webhooks.emit(session, "material.updated" if was_public else "material.published", material)
 
 
+def follow_and_record(
+    session: Session,
+    actor: User,
+    action: str,
+    material: Material,
+    version: MaterialVersion,
+    data: dict[str, Any] | None = None,
+    *,
+    ip: str | None,
+) -> None:
+    """:func:`follow` a version change and audit it (``{"version": number, **data}``)."""
+    follow(session, material, version)
+    record_step(session, actor, action, material, {"version": version.number, **(data or {})}, ip=ip)
+
+
 def visible_material(session: Session, actor: User | None, material_id: str) -> Material:
     """The material as ``actor`` may see it (not locked).
 
     Raises:
         NotFound: no such material, or not visible to ``actor``.
     """
-    material = MaterialStore.from_session(session).get_visible(material_id, actor)
+    return _found(MaterialStore.from_session(session).get_visible(material_id, actor), material_id)
+
+
+def _found(material: Material | None, material_id: str) -> Material:
+    # 404 for both "absent" and "not yours to see": existence is not disclosed.
     if material is None:
         raise NotFound(f"no material with id {material_id!r}")
     return material

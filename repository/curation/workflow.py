@@ -27,12 +27,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from repository.audit.service import audit
 from repository.client.webhooks import webhooks
+from repository.curation.attempts import record_step
 from repository.curation.versions import (
     EDITABLE_IN_PLACE,
-    follow,
+    follow_and_record,
     material_for_update,
+    owners_latest,
     versions_of,
     working_version,
 )
@@ -66,10 +67,7 @@ class WorkflowService:
             Conflict: the version is not a draft/changes requested/withdrawn, or ingest is not finished.
             ValidationFailed: ``accept_failed`` without a reason.
         """
-        material = material_for_update(session, actor, material_id)
-        if not owner_or_admin(actor, material):
-            raise PermissionDenied("only the owner of a material can submit it for review")
-        version = versions_of(session, material)[-1]
+        material, version = owners_latest(session, actor, material_id, change="submit it for review")
         if WorkflowState(version.state) not in SUBMITTABLE:
             raise Conflict(
                 f"version {version.number} is {version.state}; only a draft, a version with changes "
@@ -99,15 +97,8 @@ class WorkflowService:
         version.accept_failed_reason = reason if failed else None
         version.claimed_by_id = None
         version.claimed_at = None
-        follow(session, material, version)
-        audit.record(
-            session,
-            actor=actor,
-            action="material.submitted",
-            subject_type="material",
-            subject_id=material.id,
-            data={"version": version.number, "accepted_failed": failed},
-            ip=ip,
+        follow_and_record(
+            session, actor, "material.submitted", material, version, {"accepted_failed": failed}, ip=ip
         )
         return version
 
@@ -121,25 +112,13 @@ class WorkflowService:
         ip: str | None = None,
     ) -> MaterialVersion:
         """Take the working version out of review (or out of the drafts)."""
-        material = material_for_update(session, actor, material_id)
-        if not owner_or_admin(actor, material):
-            raise PermissionDenied("only the owner of a material can withdraw it")
-        version = versions_of(session, material)[-1]
+        material, version = owners_latest(session, actor, material_id, change="withdraw it")
         if WorkflowState(version.state) not in WITHDRAWABLE:
             raise Conflict(
                 f"version {version.number} is {version.state}; there is nothing under review to withdraw"
             )
         version.state = WorkflowState.withdrawn.value
-        follow(session, material, version)
-        audit.record(
-            session,
-            actor=actor,
-            action="material.withdrawn",
-            subject_type="material",
-            subject_id=material.id,
-            data={"version": version.number, "reason": reason},
-            ip=ip,
-        )
+        follow_and_record(session, actor, "material.withdrawn", material, version, {"reason": reason}, ip=ip)
         return version
 
     def edit(
@@ -159,12 +138,7 @@ class WorkflowService:
             Conflict: the working version is under review (withdraw it first).
             MetadataInvalid: the resulting document does not validate.
         """
-        material = material_for_update(session, actor, material_id)
-        if not owner_or_admin(actor, material):
-            raise PermissionDenied("only the owner of a material can edit it")
-        latest = versions_of(session, material)[-1]
-        if latest.state == WorkflowState.submitted:
-            raise Conflict(f"version {latest.number} is under review; withdraw it before editing")
+        material, latest = owners_latest(session, actor, material_id, change="edit it", before="editing")
         if replace:
             doc = dict(changes)
         else:
@@ -179,15 +153,8 @@ class WorkflowService:
         version = working_version(session, material, latest, actor)
         version.meta = doc
         version.title = doc["title"]
-        follow(session, material, version)
-        audit.record(
-            session,
-            actor=actor,
-            action="material.edited",
-            subject_type="material",
-            subject_id=material.id,
-            data={"version": version.number, "fields": sorted(changes)},
-            ip=ip,
+        follow_and_record(
+            session, actor, "material.edited", material, version, {"fields": sorted(changes)}, ip=ip
         )
         return version
 
@@ -228,13 +195,12 @@ class WorkflowService:
         session.flush()
         index_job(session, material.id)
         webhooks.emit(session, "material.taken_down", material)
-        audit.record(
+        record_step(
             session,
-            actor=actor,
-            action="material.taken_down",
-            subject_type="material",
-            subject_id=material.id,
-            data={
+            actor,
+            "material.taken_down",
+            material,
+            {
                 "version": live.number,
                 "reason": text,
                 "role": actor.role,
