@@ -309,7 +309,7 @@ def _material(rt: Any, session: Any, system: Any, i: int, kind: str, original: A
 def grade(materials: int, changed: int) -> None:
     from sqlalchemy.orm import selectinload
 
-    from repository.curation.service import curation
+    from repository.curation.decisions import reviews
     from repository.models import MaterialFile
     from repository.offline.package import Selection, apply_update, extract, read_document
     from repository.signing import signer_for
@@ -335,7 +335,7 @@ def grade(materials: int, changed: int) -> None:
             with UnitOfWork(rt.db) as uow:
                 system = user_service.system_user(uow.session)
                 for mid in ids[start:]:
-                    curation.publish_direct(uow.session, system, mid, signer=signer, note="bench")
+                    reviews.publish_direct(uow.session, system, mid, signer=signer, note="bench")
         gen_s = time.perf_counter() - t0
         blobs_mb = sum(p.stat().st_size for p in (tmp / "data" / "blobs").rglob("*") if p.is_file()) / MB
         selection = Selection(grade=5, subject="toan")

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import select
 
 from repository.audit.service import audit
-from repository.curation.service import curation
+from repository.curation.signing import signatures
 from repository.curation.store import CurationStore
 from repository.models import Derivative, IntegrityIssue, Material, MaterialFile, utcnow
 from repository.runtime import Runtime
@@ -144,7 +144,7 @@ class FixityCheck:
                 material = store.material_full(version.material_id)
                 if material is None:
                     continue
-                report = curation.verify_version(material, version, signer=self.signer, blobs=None)
+                report = signatures.verify_version(material, version, signer=self.signer, blobs=None)
                 if not report.ok:
                     found.append(
                         Problem(

@@ -36,7 +36,7 @@ class SearchDocument:
 
     ``pages`` holds ``(page_number, text)`` with 1-based page numbers; ``body`` is the full text
     (all extracted texts joined). ``version`` is the material's *index revision* (see
-    ``search.store``: the newest change to the material, its files or derivatives, in
+    ``search.revision``: the newest change to the material, its files or derivatives, in
     microseconds), used by ``search-check`` to find stale entries; it changes on workflow
     transitions that leave the row version alone. ``volume`` is the book volume (tập).
     """

@@ -24,16 +24,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from repository import jobs
 from repository.errors import Conflict, RepositoryError
+from repository.material.index_source import index_source
 from repository.material.service import material as material_service
 from repository.models import Material
 from repository.runtime import Runtime, get_runtime
+from repository.uow import Session
 from search.documents import SearchDocument, build_document
+from search.revision import revision_of, revisions
 from search.service import backend_for
-from search.store import IndexSourceStore, revision_of
 
 BATCH = 500
 #: Materials written per index commit when index jobs are coalesced (see ``index_material``).
@@ -164,7 +164,7 @@ def index_materials(runtime: Runtime, ids: list[str]) -> None:
     backend = backend_for(runtime.settings)
     docs: list[SearchDocument] = []
     with runtime.db.read() as session:
-        found = {m.id: m for m in IndexSourceStore.from_session(session).load(ids)}
+        found = {m.id: m for m in index_source.load(session, ids)}
         for ident in ids:
             m = found.get(ident)
             if m is not None:
@@ -181,16 +181,16 @@ def index_materials(runtime: Runtime, ids: list[str]) -> None:
 def count_materials(runtime: Runtime) -> int:
     """How many materials the database holds (the reindex progress bar's total)."""
     with runtime.db.read() as session:
-        return len(IndexSourceStore.from_session(session).ids())
+        return len(index_source.ids(session))
 
 
 def iter_documents(runtime: Runtime) -> Iterator[SearchDocument]:
     """Every material's document, read in batches of :data:`BATCH` (one query per batch)."""
     with runtime.db.read() as session:
-        ids = IndexSourceStore.from_session(session).ids()
+        ids = index_source.ids(session)
     for start in range(0, len(ids), BATCH):
         with runtime.db.read() as session:
-            for m in IndexSourceStore.from_session(session).load(ids[start : start + BATCH]):
+            for m in index_source.load(session, ids[start : start + BATCH]):
                 yield build_document(material_dict(runtime, public_files(session, m)))
 
 
@@ -222,7 +222,7 @@ def check(runtime: Runtime) -> dict[str, list[str]]:
     missing: list[str] = []
     stale: list[str] = []
     with runtime.db.read() as session:
-        for material_id, revision in IndexSourceStore.from_session(session).revisions():
+        for material_id, revision in revisions(session):
             found = indexed.pop(material_id, None)
             if found is None:
                 missing.append(material_id)

@@ -59,7 +59,7 @@ def _modules(path: Path) -> set[str]:
     return found
 
 
-def _web_offences(path: Path) -> list[str]:
+def _sql_offences(path: Path) -> list[str]:
     bad = []
     for module in sorted(_modules(path)):
         parts = module.split(".")
@@ -79,7 +79,7 @@ def test_web_translates_http_only() -> None:
     offenders = {
         str(path.relative_to(ROOT)): bad
         for path in sorted((ROOT / "web").rglob("*.py"))
-        if (bad := _web_offences(path))
+        if (bad := _sql_offences(path))
     }
     assert offenders == {}
 
@@ -97,6 +97,96 @@ def test_web_translates_http_only() -> None:
 def test_the_web_rule_catches_each_way_of_importing(tmp_path: Path, source: str, offence: str) -> None:
     path = tmp_path / "route.py"
     path.write_text(source, encoding="utf-8")
-    assert any(bad.startswith(offence + " ") for bad in _web_offences(path))
+    assert any(bad.startswith(offence + " ") for bad in _sql_offences(path))
     path.write_text("from repository.material.service import material\n", encoding="utf-8")
-    assert _web_offences(path) == []
+    assert _sql_offences(path) == []
+
+
+def test_search_reads_through_repository_services() -> None:
+    """``search/`` builds documents and queries engines; what it reads from the database comes
+    through repository services (``repository.material.index_source``), like ingest's."""
+    offenders = {
+        str(path.relative_to(ROOT)): bad
+        for path in sorted((ROOT / "search").rglob("*.py"))
+        if (bad := _sql_offences(path))
+    }
+    assert offenders == {}
+
+
+# The domain packages of ``repository/`` (``material/``, ``curation/``, ``policy/``...): one
+# directory each. Its single modules (``db.py``, ``jobs.py``...) are infrastructure, not domains.
+DOMAINS = sorted(
+    p.name for p in (ROOT / "repository").iterdir() if (p / "__init__.py").exists() and p.name != "migrations"
+)
+
+
+def _domain_graph(root: Path) -> dict[str, set[str]]:
+    """Which domain package imports which (lazy imports inside functions included)."""
+    graph: dict[str, set[str]] = {name: set() for name in DOMAINS}
+    for name in DOMAINS:
+        for path in (root / "repository" / name).rglob("*.py"):
+            for module in _modules(path):
+                parts = module.split(".")
+                if parts[0] == "repository" and len(parts) > 1 and parts[1] in graph and parts[1] != name:
+                    graph[name].add(parts[1])
+    return graph
+
+
+def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components of more than one node (Tarjan), each sorted."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found: list[list[str]] = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in sorted(graph.get(node, ())):
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                top = stack.pop()
+                component.append(top)
+                if top == node:
+                    break
+            if len(component) > 1:
+                found.append(sorted(component))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycle_between_repository_domains() -> None:
+    """``policy`` sits below ``material`` and ``curation``; ``curation`` builds on ``material``;
+    no two domain packages import each other, directly or round a longer loop."""
+    assert {"material", "curation", "policy"} <= set(DOMAINS)
+    assert _cycles(_domain_graph(ROOT)) == []
+
+
+def test_material_never_imports_curation() -> None:
+    """The review workflow builds on materials, never the reverse: what material needs to know
+    (visibility, who is privileged, a curator's scope) is ``repository.policy``."""
+    offenders = {
+        str(path.relative_to(ROOT)): sorted(m for m in _modules(path) if m.startswith("repository.curation"))
+        for path in sorted((ROOT / "repository" / "material").rglob("*.py"))
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_the_cycle_rules_catch_lazy_imports(tmp_path: Path) -> None:
+    """A function-level import counts, and a loop is found however long it is."""
+    path = tmp_path / "service.py"
+    path.write_text("def f():\n    from repository.curation.service import curation\n", encoding="utf-8")
+    assert "repository.curation.service" in _modules(path)
+    path.write_text("def f():\n    from repository import curation\n", encoding="utf-8")
+    assert "repository.curation" in _modules(path)
+    assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert _cycles({"a": {"b"}, "b": set()}) == []

@@ -12,9 +12,10 @@ from repository.client.service import required_scope
 from repository.curation.accounts import accounts
 from repository.errors import NotAuthenticated, PermissionDenied, RepositoryError
 from repository.models import Role, User
+from repository.policy.roles import has_role
 from repository.runtime import Runtime
 from repository.uow import Session, UnitOfWork
-from repository.user.service import Principal, has_role
+from repository.user.service import Principal
 from repository.user.service import user as user_service
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/token")

@@ -21,13 +21,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect, Request
 
 from repository.errors import BadRequest, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
-from repository.material.intake import create_material
 from repository.material.schemas import MaterialRead
 from repository.material.service import NewFile
 from repository.mediatypes import guess_from_name, sniff
 from repository.models import User
 from repository.runtime import Runtime
 from repository.storage import StagedBlob
+from repository.upload.intake import create_material
 from repository.upload.service import Quota
 from repository.upload.service import upload as upload_service
 from web.input_guard import unstorable

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from repository.audit.store import AuditStore
 from repository.errors import PermissionDenied
 from repository.models import AuditEvent, Role, User, utcnow
-from repository.user.service import has_role
+from repository.policy.roles import has_role
 
 GENESIS = "0" * 64
 

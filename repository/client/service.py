@@ -26,7 +26,7 @@ from repository.client.schemas import SCOPES, ClientCreate, ClientUpdate
 from repository.client.store import ClientStore
 from repository.errors import NotFound, PermissionDenied, RepositoryError, ValidationFailed
 from repository.models import ApiClient, ApiToken, Role, User, utcnow
-from repository.user.service import has_role
+from repository.policy.roles import has_role
 from repository.user.store import TokenStore, UserStore
 
 

@@ -22,9 +22,9 @@ from repository.db import Database
 from repository.errors import Conflict, PermissionDenied, ValidationFailed
 from repository.models import MemberRole, Role, User
 from repository.organisation.service import organisations
+from repository.policy.roles import has_role
 from repository.storage import BlobStore
 from repository.upload.service import upload as upload_service
-from repository.user.service import has_role
 
 MAX_ENTRIES = MAX_ROWS + 100
 _CHUNK = 1024 * 1024

@@ -33,9 +33,9 @@ from repository.material.store import MaterialStore
 from repository.metadata import metadata_title_from_filename, validate_metadata
 from repository.models import Role, WorkflowState
 from repository.organisation.service import organisations
+from repository.policy.roles import has_role
 from repository.storage import BlobStore
 from repository.uow import UnitOfWork
-from repository.user.service import has_role
 from repository.user.service import user as user_service
 
 #: Dry-run statuses, then real-run statuses.

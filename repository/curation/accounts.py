@@ -17,8 +17,9 @@ from repository.audit.service import audit
 from repository.curation.schemas import ScopeModel, UserAdminCreate, UserAdminUpdate
 from repository.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from repository.models import ApiToken, Role, User, utcnow
+from repository.policy.roles import has_role
 from repository.user.schemas import UserCreate
-from repository.user.service import _digest, has_role
+from repository.user.service import _digest
 from repository.user.service import user as user_service
 from repository.user.store import TokenStore, UserStore
 from repository.vocabularies import get_vocabulary

@@ -8,7 +8,7 @@ from repository.curation.store import CurationStore
 from repository.errors import PermissionDenied
 from repository.material.store import MaterialStore
 from repository.models import IntegrityIssue, Role, User
-from repository.user.service import has_role
+from repository.policy.roles import has_role
 
 
 def open_issues(session: Session, actor: User) -> list[IntegrityIssue]:

@@ -1,12 +1,11 @@
-"""SQL for curation: versions, comments, the review queue, integrity issues."""
+"""SQL for curation: a material locked for a workflow action, review comments, the review queue,
+integrity issues, signed approvals (a material's versions: ``MaterialStore.versions``)."""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from repository.curation.scope import in_scope_clause
-from repository.material.store import visible_to
 from repository.models import (
     IntegrityIssue,
     Material,
@@ -16,6 +15,8 @@ from repository.models import (
     User,
     WorkflowState,
 )
+from repository.policy.scope import in_scope_clause
+from repository.policy.visibility import visible_to
 from repository.store import StoreBase
 
 
@@ -40,21 +41,6 @@ class CurationStore(StoreBase[MaterialVersion]):
             select(Material)
             .options(selectinload(Material.owner), selectinload(Material.files))
             .where(Material.id == material_id)
-        )
-
-    def versions(self, material_id: str) -> list[MaterialVersion]:
-        return list(
-            self.session.scalars(
-                select(MaterialVersion)
-                .options(
-                    selectinload(MaterialVersion.created_by),
-                    selectinload(MaterialVersion.submitted_by),
-                    selectinload(MaterialVersion.claimed_by),
-                    selectinload(MaterialVersion.decided_by),
-                )
-                .where(MaterialVersion.material_id == material_id)
-                .order_by(MaterialVersion.number)
-            )
         )
 
     def comments(self, material_id: str) -> list[ReviewComment]:

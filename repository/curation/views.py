@@ -16,7 +16,7 @@ from repository.material.store import MaterialStore
 
 def version_read(session: Session, material_id: str, version_id: str) -> VersionRead:
     """The version as the API shows it, with whether it is the live one."""
-    versions = CurationStore.from_session(session).versions(material_id)
+    versions = MaterialStore.from_session(session).versions(material_id)
     fresh = next((x for x in versions if x.id == version_id), None)
     if fresh is None:
         raise NotFound("no such version")

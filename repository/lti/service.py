@@ -38,7 +38,7 @@ from repository.lti import keys
 from repository.lti.schemas import PlatformCreate
 from repository.lti.store import PlatformStore
 from repository.models import LtiLaunch, LtiPlatform, Material, Role, User, utcnow
-from repository.user.service import has_role
+from repository.policy.roles import has_role
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 DL = "https://purl.imsglobal.org/spec/lti-dl/claim/"

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from repository.models import Role, User
-from repository.user.service import has_role
+from repository.policy.roles import has_role
 
 STUDENT = "hoc-sinh"
 TEACHER = "giao-vien"

@@ -24,9 +24,9 @@ from sqlalchemy.orm import Session
 from repository.audit.service import audit
 from repository.errors import NotFound, PermissionDenied, ValidationFailed
 from repository.material.store import MaterialStore
-from repository.models import Derivative, Material, Role, User
+from repository.models import Derivative, Material, User
+from repository.policy.visibility import privileged
 from repository.storage import BlobStore
-from repository.user.service import has_role
 
 KIND = "caption"
 MEDIA_TYPE = "text/vtt"
@@ -95,23 +95,13 @@ def to_webvtt(raw: bytes) -> str:
     return "WEBVTT\n\n" + "\n\n".join(cues) + "\n"
 
 
-def _may_caption(actor: User, material: Material) -> bool:
-    from repository.curation.scope import in_scope
-
-    if actor.disabled:
-        return False
-    if has_role(actor, Role.admin) or material.owner_id == actor.id:
-        return True
-    return has_role(actor, Role.curator) and in_scope(actor, material.meta, material.organisation_id)
-
-
 class CaptionService:
     def _video(self, session: Session, actor: User, material_id: str, file_id: str) -> Material:
         store = MaterialStore.from_session(session)
         material = store.get_visible(material_id, actor)
         if material is None:
             raise NotFound(f"no material with id {material_id!r}")
-        if not _may_caption(actor, material):
+        if not privileged(actor, material):
             raise PermissionDenied("only the owner, a curator in scope or an admin can change captions")
         f = next((f for f in material.files if f.id == file_id), None)
         if f is None:

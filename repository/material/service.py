@@ -27,8 +27,9 @@ from repository.models import (
     User,
     WorkflowState,
 )
+from repository.policy.roles import has_role
+from repository.policy.visibility import in_approved_version, privileged, visible_file_ids
 from repository.storage import BlobInfo
-from repository.user.service import has_role
 
 MAX_FILES_PER_MATERIAL = 50
 # Originals the content origin plays as documents (in a sandbox, never on the portal's origin).
@@ -232,9 +233,7 @@ class MaterialService:
         scope, admins) until that version is approved; everybody else sees the live version's
         files. The loaded collection is replaced as if loaded that way, so nothing is deleted.
         """
-        from repository.curation.service import curation  # curation builds on this module
-
-        visible = curation.visible_file_ids(session, actor, material)
+        visible = self.visible_file_ids(session, actor, material)
         if len(visible) < len(material.files):
             set_committed_value(material, "files", [f for f in material.files if f.id in visible])
         return material
@@ -246,9 +245,16 @@ class MaterialService:
         explanation (:mod:`repository.material.failures`).
         """
         del session  # the rule needs only the actor and the material's metadata
-        from repository.curation.service import curation  # curation builds on this module
+        return privileged(actor, material)
 
-        return curation.privileged(actor, material)
+    def visible_file_ids(self, session: Session, actor: User | None, material: Material) -> set[str]:
+        """Which of the material's files ``actor`` may see (:func:`visibility.visible_file_ids`).
+
+        Callers serving files to readers (material page, downloads, search documents, exports)
+        filter with this.
+        """
+        versions = MaterialStore.from_session(session).versions(material.id)
+        return visible_file_ids(actor, material, versions)
 
     def list(
         self,
@@ -280,12 +286,7 @@ class MaterialService:
 
     def _in_approved_version(self, session: Session, f: MaterialFile) -> bool:
         """Files of an older approved version stay downloadable: the record of what was approved."""
-        from repository.curation.store import CurationStore
-
-        return any(
-            v.state == WorkflowState.approved and f.id in v.file_ids
-            for v in CurationStore.from_session(session).versions(f.material_id)
-        )
+        return in_approved_version(f.id, MaterialStore.from_session(session).versions(f.material_id))
 
     def get_derivative(
         self, session: Session, actor: User | None, material_id: str, file_id: str, derivative_id: str
@@ -320,9 +321,7 @@ class MaterialService:
         material = MaterialStore.from_session(session).get_visible(material_id, None)
         if material is None or material.state != WorkflowState.approved:
             return False
-        from repository.curation.service import curation  # curation builds on this module
-
-        if file_id in curation.visible_file_ids(session, None, material):
+        if file_id in self.visible_file_ids(session, None, material):
             return True
         f = MaterialStore.from_session(session).file_in(material_id, file_id)
         return f is not None and self._in_approved_version(session, f)

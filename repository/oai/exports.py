@@ -15,7 +15,7 @@ from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from repository.crosswalks import FileInfo, MediaInfo, to_lom, to_lrmi, to_oai_dc
-from repository.curation.store import CurationStore
+from repository.material.store import MaterialStore
 from repository.models import Material, Organisation, WorkflowState
 
 
@@ -116,7 +116,7 @@ def published_on(session: Session, material: Material) -> str | None:
     live = next(
         (
             v
-            for v in CurationStore.from_session(session).versions(material.id)
+            for v in MaterialStore.from_session(session).versions(material.id)
             if v.number == material.version
         ),
         None,

@@ -24,8 +24,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import selectinload
 
 from repository.json_sql import json_array_has
-from repository.material.store import visible_to
 from repository.models import Material, MaterialVersion, Organisation, WorkflowState
+from repository.policy.visibility import visible_to
 from repository.store import StoreBase
 
 

@@ -158,7 +158,8 @@ def select_materials(session: Session, selection: Selection) -> list[tuple[Mater
     Versions are loaded for all materials at once: per material, the visibility rule and the
     signature lookup cost five queries, which was 95 % of a 200-material package's build time.
     """
-    from repository.curation.service import public_file_ids, signed_approval
+    from repository.curation.signing import signed_approval
+    from repository.policy.visibility import public_file_ids
 
     store = OfflineStore.from_session(session)
     ids = [mid for mid, meta in store.approved_metadata() if selection.matches(meta)]

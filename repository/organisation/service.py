@@ -4,7 +4,7 @@ Roles inside an organisation (``organisation_members.role``):
 
 - ``member`` contributes in the organisation's name (may name it as a material's organisation);
 - ``curator`` also reviews the organisation's submissions: the organisation is added to what the
-  account reviews (``User.scope["curates_for"]``, see ``repository.curation.scope``), which this
+  account reviews (``User.scope["curates_for"]``, see ``repository.policy.scope``), which this
   service keeps equal to the account's curator memberships. It only ever adds the
   organisation's own materials: the scope an admin set is untouched. Only an account whose own
   role is ``curator`` can hold it: a manager cannot make anybody a reviewer who is not one
@@ -22,7 +22,6 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from repository.audit.service import audit
-from repository.curation.scope import CURATES_FOR
 from repository.errors import Conflict, NotAuthenticated, NotFound, PermissionDenied, ValidationFailed
 from repository.models import MemberRole, Organisation, OrganisationMember, Role, User
 from repository.organisation.schemas import (
@@ -35,7 +34,8 @@ from repository.organisation.schemas import (
     OrganisationRead,
 )
 from repository.organisation.store import OrganisationStore
-from repository.user.service import has_role
+from repository.policy.roles import has_role
+from repository.policy.scope import CURATES_FOR
 from repository.user.store import UserStore
 from repository.vocabularies import get_vocabulary
 

@@ -28,6 +28,7 @@ from repository.errors import InvalidQuery, NotAuthenticated, PermissionDenied
 from repository.material.service import index_job
 from repository.material.service import material as material_service
 from repository.models import Material, Role, UsageKind, User, WorkflowState, utcnow
+from repository.policy.roles import has_role
 from repository.stats.recorder import STATS_TZ, stats_day
 from repository.stats.schemas import (
     COUNTED_KINDS,
@@ -42,7 +43,6 @@ from repository.stats.schemas import (
     UsageSummary,
 )
 from repository.stats.store import StatsStore
-from repository.user.service import has_role
 
 log = logging.getLogger(__name__)
 

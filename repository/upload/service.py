@@ -31,10 +31,10 @@ from repository.errors import (
 from repository.material.service import NewFile, clean_filename
 from repository.mediatypes import guess_from_name, sniff
 from repository.models import Role, Upload, User, utcnow
+from repository.policy.roles import has_role
 from repository.storage import BlobStore, ResumableWriter
 from repository.uow import after_commit
 from repository.upload.store import UploadStore
-from repository.user.service import has_role
 
 # How long a session lives after its last chunk: long enough for a teacher to come back the next
 # day on a better connection, short enough that abandoned partial videos do not fill the disk.

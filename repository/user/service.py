@@ -121,10 +121,6 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def has_role(user: User | None, minimum: Role) -> bool:
-    return user is not None and not user.disabled and Role(user.role).rank >= minimum.rank
-
-
 def expires(at: datetime | None) -> bool:
     return at is not None and at <= utcnow()
 

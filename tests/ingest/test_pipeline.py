@@ -126,7 +126,8 @@ class TestDocuments:
     ) -> None:  # type: ignore[no-untyped-def]
         """``import --approve-as`` publishes before ingest ends: the signed metadata must stay
         what was signed (a document title found later would break the signature's check)."""
-        from repository.curation.service import curation
+        from repository.curation.decisions import reviews
+        from repository.curation.signing import signatures
         from repository.signing import signer_for
         from tests.factories import create_user
 
@@ -136,7 +137,7 @@ class TestDocuments:
             m = create_material(
                 uow.session, runtime, admin, title="testPDF", content=pdf.read_bytes(), filename=pdf.name
             )
-            curation.publish_direct(
+            reviews.publish_direct(
                 uow.session, admin, m.id, signer=signer_for(runtime.settings), note="test"
             )
             material_id, file_id = m.id, m.files[0].id
@@ -145,7 +146,7 @@ class TestDocuments:
         assert f.status == "ready", f.error
         assert f.info.get("title") and f.info["title"] != "testPDF"  # the document has a title of its own
         with runtime.db.read() as s:
-            report = curation.verify(s, material_id, signer=signer_for(runtime.settings), blobs=runtime.blobs)
+            report = signatures.verify(s, material_id, signer=signer_for(runtime.settings), blobs=runtime.blobs)
             title = material_service.get(
                 s, s.scalar(select(User).where(User.username == "quan_tri")), material_id
             ).meta["title"]

@@ -19,7 +19,8 @@ from urllib.parse import urlencode
 import pytest
 from sqlalchemy.orm import Session
 
-from repository.curation.service import curation
+from repository.curation.decisions import reviews
+from repository.curation.workflow import workflow
 from repository.metadata import validate_metadata
 from repository.models import Material, Role, User, WorkflowState
 from repository.oai.service import OaiConfig, oai
@@ -387,7 +388,7 @@ class TestVisibility:
     ) -> None:
         m = create_material(session, runtime, admin, title="Sẽ gỡ xuống", metadata={"subjects": ["toan"]})
         finish_ingest(session, m)
-        curation.publish_direct(session, admin, m.id, signer=signer_for(runtime.settings), note="nhập từ sở")
+        reviews.publish_direct(session, admin, m.id, signer=signer_for(runtime.settings), note="nhập từ sở")
         assert (
             ask(session, verb="GetRecord", identifier=f"oai:{HOST}:{m.id}", metadataPrefix="oai_dc").find(
                 f"{OAI}GetRecord/{OAI}record/{OAI}metadata"
@@ -411,7 +412,7 @@ class TestVisibility:
     ) -> None:
         m = create_material(session, runtime, admin, title="Chưa duyệt")
         finish_ingest(session, m)
-        curation.submit(session, admin, m.id)  # a version row, submitted, never approved
+        workflow.submit(session, admin, m.id)  # a version row, submitted, never approved
         root = ask(session, verb="ListIdentifiers", metadataPrefix="oai_dc")
         assert error_code(root) == "noRecordsMatch"
 

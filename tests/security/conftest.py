@@ -13,8 +13,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from repository.curation.decisions import reviews
 from repository.curation.schemas import Decision
-from repository.curation.service import curation
+from repository.curation.version_files import version_files
+from repository.curation.workflow import workflow
 from repository.material.service import NewFile
 from repository.material.service import material as material_service
 from repository.models import Role, User
@@ -86,8 +88,8 @@ def build(runtime: Any, files: dict[str, bytes]) -> World:
         for name, data in files.items():
             m = material_service.create(s, teacher, metadata=meta, files=[stored(runtime, name, data)])
             finish_ingest(s, m)
-            curation.submit(s, teacher, m.id)
-            curation.decide(
+            workflow.submit(s, teacher, m.id)
+            reviews.decide(
                 s, curator, m.id, decision=Decision.approve, comment=None, rubric=RUBRIC_OK,
                 signer=signer_for(runtime.settings),
             )
@@ -95,7 +97,7 @@ def build(runtime: Any, files: dict[str, bytes]) -> World:
             w.ids[f"file:{name}"] = m.files[0].id
         sub = material_service.create(s, teacher, metadata=meta, files=[stored(runtime, "nop.pdf", b"%PDF-1.4 sub")])
         finish_ingest(s, sub)
-        curation.submit(s, teacher, sub.id)
+        workflow.submit(s, teacher, sub.id)
         w.ids.update(sub=sub.id, sub_file=sub.files[0].id)
         draft = material_service.create(s, teacher, metadata=meta, files=[stored(runtime, "nhap.pdf", b"%PDF-1.4 d")])
         w.ids.update(draft=draft.id, draft_file=draft.files[0].id)
@@ -114,7 +116,7 @@ def world(runtime: Any) -> World:
         s = uow.session
         owner = s.get(User, w.ids["user_teacher"])
         extra = stored(runtime, "dap-an.pdf", b"%PDF-1.4 answers")
-        curation.add_files(s, owner, w.ids["cong-khai.pdf"], files=[extra])
+        version_files.add_files(s, owner, w.ids["cong-khai.pdf"], files=[extra])
         s.flush()
         m = material_service.get(s, owner, w.ids["cong-khai.pdf"])
         w.ids["next_file"] = next(f.id for f in m.files if f.filename == "dap-an.pdf")

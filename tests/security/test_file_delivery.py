@@ -147,12 +147,12 @@ class TestCaching:
         assert r.headers["cache-control"] == "private, no-store"
 
     def test_withdrawn_material_is_no_longer_cached_publicly(self, runtime: Any, client: TestClient, world: World) -> None:
-        from repository.curation.service import curation
+        from repository.curation.workflow import workflow
         from repository.models import User
         from repository.uow import UnitOfWork
 
         with UnitOfWork(runtime.db) as uow:
             owner = uow.session.get(User, world.ids["user_teacher"])
-            curation.takedown(uow.session, owner, world.ids["anh.png"], reason="Sai nội dung")
+            workflow.takedown(uow.session, owner, world.ids["anh.png"], reason="Sai nội dung")
         r = self._get(client, world, "anh.png", "file:anh.png", "teacher")
         assert r.headers["cache-control"] == "private, no-store"

@@ -38,8 +38,10 @@ from fastapi.testclient import TestClient
 from repository.client.schemas import ClientCreate, WebhookCreate
 from repository.client.service import api_clients
 from repository.client.webhooks import webhooks
+from repository.curation.decisions import reviews
 from repository.curation.schemas import Decision
-from repository.curation.service import curation
+from repository.curation.version_files import version_files
+from repository.curation.workflow import workflow
 from repository.material.service import NewFile
 from repository.models import Derivative, MemberRole, OrganisationKind, Role
 from repository.organisation.schemas import MemberAdd, OrganisationCreate
@@ -160,7 +162,7 @@ def build_world(runtime: Any) -> World:
         extra = NewFile(
             filename="dap-an.txt", blob=_blob(runtime, "Đáp án".encode()), media_type="text/plain"
         )
-        curation.add_files(s, teacher, draft.id, files=[extra])
+        version_files.add_files(s, teacher, draft.id, files=[extra])
         for m in (sub, draft, pub):
             finish_ingest(s, m)
         thumb = _blob(runtime, b"RIFF....WEBPthumb")
@@ -184,9 +186,9 @@ def build_world(runtime: Any) -> World:
             storage_key=playlist.key,
         )
         s.add_all([d, hls])
-        curation.submit(s, teacher, sub.id)
-        curation.submit(s, teacher, pub.id)
-        curation.decide(
+        workflow.submit(s, teacher, sub.id)
+        workflow.submit(s, teacher, pub.id)
+        reviews.decide(
             s,
             users["curator_in"],
             pub.id,

@@ -450,7 +450,7 @@ class TestKeyRotation:
     def test_rotation_publishes_both_keys_and_old_approvals_still_verify(
         self, runtime: Any, client: TestClient, people: Any
     ) -> None:
-        from repository.curation.service import curation
+        from repository.curation.signing import signatures
         from repository.signing import public_key_from_b64, rotate, signer_for, verify_manifest
 
         old = _ingested(runtime, client, people["co_lan"], "Hình tròn cũ")
@@ -476,7 +476,7 @@ class TestKeyRotation:
             assert sig["key_id"] == kid
             assert verify_manifest(sig["manifest"], sig["signature"], published[kid])
             with runtime.db.read() as s:
-                report = curation.verify(s, mid, signer=signer_for(runtime.settings), blobs=runtime.blobs)
+                report = signatures.verify(s, mid, signer=signer_for(runtime.settings), blobs=runtime.blobs)
             assert report.ok, report.problems
         # A retired key cannot vouch for an approval dated after its retirement.
         signer = signer_for(runtime.settings)

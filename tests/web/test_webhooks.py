@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from repository.curation.decisions import reviews
 from repository.curation.schemas import Decision
-from repository.curation.service import curation
+from repository.curation.workflow import workflow
 from repository.jobs import JobRunner
 from repository.models import Role
 from repository.signing import signer_for
@@ -189,9 +190,9 @@ class TestDeliveries:
                 teacher = user_service.get_by_username(s, "co_lan")
                 curator = user_service.get_by_username(s, "thay_toan")
                 assert teacher is not None and curator is not None
-                curation.edit(s, teacher, material_id, changes={"title": "Phân số (bản 2)"})
-                curation.submit(s, teacher, material_id)
-                curation.decide(
+                workflow.edit(s, teacher, material_id, changes={"title": "Phân số (bản 2)"})
+                workflow.submit(s, teacher, material_id)
+                reviews.decide(
                     s,
                     curator,
                     material_id,
@@ -203,7 +204,7 @@ class TestDeliveries:
             with UnitOfWork(fast_retries.db) as uow:
                 teacher = user_service.get_by_username(uow.session, "co_lan")
                 assert teacher is not None
-                curation.takedown(uow.session, teacher, material_id, reason="Sai đáp án")
+                workflow.takedown(uow.session, teacher, material_id, reason="Sai đáp án")
             run_jobs_until(fast_retries, lambda: len(receiver.calls) >= 2)
         events = sorted((c["event"]["type"], c["event"]["data"]["version"]) for c in receiver.calls)
         assert events == [("material.taken_down", 2), ("material.updated", 2)]

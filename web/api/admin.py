@@ -12,7 +12,7 @@ from repository.curation.accounts import accounts
 from repository.curation.schemas import AuditPage, AuditRead, UserAdminCreate, UserAdminRead, UserAdminUpdate
 from repository.errors import PermissionDenied
 from repository.models import Role, User
-from repository.user.service import has_role
+from repository.policy.roles import has_role
 from web.deps import CurrentUser, ReadSession, RuntimeDep, client_ip, write_uow
 
 router = APIRouter(tags=["admin"])

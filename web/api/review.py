@@ -1,7 +1,8 @@
 """Review workflow API: submit, withdraw, edit metadata and files, takedown, versions, claim,
 comments, decide, queue.
 
-Thin: each route runs one call of ``repository.curation.service`` through
+Thin: each route runs one call of a ``repository.curation`` service (workflow, decisions,
+version files, versions, signing) through
 ``repository.curation.attempts.attempt``, which audits a refused attempt (403/404/409) in its own
 transaction, because the refused one rolls back; the portal's forms go through the same.
 """
@@ -15,6 +16,7 @@ from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
 from repository.curation.attempts import attempt
+from repository.curation.decisions import reviews
 from repository.curation.integrity import open_issues as integrity_issues
 from repository.curation.schemas import (
     BulkResult,
@@ -31,18 +33,21 @@ from repository.curation.schemas import (
     VersionRead,
     WithdrawRequest,
 )
-from repository.curation.service import curation
+from repository.curation.signing import signatures
+from repository.curation.version_files import version_files
+from repository.curation.versions import version_history
 from repository.curation.views import comment_read, version_read
+from repository.curation.workflow import workflow
 from repository.errors import PermissionDenied, RepositoryError
 from repository.material.schemas import MaterialRead
 from repository.material.service import NewFile
 from repository.material.service import material as material_service
 from repository.models import MaterialVersion, Role, User
+from repository.policy.roles import has_role
 from repository.runtime import Runtime
 from repository.signing import signer_for
 from repository.uow import Session
 from repository.upload.service import upload as upload_service
-from repository.user.service import has_role
 from web.deps import CurrentUser, OptionalUser, ReadSession, RuntimeDep, client_ip, write_uow
 from web.openapi import errors
 from web.uploads import ParsedUpload, read_upload, user_quota
@@ -95,7 +100,7 @@ def submit(
         request,
         "submit",
         material_id,
-        lambda s, u: curation.submit(
+        lambda s, u: workflow.submit(
             s, u, material_id, accept_failed=body.accept_failed, reason=body.reason, ip=client_ip(request)
         ),
     )
@@ -122,7 +127,7 @@ def withdraw(
         request,
         "withdraw",
         material_id,
-        lambda s, u: curation.withdraw(s, u, material_id, reason=reason, ip=client_ip(request)),
+        lambda s, u: workflow.withdraw(s, u, material_id, reason=reason, ip=client_ip(request)),
     )
     return _version(v, runtime)
 
@@ -142,7 +147,7 @@ def edit(
         request,
         "edit",
         material_id,
-        lambda s, u: curation.edit(
+        lambda s, u: workflow.edit(
             s, u, material_id, changes=body.metadata, replace=body.replace, ip=client_ip(request)
         ),
     )
@@ -164,7 +169,7 @@ def takedown(
         request,
         "takedown",
         material_id,
-        lambda s, u: curation.takedown(s, u, material_id, reason=body.reason, ip=client_ip(request)),
+        lambda s, u: workflow.takedown(s, u, material_id, reason=body.reason, ip=client_ip(request)),
     )
     return _version(v, runtime)
 
@@ -227,7 +232,7 @@ async def add_files(
 
         def add(s: Any, u: Any) -> Any:
             taken = upload_service.take(s, u, runtime.blobs, uploads) if uploads else []
-            return curation.add_files(
+            return version_files.add_files(
                 s, u, material_id, files=files + taken, replaces=replaces, ip=client_ip(request)
             )
 
@@ -252,7 +257,7 @@ def remove_file(
         request,
         "files.remove",
         material_id,
-        lambda s, u: curation.remove_file(s, u, material_id, file_id, ip=client_ip(request)),
+        lambda s, u: version_files.remove_file(s, u, material_id, file_id, ip=client_ip(request)),
     )
     return _version(v, runtime)
 
@@ -263,7 +268,7 @@ def remove_file(
     summary="Version history with who/when (in-progress versions only for owner, curators, admins)",
 )
 def versions(material_id: str, session: ReadSession, user: OptionalUser) -> list[VersionRead]:
-    material, rows = curation.history(session, user, material_id)
+    material, rows = version_history.history(session, user, material_id)
     return [VersionRead.build(v, live=v.number == material.version, with_metadata=False) for v, _ in rows]
 
 
@@ -273,7 +278,7 @@ def versions(material_id: str, session: ReadSession, user: OptionalUser) -> list
     summary="One version (an older one only if it was approved)",
 )
 def version(material_id: str, number: int, session: ReadSession, user: OptionalUser) -> VersionRead:
-    v = curation.version(session, user, material_id, number)
+    v = version_history.version(session, user, material_id, number)
     material = material_service.get(session, user, material_id)
     return VersionRead.build(v, live=v.number == material.version)
 
@@ -289,7 +294,7 @@ def signature(
     user: OptionalUser,
     version: Annotated[int | None, Query(ge=1)] = None,
 ) -> SignatureRead:
-    return curation.signature(session, user, material_id, number=version)
+    return signatures.signature(session, user, material_id, number=version)
 
 
 @router.post(
@@ -305,7 +310,7 @@ def claim(material_id: str, request: Request, runtime: RuntimeDep, user: Current
         request,
         "claim",
         material_id,
-        lambda s, u: curation.claim(s, u, material_id, ip=client_ip(request)),
+        lambda s, u: reviews.claim(s, u, material_id, ip=client_ip(request)),
     )
     return _version(v, runtime)
 
@@ -315,7 +320,7 @@ def claim(material_id: str, request: Request, runtime: RuntimeDep, user: Current
 )
 def comments(material_id: str, runtime: RuntimeDep, user: CurrentUser) -> list[CommentRead]:
     with runtime.db.read() as session:
-        return [CommentRead.build(c) for c in curation.comments(session, user, material_id)]
+        return [CommentRead.build(c) for c in reviews.comments(session, user, material_id)]
 
 
 @router.post(
@@ -333,7 +338,7 @@ def add_comment(
         request,
         "comment",
         material_id,
-        lambda s, u: curation.comment(s, u, material_id, body=body.body),
+        lambda s, u: reviews.comment(s, u, material_id, body=body.body),
     )
     with runtime.db.read() as session:
         return comment_read(session, material_id, c.id)
@@ -355,7 +360,7 @@ def review(
         request,
         f"review.{body.decision.value}",
         material_id,
-        lambda s, u: curation.decide(
+        lambda s, u: reviews.decide(
             s,
             u,
             material_id,
@@ -382,7 +387,7 @@ def bulk(
         raise PermissionDenied("only curators and admins review materials")
     signer = signer_for(runtime.settings)
     with write_uow(runtime) as uow:
-        results = curation.bulk_decide(
+        results = reviews.bulk_decide(
             uow.session,
             uow.session.merge(user),
             body.material_ids,
@@ -408,7 +413,7 @@ def queue(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     size: Annotated[int, Query(ge=1, le=100)] = 20,
 ) -> QueuePage:
-    items, total = curation.queue(session, user, page=page, size=size)
+    items, total = reviews.queue(session, user, page=page, size=size)
     return QueuePage(total=total, page=page, size=size, items=items)
 
 

@@ -56,11 +56,11 @@ from repository.errors import (
     UnsupportedMediaType,
 )
 from repository.models import Role, Upload, User
+from repository.policy.roles import has_role
 from repository.runtime import Runtime
 from repository.storage import ResumableWriter
 from repository.upload.schemas import UploadRead
 from repository.upload.service import upload as upload_service
-from repository.user.service import has_role
 from web.deps import RuntimeDep, bearer, optional_user, write_uow
 from web.openapi import errors
 from web.portal.session import check_csrf, portal_user

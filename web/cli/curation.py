@@ -12,14 +12,15 @@ import click
 
 from repository.audit.service import audit
 from repository.curation.accounts import accounts
-from repository.curation.service import curation
+from repository.curation.decisions import reviews
+from repository.curation.signing import signatures
 from repository.errors import RepositoryError
 from repository.fixity import FixityCheck
 from repository.models import Role, WorkflowState
+from repository.policy.roles import has_role
 from repository.runtime import Runtime
 from repository.signing import SigningKeyError, rotate, signer_for
 from repository.uow import UnitOfWork
-from repository.user.service import has_role
 from web.cli.common import err, open_runtime, progress_bar
 
 
@@ -74,7 +75,7 @@ def publish_imported(runtime: Runtime, results: list[dict[str, Any]], admin_user
         try:
             with UnitOfWork(runtime.db) as uow:
                 admin = accounts.get_user(uow.session, admin_username)
-                curation.publish_direct(
+                reviews.publish_direct(
                     uow.session,
                     admin,
                     row["material_id"],
@@ -156,7 +157,7 @@ def verify(target: str) -> None:
         ok, lines = _verify_file(runtime, path, signer)
     else:
         with runtime.db.read() as session:
-            report = curation.verify(session, target, signer=signer, blobs=runtime.blobs)
+            report = signatures.verify(session, target, signer=signer, blobs=runtime.blobs)
         ok = report.ok
         lines = [
             f"material {report.material_id} version {report.version}: "
@@ -182,7 +183,7 @@ def _verify_file(runtime: Runtime, path: Path, signer: Any) -> tuple[bool, list[
         ]
     digest = hashlib.sha256(raw).hexdigest()
     with runtime.db.read() as session:
-        found = curation.find_signed_file(session, digest, len(raw), signer=signer)
+        found = signatures.find_signed_file(session, digest, len(raw), signer=signer)
         if found is not None:
             material, version, filename = found
             return True, [

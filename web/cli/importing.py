@@ -13,11 +13,11 @@ import click
 from rich.console import Console
 
 from repository.errors import RepositoryError
-from repository.material.intake import file_states
 from repository.material.service import create_from_path
 from repository.models import WorkflowState
 from repository.runtime import Runtime
 from repository.uow import UnitOfWork
+from repository.upload.intake import file_states
 from repository.user.service import SYSTEM_USERNAME
 from repository.user.service import user as user_service
 from web.cli import curation as cli_curation

@@ -282,13 +282,13 @@ def _signature(runtime: Runtime, session: Any, user: Any, material_id: str) -> d
     The stored bytes are re-hashed by ``hoclieu fixity``, not on every page view.
     """
     try:
-        from repository.curation.service import curation
+        from repository.curation.signing import signatures
         from repository.signing import signer_for
     except ImportError:  # curation not installed in this build
         return None
     try:
-        sig = curation.signature(session, user, material_id)
-        report = curation.verify(session, material_id, signer=signer_for(runtime.settings), blobs=None)
+        sig = signatures.signature(session, user, material_id)
+        report = signatures.verify(session, material_id, signer=signer_for(runtime.settings), blobs=None)
     except RepositoryError:
         return None
     return {

@@ -21,7 +21,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.types import Scope
 
 from repository.models import Role, User
-from repository.user.service import has_role
+from repository.policy.roles import has_role
 from repository.vocabularies import load_vocabularies
 from web.portal import i18n, session
 

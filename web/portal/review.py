@@ -16,8 +16,9 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from repository.curation.attempts import attempt
+from repository.curation.decisions import reviews
 from repository.curation.schemas import RUBRIC, CommentRead, Decision
-from repository.curation.service import curation
+from repository.curation.versions import version_history
 from repository.errors import Conflict, RepositoryError, ValidationFailed
 from repository.material.schemas import MaterialRead
 from repository.material.service import material as material_service
@@ -55,7 +56,7 @@ def queue(
     done: int | None = None,
     failed: int | None = None,
 ) -> HTMLResponse:
-    items, total = curation.queue(session, user, page=page, size=50)
+    items, total = reviews.queue(session, user, page=page, size=50)
     return render(
         request,
         "portal/review_queue.html",
@@ -74,7 +75,7 @@ async def bulk(request: Request, runtime: RuntimeDep, user: CuratorPortalUser) -
         raise ValidationFailed("select at least one submission")
     decision, comment, rubric = _decision(form)
     with write_uow(runtime) as uow:
-        results = curation.bulk_decide(
+        results = reviews.bulk_decide(
             uow.session,
             uow.session.merge(user),
             ids,
@@ -111,12 +112,12 @@ def _review_page(
     error: RepositoryError | None = None,
     form: dict[str, Any] | None = None,
 ) -> HTMLResponse:
-    material, versions = curation.history(session, user, material_id)
+    material, versions = version_history.history(session, user, material_id)
     read = MaterialRead.build(
         material, detail=material_service.shows_failure_details(session, user, material)
     )
     version = versions[-1][0]
-    comments = [CommentRead.build(c) for c in curation.comments(session, user, material_id)]
+    comments = [CommentRead.build(c) for c in reviews.comments(session, user, material_id)]
     suggestions = [(f.filename, s) for f in read.files for s in f.suggestions]
     return render(
         request,
@@ -164,7 +165,7 @@ async def decide(
             action=f"review.{decision.value}",
             material_id=material_id,
             ip=ip,
-            work=lambda s, u: curation.decide(
+            work=lambda s, u: reviews.decide(
                 s, u, material_id, decision=decision, comment=comment, rubric=rubric, signer=signer, ip=ip
             ),
         )

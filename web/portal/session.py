@@ -24,8 +24,8 @@ from fastapi.responses import Response
 
 from repository.errors import NotAuthenticated, PermissionDenied
 from repository.models import Role, User
+from repository.policy.roles import has_role
 from repository.runtime import Runtime
-from repository.user.service import has_role
 from repository.user.service import user as user_service
 
 SESSION_COOKIE = "hl_session"

@@ -21,8 +21,10 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from starlette.concurrency import run_in_threadpool
 
 from repository.curation.attempts import attempt
+from repository.curation.decisions import reviews
 from repository.curation.schemas import CommentRead
-from repository.curation.service import curation
+from repository.curation.versions import version_history
+from repository.curation.workflow import workflow
 from repository.errors import Conflict, MetadataInvalid, RepositoryError, ValidationFailed
 from repository.material.schemas import MaterialRead
 from repository.material.service import material as material_service
@@ -129,7 +131,7 @@ async def upload(request: Request, runtime: RuntimeDep, user: TeacherPortalUser)
 
 
 def _working(session: Any, user: User, material_id: str) -> tuple[MaterialRead, Any]:
-    material, versions = curation.history(session, user, material_id)
+    material, versions = version_history.history(session, user, material_id)
     detail = material_service.shows_failure_details(session, user, material)
     return MaterialRead.build(material, detail=detail), versions[-1][0]
 
@@ -195,7 +197,7 @@ def _details_page(
     suggested = _suggested(read)
     values = posted or _form_values(dict(version.meta), suggested)
     try:
-        comments = [CommentRead.build(c) for c in curation.comments(session, user, read.id)]
+        comments = [CommentRead.build(c) for c in reviews.comments(session, user, read.id)]
     except RepositoryError:
         comments = []
     pickers = {name: terms(vocab, lang) for name, vocab in CODE_FIELDS.items()}
@@ -306,7 +308,7 @@ async def _save_then(
         if has_details:
             changes = _changes(form)
             with write_uow(runtime) as uow:
-                curation.edit(
+                workflow.edit(
                     uow.session, uow.session.merge(user), material_id, changes=changes, ip=client_ip(request)
                 )
         if submit:
@@ -320,7 +322,7 @@ async def _save_then(
                 action="submit",
                 material_id=material_id,
                 ip=ip,
-                work=lambda s, u: curation.submit(s, u, material_id, ip=ip),
+                work=lambda s, u: workflow.submit(s, u, material_id, ip=ip),
             )
     except (MetadataInvalid, ValidationFailed, Conflict) as exc:
         if not has_details:
@@ -381,7 +383,7 @@ async def withdraw(
         user,
         "withdraw",
         material_id,
-        lambda s, u: curation.withdraw(s, u, material_id, ip=ip),
+        lambda s, u: workflow.withdraw(s, u, material_id, ip=ip),
     )
     return RedirectResponse(f"/teach/m/{material_id}", status_code=303)
 
@@ -399,7 +401,7 @@ async def comment(
         user,
         "comment",
         material_id,
-        lambda s, u: curation.comment(s, u, material_id, body=body),
+        lambda s, u: reviews.comment(s, u, material_id, body=body),
     )
     return RedirectResponse(
         back if back.startswith("/") and not back.startswith("//") else "/", status_code=303

@@ -1,7 +1,7 @@
 """curation: material versions (with signed approvals), review comments, integrity issues
 
 Existing materials get their version rows lazily, the first time the workflow touches them
-(repository.curation.service), so no data migration is needed.
+(repository.curation.versions), so no data migration is needed.
 
 Revision ID: 0002
 Revises: 0001

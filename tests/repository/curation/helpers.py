@@ -42,12 +42,13 @@ def submit_and_approve(
     session: Session, settings: Any, teacher: User, curator: User, material: Material
 ) -> None:
     """The teacher submits ``material`` and the curator approves it with a complete rubric (signed)."""
+    from repository.curation.decisions import reviews
     from repository.curation.schemas import Decision
-    from repository.curation.service import curation
+    from repository.curation.workflow import workflow
     from repository.signing import signer_for
 
-    curation.submit(session, teacher, material.id)
-    curation.decide(
+    workflow.submit(session, teacher, material.id)
+    reviews.decide(
         session,
         curator,
         material.id,

@@ -3,8 +3,12 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from repository.curation.decisions import reviews
 from repository.curation.schemas import Decision
-from repository.curation.service import curation
+from repository.curation.signing import signatures
+from repository.curation.version_files import version_files
+from repository.curation.versions import version_history
+from repository.curation.workflow import workflow
 from repository.errors import Conflict, MetadataInvalid, PermissionDenied, ValidationFailed
 from repository.material.service import material as material_service
 from repository.models import AuditEvent, IngestStatus, Job, Role, WorkflowState
@@ -33,7 +37,7 @@ def cast(session, runtime):  # type: ignore[no-untyped-def]
 
 
 def _approve(session, c, actor=None):  # type: ignore[no-untyped-def]
-    return curation.decide(
+    return reviews.decide(
         session,
         actor or c["in"],
         c["m"].id,
@@ -46,7 +50,7 @@ def _approve(session, c, actor=None):  # type: ignore[no-untyped-def]
 
 class TestSubmit:
     def test_owner_submits_a_ready_draft(self, session, cast) -> None:  # type: ignore[no-untyped-def]
-        v = curation.submit(session, cast["teacher"], cast["m"].id)
+        v = workflow.submit(session, cast["teacher"], cast["m"].id)
         assert v.state == WorkflowState.submitted
         assert v.number == 1
         assert cast["m"].state == WorkflowState.submitted
@@ -57,31 +61,31 @@ class TestSubmit:
     def test_unfinished_ingest_blocks_submission(self, session, cast) -> None:  # type: ignore[no-untyped-def]
         finish_ingest(session, cast["m"], IngestStatus.processing)
         with pytest.raises(Conflict, match="ingest is not finished"):
-            curation.submit(session, cast["teacher"], cast["m"].id)
+            workflow.submit(session, cast["teacher"], cast["m"].id)
 
     def test_failed_files_need_an_explicit_reason(self, session, cast) -> None:  # type: ignore[no-untyped-def]
         finish_ingest(session, cast["m"], IngestStatus.failed)
         with pytest.raises(Conflict, match="accept_failed"):
-            curation.submit(session, cast["teacher"], cast["m"].id)
+            workflow.submit(session, cast["teacher"], cast["m"].id)
         with pytest.raises(ValidationFailed, match="reason"):
-            curation.submit(session, cast["teacher"], cast["m"].id, accept_failed=True)
-        v = curation.submit(session, cast["teacher"], cast["m"].id, accept_failed=True, reason="bản quét cũ")
+            workflow.submit(session, cast["teacher"], cast["m"].id, accept_failed=True)
+        v = workflow.submit(session, cast["teacher"], cast["m"].id, accept_failed=True, reason="bản quét cũ")
         assert v.accept_failed_reason == "bản quét cũ"
 
     def test_someone_else_cannot_submit(self, session, cast) -> None:  # type: ignore[no-untyped-def]
         from repository.errors import NotFound
 
         with pytest.raises(NotFound):  # a draft does not exist for anyone but its owner
-            curation.submit(session, cast["in"], cast["m"].id)
-        curation.submit(session, cast["teacher"], cast["m"].id)
+            workflow.submit(session, cast["in"], cast["m"].id)
+        workflow.submit(session, cast["teacher"], cast["m"].id)
         _approve(session, cast)
         with pytest.raises(PermissionDenied, match="owner"):  # public now, still not theirs
-            curation.submit(session, cast["in"], cast["m"].id)
+            workflow.submit(session, cast["in"], cast["m"].id)
 
     def test_submitting_twice_is_a_conflict(self, session, cast) -> None:  # type: ignore[no-untyped-def]
-        curation.submit(session, cast["teacher"], cast["m"].id)
+        workflow.submit(session, cast["teacher"], cast["m"].id)
         with pytest.raises(Conflict, match="is submitted"):
-            curation.submit(session, cast["teacher"], cast["m"].id)
+            workflow.submit(session, cast["teacher"], cast["m"].id)
 
 
 class TestDecide:
@@ -90,20 +94,20 @@ class TestDecide:
             _approve(session, cast, cast["admin"])
 
     def test_curator_in_scope_approves_and_signs(self, session, cast) -> None:  # type: ignore[no-untyped-def]
-        curation.submit(session, cast["teacher"], cast["m"].id)
+        workflow.submit(session, cast["teacher"], cast["m"].id)
         v = _approve(session, cast)
         assert v.state == WorkflowState.approved
         assert cast["m"].state == WorkflowState.approved
         assert v.manifest is not None
         assert v.manifest["files"][0]["sha256"] == cast["m"].files[0].sha256
         assert cast["signer"].verify(v.manifest, v.signature)
-        report = curation.verify(session, cast["m"].id, signer=cast["signer"], blobs=None)
+        report = signatures.verify(session, cast["m"].id, signer=cast["signer"], blobs=None)
         assert report.ok, report.problems
 
     def test_out_of_scope_curator_cannot_see_or_decide(self, session, cast) -> None:  # type: ignore[no-untyped-def]
         from repository.errors import NotFound
 
-        curation.submit(session, cast["teacher"], cast["m"].id)
+        workflow.submit(session, cast["teacher"], cast["m"].id)
         with pytest.raises(NotFound):
             _approve(session, cast, cast["out"])
 
@@ -112,9 +116,9 @@ class TestDecide:
             session, runtime, cast["in"], title="Bài của giám khảo", metadata=MATH_5, content=b"%PDF-1.4 own"
         )
         finish_ingest(session, own)
-        curation.submit(session, cast["in"], own.id)
+        workflow.submit(session, cast["in"], own.id)
         with pytest.raises(PermissionDenied, match="own submission"):
-            curation.decide(
+            reviews.decide(
                 session,
                 cast["in"],
                 own.id,
@@ -125,9 +129,9 @@ class TestDecide:
             )
 
     def test_failed_required_rubric_item_blocks_approval(self, session, cast) -> None:  # type: ignore[no-untyped-def]
-        curation.submit(session, cast["teacher"], cast["m"].id)
+        workflow.submit(session, cast["teacher"], cast["m"].id)
         with pytest.raises(Conflict, match="Licence clear"):
-            curation.decide(
+            reviews.decide(
                 session,
                 cast["in"],
                 cast["m"].id,
@@ -137,7 +141,7 @@ class TestDecide:
                 signer=cast["signer"],
             )
         with pytest.raises(ValidationFailed, match="tick every required"):
-            curation.decide(
+            reviews.decide(
                 session,
                 cast["in"],
                 cast["m"].id,
@@ -147,7 +151,7 @@ class TestDecide:
                 signer=cast["signer"],
             )
         with pytest.raises(ValidationFailed, match="unknown rubric"):
-            curation.decide(
+            reviews.decide(
                 session,
                 cast["in"],
                 cast["m"].id,
@@ -157,7 +161,7 @@ class TestDecide:
                 signer=cast["signer"],
             )
         # The advisory item may fail without blocking.
-        v = curation.decide(
+        v = reviews.decide(
             session,
             cast["in"],
             cast["m"].id,
@@ -169,9 +173,9 @@ class TestDecide:
         assert v.state == WorkflowState.approved
 
     def test_request_changes_needs_a_comment_then_owner_resubmits(self, session, cast) -> None:  # type: ignore[no-untyped-def]
-        curation.submit(session, cast["teacher"], cast["m"].id)
+        workflow.submit(session, cast["teacher"], cast["m"].id)
         with pytest.raises(ValidationFailed, match="comment"):
-            curation.decide(
+            reviews.decide(
                 session,
                 cast["in"],
                 cast["m"].id,
@@ -180,7 +184,7 @@ class TestDecide:
                 rubric={},
                 signer=cast["signer"],
             )
-        curation.decide(
+        reviews.decide(
             session,
             cast["in"],
             cast["m"].id,
@@ -190,19 +194,19 @@ class TestDecide:
             signer=cast["signer"],
         )
         assert cast["m"].state == WorkflowState.changes_requested
-        v = curation.edit(session, cast["teacher"], cast["m"].id, changes={"description": "Có đáp án"})
+        v = workflow.edit(session, cast["teacher"], cast["m"].id, changes={"description": "Có đáp án"})
         assert v.number == 1
         assert v.meta["description"] == "Có đáp án"
-        assert curation.submit(session, cast["teacher"], cast["m"].id).state == WorkflowState.submitted
-        thread = curation.comments(session, cast["teacher"], cast["m"].id)
+        assert workflow.submit(session, cast["teacher"], cast["m"].id).state == WorkflowState.submitted
+        thread = reviews.comments(session, cast["teacher"], cast["m"].id)
         assert [c.kind for c in thread] == ["request_changes"]
 
     def test_claimed_by_another_curator_is_a_conflict(self, session, cast) -> None:  # type: ignore[no-untyped-def]
         other = person(session, "thay_toan_2", Role.curator, {"grades": [5]})
-        curation.submit(session, cast["teacher"], cast["m"].id)
-        curation.claim(session, cast["in"], cast["m"].id)
+        workflow.submit(session, cast["teacher"], cast["m"].id)
+        reviews.claim(session, cast["in"], cast["m"].id)
         with pytest.raises(Conflict, match="claimed"):
-            curation.claim(session, other, cast["m"].id)
+            reviews.claim(session, other, cast["m"].id)
         with pytest.raises(Conflict, match="claimed"):
             _approve(session, cast, other)
         assert _approve(session, cast).decided_by_id == cast["in"].id
@@ -217,12 +221,12 @@ class TestDecide:
             content=b"%PDF-1.4 second",
         )
         finish_ingest(session, second)
-        curation.submit(session, cast["teacher"], cast["m"].id)
-        curation.submit(session, cast["teacher"], second.id)
+        workflow.submit(session, cast["teacher"], cast["m"].id)
+        workflow.submit(session, cast["teacher"], second.id)
         draft = create_material(
             session, runtime, cast["teacher"], title="Nháp", metadata=MATH_5, content=b"%PDF-1.4 draft"
         )
-        results = curation.bulk_decide(
+        results = reviews.bulk_decide(
             session,
             cast["admin"],
             [cast["m"].id, second.id, draft.id],
@@ -242,37 +246,37 @@ class TestVersions:
         self, session, cast
     ) -> None:  # type: ignore[no-untyped-def]
         m = cast["m"]
-        curation.submit(session, cast["teacher"], m.id)
+        workflow.submit(session, cast["teacher"], m.id)
         _approve(session, cast)
-        v2 = curation.edit(session, cast["teacher"], m.id, changes={"title": "Phân số (bản sửa)"})
+        v2 = workflow.edit(session, cast["teacher"], m.id, changes={"title": "Phân số (bản sửa)"})
         assert v2.number == 2
         assert v2.state == WorkflowState.draft
         assert m.state == WorkflowState.approved
         assert m.title == "Phân số lớp 5"
         assert m.version == 1
         # Anonymous readers still get version 1 and cannot open version 2.
-        _, readable = curation.history(session, None, m.id)
+        _, readable = version_history.history(session, None, m.id)
         assert [v.number for v, _ in readable] == [1]
-        _, own_view = curation.history(session, cast["teacher"], m.id)
+        _, own_view = version_history.history(session, cast["teacher"], m.id)
         assert [v.number for v, _ in own_view] == [1, 2]
-        curation.submit(session, cast["teacher"], m.id)
+        workflow.submit(session, cast["teacher"], m.id)
         _approve(session, cast)
         assert m.version == 2
         assert m.title == "Phân số (bản sửa)"
-        _, readable = curation.history(session, None, m.id)
+        _, readable = version_history.history(session, None, m.id)
         assert [(v.number, v.state) for v, _ in readable] == [(1, "approved"), (2, "approved")]
-        assert curation.signature(session, None, m.id, number=1).version == 1
-        assert curation.verify(session, m.id, signer=cast["signer"], blobs=None).ok
+        assert signatures.signature(session, None, m.id, number=1).version == 1
+        assert signatures.verify(session, m.id, signer=cast["signer"], blobs=None).ok
 
     def test_editing_under_review_is_a_conflict_and_invalid_metadata_is_422(self, session, cast) -> None:  # type: ignore[no-untyped-def]
         with pytest.raises(MetadataInvalid):
-            curation.edit(session, cast["teacher"], cast["m"].id, changes={"grades": [13]})
-        curation.submit(session, cast["teacher"], cast["m"].id)
+            workflow.edit(session, cast["teacher"], cast["m"].id, changes={"grades": [13]})
+        workflow.submit(session, cast["teacher"], cast["m"].id)
         with pytest.raises(Conflict, match="withdraw"):
-            curation.edit(session, cast["teacher"], cast["m"].id, changes={"title": "x"})
-        curation.withdraw(session, cast["teacher"], cast["m"].id)
+            workflow.edit(session, cast["teacher"], cast["m"].id, changes={"title": "x"})
+        workflow.withdraw(session, cast["teacher"], cast["m"].id)
         assert cast["m"].state == WorkflowState.withdrawn
-        assert curation.edit(session, cast["teacher"], cast["m"].id, changes={"title": "Mới"}).title == "Mới"
+        assert workflow.edit(session, cast["teacher"], cast["m"].id, changes={"title": "Mới"}).title == "Mới"
 
 
 class TestVisibility:
@@ -281,7 +285,7 @@ class TestVisibility:
         # A draft is the owner's alone.
         for who in ("in", "out"):
             assert material_service.list(session, cast[who], page=1, size=50)[1] == 0
-        curation.submit(session, cast["teacher"], m.id)
+        workflow.submit(session, cast["teacher"], m.id)
         assert material_service.get(session, cast["in"], m.id).id == m.id
         assert material_service.list(session, cast["out"], page=1, size=50)[1] == 0
         assert material_service.list(session, cast["admin"], page=1, size=50)[1] == 1
@@ -298,24 +302,24 @@ class TestVersionFiles:
         from repository.material.service import NewFile
 
         m = cast["m"]
-        curation.submit(session, cast["teacher"], m.id)
+        workflow.submit(session, cast["teacher"], m.id)
         _approve(session, cast)
-        first = set(curation.versions_of(session, m)[-1].file_ids)
+        first = set(version_history.versions_of(session, m)[-1].file_ids)
         staged = runtime.blobs.stage()
         staged.write("Đáp án bài 2".encode())
         new = NewFile(filename="dap-an.txt", blob=staged.commit(), media_type="text/plain")
-        v2 = curation.add_files(session, cast["teacher"], m.id, files=[new])
+        v2 = version_files.add_files(session, cast["teacher"], m.id, files=[new])
         added = set(v2.file_ids) - first
         assert v2.number == 2
         assert len(added) == 1
-        assert curation.visible_file_ids(session, None, m) == first
-        assert curation.visible_file_ids(session, cast["out"], m) == first
+        assert material_service.visible_file_ids(session, None, m) == first
+        assert material_service.visible_file_ids(session, cast["out"], m) == first
         for privileged in ("teacher", "in", "admin"):
-            assert curation.visible_file_ids(session, cast[privileged], m) == first | added
+            assert material_service.visible_file_ids(session, cast[privileged], m) == first | added
         jobs = session.scalars(select(Job.key).where(Job.key == f"ingest:file:{next(iter(added))}")).all()
         assert len(jobs) == 1
         finish_ingest(session, m)
-        curation.submit(session, cast["teacher"], m.id)
+        workflow.submit(session, cast["teacher"], m.id)
         v = _approve(session, cast)
         assert [f["id"] for f in v.manifest["files"]] == v2.file_ids
-        assert curation.visible_file_ids(session, None, m) == first | added
+        assert material_service.visible_file_ids(session, None, m) == first | added

@@ -395,18 +395,19 @@ class TestUpdate:
 
 
 def _takedown(library: Library, name: str) -> None:
-    from repository.curation.service import curation
+    from repository.curation.workflow import workflow
     from repository.uow import UnitOfWork
     from repository.user.service import user as user_service
 
     with UnitOfWork(library.runtime.db) as uow:
         system = user_service.system_user(uow.session)
-        curation.takedown(uow.session, system, library.ids[name], reason="sai đáp án")
+        workflow.takedown(uow.session, system, library.ids[name], reason="sai đáp án")
 
 
 def _republish(library: Library, name: str) -> None:
     """Put a taken-down material back (approved and signed again) for the other tests."""
-    from repository.curation.service import curation
+    from repository.curation.decisions import reviews
+    from repository.curation.workflow import workflow
     from repository.models import Material, WorkflowState
     from repository.uow import UnitOfWork
     from repository.user.service import user as user_service
@@ -417,10 +418,10 @@ def _republish(library: Library, name: str) -> None:
         if m is None or m.state == WorkflowState.approved:
             return
         system = user_service.system_user(uow.session)
-        curation.submit(uow.session, system, m.id)
+        workflow.submit(uow.session, system, m.id)
     with UnitOfWork(rt.db) as uow:
         system = user_service.system_user(uow.session)
-        curation.publish_direct(
+        reviews.publish_direct(
             uow.session, system, library.ids[name], signer=signer_for(rt.settings), note="test"
         )
 

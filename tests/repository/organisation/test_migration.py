@@ -13,10 +13,10 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
-from repository.curation.scope import in_scope, in_scope_clause, is_unrestricted
 from repository.db import Database
 from repository.migrate import upgrade
 from repository.models import Material, User
+from repository.policy.scope import in_scope, in_scope_clause, is_unrestricted
 from tests.conftest import skip_or_fail
 
 

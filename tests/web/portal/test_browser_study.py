@@ -81,7 +81,7 @@ def _wait_ready_private(portal: Portal, ids: list[str], timeout: float = 300) ->
 @pytest.fixture(scope="module")
 def study(portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     from repository import runtime as runtime_module
-    from repository.curation.service import curation
+    from repository.curation.workflow import workflow
     from repository.material.service import create_from_path
     from repository.models import WorkflowState
     from repository.uow import UnitOfWork
@@ -161,7 +161,7 @@ def study(portal: Portal, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
         teacher = user_service.get_by_username(uow.session, "co_lan")
         assert teacher is not None
         for key in ("review-video", "review-pdf"):
-            curation.submit(uow.session, teacher, ids[key])
+            workflow.submit(uow.session, teacher, ids[key])
     # The index shows the approved ones (search/browse/related/lesson navigation use it).
     deadline = time.monotonic() + 60
     while True:
@@ -204,13 +204,13 @@ class TestTeacherForm:
         context.close()
 
         from repository import runtime as runtime_module
-        from repository.curation.service import curation
+        from repository.curation.versions import version_history
         from repository.user.service import user as user_service
 
         rt = runtime_module.configure(portal.settings)  # type: ignore[arg-type]
         with rt.db.read() as session:
             owner = user_service.get_by_username(session, "co_lan")
-            _, versions = curation.history(session, owner, mid)
+            _, versions = version_history.history(session, owner, mid)
             version = versions[-1][0]
             assert version.state == "submitted"
             assert (version.meta["title"], version.meta["license"], version.meta["volume"]) == (
