@@ -17,18 +17,21 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete
 
-from ingest.processors.outputs import DerivativeOut
+from ingest.processors.builtin import sub
+from ingest.processors.detect import detect_media_type
+from ingest.processors.outputs import DerivativeOut, Outcome
+from ingest.processors.registry import Context, processor_for
 from ingest.processors.sandbox import ProcessingFailed
 from repository import jobs
 from repository.errors import MetadataInvalid
 from repository.material import failures, similarity
 from repository.material.service import index_job
+from repository.mediatypes import label_for
 from repository.metadata import metadata_title_from_filename, validate_metadata
 from repository.metrics import INGEST_DURATION
 from repository.models import Derivative, IngestStatus, Material, MaterialFile, WorkflowState
@@ -42,60 +45,6 @@ MAX_ATTEMPTS = 3
 # Variant playlists and segments of an HLS ladder: stored, served by path, not listed in the API.
 HLS_PART = "hls-part"
 PROGRESS_EVERY_S = 2.0
-
-OFFICE_TYPES = {
-    "application/msword",
-    "application/vnd.ms-powerpoint",
-    "application/vnd.ms-excel",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.ms-powerpoint.presentation.macroenabled.12",
-    "application/vnd.oasis.opendocument.text",
-    "application/vnd.oasis.opendocument.presentation",
-    "application/vnd.oasis.opendocument.spreadsheet",
-    "application/rtf",
-    "text/rtf",
-}
-# Zips the detector recognised as e-lecture packages (ingest.processors.detect.SCORM/HTML5_PACKAGE).
-PACKAGE_TYPES = {"application/vnd.scorm+zip", "application/vnd.html5-package+zip"}
-# Labels for placeholder thumbnails, by media-type prefix or exact type.
-PLACEHOLDER_LABELS = {
-    "application/pdf": "PDF",
-    "text/": "Văn bản",
-    "audio/": "Âm thanh",
-    "application/zip": "Gói nén",
-    "application/epub+zip": "EPUB",
-    "application/vnd.scorm+zip": "Bài giảng",
-    "application/vnd.html5-package+zip": "Bài giảng",
-    "application/vnd.ms-powerpoint": "Trình chiếu",
-    "application/vnd.openxmlformats-officedocument.presentationml": "Trình chiếu",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml": "Văn bản",
-    "application/msword": "Văn bản",
-    "application/vnd.ms-excel": "Bảng tính",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml": "Bảng tính",
-}
-
-
-def placeholder_label(media_type: str) -> str:
-    for prefix, label in PLACEHOLDER_LABELS.items():
-        if media_type.startswith(prefix):
-            return label
-    return "Tệp"
-
-
-@dataclass
-class Outcome:
-    media_type: str
-    derivatives: list[DerivativeOut] = field(default_factory=list)
-    text: str = ""
-    pages: list[tuple[int, str]] = field(default_factory=list)
-    info: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    # Similarity hashes by kind ("text", "image") for near-duplicate detection.
-    fingerprints: dict[str, int] = field(default_factory=dict)
-    # Page previews (and an Office file's PDF rendition) are still to be made, by render_pages.
-    pages_pending: bool = False
 
 
 class FileIngest:
@@ -386,8 +335,6 @@ def process_path(
 
     ``outcome.info["timings"]`` records the seconds each step took (benchmarks read it).
     """
-    from ingest.processors.detect import detect_media_type
-
     timings: dict[str, float] = {}
 
     def step(name: str, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
@@ -405,35 +352,18 @@ def process_path(
     outcome.info["timings"] = timings
     if declared:
         outcome.info["declared_media_type"] = declared
-    major = media_type.split("/", 1)[0]
-    if major == "video" or major == "audio":
-        step("media", _media, path, workdir, outcome, progress)
-    elif major == "image":
-        step("thumbnails", _image, path, workdir, outcome)
-        step("text", _text, path, media_type, outcome, tika_url, required=False)
-    elif media_type == "application/pdf":
-        step("text", _text, path, media_type, outcome, tika_url, required=True)
-        step("thumbnails", _pdf, path, workdir, outcome)
-    elif media_type in OFFICE_TYPES:
-        step("text", _text, path, media_type, outcome, tika_url, required=True)
-        step("thumbnails", _office, path, workdir, outcome)
-    elif media_type == "application/epub+zip":
-        step("text", _text, path, media_type, outcome, tika_url, required=True)
-        step("thumbnails", _epub, path, workdir, outcome)
-    elif media_type in PACKAGE_TYPES:
-        step("package", _package, path, workdir, outcome)
-    else:
-        step("text", _text, path, media_type, outcome, tika_url, required=True)
+    processor = processor_for(media_type)
+    processor.process(path, workdir, outcome, Context(progress=progress, step=step, tika_url=tika_url))
     if not any(d.kind == "thumbnail" for d in outcome.derivatives):
         from ingest.processors.thumbnails import placeholder_thumbnails
 
-        label = placeholder_label(media_type)
+        label = label_for(media_type)
         # A card with the type's name is no picture of the content: two different .doc files
         # would get the same image fingerprint and be flagged as near-duplicates of each other.
         outcome.info["placeholder_thumbnail"] = True
         step(
             "thumbnails",
-            lambda: outcome.derivatives.extend(placeholder_thumbnails(label, _sub(workdir, "placeholder"))),
+            lambda: outcome.derivatives.extend(placeholder_thumbnails(label, sub(workdir, "placeholder"))),
         )
     step("fingerprint", _fingerprints, outcome)
     progress(1.0)
@@ -468,110 +398,6 @@ def _fingerprints(outcome: Outcome) -> None:
             outcome.fingerprints["image"] = value
 
 
-def _sub(workdir: Path, name: str) -> Path:
-    path = workdir / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _text(path: Path, media_type: str, outcome: Outcome, tika_url: str | None, *, required: bool) -> None:
-    from ingest.processors.text import extract_text
-
-    try:
-        result = extract_text(path, media_type, tika_url=tika_url)
-    except ProcessingFailed as exc:
-        if required or exc.transient:
-            raise
-        outcome.notes.append(f"no text: {exc.reason}")
-        return
-    outcome.text = result.text
-    outcome.pages = list(result.pages)
-    outcome.notes += list(result.notes)
-    meta = dict(result.metadata or {})
-    outcome.info["document"] = meta
-    for key in ("title", "author", "page_count", "language"):
-        if meta.get(key):
-            outcome.info[key] = meta[key]
-    outcome.info["ocr"] = bool(result.ocr_used)
-
-
-def _pdf(path: Path, workdir: Path, outcome: Outcome) -> None:
-    """Page-1 thumbnails now; page previews follow in the ``render_pages`` job."""
-    from ingest.processors.thumbnails import render_pdf
-
-    try:
-        outcome.derivatives += render_pdf(path, _sub(workdir, "pdf"), previews=False)
-    except ProcessingFailed as exc:
-        if exc.transient:
-            raise
-        outcome.notes.append(f"no thumbnail: {exc.reason}")
-        return
-    outcome.pages_pending = True
-
-
-def _package(path: Path, workdir: Path, outcome: Outcome) -> None:
-    """A SCORM/HTML5 e-lecture: unpacked files as hidden ``package`` derivatives (label = path in
-    the package, so the launch page's relative links resolve), its pages' text as the file's text."""
-    import mimetypes
-
-    from ingest.processors.packages import inspect_package
-
-    result = inspect_package(path, _sub(workdir, "package"))
-    outcome.text = result.text
-    outcome.notes += result.notes
-    outcome.info["package"] = {"kind": result.kind, "title": result.title, "launch": result.launch}
-    if result.title:
-        outcome.info["title"] = result.title
-    if result.extracted_dir is None:
-        return
-    for name in result.files:
-        media_type = mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
-        outcome.derivatives.append(
-            DerivativeOut(kind="package", path=result.extracted_dir / name, media_type=media_type, label=name)
-        )
-
-
-def _office(path: Path, workdir: Path, outcome: Outcome) -> None:
-    """The embedded OOXML/ODF preview now (cheap); the LibreOffice PDF rendition, a rendered
-    thumbnail and page previews follow in the ``render_pages`` job (about 1–2 s per file)."""
-    from ingest.processors import office
-
-    thumb = office.embedded_thumbnail(path, _sub(workdir, "ooxml"))
-    if thumb:
-        outcome.derivatives += thumb
-    if office.soffice_available():
-        outcome.pages_pending = True
-
-
-def _epub(path: Path, workdir: Path, outcome: Outcome) -> None:
-    from ingest.processors.epub import epub_cover_thumbnails
-
-    try:
-        outcome.derivatives += epub_cover_thumbnails(path, _sub(workdir, "epub"))
-    except ProcessingFailed as exc:
-        if exc.transient:
-            raise
-        outcome.notes.append(f"no cover: {exc.reason}")
-
-
-def _image(path: Path, workdir: Path, outcome: Outcome) -> None:
-    from ingest.processors.images import image_thumbnails
-
-    outcome.derivatives += image_thumbnails(path, _sub(workdir, "image"))
-    for d in outcome.derivatives:
-        if d.width and d.height and d.label == "large":
-            outcome.info.setdefault("thumbnail_size", [d.width, d.height])
-
-
-def _media(path: Path, workdir: Path, outcome: Outcome, progress: Callable[[float], None]) -> None:
-    from ingest.processors.media import process_media
-
-    outcome.derivatives += process_media(path, _sub(workdir, "media"), progress_cb=progress)
-    durations = [d.duration for d in outcome.derivatives if d.duration]
-    if durations:
-        outcome.info["duration"] = max(durations)
-
-
 class PageRender:
     """The follow-up of an ingest for paged documents: page previews so a phone can read a
     document page by page, and for Office files the PDF rendition (LibreOffice) with a thumbnail
@@ -584,7 +410,6 @@ class PageRender:
         self.file_id = file_id
 
     def run(self) -> None:
-        from ingest.processors import office
         from ingest.processors.thumbnails import render_pdf
 
         with self.runtime.db.read() as session:
@@ -601,8 +426,9 @@ class PageRender:
                 raise ProcessingFailed("the uploaded file is missing from storage", transient=True)
             made: list[DerivativeOut] = []
             pdf = source
-            if media_type in OFFICE_TYPES:
-                rendition = office.convert_to_pdf(source, _sub(workdir, "office"), media_type=media_type)
+            to_pdf = processor_for(media_type).pdf_rendition
+            if to_pdf is not None:
+                rendition = to_pdf(source, sub(workdir, "office"), media_type)
                 if rendition is None:
                     self._record("not available: LibreOffice is not installed", [], set())
                     return
@@ -610,7 +436,7 @@ class PageRender:
                 pdf = rendition.path
             # Thumbnails again too (the same pages, so for a PDF the same bytes; for an Office
             # file they replace the embedded preview or the placeholder with the real first page).
-            made += render_pdf(pdf, _sub(workdir, "pages"))
+            made += render_pdf(pdf, sub(workdir, "pages"))
             kinds: set[str] = {d.kind for d in made}
             ingest = FileIngest(self.runtime, self.file_id)
             rows = [ingest._store(d, workdir) for d in made]
