@@ -100,3 +100,42 @@ def test_the_web_rule_catches_each_way_of_importing(tmp_path: Path, source: str,
     assert any(bad.startswith(offence + " ") for bad in _web_offences(path))
     path.write_text("from repository.material.service import material\n", encoding="utf-8")
     assert _web_offences(path) == []
+
+
+def _ingest_offences(path: Path) -> list[str]:
+    bad = []
+    for module in sorted(_modules(path)):
+        parts = module.split(".")
+        if parts[0] == "sqlalchemy":
+            bad.append(f"{module} (SQL belongs in repository stores)")
+        elif parts[0] == "repository" and (parts[-1] in ("store", "stores") or parts[1:2] == ["models"]):
+            bad.append(f"{module} (ingest records its results through repository services)")
+    return bad
+
+
+def test_ingest_writes_through_repository_services() -> None:
+    """``ingest/`` processes files and orchestrates jobs; what it records goes through repository
+    services (``repository.material.ingest_results``) in units of work it opens, never through its
+    own SQL, stores or rows."""
+    offenders = {
+        str(path.relative_to(ROOT)): bad
+        for path in sorted((ROOT / "ingest").rglob("*.py"))
+        if (bad := _ingest_offences(path))
+    }
+    assert offenders == {}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from sqlalchemy import delete\n",
+        "from repository.models import Derivative\n",
+        "from repository.material.store import IngestStore\n",
+    ],
+)
+def test_the_ingest_rule_catches_each_way_of_writing(tmp_path: Path, source: str) -> None:
+    path = tmp_path / "pipeline.py"
+    path.write_text(source, encoding="utf-8")
+    assert _ingest_offences(path)
+    path.write_text("from repository.material.ingest_results import ingest_results\n", encoding="utf-8")
+    assert _ingest_offences(path) == []

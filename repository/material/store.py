@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select, true
+from collections.abc import Collection, Iterable
+
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select, true
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
@@ -170,3 +172,30 @@ class MaterialStore(StoreBase[Material]):
         if lesson:
             stmt = stmt.where(Material.meta["lesson"].as_string() == lesson)
         return list(self.session.scalars(stmt.order_by(Material.created_at, Material.id).limit(limit)))
+
+
+class IngestStore(StoreBase[MaterialFile]):
+    """The rows ingest writes: a file's processing state and the derivatives made from it."""
+
+    model = MaterialFile
+
+    def material_with_files(self, material_id: str) -> Material | None:
+        stmt = select(Material).options(selectinload(Material.files)).where(Material.id == material_id)
+        return self.session.scalar(stmt)
+
+    def remove_derivatives(
+        self, file_id: str, *, kinds: Collection[str] | None = None, keep: Collection[str] = ()
+    ) -> None:
+        """Delete a file's derivatives of ``kinds`` (all kinds when None) except those in ``keep``."""
+        stmt = delete(Derivative).where(Derivative.file_id == file_id)
+        if kinds is not None:
+            stmt = stmt.where(Derivative.kind.in_(kinds))
+        if keep:
+            stmt = stmt.where(Derivative.kind.not_in(keep))
+        self.session.execute(stmt)
+        self.session.flush()
+
+    def add_derivatives(self, file_id: str, rows: Iterable[Derivative]) -> None:
+        for row in rows:
+            row.file_id = file_id
+            self.session.add(row)
