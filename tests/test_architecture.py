@@ -1,9 +1,12 @@
 """Dependencies point inward: web → {repository, search, ingest}, search → repository,
-ingest → repository, repository → nothing of ours. Checked on the source with ``ast``."""
+ingest → repository, repository → nothing of ours. Within that, ``web/`` and ``ingest/`` reach the
+database only through repository services (no SQLAlchemy, no stores; ingest no models either).
+Checked on the source with ``ast``."""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -59,15 +62,35 @@ def _modules(path: Path) -> set[str]:
     return found
 
 
-def _web_offences(path: Path) -> list[str]:
+def _data_access_offences(path: Path, *, models: bool = False) -> list[str]:
+    """Imports that reach the database other than through a service: SQLAlchemy, a store, and
+    (``models``) the ORM rows themselves."""
     bad = []
     for module in sorted(_modules(path)):
         parts = module.split(".")
         if parts[0] == "sqlalchemy":
             bad.append(f"{module} (SQL belongs in repository stores)")
         elif parts[0] == "repository" and parts[-1] in ("store", "stores"):
-            bad.append(f"{module} (routes call services, never stores)")
+            bad.append(f"{module} (callers use services, never stores)")
+        elif models and parts[:2] == ["repository", "models"]:
+            bad.append(f"{module} (rows are written by repository services)")
     return bad
+
+
+def _web_offences(path: Path) -> list[str]:
+    return _data_access_offences(path)
+
+
+def _ingest_offences(path: Path) -> list[str]:
+    return _data_access_offences(path, models=True)
+
+
+def _offenders(package: str, offences: Callable[[Path], list[str]]) -> dict[str, list[str]]:
+    return {
+        str(path.relative_to(ROOT)): bad
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (bad := offences(path))
+    }
 
 
 def test_web_translates_http_only() -> None:
@@ -76,12 +99,7 @@ def test_web_translates_http_only() -> None:
     A route may hold a session (``ReadSession``) only to hand it to a service; ``Session`` is
     re-exported by ``repository.uow`` for that annotation.
     """
-    offenders = {
-        str(path.relative_to(ROOT)): bad
-        for path in sorted((ROOT / "web").rglob("*.py"))
-        if (bad := _web_offences(path))
-    }
-    assert offenders == {}
+    assert _offenders("web", _web_offences) == {}
 
 
 @pytest.mark.parametrize(
@@ -102,27 +120,11 @@ def test_the_web_rule_catches_each_way_of_importing(tmp_path: Path, source: str,
     assert _web_offences(path) == []
 
 
-def _ingest_offences(path: Path) -> list[str]:
-    bad = []
-    for module in sorted(_modules(path)):
-        parts = module.split(".")
-        if parts[0] == "sqlalchemy":
-            bad.append(f"{module} (SQL belongs in repository stores)")
-        elif parts[0] == "repository" and (parts[-1] in ("store", "stores") or parts[1:2] == ["models"]):
-            bad.append(f"{module} (ingest records its results through repository services)")
-    return bad
-
-
 def test_ingest_writes_through_repository_services() -> None:
     """``ingest/`` processes files and orchestrates jobs; what it records goes through repository
     services (``repository.material.ingest_results``) in units of work it opens, never through its
     own SQL, stores or rows."""
-    offenders = {
-        str(path.relative_to(ROOT)): bad
-        for path in sorted((ROOT / "ingest").rglob("*.py"))
-        if (bad := _ingest_offences(path))
-    }
-    assert offenders == {}
+    assert _offenders("ingest", _ingest_offences) == {}
 
 
 @pytest.mark.parametrize(
