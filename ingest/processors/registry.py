@@ -97,6 +97,8 @@ class Processor:
 
 
 _PROCESSORS: dict[str, Processor] = {}
+# The media types each processor added to the repository's table (removed with it).
+_ADDED_TYPES: dict[str, list[str]] = {}
 _loaded: set[str] = set()
 
 
@@ -109,26 +111,41 @@ def _load_builtin() -> None:
 def register(processor: Processor) -> Processor:
     """Register a processor (and the new media types it declares). Returns it.
 
+    Registering a processor under a name already taken replaces that processor.
+
     Raises:
-        ValueError: another processor already handles one of its types, or one of its media
-            types' extensions already names another type.
+        ValueError: another processor already handles one of its types; one of its media types
+            is already in the repository's table with other facts; or one of their extensions
+            already names another type. Nothing is registered then.
     """
     for other in _PROCESSORS.values():
         if other.name != processor.name and (shared := set(other.handles) & set(processor.handles)):
             raise ValueError(f"{sorted(shared)} already handled by processor {other.name!r}")
     unregister(processor.name)
-    for row in processor.media_types:
-        mediatypes.register(row)
+    added: list[str] = []
+    try:
+        for row in processor.media_types:
+            known = mediatypes.lookup(row.name)
+            if known == row:
+                continue  # declared by the repository (or another processor) already: the same facts
+            if known is not None:
+                raise ValueError(f"{row.name!r} is already in the media-type table as {known!r}")
+            mediatypes.register(row)
+            added.append(row.name)
+    except ValueError:
+        for name in added:
+            mediatypes.unregister(name)
+        raise
     _PROCESSORS[processor.name] = processor
+    _ADDED_TYPES[processor.name] = added
     return processor
 
 
 def unregister(name: str) -> None:
-    """Remove a processor and the media types it declared (tests that registered their own)."""
-    old = _PROCESSORS.pop(name, None)
-    if old is not None:
-        for row in old.media_types:
-            mediatypes.unregister(row.name)
+    """Remove a processor and the media types it added (tests that registered their own)."""
+    if _PROCESSORS.pop(name, None) is not None:
+        for type_name in _ADDED_TYPES.pop(name, []):
+            mediatypes.unregister(type_name)
 
 
 def processor_for(media_type: str) -> Processor:

@@ -130,6 +130,32 @@ class TestRegisteredProcessor:
         assert mediatypes.guess_from_name("x.webp") == "image/webp"
         assert registry.processor_for("application/x-bad").name == "text"
 
+    def test_a_refused_registration_leaves_nothing_behind(self) -> None:
+        new_row = MediaType("application/x-hoclieu-half", (".hlh",))
+        with pytest.raises(ValueError, match="already in the media-type table"):
+            registry.register(
+                Processor(
+                    name="half",
+                    handles=("application/x-hoclieu-half",),
+                    media_types=(new_row, MediaType("application/pdf", (".pdf",), label="Khác")),
+                    process=_process,
+                )
+            )
+        assert mediatypes.lookup("application/x-hoclieu-half") is None
+        assert mediatypes.label_for("application/pdf") == "PDF"
+        assert registry.processor_for("application/x-hoclieu-half").name == "text"
+
+    def test_a_type_the_repository_knows_is_shared_not_taken(self) -> None:
+        webp = mediatypes.lookup("image/webp")
+        assert webp is not None
+        registry.register(
+            Processor(
+                name="webp-too", handles=("application/x-hoclieu-w",), media_types=(webp,), process=_process
+            )
+        )
+        registry.unregister("webp-too")
+        assert mediatypes.lookup("image/webp") == webp
+
 
 class TestBuiltinDispatch:
     @pytest.mark.parametrize(
