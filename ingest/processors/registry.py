@@ -87,6 +87,9 @@ class Signature:
 
 @dataclass(frozen=True)
 class Processor:
+    """One file-type plugin: what it handles and how (each field is described in the module
+    docstring). ``name`` is unique and names it in logs and tests."""
+
     name: str
     handles: tuple[str, ...]
     process: ProcessFn
