@@ -7,6 +7,11 @@ unless ``force``. Heavy steps run in child processes with limits (``ingest.proce
 every expected failure ends as ``failed`` with a reason a person understands. Transient
 failures (a killed child, a busy machine) are retried up to ``MAX_ATTEMPTS`` times; a worker
 killed mid-run leaves its job to be picked up again (``repository.jobs``).
+
+Two halves: :func:`process_path` is the processing, pure with respect to the database, which
+dispatches to the processor registered for the detected type (``ingest.processors.registry``);
+``FileIngest`` and ``PageRender`` orchestrate it, putting files in the blob store and recording
+states and results through :mod:`repository.material.ingest_results` in short units of work.
 """
 
 from __future__ import annotations
@@ -17,21 +22,18 @@ import shutil
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete
-
-from ingest.processors.outputs import DerivativeOut
+from ingest.processors.builtin import sub
+from ingest.processors.detect import detect_media_type
+from ingest.processors.outputs import DerivativeOut, Outcome
+from ingest.processors.registry import Context, processor_for
 from ingest.processors.sandbox import ProcessingFailed
-from repository import jobs
-from repository.errors import MetadataInvalid
-from repository.material import failures, similarity
-from repository.material.service import index_job
-from repository.metadata import metadata_title_from_filename, validate_metadata
+from repository.curation.versions import title_from_document
+from repository.material.ingest_results import IngestJob, IngestResult, NewDerivative, ingest_results
+from repository.mediatypes import label_for
 from repository.metrics import INGEST_DURATION
-from repository.models import Derivative, IngestStatus, Material, MaterialFile, WorkflowState
 from repository.runtime import Runtime
 from repository.storage import local_copy
 from repository.uow import UnitOfWork
@@ -43,60 +45,6 @@ MAX_ATTEMPTS = 3
 HLS_PART = "hls-part"
 PROGRESS_EVERY_S = 2.0
 
-OFFICE_TYPES = {
-    "application/msword",
-    "application/vnd.ms-powerpoint",
-    "application/vnd.ms-excel",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.ms-powerpoint.presentation.macroenabled.12",
-    "application/vnd.oasis.opendocument.text",
-    "application/vnd.oasis.opendocument.presentation",
-    "application/vnd.oasis.opendocument.spreadsheet",
-    "application/rtf",
-    "text/rtf",
-}
-# Zips the detector recognised as e-lecture packages (ingest.processors.detect.SCORM/HTML5_PACKAGE).
-PACKAGE_TYPES = {"application/vnd.scorm+zip", "application/vnd.html5-package+zip"}
-# Labels for placeholder thumbnails, by media-type prefix or exact type.
-PLACEHOLDER_LABELS = {
-    "application/pdf": "PDF",
-    "text/": "Văn bản",
-    "audio/": "Âm thanh",
-    "application/zip": "Gói nén",
-    "application/epub+zip": "EPUB",
-    "application/vnd.scorm+zip": "Bài giảng",
-    "application/vnd.html5-package+zip": "Bài giảng",
-    "application/vnd.ms-powerpoint": "Trình chiếu",
-    "application/vnd.openxmlformats-officedocument.presentationml": "Trình chiếu",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml": "Văn bản",
-    "application/msword": "Văn bản",
-    "application/vnd.ms-excel": "Bảng tính",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml": "Bảng tính",
-}
-
-
-def placeholder_label(media_type: str) -> str:
-    for prefix, label in PLACEHOLDER_LABELS.items():
-        if media_type.startswith(prefix):
-            return label
-    return "Tệp"
-
-
-@dataclass
-class Outcome:
-    media_type: str
-    derivatives: list[DerivativeOut] = field(default_factory=list)
-    text: str = ""
-    pages: list[tuple[int, str]] = field(default_factory=list)
-    info: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    # Similarity hashes by kind ("text", "image") for near-duplicate detection.
-    fingerprints: dict[str, int] = field(default_factory=dict)
-    # Page previews (and an Office file's PDF rendition) are still to be made, by render_pages.
-    pages_pending: bool = False
-
 
 class FileIngest:
     """Process one file. ``run()`` is safe to call again at any time."""
@@ -107,29 +55,14 @@ class FileIngest:
         self.force = force
         self._last_progress = 0.0
 
-    # -- state transitions (short transactions) ----------------------------------------------
+    # -- state transitions (short units of work, through repository.material.ingest_results) --
 
-    def _begin(self) -> dict[str, Any] | None:
+    def _begin(self) -> IngestJob | None:
         with UnitOfWork(self.runtime.db) as uow:
-            f = uow.session.get(MaterialFile, self.file_id)
-            if f is None:
-                log.warning("ingest.file_missing file_id=%s", self.file_id)
-                return None
-            if f.status in (IngestStatus.ready, IngestStatus.failed) and not self.force:
-                return None
-            attempts = int((f.info or {}).get("attempts", 0)) + 1
-            f.status = IngestStatus.processing.value
-            f.progress = 0.0
-            f.error = None
-            f.info = {**(f.info or {}), "attempts": attempts}
-            return {
-                "key": f.storage_key,
-                "filename": f.filename,
-                "declared": f.declared_media_type,
-                "media_type": f.media_type,
-                "material_id": f.material_id,
-                "attempts": attempts,
-            }
+            job = ingest_results.begin(uow.session, self.file_id, force=self.force)
+        if job is None:
+            log.info("ingest.nothing_to_do file_id=%s", self.file_id)
+        return job
 
     def progress(self, fraction: float) -> None:
         now = time.monotonic()
@@ -137,136 +70,66 @@ class FileIngest:
             return
         self._last_progress = now
         with UnitOfWork(self.runtime.db) as uow:
-            f = uow.session.get(MaterialFile, self.file_id)
-            if f is not None and f.status == IngestStatus.processing:
-                f.progress = round(max(0.0, min(1.0, fraction)), 3)
+            ingest_results.progress(uow.session, self.file_id, fraction)
 
     def _fail(self, reason: str, *, retry: bool, server: bool = False) -> None:
-        """Record a failure: ``reason`` for the owner and curators, a fixed public category
-        (:mod:`repository.material.failures`) for everybody else; ``server`` when the fault was
-        the server's (retries exhausted on a transient failure, an unexpected error)."""
+        """Record a failure (see :meth:`repository.material.ingest_results.IngestResults.fail`)."""
         with UnitOfWork(self.runtime.db) as uow:
-            f = uow.session.get(MaterialFile, self.file_id)
-            if f is None:
-                return
-            f.status = (IngestStatus.queued if retry else IngestStatus.failed).value
-            f.error = None if retry else reason
-            f.progress = None
-            info = {**(f.info or {}), "last_error": reason}
-            if retry:
-                info.pop("failure", None)
-            else:
-                info["failure"] = failures.classify(reason, server=server).value
-            f.info = info
-            if not retry:
-                index_job(uow.session, f.material_id)
+            ingest_results.fail(uow.session, self.file_id, reason, retry=retry, server=server)
 
     def give_up(self, reason: str) -> None:
         """The ingest job failed for good (see ``repository.jobs``, "Giving up"): a file still
         queued or processing is marked failed with ``reason``, so it never stays in progress."""
         with self.runtime.db.read() as session:
-            f = session.get(MaterialFile, self.file_id)
-            if f is None or f.status in (IngestStatus.ready, IngestStatus.failed):
+            if not ingest_results.unfinished(session, self.file_id):
                 return
         self._fail(f"processing {reason}", retry=False, server=True)
 
-    def _finish(self, job: dict[str, Any], outcome: Outcome, workdir: Path) -> None:
-        rows: list[Derivative] = []
+    def _finish(self, job: IngestJob, outcome: Outcome, workdir: Path) -> None:
+        stored: list[NewDerivative] = []
         for d in outcome.derivatives:
-            rows.append(self._store(d, workdir))
+            stored.append(self.store(d))
             if d.kind == "hls":
-                rows += self._store_hls_parts(d.path.parent)
+                stored += self._store_hls_parts(d.path.parent)
         if outcome.text.strip():
-            rows.append(self._store_text(outcome.text, "", "text/plain; charset=utf-8", workdir))
+            stored.append(self._store_text(outcome.text, "", "text/plain; charset=utf-8", workdir))
         if outcome.pages:
-            rows.append(
+            stored.append(
                 self._store_text(
                     json.dumps(outcome.pages, ensure_ascii=False), "pages", "application/json", workdir
                 )
             )
-        suggestions = self._suggest(job, outcome)
+        result = IngestResult(
+            media_type=outcome.media_type,
+            derivatives=stored,
+            info=outcome.info,
+            notes=outcome.notes,
+            suggestions=self._suggest(job, outcome),
+            fingerprints=outcome.fingerprints,
+            pages_pending=outcome.pages_pending,
+        )
         with UnitOfWork(self.runtime.db) as uow:
-            s = uow.session
-            f = s.get(MaterialFile, self.file_id)
-            if f is None:
-                return
-            # Everything ingest made is replaced; captions a person uploaded stay.
-            s.execute(delete(Derivative).where(Derivative.file_id == f.id, Derivative.kind != "caption"))
-            s.flush()
-            for row in rows:
-                row.file_id = f.id
-                s.add(row)
-            f.media_type = outcome.media_type
-            f.status = IngestStatus.ready.value
-            f.progress = 1.0
-            f.error = None
-            f.suggestions = suggestions
-            f.info = {**(f.info or {}), **outcome.info, "notes": outcome.notes}
-            self._near_duplicates(s, f, outcome)
-            self._maybe_title(s.get(Material, f.material_id), job["filename"], outcome.info.get("title"))
-            index_job(s, f.material_id)
-            if outcome.pages_pending:
-                f.info = {**f.info, "pages": "pending"}
-                jobs.enqueue(s, "ingest.tasks.render_pages", key=f"pages:file:{f.id}", file_id=f.id)
+            ingest_results.finish(uow.session, self.file_id, result)
+            title_from_document(uow.session, self.file_id, job.filename, outcome.info.get("title"))
 
-    def _near_duplicates(self, session: Any, f: MaterialFile, outcome: Outcome) -> None:
-        """Record fingerprints and flag the file when another material's file is nearly the same."""
-        best = None
-        for kind, value in outcome.fingerprints.items():
-            similarity.record(session, f.id, kind, value)
-            found = similarity.nearest(session, f.id, kind, value, exclude_material=f.material_id)
-            if found is not None and (best is None or found.distance < best.distance):
-                best = found
-        if best is not None:
-            f.info = {
-                **f.info,
-                "near_duplicate": {
-                    "material_id": best.material_id,
-                    "file_id": best.file_id,
-                    "kind": best.kind,
-                    "distance": best.distance,
-                },
-            }
-            if f.duplicate_of is None:
-                f.duplicate_of = best.material_id
-
-    def _maybe_title(self, material: Material | None, filename: str, doc_title: Any) -> None:
-        """Replace a title that was only derived from the filename by the document's own title.
-
-        Only on a draft: once a material is submitted or published (``import --approve-as``
-        publishes before ingest ends), its metadata is what the curator saw and signed."""
-        if material is None or not isinstance(doc_title, str) or not (3 <= len(doc_title.strip()) <= 300):
-            return
-        if material.state != WorkflowState.draft:
-            return
-        if material.meta.get("title") != metadata_title_from_filename(filename):
-            return
-        try:
-            doc = validate_metadata({**material.meta, "title": doc_title})
-        except MetadataInvalid:
-            return
-        material.meta = doc
-        material.title = doc["title"]
-
-    def _store(self, d: DerivativeOut, workdir: Path) -> Derivative:
+    def store(self, d: DerivativeOut) -> NewDerivative:
+        """Put a processor's output in the blob store."""
         blob = self.runtime.blobs.put_file(d.path)
         label = d.label or ""
         if d.kind == "hls":
             label = "master.m3u8"
-        return Derivative(
+        return NewDerivative(
             kind=d.kind,
             label=label,
             page=d.page or 0,
             media_type=d.media_type,
-            size=blob.size,
-            sha256=blob.sha256,
-            storage_key=blob.key,
+            blob=blob,
             width=d.width,
             height=d.height,
             duration=d.duration,
         )
 
-    def _store_hls_parts(self, hls_dir: Path) -> list[Derivative]:
+    def _store_hls_parts(self, hls_dir: Path) -> list[NewDerivative]:
         """Variant playlists and segments, each kept under its path relative to the master
         playlist, so the playlists' relative URLs resolve through the HLS route."""
         rows = []
@@ -274,40 +137,29 @@ class FileIngest:
             blob = self.runtime.blobs.put_file(part)
             media_type = "application/vnd.apple.mpegurl" if part.suffix == ".m3u8" else "video/mp2t"
             rows.append(
-                Derivative(
+                NewDerivative(
                     kind=HLS_PART,
                     label=part.relative_to(hls_dir).as_posix(),
-                    page=0,
                     media_type=media_type,
-                    size=blob.size,
-                    sha256=blob.sha256,
-                    storage_key=blob.key,
+                    blob=blob,
                 )
             )
         return rows
 
-    def _store_text(self, content: str, label: str, media_type: str, workdir: Path) -> Derivative:
+    def _store_text(self, content: str, label: str, media_type: str, workdir: Path) -> NewDerivative:
         path = workdir / f"text-{label or 'full'}.txt"
         path.write_text(content, encoding="utf-8")
         blob = self.runtime.blobs.put_file(path)
-        return Derivative(
-            kind="text",
-            label=label,
-            page=0,
-            media_type=media_type,
-            size=blob.size,
-            sha256=blob.sha256,
-            storage_key=blob.key,
-        )
+        return NewDerivative(kind="text", label=label, media_type=media_type, blob=blob)
 
-    def _suggest(self, job: dict[str, Any], outcome: Outcome) -> list[dict[str, Any]]:
+    def _suggest(self, job: IngestJob, outcome: Outcome) -> list[dict[str, Any]]:
         from ingest.tagging import suggest_tags
 
         try:
             return [
                 s.to_dict()
                 for s in suggest_tags(
-                    filename=job["filename"],
+                    filename=job.filename,
                     doc_metadata=outcome.info.get("document") or {},
                     # the first pages tell the subject
                     text=outcome.text[:30_000],
@@ -330,13 +182,13 @@ class FileIngest:
         result = "failed"
         try:
             # A remote store (S3) downloads the original into this job's folder, removed below.
-            source = local_copy(self.runtime.blobs, job["key"], workdir)
+            source = local_copy(self.runtime.blobs, job.storage_key, workdir)
             if source is None:
                 raise ProcessingFailed("the uploaded file is missing from storage", transient=True)
             outcome = process_path(
                 source,
-                job["filename"],
-                job["declared"],
+                job.filename,
+                job.declared_media_type,
                 workdir,
                 self.progress,
                 tika_url=self.runtime.settings.tika_url,
@@ -346,7 +198,7 @@ class FileIngest:
             for name, seconds in outcome.info.get("timings", {}).items():
                 INGEST_DURATION.labels(processor=name, outcome=result).observe(seconds)
         except ProcessingFailed as exc:
-            retry = exc.transient and job["attempts"] < MAX_ATTEMPTS
+            retry = exc.transient and job.attempts < MAX_ATTEMPTS
             log.warning(
                 "ingest.failed file_id=%s reason=%s retry=%s detail=%s",
                 self.file_id,
@@ -359,7 +211,7 @@ class FileIngest:
                 raise  # the job runner retries with backoff
         except Exception as exc:
             log.exception("ingest.unexpected_error file_id=%s", self.file_id)
-            retry = job["attempts"] < MAX_ATTEMPTS
+            retry = job.attempts < MAX_ATTEMPTS
             self._fail(
                 f"internal error while processing this file ({type(exc).__name__}); "
                 "the administrators can see the details in the logs",
@@ -386,8 +238,6 @@ def process_path(
 
     ``outcome.info["timings"]`` records the seconds each step took (benchmarks read it).
     """
-    from ingest.processors.detect import detect_media_type
-
     timings: dict[str, float] = {}
 
     def step(name: str, fn: Callable[..., None], *args: Any, **kwargs: Any) -> None:
@@ -405,35 +255,18 @@ def process_path(
     outcome.info["timings"] = timings
     if declared:
         outcome.info["declared_media_type"] = declared
-    major = media_type.split("/", 1)[0]
-    if major == "video" or major == "audio":
-        step("media", _media, path, workdir, outcome, progress)
-    elif major == "image":
-        step("thumbnails", _image, path, workdir, outcome)
-        step("text", _text, path, media_type, outcome, tika_url, required=False)
-    elif media_type == "application/pdf":
-        step("text", _text, path, media_type, outcome, tika_url, required=True)
-        step("thumbnails", _pdf, path, workdir, outcome)
-    elif media_type in OFFICE_TYPES:
-        step("text", _text, path, media_type, outcome, tika_url, required=True)
-        step("thumbnails", _office, path, workdir, outcome)
-    elif media_type == "application/epub+zip":
-        step("text", _text, path, media_type, outcome, tika_url, required=True)
-        step("thumbnails", _epub, path, workdir, outcome)
-    elif media_type in PACKAGE_TYPES:
-        step("package", _package, path, workdir, outcome)
-    else:
-        step("text", _text, path, media_type, outcome, tika_url, required=True)
+    processor = processor_for(media_type)
+    processor.process(path, workdir, outcome, Context(progress=progress, step=step, tika_url=tika_url))
     if not any(d.kind == "thumbnail" for d in outcome.derivatives):
         from ingest.processors.thumbnails import placeholder_thumbnails
 
-        label = placeholder_label(media_type)
+        label = label_for(media_type)
         # A card with the type's name is no picture of the content: two different .doc files
         # would get the same image fingerprint and be flagged as near-duplicates of each other.
         outcome.info["placeholder_thumbnail"] = True
         step(
             "thumbnails",
-            lambda: outcome.derivatives.extend(placeholder_thumbnails(label, _sub(workdir, "placeholder"))),
+            lambda: outcome.derivatives.extend(placeholder_thumbnails(label, sub(workdir, "placeholder"))),
         )
     step("fingerprint", _fingerprints, outcome)
     progress(1.0)
@@ -468,110 +301,6 @@ def _fingerprints(outcome: Outcome) -> None:
             outcome.fingerprints["image"] = value
 
 
-def _sub(workdir: Path, name: str) -> Path:
-    path = workdir / name
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-def _text(path: Path, media_type: str, outcome: Outcome, tika_url: str | None, *, required: bool) -> None:
-    from ingest.processors.text import extract_text
-
-    try:
-        result = extract_text(path, media_type, tika_url=tika_url)
-    except ProcessingFailed as exc:
-        if required or exc.transient:
-            raise
-        outcome.notes.append(f"no text: {exc.reason}")
-        return
-    outcome.text = result.text
-    outcome.pages = list(result.pages)
-    outcome.notes += list(result.notes)
-    meta = dict(result.metadata or {})
-    outcome.info["document"] = meta
-    for key in ("title", "author", "page_count", "language"):
-        if meta.get(key):
-            outcome.info[key] = meta[key]
-    outcome.info["ocr"] = bool(result.ocr_used)
-
-
-def _pdf(path: Path, workdir: Path, outcome: Outcome) -> None:
-    """Page-1 thumbnails now; page previews follow in the ``render_pages`` job."""
-    from ingest.processors.thumbnails import render_pdf
-
-    try:
-        outcome.derivatives += render_pdf(path, _sub(workdir, "pdf"), previews=False)
-    except ProcessingFailed as exc:
-        if exc.transient:
-            raise
-        outcome.notes.append(f"no thumbnail: {exc.reason}")
-        return
-    outcome.pages_pending = True
-
-
-def _package(path: Path, workdir: Path, outcome: Outcome) -> None:
-    """A SCORM/HTML5 e-lecture: unpacked files as hidden ``package`` derivatives (label = path in
-    the package, so the launch page's relative links resolve), its pages' text as the file's text."""
-    import mimetypes
-
-    from ingest.processors.packages import inspect_package
-
-    result = inspect_package(path, _sub(workdir, "package"))
-    outcome.text = result.text
-    outcome.notes += result.notes
-    outcome.info["package"] = {"kind": result.kind, "title": result.title, "launch": result.launch}
-    if result.title:
-        outcome.info["title"] = result.title
-    if result.extracted_dir is None:
-        return
-    for name in result.files:
-        media_type = mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
-        outcome.derivatives.append(
-            DerivativeOut(kind="package", path=result.extracted_dir / name, media_type=media_type, label=name)
-        )
-
-
-def _office(path: Path, workdir: Path, outcome: Outcome) -> None:
-    """The embedded OOXML/ODF preview now (cheap); the LibreOffice PDF rendition, a rendered
-    thumbnail and page previews follow in the ``render_pages`` job (about 1–2 s per file)."""
-    from ingest.processors import office
-
-    thumb = office.embedded_thumbnail(path, _sub(workdir, "ooxml"))
-    if thumb:
-        outcome.derivatives += thumb
-    if office.soffice_available():
-        outcome.pages_pending = True
-
-
-def _epub(path: Path, workdir: Path, outcome: Outcome) -> None:
-    from ingest.processors.epub import epub_cover_thumbnails
-
-    try:
-        outcome.derivatives += epub_cover_thumbnails(path, _sub(workdir, "epub"))
-    except ProcessingFailed as exc:
-        if exc.transient:
-            raise
-        outcome.notes.append(f"no cover: {exc.reason}")
-
-
-def _image(path: Path, workdir: Path, outcome: Outcome) -> None:
-    from ingest.processors.images import image_thumbnails
-
-    outcome.derivatives += image_thumbnails(path, _sub(workdir, "image"))
-    for d in outcome.derivatives:
-        if d.width and d.height and d.label == "large":
-            outcome.info.setdefault("thumbnail_size", [d.width, d.height])
-
-
-def _media(path: Path, workdir: Path, outcome: Outcome, progress: Callable[[float], None]) -> None:
-    from ingest.processors.media import process_media
-
-    outcome.derivatives += process_media(path, _sub(workdir, "media"), progress_cb=progress)
-    durations = [d.duration for d in outcome.derivatives if d.duration]
-    if durations:
-        outcome.info["duration"] = max(durations)
-
-
 class PageRender:
     """The follow-up of an ingest for paged documents: page previews so a phone can read a
     document page by page, and for Office files the PDF rendition (LibreOffice) with a thumbnail
@@ -584,14 +313,13 @@ class PageRender:
         self.file_id = file_id
 
     def run(self) -> None:
-        from ingest.processors import office
         from ingest.processors.thumbnails import render_pdf
 
         with self.runtime.db.read() as session:
-            f = session.get(MaterialFile, self.file_id)
-            if f is None or f.status != IngestStatus.ready:
-                return
-            key, media_type = f.storage_key, f.media_type
+            source_of = ingest_results.pages_source(session, self.file_id)
+        if source_of is None:
+            return
+        key, media_type = source_of
         work_root = self.runtime.settings.data_dir / "work"
         work_root.mkdir(parents=True, exist_ok=True)
         workdir = Path(tempfile.mkdtemp(prefix=f"pages-{self.file_id[:8]}-", dir=work_root))
@@ -601,44 +329,31 @@ class PageRender:
                 raise ProcessingFailed("the uploaded file is missing from storage", transient=True)
             made: list[DerivativeOut] = []
             pdf = source
-            if media_type in OFFICE_TYPES:
-                rendition = office.convert_to_pdf(source, _sub(workdir, "office"), media_type=media_type)
+            to_pdf = processor_for(media_type).pdf_rendition
+            if to_pdf is not None:
+                rendition = to_pdf(source, sub(workdir, "office"), media_type)
                 if rendition is None:
-                    self._record("not available: LibreOffice is not installed", [], set())
+                    self._record("not available: LibreOffice is not installed", [])
                     return
                 made.append(rendition)
                 pdf = rendition.path
             # Thumbnails again too (the same pages, so for a PDF the same bytes; for an Office
             # file they replace the embedded preview or the placeholder with the real first page).
-            made += render_pdf(pdf, _sub(workdir, "pages"))
-            kinds: set[str] = {d.kind for d in made}
+            made += render_pdf(pdf, sub(workdir, "pages"))
             ingest = FileIngest(self.runtime, self.file_id)
-            rows = [ingest._store(d, workdir) for d in made]
-            self._record("ready", rows, kinds)
+            self._record("ready", [ingest.store(d) for d in made])
         except ProcessingFailed as exc:
             if exc.transient:
                 raise
             log.warning("ingest.pages_failed file_id=%s reason=%s", self.file_id, exc.reason)
-            self._record(f"failed: {exc.reason}", [], set())
+            self._record(f"failed: {exc.reason}", [])
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
 
     def give_up(self, reason: str) -> None:
         """The page-preview job failed for good: say so instead of "pending" for ever."""
-        self._record(f"failed: {reason}", [], set())
+        self._record(f"failed: {reason}", [])
 
-    def _record(self, state: str, rows: list[Derivative], kinds: set[str]) -> None:
+    def _record(self, state: str, derivatives: list[NewDerivative]) -> None:
         with UnitOfWork(self.runtime.db) as uow:
-            s = uow.session
-            f = s.get(MaterialFile, self.file_id)
-            if f is None:
-                return
-            if kinds:
-                s.execute(delete(Derivative).where(Derivative.file_id == f.id, Derivative.kind.in_(kinds)))
-                s.flush()
-            for row in rows:
-                row.file_id = f.id
-                s.add(row)
-            f.info = {**(f.info or {}), "pages": state}
-            if kinds:
-                index_job(s, f.material_id)  # the thumbnail URL may have changed
+            ingest_results.record_pages(uow.session, self.file_id, state, derivatives)

@@ -1,9 +1,12 @@
 """Dependencies point inward: web → {repository, search, ingest}, search → repository,
-ingest → repository, repository → nothing of ours. Checked on the source with ``ast``."""
+ingest → repository, repository → nothing of ours. Within that, ``web/`` and ``ingest/`` reach the
+database only through repository services (no SQLAlchemy, no stores; ingest no models either).
+Checked on the source with ``ast``."""
 
 from __future__ import annotations
 
 import ast
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -59,15 +62,35 @@ def _modules(path: Path) -> set[str]:
     return found
 
 
-def _sql_offences(path: Path) -> list[str]:
+def _data_access_offences(path: Path, *, models: bool = False) -> list[str]:
+    """Imports that reach the database other than through a service: SQLAlchemy, a store, and
+    (``models``) the ORM rows themselves."""
     bad = []
     for module in sorted(_modules(path)):
         parts = module.split(".")
         if parts[0] == "sqlalchemy":
             bad.append(f"{module} (SQL belongs in repository stores)")
         elif parts[0] == "repository" and parts[-1] in ("store", "stores"):
-            bad.append(f"{module} (routes call services, never stores)")
+            bad.append(f"{module} (callers use services, never stores)")
+        elif models and parts[:2] == ["repository", "models"]:
+            bad.append(f"{module} (rows are written by repository services)")
     return bad
+
+
+def _web_offences(path: Path) -> list[str]:
+    return _data_access_offences(path)
+
+
+def _ingest_offences(path: Path) -> list[str]:
+    return _data_access_offences(path, models=True)
+
+
+def _offenders(package: str, offences: Callable[[Path], list[str]]) -> dict[str, list[str]]:
+    return {
+        str(path.relative_to(ROOT)): bad
+        for path in sorted((ROOT / package).rglob("*.py"))
+        if (bad := offences(path))
+    }
 
 
 def test_web_translates_http_only() -> None:
@@ -76,12 +99,7 @@ def test_web_translates_http_only() -> None:
     A route may hold a session (``ReadSession``) only to hand it to a service; ``Session`` is
     re-exported by ``repository.uow`` for that annotation.
     """
-    offenders = {
-        str(path.relative_to(ROOT)): bad
-        for path in sorted((ROOT / "web").rglob("*.py"))
-        if (bad := _sql_offences(path))
-    }
-    assert offenders == {}
+    assert _offenders("web", _web_offences) == {}
 
 
 @pytest.mark.parametrize(
@@ -97,20 +115,15 @@ def test_web_translates_http_only() -> None:
 def test_the_web_rule_catches_each_way_of_importing(tmp_path: Path, source: str, offence: str) -> None:
     path = tmp_path / "route.py"
     path.write_text(source, encoding="utf-8")
-    assert any(bad.startswith(offence + " ") for bad in _sql_offences(path))
+    assert any(bad.startswith(offence + " ") for bad in _web_offences(path))
     path.write_text("from repository.material.service import material\n", encoding="utf-8")
-    assert _sql_offences(path) == []
+    assert _web_offences(path) == []
 
 
 def test_search_reads_through_repository_services() -> None:
     """``search/`` builds documents and queries engines; what it reads from the database comes
     through repository services (``repository.material.index_source``), like ingest's."""
-    offenders = {
-        str(path.relative_to(ROOT)): bad
-        for path in sorted((ROOT / "search").rglob("*.py"))
-        if (bad := _sql_offences(path))
-    }
-    assert offenders == {}
+    assert _offenders("search", _web_offences) == {}
 
 
 # The domain packages of ``repository/`` (``material/``, ``curation/``, ``policy/``...): one
@@ -190,3 +203,26 @@ def test_the_cycle_rules_catch_lazy_imports(tmp_path: Path) -> None:
     assert "repository.curation" in _modules(path)
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
     assert _cycles({"a": {"b"}, "b": set()}) == []
+
+
+def test_ingest_writes_through_repository_services() -> None:
+    """``ingest/`` processes files and orchestrates jobs; what it records goes through repository
+    services (``repository.material.ingest_results``) in units of work it opens, never through its
+    own SQL, stores or rows."""
+    assert _offenders("ingest", _ingest_offences) == {}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "from sqlalchemy import delete\n",
+        "from repository.models import Derivative\n",
+        "from repository.material.store import IngestStore\n",
+    ],
+)
+def test_the_ingest_rule_catches_each_way_of_writing(tmp_path: Path, source: str) -> None:
+    path = tmp_path / "pipeline.py"
+    path.write_text(source, encoding="utf-8")
+    assert _ingest_offences(path)
+    path.write_text("from repository.material.ingest_results import ingest_results\n", encoding="utf-8")
+    assert _ingest_offences(path) == []

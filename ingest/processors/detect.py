@@ -13,6 +13,10 @@ share one container format:
 * Text: PDF, RTF and HTML markers, then plain text when the head decodes cleanly.
 
 The extension only refines a text type (``.csv``, ``.md``), where content cannot tell.
+
+Formats added by a registered processor (:mod:`ingest.processors.registry`) bring their own hints
+(:class:`~ingest.processors.registry.Signature`: leading magic bytes, or a member marking a zip);
+they are tried before the built-in rules, so a new format needs no change here.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ import zipfile
 from pathlib import Path
 
 import filetype
+
+from ingest.processors import registry
 
 __all__ = ["EMPTY", "HTML5_PACKAGE", "SCORM", "detect_media_type"]
 
@@ -123,6 +129,9 @@ def detect_media_type(path: str | Path, declared: str | None, filename: str) -> 
         return EMPTY
     ext = Path(filename).suffix.lower()
 
+    for sig in registry.signatures():
+        if sig.magic is not None and head.startswith(sig.magic):
+            return sig.media_type
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return _zip_type(path)
     if head.startswith(_OLE_MAGIC):
@@ -154,6 +163,9 @@ def _zip_type(path: Path) -> str:
         with zipfile.ZipFile(path) as zf:
             names = zf.namelist()
             name_set = set(names)
+            for sig in registry.signatures():
+                if sig.zip_member is not None and sig.zip_member in name_set:
+                    return sig.media_type
             if "[Content_Types].xml" in name_set:
                 info = zf.getinfo("[Content_Types].xml")
                 if info.file_size < 1_000_000:  # a real one is a few KB; do not inflate a bomb

@@ -10,11 +10,11 @@ owns and describe each file with a ``DerivativeOut``. The job layer stores these
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-__all__ = ["KINDS", "DerivativeKind", "DerivativeOut"]
+__all__ = ["KINDS", "DerivativeKind", "DerivativeOut", "Outcome"]
 
 DerivativeKind = Literal["thumbnail", "preview", "rendition", "poster", "hls", "pdf", "package"]
 KINDS: frozenset[str] = frozenset(get_args(DerivativeKind))
@@ -58,3 +58,23 @@ class DerivativeOut:
     def size(self) -> int:
         """Size of the file in bytes (for ``hls``, of the master playlist only)."""
         return self.path.stat().st_size
+
+
+@dataclass
+class Outcome:
+    """Everything the processing of one file found and made, before anything is stored.
+
+    Processors (``ingest.processors.registry``) fill it in; ``ingest.pipeline`` hands it to the
+    repository service that records an ingest's result.
+    """
+
+    media_type: str
+    derivatives: list[DerivativeOut] = field(default_factory=list)
+    text: str = ""
+    pages: list[tuple[int, str]] = field(default_factory=list)
+    info: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    # Similarity hashes by kind ("text", "image") for near-duplicate detection.
+    fingerprints: dict[str, int] = field(default_factory=dict)
+    # Page previews (and an Office file's PDF rendition) are still to be made, by render_pages.
+    pages_pending: bool = False

@@ -13,14 +13,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from repository.audit.service import audit
 from repository.client.webhooks import webhooks
 from repository.curation.attempts import record_step
 from repository.curation.store import CurationStore
-from repository.errors import Conflict, NotFound, PermissionDenied
+from repository.errors import Conflict, MetadataInvalid, NotFound, PermissionDenied
 from repository.material.service import index_job
-from repository.material.store import MaterialStore
+from repository.material.store import IngestStore, MaterialStore
+from repository.metadata import metadata_title_from_filename, validate_metadata
 from repository.models import Material, MaterialVersion, User, WorkflowState
 from repository.policy.visibility import owner_or_admin, privileged
+from repository.user.service import user as user_service
 
 #: A version in one of these states (and never signed) changes in place; any other edit goes into
 #: a new draft n+1, so a signed version never changes under its signature.
@@ -205,3 +208,42 @@ class VersionHistory:
 
 
 version_history = VersionHistory()
+
+
+def title_from_document(session: Session, file_id: str, filename: str, doc_title: Any) -> None:
+    """Replace a title that was only derived from the file's name by the document's own title
+    (what ingest found in it), as an edit of the working version by the system account.
+
+    Only on a draft whose working version is an unsigned draft: once a material is submitted
+    or published (``import --approve-as`` publishes before ingest ends), its metadata is what
+    the curator saw and signed."""
+    if not isinstance(doc_title, str) or not (3 <= len(doc_title.strip()) <= 300):
+        return
+    store = IngestStore.from_session(session)
+    f = store.get(file_id)
+    material = store.material_with_files(f.material_id) if f is not None else None
+    if material is None or material.state != WorkflowState.draft:
+        return
+    if material.meta.get("title") != metadata_title_from_filename(filename):
+        return
+    try:
+        doc = validate_metadata({**material.meta, "title": doc_title})
+    except MetadataInvalid:
+        return
+    version = versions_of(session, material)[-1]
+    if version.state != WorkflowState.draft or version.signature is not None:
+        return
+    version.meta = doc
+    version.title = doc["title"]
+    # A draft material shows its working version (as an edit through the workflow keeps it).
+    material.meta = dict(doc)
+    material.schema = doc["$schema"]
+    material.title = doc["title"]
+    audit.record(
+        session,
+        actor=user_service.system_user(session),
+        action="material.edited",
+        subject_type="material",
+        subject_id=material.id,
+        data={"version": version.number, "fields": ["title"], "source": "ingest", "file_id": file_id},
+    )

@@ -6,7 +6,6 @@ post-commit work (ingest per file, search indexing) through the durable job tabl
 
 from __future__ import annotations
 
-import mimetypes
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +16,7 @@ from repository import jobs
 from repository.audit.service import audit
 from repository.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from repository.material.store import MaterialStore
+from repository.mediatypes import extension_for
 from repository.metadata import metadata_title_from_filename, validate_metadata
 from repository.models import (
     IngestStatus,
@@ -307,7 +307,7 @@ class MaterialService:
         key, media_type, filename, kind, _material_id, _file_id = found
         if kind != "original":
             stem = filename.rsplit(".", 1)[0]
-            ext = mimetypes.guess_extension(media_type) or ""
+            ext = extension_for(media_type) or ""
             filename = f"{stem}-{kind}{ext}"
         return PublicContent(storage_key=key, media_type=media_type, filename=filename)
 

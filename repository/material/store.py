@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.strategy_options import _AbstractLoad
 
@@ -215,3 +215,30 @@ def _dt(value: object) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.fromisoformat(str(value))
+
+
+class IngestStore(StoreBase[MaterialFile]):
+    """The rows ingest writes: a file's processing state and the derivatives made from it."""
+
+    model = MaterialFile
+
+    def material_with_files(self, material_id: str) -> Material | None:
+        stmt = select(Material).options(selectinload(Material.files)).where(Material.id == material_id)
+        return self.session.scalar(stmt)
+
+    def remove_derivatives(
+        self, file_id: str, *, kinds: Collection[str] | None = None, keep: Collection[str] = ()
+    ) -> None:
+        """Delete a file's derivatives of ``kinds`` (all kinds when None) except those in ``keep``."""
+        stmt = delete(Derivative).where(Derivative.file_id == file_id)
+        if kinds is not None:
+            stmt = stmt.where(Derivative.kind.in_(kinds))
+        if keep:
+            stmt = stmt.where(Derivative.kind.not_in(keep))
+        self.session.execute(stmt)
+        self.session.flush()
+
+    def add_derivatives(self, file_id: str, rows: Iterable[Derivative]) -> None:
+        for row in rows:
+            row.file_id = file_id
+            self.session.add(row)

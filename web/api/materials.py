@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import mimetypes
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -15,6 +14,7 @@ from repository.content_safety import delivery_for
 from repository.errors import NotFound, PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from repository.material.schemas import MaterialPage, MaterialRead
 from repository.material.service import material as material_service
+from repository.mediatypes import extension_for
 from repository.models import UsageKind, WorkflowState
 from repository.runtime import Runtime
 from repository.upload.schemas import MaterialFromUploads
@@ -244,7 +244,7 @@ def download_derivative(
 ) -> Response:
     f, d = material_service.get_derivative(session, user, material_id, file_id, derivative_id)
     stem = f.filename.rsplit(".", 1)[0]
-    ext = guess_ext(d.media_type) or ""
+    ext = extension_for(d.media_type) or ""
     name = f"{stem}-{d.kind}{'-' + d.label if d.label else ''}{'-p' + str(d.page) if d.page else ''}{ext}"
     public = material_service.is_public_file(session, material_id, f.id)
     response = _blob_response(
@@ -254,16 +254,6 @@ def download_derivative(
     if public and playing and response.status_code in (200, 206, 302, 307) and starts_at_zero(request):
         count(request, UsageKind.play, user, material_id=material_id)
     return response
-
-
-def guess_ext(media_type: str) -> str | None:
-    return {
-        "image/webp": ".webp",
-        "text/plain": ".txt",
-        "video/mp4": ".mp4",
-        "audio/mp4": ".m4a",
-        "application/vnd.apple.mpegurl": ".m3u8",
-    }.get(media_type) or mimetypes.guess_extension(media_type)
 
 
 @router.head("/materials/{material_id}/files/{file_id}/hls/{path:path}", include_in_schema=False)
