@@ -53,11 +53,13 @@ class UserService:
         return UserStore.from_session(session).by_username(username)
 
     def system_user(self, session: Session) -> User:
-        """The system account (admin role, no password), created on first use."""
+        """The system account (admin role, no password), created on first use (safely when
+        several processes do so at once)."""
         store = UserStore.from_session(session)
         user = store.by_username(SYSTEM_USERNAME)
         if user is None:
-            user = store.add(
+            # Two workers may meet here on a fresh deployment (each ingest's first title edit).
+            user = store.add_or_existing(
                 User(
                     username=SYSTEM_USERNAME,
                     role=Role.admin.value,

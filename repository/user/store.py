@@ -4,6 +4,7 @@ from datetime import datetime
 
 from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from repository.models import ApiToken, SignInThrottle, User, utcnow
@@ -20,6 +21,20 @@ class UserStore(StoreBase[User]):
         if not storable(normalised):
             return None  # no stored name contains NUL or a lone surrogate; PostgreSQL would refuse it
         return self.session.scalar(select(User).where(func.lower(User.username) == normalised))
+
+    def add_or_existing(self, user: User) -> User:
+        """Add ``user`` unless an account with its name exists (another transaction may be adding
+        the same one right now: its insert wins and this returns it), in a savepoint, so the
+        caller's transaction goes on either way."""
+        try:
+            with self.session.begin_nested():
+                self.session.add(user)
+        except IntegrityError:
+            existing = self.by_username(user.username)
+            if existing is None:
+                raise
+            return existing
+        return user
 
     def list(self, query: str | None = None) -> list[User]:
         stmt = select(User).order_by(User.username)
