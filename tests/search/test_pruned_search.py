@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,7 +71,12 @@ def test_all_matches_among_the_candidates_give_the_exhaustive_result(
     monkeypatch.setattr(embedded, "PRUNE_CANDIDATES", 1_000)  # more than every match
     calls: list[object] = []
     original = backend._candidates
-    monkeypatch.setattr(backend, "_candidates", lambda *a: calls.append(a) or original(*a))
+
+    def candidates(*args: Any) -> Any:
+        calls.append(args)
+        return original(*args)
+
+    monkeypatch.setattr(backend, "_candidates", candidates)
     after = backend.search(query)
     assert calls  # the two-phase plan ran
     assert after == before
