@@ -680,10 +680,17 @@ class EmbeddedBackend:
         found = searcher.search(flat, PRUNE_CANDIDATES, count=False)
         addrs = [addr for _score, addr in found.hits]
         keys = [int(k) for k in searcher.fast_field_values("key", addrs) if k is not None] if addrs else []
-        # One term query per key, not a term-set query: Tantivy runs a term set as an automaton
-        # over the whole term dictionary (a million keys at 1M materials).
-        within = self._any([self._term("key", k) for k in keys]) if keys else Query.empty_query()
-        return within, len(addrs) < PRUNE_CANDIDATES
+        return self._keys(keys), len(addrs) < PRUNE_CANDIDATES
+
+    def _keys(self, keys: Sequence[int]) -> Query:
+        """The materials whose ``key`` is one of ``keys``.
+
+        One term query per key, not a term-set query: Tantivy runs a term set as an automaton
+        over the field's whole term dictionary (a million keys at 1M materials). Measured at 1M
+        with 1 000 keys, the facet pass of a broad query took 12 ms of CPU this way against
+        34 ms with a term set, for the same counts.
+        """
+        return self._any([self._term("key", k) for k in keys]) if keys else Query.empty_query()
 
     # --- reading -------------------------------------------------------------------------------
 
@@ -851,7 +858,7 @@ class EmbeddedBackend:
                 q = Query.boolean_query(
                     [
                         (Occur.Must, self._term("kind", "m")),
-                        (Occur.Must, Query.term_set_query(self.schema, "key", sample)),
+                        (Occur.Must, self._keys(sample)),
                     ]
                 )
             else:
