@@ -323,6 +323,7 @@ def main() -> None:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             args.port = sock.getsockname()[1]
+    load_start = " ".join(f"{v:.2f}" for v in os.getloadavg())
     sents, titles = sentences(args.data), lessons(args.data)
     rows: list[tuple[str, str]] = []
     with tempfile.TemporaryDirectory() as scratch:
@@ -356,6 +357,9 @@ def main() -> None:
             rows.append((f"  {kind}: p50 / p95 (miss)", "{:.1f} / {:.1f} ms".format(*pct(by_kind[kind])[:2])))
         hit = timed(lambda q: search_service.search_page(settings, None, q), queries)
         rows.append(("service, cache hit p50 / p95 / p99", "{:.2f} / {:.2f} / {:.2f} ms".format(*pct(hit))))
+        # Served from the cache again: which searches were cut to the candidates of a broad query.
+        cut = sum(search_service.search_page(settings, None, q).total_approximate for q in queries)
+        rows.append(("searches cut to broad-query candidates", f"{cut} of {len(queries)}"))
         index = backend._index  # type: ignore[attr-defined]
 
         def raw(q: SearchQuery) -> None:
@@ -373,7 +377,7 @@ def main() -> None:
     load = " ".join(f"{v:.2f}" for v in os.getloadavg())
     print(
         f"\n{args.docs:,} materials, {args.queries} distinct queries ({', '.join(KINDS)}; every query "
-        f"with facets and snippets); load average at the end {load}\n"
+        f"with facets and snippets); load average at the start {load_start}, at the end {load}\n"
     )
     print("| measure | value |\n|---|---|")
     for name, value in rows:
