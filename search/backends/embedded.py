@@ -118,7 +118,7 @@ BROWSE_SIZE = 60_000
 #: ``total`` and facets then describe those candidates and say so (approximate). 0: never.
 #:
 #: **Off**: measured at 1M materials (bench/README.md, "Speed at 1M, session 4") with 100 000
-#: here, it cut the CPU of a 3-word query by 40 % and of the whole query mix by 15 %, but the
+#: here, it cut the CPU of a 3-word query by a third and of the whole query mix by 15-18 %, but the
 #: flat query cannot stand for the exact query's coverage constants, and the top 20 differed
 #: from the exact ranking for most pruned queries (relevance forced on at 9 500 materials:
 #: questions unchanged, subject-grade MRR 0.965 → 0.953). A ranking change is not this
