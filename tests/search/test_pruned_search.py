@@ -99,6 +99,8 @@ def test_cut_candidates_keep_the_best_and_say_the_counts_are_approximate(
     assert len(after.hits) == 10 <= after.total <= 79
     grades = {f.value: f.count for f in after.facets["grade"]}
     assert sum(grades.values()) == after.total and set(grades) <= {"5", "6"}
+    bare = backend.search(SearchQuery("bài tập diện tích hình thang", size=10, with_facets=False))
+    assert bare.hits == after.hits and bare.total_approximate and not bare.facets_approximate
     # Exclusions still apply to the candidates.
     excluded = backend.search(SearchQuery("bài tập diện tích hình thang -thang"))
     assert "dien-tich" not in {h.id for h in excluded.hits} and excluded.hits
