@@ -15,7 +15,12 @@ on and off in turn, interleaved query by query so every variant sees the same lo
 * ``exact facets``: every facet counted over every match;
 * ``neither``: the first stage with exact facets (the previous round's work per query);
 * ``sample every broad query``: facets counted on the top candidates whenever a query has more
-  than ``FACET_SAMPLE`` matches, whatever ``FACET_BROAD`` says.
+  than ``FACET_SAMPLE`` matches, whatever ``FACET_BROAD`` says;
+* ``pruning``: broad queries (a word in more than 100 000 materials) ranked in two phases
+  (``embedded.PRUNE_BROAD``, off by default: the exact query over every match).
+
+``--variants`` runs only some of them (at 1M each variant costs minutes). The table also gives
+how many searches of each variant were cut to the candidates (``total_approximate``).
 """
 
 from __future__ import annotations
@@ -33,7 +38,9 @@ from search import rerank
 from search.backends import embedded
 from search.backends.embedded import EmbeddedBackend
 
-VARIANTS = ("all", "no second stage", "exact facets", "neither", "sample every broad query")
+#: ``embedded.PRUNE_BROAD`` in the ``pruning`` variant.
+PRUNE_ON = 100_000
+VARIANTS = ("all", "no second stage", "exact facets", "neither", "sample every broad query", "pruning")
 
 
 def main() -> None:
@@ -41,15 +48,19 @@ def main() -> None:
     parser.add_argument("--keep", type=Path, required=True, help="the --keep folder of search_speed.py")
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument("--variants", nargs="+", choices=VARIANTS, default=list(VARIANTS))
     args = parser.parse_args()
+    variants = tuple(args.variants)
     backend = EmbeddedBackend(args.keep / "index", cache_size=0)
     n = backend.count()
     mix = query_mix(lessons(args.data), sentences(args.data), questions(args.data), args.queries, 2)
     applies, sample, broad = rerank.applies, embedded.FACET_SAMPLE, embedded.FACET_BROAD
-    cpu: dict[str, dict[str, list[float]]] = {v: {k: [] for k in KINDS} for v in VARIANTS}
+    prune = embedded.PRUNE_BROAD
+    cpu: dict[str, dict[str, list[float]]] = {v: {k: [] for k in KINDS} for v in variants}
     approximate = 0
+    cut = dict.fromkeys(variants, 0)
     for kind, q in mix:
-        for variant in VARIANTS:
+        for variant in variants:
             rerank.applies = (
                 applies
                 if variant in ("all", "exact facets", "sample every broad query")
@@ -57,26 +68,29 @@ def main() -> None:
             )
             embedded.FACET_SAMPLE = 0 if variant in ("exact facets", "neither") else sample
             embedded.FACET_BROAD = 0 if variant == "sample every broad query" else broad
+            embedded.PRUNE_BROAD = PRUNE_ON if variant == "pruning" else prune
             t0 = time.thread_time()
             result = backend.search(q)
             cpu[variant][kind].append((time.thread_time() - t0) * 1000)
             approximate += variant == "sample every broad query" and result.facets_approximate
+            cut[variant] += result.total_approximate
     rerank.applies = applies
-    embedded.FACET_SAMPLE, embedded.FACET_BROAD = sample, broad
+    embedded.FACET_SAMPLE, embedded.FACET_BROAD, embedded.PRUNE_BROAD = sample, broad, prune
     backend.close()
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     print(
         f"{n:,} materials, {len(mix)} queries, each run in every variant in turn; "
         f"{approximate} of them with more than FACET_SAMPLE matches; load average {' '.join(load)}\n"
     )
-    print("| CPU ms per search, median (mean) | " + " | ".join(VARIANTS) + " |")
-    print("|---|" + "---|" * len(VARIANTS))
+    print("| CPU ms per search, median (mean) | " + " | ".join(variants) + " |")
+    print("|---|" + "---|" * len(variants))
     for kind in (*KINDS, "all kinds"):
         cells = []
-        for v in VARIANTS:
+        for v in variants:
             values = [x for k in KINDS for x in cpu[v][k]] if kind == "all kinds" else cpu[v][kind]
             cells.append(f"{statistics.median(values):.1f} ({statistics.fmean(values):.1f})")
         print(f"| {kind} | " + " | ".join(cells) + " |")
+    print("| searches cut to the candidates | " + " | ".join(str(cut[v]) for v in variants) + " |")
 
 
 if __name__ == "__main__":
