@@ -62,6 +62,7 @@ from search.backends._common import (
     QUESTION_WEIGHT,
     SNIPPET_CHARS,
     TEXT_FIELDS,
+    TIE_CAP,
     correction,
     highlight_filter,
     mark,
@@ -855,6 +856,37 @@ class EmbeddedBackend:
         )
         return [(score, addr) for score, _ident, addr in rescored] + rest
 
+    def _settle_ties(
+        self,
+        searcher: tantivy.Searcher,
+        parsed: ParsedQuery,
+        query: SearchQuery,
+        fuzzy: frozenset[str],
+        idf: dict[str, float],
+        found: list[tuple[float, tantivy.DocAddress]],
+        limit: int,
+    ) -> list[tuple[float, tantivy.DocAddress]]:
+        """The best ``limit`` of ``found`` (which holds one more), equal scores in a stable order.
+
+        Tantivy breaks ties by document address, which depends on how the index was built (the
+        segments of a multi-threaded build, an incremental index against a rebuilt one). When
+        the cut falls inside a group of equal scores ("toán lớp 5": every grade-5 maths material
+        scores alike), which of them make the cut is decided here: the group is collected whole
+        (up to :data:`TIE_CAP` candidates) and ordered by the material's ``key`` (a hash of its
+        id), the same on every build. Pages are then ordered by score and id (:meth:`_search`).
+        """
+        if len(found) <= limit:
+            return found
+        if found[limit - 1][0] != found[limit][0]:
+            return found[:limit]
+        if limit < TIE_CAP:
+            text = self._text_clauses(parsed, fuzzy, idf=idf)
+            more = self._run(searcher, self._build(text, query), query, parsed, TIE_CAP, 0, count=False)
+            found = [(float(score), addr) for score, addr in more.hits]
+        keys = searcher.fast_field_values("key", [addr for _score, addr in found])
+        order = sorted(range(len(found)), key=lambda i: (-found[i][0], keys[i] or 0))
+        return [found[i] for i in order[:limit]]
+
     def search(self, query: SearchQuery) -> SearchResult:
         """Run ``query``; see ``SearchBackend.search``.
 
@@ -887,14 +919,17 @@ class EmbeddedBackend:
             # candidates the second stage re-scores, the candidates broad facets are counted on.
             end = query.offset + query.size
             limit = max(end, rerank.DEPTH if second else 0, FACET_SAMPLE if sampled else 0)
+            relevance = query.sort == "relevance"
+            # One more than needed: whether the cut falls inside a group of equal scores.
             result, facets, approximate = self._matches(
-                searcher, parsed, query, unknown, idf, limit=limit, offset=0, sampled=sampled
+                searcher, parsed, query, unknown, idf, limit=limit + relevance, offset=0, sampled=sampled
             )
             suggestion = None
             if unknown and result.hits:
                 suggestion = self._correction(searcher, list(result.hits)[:10], parsed)
-            relevance = query.sort == "relevance"
             found = [(key if relevance else 0.0, addr) for key, addr in result.hits]
+            if relevance:
+                found = self._settle_ties(searcher, parsed, query, unknown, idf, found, limit)
             if second:
                 found = self._second_stage(searcher, found, parsed, idf)
             hits = self._hits(searcher, found[query.offset : end], parsed, query)
