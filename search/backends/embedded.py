@@ -869,17 +869,14 @@ class EmbeddedBackend:
         """The best ``limit`` of ``found`` (which holds one more), equal scores in a stable order.
 
         Tantivy breaks ties by document address, which depends on how the index was built (the
-        segments of a multi-threaded build, an incremental index against a rebuilt one). When
-        the cut falls inside a group of equal scores ("toán lớp 5": every grade-5 maths material
-        scores alike), which of them make the cut is decided here: the group is collected whole
-        (up to :data:`TIE_CAP` candidates) and ordered by the material's ``key`` (a hash of its
-        id), the same on every build. Pages are then ordered by score and id (:meth:`_search`).
+        segments of a multi-threaded build, an incremental index against a rebuilt one). Equal
+        scores are ordered here by the material's ``key`` (a hash of its id), the same on every
+        build, so the same materials fill every page. When the cut falls inside a group of equal
+        scores ("toán lớp 5": every grade-5 maths material scores alike), the group is collected
+        whole first (up to :data:`TIE_CAP` candidates). A page is then ordered by score and id
+        (:meth:`_search`).
         """
-        if len(found) <= limit:
-            return found
-        if found[limit - 1][0] != found[limit][0]:
-            return found[:limit]
-        if limit < TIE_CAP:
+        if len(found) > limit and found[limit - 1][0] == found[limit][0] and limit < TIE_CAP:
             text = self._text_clauses(parsed, fuzzy, idf=idf)
             more = self._run(searcher, self._build(text, query), query, parsed, TIE_CAP, 0, count=False)
             found = [(float(score), addr) for score, addr in more.hits]
