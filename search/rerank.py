@@ -271,16 +271,16 @@ def second_stage(
         # only reshuffle them).
         return [0.0] * len(texts)
     tokenised = [candidate_words(t, marks) for t in texts]
-    pooled = _weigh(pool_weights(plain, tokenised))
+    # One pass over each text: where the query's words are; everything else works on those.
+    found = [_positions(weights, ws) for ws in tokenised]
+    pooled = _weigh(pool_weights(plain, [[w for _i, w in hits] for hits in found]))
     pairs = query_pairs(parsed, plain)
     toks = [t.folded for c in parsed.clauses if c.kind != "alias" for t in c.tokens]
     adjacent = set(itertools.pairwise(toks))
     lengths = [len(ws) - ws.count(BREAK) for ws in tokenised]
     mean_length = sum(lengths) / len(lengths)
     extra = []
-    for title, ws, length, curriculum in zip(titles, tokenised, lengths, curricula, strict=True):
-        # One pass over the text: where the query's words are; the rest works on those.
-        hits = _positions(weights, ws)
+    for title, hits, length, curriculum in zip(titles, found, lengths, curricula, strict=True):
         counts = Counter(w for _i, w in hits)
         # Belonging to the grade/subject the query names counts in every window, both ways.
         credit = alias_credit(parsed, idf, *curriculum)
