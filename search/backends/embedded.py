@@ -917,15 +917,17 @@ class EmbeddedBackend:
             end = query.offset + query.size
             limit = max(end, rerank.DEPTH if second else 0, FACET_SAMPLE if sampled else 0)
             relevance = query.sort == "relevance"
-            # One more than needed: whether the cut falls inside a group of equal scores.
+            # Scored by the words: one more than needed, whether the cut falls inside a group of
+            # equal scores (without words the order is by popularity, as before).
+            scored = relevance and not parsed.is_empty
             result, facets, approximate = self._matches(
-                searcher, parsed, query, unknown, idf, limit=limit + relevance, offset=0, sampled=sampled
+                searcher, parsed, query, unknown, idf, limit=limit + scored, offset=0, sampled=sampled
             )
             suggestion = None
             if unknown and result.hits:
                 suggestion = self._correction(searcher, list(result.hits)[:10], parsed)
             found = [(key if relevance else 0.0, addr) for key, addr in result.hits]
-            if relevance:
+            if scored:
                 found = self._settle_ties(searcher, parsed, query, unknown, idf, found, limit)
             if second:
                 found = self._second_stage(searcher, found, parsed, idf)
