@@ -388,6 +388,29 @@ def _alias_clauses(tokens: list[Token], resolver: Resolver) -> list[Clause]:
     return clauses
 
 
+def _at_named_grades(clauses: list[Clause]) -> list[Clause]:
+    """Subject aliases widened to the subject they are taught under at the grades the query names.
+
+    "Lịch sử lớp 8" is history, but at grade 8 history is taught as "Lịch sử và Địa lí", and "Tin
+    học lớp 3" as "Tin học và Công nghệ": a grade-8 history lesson belongs to that broader
+    subject (``Vocabulary.lookup(..., grade=)``), so the alias names both codes and the lesson is
+    credited as a material *of* the subject and grade, above grade-12 history that only says
+    "lớp 8" in its text.
+    """
+    grades = [g for c in clauses if c.kind == "alias" for g in c.grades]
+    if not grades:
+        return clauses
+    subjects = load_vocabularies()["subject"]
+    out = []
+    for c in clauses:
+        if c.kind == "alias" and c.subjects:
+            phrase = " ".join(t.exact for t in c.tokens)
+            wider = [term.code for g in grades if (term := subjects.lookup(phrase, grade=g)) is not None]
+            c = Clause(c.kind, c.tokens, c.grades, tuple(dict.fromkeys([*c.subjects, *wider])))
+        out.append(c)
+    return out
+
+
 _QUOTED = re.compile(r'(-?)"([^"]*)"')
 
 
@@ -435,7 +458,7 @@ def analyze(text: str, resolver: Resolver | None = None) -> ParsedQuery:
                 excluded.extend((t,) for t in take(words(raw[1:], keep_long=True)))
             else:
                 positive.extend(take(words(raw, keep_long=True)))
-    clauses.extend(_alias_clauses(positive, resolve))
+    clauses.extend(_at_named_grades(_alias_clauses(positive, resolve)))
     clauses.extend(phrase_clauses)
 
     # A pair with a question word ("o dau") is no evidence of where the answer is.

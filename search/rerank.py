@@ -4,26 +4,37 @@ The engines' first stage (see ``search.backends``) ranks by IDF-weighted *covera
 the query a material holds anywhere, then field-weighted BM25. Coverage "anywhere" favours long
 texts: a 400-word OCR page of a textbook holds most common words of a question somewhere, and
 the short passage that answers it holds them in one sentence. This stage re-scores the first
-stage's best :data:`DEPTH` candidates, the same way on every backend, with two generic passage
+stage's best :data:`DEPTH` candidates, the same way on every backend, with generic passage
 signals computed from the candidates' own text:
 
-* **window coverage**: the IDF-weighted share of the query's distinct words found together in
-  the best window of :data:`WINDOW` consecutive words (a question is answered in one place);
+* **window coverage**: the weighted share of the query's distinct words found together in the
+  best window of :data:`WINDOW` consecutive words (a question is answered in one place);
 * **saturated term frequency**: BM25's term-frequency saturation with length normalisation
-  (k1 = 1.2, b = 0.75) against the candidates' mean length, IDF-weighted, so a word repeated in
-  a short text counts more than once in a long one, but never without bound.
+  (k1 = 1.2, b = 0.75) against the candidates' mean length, so a word repeated in a short text
+  counts more than once in a long one, but never without bound;
+* minus the **coverage anywhere**, so words that are merely somewhere in a long text weigh less
+  than words found together;
+* each of those three twice: with the words weighed by their IDF over the index, and by that
+  times their IDF *among the candidates* (:func:`pool_weights`): a word every candidate holds
+  ("sinh viên" among regulation passages) does not tell them apart, however rare it is in the
+  index;
+* **title coverage**: the share of the query's weight the title line holds;
+* **pairs**: the query's adjacent word pairs found side by side in the text (the title's last
+  word and the body's first are not), each worth its *rarer* word, so a pair of common
+  words ("tên đầy đủ") is evidence of order, not a topic the way the index's pair IDF makes it;
+* **verbatim run**: the share of the query's weight in its longest part found word for word.
 
-and it takes back half of the first stage's "anywhere" coverage (:data:`ANYWHERE_WEIGHT`), so
-words that are merely somewhere in a long text weigh less than words found together.
+When a candidate's title holds every word of the query, the search is a known-item one that the
+first stage's field weights answer, and nothing is re-scored (:func:`second_stage`).
 
 All of it is scaled to the first stage's units (``COVERAGE_SCORE`` per unit of IDF) and added
 to its score. Question words weigh :data:`~search.backends._common.QUESTION_WEIGHT` as
-everywhere; a word typed with accents counts half where the text has other accents; curriculum
-aliases ("toán lớp 5") are left to the first stage, which already credits belonging to the grade
-or subject. Which signals and roughly what weights came from a fit on the *training* questions of
-``05_vietnamese_questions`` (coordinate ascent on MRR@10; the held-out test questions scored as
-the training ones: 0.88 against 0.88), then whole-benchmark runs chose among a few rounded
-settings that keep the title and passage kinds (``bench/README.md``).
+everywhere; a word typed with accents counts half where the text has other accents; belonging
+to the grade or subject a curriculum alias names ("toán lớp 5") counts as those words in every
+window. The signals and weights came from coordinate ascent on MRR@10 over the *training*
+questions of ``05_vietnamese_questions`` together with title and passage queries drawn with
+another seed than the benchmark's; the held-out test questions and the benchmark's own title
+and passage queries then judged them (``bench/README.md``, "Relevance, session 4").
 
 Positions beyond :data:`DEPTH` keep the first stage's order, so paging stays consistent: a page
 never shows a material another page already showed.
@@ -31,6 +42,8 @@ never shows a material another page already showed.
 
 from __future__ import annotations
 
+import itertools
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -42,16 +55,31 @@ from search.vietnamese import normalize_tone_placement
 DEPTH = 20
 #: Words in the window that window coverage looks for the query in.
 WINDOW = 10
-#: Weights of the signals in units of first-stage coverage (see the module docstring).
-WINDOW_WEIGHT = 1.7
-DENSITY_WEIGHT = 0.5
-ANYWHERE_WEIGHT = 0.5
+#: Weights of the signals in units of first-stage coverage (see the module docstring), with
+#: the words weighed by their IDF over the index, then (``POOL_*``) by that IDF times their IDF
+#: among the candidates themselves.
+WINDOW_WEIGHT = 1.6
+DENSITY_WEIGHT = 0.65
+ANYWHERE_WEIGHT = 0.6
+POOL_WINDOW_WEIGHT = 2.35
+POOL_DENSITY_WEIGHT = 1.75
+POOL_ANYWHERE_WEIGHT = 2.0
+#: Weight of the share of the query's weight that the title (the text's first line) holds.
+TITLE_WEIGHT = 3.5
+#: Weight of the query's adjacent word pairs found side by side in the text, each worth the
+#: weight of the rarer of its two words.
+PAIR_WEIGHT = 4.95
+#: Weight of the share of the query's weight in its longest run found verbatim (in order,
+#: side by side) in the text.
+RUN_WEIGHT = 2.25
 #: Characters of each candidate's text read (a 300-page book's body is not scanned whole).
 TEXT_CHARS = 20_000
 K1 = 1.2
 B = 0.75
 
 _WORDS = re.compile(r"[^\W_]+")
+#: Stands between the title and the body (never a query word).
+BREAK = ""
 
 
 def query_weights(
@@ -91,6 +119,13 @@ def text_words(text: str, exact: dict[str, str] | None = None) -> list[str]:
     if len(accented) != len(folded):  # a character folding changed the word boundaries
         return folded
     return [f if f not in exact or a == exact[f] else "~" + f for f, a in zip(folded, accented, strict=True)]
+
+
+def candidate_words(text: str, exact: dict[str, str] | None = None) -> list[str]:
+    """:func:`text_words` of a candidate's text, with :data:`BREAK` between its title line and
+    the rest: the last word of a title and the first of the body are not side by side."""
+    title, _, rest = text.partition("\n")
+    return [*text_words(title, exact), BREAK, *text_words(rest, exact)]
 
 
 def _weigh(weights: dict[str, float]) -> dict[str, float]:
@@ -150,6 +185,61 @@ def alias_credit(
     return credit
 
 
+def pool_weights(weights: dict[str, float], tokenised: Sequence[Sequence[str]]) -> dict[str, float]:
+    """``weights`` times each word's IDF among the candidates (BM25's formula over the
+    candidate texts): a word that every candidate holds ("sinh viên" among regulations) tells
+    them apart no better than a particle, however rare it is in the whole index."""
+    n = len(tokenised)
+    df: Counter[str] = Counter()
+    for ws in tokenised:
+        df.update({w.lstrip("~") for w in ws if w.lstrip("~") in weights})
+    return {w: v * math.log(1.0 + (n - df[w] + 0.5) / (df[w] + 0.5)) for w, v in weights.items()}
+
+
+def query_pairs(parsed: ParsedQuery, weights: dict[str, float]) -> dict[tuple[str, str], float]:
+    """The query's adjacent word pairs (folded), outside aliases and question words, each
+    weighted by the rarer word's weight: a pair of common words ("tên đầy đủ") is evidence of
+    word order, not of a topic."""
+    toks = [t for c in parsed.clauses if c.kind != "alias" for t in c.tokens]
+    return {
+        (a.folded, b.folded): min(weights.get(a.folded, 0.0), weights.get(b.folded, 0.0))
+        for a, b in itertools.pairwise(toks)
+        if not (a.question or b.question)
+    }
+
+
+def pair_coverage(pairs: dict[tuple[str, str], float], hits: list[tuple[int, str]]) -> float:
+    """Sum of the weights of the distinct query ``pairs`` found side by side among ``hits``."""
+    seen: set[tuple[str, str]] = set()
+    for (p1, w1), (p2, w2) in itertools.pairwise(hits):
+        pair = (w1.lstrip("~"), w2.lstrip("~"))
+        if p2 == p1 + 1 and pair in pairs:
+            seen.add(pair)
+    return sum(pairs[p] for p in seen)
+
+
+def run_coverage(
+    adjacent: set[tuple[str, str]], weights: dict[str, float], hits: list[tuple[int, str]]
+) -> float:
+    """The largest sum of weights of distinct words in a run of ``hits`` at consecutive
+    positions where each word follows the one before it in the query (``adjacent``): the
+    longest part of the query the text holds verbatim."""
+    best = current = 0.0
+    inside: set[str] = set()
+    previous: tuple[int, str] | None = None
+    for pos, word in hits:
+        bare = word.lstrip("~")
+        if previous is not None and pos == previous[0] + 1 and (previous[1], bare) in adjacent:
+            if bare not in inside:
+                current += weights[word]
+                inside.add(bare)
+        else:
+            inside, current = {bare}, weights[word]
+        best = max(best, current)
+        previous = (pos, bare)
+    return best
+
+
 def second_stage(
     parsed: ParsedQuery,
     idf: dict[str, float],
@@ -160,28 +250,52 @@ def second_stage(
     question_weight: float,
 ) -> list[float]:
     """Score to add to each candidate's first-stage score (``texts`` and their ``curricula``,
-    ``(grades, subjects)``, in candidate order).
+    ``(grades, subjects)``, in candidate order). Each text starts with the material's title
+    line (both backends put the title first).
 
     ``unit`` is the first stage's score per unit of IDF (``COVERAGE_SCORE``). Returns zeros when
     the query has no word for this stage (only aliases, only question words unknown to the index).
     """
-    weights, exact = query_weights(parsed, idf, question_weight)
-    if not weights or not texts:
+    plain, exact = query_weights(parsed, idf, question_weight)
+    if not plain or not texts:
         return [0.0] * len(texts)
-    tokenised = [text_words(t, exact if parsed.has_marks else None) for t in texts]
-    weights = _weigh(weights)
-    mean_length = sum(len(ws) for ws in tokenised) / len(tokenised)
+    marks = exact if parsed.has_marks else None
+    weights = _weigh(plain)
+    total = sum(plain.values())
+    titles = [
+        sum(weights[w] for w in set(text_words(t.split("\n", 1)[0], marks)) if w in weights) for t in texts
+    ]
+    if max(titles) >= total * (1.0 - 1e-9):
+        # A title holds every word of the query: a known-item search, which the first stage's
+        # field weights already answer (among near-identical exam questions, passage signals
+        # only reshuffle them).
+        return [0.0] * len(texts)
+    tokenised = [candidate_words(t, marks) for t in texts]
+    # One pass over each text: where the query's words are; everything else works on those.
+    found = [_positions(weights, ws) for ws in tokenised]
+    pooled = _weigh(pool_weights(plain, [[w for _i, w in hits] for hits in found]))
+    pairs = query_pairs(parsed, plain)
+    toks = [t.folded for c in parsed.clauses if c.kind != "alias" for t in c.tokens]
+    adjacent = set(itertools.pairwise(toks))
+    lengths = [len(ws) - ws.count(BREAK) for ws in tokenised]
+    mean_length = sum(lengths) / len(lengths)
     extra = []
-    for ws, curriculum in zip(tokenised, curricula, strict=True):
-        # One pass over the text: where the query's words are; the rest works on those.
-        hits = _positions(weights, ws)
+    for title, hits, length, curriculum in zip(titles, found, lengths, curricula, strict=True):
         counts = Counter(w for _i, w in hits)
+        # Belonging to the grade/subject the query names counts in every window, both ways.
+        credit = alias_credit(parsed, idf, *curriculum)
         extra.append(
             unit
             * (
-                WINDOW_WEIGHT * (_window(weights, hits, WINDOW) + alias_credit(parsed, idf, *curriculum))
-                + DENSITY_WEIGHT * _saturated(weights, counts, len(ws), mean_length)
+                WINDOW_WEIGHT * (_window(weights, hits, WINDOW) + credit)
+                + DENSITY_WEIGHT * _saturated(weights, counts, length, mean_length)
                 - ANYWHERE_WEIGHT * sum(weights[w] for w in counts)
+                + POOL_WINDOW_WEIGHT * (_window(pooled, hits, WINDOW) + credit)
+                + POOL_DENSITY_WEIGHT * _saturated(pooled, counts, length, mean_length)
+                - POOL_ANYWHERE_WEIGHT * sum(pooled[w] for w in counts)
+                + TITLE_WEIGHT * title / total
+                + PAIR_WEIGHT * pair_coverage(pairs, hits)
+                + RUN_WEIGHT * run_coverage(adjacent, weights, hits) / total
             )
         )
     # Shifted to start at 0: every re-scored candidate stays at or above its first-stage score,

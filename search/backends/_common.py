@@ -62,6 +62,11 @@ FACET_BROAD = 100_000
 # OpenSearch counts matches exactly up to this many, then reports "at least"
 # (``SearchResult.total_approximate``).
 TOTAL_BOUND = 10_000
+# Materials with equal scores are ordered by a stable key, not by where the index happens to
+# hold them; when a page's cut falls inside such a group, up to this many candidates are
+# collected to choose from (beyond it, a huge tie like every grade-5 maths material of a
+# national index keeps the engine's order past the first TIE_CAP).
+TIE_CAP = 1_000
 
 
 def mark(fragment: str, ranges: Sequence[tuple[int, int]]) -> str:

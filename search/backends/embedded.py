@@ -62,6 +62,7 @@ from search.backends._common import (
     QUESTION_WEIGHT,
     SNIPPET_CHARS,
     TEXT_FIELDS,
+    TIE_CAP,
     correction,
     highlight_filter,
     mark,
@@ -973,6 +974,34 @@ class EmbeddedBackend:
         )
         return [(score, addr) for score, _ident, addr in rescored] + rest
 
+    def _settle_ties(
+        self,
+        searcher: tantivy.Searcher,
+        parsed: ParsedQuery,
+        query: SearchQuery,
+        fuzzy: frozenset[str],
+        idf: dict[str, float],
+        found: list[tuple[float, tantivy.DocAddress]],
+        limit: int,
+    ) -> list[tuple[float, tantivy.DocAddress]]:
+        """The best ``limit`` of ``found`` (which holds one more), equal scores in a stable order.
+
+        Tantivy breaks ties by document address, which depends on how the index was built (the
+        segments of a multi-threaded build, an incremental index against a rebuilt one). Equal
+        scores are ordered here by the material's ``key`` (a hash of its id), the same on every
+        build, so the same materials fill every page. When the cut falls inside a group of equal
+        scores ("toán lớp 5": every grade-5 maths material scores alike), the group is collected
+        whole first (up to :data:`TIE_CAP` candidates). A page is then ordered by score and id
+        (:meth:`_search`).
+        """
+        if len(found) > limit and found[limit - 1][0] == found[limit][0] and limit < TIE_CAP:
+            text = self._text_clauses(parsed, fuzzy, idf=idf)
+            more = self._run(searcher, self._build(text, query), query, parsed, TIE_CAP, 0, count=False)
+            found = [(float(score), addr) for score, addr in more.hits]
+        keys = searcher.fast_field_values("key", [addr for _score, addr in found])
+        order = sorted(range(len(found)), key=lambda i: (-found[i][0], keys[i] or 0))
+        return [found[i] for i in order[:limit]]
+
     def search(self, query: SearchQuery) -> SearchResult:
         """Run ``query``; see ``SearchBackend.search``.
 
@@ -1023,15 +1052,28 @@ class EmbeddedBackend:
             # One pass collects what every later step needs from the top: the page, the
             # candidates the second stage re-scores, the candidates broad facets are counted on.
             limit = max(end, rerank.DEPTH if second else 0, FACET_SAMPLE if sampled else 0)
+            relevance = query.sort == "relevance"
+            # Scored by the words: one more than needed, whether the cut falls inside a group of
+            # equal scores (without words the order is by popularity, as before).
+            scored = relevance and not parsed.is_empty
             result, facets, approximate = self._matches(
-                searcher, parsed, query, unknown, idf, limit=limit, offset=0, sampled=sampled, within=within
+                searcher,
+                parsed,
+                query,
+                unknown,
+                idf,
+                limit=limit + scored,
+                offset=0,
+                sampled=sampled,
+                within=within,
             )
             approximate = approximate if within is None else cut and query.with_facets
             suggestion = None
             if unknown and result.hits:
                 suggestion = self._correction(searcher, list(result.hits)[:10], parsed)
-            relevance = query.sort == "relevance"
             found = [(key if relevance else 0.0, addr) for key, addr in result.hits]
+            if scored:
+                found = self._settle_ties(searcher, parsed, query, unknown, idf, found, limit)
             if second:
                 found = self._second_stage(searcher, found, parsed, idf)
             hits = self._hits(searcher, found[query.offset : end], parsed, query)

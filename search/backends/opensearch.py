@@ -542,6 +542,9 @@ class OpenSearchBackend:
             body["sort"] = [{"created": "desc"}, {"id": "asc"}]
         elif query.sort == "popular" or parsed.is_empty:
             body["sort"] = [{"popularity": "desc"}, {"id": "asc"}]
+        else:
+            # Equal scores in a stable order (the id), not the shards' document order.
+            body["sort"] = ["_score", {"id": "asc"}]
         if not parsed.is_empty:
             body["highlight"] = {
                 "pre_tags": [_PRE],

@@ -183,6 +183,47 @@ class TestCurriculumQueries:
         assert ids(loaded, "GDCD")[0] == "hoc-sinh-gioi"
         assert ids(loaded, "Toán học 9")[0] == "pt-bac-hai"
 
+    @pytest.mark.relevance
+    @pytest.mark.parametrize("text", ["Lịch sử lớp 8", "lich su lop 8", "Tin học lớp 3"])
+    def test_subject_as_taught_at_the_named_grade(self, backend: SearchBackend, text: str) -> None:
+        # At grade 8 history is taught as "Lịch sử và Địa lí", at grade 3 computing as "Tin học
+        # và Công nghệ": a lesson *of* that grade and subject outranks materials of the subject
+        # at another grade that mention "lớp 8" / "lớp 3" in their text.
+        backend.index(
+            build_document(m)
+            for m in (
+                material("ls-8", "Bài 5. Công xã Pa-ri 1871", subjects=["lich-su-va-dia-li"], grades=[8]),
+                material("th-3", "Bài 2: Xử lí thông tin", subjects=["tin-hoc-va-cong-nghe"], grades=[3]),
+                *(
+                    material(
+                        f"ls-12-{n}",
+                        f"Câu {n}: lịch sử lớp 8, lớp 3 và tin học",
+                        subjects=["lich-su", "tin-hoc"],
+                        grades=[12],
+                        description="Lịch sử, tin học: học sinh lớp 8 và lớp 3 ôn tập lịch sử, tin học.",
+                    )
+                    for n in (3, 8)
+                ),
+            )
+        )
+        backend.refresh()
+        assert ids(backend, text)[0] == ("th-3" if "3" in text else "ls-8")
+
+    def test_equal_scores_in_the_same_order_however_the_index_was_built(self, backend: SearchBackend) -> None:
+        # Thirty materials that score alike for "toán lớp 5": which of them fill the first page
+        # must not depend on the order they were indexed in (a rebuilt index, another thread).
+        tied = [
+            material(f"toan-5-{n:02d}", "Bài tập", subjects=["toan"], grades=[5], description="Luyện tập.")
+            for n in range(30)
+        ]
+        pages = []
+        for order in (tied, tied[::-1], tied[7:] + tied[:7]):
+            backend.reindex(build_document(m) for m in order)
+            backend.refresh()
+            pages.append([ids(backend, "toán lớp 5", size=5), ids(backend, "toán lớp 5", size=5, page=2)])
+        assert pages[0] == pages[1] == pages[2]
+        assert not set(pages[0][0]) & set(pages[0][1])
+
 
 class TestVietnameseMatching:
     @pytest.mark.relevance

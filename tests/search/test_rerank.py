@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from search.query import analyze
-from search.rerank import saturated_tf, second_stage, text_words, window_coverage
+from search.rerank import (
+    candidate_words,
+    pair_coverage,
+    pool_weights,
+    query_pairs,
+    run_coverage,
+    saturated_tf,
+    second_stage,
+    text_words,
+    window_coverage,
+)
 
 FILLER = " ".join(f"đoạn {i} nói về một chủ đề khác của bài học." for i in range(12))
 SCATTERED = f"Lá rụng. {FILLER} Cây trồng. {FILLER} Có màu đất. {FILLER} Xanh biếc. {FILLER}"
@@ -55,7 +65,7 @@ def test_accented_words_count_half_where_the_text_has_other_accents() -> None:
     extra = second_stage(
         parsed,
         idf_of("khoe"),
-        ["Sức khỏe học đường", "Khoe, khoe khoang, khoe"],
+        ["Bài đọc\nSức khỏe học đường", "Bài đọc\nKhoe, khoe khoang, khoe"],
         [((), ()), ((), ())],
         unit=120.0,
         question_weight=0.1,
@@ -68,3 +78,78 @@ def test_nothing_to_re_rank_without_words_of_the_text() -> None:
     assert second_stage(
         parsed, idf_of("toan lop 5"), ["a", "b"], [((5,), ()), ((), ())], unit=120.0, question_weight=0.1
     ) == [0.0, 0.0]
+
+
+def rerank(text: str, texts: list[str], idf: dict[str, float] | None = None) -> list[float]:
+    parsed = analyze(text)
+    return second_stage(
+        parsed, idf or idf_of(text), texts, [((), ())] * len(texts), unit=120.0, question_weight=0.1
+    )
+
+
+def test_words_every_candidate_holds_weigh_less_among_them() -> None:
+    # "sinh viên" is rare in the index but in every candidate: it does not tell them apart.
+    tokenised = [["sinh", "vien", "bao", "luu"], ["sinh", "vien", "hoc", "phi"], ["sinh", "vien"]]
+    pooled = pool_weights({"sinh": 3.0, "vien": 3.0, "bao": 3.0}, tokenised)
+    assert pooled["bao"] > 2 * pooled["sinh"]
+    assert pooled["sinh"] == pooled["vien"]
+
+
+def test_a_pair_of_common_words_is_worth_its_rarer_word() -> None:
+    parsed = analyze("tên đầy đủ của Messi")
+    pairs = query_pairs(parsed, {"ten": 1.0, "day": 2.0, "du": 2.0, "cua": 0.5, "messi": 9.0})
+    assert pairs[("ten", "day")] == 1.0
+    assert pairs[("cua", "messi")] == 0.5
+    weights = {"ten": 1.0, "day": 2.0, "du": 2.0}
+    assert pair_coverage(pairs, [(0, "ten"), (1, "day"), (2, "du")]) == 3.0
+    assert pair_coverage(pairs, [(0, "ten"), (2, "day"), (4, "du")]) == 0.0
+    assert weights  # the pairs carry their own weights
+
+
+def test_the_longest_verbatim_run_of_the_query() -> None:
+    adjacent = {("phuong", "trinh"), ("trinh", "bac"), ("bac", "hai")}
+    weights = {"phuong": 1.0, "trinh": 1.0, "bac": 1.0, "hai": 1.0}
+    assert run_coverage(adjacent, weights, [(0, "phuong"), (1, "trinh"), (2, "bac"), (3, "hai")]) == 4.0
+    # Out of order, or not side by side: runs of one word.
+    assert run_coverage(adjacent, weights, [(0, "bac"), (1, "phuong"), (5, "trinh"), (9, "hai")]) == 1.0
+    assert run_coverage(adjacent, weights, [(0, "phuong"), (1, "trinh"), (7, "bac"), (8, "hai")]) == 2.0
+
+
+def test_query_pairs_side_by_side_outrank_the_same_words_apart() -> None:
+    # Both hold every word within one window, as often, in as long a text, with a two-word
+    # verbatim run; one holds two of the query's pairs side by side, the other one.
+    text = "kết quả học tập"
+    two_pairs = "Bài học\nkết quả xét học tập xét"
+    one_pair = "Bài học\nkết xét quả học xét tập"
+    extra = rerank(text, [one_pair, two_pairs])
+    assert extra[1] > extra[0]
+
+
+def test_the_query_verbatim_outranks_its_pairs_scattered() -> None:
+    # Both hold every pair of the query side by side, only one holds all of it in one run.
+    text = "phương trình bậc hai"
+    verbatim = "Bài học\nGiải phương trình bậc hai."
+    pairs_only = "Bài học\nphương trình, trình bậc, bậc hai."
+    extra = rerank(text, [pairs_only, verbatim])
+    assert extra[1] > extra[0]
+
+
+def test_a_title_holding_every_query_word_keeps_the_first_stage_order() -> None:
+    # Known-item search: the first stage's field weights rank titles; passage signals only
+    # reshuffle near-identical exam questions.
+    text = "căn cứ vào atlat địa lí việt nam trang 9"
+    texts = [
+        "Căn cứ vào Atlat Địa lí Việt Nam trang 9, cho biết\nCăn cứ vào Atlat Địa lí Việt Nam trang 9",
+        "Câu 8\nCăn cứ vào Atlat Địa lí Việt Nam trang 9, trang 9, trang 9",
+    ]
+    assert rerank(text, texts) == [0.0, 0.0]
+    assert rerank(text, [texts[1], texts[1].replace("Câu 8", "Atlat")]) != [0.0, 0.0]
+
+
+def test_the_title_and_the_body_are_not_side_by_side() -> None:
+    # "Hệ nhị phân" (title) + "Số nhị phân…" (body) is no "phân số".
+    words = candidate_words("Hệ nhị phân\nSố nhị phân, gồm 0")
+    assert words == ["he", "nhi", "phan", "", "so", "nhi", "phan", "gom", "0"]
+    adjacent = {("phan", "so")}
+    weights = {"phan": 1.0, "so": 1.0}
+    assert run_coverage(adjacent, weights, [(i, w) for i, w in enumerate(words) if w in weights]) == 1.0
