@@ -1031,6 +1031,10 @@ class EmbeddedBackend:
             sampled = query.with_facets and FACET_SAMPLE > 0 and widest > FACET_BROAD
             second = rerank.applies(parsed, query.sort, query.offset)
             end = query.offset + query.size
+            relevance = query.sort == "relevance"
+            # Scored by the words: one more than needed, whether the cut falls inside a group of
+            # equal scores (without words the order is by popularity, as before).
+            scored = relevance and not parsed.is_empty
             # Broad enough for the exhaustive query to be the cost, ranked by relevance, no
             # typo widening (fuzzy terms have no flat form), no vocabulary filter (the
             # candidates are picked unfiltered: a selective filter would leave few of them; a
@@ -1038,7 +1042,7 @@ class EmbeddedBackend:
             candidates = None
             if (
                 0 < PRUNE_BROAD < widest
-                and query.sort == "relevance"
+                and relevance
                 and not unknown
                 and not query.filters()
                 and max(end, rerank.DEPTH) <= PRUNE_CANDIDATES // 4
@@ -1052,10 +1056,6 @@ class EmbeddedBackend:
             # One pass collects what every later step needs from the top: the page, the
             # candidates the second stage re-scores, the candidates broad facets are counted on.
             limit = max(end, rerank.DEPTH if second else 0, FACET_SAMPLE if sampled else 0)
-            relevance = query.sort == "relevance"
-            # Scored by the words: one more than needed, whether the cut falls inside a group of
-            # equal scores (without words the order is by popularity, as before).
-            scored = relevance and not parsed.is_empty
             result, facets, approximate = self._matches(
                 searcher,
                 parsed,
@@ -1077,7 +1077,7 @@ class EmbeddedBackend:
             if second:
                 found = self._second_stage(searcher, found, parsed, idf)
             hits = self._hits(searcher, found[query.offset : end], parsed, query)
-            if relevance and not parsed.is_empty:
+            if scored:
                 # Equal scores (alias boosts are constant) would otherwise come in index order,
                 # which differs between an incremental index and a rebuilt one.
                 hits.sort(key=lambda h: (-h.score, h.id))
