@@ -12,8 +12,24 @@
 from __future__ import annotations
 
 import unicodedata
+from typing import Any
 
 _EXTRA = str.maketrans({"đ": "d", "Đ": "d", "Ð": "d", "ð": "d"})
+
+
+def database_safe(value: Any) -> Any:
+    """``value`` (text, or a JSON-like tree of dicts and lists) as the database can hold it: NUL
+    removed (PostgreSQL refuses it in text and JSON) and lone surrogates replaced (not UTF-8).
+    For what tools read out of uploaded files (document properties, a package's title)."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "")
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, dict):
+        return {database_safe(k): database_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [database_safe(v) for v in value]
+    return value
 
 
 def nfc(text: str) -> str:

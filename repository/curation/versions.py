@@ -23,6 +23,7 @@ from repository.material.store import IngestStore, MaterialStore
 from repository.metadata import metadata_title_from_filename, validate_metadata
 from repository.models import Material, MaterialVersion, User, WorkflowState
 from repository.policy.visibility import owner_or_admin, privileged
+from repository.user.names import storable
 from repository.user.service import user as user_service
 
 #: A version in one of these states (and never signed) changes in place; any other edit goes into
@@ -219,6 +220,8 @@ def title_from_document(session: Session, file_id: str, filename: str, doc_title
     the curator saw and signed."""
     if not isinstance(doc_title, str) or not (3 <= len(doc_title.strip()) <= 300):
         return
+    if not storable(doc_title):
+        return  # a NUL or a lone surrogate (a hostile package's <title>): the database refuses it
     store = IngestStore.from_session(session)
     f = store.get(file_id)
     material = store.material_with_files(f.material_id) if f is not None else None

@@ -25,6 +25,7 @@ from repository.material.service import index_job
 from repository.material.store import IngestStore
 from repository.models import Derivative, IngestStatus, MaterialFile
 from repository.storage import BlobInfo
+from repository.text import database_safe
 
 __all__ = ["IngestJob", "IngestResult", "IngestResults", "NewDerivative", "ingest_results"]
 
@@ -172,7 +173,9 @@ class IngestResults:
         f.progress = 1.0
         f.error = None
         f.suggestions = result.suggestions
-        f.info = {**(f.info or {}), **result.info, "notes": result.notes}
+        # What tools read out of the file (document properties, a package's title) is the
+        # uploader's to write: NUL and lone surrogates are dropped, not stored.
+        f.info = {**(f.info or {}), **database_safe(result.info), "notes": database_safe(result.notes)}
         self._near_duplicates(session, f, result.fingerprints)
         index_job(session, f.material_id)
         if result.pages_pending:

@@ -79,6 +79,20 @@ class TestDocumentTitle:
             assert actor is not None and actor.username == "hoclieu"  # the system account
             assert event.data == {"version": 1, "fields": ["title"], "source": "ingest", "file_id": file_id}
 
+    def test_a_hostile_title_the_database_cannot_hold_is_not_taken(self, runtime: Any) -> None:
+        """A package's ``<title>`` is the teacher's to write: a NUL byte in it (PostgreSQL refuses
+        NUL in text and JSON) leaves the material's title as it was, and the file still finishes
+        ``ready`` with what was read kept without the NUL."""
+        material_id, file_id = _material(runtime)
+        hostile = "Bài\x00 học"
+        _finish(runtime, file_id, IngestResult(media_type="application/pdf", info={"title": hostile}))
+        with runtime.db.read() as s:
+            m = s.get(Material, material_id)
+            assert m is not None and m.title == metadata_title_from_filename(FILENAME)
+            assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "material.edited")) is None
+        f = _file(runtime, file_id)
+        assert f.status == "ready" and f.info["title"] == "Bài học"  # kept, without the NUL
+
     def test_a_title_the_owner_chose_is_kept(self, runtime: Any) -> None:
         material_id, file_id = _material(runtime, title="Bài giảng của cô Lan")
         _finish(runtime, file_id, IngestResult(media_type="application/pdf", info={"title": DOC_TITLE}))
