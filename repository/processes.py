@@ -51,10 +51,20 @@ def die_with_parent(sig: int = signal.SIGKILL, *, parent: int | None = None) -> 
 def parent_bound(argv: Sequence[str]) -> list[str]:
     """``argv`` prefixed so that the tool is SIGKILLed when the process that starts it dies.
 
-    ``argv[0]`` must already be resolved (an absolute path); without ``setpriv`` (not Linux, or a
-    minimal image) the command is returned unchanged.
+    ``argv[0]`` must already be resolved (an absolute path), and the command must be started by
+    the process that calls this; without ``setpriv`` or ``sh`` (not Linux, or a minimal image)
+    the command is returned unchanged.
     """
     setpriv = shutil.which("setpriv") if sys.platform.startswith("linux") else None
-    if setpriv is None:
+    shell = shutil.which("sh")
+    if setpriv is None or shell is None:
         return list(argv)
-    return [setpriv, "--pdeathsig", "KILL", "--", *argv]
+    # setpriv sets the death signal but does not look whether the parent is still there: a parent
+    # killed between the fork and setpriv's prctl would leave the tool running forever. The shell
+    # between them starts after the prctl and runs the tool only if its parent is still the
+    # process that built this command (the one that spawns it), else it exits.
+    return [setpriv, "--pdeathsig", "KILL", "--", shell, "-c", _IF_PARENT_IS, "sh", str(os.getpid()), *argv]
+
+
+_IF_PARENT_IS = '[ "$PPID" = "$1" ] || exit 125; shift; exec "$@"'
+

@@ -4,6 +4,7 @@ server), and a private ``redis-server`` (tests never touch a Redis they do not o
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -15,11 +16,29 @@ from typing import Any
 from repository.processes import parent_bound
 from tests.conftest import REPO_ROOT
 
+# Listening ports for test servers come from below the kernel's ephemeral range (32768-60999 by
+# default): a port the kernel handed out with ``bind(0)`` and we closed can be taken again at once as
+# the local port of any outgoing connection (Redis, PostgreSQL, HTTP clients of parallel tests),
+# and the server started on it then fails with "address already in use".
+_LISTEN_PORTS = range(20000, 32000)
+_handed_out: set[int] = set()
+
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A loopback TCP port nothing listens on, not handed out before by this process."""
+    rng = random.SystemRandom()
+    for _ in range(200):
+        port = rng.choice(_LISTEN_PORTS)
+        if port in _handed_out:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def start_server(

@@ -375,7 +375,11 @@ def test_cluster_in_a_box(
         webs.append(
             (
                 f"http://127.0.0.1:{port}",
-                Proc([*cli, "serve", "--port", str(port)], env, logs / f"web{i}.log"),
+                Proc(
+                    [*cli, "serve", "--port", str(port), "--content-port", str(free_port())],
+                    env,
+                    logs / f"web{i}.log",
+                ),
             )
         )
     # Three RQ workers (ingest); the embedded index's single writer is elected among the two web

@@ -162,7 +162,7 @@ class Stack:
 
     def start_serve(self) -> None:
         self.port = free_port()
-        self.serve = self._spawn("serve", "--port", str(self.port))
+        self.serve = self._spawn("serve", "--port", str(self.port), "--content-port", str(free_port()))
         wait_until(lambda: self._answers("/api/v1/health/live"), 60, "hoclieu serve to answer")
 
     def start_worker(self) -> subprocess.Popen[bytes]:

@@ -4,6 +4,7 @@ parent SIGKILLed (no chance to clean up)."""
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -91,6 +92,28 @@ class TestChildrenDieWithTheirWorker:
             """
         )
         _kill_and_expect_tree_gone(proc, 1)
+
+    def test_an_external_tool_whose_worker_is_already_gone_does_not_start(self, tmp_path) -> None:  # type: ignore[no-untyped-def]
+        """The worker SIGKILLed between spawning the tool and the tool asking for its death signal:
+        the tool then finds a parent other than the worker that built its command, and never runs
+        (before, it ran on as an orphan nobody would ever kill)."""
+        from repository.processes import parent_bound
+
+        marker = tmp_path / "ran"
+        touch = shutil.which("touch")
+        assert touch is not None
+        argv = parent_bound([touch, str(marker)])
+        # Started by another process than the one that built it: exactly what the tool sees when
+        # its worker died and it was re-parented.
+        relay = subprocess.run(
+            [sys.executable, "-c", "import subprocess, sys; sys.exit(subprocess.call(sys.argv[1:]))", *argv],
+            timeout=30,
+        )
+        assert relay.returncode == 125
+        assert not marker.exists()
+        # Started by the process that built it, the same command runs the tool.
+        assert subprocess.run(argv, timeout=30).returncode == 0
+        assert marker.exists()
 
     def test_an_isolated_child_dies_with_the_worker(self) -> None:
         proc = _start(

@@ -67,7 +67,10 @@ def test_two_web_processes_one_indexer_both_find_new_material(runtime: Any, tmp_
     log = tmp_path / "serve.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "web.cli", "serve", "--port", str(port), "--workers", "2"],
+            [
+                sys.executable, "-m", "web.cli", "serve",
+                "--port", str(port), "--content-port", str(free_port()), "--workers", "2",
+            ],
             cwd=REPO_ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
         )
     base = f"http://127.0.0.1:{port}"
