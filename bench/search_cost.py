@@ -16,6 +16,8 @@ on and off in turn, interleaved query by query so every variant sees the same lo
 * ``neither``: the first stage with exact facets (the previous round's work per query);
 * ``sample every broad query``: facets counted on the top candidates whenever a query has more
   than ``FACET_SAMPLE`` matches, whatever ``FACET_BROAD`` says;
+* ``ungated``: every query word makes a candidate (``embedded.COMMON_SHARE`` = 0; what ships
+  scores common words only on materials that hold another of the query's words or pairs);
 * ``pruning``: broad queries (a word in more than 100 000 materials) ranked in two phases
   (``embedded.PRUNE_BROAD``, off by default: the exact query over every match).
 
@@ -40,7 +42,15 @@ from search.backends.embedded import EmbeddedBackend
 
 #: ``embedded.PRUNE_BROAD`` in the ``pruning`` variant.
 PRUNE_ON = 100_000
-VARIANTS = ("all", "no second stage", "exact facets", "neither", "sample every broad query", "pruning")
+VARIANTS = (
+    "all",
+    "no second stage",
+    "exact facets",
+    "neither",
+    "sample every broad query",
+    "ungated",
+    "pruning",
+)
 
 
 def main() -> None:
@@ -55,7 +65,7 @@ def main() -> None:
     n = backend.count()
     mix = query_mix(lessons(args.data), sentences(args.data), questions(args.data), args.queries, 2)
     applies, sample, broad = rerank.applies, embedded.FACET_SAMPLE, embedded.FACET_BROAD
-    prune = embedded.PRUNE_BROAD
+    prune, share = embedded.PRUNE_BROAD, embedded.COMMON_SHARE
     cpu: dict[str, dict[str, list[float]]] = {v: {k: [] for k in KINDS} for v in variants}
     approximate = 0
     cut = dict.fromkeys(variants, 0)
@@ -69,6 +79,7 @@ def main() -> None:
             embedded.FACET_SAMPLE = 0 if variant in ("exact facets", "neither") else sample
             embedded.FACET_BROAD = 0 if variant == "sample every broad query" else broad
             embedded.PRUNE_BROAD = PRUNE_ON if variant == "pruning" else prune
+            embedded.COMMON_SHARE = 0.0 if variant == "ungated" else share
             t0 = time.thread_time()
             result = backend.search(q)
             cpu[variant][kind].append((time.thread_time() - t0) * 1000)
@@ -76,6 +87,7 @@ def main() -> None:
             cut[variant] += result.total_approximate
     rerank.applies = applies
     embedded.FACET_SAMPLE, embedded.FACET_BROAD, embedded.PRUNE_BROAD = sample, broad, prune
+    embedded.COMMON_SHARE = share
     backend.close()
     load = Path("/proc/loadavg").read_text().split()[:3] if Path("/proc/loadavg").exists() else []
     print(

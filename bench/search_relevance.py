@@ -20,7 +20,9 @@ Queries, each asked accented and accent-free (folded, lower case):
 
 ``zero`` is the share of queries that returned no result at all.
 
-Systems: ``hoclieu`` (search.backends.embedded, default settings), ``bm25`` (Tantivy's default
+Systems: ``hoclieu`` (search.backends.embedded, default settings), ``gated`` (the same index
+and code with common words making no candidate alone, as they do from a few hundred thousand
+materials on: ``embedded.COMMON_SHARE``), ``bm25`` (Tantivy's default
 tokenizer: lowercase, accents kept; OR query over title and body) and ``bm25-fold`` (the same
 with ASCII folding on both sides). Prints MRR@10 and recall@10 per kind and accent form.
 """
@@ -44,6 +46,7 @@ import tantivy
 
 from repository.text import fold, nfc
 from repository.vocabularies import get_vocabulary
+from search.backends import embedded
 from search.backends.embedded import EmbeddedBackend
 from search.documents import SearchDocument
 from search.query import SearchQuery, words
@@ -272,15 +275,27 @@ def main() -> None:
     if args.kinds:
         corpus.queries = [q for q in corpus.queries if q.kind in args.kinds]
     with tempfile.TemporaryDirectory() as tmp:
-        hoclieu = EmbeddedBackend(Path(tmp) / "index")
+        # No result cache: the "gated" system asks the same queries of the same index.
+        hoclieu = EmbeddedBackend(Path(tmp) / "index", cache_size=0)
         hoclieu.reindex(corpus.docs)
         hoclieu.refresh()
 
         def ours(text: str) -> list[str]:
             return [h.id for h in hoclieu.search(SearchQuery(text, size=K, with_facets=False)).hits]
 
+        def gated(text: str) -> list[str]:
+            # As in an index of more than COMMON_MIN_DOCS / COMMON_SHARE materials, where a common
+            # word makes no candidate alone (embedded.COMMON_SHARE).
+            floor = embedded.COMMON_MIN_DOCS
+            embedded.COMMON_MIN_DOCS = 0
+            try:
+                return ours(text)
+            finally:
+                embedded.COMMON_MIN_DOCS = floor
+
         systems = {
             "hoclieu": ours,
+            "gated": gated,
             "bm25": Bm25(corpus.docs, folded=False).search,
             "bm25-fold": Bm25(corpus.docs, folded=True).search,
         }

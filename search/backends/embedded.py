@@ -136,6 +136,19 @@ PRUNE_CANDIDATES = 500
 #: term queries cannot express.
 PRUNE_COVERAGE = 1.0
 
+#: A query word (or adjacent pair) in more than this share of the index's documents, and in more
+#: than :data:`COMMON_MIN_DOCS` of them, is *common* ("là", "của", "lớp", "bài" at a million
+#: materials). A material is then a candidate for the query only if it holds one of the query's
+#: other words, a curriculum alias, or an adjacent pair that is not common ("diện tích",
+#: "hình thang"); the common words still score on every candidate, exactly as before. Without
+#: this, one common word makes nearly every material a match to score and count (about 740 000
+#: of a million for a typical question). When the candidates are fewer than the page (and the
+#: second stage) needs, the query runs again unrestricted, so a query never loses a result it
+#: could show; a restricted query's ``total`` and facets are those of its candidates and say so
+#: (approximate). 0: never restrict.
+COMMON_SHARE = 0.05
+COMMON_MIN_DOCS = 20_000
+
 
 def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
     fold_an = (
@@ -548,6 +561,27 @@ class EmbeddedBackend:
             out[pair] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
         return out, widest
 
+    def _common(
+        self, searcher: tantivy.Searcher, parsed: ParsedQuery, idf: dict[str, float]
+    ) -> frozenset[str]:
+        """The query's common words and pairs (:data:`COMMON_SHARE`), when leaving them out of
+        what makes a material a candidate changes anything and leaves something to match by;
+        else empty (every word makes a candidate)."""
+        n = max(searcher.num_docs, 1)
+        d = max(COMMON_SHARE * n, COMMON_MIN_DOCS)
+        if COMMON_SHARE <= 0 or d >= n or parsed.is_empty or any(c.kind == "phrase" for c in parsed.clauses):
+            return frozenset()
+        # IDF falls as the document frequency grows: common = an IDF below that of ``d``.
+        bound = math.log(1.0 + (n - d + 0.5) / (d + 0.5))
+        common = frozenset(k for k, v in idf.items() if 0.0 < v < bound)
+        kept = [c for c in parsed.clauses if _selective(c, common)]
+        if len(kept) == len(parsed.clauses):
+            return frozenset()  # no clause is left out: nothing to restrict
+        pairs = [
+            p for p in parsed.pairs if p not in parsed.alias_pairs and p not in common and idf.get(p, 0.0) > 0
+        ]
+        return common if kept or pairs else frozenset()
+
     def _text_clauses(
         self,
         parsed: ParsedQuery,
@@ -555,6 +589,7 @@ class EmbeddedBackend:
         *,
         scored: bool = True,
         idf: dict[str, float] | None = None,
+        common: frozenset[str] = frozenset(),
     ) -> list[tuple[Occur, Query]]:
         """The text part of a search (words, phrases, aliases, pairs, exclusions).
 
@@ -563,6 +598,9 @@ class EmbeddedBackend:
         the same *matches* with none of the clauses that only add score, for the aggregation
         passes: no exact-accent twins (an exact match is always a folded match too: both fields
         hold the same words, one folded) and no adjacency pairs (optional clauses).
+
+        ``common`` (:meth:`_common`): the common words and pairs a material cannot be a candidate
+        by alone; the scores are the same either way.
         """
         out: list[tuple[Occur, Query]] = []
         marks = parsed.has_marks and scored
@@ -570,13 +608,29 @@ class EmbeddedBackend:
         # optional, and a material must match at least one of them unless a phrase matched.
         # Coverage comes from the scores adding up over the distinct words matched.
         optional: list[Query] = []
+        selective: list[Query] = []
         for clause in parsed.clauses:
             q = self._clause_query(clause, marks, fuzzy, TEXT_FIELDS)
             if clause.kind == "phrase":
                 out.append((Occur.Must, q))
             else:
                 optional.append(q)
-        if optional and len(out) == 0:
+                if clause.kind == "alias" and all(t.folded in common for t in clause.tokens):
+                    # "lớp 5" is in most materials: the grade (subject) itself makes the candidate.
+                    named = [self._term("grade", g) for g in clause.grades]
+                    named += [self._term("subject", c) for c in clause.subjects]
+                    selective.append(self._any(named))
+                elif _selective(clause, common):
+                    selective.append(q)
+        if optional and len(out) == 0 and common:
+            # Candidates: the selective words and the pairs that are not common; scored 0, so
+            # every word adds its score through the optional clauses as in the branch below.
+            pairs = [p for p in parsed.pairs if p not in parsed.alias_pairs and p not in common]
+            gate = self._any(selective + [self._term(name, p) for p in pairs for name, _ in PAIR_WEIGHTS])
+            out.append((Occur.Must, Query.const_score_query(gate, 0.0) if scored else gate))
+            if scored:
+                out.extend((Occur.Should, q) for q in optional)
+        elif optional and len(out) == 0:
             out.append((Occur.Must, self._any(optional)))
         elif optional and scored:
             out.extend((Occur.Should, q) for q in optional)
@@ -918,19 +972,21 @@ class EmbeddedBackend:
         offset: int,
         sampled: bool = False,
         within: Query | None = None,
+        common: frozenset[str] = frozenset(),
     ) -> tuple[tantivy.SearchResult, dict[str, list[FacetValue]], bool]:
         """The hits (``limit`` from ``offset``, counted) and the facets, and whether the facets
         were counted on the top candidates only (see :meth:`_facets`).
 
         ``within``: the candidates of a broad query (:meth:`_candidates`); the hits, the count
-        and every facet are then those of the matches among them.
+        and every facet are then those of the matches among them. ``common``: see
+        :meth:`_text_clauses`.
         """
-        text = self._text_clauses(parsed, fuzzy, idf=idf)
+        text = self._text_clauses(parsed, fuzzy, idf=idf, common=common)
         # The count comes from the same pass that scores every match for the top results.
         result = self._run(searcher, self._build(text, query, within=within), query, parsed, limit, offset)
         if not query.with_facets:
             return result, {}, False
-        match_only = self._text_clauses(parsed, fuzzy, scored=False)
+        match_only = self._text_clauses(parsed, fuzzy, scored=False, common=common)
         if within is not None:
             return result, self._facets(searcher, match_only, query, within=within), True
         sample = None
@@ -983,6 +1039,7 @@ class EmbeddedBackend:
         idf: dict[str, float],
         found: list[tuple[float, tantivy.DocAddress]],
         limit: int,
+        common: frozenset[str] = frozenset(),
     ) -> list[tuple[float, tantivy.DocAddress]]:
         """The best ``limit`` of ``found`` (which holds one more), equal scores in a stable order.
 
@@ -995,7 +1052,7 @@ class EmbeddedBackend:
         (:meth:`_search`).
         """
         if len(found) > limit and found[limit - 1][0] == found[limit][0] and limit < TIE_CAP:
-            text = self._text_clauses(parsed, fuzzy, idf=idf)
+            text = self._text_clauses(parsed, fuzzy, idf=idf, common=common)
             more = self._run(searcher, self._build(text, query), query, parsed, TIE_CAP, 0, count=False)
             found = [(float(score), addr) for score, addr in more.hits]
         keys = searcher.fast_field_values("key", [addr for _score, addr in found])
@@ -1056,6 +1113,8 @@ class EmbeddedBackend:
             # One pass collects what every later step needs from the top: the page, the
             # candidates the second stage re-scores, the candidates broad facets are counted on.
             limit = max(end, rerank.DEPTH if second else 0, FACET_SAMPLE if sampled else 0)
+            # Common words make no candidate alone (only without the pruning's candidates).
+            common = self._common(searcher, parsed, idf) if within is None else frozenset()
             result, facets, approximate = self._matches(
                 searcher,
                 parsed,
@@ -1066,14 +1125,24 @@ class EmbeddedBackend:
                 offset=0,
                 sampled=sampled,
                 within=within,
+                common=common,
             )
+            if common and _count(result) < max(end, rerank.DEPTH if second else 0):
+                # Fewer candidates than the page needs: the common words' matches count too.
+                common = frozenset()
+                result, facets, approximate = self._matches(
+                    searcher, parsed, query, unknown, idf, limit=limit + scored, offset=0, sampled=sampled
+                )
+            if common:
+                cut = True
+                approximate = approximate or query.with_facets
             approximate = approximate if within is None else cut and query.with_facets
             suggestion = None
             if unknown and result.hits:
                 suggestion = self._correction(searcher, list(result.hits)[:10], parsed)
             found = [(key if relevance else 0.0, addr) for key, addr in result.hits]
             if scored:
-                found = self._settle_ties(searcher, parsed, query, unknown, idf, found, limit)
+                found = self._settle_ties(searcher, parsed, query, unknown, idf, found, limit, common)
             if second:
                 found = self._second_stage(searcher, found, parsed, idf)
             hits = self._hits(searcher, found[query.offset : end], parsed, query)
@@ -1233,6 +1302,11 @@ class EmbeddedBackend:
         addrs = [addr for _key, addr in res.hits]
         versions = searcher.fast_field_values("version", addrs)
         return {str(key): int(v or 0) for (key, _a), v in zip(res.hits, versions, strict=True)}
+
+
+def _selective(clause: Clause, common: frozenset[str]) -> bool:
+    """Whether matching ``clause`` makes a material a candidate (see :data:`COMMON_SHARE`)."""
+    return clause.kind == "alias" or any(t.folded not in common for t in clause.tokens)
 
 
 def _hash(ident: str) -> int:
