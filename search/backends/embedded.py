@@ -148,6 +148,9 @@ PRUNE_COVERAGE = 1.0
 #: (approximate). 0: never restrict.
 COMMON_SHARE = 0.05
 COMMON_MIN_DOCS = 20_000
+#: Candidates of a query with common words that its first pass hands to the exact ranking
+#: (``EmbeddedBackend._gated``); a page beyond them ranks the other candidates after them.
+GATED_CANDIDATES = 50
 
 
 def _analyzers() -> dict[str, tantivy.TextAnalyzer]:
@@ -582,6 +585,26 @@ class EmbeddedBackend:
         ]
         return common if kept or pairs else frozenset()
 
+    def _gate(
+        self, parsed: ParsedQuery, fuzzy: frozenset[str], common: frozenset[str], *, marks: bool
+    ) -> Query:
+        """What makes a material a candidate of a query with common words (:meth:`_common`): a
+        word that is not common, the grade or subject an alias names, a pair that is not common.
+        Scored by those alone (field weights, pair weights): the first pass of a gated search."""
+        parts: list[Query] = []
+        for clause in parsed.clauses:
+            if clause.kind == "alias" and all(t.folded in common for t in clause.tokens):
+                # "lớp 5" is in most materials: the grade (subject) itself makes the candidate.
+                named = [self._term("grade", g) for g in clause.grades]
+                named += [self._term("subject", c) for c in clause.subjects]
+                parts.append(Query.const_score_query(self._any(named), CURRICULUM_SCORE))
+            elif _selective(clause, common):
+                parts.append(self._clause_query(clause, marks, fuzzy, TEXT_FIELDS))
+        for pair in parsed.pairs:
+            if pair not in parsed.alias_pairs and pair not in common:
+                parts += [Query.boost_query(self._term(name, pair), w) for name, w in PAIR_WEIGHTS]
+        return self._any(parts)
+
     def _text_clauses(
         self,
         parsed: ParsedQuery,
@@ -608,25 +631,16 @@ class EmbeddedBackend:
         # optional, and a material must match at least one of them unless a phrase matched.
         # Coverage comes from the scores adding up over the distinct words matched.
         optional: list[Query] = []
-        selective: list[Query] = []
         for clause in parsed.clauses:
             q = self._clause_query(clause, marks, fuzzy, TEXT_FIELDS)
             if clause.kind == "phrase":
                 out.append((Occur.Must, q))
             else:
                 optional.append(q)
-                if clause.kind == "alias" and all(t.folded in common for t in clause.tokens):
-                    # "lớp 5" is in most materials: the grade (subject) itself makes the candidate.
-                    named = [self._term("grade", g) for g in clause.grades]
-                    named += [self._term("subject", c) for c in clause.subjects]
-                    selective.append(self._any(named))
-                elif _selective(clause, common):
-                    selective.append(q)
         if optional and len(out) == 0 and common:
-            # Candidates: the selective words and the pairs that are not common; scored 0, so
-            # every word adds its score through the optional clauses as in the branch below.
-            pairs = [p for p in parsed.pairs if p not in parsed.alias_pairs and p not in common]
-            gate = self._any(selective + [self._term(name, p) for p in pairs for name, _ in PAIR_WEIGHTS])
+            # Scored 0: every word adds its score through the optional clauses, as in the
+            # branch below; the gate only decides which materials are candidates.
+            gate = self._gate(parsed, fuzzy, common, marks=False)
             out.append((Occur.Must, Query.const_score_query(gate, 0.0) if scored else gate))
             if scored:
                 out.extend((Occur.Should, q) for q in optional)
@@ -996,6 +1010,74 @@ class EmbeddedBackend:
         facets = self._facets(searcher, match_only, query, sample)
         return result, facets, sample is not None
 
+    def _gated(
+        self,
+        searcher: tantivy.Searcher,
+        parsed: ParsedQuery,
+        query: SearchQuery,
+        fuzzy: frozenset[str],
+        idf: dict[str, float],
+        common: frozenset[str],
+        *,
+        end: int,
+        need: int,
+        sampled: bool,
+    ) -> tuple[list[tuple[float, tantivy.DocAddress]], int, dict[str, list[FacetValue]]] | None:
+        """A query with common words (:meth:`_common`) ranked in two passes.
+
+        The first pass scores the candidates by what makes them candidates (:meth:`_gate`: rare
+        words and pairs, whose postings are short, and their coverage) and counts them; the
+        exact query then ranks its best :data:`GATED_CANDIDATES`, and, for a page beyond them,
+        the other candidates after those. Tantivy adds up optional clauses by scanning their
+        postings in windows of 4 096 documents around each candidate, so the exact query costs
+        the common words' postings in every window that holds a candidate: all of them for
+        thousands of candidates, a few percent for fifty.
+
+        Returns the ranked candidates down to ``end`` (ties in a stable order), the candidates'
+        count (the total) and the facets (over every candidate, or the first pass's top
+        :data:`FACET_SAMPLE` when ``sampled`` and there are more); None when there are fewer
+        candidates than ``need``.
+        """
+        first_text = [(Occur.Must, self._gate(parsed, fuzzy, common, marks=parsed.has_marks))]
+        # The exact query's coverage of what the gate holds: covering more of the rare words and
+        # pairs ranks first here too.
+        for clause in parsed.clauses:
+            if clause.kind == "word" and _selective(clause, common):
+                first_text += [(Occur.Should, q) for q in self._coverage(clause, idf)]
+        for pair in parsed.pairs:
+            weight = COVERAGE_SCORE * PAIR_COVERAGE * idf.get(pair, 0.0)
+            if pair not in parsed.alias_pairs and pair not in common and weight > 0:
+                has = self._any([self._term(name, pair) for name, _ in PAIR_WEIGHTS])
+                first_text.append((Occur.Should, Query.const_score_query(has, weight)))
+        first_text += [(Occur.MustNot, self._exclusion(toks)) for toks in parsed.excluded]
+        size = max(GATED_CANDIDATES, FACET_SAMPLE if sampled else 0)
+        first = self._run(searcher, self._build(first_text, query), query, parsed, size, 0)
+        total = _count(first)
+        if total < need:
+            return None
+        addrs = [addr for _score, addr in first.hits]
+        keys = [int(k) for k in searcher.fast_field_values("key", addrs) if k is not None]
+        head = self._keys(keys[:GATED_CANDIDATES])
+        text = self._text_clauses(parsed, fuzzy, idf=idf, common=common)
+        exact = self._build(text, query, within=head)
+        ranked = self._run(searcher, exact, query, parsed, GATED_CANDIDATES, 0, count=False)
+        found = [(float(score), addr) for score, addr in ranked.hits]
+        found = self._settle_ties(searcher, parsed, query, fuzzy, idf, found, len(found), common, head)
+        if end > len(found) and total > len(found):
+            # A page beyond them: the other candidates, ranked exactly, come after.
+            rest = Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, head)])
+            more = end - len(found)
+            tail = self._build(text, query, within=rest)
+            later = self._run(searcher, tail, query, parsed, more + 1, 0, count=False)
+            after = [(float(score), addr) for score, addr in later.hits]
+            found += self._settle_ties(searcher, parsed, query, fuzzy, idf, after, more, common, rest)
+        facets: dict[str, list[FacetValue]] = {}
+        if query.with_facets:
+            sample = keys if sampled and total > FACET_SAMPLE and len(keys) >= FACET_SAMPLE else None
+            match_only = self._text_clauses(parsed, fuzzy, scored=False, common=common)
+            facets = self._facets(searcher, match_only, query, sample)
+        return found, total, facets
+
     def _second_stage(
         self,
         searcher: tantivy.Searcher,
@@ -1040,6 +1122,7 @@ class EmbeddedBackend:
         found: list[tuple[float, tantivy.DocAddress]],
         limit: int,
         common: frozenset[str] = frozenset(),
+        within: Query | None = None,
     ) -> list[tuple[float, tantivy.DocAddress]]:
         """The best ``limit`` of ``found`` (which holds one more), equal scores in a stable order.
 
@@ -1053,7 +1136,9 @@ class EmbeddedBackend:
         """
         if len(found) > limit and found[limit - 1][0] == found[limit][0] and limit < TIE_CAP:
             text = self._text_clauses(parsed, fuzzy, idf=idf, common=common)
-            more = self._run(searcher, self._build(text, query), query, parsed, TIE_CAP, 0, count=False)
+            more = self._run(
+                searcher, self._build(text, query, within=within), query, parsed, TIE_CAP, 0, count=False
+            )
             found = [(float(score), addr) for score, addr in more.hits]
         keys = searcher.fast_field_values("key", [addr for _score, addr in found])
         order = sorted(range(len(found)), key=lambda i: (-found[i][0], keys[i] or 0))
@@ -1113,36 +1198,49 @@ class EmbeddedBackend:
             # One pass collects what every later step needs from the top: the page, the
             # candidates the second stage re-scores, the candidates broad facets are counted on.
             limit = max(end, rerank.DEPTH if second else 0, FACET_SAMPLE if sampled else 0)
+            need = max(end, rerank.DEPTH if second else 0)
             # Common words make no candidate alone (only without the pruning's candidates).
             common = self._common(searcher, parsed, idf) if within is None else frozenset()
-            result, facets, approximate = self._matches(
-                searcher,
-                parsed,
-                query,
-                unknown,
-                idf,
-                limit=limit + scored,
-                offset=0,
-                sampled=sampled,
-                within=within,
-                common=common,
-            )
-            if common and _count(result) < max(end, rerank.DEPTH if second else 0):
-                # Fewer candidates than the page needs: the common words' matches count too.
-                common = frozenset()
-                result, facets, approximate = self._matches(
-                    searcher, parsed, query, unknown, idf, limit=limit + scored, offset=0, sampled=sampled
+            gated = None
+            if common and scored:
+                gated = self._gated(
+                    searcher, parsed, query, unknown, idf, common, end=end, need=need, sampled=sampled
                 )
-            if common:
-                cut = True
-                approximate = approximate or query.with_facets
-            approximate = approximate if within is None else cut and query.with_facets
+            if gated is not None:
+                found, total, facets = gated
+                cut, approximate = True, query.with_facets
+            else:
+                result, facets, approximate = self._matches(
+                    searcher,
+                    parsed,
+                    query,
+                    unknown,
+                    idf,
+                    limit=limit + scored,
+                    offset=0,
+                    sampled=sampled,
+                    within=within,
+                    common=common,
+                )
+                if common and _count(result) < need:
+                    # Fewer candidates than the page needs: the common words' matches count too.
+                    common = frozenset()
+                    result, facets, approximate = self._matches(
+                        searcher, parsed, query, unknown, idf, limit=limit + scored, offset=0, sampled=sampled
+                    )
+                total = _count(result)
+                if common:
+                    cut = True
+                    approximate = approximate or query.with_facets
+                approximate = approximate if within is None else cut and query.with_facets
+                found = [(key if relevance else 0.0, addr) for key, addr in result.hits]
+                if scored:
+                    found = self._settle_ties(
+                        searcher, parsed, query, unknown, idf, found, limit, common, within
+                    )
             suggestion = None
-            if unknown and result.hits:
-                suggestion = self._correction(searcher, list(result.hits)[:10], parsed)
-            found = [(key if relevance else 0.0, addr) for key, addr in result.hits]
-            if scored:
-                found = self._settle_ties(searcher, parsed, query, unknown, idf, found, limit, common)
+            if unknown and found:
+                suggestion = self._correction(searcher, found[:10], parsed)
             if second:
                 found = self._second_stage(searcher, found, parsed, idf)
             hits = self._hits(searcher, found[query.offset : end], parsed, query)
@@ -1153,7 +1251,7 @@ class EmbeddedBackend:
         except ValueError as exc:
             raise InvalidQuery(f"the search engine rejected the query: {exc}") from exc
         return SearchResult(
-            total=_count(result),
+            total=total,
             hits=hits,
             facets=facets,
             suggestion=suggestion,

@@ -64,7 +64,9 @@ def backend(tmp_path: Path) -> Iterator[EmbeddedBackend]:
     b.close()
 
 
-def _exhaustive(backend: EmbeddedBackend, query: SearchQuery, monkeypatch: pytest.MonkeyPatch) -> SearchResult:
+def _exhaustive(
+    backend: EmbeddedBackend, query: SearchQuery, monkeypatch: pytest.MonkeyPatch
+) -> SearchResult:
     with monkeypatch.context() as m:
         m.setattr(embedded, "COMMON_SHARE", 0.0)
         return backend.search(query)
@@ -149,3 +151,28 @@ def test_phrases_exclusions_and_aliases_keep_working(
         assert not any(h.id.startswith("ht-") for h in result.hits)
     if '"' in text:
         assert result == exact  # a required phrase already restricts: no gate
+
+
+@pytest.mark.usefixtures("gated")
+def test_pages_beyond_the_ranked_candidates_rank_every_candidate(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first pass hands its best GATED_CANDIDATES to the exact ranking; a page beyond them
+    # ranks the other candidates after them, so paging never skips or repeats a material.
+    monkeypatch.setattr(embedded, "GATED_CANDIDATES", 25)
+    text = "bài tập về hình thang"
+    seen = []
+    for page in (1, 2, 3, 4):
+        result = backend.search(SearchQuery(text, size=10, page=page))
+        assert result.total == SHAPES + 1 and result.total_approximate
+        seen += [h.id for h in result.hits]
+    assert len(seen) == len(set(seen)) == 40
+    assert all(i.startswith("ht-") or i == "dien-tich" for i in seen)
+    exact = _exhaustive(backend, SearchQuery(text, size=10), monkeypatch)
+    assert seen[:10] == [h.id for h in exact.hits]
+    # Past the candidates (41): the last one, then the materials with only common words.
+    last = backend.search(SearchQuery(text, size=10, page=5))
+    assert last.total == PLAIN + SHAPES + 1 and not last.total_approximate
+    candidates = {f"ht-{i:03d}" for i in range(SHAPES)} | {"dien-tich"}
+    assert {h.id for h in last.hits[:1]} | set(seen) == candidates
+    assert last.hits[0].id not in seen and all(h.id.startswith("bt-") for h in last.hits[1:])
