@@ -755,9 +755,7 @@ class EmbeddedBackend:
         if flat is None:
             return None
         found = searcher.search(flat, PRUNE_CANDIDATES, count=False)
-        addrs = [addr for _score, addr in found.hits]
-        keys = [int(k) for k in searcher.fast_field_values("key", addrs) if k is not None] if addrs else []
-        return self._keys(keys), len(addrs) < PRUNE_CANDIDATES
+        return self._keys(_key_values(searcher, found.hits)), len(found.hits) < PRUNE_CANDIDATES
 
     def _keys(self, keys: Sequence[int]) -> Query:
         """The materials whose ``key`` is one of ``keys``.
@@ -1005,8 +1003,7 @@ class EmbeddedBackend:
             return result, self._facets(searcher, match_only, query, within=within), True
         sample = None
         if sampled and _count(result) > FACET_SAMPLE and offset == 0 and len(result.hits) >= FACET_SAMPLE:
-            addrs = [addr for _key, addr in result.hits[:FACET_SAMPLE]]
-            sample = [int(k) for k in searcher.fast_field_values("key", addrs) if k is not None]
+            sample = _key_values(searcher, result.hits[:FACET_SAMPLE])
         facets = self._facets(searcher, match_only, query, sample)
         return result, facets, sample is not None
 
@@ -1055,8 +1052,7 @@ class EmbeddedBackend:
         total = _count(first)
         if total < need:
             return None
-        addrs = [addr for _score, addr in first.hits]
-        keys = [int(k) for k in searcher.fast_field_values("key", addrs) if k is not None]
+        keys = _key_values(searcher, first.hits)
         head = self._keys(keys[:GATED_CANDIDATES])
         text = self._text_clauses(parsed, fuzzy, idf=idf, common=common)
         exact = self._build(text, query, within=head)
@@ -1400,6 +1396,12 @@ class EmbeddedBackend:
         addrs = [addr for _key, addr in res.hits]
         versions = searcher.fast_field_values("version", addrs)
         return {str(key): int(v or 0) for (key, _a), v in zip(res.hits, versions, strict=True)}
+
+
+def _key_values(searcher: tantivy.Searcher, hits: Sequence[tuple[Any, tantivy.DocAddress]]) -> list[int]:
+    """The ``key`` (id hash) of each hit, from the fast column (no stored document read)."""
+    addrs = [addr for _score, addr in hits]
+    return [int(k) for k in searcher.fast_field_values("key", addrs) if k is not None] if addrs else []
 
 
 def _selective(clause: Clause, common: frozenset[str]) -> bool:
