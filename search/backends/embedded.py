@@ -30,6 +30,7 @@ under the same visibility filter as every search.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -205,6 +206,20 @@ def _schema() -> tantivy.Schema:
 
 def _micros(value: datetime) -> int:
     return int(value.astimezone(UTC).timestamp() * 1_000_000)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Ask:
+    """One search as the steps of ``EmbeddedBackend._search`` need it: the searcher it reads
+    (one index revision), the query as parsed, its long words found nowhere (``fuzzy``: widened
+    to their neighbours), the words' IDF and its common words (``_common``; empty: none gated)."""
+
+    searcher: tantivy.Searcher
+    parsed: ParsedQuery
+    query: SearchQuery
+    fuzzy: frozenset[str]
+    idf: dict[str, float]
+    common: frozenset[str] = frozenset()
 
 
 class EmbeddedBackend:
@@ -973,27 +988,16 @@ class EmbeddedBackend:
         return correction(texts, parsed)
 
     def _matches(
-        self,
-        searcher: tantivy.Searcher,
-        parsed: ParsedQuery,
-        query: SearchQuery,
-        fuzzy: frozenset[str],
-        idf: dict[str, float],
-        *,
-        limit: int,
-        offset: int,
-        sampled: bool = False,
-        within: Query | None = None,
-        common: frozenset[str] = frozenset(),
+        self, ask: _Ask, *, limit: int, offset: int, sampled: bool = False, within: Query | None = None
     ) -> tuple[tantivy.SearchResult, dict[str, list[FacetValue]], bool]:
         """The hits (``limit`` from ``offset``, counted) and the facets, and whether the facets
         were counted on the top candidates only (see :meth:`_facets`).
 
         ``within``: the candidates of a broad query (:meth:`_candidates`); the hits, the count
-        and every facet are then those of the matches among them. ``common``: see
-        :meth:`_text_clauses`.
+        and every facet are then those of the matches among them.
         """
-        text = self._text_clauses(parsed, fuzzy, idf=idf, common=common)
+        searcher, parsed, query, fuzzy, common = ask.searcher, ask.parsed, ask.query, ask.fuzzy, ask.common
+        text = self._text_clauses(parsed, fuzzy, idf=ask.idf, common=common)
         # The count comes from the same pass that scores every match for the top results.
         result = self._run(searcher, self._build(text, query, within=within), query, parsed, limit, offset)
         if not query.with_facets:
@@ -1008,17 +1012,7 @@ class EmbeddedBackend:
         return result, facets, sample is not None
 
     def _gated(
-        self,
-        searcher: tantivy.Searcher,
-        parsed: ParsedQuery,
-        query: SearchQuery,
-        fuzzy: frozenset[str],
-        idf: dict[str, float],
-        common: frozenset[str],
-        *,
-        end: int,
-        need: int,
-        sampled: bool,
+        self, ask: _Ask, *, end: int, need: int, sampled: bool
     ) -> tuple[list[tuple[float, tantivy.DocAddress]], int, dict[str, list[FacetValue]]] | None:
         """A query with common words (:meth:`_common`) ranked in two passes.
 
@@ -1035,6 +1029,8 @@ class EmbeddedBackend:
         :data:`FACET_SAMPLE` when ``sampled`` and there are more); None when there are fewer
         candidates than ``need``.
         """
+        searcher, parsed, query, fuzzy, common = ask.searcher, ask.parsed, ask.query, ask.fuzzy, ask.common
+        idf = ask.idf
         first_text = [(Occur.Must, self._gate(parsed, fuzzy, common, marks=parsed.has_marks))]
         # The exact query's coverage of what the gate holds: covering more of the rare words and
         # pairs ranks first here too.
@@ -1058,7 +1054,7 @@ class EmbeddedBackend:
         exact = self._build(text, query, within=head)
         ranked = self._run(searcher, exact, query, parsed, GATED_CANDIDATES, 0, count=False)
         found = [(float(score), addr) for score, addr in ranked.hits]
-        found = self._settle_ties(searcher, parsed, query, fuzzy, idf, found, len(found), common, head)
+        found = self._settle_ties(ask, found, len(found), head)
         if end > len(found) and total > len(found):
             # A page beyond them: the other candidates, ranked exactly, come after.
             rest = Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, head)])
@@ -1066,7 +1062,7 @@ class EmbeddedBackend:
             tail = self._build(text, query, within=rest)
             later = self._run(searcher, tail, query, parsed, more + 1, 0, count=False)
             after = [(float(score), addr) for score, addr in later.hits]
-            found += self._settle_ties(searcher, parsed, query, fuzzy, idf, after, more, common, rest)
+            found += self._settle_ties(ask, after, more, rest)
         facets: dict[str, list[FacetValue]] = {}
         if query.with_facets:
             sample = keys if sampled and total > FACET_SAMPLE and len(keys) >= FACET_SAMPLE else None
@@ -1110,14 +1106,9 @@ class EmbeddedBackend:
 
     def _settle_ties(
         self,
-        searcher: tantivy.Searcher,
-        parsed: ParsedQuery,
-        query: SearchQuery,
-        fuzzy: frozenset[str],
-        idf: dict[str, float],
+        ask: _Ask,
         found: list[tuple[float, tantivy.DocAddress]],
         limit: int,
-        common: frozenset[str] = frozenset(),
         within: Query | None = None,
     ) -> list[tuple[float, tantivy.DocAddress]]:
         """The best ``limit`` of ``found`` (which holds one more), equal scores in a stable order.
@@ -1130,11 +1121,11 @@ class EmbeddedBackend:
         whole first (up to :data:`TIE_CAP` candidates). A page is then ordered by score and id
         (:meth:`_search`).
         """
+        searcher = ask.searcher
         if len(found) > limit and found[limit - 1][0] == found[limit][0] and limit < TIE_CAP:
-            text = self._text_clauses(parsed, fuzzy, idf=idf, common=common)
-            more = self._run(
-                searcher, self._build(text, query, within=within), query, parsed, TIE_CAP, 0, count=False
-            )
+            text = self._text_clauses(ask.parsed, ask.fuzzy, idf=ask.idf, common=ask.common)
+            whole = self._build(text, ask.query, within=within)
+            more = self._run(searcher, whole, ask.query, ask.parsed, TIE_CAP, 0, count=False)
             found = [(float(score), addr) for score, addr in more.hits]
         keys = searcher.fast_field_values("key", [addr for _score, addr in found])
         order = sorted(range(len(found)), key=lambda i: (-found[i][0], keys[i] or 0))
@@ -1195,45 +1186,32 @@ class EmbeddedBackend:
             # candidates the second stage re-scores, the candidates broad facets are counted on.
             limit = max(end, rerank.DEPTH if second else 0, FACET_SAMPLE if sampled else 0)
             need = max(end, rerank.DEPTH if second else 0)
-            # Common words make no candidate alone (only without the pruning's candidates).
-            common = self._common(searcher, parsed, idf) if within is None else frozenset()
-            gated = None
-            if common and scored:
-                gated = self._gated(
-                    searcher, parsed, query, unknown, idf, common, end=end, need=need, sampled=sampled
-                )
+            ask = _Ask(searcher, parsed, query, unknown, idf)
+            if within is None:
+                # Common words make no candidate alone (not with the pruning's candidates).
+                ask = dataclasses.replace(ask, common=self._common(searcher, parsed, idf))
+            gated = self._gated(ask, end=end, need=need, sampled=sampled) if ask.common and scored else None
             if gated is not None:
                 found, total, facets = gated
                 cut, approximate = True, query.with_facets
             else:
                 result, facets, approximate = self._matches(
-                    searcher,
-                    parsed,
-                    query,
-                    unknown,
-                    idf,
-                    limit=limit + scored,
-                    offset=0,
-                    sampled=sampled,
-                    within=within,
-                    common=common,
+                    ask, limit=limit + scored, offset=0, sampled=sampled, within=within
                 )
-                if common and _count(result) < need:
+                if ask.common and _count(result) < need:
                     # Fewer candidates than the page needs: the common words' matches count too.
-                    common = frozenset()
+                    ask = dataclasses.replace(ask, common=frozenset())
                     result, facets, approximate = self._matches(
-                        searcher, parsed, query, unknown, idf, limit=limit + scored, offset=0, sampled=sampled
+                        ask, limit=limit + scored, offset=0, sampled=sampled
                     )
                 total = _count(result)
-                if common:
+                if ask.common:
                     cut = True
                     approximate = approximate or query.with_facets
                 approximate = approximate if within is None else cut and query.with_facets
                 found = [(key if relevance else 0.0, addr) for key, addr in result.hits]
                 if scored:
-                    found = self._settle_ties(
-                        searcher, parsed, query, unknown, idf, found, limit, common, within
-                    )
+                    found = self._settle_ties(ask, found, limit, within)
             suggestion = None
             if unknown and found:
                 suggestion = self._correction(searcher, found[:10], parsed)
