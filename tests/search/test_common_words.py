@@ -19,6 +19,7 @@ from search.backends.embedded import EmbeddedBackend
 from search.documents import build_document
 from search.query import SearchQuery, SearchResult
 from tests.search.test_backend_contract import material
+from tests.search.test_pruned_search import exercises
 
 PLAIN = 150  # materials with only the common words
 SHAPES = 40  # materials that also hold "hình thang" (selective)
@@ -27,16 +28,7 @@ SHAPES = 40  # materials that also hold "hình thang" (selective)
 @pytest.fixture
 def backend(tmp_path: Path) -> Iterator[EmbeddedBackend]:
     b = EmbeddedBackend(tmp_path / "index", cache_size=0)
-    docs = [
-        material(
-            f"bt-{i:03d}",
-            f"Bài tập số {i}",
-            grades=[5 if i % 2 else 6],
-            subjects=["toan"],
-            description=f"Bài tập luyện tập phép tính số {i}. " + "Ôn tập. " * (i % 7),
-        )
-        for i in range(PLAIN)
-    ]
+    docs = exercises(PLAIN, lead="Bài tập: ")
     docs += [
         material(
             f"ht-{i:03d}",

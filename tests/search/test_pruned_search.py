@@ -18,19 +18,24 @@ from tests.search.test_backend_contract import material
 N = 200
 
 
-@pytest.fixture
-def backend(tmp_path: Path) -> Iterator[EmbeddedBackend]:
-    b = EmbeddedBackend(tmp_path / "index", cache_size=0)
-    docs = [
+def exercises(n: int, lead: str = "") -> list[dict[str, Any]]:
+    """``n`` maths exercises "bt-000"… alike but for their number, grade 5 or 6 in turn."""
+    return [
         material(
             f"bt-{i:03d}",
             f"Bài tập số {i}",
             grades=[5 if i % 2 else 6],
             subjects=["toan"],
-            description=f"Luyện tập phép tính số {i}. " + "Ôn tập. " * (i % 7),
+            description=f"{lead}Luyện tập phép tính số {i}. " + "Ôn tập. " * (i % 7),
         )
-        for i in range(N)
+        for i in range(n)
     ]
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Iterator[EmbeddedBackend]:
+    b = EmbeddedBackend(tmp_path / "index", cache_size=0)
+    docs = exercises(N)
     # The one material that holds every word of the question, together and in order.
     docs.append(
         material(
