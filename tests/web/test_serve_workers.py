@@ -89,8 +89,14 @@ def test_two_web_processes_one_indexer_both_find_new_material(runtime: Any, tmp_
         while log.read_text().count("Application startup complete") < 2:
             assert time.monotonic() < deadline, log.read_text()
             time.sleep(0.3)
+        # One process took the index writer, the other stands by (the election's warning). The
+        # election runs in a thread each process starts at startup: its line may come after
+        # "Application startup complete".
+        deadline = time.monotonic() + 60
+        while "search.indexer_standby" not in log.read_text():
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.3)
         text = log.read_text()
-        # one process took the index writer, the other stands by (the election's warning)
         assert "Child process" not in text or "died" not in text, text
         assert text.count("search.indexer_standby") == 1, text
 
