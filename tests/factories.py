@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
-from repository.models import Material, Role, User, WorkflowState
+from repository.models import Material, MaterialFile, Role, User, WorkflowState
 from repository.runtime import Runtime
 from repository.uow import UnitOfWork
 from repository.user.schemas import UserCreate
@@ -73,3 +74,13 @@ def create_material(
         state=state,
         files=[NewFile(filename=filename, blob=blob, media_type="application/pdf")],
     )
+
+
+def read_file(runtime: Runtime, file_id: str) -> MaterialFile:
+    """The file as it is now, with its derivatives loaded (read in a session of its own)."""
+    with runtime.db.read() as s:
+        f = s.scalar(
+            select(MaterialFile).options(selectinload(MaterialFile.derivatives)).where(MaterialFile.id == file_id)
+        )
+        assert f is not None
+        return f

@@ -14,7 +14,7 @@ from repository.jobs import JobRunner
 from repository.material.service import material as material_service
 from repository.models import Derivative, MaterialFile, Role, User
 from repository.uow import UnitOfWork
-from tests.factories import create_material, make_user, token_for
+from tests.factories import create_material, make_user, read_file, token_for
 
 
 def ingest(runtime, path: Path, *, filename: str | None = None, title: str = "Học liệu") -> MaterialFile:  # type: ignore[no-untyped-def]
@@ -35,20 +35,7 @@ def ingest(runtime, path: Path, *, filename: str | None = None, title: str = "H�
         )
         file_id = m.files[0].id
     JobRunner(runtime.db, queues=("default",)).run_until_empty()
-    return _file(runtime, file_id)
-
-
-def _file(runtime, file_id: str) -> MaterialFile:  # type: ignore[no-untyped-def]
-    from sqlalchemy.orm import selectinload
-
-    with runtime.db.read() as s:
-        f = s.scalar(
-            select(MaterialFile)
-            .options(selectinload(MaterialFile.derivatives))
-            .where(MaterialFile.id == file_id)
-        )
-        assert f is not None
-        return f
+    return read_file(runtime, file_id)
 
 
 def _text(runtime, f: MaterialFile, label: str = "") -> str:  # type: ignore[no-untyped-def]
@@ -107,7 +94,7 @@ class TestDocuments:
         before = sorted((d.kind, d.label, d.page, d.sha256) for d in f.derivatives)
         FileIngest(runtime, f.id, force=True).run()
         JobRunner(runtime.db, queues=("default",)).run_until_empty()  # its page-preview follow-up
-        after = _file(runtime, f.id)
+        after = read_file(runtime, f.id)
         assert sorted((d.kind, d.label, d.page, d.sha256) for d in after.derivatives) == before
         with runtime.db.read() as s:
             assert s.scalar(select(func.count()).select_from(Derivative)) == len(before)
@@ -142,7 +129,7 @@ class TestDocuments:
             )
             material_id, file_id = m.id, m.files[0].id
         JobRunner(runtime.db, queues=("default",)).run_until_empty()
-        f = _file(runtime, file_id)
+        f = read_file(runtime, file_id)
         assert f.status == "ready", f.error
         assert f.info.get("title") and f.info["title"] != "testPDF"  # the document has a title of its own
         with runtime.db.read() as s:

@@ -5,14 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
 
 from repository.curation.versions import title_from_document
 from repository.material.ingest_results import IngestResult, NewDerivative, ingest_results
 from repository.metadata import metadata_title_from_filename
 from repository.models import AuditEvent, Derivative, Material, MaterialFile, MaterialVersion, Role, User
 from repository.uow import UnitOfWork
-from tests.factories import create_material, create_user
+from tests.factories import create_material, create_user, read_file
 
 FILENAME = "bai-giang-phan-so.pdf"
 DOC_TITLE = "Phân số và số thập phân"
@@ -44,17 +43,6 @@ def _finish(runtime: Any, file_id: str, result: IngestResult) -> None:
         ingest_results.finish(uow.session, file_id, result)
         # As the pipeline does, in the same unit of work: the document's title is a version edit.
         title_from_document(uow.session, file_id, FILENAME, result.info.get("title"))
-
-
-def _file(runtime: Any, file_id: str) -> MaterialFile:
-    with runtime.db.read() as s:
-        f = s.scalar(
-            select(MaterialFile)
-            .options(selectinload(MaterialFile.derivatives))
-            .where(MaterialFile.id == file_id)
-        )
-        assert f is not None
-        return f
 
 
 class TestDocumentTitle:
@@ -90,7 +78,7 @@ class TestDocumentTitle:
             m = s.get(Material, material_id)
             assert m is not None and m.title == metadata_title_from_filename(FILENAME)
             assert s.scalar(select(AuditEvent.id).where(AuditEvent.action == "material.edited")) is None
-        f = _file(runtime, file_id)
+        f = read_file(runtime, file_id)
         assert f.status == "ready" and f.info["title"] == "Bài học"  # kept, without the NUL
 
     def test_a_title_the_owner_chose_is_kept(self, runtime: Any) -> None:
@@ -141,7 +129,7 @@ class TestResults:
             _derivative(runtime, "poster", b"c"),
         ]
         _finish(runtime, file_id, IngestResult(media_type="application/pdf", derivatives=second))
-        f = _file(runtime, file_id)
+        f = read_file(runtime, file_id)
         assert f.status == "ready" and f.progress == 1.0
         assert sorted((d.kind, d.sha256) for d in f.derivatives) == sorted(
             [("caption", caption.sha256)] + [(d.kind, d.blob.sha256) for d in second]
@@ -153,7 +141,7 @@ class TestResults:
         _finish(
             runtime, file_id, IngestResult(media_type="application/pdf", derivatives=made, pages_pending=True)
         )
-        assert _file(runtime, file_id).info["pages"] == "pending"
+        assert read_file(runtime, file_id).info["pages"] == "pending"
         with runtime.db.read() as s:
             assert ingest_results.pages_source(s, file_id) is not None
         pages = [
@@ -162,7 +150,7 @@ class TestResults:
         ]
         with UnitOfWork(runtime.db) as uow:
             ingest_results.record_pages(uow.session, file_id, "ready", pages)
-        f = _file(runtime, file_id)
+        f = read_file(runtime, file_id)
         assert f.info["pages"] == "ready"
         assert sorted((d.kind, d.sha256) for d in f.derivatives) == sorted(
             [("poster", made[1].blob.sha256)] + [(d.kind, d.blob.sha256) for d in pages]
@@ -179,16 +167,16 @@ class TestRunState:
             assert job is not None and job.attempts == 1 and job.filename == FILENAME
         with UnitOfWork(runtime.db) as uow:
             ingest_results.progress(uow.session, file_id, 1.7)
-        assert _file(runtime, file_id).progress == 1.0
+        assert read_file(runtime, file_id).progress == 1.0
         with UnitOfWork(runtime.db) as uow:
             ingest_results.fail(uow.session, file_id, "PDF is truncated or corrupt", retry=True)
-        f = _file(runtime, file_id)
+        f = read_file(runtime, file_id)
         assert (f.status, f.error, f.info["last_error"]) == ("queued", None, "PDF is truncated or corrupt")
         with UnitOfWork(runtime.db) as uow:
             job = ingest_results.begin(uow.session, file_id)
             assert job is not None and job.attempts == 2
             ingest_results.fail(uow.session, file_id, "PDF is truncated or corrupt", retry=False)
-        f = _file(runtime, file_id)
+        f = read_file(runtime, file_id)
         assert (f.status, f.error, f.info["failure"]) == ("failed", "PDF is truncated or corrupt", "damaged")
         with UnitOfWork(runtime.db) as uow:
             assert not ingest_results.unfinished(uow.session, file_id)
