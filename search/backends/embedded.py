@@ -553,6 +553,15 @@ class EmbeddedBackend:
                 out.append(Query.const_score_query(self._all_words((tok,), exact=False), weight))
         return out
 
+    def _pair_coverage(self, pair: str, idf: dict[str, float]) -> Query | None:
+        """A constant score for having the adjacent pair at all (in a title or a body), weighted
+        by its rarity; None for a pair in no material."""
+        weight = COVERAGE_SCORE * PAIR_COVERAGE * idf.get(pair, 0.0)
+        if weight <= 0:
+            return None
+        has = self._any([self._term(name, pair) for name, _ in PAIR_WEIGHTS])
+        return Query.const_score_query(has, weight)
+
     def _all_words(self, toks: Sequence[Token], *, exact: bool) -> Query:
         """Every one of ``toks`` in any text field (folded, or with their accents)."""
         suffix = "_x" if exact else ""
@@ -670,10 +679,8 @@ class EmbeddedBackend:
                 if pair in parsed.alias_pairs:
                     # "toán lớp 5" next to each other is no evidence about a grade-5 lesson.
                     continue
-                weight = COVERAGE_SCORE * PAIR_COVERAGE * idf.get(pair, 0.0)
-                if weight > 0:
-                    has = self._any([self._term(name, pair) for name, _ in PAIR_WEIGHTS])
-                    out.append((Occur.Should, Query.const_score_query(has, weight)))
+                if (covered := self._pair_coverage(pair, idf)) is not None:
+                    out.append((Occur.Should, covered))
         if scored:
             # Exact-accent matches add about EXACT_FACTOR times the folded score of every word;
             # the adjacency evidence of the (folded) pairs grows with them, or an accented query
@@ -1038,10 +1045,9 @@ class EmbeddedBackend:
             if clause.kind == "word" and _selective(clause, common):
                 first_text += [(Occur.Should, q) for q in self._coverage(clause, idf)]
         for pair in parsed.pairs:
-            weight = COVERAGE_SCORE * PAIR_COVERAGE * idf.get(pair, 0.0)
-            if pair not in parsed.alias_pairs and pair not in common and weight > 0:
-                has = self._any([self._term(name, pair) for name, _ in PAIR_WEIGHTS])
-                first_text.append((Occur.Should, Query.const_score_query(has, weight)))
+            covered = self._pair_coverage(pair, idf)
+            if pair not in parsed.alias_pairs and pair not in common and covered is not None:
+                first_text.append((Occur.Should, covered))
         first_text += [(Occur.MustNot, self._exclusion(toks)) for toks in parsed.excluded]
         size = max(GATED_CANDIDATES, FACET_SAMPLE if sampled else 0)
         first = self._run(searcher, self._build(first_text, query), query, parsed, size, 0)
@@ -1191,6 +1197,9 @@ class EmbeddedBackend:
                 # Common words make no candidate alone (not with the pruning's candidates).
                 ask = dataclasses.replace(ask, common=self._common(searcher, parsed, idf))
             gated = self._gated(ask, end=end, need=need, sampled=sampled) if ask.common and scored else None
+            if gated is None and ask.common and scored:
+                # The first pass counted fewer candidates than the page needs: unrestricted.
+                ask = dataclasses.replace(ask, common=frozenset())
             if gated is not None:
                 found, total, facets = gated
                 cut, approximate = True, query.with_facets
