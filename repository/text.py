@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -93,3 +94,41 @@ def fold_aligned(text: str) -> str:
 def has_marks(text: str) -> bool:
     """True when ``text`` carries any Vietnamese tone/vowel mark or ``đ``."""
     return fold(text) != text.lower()
+
+
+# --- i / y spellings ------------------------------------------------------------------------
+
+# A syllable of one of these onsets + "y" (lý, kỹ, mỹ, sỹ, tỷ, hy, quý) is also written with "i"
+# (lí, kĩ, mĩ, sĩ, tỉ, hi, quí): both spellings have been in print since the 1980s reforms, the
+# 2018 textbooks write "i" ("Vật lí", "Mĩ thuật"), much else "y". Other onsets do not alternate
+# (or only in names: Vy / Vi are two names), and English words stay apart ("try", "sky", "by").
+_I_FORMS = "iìíỉĩị"
+_Y_FORMS = "yỳýỷỹỵ"
+_TO_I = str.maketrans(_Y_FORMS + _Y_FORMS.upper(), _I_FORMS + _I_FORMS.upper())
+_TO_Y = str.maketrans(_I_FORMS + _I_FORMS.upper(), _Y_FORMS + _Y_FORMS.upper())
+_ONSET = "(?:qu|[hklmst])"
+_I_OR_Y = re.compile(rf"^({_ONSET})([{_I_FORMS}{_Y_FORMS}])$")
+_FOLDED_Y = re.compile(rf"\b({_ONSET})y\b")
+
+
+def i_y_spellings(word: str) -> tuple[str, ...]:
+    """``word`` (one lowercase syllable, folded or with its accents) and its other i/y spelling,
+    when it has one::
+
+        >>> i_y_spellings("lý"), i_y_spellings("ki"), i_y_spellings("thủy")
+        (('lý', 'lí'), ('ki', 'ky'), ('thủy',))
+    """
+    m = _I_OR_Y.match(word)
+    if m is None:
+        return (word,)
+    onset, vowel = m.groups()
+    return (word, onset + vowel.translate(_TO_Y if vowel in _I_FORMS else _TO_I))
+
+
+def merge_i_y(folded: str) -> str:
+    """Folded text with every syllable :func:`i_y_spellings` pairs written with "i"::
+
+    >>> merge_i_y("vat ly, hoc ky, my thuat")
+    'vat li, hoc ki, mi thuat'
+    """
+    return _FOLDED_Y.sub(r"\1i", folded)

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from repository.errors import BadRequest, NotFound, RepositoryError
-from repository.text import fold, nfc
+from repository.text import fold, merge_i_y, nfc
 
 # The schemas and vocabularies are data beside the packages (house style: `repository` reads
 # metadata_schemas/ as data). Resolved from this file so it works from any working directory.
@@ -45,9 +45,6 @@ LANGUAGES = ("vi", "en")
 _TERM_KEYS = {"code", "label", "grades", "aliases", "url", "grade_labels"}
 _VOCAB_KEYS = {"name", "label", "terms"}
 
-# A syllable that is consonants + "y" (lý, kỹ, mỹ, sỹ, quý) is also written with "i" (lí, kĩ, mĩ,
-# sĩ, quí): both spellings are in use since the 1980s reforms, so lookup treats them as one.
-_FINAL_Y = re.compile(r"\b([bcdghklmnpqrstvx]+)y\b")
 _LETTER_DIGIT = re.compile(r"(?<=[a-z])(?=[0-9])|(?<=[0-9])(?=[a-z])")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 
@@ -64,7 +61,7 @@ def lookup_key(text: str) -> str:
     key = fold(text).replace("&", " va ")
     key = _NON_ALNUM.sub(" ", key)
     key = _LETTER_DIGIT.sub(" ", key)
-    key = _FINAL_Y.sub(r"\1i", key)
+    key = merge_i_y(key)
     return " ".join(key.split())
 
 

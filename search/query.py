@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from repository import fields
 from repository.errors import InvalidQuery
-from repository.text import fold, has_marks, nfc
+from repository.text import fold, has_marks, i_y_spellings, nfc
 from repository.vocabularies import load_vocabularies, lookup_key
 from search.vietnamese import normalize_tone_placement
 
@@ -49,7 +49,6 @@ MAX_TOKEN_CHARS = 40
 FUZZY_MIN_CHARS = 5
 #: "Finds little": fewer hits than this turns typo tolerance on.
 FUZZY_BELOW = 3
-
 
 
 @dataclass(frozen=True)
@@ -88,9 +87,7 @@ class SearchQuery:
     codes: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     @classmethod
-    def with_filters(
-        cls, text: str, chosen: Mapping[str, Sequence[object]], **options: Any
-    ) -> SearchQuery:
+    def with_filters(cls, text: str, chosen: Mapping[str, Sequence[object]], **options: Any) -> SearchQuery:
         """A query from filters by field name (``{"grade": [5], "subject": ["toan"]}``), the way
         the API and the portal receive them.
 
@@ -208,7 +205,8 @@ class ParsedQuery:
     clauses: tuple[Clause, ...] = ()
     excluded: tuple[tuple[Token, ...], ...] = ()
     has_marks: bool = False
-    #: Folded adjacent-syllable pairs ("hocsinh") of the positive words, for proximity boosts.
+    #: Folded adjacent-syllable pairs ("hocsinh") of the positive words, for proximity boosts
+    #: (a pair with a word of two i/y spellings is there in each: "hocki", "hocky").
     pairs: tuple[str, ...] = ()
     boost_grades: tuple[int, ...] = ()
     boost_subjects: tuple[str, ...] = ()
@@ -414,6 +412,12 @@ def _at_named_grades(clauses: list[Clause]) -> list[Clause]:
 _QUOTED = re.compile(r'(-?)"([^"]*)"')
 
 
+def _pairs(a: Token, b: Token) -> list[str]:
+    """The indexed pair terms of two adjacent words: in every i/y spelling of each ("hocki",
+    "hocky"), as the texts write either."""
+    return [x + y for x in i_y_spellings(a.folded) for y in i_y_spellings(b.folded)]
+
+
 def analyze(text: str, resolver: Resolver | None = None) -> ParsedQuery:
     """Parse user text into a :class:`ParsedQuery`. Never raises on odd syntax.
 
@@ -462,13 +466,17 @@ def analyze(text: str, resolver: Resolver | None = None) -> ParsedQuery:
     clauses.extend(phrase_clauses)
 
     # A pair with a question word ("o dau") is no evidence of where the answer is.
-    pairs = [a.folded + b.folded for a, b in itertools.pairwise(positive) if not (a.question or b.question)]
+    pairs = [
+        p for a, b in itertools.pairwise(positive) if not (a.question or b.question) for p in _pairs(a, b)
+    ]
     for c in phrase_clauses:
-        fw = [t.folded for t in c.tokens]
-        pairs.extend(a + b for a, b in itertools.pairwise(fw))
+        pairs.extend(p for a, b in itertools.pairwise(c.tokens) for p in _pairs(a, b))
     in_alias = {id(t) for c in clauses if c.kind == "alias" for t in c.tokens}
     alias_pairs = frozenset(
-        a.folded + b.folded for a, b in itertools.pairwise(positive) if id(a) in in_alias or id(b) in in_alias
+        p
+        for a, b in itertools.pairwise(positive)
+        if id(a) in in_alias or id(b) in in_alias
+        for p in _pairs(a, b)
     )
     positive_text = " ".join(t.exact for c in clauses for t in c.tokens)
     return ParsedQuery(

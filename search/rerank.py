@@ -48,6 +48,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 
+from repository.text import merge_i_y
 from search.query import ParsedQuery, fast_fold
 from search.vietnamese import normalize_tone_placement
 
@@ -99,20 +100,22 @@ def query_weights(
         for tok in clause.tokens:
             weight = idf.get(tok.folded, 0.0) * (question_weight if tok.question else 1.0)
             if weight > 0:
-                out[tok.folded] = max(out.get(tok.folded, 0.0), weight)
+                word = merge_i_y(tok.folded)
+                out[word] = max(out.get(word, 0.0), weight)
                 if tok.exact != tok.folded:
-                    exact[tok.folded] = tok.exact
+                    exact[word] = tok.exact
     return out, exact
 
 
 def text_words(text: str, exact: dict[str, str] | None = None) -> list[str]:
-    """The folded words of ``text`` (its first :data:`TEXT_CHARS` characters), as indexed.
+    """The folded words of ``text`` (its first :data:`TEXT_CHARS` characters), as indexed,
+    each in its "i" spelling where it has an i/y twin ("ky" → "ki": ``merge_i_y``).
 
     With ``exact`` (folded → accented query word), a word written with other accents than the
     query's becomes ``"~" + folded``: it counts half (:func:`_weigh`), as in first-stage coverage.
     """
     text = text[:TEXT_CHARS]
-    folded = _WORDS.findall(fast_fold(text))
+    folded = _WORDS.findall(merge_i_y(fast_fold(text)))
     if not exact:
         return folded
     accented = _WORDS.findall(normalize_tone_placement(text.lower()))
@@ -201,11 +204,12 @@ def query_pairs(parsed: ParsedQuery, weights: dict[str, float]) -> dict[tuple[st
     weighted by the rarer word's weight: a pair of common words ("tên đầy đủ") is evidence of
     word order, not of a topic."""
     toks = [t for c in parsed.clauses if c.kind != "alias" for t in c.tokens]
-    return {
-        (a.folded, b.folded): min(weights.get(a.folded, 0.0), weights.get(b.folded, 0.0))
-        for a, b in itertools.pairwise(toks)
-        if not (a.question or b.question)
-    }
+    out = {}
+    for a, b in itertools.pairwise(toks):
+        if not (a.question or b.question):
+            pair = (merge_i_y(a.folded), merge_i_y(b.folded))
+            out[pair] = min(weights.get(pair[0], 0.0), weights.get(pair[1], 0.0))
+    return out
 
 
 def pair_coverage(pairs: dict[tuple[str, str], float], hits: list[tuple[int, str]]) -> float:
@@ -275,7 +279,7 @@ def second_stage(
     found = [_positions(weights, ws) for ws in tokenised]
     pooled = _weigh(pool_weights(plain, [[w for _i, w in hits] for hits in found]))
     pairs = query_pairs(parsed, plain)
-    toks = [t.folded for c in parsed.clauses if c.kind != "alias" for t in c.tokens]
+    toks = [merge_i_y(t.folded) for c in parsed.clauses if c.kind != "alias" for t in c.tokens]
     adjacent = set(itertools.pairwise(toks))
     lengths = [len(ws) - ws.count(BREAK) for ws in tokenised]
     mean_length = sum(lengths) / len(lengths)

@@ -17,7 +17,8 @@ consonant or a third vowel every writer already follows the main-vowel rule (``h
 the syllable. That maps old style to new style and the rare misplaced "hòan", "ngòai" to their
 correct spelling, and leaves every other syllable alone: no rime has a main ``o`` before ``a``/
 ``e`` or a main ``u`` before ``y`` ("mùa", "lúa", "cụ" stay as they are; ``ua`` is not one of the
-pairs). ``lý``/``lí`` (i or y) is spelling, not placement, and is not touched.
+pairs). ``lý``/``lí`` (i or y) is spelling, not placement: the index keeps it as written and
+the backends look a query word up in both spellings (``repository.text.i_y_spellings``).
 
 The same normal form is applied to the indexed exact-accent text and to the query's exact tokens
 (:func:`search.query.analyze`), and :func:`char_mappings` gives it to OpenSearch as a

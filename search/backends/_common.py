@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import html
+import itertools
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from repository.text import fold, nfc
+from repository.text import fold, i_y_spellings, nfc
 from repository.vocabularies import load_vocabularies
 from search.query import FUZZY_MIN_CHARS, ParsedQuery, Suggestion, did_you_mean, words
 from search.vietnamese import normalize_tone_placement
@@ -69,6 +70,27 @@ TOTAL_BOUND = 10_000
 TIE_CAP = 1_000
 
 
+#: What a query word scores in its other i/y spelling, against the spelling typed (1): a text
+#: in either spelling is found, one written as the query is preferred (as exact accents are).
+TWIN_WEIGHT = 0.5
+#: Spellings of a phrase tried at most (each of its words in either i/y spelling: "học kì" and
+#: "học kỳ"); a phrase with more alternating words keeps the first ones' combinations.
+MAX_PHRASE_SPELLINGS = 8
+
+
+def spellings(word: str) -> tuple[str, ...]:
+    """The query word (folded or accented) as the index may hold it: itself and its other i/y
+    spelling ("lý" / "lí", "ky" / "ki"; :func:`repository.text.i_y_spellings`). The index keeps
+    each text as written, so both backends match a word in either spelling."""
+    return i_y_spellings(word)
+
+
+def phrase_spellings(words: Sequence[str]) -> list[tuple[str, ...]]:
+    """The phrase ``words`` in every combination of its words' :func:`spellings` (at most
+    :data:`MAX_PHRASE_SPELLINGS`, the phrase as typed first)."""
+    return list(itertools.islice(itertools.product(*(spellings(w) for w in words)), MAX_PHRASE_SPELLINGS))
+
+
 def mark(fragment: str, ranges: Sequence[tuple[int, int]]) -> str:
     """Escape ``fragment`` and wrap the byte ``ranges`` (Tantivy reports UTF-8 offsets) in <mark>."""
     raw = fragment.encode("utf-8")
@@ -98,7 +120,7 @@ def highlight_filter(parsed: ParsedQuery | None) -> Callable[[str], bool] | None
 
     def keep(word: str) -> bool:
         w = normalize_tone_placement(nfc(word).lower())
-        return w in exact or fold(w) in loose
+        return any(s in exact for s in spellings(w)) or any(s in loose for s in spellings(fold(w)))
 
     return keep
 

@@ -64,10 +64,13 @@ from search.backends._common import (
     SNIPPET_CHARS,
     TEXT_FIELDS,
     TIE_CAP,
+    TWIN_WEIGHT,
     correction,
     highlight_filter,
     mark,
+    phrase_spellings,
     plain,
+    spellings,
     suggestions,
 )
 from search.backends._common import (
@@ -111,6 +114,8 @@ def _layout() -> str:
     if not added:
         return f"v{SCHEMA_VERSION}"
     return f"v{SCHEMA_VERSION}-" + hashlib.sha256(",".join(added).encode()).hexdigest()[:12]
+
+
 #: Distinct curriculum paths counted by ``browse`` (Tantivy's bucket limit is 65 000).
 BROWSE_SIZE = 60_000
 
@@ -446,6 +451,23 @@ class EmbeddedBackend:
     def _term(self, field: str, value: str | int) -> Query:
         return Query.term_query(self.schema, field, value)
 
+    def _word(self, field: str, word: str, boost: float = 1.0) -> Query:
+        """``word`` in the text ``field`` in any of its spellings (``_common.spellings``); the
+        other spelling scores :data:`TWIN_WEIGHT` of the spelling typed."""
+        typed, *twins = spellings(word)
+        parts = [Query.boost_query(self._term(field, typed), boost)]
+        parts += [Query.boost_query(self._term(field, w), boost * TWIN_WEIGHT) for w in twins]
+        return self._any(parts)
+
+    def _phrase(self, field: str, words: Sequence[str]) -> Query:
+        """The phrase ``words`` in ``field`` in any of its spellings."""
+        return self._any([Query.phrase_query(self.schema, field, list(p)) for p in phrase_spellings(words)])
+
+    def _doc_freq(self, searcher: tantivy.Searcher, field: str, word: str) -> int:
+        """The documents holding ``word`` in ``field`` in any of its spellings (at most: a text
+        with both spellings counts twice)."""
+        return min(sum(searcher.doc_freq(field, w) for w in spellings(word)), max(searcher.num_docs, 1))
+
     def _any(self, queries: list[Query]) -> Query:
         if len(queries) == 1:
             return queries[0]
@@ -458,7 +480,7 @@ class EmbeddedBackend:
         scale = QUESTION_WEIGHT if tok.question else 1.0
         for name, weight in fields:
             weight *= scale
-            parts.append(Query.boost_query(self._term(name, tok.folded), weight))
+            parts.append(self._word(name, tok.folded, weight))
             if marks and tok.exact != tok.folded:
                 parts.append(Query.boost_query(self._term(f"{name}_x", tok.exact), weight * EXACT_FACTOR))
             if tok.folded in fuzzy and name in ("title", "lesson", "body", "page_text"):
@@ -471,11 +493,9 @@ class EmbeddedBackend:
     def _phrase_query(self, toks: Sequence[Token], marks: bool, fields: Sequence[tuple[str, float]]) -> Query:
         parts: list[Query] = []
         for name, weight in fields:
-            parts.append(
-                Query.boost_query(Query.phrase_query(self.schema, name, [t.folded for t in toks]), weight)
-            )
+            parts.append(Query.boost_query(self._phrase(name, [t.folded for t in toks]), weight))
             if marks:
-                exact = Query.phrase_query(self.schema, f"{name}_x", [t.exact for t in toks])
+                exact = self._phrase(f"{name}_x", [t.exact for t in toks])
                 parts.append(Query.boost_query(exact, weight * EXACT_FACTOR))
         return self._any(parts)
 
@@ -501,9 +521,9 @@ class EmbeddedBackend:
             target = f"{name}_x" if marks else name
             values = [t.exact if marks else t.folded for t in toks]
             if len(values) == 1:
-                parts.append(self._term(target, values[0]))
+                parts.append(self._word(target, values[0]))
             else:
-                parts.append(Query.phrase_query(self.schema, target, list[Any](values)))
+                parts.append(self._phrase(target, values))
         return self._any(parts)
 
     def _filter_query(self, field: str, values: Sequence[object]) -> Query:
@@ -566,7 +586,7 @@ class EmbeddedBackend:
         """Every one of ``toks`` in any text field (folded, or with their accents)."""
         suffix = "_x" if exact else ""
         per = [
-            self._any([self._term(name + suffix, t.exact if exact else t.folded) for name, _ in TEXT_FIELDS])
+            self._any([self._word(name + suffix, t.exact if exact else t.folded) for name, _ in TEXT_FIELDS])
             for t in toks
         ]
         return per[0] if len(per) == 1 else Query.boolean_query([(Occur.Must, q) for q in per])
@@ -733,7 +753,7 @@ class EmbeddedBackend:
         n = max(searcher.num_docs, 1)
 
         def cover(field: str, term: str, weight: float) -> float:
-            df = searcher.doc_freq(field, term)
+            df = self._doc_freq(searcher, field, term)
             own = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
             return COVERAGE_SCORE * PRUNE_COVERAGE * weight / own if own > 0 else 0.0
 
@@ -748,10 +768,12 @@ class EmbeddedBackend:
             share = idf.get(tok.folded, 0.0) * scale * (0.5 if accented else 1.0)
             for name, weight in TEXT_FIELDS:
                 boost = weight * scale + cover(name, tok.folded, share)
-                parts.append(Query.boost_query(self._term(name, tok.folded), boost))
+                parts += [Query.boost_query(self._term(name, w), boost) for w in spellings(tok.folded)]
                 if accented:
                     boost = weight * EXACT_FACTOR * scale + cover(f"{name}_x", tok.exact, share)
-                    parts.append(Query.boost_query(self._term(f"{name}_x", tok.exact), boost))
+                    parts += [
+                        Query.boost_query(self._term(f"{name}_x", w), boost) for w in spellings(tok.exact)
+                    ]
         pair_scale = 1.0 + EXACT_FACTOR if marks else 1.0
         for pair in parsed.pairs:
             share = PAIR_COVERAGE * idf.get(pair, 0.0)
@@ -977,7 +999,7 @@ class EmbeddedBackend:
             t.folded
             for t in parsed.tokens
             if len(t.folded) >= FUZZY_MIN_CHARS
-            and not any(searcher.doc_freq(name, t.folded) for name, _ in TEXT_FIELDS)
+            and not any(self._doc_freq(searcher, name, t.folded) for name, _ in TEXT_FIELDS)
         )
 
     def _correction(
@@ -1319,7 +1341,7 @@ class EmbeddedBackend:
         should: list[Query] = []
         for t in terms:
             for name, weight in (("title", 3.0), ("lesson", 2.0), ("kw", 2.0), ("desc", 1.0)):
-                should.append(Query.boost_query(self._term(name, t), weight))
+                should.append(Query.boost_query(self._word(name, t), weight))
         should += [
             Query.const_score_query(self._term("subject", s), ALIAS_SCORE) for s in data.get("subjects") or []
         ]
@@ -1415,7 +1437,7 @@ class _Snippets:
         self.keep = keep
         self._searcher = searcher
         self._schema = schema
-        self._folded = list(dict.fromkeys(t.folded for t in tokens))
+        self._folded = list(dict.fromkeys(s for t in tokens for s in spellings(t.folded)))
         self._made: dict[str, tantivy.SnippetGenerator | None] = {}
 
     def generator(self, field: str) -> tantivy.SnippetGenerator | None:

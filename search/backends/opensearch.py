@@ -22,7 +22,7 @@ import html
 import json
 import math
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -49,9 +49,12 @@ from search.backends._common import (
     SNIPPET_CHARS,
     TEXT_FIELDS,
     TOTAL_BOUND,
+    TWIN_WEIGHT,
     correction,
     highlight_filter,
+    phrase_spellings,
     plain,
+    spellings,
     suggestions,
 )
 from search.documents import SearchDocument, codes_of
@@ -342,6 +345,23 @@ class OpenSearchBackend:
             return queries[0]
         return {"bool": {"should": queries, "minimum_should_match": 1}}
 
+    def _word(self, field: str, word: str, boost: float = 1.0) -> dict[str, Any]:
+        """``word`` in the text ``field`` in any of its spellings (``_common.spellings``); the
+        other spelling scores ``TWIN_WEIGHT`` of the spelling typed."""
+        typed, *twins = spellings(word)
+        parts = [{"term": {field: {"value": typed, "boost": boost}}}]
+        parts += [{"term": {field: {"value": w, "boost": boost * TWIN_WEIGHT}}} for w in twins]
+        return self._any(parts)
+
+    def _phrase(self, field: str, words: Sequence[str], boost: float) -> dict[str, Any]:
+        """The phrase ``words`` in ``field`` in any of its spellings."""
+        return self._any(
+            [
+                {"match_phrase": {field: {"query": " ".join(p), "boost": boost}}}
+                for p in phrase_spellings(words)
+            ]
+        )
+
     def _token_query(
         self, tok: Token, marks: bool, fuzzy: frozenset[str], fields: Iterable[tuple[str, float]]
     ) -> dict[str, Any]:
@@ -349,8 +369,9 @@ class OpenSearchBackend:
         scale = QUESTION_WEIGHT if tok.question else 1.0
         for name, weight in fields:
             weight *= scale
-            parts.append({"term": {name: {"value": tok.folded, "boost": weight}}})
+            parts.append(self._word(name, tok.folded, weight))
             if marks and tok.exact != tok.folded:
+                # Exact accents are the spelling typed: the other spelling has only its folded match.
                 parts.append({"term": {f"{name}.x": {"value": tok.exact, "boost": weight * EXACT_FACTOR}}})
             if tok.folded in fuzzy and name in ("title", "lesson", "body", "page_text"):
                 parts.append(
@@ -362,18 +383,10 @@ class OpenSearchBackend:
         if clause.kind == "phrase":
             parts: list[dict[str, Any]] = []
             for name, weight in TEXT_FIELDS:
-                parts.append(
-                    {
-                        "match_phrase": {
-                            name: {"query": " ".join(t.folded for t in clause.tokens), "boost": weight}
-                        }
-                    }
-                )
+                parts.append(self._phrase(name, [t.folded for t in clause.tokens], weight))
                 if marks:
-                    exact = " ".join(t.exact for t in clause.tokens)
-                    parts.append(
-                        {"match_phrase": {f"{name}.x": {"query": exact, "boost": weight * EXACT_FACTOR}}}
-                    )
+                    exact = [t.exact for t in clause.tokens]
+                    parts.append(self._phrase(f"{name}.x", exact, weight * EXACT_FACTOR))
             return self._any(parts)
         text = [self._token_query(t, marks, fuzzy, TEXT_FIELDS) for t in clause.tokens]
         text_q = text[0] if len(text) == 1 else {"bool": {"must": text}}
@@ -397,9 +410,9 @@ class OpenSearchBackend:
             target = f"{name}.x" if marks else name
             values = [t.exact if marks else t.folded for t in toks]
             if len(values) == 1:
-                parts.append({"term": {target: values[0]}})
+                parts.append(self._word(target, values[0]))
             else:
-                parts.append({"match_phrase": {target: " ".join(values)}})
+                parts.append(self._phrase(target, values, 1.0))
         return self._any(parts)
 
     def _all_words(self, toks: Iterable[Token], *, exact: bool) -> dict[str, Any]:
@@ -407,7 +420,7 @@ class OpenSearchBackend:
         per = [
             self._any(
                 [
-                    {"term": {f"{name}.x" if exact else name: t.exact if exact else t.folded}}
+                    self._word(f"{name}.x" if exact else name, t.exact if exact else t.folded)
                     for name, _ in TEXT_FIELDS
                 ]
             )
@@ -447,7 +460,7 @@ class OpenSearchBackend:
         (a ``filters`` aggregation: one bucket per word, in its most frequent field)."""
         buckets: dict[str, dict[str, Any]] = {}
         for tok in parsed.tokens:
-            buckets[f"w{len(buckets)}"] = self._any([{"term": {name: tok.folded}} for name, _ in TEXT_FIELDS])
+            buckets[f"w{len(buckets)}"] = self._any([self._word(name, tok.folded) for name, _ in TEXT_FIELDS])
         for pair in parsed.pairs:
             buckets[f"w{len(buckets)}"] = self._any([{"term": {name: pair}} for name, _ in PAIR_WEIGHTS])
         if not buckets:

@@ -271,6 +271,70 @@ class TestVietnameseMatching:
         backend.refresh()
         assert ids(backend, text)[0] == first
 
+    @pytest.mark.parametrize(
+        ("text", "written"),
+        [
+            ("vật lý", "Vật lí"),
+            ("vat li", "Vật lý"),
+            ("kỹ năng sống", "Kĩ năng sống"),
+            ("mi thuat", "Mỹ thuật"),
+            ("học kỳ", "học kì"),
+            ('"học kỳ hai"', "học kì hai"),
+            ("tỉ lệ", "Tỷ lệ"),
+            ("quý", "quí"),
+        ],
+    )
+    def test_either_i_y_spelling_finds_the_other(
+        self, backend: SearchBackend, text: str, written: str
+    ) -> None:
+        # "lý" / "lí", "kỹ" / "kĩ", "mỹ" / "mĩ" are one word in two spellings (the 2018 textbooks
+        # write "i", much else "y"): a material in either is found by the other, in its title, its
+        # body, and by a quoted phrase; the word is highlighted as written.
+        backend.index(
+            build_document(m)
+            for m in (
+                material("title", f"{written} cho học sinh", description="Tài liệu ôn tập."),
+                material("body", "Tài liệu ôn tập", text=f"Bài này nói về {written} cho học sinh."),
+                material("other", "Thuyết trình về thiên nhiên", description="Tài liệu ôn tập cho lớp."),
+            )
+        )
+        backend.refresh()
+        result = backend.search(SearchQuery(text))
+        found = [h.id for h in result.hits]
+        assert found[:2] == ["title", "body"]
+        assert "other" not in found
+        snippet = next(h.snippet for h in result.hits if h.id == "body")
+        assert written.split()[0] in snippet.replace("<mark>", "").replace("</mark>", "")
+        assert "<mark>" in snippet
+
+    @pytest.mark.relevance
+    @pytest.mark.parametrize(
+        ("text", "first"), [("kỳ thi", "y"), ("kì thi", "i"), ("ky thi", "y"), ("ki thi", "i")]
+    )
+    def test_the_spelling_typed_ranks_first(self, backend: SearchBackend, text: str, first: str) -> None:
+        # Both spellings match; the one the query is written in ranks first, as exact accents do.
+        backend.index(
+            build_document(m)
+            for m in (material("y", "Lịch kỳ thi học sinh giỏi"), material("i", "Lịch kì thi học sinh giỏi"))
+        )
+        backend.refresh()
+        assert ids(backend, text) == [first, "i" if first == "y" else "y"]
+
+    def test_other_onsets_and_english_words_keep_their_spelling(self, backend: SearchBackend) -> None:
+        # Only the onsets whose syllables alternate: "thủy" is not "thủi", "try" is not "tri".
+        backend.index(
+            build_document(m)
+            for m in (
+                material("thuy", "Thủy điện"),
+                material("tri", "Tri thức"),
+                material("try", "Try again"),
+            )
+        )
+        backend.refresh()
+        assert ids(backend, "thui") == []
+        assert ids(backend, "try") == ["try"]
+        assert ids(backend, "tri") == ["tri"]
+
     def test_accent_free_query_matches_accented_docs(self, loaded: SearchBackend) -> None:
         assert ids(loaded, "duong tron") == ["hinh-tron-5"]
         assert "pt-bac-hai" in ids(loaded, "phuong trinh bac hai")

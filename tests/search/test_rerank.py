@@ -153,3 +153,20 @@ def test_the_title_and_the_body_are_not_side_by_side() -> None:
     adjacent = {("phan", "so")}
     weights = {"phan": 1.0, "so": 1.0}
     assert run_coverage(adjacent, weights, [(i, w) for i, w in enumerate(words) if w in weights]) == 1.0
+
+
+def test_a_word_counts_in_its_other_i_y_spelling() -> None:
+    # "kì" in the text is the query's "kỳ": found side by side with "học" as a pair, in the title.
+    text = "học kỳ hè đăng ký thế nào"
+    parsed = analyze(text)
+    assert {"hocky", "hocki"} <= set(parsed.pairs)
+    assert text_words("Học kì hè, đăng kí") == ["hoc", "ki", "he", "dang", "ki"]
+    extra = second_stage(
+        parsed,
+        idf_of(text),
+        ["Quy chế\nHọc kì hè: sinh viên đăng kí trước tuần 2.", "Quy chế\nKỳ thi và học phí hè."],
+        [((), ()), ((), ())],
+        unit=120.0,
+        question_weight=0.1,
+    )
+    assert extra[0] > extra[1]

@@ -1,0 +1,42 @@
+"""Vietnamese text primitives (``repository.text``): the i/y spellings of one syllable."""
+
+from __future__ import annotations
+
+import pytest
+
+from repository.text import i_y_spellings, merge_i_y
+
+
+@pytest.mark.parametrize(
+    ("word", "twins"),
+    [
+        ("lý", ("lý", "lí")),
+        ("lí", ("lí", "lý")),
+        ("kỹ", ("kỹ", "kĩ")),
+        ("mỹ", ("mỹ", "mĩ")),
+        ("tỷ", ("tỷ", "tỉ")),
+        ("sĩ", ("sĩ", "sỹ")),
+        ("hy", ("hy", "hi")),
+        ("kỳ", ("kỳ", "kì")),
+        ("quý", ("quý", "quí")),
+        ("ky", ("ky", "ki")),
+        ("ki", ("ki", "ky")),
+    ],
+)
+def test_a_syllable_of_an_alternating_onset_has_two_spellings(word: str, twins: tuple[str, ...]) -> None:
+    assert i_y_spellings(word) == twins
+
+
+@pytest.mark.parametrize(
+    "word", ["thủy", "thuy", "y", "ý", "gì", "vi", "try", "sky", "kia", "lyn", "tin", "my1"]
+)
+def test_other_syllables_have_one(word: str) -> None:
+    # "uy" is another rime, "y" alone another word, "Vi"/"Vy" two names, English stays English.
+    assert i_y_spellings(word) == (word,)
+
+
+def test_merge_writes_every_alternating_syllable_with_i() -> None:
+    assert (
+        merge_i_y("vat ly, hoc ky, my thuat, quy dinh, ty le") == "vat li, hoc ki, mi thuat, qui dinh, ti le"
+    )
+    assert merge_i_y("thuy dien, y te, try again, lyly") == "thuy dien, y te, try again, lyly"
