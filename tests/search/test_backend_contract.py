@@ -272,20 +272,20 @@ class TestVietnameseMatching:
         assert ids(backend, text)[0] == first
 
     @pytest.mark.parametrize(
-        ("text", "written"),
+        ("text", "written", "twin"),
         [
-            ("vật lý", "Vật lí"),
-            ("vat li", "Vật lý"),
-            ("kỹ năng sống", "Kĩ năng sống"),
-            ("mi thuat", "Mỹ thuật"),
-            ("học kỳ", "học kì"),
-            ('"học kỳ hai"', "học kì hai"),
-            ("tỉ lệ", "Tỷ lệ"),
-            ("quý", "quí"),
+            ("vật lý", "Vật lí", "lí"),
+            ("vat li", "Vật lý", "lý"),
+            ("kỹ năng sống", "Kĩ năng sống", "Kĩ"),
+            ("mi thuat", "Mỹ thuật", "Mỹ"),
+            ("học kỳ", "học kì", "kì"),
+            ('"học kỳ hai"', "học kì hai", "kì"),
+            ("tỉ lệ", "Tỷ lệ", "Tỷ"),
+            ("quý", "quí", "quí"),
         ],
     )
     def test_either_i_y_spelling_finds_the_other(
-        self, backend: SearchBackend, text: str, written: str
+        self, backend: SearchBackend, text: str, written: str, twin: str
     ) -> None:
         # "lý" / "lí", "kỹ" / "kĩ", "mỹ" / "mĩ" are one word in two spellings (the 2018 textbooks
         # write "i", much else "y"): a material in either is found by the other, in its title, its
@@ -304,8 +304,7 @@ class TestVietnameseMatching:
         assert found[:2] == ["title", "body"]
         assert "other" not in found
         snippet = next(h.snippet for h in result.hits if h.id == "body")
-        assert written.split()[0] in snippet.replace("<mark>", "").replace("</mark>", "")
-        assert "<mark>" in snippet
+        assert f"<mark>{twin}</mark>" in snippet
 
     @pytest.mark.relevance
     @pytest.mark.parametrize(
