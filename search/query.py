@@ -412,10 +412,23 @@ def _at_named_grades(clauses: list[Clause]) -> list[Clause]:
 _QUOTED = re.compile(r'(-?)"([^"]*)"')
 
 
+#: Whether the engines also look a query word up in its other i/y spelling ("lý" / "lí", "kỹ" /
+#: "kĩ": :func:`repository.text.i_y_spellings`). The index keeps every text as written and both
+#: spellings are in print, so this is on; the switch is for measuring what it costs
+#: (``bench/search_cost.py``). The second stage reads texts with the spellings merged either way.
+I_Y_SPELLINGS = True
+
+
+def spellings(word: str) -> tuple[str, ...]:
+    """The query word (folded or accented) as a text may write it: itself, and its other i/y
+    spelling when it has one and :data:`I_Y_SPELLINGS` is on."""
+    return i_y_spellings(word) if I_Y_SPELLINGS else (word,)
+
+
 def _pairs(a: Token, b: Token) -> list[str]:
-    """The indexed pair terms of two adjacent words: in every i/y spelling of each ("hocki",
+    """The indexed pair terms of two adjacent words: in every spelling of each ("hocki",
     "hocky"), as the texts write either."""
-    return [x + y for x in i_y_spellings(a.folded) for y in i_y_spellings(b.folded)]
+    return [x + y for x in spellings(a.folded) for y in spellings(b.folded)]
 
 
 def analyze(text: str, resolver: Resolver | None = None) -> ParsedQuery:

@@ -8,9 +8,9 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from repository.text import fold, i_y_spellings, nfc
+from repository.text import fold, nfc
 from repository.vocabularies import load_vocabularies
-from search.query import FUZZY_MIN_CHARS, ParsedQuery, Suggestion, did_you_mean, words
+from search.query import FUZZY_MIN_CHARS, ParsedQuery, Suggestion, did_you_mean, spellings, words
 from search.vietnamese import normalize_tone_placement
 
 SNIPPET_CHARS = 200
@@ -76,13 +76,6 @@ TWIN_WEIGHT = 0.5
 #: Spellings of a phrase tried at most (each of its words in either i/y spelling: "học kì" and
 #: "học kỳ"); a phrase with more alternating words keeps the first ones' combinations.
 MAX_PHRASE_SPELLINGS = 8
-
-
-def spellings(word: str) -> tuple[str, ...]:
-    """The query word (folded or accented) as the index may hold it: itself and its other i/y
-    spelling ("lý" / "lí", "ky" / "ki"; :func:`repository.text.i_y_spellings`). The index keeps
-    each text as written, so both backends match a word in either spelling."""
-    return i_y_spellings(word)
 
 
 def phrase_spellings(words: Sequence[str]) -> list[tuple[str, ...]]:

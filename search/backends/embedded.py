@@ -70,7 +70,6 @@ from search.backends._common import (
     mark,
     phrase_spellings,
     plain,
-    spellings,
     suggestions,
 )
 from search.backends._common import (
@@ -94,6 +93,7 @@ from search.query import (
     analyze,
     browse_paths,
     parse_path,
+    spellings,
     syllable_pairs,
     words,
 )

@@ -54,7 +54,6 @@ from search.backends._common import (
     highlight_filter,
     phrase_spellings,
     plain,
-    spellings,
     suggestions,
 )
 from search.documents import SearchDocument, codes_of
@@ -72,6 +71,7 @@ from search.query import (
     analyze,
     browse_paths,
     parse_path,
+    spellings,
     syllable_pairs,
     words,
 )
