@@ -452,8 +452,8 @@ class EmbeddedBackend:
         return Query.term_query(self.schema, field, value)
 
     def _word(self, field: str, word: str, boost: float = 1.0) -> Query:
-        """``word`` in the text ``field`` in any of its spellings (``_common.spellings``); the
-        other spelling scores :data:`TWIN_WEIGHT` of the spelling typed."""
+        """``word`` in the text ``field`` in any of its spellings (``search.query.spellings``);
+        the other spelling scores ``TWIN_WEIGHT`` of the spelling typed."""
         typed, *twins = spellings(word)
         parts = [Query.boost_query(self._term(field, typed), boost)]
         parts += [Query.boost_query(self._term(field, w), boost * TWIN_WEIGHT) for w in twins]
@@ -495,7 +495,8 @@ class EmbeddedBackend:
         for name, weight in fields:
             parts.append(Query.boost_query(self._phrase(name, [t.folded for t in toks]), weight))
             if marks:
-                exact = self._phrase(f"{name}_x", [t.exact for t in toks])
+                # Exact accents are the spelling typed (as for single words in ``_token_query``).
+                exact = Query.phrase_query(self.schema, f"{name}_x", [t.exact for t in toks])
                 parts.append(Query.boost_query(exact, weight * EXACT_FACTOR))
         return self._any(parts)
 
@@ -592,7 +593,8 @@ class EmbeddedBackend:
         return per[0] if len(per) == 1 else Query.boolean_query([(Occur.Must, q) for q in per])
 
     def _idf(self, searcher: tantivy.Searcher, parsed: ParsedQuery) -> tuple[dict[str, float], int]:
-        """BM25's IDF of each folded query word over the materials (its most frequent field),
+        """BM25's IDF of each folded query word over the materials (its most frequent field; a
+        word only the other i/y spelling of which is in the index, as rare as that spelling),
         and the largest document frequency among the words (a lower bound of a broad query's
         matches before filters)."""
         # Every live document, pages included, as BM25 itself counts (deleted ones are not).
@@ -601,6 +603,8 @@ class EmbeddedBackend:
         widest = 0
         for tok in parsed.tokens:
             df = max(searcher.doc_freq(name, tok.folded) for name, _ in TEXT_FIELDS)
+            if not df:
+                df = max(self._doc_freq(searcher, name, tok.folded) for name, _ in TEXT_FIELDS)
             widest = max(widest, df)
             out[tok.folded] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
         for pair in parsed.pairs:

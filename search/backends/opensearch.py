@@ -346,8 +346,8 @@ class OpenSearchBackend:
         return {"bool": {"should": queries, "minimum_should_match": 1}}
 
     def _word(self, field: str, word: str, boost: float = 1.0) -> dict[str, Any]:
-        """``word`` in the text ``field`` in any of its spellings (``_common.spellings``); the
-        other spelling scores ``TWIN_WEIGHT`` of the spelling typed."""
+        """``word`` in the text ``field`` in any of its spellings (``search.query.spellings``);
+        the other spelling scores ``TWIN_WEIGHT`` of the spelling typed."""
         typed, *twins = spellings(word)
         parts = [{"term": {field: {"value": typed, "boost": boost}}}]
         parts += [{"term": {field: {"value": w, "boost": boost * TWIN_WEIGHT}}} for w in twins]
@@ -385,8 +385,11 @@ class OpenSearchBackend:
             for name, weight in TEXT_FIELDS:
                 parts.append(self._phrase(name, [t.folded for t in clause.tokens], weight))
                 if marks:
-                    exact = [t.exact for t in clause.tokens]
-                    parts.append(self._phrase(f"{name}.x", exact, weight * EXACT_FACTOR))
+                    # Exact accents are the spelling typed (as for single words in _token_query).
+                    exact = " ".join(t.exact for t in clause.tokens)
+                    parts.append(
+                        {"match_phrase": {f"{name}.x": {"query": exact, "boost": weight * EXACT_FACTOR}}}
+                    )
             return self._any(parts)
         text = [self._token_query(t, marks, fuzzy, TEXT_FIELDS) for t in clause.tokens]
         text_q = text[0] if len(text) == 1 else {"bool": {"must": text}}
@@ -459,10 +462,14 @@ class OpenSearchBackend:
         """BM25's IDF of each folded query word and pair over the materials, from one request
         (a ``filters`` aggregation: one bucket per word, in its most frequent field)."""
         buckets: dict[str, dict[str, Any]] = {}
-        for tok in parsed.tokens:
-            buckets[f"w{len(buckets)}"] = self._any([self._word(name, tok.folded) for name, _ in TEXT_FIELDS])
-        for pair in parsed.pairs:
-            buckets[f"w{len(buckets)}"] = self._any([{"term": {name: pair}} for name, _ in PAIR_WEIGHTS])
+        for i, tok in enumerate(parsed.tokens):
+            buckets[f"t{i}"] = self._any([{"term": {name: tok.folded}} for name, _ in TEXT_FIELDS])
+            if len(spellings(tok.folded)) > 1:
+                # A word the index holds only in its other spelling is as rare as that spelling
+                # (as the embedded backend counts it).
+                buckets[f"s{i}"] = self._any([self._word(name, tok.folded) for name, _ in TEXT_FIELDS])
+        for i, pair in enumerate(parsed.pairs):
+            buckets[f"p{i}"] = self._any([{"term": {name: pair}} for name, _ in PAIR_WEIGHTS])
         if not buckets:
             return {}
         body = {
@@ -474,12 +481,13 @@ class OpenSearchBackend:
         result = self._search(body)
         n = max(int(result["hits"]["total"]["value"]), 1)
         counts = result.get("aggregations", {}).get("df", {}).get("buckets", {})
-        keys = [t.folded for t in parsed.tokens] + list(parsed.pairs)
-        out: dict[str, float] = {}
-        for i, key in enumerate(keys):
-            df = int(counts.get(f"w{i}", {}).get("doc_count", 0))
-            out[key] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
-        return out
+
+        def df(key: str) -> int:
+            return int(counts.get(key, {}).get("doc_count", 0))
+
+        frequencies = {t.folded: df(f"t{i}") or df(f"s{i}") for i, t in enumerate(parsed.tokens)}
+        frequencies.update({pair: df(f"p{i}") for i, pair in enumerate(parsed.pairs)})
+        return {k: math.log(1.0 + (n - f + 0.5) / (f + 0.5)) if f else 0.0 for k, f in frequencies.items()}
 
     def _text_query(
         self,

@@ -319,6 +319,24 @@ class TestVietnameseMatching:
         backend.refresh()
         assert ids(backend, text) == [first, "i" if first == "y" else "y"]
 
+    @pytest.mark.relevance
+    @pytest.mark.parametrize("text", ["kĩ và năng", "ki va nang"])
+    def test_a_word_the_index_holds_only_in_its_other_spelling_counts_as_rare(
+        self, backend: SearchBackend, text: str
+    ) -> None:
+        # No text writes "kĩ": the word is as rare as "kỹ", not a word of no weight, so the
+        # material holding it (and "năng") outranks one that only says "năng" often.
+        backend.index(
+            build_document(m)
+            for m in (
+                material("twin", "Bài đọc thêm", text="Rèn luyện kỹ năng giao tiếp ở trường."),
+                material("often", "Bài đọc thêm", text="Năng lượng, năng suất, năng động, năng khiếu."),
+                *(material(f"other-{i}", f"Tài liệu {i}", text="Một bài học lịch sử.") for i in range(20)),
+            )
+        )
+        backend.refresh()
+        assert ids(backend, text)[:2] == ["twin", "often"]
+
     def test_other_onsets_and_english_words_keep_their_spelling(self, backend: SearchBackend) -> None:
         # Only the onsets whose syllables alternate: "thủy" is not "thủi", "try" is not "tri".
         backend.index(
