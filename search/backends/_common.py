@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-from repository.text import fold, nfc
+from repository.text import fold, merge_i_y, nfc
 from repository.vocabularies import load_vocabularies
 from search.query import FUZZY_MIN_CHARS, ParsedQuery, Suggestion, did_you_mean, spellings, words
 from search.vietnamese import normalize_tone_placement
@@ -145,11 +145,15 @@ def edit1(a: str, b: str) -> bool:
 
 
 def contains_prefix(text: str, folded: list[str]) -> bool:
-    """True when ``text`` holds the words ``folded[:-1]`` followed by a word starting with the last."""
+    """True when ``text`` holds the words ``folded[:-1]`` followed by a word starting with the
+    last, each word in either of its i/y :func:`~search.query.spellings`."""
     ws = [fold(w) for w in words(text)]
+    merged = [merge_i_y(w) for w in ws]
+    whole = [merge_i_y(w) for w in folded[:-1]]
+    last = spellings(folded[-1])
     n = len(folded)
     for i in range(len(ws) - n + 1):
-        if ws[i : i + n - 1] == folded[:-1] and ws[i + n - 1].startswith(folded[-1]):
+        if merged[i : i + n - 1] == whole and ws[i + n - 1].startswith(last):
             return True
     return False
 
@@ -172,6 +176,9 @@ def suggestions(
     size = min(size, 50)
     folded = [fold(t) for t in toks]
     want = " ".join(folded)
+    # "vat ly" completes to "Vật lí" and the other way round (a last word still being typed is
+    # not changed: "l" is no spelling of anything).
+    merged = merge_i_y(want)
     out: list[Suggestion] = []
     seen: set[str] = set()
     for field, kind in (("title", "title"), ("lesson", "lesson")):
@@ -184,10 +191,14 @@ def suggestions(
                 if not text or fold(text) in seen or not contains_prefix(text, folded):
                     continue
                 seen.add(fold(text))
-                ranked.append((0 if fold(text).startswith(want) else 1, Suggestion(text, kind, id=ident)))
+                first = merge_i_y(fold(text)).startswith(merged)
+                ranked.append((0 if first else 1, Suggestion(text, kind, id=ident)))
         out += [s for _, s in sorted(ranked, key=lambda r: r[0])]
     for code, label in subject_labels().items():
-        if (fold(label).startswith(want) or code.replace("-", " ").startswith(want)) and has_subject(code):
+        named = merge_i_y(fold(label)).startswith(merged) or merge_i_y(code.replace("-", " ")).startswith(
+            merged
+        )
+        if named and has_subject(code):
             out.append(Suggestion(label, "subject", value=code))
     return out[:size]
 

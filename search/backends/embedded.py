@@ -1294,11 +1294,10 @@ class EmbeddedBackend:
         public = [(Occur.Must, self._term("kind", "m")), (Occur.Must, self._term("public", 1))]
 
         def candidates(field: str, folded: list[str], limit: int) -> Iterable[tuple[str, dict[str, Any]]]:
-            clauses = public + [(Occur.Must, self._term(field, f)) for f in folded[:-1]]
-            # Folded tokens are alphanumeric only, so the regex cannot carry user syntax.
-            clauses.append(
-                (Occur.Must, Query.regex_query(self.schema, field, _regex_escape(folded[-1]) + ".*"))
-            )
+            clauses = public + [(Occur.Must, self._word(field, f)) for f in folded[:-1]]
+            # Folded tokens are alphanumeric only, and escaped: the regex cannot carry user syntax.
+            starts = "|".join(_regex_escape(s) for s in spellings(folded[-1]))
+            clauses.append((Occur.Must, Query.regex_query(self.schema, field, f"(?:{starts}).*")))
             res = searcher.search(
                 Query.boolean_query(clauses), limit, count=False, order_by_field="popularity"
             )

@@ -747,8 +747,8 @@ class OpenSearchBackend:
         public: list[dict[str, Any]] = [{"term": {"kind": "m"}}, {"term": {"public": True}}]
 
         def candidates(field: str, folded: list[str], limit: int) -> Iterable[tuple[str, dict[str, Any]]]:
-            filters = public + [{"term": {field: f}} for f in folded[:-1]]
-            filters.append({"prefix": {field: folded[-1]}})
+            filters = public + [self._word(field, f) for f in folded[:-1]]
+            filters.append(self._any([{"prefix": {field: s}} for s in spellings(folded[-1])]))
             body = {
                 "query": {"bool": {"filter": filters}},
                 "size": limit,

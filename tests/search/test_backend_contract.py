@@ -712,6 +712,23 @@ class TestResults:
             assert "Phương trình bậc hai một ẩn" in texts
         assert any(s.kind == "subject" and s.value == "toan" for s in loaded.suggest("toa"))
 
+    def test_suggest_in_either_i_y_spelling(self, backend: SearchBackend) -> None:
+        # "ky nang" completes to a title written "Kĩ năng", "vật lý" to the subject "Vật lí".
+        backend.index(
+            build_document(m)
+            for m in (
+                material("kn", "Kĩ năng sống cho học sinh", subjects=["hoat-dong-trai-nghiem"], grades=[3]),
+                material("cd", "Chuyển động thẳng đều", subjects=["vat-li"], grades=[10]),
+            )
+        )
+        backend.refresh()
+        for prefix in ("ky nang", "kỹ năng s", "KĨ NĂNG", "ki"):
+            assert "Kĩ năng sống cho học sinh" in [s.text for s in backend.suggest(prefix)], prefix
+        for prefix in ("vật lý", "vat ly", "vat li", "vật l"):
+            found = backend.suggest(prefix)
+            assert any(s.kind == "subject" and s.value == "vat-li" for s in found), prefix
+        assert backend.suggest("ky nangz") == []
+
     def test_related(self, loaded: SearchBackend) -> None:
         related = [h.id for h in loaded.related("pt-bac-hai")]
         assert related
