@@ -786,7 +786,7 @@ class OpenSearchBackend:
         )
         terms = list(dict.fromkeys(fold(w) for w in words(text) if len(w) > 1))[:24]
         should: list[dict[str, Any]] = [
-            {"term": {name: {"value": t, "boost": w}}}
+            self._word(name, t, w)  # either i/y spelling, as the embedded backend
             for t in terms
             for name, w in (("title", 3.0), ("lesson", 2.0), ("kw", 2.0), ("desc", 1.0))
         ]

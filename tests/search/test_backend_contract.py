@@ -729,6 +729,19 @@ class TestResults:
             assert any(s.kind == "subject" and s.value == "vat-li" for s in found), prefix
         assert backend.suggest("ky nangz") == []
 
+    def test_related_in_either_i_y_spelling(self, backend: SearchBackend) -> None:
+        # "Tỉ lệ" and "Tỷ số" share a word, written two ways.
+        backend.index(
+            build_document(m)
+            for m in (
+                material("ti", "Tỉ lệ bản đồ"),
+                material("ty", "Tỷ số phần trăm"),
+                material("x", "Khí hậu"),
+            )
+        )
+        backend.refresh()
+        assert [h.id for h in backend.related("ti")] == ["ty"]
+
     def test_related(self, loaded: SearchBackend) -> None:
         related = [h.id for h in loaded.related("pt-bac-hai")]
         assert related
