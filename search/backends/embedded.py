@@ -757,7 +757,7 @@ class EmbeddedBackend:
         n = max(searcher.num_docs, 1)
 
         def cover(field: str, term: str, weight: float) -> float:
-            df = self._doc_freq(searcher, field, term)
+            df = searcher.doc_freq(field, term)
             own = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
             return COVERAGE_SCORE * PRUNE_COVERAGE * weight / own if own > 0 else 0.0
 
@@ -770,14 +770,15 @@ class EmbeddedBackend:
             accented = marks and tok.exact != tok.folded
             # An accented word's coverage is half for the folded form, half for the exact one.
             share = idf.get(tok.folded, 0.0) * scale * (0.5 if accented else 1.0)
+            typed, *twins = spellings(tok.folded)
             for name, weight in TEXT_FIELDS:
-                boost = weight * scale + cover(name, tok.folded, share)
-                parts += [Query.boost_query(self._term(name, w), boost) for w in spellings(tok.folded)]
+                boost = weight * scale + cover(name, typed, share)
+                parts.append(Query.boost_query(self._term(name, typed), boost))
+                # The other spelling as in ``_word``, flat: a nested boolean would stop the pruning.
+                parts += [Query.boost_query(self._term(name, w), boost * TWIN_WEIGHT) for w in twins]
                 if accented:
                     boost = weight * EXACT_FACTOR * scale + cover(f"{name}_x", tok.exact, share)
-                    parts += [
-                        Query.boost_query(self._term(f"{name}_x", w), boost) for w in spellings(tok.exact)
-                    ]
+                    parts.append(Query.boost_query(self._term(f"{name}_x", tok.exact), boost))
         pair_scale = 1.0 + EXACT_FACTOR if marks else 1.0
         for pair in parsed.pairs:
             share = PAIR_COVERAGE * idf.get(pair, 0.0)
@@ -1344,7 +1345,7 @@ class EmbeddedBackend:
         should: list[Query] = []
         for t in terms:
             for name, weight in (("title", 3.0), ("lesson", 2.0), ("kw", 2.0), ("desc", 1.0)):
-                should.append(Query.boost_query(self._word(name, t), weight))
+                should.append(self._word(name, t, weight))
         should += [
             Query.const_score_query(self._term("subject", s), ALIAS_SCORE) for s in data.get("subjects") or []
         ]
