@@ -108,12 +108,13 @@ def highlight_filter(parsed: ParsedQuery | None) -> Callable[[str], bool] | None
     """
     if parsed is None or not parsed.has_marks:
         return None
-    exact = {t.exact for t in parsed.tokens if t.exact != t.folded}
-    loose = {t.folded for t in parsed.tokens if t.exact == t.folded}
+    # Each word in both its i/y spellings, once per search rather than once per marked word.
+    exact = {s for t in parsed.tokens if t.exact != t.folded for s in spellings(t.exact)}
+    loose = {s for t in parsed.tokens if t.exact == t.folded for s in spellings(t.folded)}
 
     def keep(word: str) -> bool:
         w = normalize_tone_placement(nfc(word).lower())
-        return any(s in exact for s in spellings(w)) or any(s in loose for s in spellings(fold(w)))
+        return w in exact or fold(w) in loose
 
     return keep
 
