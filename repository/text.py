@@ -108,7 +108,8 @@ _TO_I = str.maketrans(_Y_FORMS + _Y_FORMS.upper(), _I_FORMS + _I_FORMS.upper())
 _TO_Y = str.maketrans(_I_FORMS + _I_FORMS.upper(), _Y_FORMS + _Y_FORMS.upper())
 _ONSET = "(?:qu|[hklmst])"
 _I_OR_Y = re.compile(rf"^({_ONSET})([{_I_FORMS}{_Y_FORMS}])$")
-_FOLDED_Y = re.compile(rf"\b({_ONSET})y\b")
+# A word is a run of letters and digits (as the search tokenizers split: "_" separates words).
+_FOLDED_Y = re.compile(rf"(?<![^\W_])({_ONSET})y(?![^\W_])")
 
 
 def i_y_spellings(word: str) -> tuple[str, ...]:

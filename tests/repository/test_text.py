@@ -39,4 +39,6 @@ def test_merge_writes_every_alternating_syllable_with_i() -> None:
     assert (
         merge_i_y("vat ly, hoc ky, my thuat, quy dinh, ty le") == "vat li, hoc ki, mi thuat, qui dinh, ti le"
     )
-    assert merge_i_y("thuy dien, y te, try again, lyly") == "thuy dien, y te, try again, lyly"
+    assert merge_i_y("thuy dien, y te, try again, lyly, ky2") == "thuy dien, y te, try again, lyly, ky2"
+    # Words as the search splits them: "_" separates two ("hoc_ky" is "hoc" and "ky").
+    assert merge_i_y("hoc_ky_he") == "hoc_ki_he"
