@@ -15,7 +15,20 @@ import re
 import unicodedata
 from typing import Any
 
-_EXTRA = str.maketrans({"đ": "d", "Đ": "d", "Ð": "d", "ð": "d"})
+# Letters no decomposition takes to ASCII, folded as the search engines' ASCII folding does
+# (so "Straße" and "Æsop" typed find the texts the engines indexed as "strasse", "aesop").
+_EXTRA = str.maketrans(
+    {
+        **dict.fromkeys("đĐÐð", "d"),
+        **dict.fromkeys("øØ", "o"),
+        **dict.fromkeys("æÆ", "ae"),
+        **dict.fromkeys("œŒ", "oe"),
+        **dict.fromkeys("ßẞ", "ss"),
+        **dict.fromkeys("łŁ", "l"),
+        **dict.fromkeys("þÞ", "th"),
+        "\u0131": "i",  # dotless i
+    }
+)
 
 
 def database_safe(value: Any) -> Any:

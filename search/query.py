@@ -256,25 +256,22 @@ def _token(word: str) -> Token:
 def syllable_pairs(text: str) -> list[str]:
     """Folded adjacent-syllable pairs of ``text``, joined without a separator ("học sinh" → "hocsinh").
 
-    Only syllables separated by spaces pair up: punctuation and line breaks end a phrase (no pair
-    spans "sinh, học"). Indexed by every backend into a ``*_pairs`` field so a query for "học
-    sinh" scores documents holding the two syllables side by side above documents that hold them
-    apart (Vietnamese words are mostly two syllables, so pairs are mostly words). A pair with a
-    syllable longer than :data:`MAX_TOKEN_CHARS` is longer than the engines keep and drops there.
+    Indexed by every backend into a ``pairs_*`` field so a query for "học sinh" scores documents
+    holding the two syllables side by side above documents that hold them apart (Vietnamese
+    words are mostly two syllables, so pairs are mostly words), and so the embedded engine can
+    look a quoted phrase's candidates up by its pairs. Neighbours pair up whatever separates
+    them ("sinh, học" gives "sinhhoc"), as the engines' phrase queries see them: every phrase
+    match in a text is then among the materials holding its pairs. A pair with a syllable
+    longer than :data:`MAX_TOKEN_CHARS` is longer than the engines keep and drops there.
     """
-    # This runs over every body at indexing time, so it is three C-level passes and one
-    # comprehension: fold the whole text by table lookup, split it into [sep, word, sep, word…],
-    # and pair neighbours whose separator is only spaces.
-    parts = _WORD_SPLIT.split(fast_fold(nfc(text)))
-    found = parts[1::2]
-    seps = parts[2:-1:2]
-    return [a + b for a, sep, b in zip(found, seps, found[1:], strict=False) if not sep.strip(_SPACES)]
+    # This runs over every body at indexing time: fold the whole text by table lookup, find
+    # its words, pair neighbours.
+    found = _WORDS.findall(fast_fold(nfc(text)))
+    return [a + b for a, b in itertools.pairwise(found)]
 
 
 # Runs of letters and digits, like ``str.isalnum`` (``_`` excluded), as in :func:`words`.
-_WORD_SPLIT = re.compile(r"([^\W_]+)")
-# Spaces that keep two syllables in one phrase (no-break spaces come from PDFs).
-_SPACES = " \u00a0\u202f"
+_WORDS = re.compile(r"[^\W_]+")
 
 
 @lru_cache(maxsize=1)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from repository.text import i_y_spellings, merge_i_y
+from repository.text import fold, i_y_spellings, merge_i_y
+from search.query import fast_fold, syllable_pairs
 
 
 @pytest.mark.parametrize(
@@ -42,3 +43,28 @@ def test_merge_writes_every_alternating_syllable_with_i() -> None:
     assert merge_i_y("thuy dien, y te, try again, lyly, ky2") == "thuy dien, y te, try again, lyly, ky2"
     # Words as the search splits them: "_" separates two ("hoc_ky" is "hoc" and "ky").
     assert merge_i_y("hoc_ky_he") == "hoc_ki_he"
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("Định luật Ørsted", "dinh luat orsted"),
+        ("Straße ẞ", "strasse ss"),
+        ("Æsop, Œuvre", "aesop, oeuvre"),
+        ("Łódź, Þór, Điện", "lodz, thor, dien"),
+    ],
+)
+def test_letters_without_a_decomposition_fold_as_the_engines_fold_them(text: str, folded: str) -> None:
+    # The engines' ASCII folding indexes "Straße" as "strasse": a query typed "Straße" must fold
+    # the same way to find it, and the phrase pairs must hold what the engines indexed.
+    assert fold(text) == fast_fold(text) == folded
+
+
+def test_pairs_join_every_two_neighbours_as_the_engines_phrases_do() -> None:
+    assert syllable_pairs("Học sinh, học. Thêm\nmới – Straße") == [
+        "hocsinh",
+        "sinhhoc",
+        "hocthem",
+        "themmoi",
+        "moistrasse",
+    ]

@@ -226,6 +226,21 @@ class TestCurriculumQueries:
 
 
 class TestVietnameseMatching:
+    @pytest.mark.parametrize("text", ["Ørsted", "orsted", "Straße", "strasse", "Æsop", '"thí nghiệm ørsted"'])
+    def test_letters_without_marks_to_strip_fold_as_indexed(self, backend: SearchBackend, text: str) -> None:
+        # "ø", "ß", "æ" have no decomposition: the engines fold them to "o", "ss", "ae", so a
+        # query typed with them must too (it found nothing).
+        backend.index(
+            [
+                build_document(
+                    material("orsted", "Thí nghiệm Ørsted", description="Ørsted, Straße, Æsop và từ trường.")
+                ),
+                build_document(material("khac", "Thí nghiệm khác", description="Từ trường của Trái Đất.")),
+            ]
+        )
+        backend.refresh()
+        assert ids(backend, text) == ["orsted"]
+
     @pytest.mark.relevance
     @pytest.mark.parametrize(("text", "first"), [("mã", "ma-hoa"), ("má", "ma-me"), ("ma", None)])
     def test_accented_query_ranks_exact_accent_first(
@@ -365,6 +380,50 @@ class TestVietnameseMatching:
     def test_phrase(self, loaded: SearchBackend) -> None:
         assert ids(loaded, '"bậc hai"') == ["pt-bac-hai"]
         assert set(ids(loaded, "bac hai")) >= {"pt-bac-hai", "pt-bac-nhat"}
+
+    @pytest.mark.parametrize(
+        ("field", "text"),
+        [
+            ("title", "Ôn tập: bậc hai, bậc ba"),
+            ("lesson", "Ôn tập: bậc hai, bậc ba"),
+            ("keywords", "ôn tập: bậc hai, bậc ba"),
+            ("description", "Nghiệm của phương trình bậc\nhai. Bậc ba: ví dụ."),
+            ("body", "Phương trình bậc – hai (…) bậc ba."),
+        ],
+    )
+    def test_a_phrase_matches_across_punctuation_in_every_field(
+        self, backend: SearchBackend, field: str, text: str
+    ) -> None:
+        # The embedded engine looks a phrase up by its adjacent pairs, which must hold every
+        # place the phrase query matches: between words separated by punctuation or a line too.
+        meta: dict[str, Any] = {field: [text] if field == "keywords" else text}
+        if field != "title":
+            meta["title"] = "Tài liệu ôn tập"
+        backend.index(
+            [
+                build_document(material("doc", meta.pop("title"), **meta))
+                if field != "body"
+                else build_document(material("doc", "Tài liệu ôn tập", text=text)),
+                build_document(material("apart", "Bậc thang", description="Hai bạn leo bậc thang. Ba bạn.")),
+            ]
+        )
+        backend.refresh()
+        assert ids(backend, '"bậc hai"') == ["doc"]
+        assert ids(backend, '"hai bac ba"') == ["doc"]
+        assert ids(backend, 'bậc -"bậc hai"') == ["apart"]
+
+    def test_a_phrase_of_long_words_and_other_spellings(self, backend: SearchBackend) -> None:
+        long_word = "Pneumonoultramicroscopicsilicovolcanoconiosis"  # 45 letters: no pair indexed
+        backend.index(
+            [
+                build_document(material("dai", "Từ dài", description=f"Từ {long_word} là một từ dài.")),
+                build_document(material("hoc-ky", "Lịch thi", description="Kết thúc học kỳ hai, nghỉ hè.")),
+            ]
+        )
+        backend.refresh()
+        assert ids(backend, '"từ dài"') == ["dai"]
+        assert ids(backend, '"học kì hai"') == ["hoc-ky"]
+        assert ids(backend, '"hoc ky hai nghi"') == ["hoc-ky"]
 
     def test_exclusion(self, loaded: SearchBackend) -> None:
         assert "pt-bac-nhat" in ids(loaded, "phuong trinh")
