@@ -37,6 +37,7 @@ import json
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -1050,16 +1051,18 @@ class EmbeddedBackend:
         addrs = list(sample)
         out: dict[str, list[FacetValue]] = {}
         for name in names:
-            sets: dict[int, int] = {}
-            first: dict[int, tantivy.DocAddress] = {}
-            for addr, number in zip(addrs, searcher.fast_field_values(_set_field(name), addrs), strict=True):
-                if number is not None:
-                    sets[int(number)] = sets.get(int(number), 0) + 1
-                    first.setdefault(int(number), addr)
-            counts: dict[str, int] = {}
-            for number, n in sets.items():
-                for code in self._value_set_codes(searcher, name, number, first[number]):
-                    counts[code] = counts.get(code, 0) + n
+            numbers = searcher.fast_field_values(_set_field(name), addrs)
+            counts: Counter[str] = Counter()
+            for number, n in Counter(numbers).items():
+                if number is None:
+                    continue
+                codes = self._value_sets.get((name, int(number)))
+                if codes is None:
+                    # A set not seen yet: its codes from the first material holding it.
+                    first = addrs[numbers.index(number)]
+                    codes = self._value_set_codes(searcher, name, int(number), first)
+                for code in codes:
+                    counts[code] += n
             ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:FACET_SIZE]
             out[name] = [FacetValue(code, count) for code, count in ranked]
         return out
@@ -1067,11 +1070,8 @@ class EmbeddedBackend:
     def _value_set_codes(
         self, searcher: tantivy.Searcher, name: str, number: int, addr: tantivy.DocAddress
     ) -> tuple[str, ...]:
-        """The codes whose value set is ``number`` in facet ``name`` (read from the stored
-        document at ``addr`` the first time, then remembered: a set's number never changes)."""
-        known = self._value_sets.get((name, number))
-        if known is not None:
-            return known
+        """The codes whose value set is ``number`` in facet ``name``, read from the stored
+        document at ``addr`` and remembered (a set's number never changes)."""
         codes = tuple(
             sorted({str(int(v)) if isinstance(v, int) else str(v) for v in searcher.doc(addr).get_all(name)})
         )
