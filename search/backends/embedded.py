@@ -158,8 +158,9 @@ PRUNE_COVERAGE = 1.0
 #: (approximate). 0: never restrict.
 COMMON_SHARE = 0.05
 COMMON_MIN_DOCS = 20_000
-#: Candidates of a query with common words that its first pass hands to the exact ranking
-#: (``EmbeddedBackend._gated``); a page beyond them ranks the other candidates after them.
+#: Candidates of a query with common words, or of phrases only, that its first pass hands to
+#: the exact ranking (``EmbeddedBackend._gated``); a page beyond them ranks the other candidates
+#: after them. At least ``rerank.DEPTH``: the second stage re-scores the same top on every page.
 GATED_CANDIDATES = 50
 
 #: The pair field holding the adjacent pairs of each text field's words (a phrase's candidates).
@@ -1131,34 +1132,44 @@ class EmbeddedBackend:
 
     def _gated(
         self, ask: _Ask, *, end: int, need: int, sampled: bool
-    ) -> tuple[list[tuple[float, tantivy.DocAddress]], int, dict[str, list[FacetValue]]] | None:
-        """A query with common words (:meth:`_common`) ranked in two passes.
+    ) -> tuple[list[tuple[float, tantivy.DocAddress]], int, dict[str, list[FacetValue]], bool] | None:
+        """A query with common words (:meth:`_common`), or of quoted phrases only, ranked in two
+        passes.
 
-        The first pass scores the candidates by what makes them candidates (:meth:`_gate`: rare
-        words and pairs, whose postings are short, and their coverage) and counts them; the
-        exact query then ranks its best :data:`GATED_CANDIDATES`, and, for a page beyond them,
-        the other candidates after those. Tantivy adds up optional clauses by scanning their
-        postings in windows of 4 096 documents around each candidate, so the exact query costs
-        the common words' postings in every window that holds a candidate: all of them for
-        thousands of candidates, a few percent for fifty.
+        The first pass scores the candidates by what makes them candidates and counts them:
+        for common words, the gate (:meth:`_gate`: rare words and pairs, whose postings are
+        short, and their coverage); for phrases, the phrases themselves (found through their
+        pairs, :meth:`_exact_phrase`). The exact query then ranks its best
+        :data:`GATED_CANDIDATES`, and, for a page beyond them, the other candidates after those.
+        Tantivy adds up optional clauses by scanning their postings in windows of 4 096
+        documents around each candidate, so the exact query costs the common words' postings
+        (a phrase's coverage, pairs and exact accents) in every window that holds a candidate:
+        all of them for thousands of candidates, a few percent for fifty.
 
         Returns the ranked candidates down to ``end`` (ties in a stable order), the candidates'
-        count (the total) and the facets (over every candidate, or the first pass's top
-        :data:`FACET_SAMPLE` when ``sampled`` and there are more); None when there are fewer
-        candidates than ``need``.
+        count (the total: every match of the phrases; only the candidates with common words),
+        the facets (over every candidate, or the first pass's top :data:`FACET_SAMPLE` when
+        ``sampled`` and there are more) and whether they were counted on that sample; None when
+        there are fewer candidates than ``need``.
         """
         searcher, parsed, query, fuzzy, common = ask.searcher, ask.parsed, ask.query, ask.fuzzy, ask.common
         idf = ask.idf
-        first_text = [(Occur.Must, self._gate(parsed, fuzzy, common, marks=parsed.has_marks))]
-        # The exact query's coverage of what the gate holds: covering more of the rare words and
-        # pairs ranks first here too.
-        for clause in parsed.clauses:
-            if clause.kind == "word" and _selective(clause, common):
-                first_text += [(Occur.Should, q) for q in self._coverage(clause, idf)]
-        for pair in parsed.pairs:
-            covered = self._pair_coverage(pair, idf)
-            if pair not in parsed.alias_pairs and pair not in common and covered is not None:
-                first_text.append((Occur.Should, covered))
+        if common:
+            first_text = [(Occur.Must, self._gate(parsed, fuzzy, common, marks=parsed.has_marks))]
+            # The exact query's coverage of what the gate holds: covering more of the rare words
+            # and pairs ranks first here too.
+            for clause in parsed.clauses:
+                if clause.kind == "word" and _selective(clause, common):
+                    first_text += [(Occur.Should, q) for q in self._coverage(clause, idf)]
+            for pair in parsed.pairs:
+                covered = self._pair_coverage(pair, idf)
+                if pair not in parsed.alias_pairs and pair not in common and covered is not None:
+                    first_text.append((Occur.Should, covered))
+        else:
+            first_text = [
+                (Occur.Must, self._clause_query(c, parsed.has_marks, fuzzy, TEXT_FIELDS))
+                for c in parsed.clauses
+            ]
         first_text += [(Occur.MustNot, self._exclusion(toks)) for toks in parsed.excluded]
         size = max(GATED_CANDIDATES, FACET_SAMPLE if sampled else 0)
         first = self._run(searcher, self._build(first_text, query), query, parsed, size, 0)
@@ -1186,7 +1197,8 @@ class EmbeddedBackend:
             sample = top if sampled and total > FACET_SAMPLE and len(top) >= FACET_SAMPLE else None
             match_only = self._text_clauses(parsed, fuzzy, scored=False, common=common)
             facets = self._facets(searcher, match_only, query, sample)
-        return found, total, facets
+            return found, total, facets, sample is not None
+        return found, total, facets, False
 
     def _second_stage(
         self,
@@ -1309,13 +1321,20 @@ class EmbeddedBackend:
             if within is None:
                 # Common words make no candidate alone (not with the pruning's candidates).
                 ask = dataclasses.replace(ask, common=self._common(searcher, parsed, idf))
-            gated = self._gated(ask, end=end, need=need, sampled=sampled) if ask.common and scored else None
+            # Quoted phrases only: their matches are found cheaply through the pairs, then
+            # ranked in two passes as common words are (the exact query over every match of a
+            # common phrase visited ~100 000 materials' clauses).
+            phrases = bool(parsed.clauses) and all(c.kind == "phrase" for c in parsed.clauses)
+            two_pass = scored and within is None and (bool(ask.common) or phrases)
+            gated = self._gated(ask, end=end, need=need, sampled=sampled) if two_pass else None
             if gated is None and ask.common and scored:
                 # The first pass counted fewer candidates than the page needs: unrestricted.
                 ask = dataclasses.replace(ask, common=frozenset())
             if gated is not None:
-                found, total, facets = gated
-                cut, approximate = True, query.with_facets
+                found, total, facets, sampled_facets = gated
+                # Every match of the phrases is a candidate: their count is exact.
+                cut = bool(ask.common)
+                approximate = query.with_facets if ask.common else sampled_facets
             else:
                 result, facets, approximate = self._matches(
                     ask, limit=limit + scored, offset=0, sampled=sampled, within=within
