@@ -73,8 +73,11 @@ PAIR_WEIGHT = 4.95
 #: Weight of the share of the query's weight in its longest run found verbatim (in order,
 #: side by side) in the text.
 RUN_WEIGHT = 2.25
-#: Characters of each candidate's text read (a 300-page book's body is not scanned whole).
-TEXT_CHARS = 20_000
+#: Characters of each candidate's text read: two or three pages of a textbook. Reading them
+#: costs ~0.25 ms per 1 000 characters, for each of the DEPTH candidates: with 20 000 a search
+#: whose candidates were books spent ~100 ms here (the relevance benchmark's texts are shorter
+#: than 5 000 characters and ranked the same with 5 000 and 20 000).
+TEXT_CHARS = 6_000
 K1 = 1.2
 B = 0.75
 

@@ -35,6 +35,7 @@ import hashlib
 import itertools
 import json
 import math
+import re
 import threading
 import time
 from collections import Counter
@@ -49,7 +50,7 @@ from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 from repository import fields
 from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
 from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
-from repository.text import fold, nfc
+from repository.text import fold, fold_aligned, nfc
 from search import rerank
 from search.backends._cache import ResultCache, cache_key
 from search.backends._common import (
@@ -166,6 +167,13 @@ GATED_CANDIDATES = 50
 #: The pair field holding the adjacent pairs of each text field's words (a phrase's candidates).
 PAIRS_OF = {"title": "pairs_t", "lesson": "pairs_t", "kw": "pairs_t", "desc": "pairs_b", "body": "pairs_b"}
 
+#: Characters of a material's body stored (``body_head``): what the second stage reads
+#: (``rerank.TEXT_CHARS``), snippets are cut from and typo suggestions are drawn from.
+STORED_BODY_CHARS = 20_000
+
+#: Characters of a long body a hit's snippet is cut from (``_Snippets.around``).
+SNIPPET_WINDOW = 1_000
+
 #: Facet value sets remembered (``EmbeddedBackend._value_set_codes``); the memory starts over
 #: beyond it. Materials share few sets (a subject or two, one type, one series).
 VALUE_SETS_KEPT = 100_000
@@ -201,8 +209,12 @@ def _schema() -> tantivy.Schema:
     # search ranks exactly are selected by term queries of these, and equal scores ordered by it.
     sb.add_integer_field("key", stored=False, indexed=True, fast=True)
     for name, _ in TEXT_FIELDS:
-        sb.add_text_field(name, stored=True, tokenizer_name="vi_fold")
+        # The body is indexed whole but stored only as its first STORED_BODY_CHARS (``body_head``):
+        # every search reads the stored documents of its top results, and a textbook's body is
+        # hundreds of thousands of characters.
+        sb.add_text_field(name, stored=name != "body", tokenizer_name="vi_fold")
         sb.add_text_field(f"{name}_x", stored=False, tokenizer_name="vi_exact")
+    sb.add_bytes_field("body_head", stored=True, indexed=False, fast=False)
     sb.add_text_field("page_text", stored=True, tokenizer_name="vi_fold")
     sb.add_text_field("page_text_x", stored=False, tokenizer_name="vi_exact")
     for name, _ in PAIR_WEIGHTS:
@@ -340,6 +352,8 @@ class EmbeddedBackend:
                 # The exact twin is never stored or shown: it gets the one tone placement that
                 # query tokens get (search.vietnamese), so "hóa" and "hoá" are the same word.
                 m.add_text(f"{name}_x", normalize_tone_placement(text))
+        if doc.body:
+            m.add_bytes("body_head", nfc(doc.body)[:STORED_BODY_CHARS].encode("utf-8"))
         m.add_text("pairs_t", " ".join(p for t in title_group for p in syllable_pairs(t)))
         m.add_text("pairs_b", " ".join(syllable_pairs(doc.description + "\n" + doc.body)))
         facets = set(fields.facets())
@@ -871,6 +885,12 @@ class EmbeddedBackend:
         blob = doc.get_first("data")
         return json.loads(bytes(blob).decode("utf-8")) if blob else {}
 
+    @staticmethod
+    def _body(doc: tantivy.Document) -> str:
+        """The stored start of a material's body (its first :data:`STORED_BODY_CHARS`)."""
+        blob = doc.get_first("body_head")
+        return bytes(blob).decode("utf-8") if blob else ""
+
     def _snippet(self, snippets: _Snippets, doc: tantivy.Document, field: str) -> str:
         gen = snippets.generator(field)
         if gen is None:
@@ -885,13 +905,20 @@ class EmbeddedBackend:
         return mark(sn.fragment(), ranges)
 
     def _hit_snippet(self, snippets: _Snippets, doc: tantivy.Document, data: dict[str, Any]) -> str:
-        for field in ("body", "desc", "lesson", "title"):
+        body = self._body(doc)
+        if body:
+            # Tantivy reads the whole text it is given for a snippet (~1 ms per 20 000
+            # characters): it is given the part of the body around the first query word.
+            snippet = self._snippet(snippets, tantivy.Document(body=[snippets.around(body)]), "body")
+            if snippet:
+                return snippet
+        for field in ("desc", "lesson", "title"):
             if doc.get_first(field) is None:
                 continue
             snippet = self._snippet(snippets, doc, field)
             if snippet:
                 return snippet
-        return plain(data.get("description") or doc.get_first("body") or "")
+        return plain(data.get("description") or body)
 
     def _page_query(self, parsed: ParsedQuery, query: SearchQuery, parents: Query) -> Query:
         text = [
@@ -1103,7 +1130,7 @@ class EmbeddedBackend:
         for addr in [a for a, p in zip(addrs, public, strict=True) if p == 1][:5]:
             doc = searcher.doc(addr)
             texts += [str(v) for f in ("title", "lesson", "kw", "desc") for v in doc.get_all(f)]
-            texts.append(str(doc.get_first("body") or "")[:20_000])
+            texts.append(self._body(doc))
         return correction(texts, parsed)
 
     def _matches(
@@ -1216,7 +1243,7 @@ class EmbeddedBackend:
             doc = searcher.doc(addr)
             idents.append(str(doc.get_first("id")))
             parts = [str(v) for f in ("title", "lesson", "kw", "desc") for v in doc.get_all(f)]
-            parts.append(str(doc.get_first("body") or "")[: rerank.TEXT_CHARS])
+            parts.append(self._body(doc)[: rerank.TEXT_CHARS])
             texts.append("\n".join(parts))
             curricula.append(
                 ([int(g) for g in doc.get_all("grade")], [str(v) for v in doc.get_all("subject")])
@@ -1559,6 +1586,23 @@ class _Snippets:
         self._schema = schema
         self._folded = list(dict.fromkeys(s for t in tokens for s in spellings(t.folded)))
         self._made: dict[str, tantivy.SnippetGenerator | None] = {}
+        words = "|".join(re.escape(w) for w in sorted(self._folded, key=len, reverse=True))
+        self._first = re.compile(rf"(?<![^\W_])(?:{words})(?![^\W_])") if words else None
+
+    def around(self, text: str) -> str:
+        """The part of ``text`` (NFC) a snippet is cut from: :data:`SNIPPET_WINDOW` characters
+        from a little before the first of the query's words (from the start when none is
+        there), cut at spaces so that no word is cut in two."""
+        if len(text) <= SNIPPET_WINDOW:
+            return text
+        found = self._first.search(fold_aligned(text)) if self._first is not None else None
+        start = max(0, found.start() - SNIPPET_CHARS // 2) if found else 0
+        if start:
+            start = text.find(" ", start) + 1 or start
+        end = start + SNIPPET_WINDOW
+        if end < len(text):
+            end = text.rfind(" ", start, end) if " " in text[start:end] else end
+        return text[start:end]
 
     def generator(self, field: str) -> tantivy.SnippetGenerator | None:
         """The generator highlighting the query's folded words in ``field`` (None: no words)."""
