@@ -352,8 +352,8 @@ class EmbeddedBackend:
                 # The exact twin is never stored or shown: it gets the one tone placement that
                 # query tokens get (search.vietnamese), so "hóa" and "hoá" are the same word.
                 m.add_text(f"{name}_x", normalize_tone_placement(text))
-        if doc.body:
-            m.add_bytes("body_head", nfc(doc.body)[:STORED_BODY_CHARS].encode("utf-8"))
+                if name == "body":
+                    m.add_bytes("body_head", text[:STORED_BODY_CHARS].encode("utf-8"))
         m.add_text("pairs_t", " ".join(p for t in title_group for p in syllable_pairs(t)))
         m.add_text("pairs_b", " ".join(syllable_pairs(doc.description + "\n" + doc.body)))
         facets = set(fields.facets())
@@ -1100,9 +1100,7 @@ class EmbeddedBackend:
     ) -> tuple[str, ...]:
         """The codes whose value set is ``number`` in facet ``name``, read from the stored
         document at ``addr`` and remembered (a set's number never changes)."""
-        codes = tuple(
-            sorted({str(int(v)) if isinstance(v, int) else str(v) for v in searcher.doc(addr).get_all(name)})
-        )
+        codes = tuple(sorted({str(v) for v in searcher.doc(addr).get_all(name)}))
         if _value_set(codes) == number:
             if len(self._value_sets) >= VALUE_SETS_KEPT:
                 self._value_sets.clear()
@@ -1219,13 +1217,13 @@ class EmbeddedBackend:
             after = [(float(score), addr) for score, addr in later.hits]
             found += self._settle_ties(ask, after, more, rest)
         facets: dict[str, list[FacetValue]] = {}
+        sample = None
         if query.with_facets:
             top = [addr for _score, addr in first.hits]
             sample = top if sampled and total > FACET_SAMPLE and len(top) >= FACET_SAMPLE else None
             match_only = self._text_clauses(parsed, fuzzy, scored=False, common=common)
             facets = self._facets(searcher, match_only, query, sample)
-            return found, total, facets, sample is not None
-        return found, total, facets, False
+        return found, total, facets, sample is not None
 
     def _second_stage(
         self,
@@ -1556,8 +1554,7 @@ def _set_field(name: str) -> str:
 
 def _value_set(codes: Iterable[object]) -> int:
     """A set of codes as one signed 64-bit number (the same for the same codes in any order)."""
-    joined = "\x1f".join(sorted({str(c) for c in codes}))
-    return int.from_bytes(hashlib.blake2b(joined.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
+    return _hash("\x1f".join(sorted({str(c) for c in codes})))
 
 
 def _selective(clause: Clause, common: frozenset[str]) -> bool:
@@ -1566,7 +1563,8 @@ def _selective(clause: Clause, common: frozenset[str]) -> bool:
 
 
 def _hash(ident: str) -> int:
-    """A material id as a signed 64-bit number (the ``parent_h`` fast field of its pages)."""
+    """A material id (or any text) as a signed 64-bit number (the ``key`` and ``parent_h``
+    fast fields, the facet value sets)."""
     return int.from_bytes(hashlib.blake2b(ident.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
 
 
