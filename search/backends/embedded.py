@@ -1590,16 +1590,22 @@ class _Snippets:
     def around(self, text: str) -> str:
         """The part of ``text`` (NFC) a snippet is cut from: :data:`SNIPPET_WINDOW` characters
         from a little before the first of the query's words (from the start when none is
-        there), cut at spaces so that no word is cut in two."""
+        there), starting and ending at a whitespace so that no word is cut in two (the query
+        word itself starts a word: the window never starts past it)."""
         if len(text) <= SNIPPET_WINDOW:
             return text
         found = self._first.search(fold_aligned(text)) if self._first is not None else None
-        start = max(0, found.start() - SNIPPET_CHARS // 2) if found else 0
-        if start:
-            start = text.find(" ", start) + 1 or start
+        start = 0
+        if found:
+            start = max(0, found.start() - SNIPPET_CHARS // 2)
+            while 0 < start < found.start() and not text[start - 1].isspace():
+                start += 1
         end = start + SNIPPET_WINDOW
         if end < len(text):
-            end = text.rfind(" ", start, end) if " " in text[start:end] else end
+            cut = end
+            while cut > start and not text[cut].isspace():
+                cut -= 1
+            end = cut if cut > start else end
         return text[start:end]
 
     def generator(self, field: str) -> tantivy.SnippetGenerator | None:

@@ -74,3 +74,16 @@ def test_the_window_never_cuts_a_word(tmp_path: Path) -> None:
     # Whole words at both ends.
     assert f" {part} " in f" {text} "
     b.close()
+
+
+def test_a_body_of_lines_without_spaces_is_cut_around_the_word(tmp_path: Path) -> None:
+    # Text extracted from a PDF can hold one word per line: the window starts at a line break
+    # before the word, not at the first space (which came after it and lost the word).
+    b = EmbeddedBackend(tmp_path / "index", cache_size=0)
+    body = "dòng\n" * 600 + "Hình\nvuông\ncó\nbốn\ncạnh bằng nhau. " + "Hết. " * 400
+    b.index([build_document(material("dong", "Tài liệu", text=body))])
+    b.refresh()
+    hits = b.search(SearchQuery("hình")).hits
+    assert [h.id for h in hits] == ["dong"]
+    assert _marked(hits[0].snippet) == {"hình"}
+    b.close()
