@@ -19,8 +19,9 @@ running a query first as often as the others (a first run reads cold postings):
   than ``FACET_SAMPLE`` matches, whatever ``FACET_BROAD`` says;
 * ``ungated``: every query word makes a candidate (``embedded.COMMON_SHARE`` = 0; what ships
   scores common words only on materials that hold another of the query's words or pairs);
-* ``pruning``: broad queries (a word in more than 100 000 materials) ranked in two phases
-  (``embedded.PRUNE_BROAD``, off by default: the exact query over every match);
+* ``nested``: searches of words only run as the nested exact query (``embedded.FLAT_TERMS`` off;
+  what ships runs them as flat term queries: a union for the matches, a chain for a gated
+  search's candidates, the same scores);
 * ``one spelling``: query words looked up only as typed (``search.query.I_Y_SPELLINGS`` off;
   what ships also looks a word up in its other i/y spelling, "lý" / "lí").
 
@@ -44,8 +45,6 @@ from search import rerank
 from search.backends import embedded
 from search.backends.embedded import EmbeddedBackend
 
-#: ``embedded.PRUNE_BROAD`` in the ``pruning`` variant.
-PRUNE_ON = 100_000
 VARIANTS = (
     "all",
     "no second stage",
@@ -53,7 +52,7 @@ VARIANTS = (
     "neither",
     "sample every broad query",
     "ungated",
-    "pruning",
+    "nested",
     "one spelling",
 )
 
@@ -70,7 +69,7 @@ def main() -> None:
     n = backend.count()
     mix = query_mix(lessons(args.data), sentences(args.data), questions(args.data), args.queries, 2)
     applies, sample, broad = rerank.applies, embedded.FACET_SAMPLE, embedded.FACET_BROAD
-    prune, share = embedded.PRUNE_BROAD, embedded.COMMON_SHARE
+    flat, share = embedded.FLAT_TERMS, embedded.COMMON_SHARE
     cpu: dict[str, dict[str, list[float]]] = {v: {k: [] for k in KINDS} for v in variants}
     approximate = 0
     cut = dict.fromkeys(variants, 0)
@@ -81,7 +80,7 @@ def main() -> None:
             rerank.applies = applies if variant not in ("no second stage", "neither") else (lambda *a: False)
             embedded.FACET_SAMPLE = 0 if variant in ("exact facets", "neither") else sample
             embedded.FACET_BROAD = 0 if variant == "sample every broad query" else broad
-            embedded.PRUNE_BROAD = PRUNE_ON if variant == "pruning" else prune
+            embedded.FLAT_TERMS = flat and variant != "nested"
             embedded.COMMON_SHARE = 0.0 if variant == "ungated" else share
             search_query.I_Y_SPELLINGS = variant != "one spelling"
             t0 = time.thread_time()
@@ -90,7 +89,7 @@ def main() -> None:
             approximate += variant == "sample every broad query" and result.facets_approximate
             cut[variant] += result.total_approximate
     rerank.applies = applies
-    embedded.FACET_SAMPLE, embedded.FACET_BROAD, embedded.PRUNE_BROAD = sample, broad, prune
+    embedded.FACET_SAMPLE, embedded.FACET_BROAD, embedded.FLAT_TERMS = sample, broad, flat
     embedded.COMMON_SHARE = share
     search_query.I_Y_SPELLINGS = True
     backend.close()

@@ -264,9 +264,19 @@ def syllable_pairs(text: str) -> list[str]:
     match in a text is then among the materials holding its pairs. A pair with a syllable
     longer than :data:`MAX_TOKEN_CHARS` is longer than the engines keep and drops there.
     """
-    # This runs over every body at indexing time: fold the whole text by table lookup, find
-    # its words, pair neighbours.
-    found = _WORDS.findall(fast_fold(nfc(text)))
+    return pairs_of(folded_words(text))
+
+
+def folded_words(text: str) -> list[str]:
+    """The folded words of ``text`` as the ``vi_fold`` analyzer cuts them (long ones kept).
+
+    This runs over every body at indexing time: the whole text folded by table lookup, then
+    its runs of letters and digits found."""
+    return _WORDS.findall(fast_fold(nfc(text)))
+
+
+def pairs_of(found: Sequence[str]) -> list[str]:
+    """The adjacent pairs of the words ``found`` (:func:`syllable_pairs`)."""
     return [a + b for a, b in itertools.pairwise(found)]
 
 

@@ -7,6 +7,9 @@ Index layout (one Tantivy index, two kinds of documents, one atomic commit per c
   snippets are cut from accented text while matching folded terms) and ``<f>_x`` with ``vi_exact``
   (lowercase, accents kept; not stored). ``pairs_t``/``pairs_b`` hold folded adjacent-syllable
   pairs (``search.query.syllable_pairs``) of the title group and of the description/body.
+  ``cov``/``cov_x`` hold each distinct folded word and pair (each distinct accented word) once,
+  as numbers with no length norm: what covering a query word is worth, as a term score
+  (``EmbeddedBackend._flat_terms``).
 * ``kind = "p"``: one per extracted page (``parent`` = material id, ``page`` = number), with its
   own ``page``/``page_x`` text fields so page text never skews the materials' BM25 statistics.
   Measured on the test corpus this costs one small query per hit for ``Hit.pages`` (parent term
@@ -42,7 +45,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import tantivy
 from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
@@ -50,7 +53,7 @@ from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 from repository import fields
 from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
 from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
-from repository.text import fold, fold_aligned, nfc
+from repository.text import fold, fold_aligned, i_y_spellings, nfc
 from search import rerank
 from search.backends._cache import ResultCache, cache_key
 from search.backends._common import (
@@ -97,17 +100,18 @@ from search.query import (
     analyze,
     browse_paths,
     fast_fold,
+    folded_words,
+    pairs_of,
     parse_path,
     spellings,
-    syllable_pairs,
     words,
 )
 from search.vietnamese import normalize_tone_placement
 
-SCHEMA_VERSION = 5
-# The vocabulary fields of schema version 5. A field added to the registry (repository.fields)
+SCHEMA_VERSION = 6
+# The vocabulary fields of the schema version. A field added to the registry (repository.fields)
 # since changes the schema: its index lives in a folder of its own (see ``_layout``).
-_V5_FIELDS = (
+_BASE_FIELDS = (
     *("grade", "subject", "type", "series", "language", "license", "audience", "level", "organisation"),
 )
 
@@ -115,7 +119,7 @@ _V5_FIELDS = (
 def _layout() -> str:
     """The index folder's name: the schema version, plus a digest of the vocabulary fields added
     since (so a new field starts a new index, which ``hoclieu reindex`` fills)."""
-    added = sorted(f.name for f in fields.FIELDS if f.name not in _V5_FIELDS)
+    added = sorted(f.name for f in fields.FIELDS if f.name not in _BASE_FIELDS)
     if not added:
         return f"v{SCHEMA_VERSION}"
     return f"v{SCHEMA_VERSION}-" + hashlib.sha256(",".join(added).encode()).hexdigest()[:12]
@@ -124,28 +128,11 @@ def _layout() -> str:
 #: Distinct curriculum paths counted by ``browse`` (Tantivy's bucket limit is 65 000).
 BROWSE_SIZE = 60_000
 
-#: A query one of whose words is in more than this many materials ("broad") ranks in two phases
-#: when its form allows (see ``EmbeddedBackend._candidates``): a prunable flat disjunction picks
-#: the best :data:`PRUNE_CANDIDATES` materials, and the exact query runs on those only; its
-#: ``total`` and facets then describe those candidates and say so (approximate). 0: never.
-#:
-#: **Off**: measured at 1M materials (bench/README.md, "Speed at 1M, session 4") with 100 000
-#: here, it cut the CPU of a 3-word query by a third and of the whole query mix by 15-18 %, but the
-#: flat query cannot stand for the exact query's coverage constants, and the top 20 differed
-#: from the exact ranking for most pruned queries (relevance forced on at 9 500 materials:
-#: questions unchanged, subject-grade MRR 0.965 → 0.953). A ranking change is not this
-#: module's to make; the lever stays here, measured, for whoever decides it.
-PRUNE_BROAD = 0
-#: Candidates the first phase keeps (the exact query's page, second stage and facets come from
-#: them). The exact query re-scores each with a seek into every posting list of the query
-#: (about 30 µs per candidate at 100 000 materials, 125 µs at 1M), so this trades time for
-#: agreement with the exact ranking.
-PRUNE_CANDIDATES = 500
-#: What matching a word in the body, or an adjacent pair, scores in the flat candidate query on
-#: top of its own boost, per unit of BM25: the flat query's stand-in for the exact query's
-#: coverage constants (covering more distinct words ranks first), which a flat disjunction of
-#: term queries cannot express.
-PRUNE_COVERAGE = 1.0
+#: Whether a search of words only runs as flat term queries (``_flat_terms``: the exact query's
+#: scores, term by term): one flat union for its matches (the gate of a gated search, every
+#: match of an ungated one), a chain for a gated search's candidates (``_chained``). Off: the
+#: nested exact query everywhere (the same results, slower).
+FLAT_TERMS = True
 
 #: A query word (or adjacent pair) in more than this share of the index's documents, and in more
 #: than :data:`COMMON_MIN_DOCS` of them, is *common* ("là", "của", "lớp", "bài" at a million
@@ -215,6 +202,13 @@ def _schema() -> tantivy.Schema:
         sb.add_text_field(name, stored=name != "body", tokenizer_name="vi_fold")
         sb.add_text_field(f"{name}_x", stored=False, tokenizer_name="vi_exact")
     sb.add_bytes_field("body_head", stored=True, indexed=False, fast=False)
+    # Coverage (``_cover_terms``): each distinct word of the material (in one spelling: i/y
+    # twins are one) and each distinct adjacent pair, once, as a number; ``cov_x`` the distinct
+    # accented words as written. An integer field has no length norms: a term scores the same
+    # in every material holding it (its IDF), which is what covering a query word is worth, as
+    # a plain term score (``_flat_terms``).
+    sb.add_integer_field("cov", stored=False, indexed=True, fast=False)
+    sb.add_integer_field("cov_x", stored=False, indexed=True, fast=False)
     sb.add_text_field("page_text", stored=True, tokenizer_name="vi_fold")
     sb.add_text_field("page_text_x", stored=False, tokenizer_name="vi_exact")
     for name, _ in PAIR_WEIGHTS:
@@ -331,13 +325,6 @@ class EmbeddedBackend:
 
     def _documents(self, doc: SearchDocument) -> list[tantivy.Document]:
         title_group = [doc.title, doc.lesson, doc.chapter, *doc.keywords]
-        m = tantivy.Document()
-        m.add_text("kind", "m")
-        m.add_text("id", doc.id)
-        if doc.owner_id:
-            m.add_text("owner", doc.owner_id)
-        m.add_integer("public", 1 if doc.public else 0)
-        m.add_integer("key", _hash(doc.id))
         values = {
             "title": [doc.title],
             "lesson": [v for v in (doc.lesson, doc.chapter) if v],
@@ -345,17 +332,42 @@ class EmbeddedBackend:
             "desc": [doc.description] if doc.description else [],
             "body": [doc.body] if doc.body else [],
         }
-        for name, texts in values.items():
-            for text in texts:
+        texts: list[tuple[str, str, str]] = []
+        exact_words: set[str] = set()
+        for name, found in values.items():
+            for text in found:
                 text = nfc(text)
-                m.add_text(name, text)
                 # The exact twin is never stored or shown: it gets the one tone placement that
                 # query tokens get (search.vietnamese), so "hóa" and "hoá" are the same word.
-                m.add_text(f"{name}_x", normalize_tone_placement(text))
-                if name == "body":
-                    m.add_bytes("body_head", text[:STORED_BODY_CHARS].encode("utf-8"))
-        m.add_text("pairs_t", " ".join(p for t in title_group for p in syllable_pairs(t)))
-        m.add_text("pairs_b", " ".join(syllable_pairs(doc.description + "\n" + doc.body)))
+                exact = normalize_tone_placement(text)
+                texts.append((name, text, exact))
+                exact_words.update(_WORD_RUNS.findall(exact.lower()))
+        title_words = [folded_words(t) for t in title_group]
+        body_words = folded_words(doc.description + "\n" + doc.body)
+        title_pairs = [p for found in title_words for p in pairs_of(found)]
+        body_pairs = pairs_of(body_words)
+        distinct = set(body_words).union(*title_words)
+        # One call per number: ``tantivy.Document(cov=[...])`` is faster, but a reindex built
+        # with it lost some materials (silently, at random: 8 of 11 in one test run).
+        m = tantivy.Document()
+        for number in _cover_terms(distinct, {*title_pairs, *body_pairs}):
+            m.add_integer("cov", number)
+        # The accented words: a word with no mark is among the folded ones.
+        for number in {_cover_word(w) for w in exact_words - distinct}:
+            m.add_integer("cov_x", number)
+        m.add_text("kind", "m")
+        m.add_text("id", doc.id)
+        if doc.owner_id:
+            m.add_text("owner", doc.owner_id)
+        m.add_integer("public", 1 if doc.public else 0)
+        m.add_integer("key", _hash(doc.id))
+        for name, text, exact in texts:
+            m.add_text(name, text)
+            m.add_text(f"{name}_x", exact)
+            if name == "body":
+                m.add_bytes("body_head", text[:STORED_BODY_CHARS].encode("utf-8"))
+        m.add_text("pairs_t", " ".join(title_pairs))
+        m.add_text("pairs_b", " ".join(body_pairs))
         facets = set(fields.facets())
         for name, codes in codes_of(doc).items():
             for code in codes:
@@ -788,7 +800,7 @@ class EmbeddedBackend:
     ) -> Query:
         must: list[tuple[Occur, Query]] = [(Occur.Must, self._term("kind", "m"))]
         if within is not None:
-            # Scored 0: the candidates of a broad query keep the exact query's scores.
+            # Scored 0: the candidates of a gated search keep the exact query's scores.
             must.append((Occur.Must, Query.const_score_query(within, 0.0)))
         if query.public_only:
             must.append((Occur.Must, self._term("public", 1)))
@@ -799,71 +811,110 @@ class EmbeddedBackend:
                 must.append((Occur.Must, self._filter_query(field, values)))
         return Query.boolean_query(must + text)
 
-    def _flat(self, searcher: tantivy.Searcher, parsed: ParsedQuery, idf: dict[str, float]) -> Query | None:
-        """The broad-query candidate query: one flat disjunction of (boosted) term queries, the
-        form Tantivy prunes with block-max WAND when it collects a top-k without counting.
-
-        It holds what the exact query scores per word (field weights, exact-accent twins,
-        adjacency pairs), and in place of the exact query's coverage constants (covering more
-        distinct words ranks first), which a flat disjunction cannot express, each field's term
-        is boosted so that one ordinary occurrence scores about the word's coverage
-        (``COVERAGE_SCORE`` times its IDF over its field's BM25 IDF, times :data:`PRUNE_COVERAGE`).
-        None when the query has a part a flat disjunction cannot stand for: a quoted phrase
-        (required), a curriculum alias (matched by grade/subject fields), or no word at all.
+    def _chained(
+        self,
+        searcher: tantivy.Searcher,
+        parsed: ParsedQuery,
+        idf: dict[str, float],
+        query: SearchQuery,
+        within: Query,
+    ) -> Query | None:
+        """The exact query's scores for the few materials ``within`` (a gated search's
+        candidates), as a chain of boolean queries, one term of :meth:`_flat_terms` per level:
+        each level requires the one below it and adds its one optional term. Tantivy then
+        finds each term in each candidate by seeking that term's postings (a skip list), where
+        the exact query's unions of optional clauses read a window of 4 096 documents of every
+        clause's postings around each candidate (a common word's: thousands of postings).
+        None when the query has no flat form.
         """
-        if not parsed.clauses or any(c.kind != "word" for c in parsed.clauses):
+        terms = self._flat_terms(searcher, parsed, idf)
+        if terms is None:
+            return None
+        q = self._build([], query, within=within)
+        for term in terms:
+            q = Query.boolean_query([(Occur.Must, q), (Occur.Should, term)])
+        return q
+
+    def _flat_terms(
+        self,
+        searcher: tantivy.Searcher,
+        parsed: ParsedQuery,
+        idf: dict[str, float],
+        *,
+        common: frozenset[str] = frozenset(),
+    ) -> list[Query] | None:
+        """The exact query of a search of words only as boosted term queries whose scores add
+        up to its scores.
+
+        The same terms and boosts as the exact query's word and pair clauses (``_token_query``,
+        ``_text_clauses``); its coverage constants (``_coverage``, ``_pair_coverage``: having a
+        word or pair anywhere scores a constant weighted by its rarity) become term queries on
+        the ``cov`` fields, where a material holds each distinct word and pair once as a number
+        with no length norm, so a term scores the same in every material holding it: boosted
+        to score exactly the coverage constant. None when the search has a part this cannot
+        express (a phrase, a curriculum alias, an exclusion) or no word at all.
+
+        ``common``: the gate of a gated search (:meth:`_gate`) instead, its words and pairs
+        that are not common only, scored as the gate scores them (its pairs without the
+        exact-accent scale): its first pass.
+        """
+        if not parsed.clauses or parsed.excluded or any(c.kind != "word" for c in parsed.clauses):
             return None
         n = max(searcher.num_docs, 1)
-
-        def cover(field: str, term: str, weight: float) -> float:
-            df = searcher.doc_freq(field, term)
-            own = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
-            return COVERAGE_SCORE * PRUNE_COVERAGE * weight / own if own > 0 else 0.0
-
+        covers: list[tuple[str, int, float]] = []  # (field, number, the score it must add)
         parts: list[Query] = []
         marks = parsed.has_marks
-        # The same boosts as the exact query's word and pair clauses (``_token_query``,
-        # ``_text_clauses``), repeated words included, plus the coverage stand-in.
-        for tok in parsed.tokens:
-            scale = QUESTION_WEIGHT if tok.question else 1.0
-            accented = marks and tok.exact != tok.folded
-            # An accented word's coverage is half for the folded form, half for the exact one.
-            share = idf.get(tok.folded, 0.0) * scale * (0.5 if accented else 1.0)
-            typed, *twins = spellings(tok.folded)
-            for name, weight in TEXT_FIELDS:
-                boost = weight * scale + cover(name, typed, share)
-                parts.append(Query.boost_query(self._term(name, typed), boost))
-                # The other spelling as in ``_word``, flat: a nested boolean would stop the pruning.
-                parts += [Query.boost_query(self._term(name, w), boost * TWIN_WEIGHT) for w in twins]
-                if accented:
-                    boost = weight * EXACT_FACTOR * scale + cover(f"{name}_x", tok.exact, share)
-                    parts.append(Query.boost_query(self._term(f"{name}_x", tok.exact), boost))
-        pair_scale = 1.0 + EXACT_FACTOR if marks else 1.0
+        for clause in parsed.clauses:
+            for tok in clause.tokens:
+                if tok.folded in common:
+                    continue
+                scale = QUESTION_WEIGHT if tok.question else 1.0
+                accented = marks and tok.exact != tok.folded
+                typed, *twins = spellings(tok.folded)
+                for name, weight in TEXT_FIELDS:
+                    boost = weight * scale
+                    parts.append(Query.boost_query(self._term(name, typed), boost))
+                    parts += [Query.boost_query(self._term(name, w), boost * TWIN_WEIGHT) for w in twins]
+                    if accented:
+                        exact = self._term(f"{name}_x", tok.exact)
+                        parts.append(Query.boost_query(exact, boost * EXACT_FACTOR))
+                weight = COVERAGE_SCORE * idf.get(tok.folded, 0.0) * scale
+                if weight <= 0:
+                    continue
+                if tok.exact != tok.folded:
+                    covers.append(("cov", _cover_word(tok.folded), weight / 2))
+                    covers.append(("cov_x", _cover_word(tok.exact), weight / 2))
+                else:
+                    covers.append(("cov", _cover_word(tok.folded), weight))
+        pair_scale = 1.0 + EXACT_FACTOR if marks and not common else 1.0
         for pair in parsed.pairs:
-            share = PAIR_COVERAGE * idf.get(pair, 0.0)
+            if pair in common:
+                continue
             for name, weight in PAIR_WEIGHTS:
-                boost = weight * pair_scale + cover(name, pair, share)
-                parts.append(Query.boost_query(self._term(name, pair), boost))
-        return Query.boolean_query([(Occur.Should, q) for q in parts])
-
-    def _candidates(
-        self, searcher: tantivy.Searcher, parsed: ParsedQuery, idf: dict[str, float]
-    ) -> tuple[Query, bool] | None:
-        """The best :data:`PRUNE_CANDIDATES` materials of the flat candidate query (a query of
-        their ``key``) and whether they are all its matches (then nothing was cut:
-        the flat query matches exactly what the exact query matches), or None when the query has
-        no flat form.
-
-        Top-k without a count: Tantivy skips the blocks of postings that cannot reach the top
-        (block-max WAND), where the exact query (nested clauses, constant coverage scores, a
-        count) visits every posting of every word. No filter is applied here (a required
-        clause would stop the pruning): the exact query applies them to the candidates.
-        """
-        flat = self._flat(searcher, parsed, idf)
-        if flat is None:
-            return None
-        found = searcher.search(flat, PRUNE_CANDIDATES, count=False)
-        return self._keys(_key_values(searcher, found.hits)), len(found.hits) < PRUNE_CANDIDATES
+                parts.append(Query.boost_query(self._term(name, pair), weight * pair_scale))
+            weight = COVERAGE_SCORE * PAIR_COVERAGE * idf.get(pair, 0.0)
+            if weight > 0:
+                covers.append(("cov", _cover_pair(pair), weight))
+        # A cov term scores a unit times its IDF in every material holding it (BM25 with tf 1
+        # and no length norm: the unit depends only on the field's average length); boosted to
+        # score ``weight``.
+        found = [
+            (field, number, weight, df)
+            for field, number, weight in covers
+            if (df := searcher.doc_freq(field, number))
+        ]
+        units: dict[str, float] = {}  # per field: its length average differs
+        # The unit read off the rarest term of each field (the shortest postings to search).
+        for field, number, _weight, df in sorted(found, key=lambda f: f[3]):
+            if field not in units:
+                own = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+                probe = searcher.search(self._term(field, number), 1, count=False).hits
+                units[field] = float(probe[0][0]) / own if probe and own > 0 else 0.0
+        for field, number, weight, df in found:
+            own = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+            if units[field] > 0 and own > 0:
+                parts.append(Query.boost_query(self._term(field, number), weight / (units[field] * own)))
+        return parts
 
     def _keys(self, keys: Sequence[int]) -> Query:
         """The materials whose ``key`` is one of ``keys``.
@@ -1023,8 +1074,6 @@ class EmbeddedBackend:
         text: list[tuple[Occur, Query]],
         query: SearchQuery,
         sample: Sequence[tantivy.DocAddress] | None = None,
-        *,
-        within: Query | None = None,
     ) -> dict[str, list[FacetValue]]:
         """Facet counts, in as few passes over the matches as possible.
 
@@ -1037,9 +1086,6 @@ class EmbeddedBackend:
         value-set columns (:meth:`_sampled_facets`), not every match. Those counts are marked
         approximate in the result. A facet with its own filter active is still counted over
         every match (it needs the matches without that filter).
-
-        ``within`` (a broad query's candidates, :meth:`_candidates`): every facet is counted on
-        the matches among them, a facet with its own filter active included.
         """
         active = query.filters()
         facets = fields.facets()
@@ -1053,7 +1099,7 @@ class EmbeddedBackend:
                 out.update(self._sampled_facets(searcher, sample, names))
                 continue
             aggs: dict[str, Any] = {n: {"terms": {"field": n, "size": FACET_SIZE}} for n in names}
-            q = self._build(text, query, skip_filter=skip, within=within)
+            q = self._build(text, query, skip_filter=skip)
             result = searcher.aggregate(q, aggs)
             for n in names:
                 buckets = result.get(n, {}).get("buckets", [])
@@ -1132,23 +1178,27 @@ class EmbeddedBackend:
         return correction(texts, parsed)
 
     def _matches(
-        self, ask: _Ask, *, limit: int, offset: int, sampled: bool = False, within: Query | None = None
+        self, ask: _Ask, *, limit: int, offset: int, sampled: bool = False
     ) -> tuple[tantivy.SearchResult, dict[str, list[FacetValue]], bool]:
         """The hits (``limit`` from ``offset``, counted) and the facets, and whether the facets
         were counted on the top candidates only (see :meth:`_facets`).
-
-        ``within``: the candidates of a broad query (:meth:`_candidates`); the hits, the count
-        and every facet are then those of the matches among them.
         """
         searcher, parsed, query, fuzzy, common = ask.searcher, ask.parsed, ask.query, ask.fuzzy, ask.common
-        text = self._text_clauses(parsed, fuzzy, idf=ask.idf, common=common)
+        flat = (
+            self._flat_terms(searcher, parsed, ask.idf) if FLAT_TERMS and not fuzzy and not common else None
+        )
+        # Words only: one flat union of term queries (the same matches and scores as the
+        # nested exact query, read as Tantivy reads a flat union: faster).
+        text = (
+            [(Occur.Must, self._any(flat))]
+            if flat
+            else self._text_clauses(parsed, fuzzy, idf=ask.idf, common=common)
+        )
         # The count comes from the same pass that scores every match for the top results.
-        result = self._run(searcher, self._build(text, query, within=within), query, parsed, limit, offset)
+        result = self._run(searcher, self._build(text, query), query, parsed, limit, offset)
         if not query.with_facets:
             return result, {}, False
         match_only = self._text_clauses(parsed, fuzzy, scored=False, common=common)
-        if within is not None:
-            return result, self._facets(searcher, match_only, query, within=within), True
         sample = None
         if sampled and _count(result) > FACET_SAMPLE and offset == 0 and len(result.hits) >= FACET_SAMPLE:
             sample = [addr for _score, addr in result.hits[:FACET_SAMPLE]]
@@ -1179,7 +1229,16 @@ class EmbeddedBackend:
         """
         searcher, parsed, query, fuzzy, common = ask.searcher, ask.parsed, ask.query, ask.fuzzy, ask.common
         idf = ask.idf
-        if common:
+        gate = (
+            self._flat_terms(searcher, parsed, idf, common=common)
+            if common and FLAT_TERMS and not fuzzy
+            else None
+        )
+        if gate:
+            # Words only: the gate as one flat union of term queries (the same matches and
+            # scores as the nested one below, read as Tantivy reads a flat union, faster).
+            first_text = [(Occur.Must, self._any(gate))]
+        elif common:
             first_text = [(Occur.Must, self._gate(parsed, fuzzy, common, marks=parsed.has_marks))]
             # The exact query's coverage of what the gate holds: covering more of the rare words
             # and pairs ranks first here too.
@@ -1204,7 +1263,9 @@ class EmbeddedBackend:
         keys = _key_values(searcher, first.hits)
         head = self._keys(keys[:GATED_CANDIDATES])
         text = self._text_clauses(parsed, fuzzy, idf=idf, common=common)
-        exact = self._build(text, query, within=head)
+        exact = self._chained(searcher, parsed, idf, query, head) if FLAT_TERMS and not fuzzy else None
+        if exact is None:
+            exact = self._build(text, query, within=head)
         ranked = self._run(searcher, exact, query, parsed, GATED_CANDIDATES, 0, count=False)
         found = [(float(score), addr) for score, addr in ranked.hits]
         found = self._settle_ties(ask, found, len(found), head)
@@ -1320,41 +1381,23 @@ class EmbeddedBackend:
             # Scored by the words: one more than needed, whether the cut falls inside a group of
             # equal scores (without words the order is by popularity, as before).
             scored = relevance and not parsed.is_empty
-            # Broad enough for the exhaustive query to be the cost, ranked by relevance, no
-            # typo widening (fuzzy terms have no flat form), no vocabulary filter (the
-            # candidates are picked unfiltered: a selective filter would leave few of them; a
-            # filtered query visits fewer matches anyway), a page well inside the candidates.
-            candidates = None
-            if (
-                0 < PRUNE_BROAD < widest
-                and relevance
-                and not unknown
-                and not query.filters()
-                and max(end, rerank.DEPTH) <= PRUNE_CANDIDATES // 4
-            ):
-                candidates = self._candidates(searcher, parsed, idf)
-            within, cut = None, False
-            if candidates is not None:
-                within, complete = candidates
-                cut = not complete
-                sampled = False
             # One pass collects what every later step needs from the top: the page, the
             # candidates the second stage re-scores, the candidates broad facets are counted on.
             limit = max(end, rerank.DEPTH if second else 0, FACET_SAMPLE if sampled else 0)
             need = max(end, rerank.DEPTH if second else 0)
             ask = _Ask(searcher, parsed, query, unknown, idf)
-            if within is None:
-                # Common words make no candidate alone (not with the pruning's candidates).
-                ask = dataclasses.replace(ask, common=self._common(searcher, parsed, idf))
+            # Common words make no candidate alone.
+            ask = dataclasses.replace(ask, common=self._common(searcher, parsed, idf))
             # Quoted phrases only: their matches are found cheaply through the pairs, then
             # ranked in two passes as common words are (the exact query over every match of a
             # common phrase visited ~100 000 materials' clauses).
             phrases = bool(parsed.clauses) and all(c.kind == "phrase" for c in parsed.clauses)
-            two_pass = scored and within is None and (bool(ask.common) or phrases)
+            two_pass = scored and (bool(ask.common) or phrases)
             gated = self._gated(ask, end=end, need=need, sampled=sampled) if two_pass else None
             if gated is None and ask.common and scored:
                 # The first pass counted fewer candidates than the page needs: unrestricted.
                 ask = dataclasses.replace(ask, common=frozenset())
+            cut = False
             if gated is not None:
                 found, total, facets, sampled_facets = gated
                 # Every match of the phrases is a candidate: their count is exact.
@@ -1362,7 +1405,7 @@ class EmbeddedBackend:
                 approximate = query.with_facets if ask.common else sampled_facets
             else:
                 result, facets, approximate = self._matches(
-                    ask, limit=limit + scored, offset=0, sampled=sampled, within=within
+                    ask, limit=limit + scored, offset=0, sampled=sampled
                 )
                 if ask.common and _count(result) < need:
                     # Fewer candidates than the page needs: the common words' matches count too.
@@ -1374,10 +1417,9 @@ class EmbeddedBackend:
                 if ask.common:
                     cut = True
                     approximate = approximate or query.with_facets
-                approximate = approximate if within is None else cut and query.with_facets
                 found = [(key if relevance else 0.0, addr) for key, addr in result.hits]
                 if scored:
-                    found = self._settle_ties(ask, found, limit, within)
+                    found = self._settle_ties(ask, found, limit)
             suggestion = None
             if unknown and found:
                 suggestion = self._correction(searcher, found[:10], parsed)
@@ -1560,6 +1602,56 @@ def _value_set(codes: Iterable[object]) -> int:
 def _selective(clause: Clause, common: frozenset[str]) -> bool:
     """Whether matching ``clause`` makes a material a candidate (see :data:`COMMON_SHARE`)."""
     return clause.kind == "alias" or any(t.folded not in common for t in clause.tokens)
+
+
+# Runs of letters and digits, as the analyzers' ``simple`` tokenizer cuts them.
+_WORD_RUNS = re.compile(r"[^\W_]+")
+
+
+#: Words and pairs whose ``cov`` numbers are remembered (a hash each; the memory starts over
+#: beyond it). Indexing looks up hundreds per material; the vocabulary repeats.
+COVER_NUMBERS_KEPT = 1_000_000
+_cover_numbers: dict[str, int] = {}
+_cover_pairs: dict[str, int] = {}
+
+
+def _cover_word(word: str) -> int:
+    """The ``cov`` (``cov_x``) number of a word: of its first i/y spelling, so either spelling
+    covers the word as the exact query's ``_word`` does."""
+    number = _cover_numbers.get(word)
+    if number is None:
+        if len(_cover_numbers) >= COVER_NUMBERS_KEPT:
+            _cover_numbers.clear()
+        number = _cover_numbers[word] = _hash(min(i_y_spellings(word)))
+    return number
+
+
+def _cover_pair(pair: str) -> int:
+    """The ``cov`` number of an adjacent pair (never the number of a word: "1"+"0" is not "10")."""
+    number = _cover_pairs.get(pair)
+    if number is None:
+        if len(_cover_pairs) >= COVER_NUMBERS_KEPT:
+            _cover_pairs.clear()
+        number = _cover_pairs[pair] = _hash("\x1e" + pair)
+    return number
+
+
+def _cover_terms(folded_words: Iterable[str], pairs: Iterable[str]) -> list[int]:
+    """A material's ``cov`` numbers: its distinct folded words and adjacent pairs."""
+    out = _numbers(pairs, _cover_pairs, _cover_pair)
+    out.update(_numbers(folded_words, _cover_numbers, _cover_word))
+    return list(out)
+
+
+def _numbers(items: Iterable[str], known: dict[str, int], number: Callable[[str], int]) -> set[int]:
+    """The numbers of ``items``: those in ``known`` in one pass (indexing looks up hundreds per
+    material), the others computed (and remembered) one by one."""
+    items = list(items)
+    out = set(map(known.get, items))
+    if None in out:
+        out.discard(None)
+        out.update(number(i) for i in items if i not in known)
+    return cast(set[int], out)
 
 
 def _hash(ident: str) -> int:

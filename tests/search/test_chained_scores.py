@@ -1,0 +1,205 @@
+"""The exact ranking of a gated search's candidates as a chain of term queries (embedded
+backend, ``EmbeddedBackend._chained``): the same scores as the exact query, term by term,
+coverage included (the ``cov`` fields)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from search.backends import embedded
+from search.backends.embedded import EmbeddedBackend
+from search.documents import build_document
+from search.query import SearchQuery, SearchResult, analyze
+from tests.search.test_backend_contract import material
+
+N = 200
+
+
+def exercises(n: int, lead: str = "") -> list[dict[str, Any]]:
+    """``n`` maths exercises "bt-000"… alike but for their number, grade 5 or 6 in turn; every
+    tenth a lesson plan (for teachers only)."""
+    return [
+        material(
+            f"bt-{i:03d}",
+            f"Bài tập số {i}",
+            grades=[5 if i % 2 else 6],
+            subjects=["toan"],
+            type="ke-hoach-bai-day" if i % 10 == 3 else "bai-tap",
+            description=f"{lead}Luyện tập phép tính số {i}. " + "Ôn tập. " * (i % 7),
+        )
+        for i in range(n)
+    ]
+
+
+@pytest.fixture
+def backend(tmp_path: Path) -> Iterator[EmbeddedBackend]:
+    b = EmbeddedBackend(tmp_path / "index", cache_size=0)
+    docs = exercises(N, lead="Bài tập: ")
+    # Enough materials holding a word that is not common for a gated search's first pass.
+    docs += [
+        material(
+            f"ht-{i:03d}",
+            f"Bài tập hình học {i}",
+            grades=[5],
+            description=f"Bài tập về hình thang và hình vuông, câu {i}. " + "Vẽ hình. " * (i % 5),
+        )
+        for i in range(40)
+    ]
+    docs += [
+        material(
+            "dien-tich",
+            "Diện tích hình thang",
+            grades=[5],
+            subjects=["toan"],
+            description="Cách tính diện tích hình thang: bài tập luyện tập.",
+        ),
+        material("ky", "Kỹ năng tính nhẩm", grades=[3], description="Bài tập kỹ năng, hình thang."),
+        material("ki", "Kĩ năng đọc hiểu", grades=[3], description="Luyện tập kĩ năng đọc."),
+        material(
+            "la", "Lá cây và lá thư", grades=[6], description="Vì sao lá cây có màu xanh? Là do diệp lục."
+        ),
+        material("nhap", "Bài tập diện tích hình thang", state="draft", description="Diện tích hình thang."),
+    ]
+    b.index(build_document(m) for m in docs)
+    b.refresh()
+    yield b
+    b.close()
+
+
+QUERIES = [
+    "bài tập diện tích hình thang",
+    "bai tap dien tich hinh thang",
+    "cách tính diện tích hình thang như thế nào vậy",  # question words
+    "kỹ năng bài tập",  # both i/y spellings, exact accents
+    "ki nang luyen tap",
+    "vì sao lá cây có màu xanh",
+    "là lá la",  # one word three ways: each scores and covers on its own
+    "hình hình thang",  # a repeated word
+]
+
+
+@pytest.mark.parametrize("text", QUERIES)
+@pytest.mark.parametrize("limits", [{}, {"public_only": True, "students_only": True}])
+def test_the_chain_scores_every_material_as_the_exact_query(
+    backend: EmbeddedBackend, text: str, limits: dict[str, bool]
+) -> None:
+    searcher = backend._searcher()
+    query = SearchQuery(text, **limits)
+    parsed = analyze(text)
+    idf, _widest = backend._idf(searcher, parsed)
+    everyone = backend._build([], SearchQuery("", **limits))
+    exact = backend._build(backend._text_clauses(parsed, frozenset(), idf=idf), query)
+    chained = backend._chained(searcher, parsed, idf, query, everyone)
+    assert chained is not None
+
+    def scores(q: Any) -> dict[str, float]:
+        hits = searcher.search(q, 1_000).hits
+        return {str(searcher.doc(addr).get_first("id")): score for score, addr in hits}
+
+    # The chain scores every material ``within`` (a gated search's candidates all match).
+    want, got = scores(exact), scores(chained)
+    assert set(want) <= set(got) and want
+    for ident, score in want.items():
+        assert got[ident] == pytest.approx(score, rel=1e-5), ident
+
+
+@pytest.mark.parametrize("text", ['"hình thang" bài tập', "bài tập toán lớp 5", "bài tập -thang", ""])
+def test_a_search_with_no_flat_form_has_no_chain(backend: EmbeddedBackend, text: str) -> None:
+    searcher = backend._searcher()
+    parsed = analyze(text)
+    idf, _widest = backend._idf(searcher, parsed)
+    query = SearchQuery(text)
+    assert backend._chained(searcher, parsed, idf, query, backend._build([], query)) is None
+
+
+@pytest.fixture
+def gated(monkeypatch: pytest.MonkeyPatch) -> None:
+    # "bài" and "tập" are in every material: common, so searches holding them are gated.
+    monkeypatch.setattr(embedded, "COMMON_MIN_DOCS", 0)
+    monkeypatch.setattr(embedded, "COMMON_SHARE", 0.5)
+
+
+def unchained(backend: EmbeddedBackend, query: SearchQuery, monkeypatch: pytest.MonkeyPatch) -> SearchResult:
+    with monkeypatch.context() as m:
+        m.setattr(embedded, "FLAT_TERMS", False)
+        return backend.search(query)
+
+
+@pytest.mark.usefixtures("gated")
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bài tập diện tích hình thang",
+        "bai tap dien tich hinh thang",
+        "cách tính diện tích hình thang như thế nào vậy",
+        "bài tập hình hình thang vuông",
+    ],
+)
+@pytest.mark.parametrize("page", [1, 2])
+def test_gated_searches_rank_their_candidates_through_the_chain(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch, text: str, page: int
+) -> None:
+    query = SearchQuery(text, page=page, size=10, public_only=True, students_only=True)
+    before = unchained(backend, query, monkeypatch)
+    chains: list[bool] = []
+    original = backend._chained
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        out = original(*args, **kwargs)
+        chains.append(out is not None)
+        return out
+
+    monkeypatch.setattr(backend, "_chained", spy)
+    after = backend.search(query)
+    assert chains == [True]  # gated, and the chain ranked
+    assert [h.id for h in after.hits] == [h.id for h in before.hits]
+    assert [h.score for h in after.hits] == pytest.approx([h.score for h in before.hits], rel=1e-5)
+    assert (after.total, after.facets, after.total_approximate) == (before.total, before.facets, True)
+    assert "nhap" not in {h.id for h in after.hits}
+
+
+def test_the_chain_is_built_from_term_queries_only(backend: EmbeddedBackend) -> None:
+    # Every level adds one term: the exact query's unions of optional clauses are what it avoids.
+    searcher = backend._searcher()
+    parsed = analyze("cách tính diện tích hình thang")
+    idf, _widest = backend._idf(searcher, parsed)
+    terms = backend._flat_terms(searcher, parsed, idf)
+    assert terms is not None
+    # Five words in five text fields, their accents, their coverage; four pairs in two fields.
+    assert len(terms) > 5 * 5 + 4 * 2
+    assert all("TermQuery" in repr(t) for t in terms)
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        SearchQuery("diện tích hình thang", size=5),
+        SearchQuery("dien tich hinh thang", page=2, size=5, public_only=True, students_only=True),
+        SearchQuery("kỹ năng", grades=[3]),
+        SearchQuery("lá cây màu xanh là gì vậy"),
+        SearchQuery("hình thang", sort="newest"),
+        SearchQuery("luyện tập", public_only=True, students_only=True, types=["bai-tap"]),
+    ],
+)
+def test_ungated_searches_of_words_match_through_one_flat_union(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch, query: SearchQuery
+) -> None:
+    before = unchained(backend, query, monkeypatch)
+    flat: list[bool] = []
+    original = backend._flat_terms
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        out = original(*args, **kwargs)
+        flat.append(out is not None)
+        return out
+
+    monkeypatch.setattr(backend, "_flat_terms", spy)
+    after = backend.search(query)
+    assert flat and all(flat)
+    assert [h.id for h in after.hits] == [h.id for h in before.hits] and after.hits
+    assert [h.score for h in after.hits] == pytest.approx([h.score for h in before.hits], rel=1e-5)
+    assert (after.total, after.facets, after.total_approximate) == (before.total, before.facets, False)
