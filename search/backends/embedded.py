@@ -128,7 +128,7 @@ def _layout() -> str:
 #: Distinct curriculum paths counted by ``browse`` (Tantivy's bucket limit is 65 000).
 BROWSE_SIZE = 60_000
 
-#: Whether a search of words only runs as flat term queries (``_flat_terms``: the exact query's
+#: Whether a search without phrases runs as flat term queries (``_flat_terms``: the exact query's
 #: scores, term by term): one flat union for its matches (the gate of a gated search, every
 #: match of an ungated one), a chain for a gated search's candidates (``_chained``). Off: the
 #: nested exact query everywhere (the same results, slower).
@@ -843,52 +843,42 @@ class EmbeddedBackend:
         *,
         common: frozenset[str] = frozenset(),
     ) -> list[Query] | None:
-        """The exact query of a search of words only as boosted term queries whose scores add
-        up to its scores.
+        """The exact query of a search without phrases as a flat list of queries whose scores
+        add up to its scores, nearly all of them boosted term queries.
 
         The same terms and boosts as the exact query's word and pair clauses (``_token_query``,
         ``_text_clauses``); its coverage constants (``_coverage``, ``_pair_coverage``: having a
         word or pair anywhere scores a constant weighted by its rarity) become term queries on
         the ``cov`` fields, where a material holds each distinct word and pair once as a number
         with no length norm, so a term scores the same in every material holding it: boosted
-        to score exactly the coverage constant. None when the search has a part this cannot
-        express (a phrase, a curriculum alias, an exclusion) or no word at all.
+        to score exactly the coverage constant. A curriculum alias adds its grade and subject
+        constants, and keeps its own nested parts where a sum of terms cannot stand for them
+        (the words of a two-word alias together, its coverage: the best of two constants).
+        None when the search has a part this cannot express (a phrase, an exclusion) or no
+        word at all.
 
         ``common``: the gate of a gated search (:meth:`_gate`) instead, its words and pairs
         that are not common only, scored as the gate scores them (its pairs without the
-        exact-accent scale): its first pass.
+        exact-accent scale, no coverage for aliases): its first pass.
         """
-        if not parsed.clauses or parsed.excluded or any(c.kind != "word" for c in parsed.clauses):
+        if not parsed.clauses or parsed.excluded or any(c.kind == "phrase" for c in parsed.clauses):
             return None
         n = max(searcher.num_docs, 1)
         covers: list[tuple[str, int, float]] = []  # (field, number, the score it must add)
         parts: list[Query] = []
         marks = parsed.has_marks
         for clause in parsed.clauses:
+            if clause.kind == "alias":
+                parts += self._alias_parts(clause, marks, idf, common)
+                continue
             for tok in clause.tokens:
-                if tok.folded in common:
-                    continue
-                scale = QUESTION_WEIGHT if tok.question else 1.0
-                accented = marks and tok.exact != tok.folded
-                typed, *twins = spellings(tok.folded)
-                for name, weight in TEXT_FIELDS:
-                    boost = weight * scale
-                    parts.append(Query.boost_query(self._term(name, typed), boost))
-                    parts += [Query.boost_query(self._term(name, w), boost * TWIN_WEIGHT) for w in twins]
-                    if accented:
-                        exact = self._term(f"{name}_x", tok.exact)
-                        parts.append(Query.boost_query(exact, boost * EXACT_FACTOR))
-                weight = COVERAGE_SCORE * idf.get(tok.folded, 0.0) * scale
-                if weight <= 0:
-                    continue
-                if tok.exact != tok.folded:
-                    covers.append(("cov", _cover_word(tok.folded), weight / 2))
-                    covers.append(("cov_x", _cover_word(tok.exact), weight / 2))
-                else:
-                    covers.append(("cov", _cover_word(tok.folded), weight))
+                if tok.folded not in common:
+                    parts += self._token_terms(tok, marks)
+                    covers += self._token_covers(tok, idf)
         pair_scale = 1.0 + EXACT_FACTOR if marks and not common else 1.0
         for pair in parsed.pairs:
-            if pair in common:
+            if pair in common or pair in parsed.alias_pairs:
+                # "toán lớp 5" next to each other is no evidence about a grade-5 lesson.
                 continue
             for name, weight in PAIR_WEIGHTS:
                 parts.append(Query.boost_query(self._term(name, pair), weight * pair_scale))
@@ -915,6 +905,53 @@ class EmbeddedBackend:
             if units[field] > 0 and own > 0:
                 parts.append(Query.boost_query(self._term(field, number), weight / (units[field] * own)))
         return parts
+
+    def _token_terms(self, tok: Token, marks: bool) -> list[Query]:
+        """A word's term queries, as ``_token_query`` scores it (no typo widening)."""
+        out = []
+        scale = QUESTION_WEIGHT if tok.question else 1.0
+        accented = marks and tok.exact != tok.folded
+        typed, *twins = spellings(tok.folded)
+        for name, weight in TEXT_FIELDS:
+            boost = weight * scale
+            out.append(Query.boost_query(self._term(name, typed), boost))
+            out += [Query.boost_query(self._term(name, w), boost * TWIN_WEIGHT) for w in twins]
+            if accented:
+                out.append(Query.boost_query(self._term(f"{name}_x", tok.exact), boost * EXACT_FACTOR))
+        return out
+
+    @staticmethod
+    def _token_covers(tok: Token, idf: dict[str, float]) -> list[tuple[str, int, float]]:
+        """A word's coverage (``_coverage``) as ``cov`` terms: (field, number, score)."""
+        weight = COVERAGE_SCORE * idf.get(tok.folded, 0.0) * (QUESTION_WEIGHT if tok.question else 1.0)
+        if weight <= 0:
+            return []
+        if tok.exact != tok.folded:
+            return [
+                ("cov", _cover_word(tok.folded), weight / 2),
+                ("cov_x", _cover_word(tok.exact), weight / 2),
+            ]
+        return [("cov", _cover_word(tok.folded), weight)]
+
+    def _alias_parts(
+        self, clause: Clause, marks: bool, idf: dict[str, float], common: frozenset[str]
+    ) -> list[Query]:
+        """A curriculum alias as ``_clause_query`` and ``_coverage`` score it (or, with
+        ``common``, as the gate does): the words (a word's terms, or a two-word alias's words
+        together as one nested query), a constant for each grade or subject it names, and its
+        coverage."""
+        named = [self._term("grade", g) for g in clause.grades]
+        named += [self._term("subject", c) for c in clause.subjects]
+        if common and all(t.folded in common for t in clause.tokens):
+            # "lớp 5" is in most materials: the gate takes the grade (subject) alone.
+            return [Query.const_score_query(self._any(named), CURRICULUM_SCORE)]
+        if len(clause.tokens) == 1:
+            out = self._token_terms(clause.tokens[0], marks)
+        else:
+            words = [self._token_query(t, marks, frozenset(), TEXT_FIELDS) for t in clause.tokens]
+            out = [Query.boolean_query([(Occur.Must, q) for q in words])]
+        out += [Query.const_score_query(q, CURRICULUM_SCORE) for q in named]
+        return out if common else out + self._coverage(clause, idf)
 
     def _keys(self, keys: Sequence[int]) -> Query:
         """The materials whose ``key`` is one of ``keys``.
@@ -1187,8 +1224,8 @@ class EmbeddedBackend:
         flat = (
             self._flat_terms(searcher, parsed, ask.idf) if FLAT_TERMS and not fuzzy and not common else None
         )
-        # Words only: one flat union of term queries (the same matches and scores as the
-        # nested exact query, read as Tantivy reads a flat union: faster).
+        # No phrase, exclusion or typo: one flat union of term queries (the same matches and
+        # scores as the nested exact query, read as Tantivy reads a flat union: faster).
         text = (
             [(Occur.Must, self._any(flat))]
             if flat
@@ -1198,7 +1235,8 @@ class EmbeddedBackend:
         result = self._run(searcher, self._build(text, query), query, parsed, limit, offset)
         if not query.with_facets:
             return result, {}, False
-        match_only = self._text_clauses(parsed, fuzzy, scored=False, common=common)
+        # The facets' passes match what the hits' pass matched (the flat union when it ran).
+        match_only = text if flat else self._text_clauses(parsed, fuzzy, scored=False, common=common)
         sample = None
         if sampled and _count(result) > FACET_SAMPLE and offset == 0 and len(result.hits) >= FACET_SAMPLE:
             sample = [addr for _score, addr in result.hits[:FACET_SAMPLE]]
@@ -1235,7 +1273,7 @@ class EmbeddedBackend:
             else None
         )
         if gate:
-            # Words only: the gate as one flat union of term queries (the same matches and
+            # No phrase, exclusion or typo: the gate as one flat union (the same matches and
             # scores as the nested one below, read as Tantivy reads a flat union, faster).
             first_text = [(Occur.Must, self._any(gate))]
         elif common:
@@ -1282,7 +1320,10 @@ class EmbeddedBackend:
         if query.with_facets:
             top = [addr for _score, addr in first.hits]
             sample = top if sampled and total > FACET_SAMPLE and len(top) >= FACET_SAMPLE else None
-            match_only = self._text_clauses(parsed, fuzzy, scored=False, common=common)
+            # What the first pass matched: the gate (flat when it ran flat), the phrases.
+            match_only = (
+                first_text if gate else self._text_clauses(parsed, fuzzy, scored=False, common=common)
+            )
             facets = self._facets(searcher, match_only, query, sample)
         return found, total, facets, sample is not None
 
