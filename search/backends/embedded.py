@@ -7,7 +7,7 @@ Index layout (one Tantivy index, two kinds of documents, one atomic commit per c
   snippets are cut from accented text while matching folded terms) and ``<f>_x`` with ``vi_exact``
   (lowercase, accents kept; not stored). ``pairs_t``/``pairs_b`` hold folded adjacent-syllable
   pairs (``search.query.syllable_pairs``) of the title group and of the description/body.
-  ``cov``/``cov_x`` hold each distinct folded word and pair (each distinct accented word) once,
+  ``cov``/``cov_x`` hold each distinct folded word (each distinct accented word) once,
   as numbers with no length norm: what covering a query word is worth, as a term score
   (``EmbeddedBackend._flat_terms``).
 * ``kind = "p"``: one per extracted page (``parent`` = material id, ``page`` = number), with its
@@ -202,11 +202,11 @@ def _schema() -> tantivy.Schema:
         sb.add_text_field(name, stored=name != "body", tokenizer_name="vi_fold")
         sb.add_text_field(f"{name}_x", stored=False, tokenizer_name="vi_exact")
     sb.add_bytes_field("body_head", stored=True, indexed=False, fast=False)
-    # Coverage (``_cover_terms``): each distinct word of the material (in one spelling: i/y
-    # twins are one) and each distinct adjacent pair, once, as a number; ``cov_x`` the distinct
-    # accented words as written. An integer field has no length norms: a term scores the same
-    # in every material holding it (its IDF), which is what covering a query word is worth, as
-    # a plain term score (``_flat_terms``).
+    # Coverage (``_cover_word``): each distinct word of the material (in one spelling: i/y
+    # twins are one), once, as a number; ``cov_x`` the distinct accented words as written. An
+    # integer field has no length norms: a term scores the same in every material holding it
+    # (its IDF), which is what covering a query word is worth, as a plain term score
+    # (``_flat_terms``).
     sb.add_integer_field("cov", stored=False, indexed=True, fast=False)
     sb.add_integer_field("cov_x", stored=False, indexed=True, fast=False)
     sb.add_text_field("page_text", stored=True, tokenizer_name="vi_fold")
@@ -350,7 +350,7 @@ class EmbeddedBackend:
         # One call per number: ``tantivy.Document(cov=[...])`` is faster, but a reindex built
         # with it lost some materials (silently, at random: 8 of 11 in one test run).
         m = tantivy.Document()
-        for number in _cover_terms(distinct, {*title_pairs, *body_pairs}):
+        for number in _numbers(distinct, _cover_numbers, _cover_word):
             m.add_integer("cov", number)
         # The accented words: a word with no mark is among the folded ones.
         for number in {_cover_word(w) for w in exact_words - distinct}:
@@ -847,11 +847,11 @@ class EmbeddedBackend:
         add up to its scores, nearly all of them boosted term queries.
 
         The same terms and boosts as the exact query's word and pair clauses (``_token_query``,
-        ``_text_clauses``); its coverage constants (``_coverage``, ``_pair_coverage``: having a
-        word or pair anywhere scores a constant weighted by its rarity) become term queries on
-        the ``cov`` fields, where a material holds each distinct word and pair once as a number
-        with no length norm, so a term scores the same in every material holding it: boosted
-        to score exactly the coverage constant. A curriculum alias adds its grade and subject
+        ``_text_clauses``); its word coverage constants (``_coverage``: having a word anywhere
+        scores a constant weighted by its rarity) become term queries on the ``cov`` fields,
+        where a material holds each distinct word once as a number with no length norm, so a
+        term scores the same in every material holding it: boosted to score exactly the
+        coverage constant (a pair's stays the constant). A curriculum alias adds its grade and subject
         constants, and keeps its own nested parts where a sum of terms cannot stand for them
         (the words of a two-word alias together, its coverage: the best of two constants).
         None when the search has a part this cannot express (a phrase, an exclusion) or no
@@ -882,9 +882,11 @@ class EmbeddedBackend:
                 continue
             for name, weight in PAIR_WEIGHTS:
                 parts.append(Query.boost_query(self._term(name, pair), weight * pair_scale))
-            weight = COVERAGE_SCORE * PAIR_COVERAGE * idf.get(pair, 0.0)
-            if weight > 0:
-                covers.append(("cov", _cover_pair(pair), weight))
+            # A pair's coverage stays the exact query's constant: pairs are rare enough that
+            # reading their postings around a candidate costs little (and indexing every
+            # distinct pair of a material as a number would double ``cov``).
+            if (covered := self._pair_coverage(pair, idf)) is not None:
+                parts.append(covered)
         # A cov term scores a unit times its IDF in every material holding it (BM25 with tf 1
         # and no length norm: the unit depends only on the field's average length); boosted to
         # score ``weight``.
@@ -1649,11 +1651,10 @@ def _selective(clause: Clause, common: frozenset[str]) -> bool:
 _WORD_RUNS = re.compile(r"[^\W_]+")
 
 
-#: Words and pairs whose ``cov`` numbers are remembered (a hash each; the memory starts over
-#: beyond it). Indexing looks up hundreds per material; the vocabulary repeats.
+#: Words whose ``cov`` numbers are remembered (a hash each; the memory starts over beyond it).
+#: Indexing looks up hundreds per material; the vocabulary repeats.
 COVER_NUMBERS_KEPT = 1_000_000
 _cover_numbers: dict[str, int] = {}
-_cover_pairs: dict[str, int] = {}
 
 
 def _cover_word(word: str) -> int:
@@ -1665,23 +1666,6 @@ def _cover_word(word: str) -> int:
             _cover_numbers.clear()
         number = _cover_numbers[word] = _hash(min(i_y_spellings(word)))
     return number
-
-
-def _cover_pair(pair: str) -> int:
-    """The ``cov`` number of an adjacent pair (never the number of a word: "1"+"0" is not "10")."""
-    number = _cover_pairs.get(pair)
-    if number is None:
-        if len(_cover_pairs) >= COVER_NUMBERS_KEPT:
-            _cover_pairs.clear()
-        number = _cover_pairs[pair] = _hash("\x1e" + pair)
-    return number
-
-
-def _cover_terms(folded_words: Iterable[str], pairs: Iterable[str]) -> list[int]:
-    """A material's ``cov`` numbers: its distinct folded words and adjacent pairs."""
-    out = _numbers(pairs, _cover_pairs, _cover_pair)
-    out.update(_numbers(folded_words, _cover_numbers, _cover_word))
-    return list(out)
 
 
 def _numbers(items: Iterable[str], known: dict[str, int], number: Callable[[str], int]) -> set[int]:
