@@ -35,20 +35,40 @@ def exercises(n: int, lead: str = "") -> list[dict[str, Any]]:
     ]
 
 
+def shapes(n: int) -> list[dict[str, Any]]:
+    """``n`` grade-5 maths exercises about "hình thang" (a word that is not common)."""
+    return [
+        material(
+            f"ht-{i:03d}",
+            f"Bài tập hình học {i}",
+            grades=[5],
+            subjects=["toan"],
+            description=f"Bài tập về hình thang và hình vuông, câu {i}. " + "Vẽ hình. " * (i % 5),
+        )
+        for i in range(n)
+    ]
+
+
+def spy(backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch, method: str) -> list[bool]:
+    """Records, per call of the backend's ``method``, whether it returned a query."""
+    calls: list[bool] = []
+    original = getattr(backend, method)
+
+    def recorded(*args: Any, **kwargs: Any) -> Any:
+        out = original(*args, **kwargs)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(backend, method, recorded)
+    return calls
+
+
 @pytest.fixture
 def backend(tmp_path: Path) -> Iterator[EmbeddedBackend]:
     b = EmbeddedBackend(tmp_path / "index", cache_size=0)
     docs = exercises(N, lead="Bài tập: ")
     # Enough materials holding a word that is not common for a gated search's first pass.
-    docs += [
-        material(
-            f"ht-{i:03d}",
-            f"Bài tập hình học {i}",
-            grades=[5],
-            description=f"Bài tập về hình thang và hình vuông, câu {i}. " + "Vẽ hình. " * (i % 5),
-        )
-        for i in range(40)
-    ]
+    docs += shapes(40)
     docs += [
         material(
             "dien-tich",
@@ -150,15 +170,7 @@ def test_gated_searches_rank_their_candidates_through_the_chain(
 ) -> None:
     query = SearchQuery(text, page=page, size=10, public_only=True, students_only=True)
     before = unchained(backend, query, monkeypatch)
-    chains: list[bool] = []
-    original = backend._chained
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        out = original(*args, **kwargs)
-        chains.append(out is not None)
-        return out
-
-    monkeypatch.setattr(backend, "_chained", spy)
+    chains = spy(backend, monkeypatch, "_chained")
     after = backend.search(query)
     assert chains == [True]  # gated, and the chain ranked
     assert [h.id for h in after.hits] == [h.id for h in before.hits]
@@ -199,15 +211,7 @@ def test_ungated_searches_of_words_match_through_one_flat_union(
     backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch, query: SearchQuery
 ) -> None:
     before = unchained(backend, query, monkeypatch)
-    flat: list[bool] = []
-    original = backend._flat_terms
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        out = original(*args, **kwargs)
-        flat.append(out is not None)
-        return out
-
-    monkeypatch.setattr(backend, "_flat_terms", spy)
+    flat = spy(backend, monkeypatch, "_flat_terms")
     after = backend.search(query)
     assert flat and all(flat)
     assert [h.id for h in after.hits] == [h.id for h in before.hits] and after.hits

@@ -19,7 +19,7 @@ from search.backends.embedded import EmbeddedBackend
 from search.documents import build_document
 from search.query import SearchQuery, SearchResult
 from tests.search.test_backend_contract import material
-from tests.search.test_chained_scores import exercises
+from tests.search.test_chained_scores import exercises, shapes
 
 PLAIN = 150  # materials with only the common words
 SHAPES = 40  # materials that also hold "hình thang" (selective)
@@ -29,16 +29,7 @@ SHAPES = 40  # materials that also hold "hình thang" (selective)
 def backend(tmp_path: Path) -> Iterator[EmbeddedBackend]:
     b = EmbeddedBackend(tmp_path / "index", cache_size=0)
     docs = exercises(PLAIN, lead="Bài tập: ")
-    docs += [
-        material(
-            f"ht-{i:03d}",
-            f"Bài tập hình học {i}",
-            grades=[5],
-            subjects=["toan"],
-            description=f"Bài tập về hình thang và hình vuông, câu {i}. " + "Vẽ hình. " * (i % 5),
-        )
-        for i in range(SHAPES)
-    ]
+    docs += shapes(SHAPES)
     docs.append(
         material(
             "dien-tich",
