@@ -1651,9 +1651,10 @@ def _selective(clause: Clause, common: frozenset[str]) -> bool:
 _WORD_RUNS = re.compile(r"[^\W_]+")
 
 
-#: Words whose ``cov`` numbers are remembered (a hash each; the memory starts over beyond it).
-#: Indexing looks up hundreds per material; the vocabulary repeats.
-COVER_NUMBERS_KEPT = 1_000_000
+#: Words whose ``cov`` numbers are remembered (a hash each; the memory starts over beyond it:
+#: a few tens of MB at most, in an indexer or a web process). Indexing looks up hundreds per
+#: material; the vocabulary repeats (Vietnamese has some 7 000 syllables in use).
+COVER_NUMBERS_KEPT = 200_000
 _cover_numbers: dict[str, int] = {}
 
 
