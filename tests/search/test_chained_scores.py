@@ -217,3 +217,22 @@ def test_ungated_searches_of_words_match_through_one_flat_union(
     assert [h.id for h in after.hits] == [h.id for h in before.hits] and after.hits
     assert [h.score for h in after.hits] == pytest.approx([h.score for h in before.hits], rel=1e-5)
     assert (after.total, after.facets, after.total_approximate) == (before.total, before.facets, False)
+
+
+def test_the_longest_query_chains_without_trouble(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As many accented words as a query may hold, i/y twins among them, every pair new: the
+    # deepest chain a search can build (hundreds of levels) runs, and scores as the exact query.
+    from search.query import MAX_TOKENS
+
+    words = ["kỹ", "lý", "mỹ", "bài", "tập", "hình", "thang", "diện", "tích", "lá", "cây", "màu"]
+    text = " ".join([*(words * 3)[: MAX_TOKENS - 1], "vậy"])
+    monkeypatch.setattr(embedded, "COMMON_MIN_DOCS", 0)
+    monkeypatch.setattr(embedded, "COMMON_SHARE", 0.5)
+    chains = spy(backend, monkeypatch, "_chained")
+    after = backend.search(SearchQuery(text, size=10))
+    before = unchained(backend, SearchQuery(text, size=10), monkeypatch)
+    assert chains == [True]
+    assert [h.id for h in after.hits] == [h.id for h in before.hits] and after.hits
+    assert [h.score for h in after.hits] == pytest.approx([h.score for h in before.hits], rel=1e-5)
