@@ -20,6 +20,7 @@ Understanding, in order:
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import unicodedata
 from collections.abc import Callable, Mapping, Sequence
@@ -272,7 +273,7 @@ def folded_words(text: str) -> list[str]:
 
     This runs over every body at indexing time: the whole text folded by table lookup, then
     its runs of letters and digits found."""
-    return _WORDS.findall(fast_fold(nfc(text)))
+    return WORD_RUNS.findall(fast_fold(nfc(text)))
 
 
 def pairs_of(found: Sequence[str]) -> list[str]:
@@ -280,8 +281,14 @@ def pairs_of(found: Sequence[str]) -> list[str]:
     return [a + b for a, b in itertools.pairwise(found)]
 
 
-# Runs of letters and digits, like ``str.isalnum`` (``_`` excluded), as in :func:`words`.
-_WORDS = re.compile(r"[^\W_]+")
+#: Runs of letters and digits, like ``str.isalnum`` (``_`` excluded), as in :func:`words`: the
+#: words the analyzers' ``simple`` tokenizer cuts.
+WORD_RUNS = re.compile(r"[^\W_]+")
+
+
+def bm25_idf(n: int, df: int) -> float:
+    """BM25's IDF of a term in ``df`` of ``n`` documents (as Tantivy and Lucene compute it)."""
+    return math.log(1.0 + (n - df + 0.5) / (df + 0.5))
 
 
 @lru_cache(maxsize=1)

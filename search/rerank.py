@@ -43,13 +43,11 @@ never shows a material another page already showed.
 from __future__ import annotations
 
 import itertools
-import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 
 from repository.text import merge_i_y
-from search.query import ParsedQuery, fast_fold
+from search.query import WORD_RUNS, ParsedQuery, bm25_idf, fast_fold
 from search.vietnamese import normalize_tone_placement
 
 #: Candidates re-scored per search (the first stage's top results).
@@ -81,7 +79,6 @@ TEXT_CHARS = 6_000
 K1 = 1.2
 B = 0.75
 
-_WORDS = re.compile(r"[^\W_]+")
 #: Stands between the title and the body (never a query word).
 BREAK = ""
 
@@ -118,10 +115,10 @@ def text_words(text: str, exact: dict[str, str] | None = None) -> list[str]:
     query's becomes ``"~" + folded``: it counts half (:func:`_weigh`), as in first-stage coverage.
     """
     text = text[:TEXT_CHARS]
-    folded = _WORDS.findall(merge_i_y(fast_fold(text)))
+    folded = WORD_RUNS.findall(merge_i_y(fast_fold(text)))
     if not exact:
         return folded
-    accented = _WORDS.findall(normalize_tone_placement(text.lower()))
+    accented = WORD_RUNS.findall(normalize_tone_placement(text.lower()))
     if len(accented) != len(folded):  # a character folding changed the word boundaries
         return folded
     return [f if f not in exact or a == exact[f] else "~" + f for f, a in zip(folded, accented, strict=True)]
@@ -199,7 +196,7 @@ def pool_weights(weights: dict[str, float], tokenised: Sequence[Sequence[str]]) 
     df: Counter[str] = Counter()
     for ws in tokenised:
         df.update({w.lstrip("~") for w in ws if w.lstrip("~") in weights})
-    return {w: v * math.log(1.0 + (n - df[w] + 0.5) / (df[w] + 0.5)) for w, v in weights.items()}
+    return {w: v * bm25_idf(n, df[w]) for w, v in weights.items()}
 
 
 def query_pairs(parsed: ParsedQuery, weights: dict[str, float]) -> dict[tuple[str, str], float]:

@@ -37,7 +37,6 @@ import dataclasses
 import hashlib
 import itertools
 import json
-import math
 import re
 import threading
 import time
@@ -88,6 +87,7 @@ from search.documents import SearchDocument, codes_of
 from search.query import (
     FUZZY_MIN_CHARS,
     MAX_TOKEN_CHARS,
+    WORD_RUNS,
     BrowseCounts,
     Clause,
     FacetValue,
@@ -98,6 +98,7 @@ from search.query import (
     Suggestion,
     Token,
     analyze,
+    bm25_idf,
     browse_paths,
     fast_fold,
     folded_words,
@@ -341,7 +342,7 @@ class EmbeddedBackend:
                 # query tokens get (search.vietnamese), so "hóa" and "hoá" are the same word.
                 exact = normalize_tone_placement(text)
                 texts.append((name, text, exact))
-                exact_words.update(_WORD_RUNS.findall(exact.lower()))
+                exact_words.update(WORD_RUNS.findall(exact.lower()))
         title_words = [folded_words(t) for t in title_group]
         body_words = folded_words(doc.description + "\n" + doc.body)
         title_pairs = [p for found in title_words for p in pairs_of(found)]
@@ -350,10 +351,10 @@ class EmbeddedBackend:
         # One call per number: ``tantivy.Document(cov=[...])`` is faster, but a reindex built
         # with it lost some materials (silently, at random: 8 of 11 in one test run).
         m = tantivy.Document()
-        for number in _numbers(distinct, _cover_numbers, _cover_word):
+        for number in _cover_words(distinct):
             m.add_integer("cov", number)
         # The accented words: a word with no mark is among the folded ones.
-        for number in {_cover_word(w) for w in exact_words - distinct}:
+        for number in _cover_words(exact_words - distinct):
             m.add_integer("cov_x", number)
         m.add_text("kind", "m")
         m.add_text("id", doc.id)
@@ -547,18 +548,15 @@ class EmbeddedBackend:
     def _token_query(
         self, tok: Token, marks: bool, fuzzy: frozenset[str], fields: Sequence[tuple[str, float]]
     ) -> Query:
-        parts: list[Query] = []
-        scale = QUESTION_WEIGHT if tok.question else 1.0
-        for name, weight in fields:
-            weight *= scale
-            parts.append(self._word(name, tok.folded, weight))
-            if marks and tok.exact != tok.folded:
-                parts.append(Query.boost_query(self._term(f"{name}_x", tok.exact), weight * EXACT_FACTOR))
-            if tok.folded in fuzzy and name in ("title", "lesson", "body", "page_text"):
-                fq = Query.fuzzy_term_query(
-                    self.schema, name, tok.folded, distance=1, transposition_cost_one=True
-                )
-                parts.append(Query.boost_query(fq, weight * FUZZY_WEIGHT))
+        parts = self._token_terms(tok, marks, fields)
+        if tok.folded in fuzzy:
+            scale = QUESTION_WEIGHT if tok.question else 1.0
+            for name, weight in fields:
+                if name in ("title", "lesson", "body", "page_text"):
+                    fq = Query.fuzzy_term_query(
+                        self.schema, name, tok.folded, distance=1, transposition_cost_one=True
+                    )
+                    parts.append(Query.boost_query(fq, weight * scale * FUZZY_WEIGHT))
         return self._any(parts)
 
     def _phrase_query(self, toks: Sequence[Token], marks: bool, fields: Sequence[tuple[str, float]]) -> Query:
@@ -633,17 +631,11 @@ class EmbeddedBackend:
                 Query.const_score_query(self._all_words(clause.tokens, exact=False), weight / 2),
             ]
             return [Query.disjunction_max_query(both)]
-        out = []
-        for tok in clause.tokens:
-            weight = COVERAGE_SCORE * idf.get(tok.folded, 0.0) * (QUESTION_WEIGHT if tok.question else 1.0)
-            if weight <= 0:
-                continue
-            if tok.exact != tok.folded and clause.kind == "word":
-                out.append(Query.const_score_query(self._all_words((tok,), exact=False), weight / 2))
-                out.append(Query.const_score_query(self._all_words((tok,), exact=True), weight / 2))
-            else:
-                out.append(Query.const_score_query(self._all_words((tok,), exact=False), weight))
-        return out
+        return [
+            Query.const_score_query(self._all_words((tok,), exact=exact), weight)
+            for tok in clause.tokens
+            for exact, weight in _cover_weights(tok, idf)
+        ]
 
     def _pair_coverage(self, pair: str, idf: dict[str, float]) -> Query | None:
         """A constant score for having the adjacent pair at all (in a title or a body), weighted
@@ -677,10 +669,10 @@ class EmbeddedBackend:
             if not df:
                 df = max(self._doc_freq(searcher, name, tok.folded) for name, _ in TEXT_FIELDS)
             widest = max(widest, df)
-            out[tok.folded] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+            out[tok.folded] = bm25_idf(n, df) if df else 0.0
         for pair in parsed.pairs:
             df = max(searcher.doc_freq(name, pair) for name, _ in PAIR_WEIGHTS)
-            out[pair] = math.log(1.0 + (n - df + 0.5) / (df + 0.5)) if df else 0.0
+            out[pair] = bm25_idf(n, df) if df else 0.0
         return out, widest
 
     def _common(
@@ -694,7 +686,7 @@ class EmbeddedBackend:
         if COMMON_SHARE <= 0 or d >= n or parsed.is_empty or any(c.kind == "phrase" for c in parsed.clauses):
             return frozenset()
         # IDF falls as the document frequency grows: common = an IDF below that of ``d``.
-        bound = math.log(1.0 + (n - d + 0.5) / (d + 0.5))
+        bound = bm25_idf(n, int(d))
         common = frozenset(k for k, v in idf.items() if 0.0 < v < bound)
         kept = [c for c in parsed.clauses if _selective(c, common)]
         if len(kept) == len(parsed.clauses):
@@ -891,30 +883,32 @@ class EmbeddedBackend:
         # and no length norm: the unit depends only on the field's average length); boosted to
         # score ``weight``.
         found = [
-            (field, number, weight, df)
+            (field, number, weight, df, bm25_idf(n, df))
             for field, number, weight in covers
             if (df := searcher.doc_freq(field, number))
         ]
         units: dict[str, float] = {}  # per field: its length average differs
         # The unit read off the rarest term of each field (the shortest postings to search).
-        for field, number, _weight, df in sorted(found, key=lambda f: f[3]):
+        for field, number, _weight, _df, own in sorted(found, key=lambda f: f[3]):
             if field not in units:
-                own = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
                 probe = searcher.search(self._term(field, number), 1, count=False).hits
                 units[field] = float(probe[0][0]) / own if probe and own > 0 else 0.0
-        for field, number, weight, df in found:
-            own = math.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        for field, number, weight, _df, own in found:
             if units[field] > 0 and own > 0:
                 parts.append(Query.boost_query(self._term(field, number), weight / (units[field] * own)))
         return parts
 
-    def _token_terms(self, tok: Token, marks: bool) -> list[Query]:
-        """A word's term queries, as ``_token_query`` scores it (no typo widening)."""
+    def _token_terms(
+        self, tok: Token, marks: bool, fields: Sequence[tuple[str, float]] = TEXT_FIELDS
+    ) -> list[Query]:
+        """A word's term queries in ``fields``: the spelling typed and its other i/y spelling
+        (``_word``), and its exact accents when the query has marks (``_token_query`` adds the
+        typo widening)."""
         out = []
         scale = QUESTION_WEIGHT if tok.question else 1.0
         accented = marks and tok.exact != tok.folded
         typed, *twins = spellings(tok.folded)
-        for name, weight in TEXT_FIELDS:
+        for name, weight in fields:
             boost = weight * scale
             out.append(Query.boost_query(self._term(name, typed), boost))
             out += [Query.boost_query(self._term(name, w), boost * TWIN_WEIGHT) for w in twins]
@@ -925,15 +919,10 @@ class EmbeddedBackend:
     @staticmethod
     def _token_covers(tok: Token, idf: dict[str, float]) -> list[tuple[str, int, float]]:
         """A word's coverage (``_coverage``) as ``cov`` terms: (field, number, score)."""
-        weight = COVERAGE_SCORE * idf.get(tok.folded, 0.0) * (QUESTION_WEIGHT if tok.question else 1.0)
-        if weight <= 0:
-            return []
-        if tok.exact != tok.folded:
-            return [
-                ("cov", _cover_word(tok.folded), weight / 2),
-                ("cov_x", _cover_word(tok.exact), weight / 2),
-            ]
-        return [("cov", _cover_word(tok.folded), weight)]
+        return [
+            ("cov_x", _cover_word(tok.exact), weight) if exact else ("cov", _cover_word(tok.folded), weight)
+            for exact, weight in _cover_weights(tok, idf)
+        ]
 
     def _alias_parts(
         self, clause: Clause, marks: bool, idf: dict[str, float], common: frozenset[str]
@@ -1302,10 +1291,9 @@ class EmbeddedBackend:
             return None
         keys = _key_values(searcher, first.hits)
         head = self._keys(keys[:GATED_CANDIDATES])
-        text = self._text_clauses(parsed, fuzzy, idf=idf, common=common)
         exact = self._chained(searcher, parsed, idf, query, head) if FLAT_TERMS and not fuzzy else None
         if exact is None:
-            exact = self._build(text, query, within=head)
+            exact = self._build(self._text_clauses(parsed, fuzzy, idf=idf, common=common), query, within=head)
         ranked = self._run(searcher, exact, query, parsed, GATED_CANDIDATES, 0, count=False)
         found = [(float(score), addr) for score, addr in ranked.hits]
         found = self._settle_ties(ask, found, len(found), head)
@@ -1313,6 +1301,7 @@ class EmbeddedBackend:
             # A page beyond them: the other candidates, ranked exactly, come after.
             rest = Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, head)])
             more = end - len(found)
+            text = self._text_clauses(parsed, fuzzy, idf=idf, common=common)
             tail = self._build(text, query, within=rest)
             later = self._run(searcher, tail, query, parsed, more + 1, 0, count=False)
             after = [(float(score), addr) for score, addr in later.hits]
@@ -1642,13 +1631,20 @@ def _value_set(codes: Iterable[object]) -> int:
     return _hash("\x1f".join(sorted({str(c) for c in codes})))
 
 
+def _cover_weights(tok: Token, idf: dict[str, float]) -> list[tuple[bool, float]]:
+    """What having a word anywhere scores (``_coverage``), weighted by its rarity: (whether
+    with its accents, score); an accented word covers half when only its folded form is there."""
+    weight = COVERAGE_SCORE * idf.get(tok.folded, 0.0) * (QUESTION_WEIGHT if tok.question else 1.0)
+    if weight <= 0:
+        return []
+    if tok.exact != tok.folded:
+        return [(False, weight / 2), (True, weight / 2)]
+    return [(False, weight)]
+
+
 def _selective(clause: Clause, common: frozenset[str]) -> bool:
     """Whether matching ``clause`` makes a material a candidate (see :data:`COMMON_SHARE`)."""
     return clause.kind == "alias" or any(t.folded not in common for t in clause.tokens)
-
-
-# Runs of letters and digits, as the analyzers' ``simple`` tokenizer cuts them.
-_WORD_RUNS = re.compile(r"[^\W_]+")
 
 
 #: Words whose ``cov`` numbers are remembered (a hash each; the memory starts over beyond it:
@@ -1669,14 +1665,14 @@ def _cover_word(word: str) -> int:
     return number
 
 
-def _numbers(items: Iterable[str], known: dict[str, int], number: Callable[[str], int]) -> set[int]:
-    """The numbers of ``items``: those in ``known`` in one pass (indexing looks up hundreds per
-    material), the others computed (and remembered) one by one."""
-    items = list(items)
-    out = set(map(known.get, items))
+def _cover_words(words: Iterable[str]) -> set[int]:
+    """The ``cov`` numbers of ``words``: those remembered in one pass (indexing looks up
+    hundreds per material), the others computed (and remembered) one by one."""
+    words = list(words)
+    out = set(map(_cover_numbers.get, words))
     if None in out:
         out.discard(None)
-        out.update(number(i) for i in items if i not in known)
+        out.update(_cover_word(w) for w in words if w not in _cover_numbers)
     return cast(set[int], out)
 
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import html
 import json
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
@@ -69,6 +68,7 @@ from search.query import (
     Suggestion,
     Token,
     analyze,
+    bm25_idf,
     browse_paths,
     parse_path,
     spellings,
@@ -487,7 +487,7 @@ class OpenSearchBackend:
 
         frequencies = {t.folded: df(f"t{i}") or df(f"s{i}") for i, t in enumerate(parsed.tokens)}
         frequencies.update({pair: df(f"p{i}") for i, pair in enumerate(parsed.pairs)})
-        return {k: math.log(1.0 + (n - f + 0.5) / (f + 0.5)) if f else 0.0 for k, f in frequencies.items()}
+        return {k: bm25_idf(n, f) if f else 0.0 for k, f in frequencies.items()}
 
     def _text_query(
         self,
