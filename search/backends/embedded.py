@@ -34,6 +34,7 @@ under the same visibility filter as every search.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import itertools
 import json
@@ -42,9 +43,10 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import tantivy
 from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
@@ -109,6 +111,8 @@ from search.query import (
 )
 from search.vietnamese import normalize_tone_placement
 
+_T = TypeVar("_T")
+
 SCHEMA_VERSION = 6
 # The vocabulary fields of the schema version. A field added to the registry (repository.fields)
 # since changes the schema: its index lives in a folder of its own (see ``_layout``).
@@ -151,6 +155,20 @@ COMMON_MIN_DOCS = 20_000
 #: the exact ranking (``EmbeddedBackend._gated``); a page beyond them ranks the other candidates
 #: after them. At least ``rerank.DEPTH``: the second stage re-scores the same top on every page.
 GATED_CANDIDATES = 50
+#: A term of a gated search's exact query held by more than this share of the materials gets a
+#: level of its own in the chain that ranks the candidates (``_chained``: found in each
+#: candidate by a seek in its postings); rarer terms are added up by one union at the chain's
+#: top, whose windows of 4 096 documents hold few of their postings. Every level is a copy of
+#: the chain below it (Tantivy's Python binding copies a query's parts): ~130 levels cost ~6 ms.
+CHAIN_SHARE = 0.01
+
+#: Threads a backend runs a search's side passes on, beside the search's own thread: its facet
+#: counts, and the chain's terms while its first pass runs (0: every step in the search's own
+#: thread, one after another). Tantivy releases the GIL while it searches, so a pass on a
+#: search thread runs on another core; a pass the threads have not started when its result is
+#: needed (every thread busy with other searches) runs in the search's own thread instead, so
+#: a busy server never makes a search wait in a queue.
+SEARCH_THREADS = 4
 
 #: The pair field holding the adjacent pairs of each text field's words (a phrase's candidates).
 PAIRS_OF = {"title": "pairs_t", "lesson": "pairs_t", "kw": "pairs_t", "desc": "pairs_b", "body": "pairs_b"}
@@ -296,6 +314,7 @@ class EmbeddedBackend:
         self._cache = ResultCache(cache_size)
         # (facet, value-set number) → the codes: learnt from one stored document per set.
         self._value_sets: dict[tuple[str, int], tuple[str, ...]] = {}
+        self._threads: ThreadPoolExecutor | None = None  # started with the first search that uses it
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -493,6 +512,9 @@ class EmbeddedBackend:
             if self._writer is not None:
                 self._writer.wait_merging_threads()
                 self._writer = None
+            if self._threads is not None:
+                self._threads.shutdown(wait=False, cancel_futures=True)
+                self._threads = None
 
     # --- query building ------------------------------------------------------------------------
 
@@ -810,6 +832,7 @@ class EmbeddedBackend:
         idf: dict[str, float],
         query: SearchQuery,
         within: Query,
+        terms: list[tuple[Query, int]] | None = None,
     ) -> Query | None:
         """The exact query's scores for the few materials ``within`` (a gated search's
         candidates), as a chain of boolean queries, one term of :meth:`_flat_terms` per level:
@@ -817,15 +840,20 @@ class EmbeddedBackend:
         finds each term in each candidate by seeking that term's postings (a skip list), where
         the exact query's unions of optional clauses read a window of 4 096 documents of every
         clause's postings around each candidate (a common word's: thousands of postings).
-        None when the query has no flat form.
+        None when the query has no flat form. ``terms``: its :meth:`_flat_terms`, when already
+        at hand.
         """
-        terms = self._flat_terms(searcher, parsed, idf)
+        if terms is None:
+            terms = self._flat_terms(searcher, parsed, idf)
         if terms is None:
             return None
+        rare = CHAIN_SHARE * searcher.num_docs
         q = self._build([], query, within=within)
-        for term in terms:
-            q = Query.boolean_query([(Occur.Must, q), (Occur.Should, term)])
-        return q
+        for term, df in terms:
+            if df < 0 or df > rare:
+                q = Query.boolean_query([(Occur.Must, q), (Occur.Should, term)])
+        sparse = [(Occur.Should, term) for term, df in terms if 0 <= df <= rare]
+        return Query.boolean_query([(Occur.Must, q), *sparse]) if sparse else q
 
     def _flat_terms(
         self,
@@ -834,9 +862,11 @@ class EmbeddedBackend:
         idf: dict[str, float],
         *,
         common: frozenset[str] = frozenset(),
-    ) -> list[Query] | None:
+    ) -> list[tuple[Query, int]] | None:
         """The exact query of a search without phrases as a flat list of queries whose scores
-        add up to its scores, nearly all of them boosted term queries.
+        add up to its scores, nearly all of them boosted term queries, each with the number of
+        materials holding its term (-1: not a term query). A term no material holds is left
+        out: it neither matches nor scores.
 
         The same terms and boosts as the exact query's word and pair clauses (``_token_query``,
         ``_text_clauses``); its word coverage constants (``_coverage``: having a word anywhere
@@ -857,15 +887,17 @@ class EmbeddedBackend:
             return None
         n = max(searcher.num_docs, 1)
         covers: list[tuple[str, int, float]] = []  # (field, number, the score it must add)
-        parts: list[Query] = []
+        parts: list[tuple[Query, int]] = []
         marks = parsed.has_marks
         for clause in parsed.clauses:
             if clause.kind == "alias":
-                parts += self._alias_parts(clause, marks, idf, common)
+                parts += [(q, -1) for q in self._alias_parts(clause, marks, idf, common)]
                 continue
             for tok in clause.tokens:
                 if tok.folded not in common:
-                    parts += self._token_terms(tok, marks)
+                    for name, word, boost in self._token_specs(tok, marks):
+                        if df := searcher.doc_freq(name, word):
+                            parts.append((Query.boost_query(self._term(name, word), boost), df))
                     covers += self._token_covers(tok, idf)
         pair_scale = 1.0 + EXACT_FACTOR if marks and not common else 1.0
         for pair in parsed.pairs:
@@ -873,12 +905,13 @@ class EmbeddedBackend:
                 # "toán lớp 5" next to each other is no evidence about a grade-5 lesson.
                 continue
             for name, weight in PAIR_WEIGHTS:
-                parts.append(Query.boost_query(self._term(name, pair), weight * pair_scale))
+                if df := searcher.doc_freq(name, pair):
+                    parts.append((Query.boost_query(self._term(name, pair), weight * pair_scale), df))
             # A pair's coverage stays the exact query's constant: pairs are rare enough that
             # reading their postings around a candidate costs little (and indexing every
             # distinct pair of a material as a number would double ``cov``).
             if (covered := self._pair_coverage(pair, idf)) is not None:
-                parts.append(covered)
+                parts.append((covered, -1))
         # A cov term scores a unit times its IDF in every material holding it (BM25 with tf 1
         # and no length norm: the unit depends only on the field's average length); boosted to
         # score ``weight``.
@@ -893,27 +926,39 @@ class EmbeddedBackend:
             if field not in units:
                 probe = searcher.search(self._term(field, number), 1, count=False).hits
                 units[field] = float(probe[0][0]) / own if probe and own > 0 else 0.0
-        for field, number, weight, _df, own in found:
+        for field, number, weight, df, own in found:
             if units[field] > 0 and own > 0:
-                parts.append(Query.boost_query(self._term(field, number), weight / (units[field] * own)))
+                parts.append(
+                    (Query.boost_query(self._term(field, number), weight / (units[field] * own)), df)
+                )
         return parts
 
     def _token_terms(
         self, tok: Token, marks: bool, fields: Sequence[tuple[str, float]] = TEXT_FIELDS
     ) -> list[Query]:
-        """A word's term queries in ``fields``: the spelling typed and its other i/y spelling
-        (``_word``), and its exact accents when the query has marks (``_token_query`` adds the
+        """A word's term queries in ``fields`` (:meth:`_token_specs`; ``_token_query`` adds the
         typo widening)."""
+        return [
+            Query.boost_query(self._term(name, word), boost)
+            for name, word, boost in self._token_specs(tok, marks, fields)
+        ]
+
+    @staticmethod
+    def _token_specs(
+        tok: Token, marks: bool, fields: Sequence[tuple[str, float]] = TEXT_FIELDS
+    ) -> list[tuple[str, str, float]]:
+        """A word's terms in ``fields`` as (field, term, boost): the spelling typed and its other
+        i/y spelling (``_word``), and its exact accents when the query has marks."""
         out = []
         scale = QUESTION_WEIGHT if tok.question else 1.0
         accented = marks and tok.exact != tok.folded
         typed, *twins = spellings(tok.folded)
         for name, weight in fields:
             boost = weight * scale
-            out.append(Query.boost_query(self._term(name, typed), boost))
-            out += [Query.boost_query(self._term(name, w), boost * TWIN_WEIGHT) for w in twins]
+            out.append((name, typed, boost))
+            out += [(name, w, boost * TWIN_WEIGHT) for w in twins]
             if accented:
-                out.append(Query.boost_query(self._term(f"{name}_x", tok.exact), boost * EXACT_FACTOR))
+                out.append((f"{name}_x", tok.exact, boost * EXACT_FACTOR))
         return out
 
     @staticmethod
@@ -958,6 +1003,27 @@ class EmbeddedBackend:
 
     def _searcher(self) -> tantivy.Searcher:
         return self._index.searcher()
+
+    def _later(self, step: Callable[[], _T]) -> Callable[[], _T]:
+        """``step`` started on the backend's search threads (:data:`SEARCH_THREADS`), beside
+        what the caller does next; returns what waits for its result. A step no thread has
+        started by then runs in the caller's thread, so it never waits behind other searches'.
+        """
+        if SEARCH_THREADS <= 0:
+            return step
+        with self._lock:
+            if self._threads is None:
+                self._threads = ThreadPoolExecutor(SEARCH_THREADS, thread_name_prefix="hoclieu-search")
+            threads = self._threads
+        try:
+            future = threads.submit(step)
+        except RuntimeError:  # closed meanwhile
+            return step
+
+        def result() -> _T:
+            return step() if future.cancel() else future.result()
+
+        return result
 
     @staticmethod
     def _data(doc: tantivy.Document) -> dict[str, Any]:
@@ -1101,42 +1167,67 @@ class EmbeddedBackend:
         searcher: tantivy.Searcher,
         text: list[tuple[Occur, Query]],
         query: SearchQuery,
-        sample: Sequence[tantivy.DocAddress] | None = None,
-    ) -> dict[str, list[FacetValue]]:
-        """Facet counts, in as few passes over the matches as possible.
+        *,
+        sampling: bool = False,
+    ) -> Callable[[Sequence[tantivy.DocAddress] | None], dict[str, list[FacetValue]]]:
+        """The facet counts of the matches of ``text``, in as few passes over them as possible,
+        started on the search threads (:meth:`_later`): returns what finishes them, given the
+        sample (below).
 
         One aggregation over the query with every filter gives the counts of every facet
         without an active filter; a facet with its own filter gets one more pass without that
         filter, so its counts show what choosing another value gives.
 
         A broad query (more than :data:`FACET_SAMPLE` matches) has its unfiltered facets
-        counted on its ``sample``: its top :data:`FACET_SAMPLE` candidates, read from the
+        counted on its sample: its top :data:`FACET_SAMPLE` candidates, read from the
         value-set columns (:meth:`_sampled_facets`), not every match. Those counts are marked
-        approximate in the result. A facet with its own filter active is still counted over
-        every match (it needs the matches without that filter).
+        approximate in the result. With ``sampling`` that pass waits for the sample (known once
+        the matches are ranked) and, given None, counts every match then. A facet with its own
+        filter active is still counted over every match (it needs the matches without that
+        filter).
         """
         active = query.filters()
         facets = fields.facets()
-        groups: list[tuple[str | None, list[str]]] = [(None, [f for f in facets if f not in active])]
-        groups += [(f, [f]) for f in facets if f in active]
-        out: dict[str, list[FacetValue]] = {}
-        for skip, names in groups:
-            if not names:
-                continue
-            if skip is None and sample is not None:
-                out.update(self._sampled_facets(searcher, sample, names))
-                continue
-            aggs: dict[str, Any] = {n: {"terms": {"field": n, "size": FACET_SIZE}} for n in names}
-            q = self._build(text, query, skip_filter=skip)
-            result = searcher.aggregate(q, aggs)
-            for n in names:
-                buckets = result.get(n, {}).get("buckets", [])
-                values = [
-                    FacetValue(str(int(b["key"]) if n == "grade" else b["key"]), int(b["doc_count"]))
-                    for b in buckets
-                ]
-                out[n] = sorted(values, key=lambda v: (-v.count, v.value))
-        return {n: out.get(n, []) for n in facets}
+        unfiltered = [f for f in facets if f not in active]
+        groups: list[tuple[str | None, list[str]]] = [(f, [f]) for f in facets if f in active]
+        if not sampling and unfiltered:
+            groups.insert(0, (None, unfiltered))
+        passes = [
+            self._later(
+                functools.partial(
+                    self._aggregate, searcher, self._build(text, query, skip_filter=skip), names
+                )
+            )
+            for skip, names in groups
+        ]
+
+        def finish(sample: Sequence[tantivy.DocAddress] | None) -> dict[str, list[FacetValue]]:
+            out: dict[str, list[FacetValue]] = {}
+            if sampling and unfiltered:
+                if sample is not None:
+                    out.update(self._sampled_facets(searcher, sample, unfiltered))
+                else:
+                    out.update(self._aggregate(searcher, self._build(text, query), unfiltered))
+            for counted in passes:
+                out.update(counted())
+            return {n: out.get(n, []) for n in facets}
+
+        return finish
+
+    @staticmethod
+    def _aggregate(searcher: tantivy.Searcher, q: Query, names: Sequence[str]) -> dict[str, list[FacetValue]]:
+        """The counts of the facets ``names`` over every match of ``q``: one aggregation."""
+        aggs: dict[str, Any] = {n: {"terms": {"field": n, "size": FACET_SIZE}} for n in names}
+        result = searcher.aggregate(q, aggs)
+        out = {}
+        for n in names:
+            buckets = result.get(n, {}).get("buckets", [])
+            values = [
+                FacetValue(str(int(b["key"]) if n == "grade" else b["key"]), int(b["doc_count"]))
+                for b in buckets
+            ]
+            out[n] = sorted(values, key=lambda v: (-v.count, v.value))
+        return out
 
     def _sampled_facets(
         self, searcher: tantivy.Searcher, sample: Sequence[tantivy.DocAddress], names: Sequence[str]
@@ -1207,9 +1298,10 @@ class EmbeddedBackend:
 
     def _matches(
         self, ask: _Ask, *, limit: int, offset: int, sampled: bool = False
-    ) -> tuple[tantivy.SearchResult, dict[str, list[FacetValue]], bool]:
-        """The hits (``limit`` from ``offset``, counted) and the facets, and whether the facets
-        were counted on the top candidates only (see :meth:`_facets`).
+    ) -> tuple[tantivy.SearchResult, Callable[[], dict[str, list[FacetValue]]], bool]:
+        """The hits (``limit`` from ``offset``, counted), what gives the facets (counted on the
+        search threads meanwhile, :meth:`_facets`) and whether they are counted on the top
+        candidates only.
         """
         searcher, parsed, query, fuzzy, common = ask.searcher, ask.parsed, ask.query, ask.fuzzy, ask.common
         flat = (
@@ -1218,25 +1310,31 @@ class EmbeddedBackend:
         # No phrase, exclusion or typo: one flat union of term queries (the same matches and
         # scores as the nested exact query, read as Tantivy reads a flat union: faster).
         text = (
-            [(Occur.Must, self._any(flat))]
+            [(Occur.Must, self._any([q for q, _df in flat]))]
             if flat
             else self._text_clauses(parsed, fuzzy, idf=ask.idf, common=common)
         )
+        facets = None
+        if query.with_facets:
+            # The facets' passes match what the hits' pass matches (the flat union when it runs),
+            # counted beside it.
+            match_only = text if flat else self._text_clauses(parsed, fuzzy, scored=False, common=common)
+            facets = self._facets(searcher, match_only, query, sampling=sampled)
         # The count comes from the same pass that scores every match for the top results.
         result = self._run(searcher, self._build(text, query), query, parsed, limit, offset)
-        if not query.with_facets:
-            return result, {}, False
-        # The facets' passes match what the hits' pass matched (the flat union when it ran).
-        match_only = text if flat else self._text_clauses(parsed, fuzzy, scored=False, common=common)
+        if facets is None:
+            return result, dict, False
         sample = None
         if sampled and _count(result) > FACET_SAMPLE and offset == 0 and len(result.hits) >= FACET_SAMPLE:
             sample = [addr for _score, addr in result.hits[:FACET_SAMPLE]]
-        facets = self._facets(searcher, match_only, query, sample)
-        return result, facets, sample is not None
+        return result, functools.partial(facets, sample), sample is not None
 
     def _gated(
         self, ask: _Ask, *, end: int, need: int, sampled: bool
-    ) -> tuple[list[tuple[float, tantivy.DocAddress]], int, dict[str, list[FacetValue]], bool] | None:
+    ) -> (
+        tuple[list[tuple[float, tantivy.DocAddress]], int, Callable[[], dict[str, list[FacetValue]]], bool]
+        | None
+    ):
         """A query with common words (:meth:`_common`), or of quoted phrases only, ranked in two
         passes.
 
@@ -1252,9 +1350,10 @@ class EmbeddedBackend:
 
         Returns the ranked candidates down to ``end`` (ties in a stable order), the candidates'
         count (the total: every match of the phrases; only the candidates with common words),
-        the facets (over every candidate, or the first pass's top :data:`FACET_SAMPLE` when
-        ``sampled`` and there are more) and whether they were counted on that sample; None when
-        there are fewer candidates than ``need``.
+        what gives the facets (over every candidate, or the first pass's top
+        :data:`FACET_SAMPLE` when ``sampled`` and there are more; counted on the search threads
+        meanwhile) and whether they are counted on that sample; None when there are fewer
+        candidates than ``need``.
         """
         searcher, parsed, query, fuzzy, common = ask.searcher, ask.parsed, ask.query, ask.fuzzy, ask.common
         idf = ask.idf
@@ -1266,7 +1365,7 @@ class EmbeddedBackend:
         if gate:
             # No phrase, exclusion or typo: the gate as one flat union (the same matches and
             # scores as the nested one below, read as Tantivy reads a flat union, faster).
-            first_text = [(Occur.Must, self._any(gate))]
+            first_text = [(Occur.Must, self._any([q for q, _df in gate]))]
         elif common:
             first_text = [(Occur.Must, self._gate(parsed, fuzzy, common, marks=parsed.has_marks))]
             # The exact query's coverage of what the gate holds: covering more of the rare words
@@ -1285,13 +1384,28 @@ class EmbeddedBackend:
             ]
         first_text += [(Occur.MustNot, self._exclusion(toks)) for toks in parsed.excluded]
         size = max(GATED_CANDIDATES, FACET_SAMPLE if sampled else 0)
+        # The chain's terms are built (in Python) on a search thread while Tantivy runs the
+        # first pass here.
+        chain = FLAT_TERMS and not fuzzy
+        chain_terms = (
+            self._later(functools.partial(self._flat_terms, searcher, parsed, idf)) if chain else None
+        )
         first = self._run(searcher, self._build(first_text, query), query, parsed, size, 0)
         total = _count(first)
         if total < need:
             return None
+        facets = None
+        if query.with_facets:
+            # What the first pass matched: the gate (flat when it ran flat), the phrases. Counted
+            # while the candidates are ranked.
+            match_only = (
+                first_text if gate else self._text_clauses(parsed, fuzzy, scored=False, common=common)
+            )
+            facets = self._facets(searcher, match_only, query, sampling=sampled)
         keys = _key_values(searcher, first.hits)
         head = self._keys(keys[:GATED_CANDIDATES])
-        exact = self._chained(searcher, parsed, idf, query, head) if FLAT_TERMS and not fuzzy else None
+        terms = chain_terms() if chain_terms else None
+        exact = self._chained(searcher, parsed, idf, query, head, terms=terms) if terms else None
         if exact is None:
             exact = self._build(self._text_clauses(parsed, fuzzy, idf=idf, common=common), query, within=head)
         ranked = self._run(searcher, exact, query, parsed, GATED_CANDIDATES, 0, count=False)
@@ -1306,17 +1420,11 @@ class EmbeddedBackend:
             later = self._run(searcher, tail, query, parsed, more + 1, 0, count=False)
             after = [(float(score), addr) for score, addr in later.hits]
             found += self._settle_ties(ask, after, more, rest)
-        facets: dict[str, list[FacetValue]] = {}
-        sample = None
-        if query.with_facets:
-            top = [addr for _score, addr in first.hits]
-            sample = top if sampled and total > FACET_SAMPLE and len(top) >= FACET_SAMPLE else None
-            # What the first pass matched: the gate (flat when it ran flat), the phrases.
-            match_only = (
-                first_text if gate else self._text_clauses(parsed, fuzzy, scored=False, common=common)
-            )
-            facets = self._facets(searcher, match_only, query, sample)
-        return found, total, facets, sample is not None
+        if facets is None:
+            return found, total, dict, False
+        top = [addr for _score, addr in first.hits]
+        sample = top if sampled and total > FACET_SAMPLE and len(top) >= FACET_SAMPLE else None
+        return found, total, functools.partial(facets, sample), sample is not None
 
     def _second_stage(
         self,
@@ -1462,12 +1570,14 @@ class EmbeddedBackend:
                 # Equal scores (alias boosts are constant) would otherwise come in index order,
                 # which differs between an incremental index and a rebuilt one.
                 hits.sort(key=lambda h: (-h.score, _hash(h.id)))
+            # Counted on the search threads while the hits were ranked and read.
+            counts = facets()
         except ValueError as exc:
             raise InvalidQuery(f"the search engine rejected the query: {exc}") from exc
         return SearchResult(
             total=total,
             hits=hits,
-            facets=facets,
+            facets=counts,
             suggestion=suggestion,
             # Cut to the candidates: at least this many match (the candidates that do).
             total_approximate=cut,

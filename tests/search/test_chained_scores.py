@@ -186,13 +186,65 @@ def test_the_chain_is_built_from_term_queries(backend: EmbeddedBackend) -> None:
     idf, _widest = backend._idf(searcher, parsed)
     parts = backend._flat_terms(searcher, parsed, idf)
     assert parts is not None
-    terms = [p for p in parts if repr(p).startswith("Query(Boost(query=TermQuery(")]
+    terms = [(p, df) for p, df in parts if repr(p).startswith("Query(Boost(query=TermQuery(")]
     # Six words in five text fields, five with accents in five exact fields, the coverage of
     # each (two halves for an accented word); five pairs in two pair fields, and the coverage
-    # of each pair: a constant over both pair fields.
-    assert len(terms) == 6 * 5 + 5 * 5 + (5 * 2 + 1) + 5 * 2
-    assert len(parts) - len(terms) == 5
-    assert all(repr(p).startswith("Query(Const(") for p in parts if p not in terms)
+    # of each pair: a constant over both pair fields. Only the terms some material holds.
+    specs = [s for t in parsed.tokens for s in backend._token_specs(t, True)]
+    specs += [(name, pair, 0.0) for pair in parsed.pairs for name in ("pairs_t", "pairs_b")]
+    assert len(specs) == 6 * 5 + 5 * 5 + 5 * 2
+    held = [searcher.doc_freq(name, word) for name, word, _boost in specs]
+    assert 0 < held.count(0) < len(specs)  # the corpus lacks some words in some fields
+    # The terms some material holds (words and pairs), and the coverage of each word (6 + 5).
+    assert len(terms) == len([df for df in held if df]) + 6 + 5
+    assert all(df > 0 for _p, df in terms)
+    others = [p for p, df in parts if df < 0]
+    assert len(others) == 5 and len(parts) == len(terms) + 5
+    assert all(repr(p).startswith("Query(Const(") for p in others)
+
+
+def test_a_word_no_material_holds_adds_no_part(backend: EmbeddedBackend) -> None:
+    searcher = backend._searcher()
+
+    def parts(text: str) -> list[str]:
+        parsed = analyze(text)
+        idf, _widest = backend._idf(searcher, parsed)
+        found = backend._flat_terms(searcher, parsed, idf)
+        assert found is not None
+        return sorted(f"{p!r} {df}" for p, df in found)
+
+    assert parts("hình thang xyzzyq") == parts("hình thang")
+
+
+@pytest.mark.parametrize("share", [0.0, embedded.CHAIN_SHARE, 1.0])
+def test_terms_rare_or_common_score_alike_in_the_chain(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    # Every term a level of its own (0), the rare ones in one union at the top, or all of them
+    # in that union (1): the same scores.
+    monkeypatch.setattr(embedded, "CHAIN_SHARE", share)
+    searcher = backend._searcher()
+    text = "cách tính diện tích hình thang lớp 5"
+    query = SearchQuery(text)
+    parsed = analyze(text)
+    idf, _widest = backend._idf(searcher, parsed)
+    everyone = backend._build([], SearchQuery(""))
+    exact = backend._build(backend._text_clauses(parsed, frozenset(), idf=idf), query)
+    chained = backend._chained(searcher, parsed, idf, query, everyone)
+    assert chained is not None
+    want = {
+        a: s
+        for s, a in [(s, str(searcher.doc(a).get_first("id"))) for s, a in searcher.search(exact, 1_000).hits]
+    }
+    got = {
+        a: s
+        for s, a in [
+            (s, str(searcher.doc(a).get_first("id"))) for s, a in searcher.search(chained, 1_000).hits
+        ]
+    }
+    assert want and set(want) <= set(got)
+    for ident, score in want.items():
+        assert got[ident] == pytest.approx(score, rel=1e-5), ident
 
 
 @pytest.mark.parametrize(

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-from search.query import analyze
+import itertools
+import json
+from pathlib import Path
+
+from repository.text import merge_i_y, nfc
+from search.query import WORD_RUNS, analyze, fast_fold
 from search.rerank import (
+    TEXT_CHARS,
     candidate_words,
     pair_coverage,
     pool_weights,
@@ -170,3 +176,33 @@ def test_a_word_counts_in_its_other_i_y_spelling() -> None:
         question_weight=0.1,
     )
     assert extra[0] > extra[1]
+
+
+# Characters whose folding or lowercasing changes where words are cut, or that are odd
+# whitespace: the token-by-token reading must cut every text as the whole-text reading does.
+ODD_TEXTS = [
+    "İstanbul và Hóa học ﬁnal ΣΟΦΟΣ σοφός",
+    "nước\u00a0mía, thủy\u2003điện; khỏe\u200bmạnh — x²+y³ = z½",
+    "đường  thẳng\tđi qua\nđiểm A₁ và B₂ (\uff28\uff2f\uff23 \uff2c\uff29\uff25\uff35) hoà hòa",
+    "a\u0301 co\u0300mbining marks ǅ ǈ ẞ ß ﬀ ŉ",
+    "",
+    "   ",
+]
+
+
+def test_reading_a_text_token_by_token_gives_the_whole_texts_words(shared_data: Path) -> None:
+    from search.rerank import _whole_text_words
+
+    pages = shared_data / "01_vietnamese_edu/textbook_ocr_grade12_chatbot-vnhsge/textbook_pages.jsonl"
+    with pages.open(encoding="utf-8") as lines:
+        texts = [nfc(json.loads(line)["text"] or "") for line in itertools.islice(lines, 400)]
+    texts += ODD_TEXTS
+    exact_sets = [
+        {"hoa": "hóa", "hoc": "học", "istanbul": "istanbul", "mia": "mía"},
+        {"dien": "điện", "nuoc": "nươc", "ki": "kỳ", "sigma": "σοφός"},
+    ]
+    for text in texts:
+        cut = text[:TEXT_CHARS]
+        assert text_words(text) == WORD_RUNS.findall(merge_i_y(fast_fold(cut)))
+        for exact in exact_sets:
+            assert text_words(text, exact) == _whole_text_words(cut, exact), text[:80]
