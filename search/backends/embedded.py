@@ -933,6 +933,32 @@ class EmbeddedBackend:
                 )
         return parts
 
+    def _flat_matches(self, parsed: ParsedQuery, common: frozenset[str] = frozenset()) -> list[Query]:
+        """What the union of :meth:`_flat_terms` (with ``common``: the gate) matches, in as few
+        terms as possible, for the passes that only count matches (the facets): a word held in
+        any text field is one ``cov`` term (the material's distinct words, either i/y spelling
+        as one) where the union reads each field, spelling and accent; a pair is its two pair
+        terms; a curriculum alias, its words (together) or the grade or subject it names. Only
+        for a search :meth:`_flat_terms` has a flat form for.
+        """
+        out: list[Query] = []
+        for clause in parsed.clauses:
+            if clause.kind == "alias":
+                named = [self._term("grade", g) for g in clause.grades]
+                named += [self._term("subject", c) for c in clause.subjects]
+                if not (common and all(t.folded in common for t in clause.tokens)):
+                    words = [self._term("cov", _cover_word(t.folded)) for t in clause.tokens]
+                    out.append(
+                        words[0] if len(words) == 1 else Query.boolean_query([(Occur.Must, w) for w in words])
+                    )
+                out += named
+                continue
+            out += [self._term("cov", _cover_word(t.folded)) for t in clause.tokens if t.folded not in common]
+        for pair in parsed.pairs:
+            if pair not in common and pair not in parsed.alias_pairs:
+                out += [self._term(name, pair) for name, _weight in PAIR_WEIGHTS]
+        return out
+
     def _token_terms(
         self, tok: Token, marks: bool, fields: Sequence[tuple[str, float]] = TEXT_FIELDS
     ) -> list[Query]:
@@ -1318,7 +1344,11 @@ class EmbeddedBackend:
         if query.with_facets:
             # The facets' passes match what the hits' pass matches (the flat union when it runs),
             # counted beside it.
-            match_only = text if flat else self._text_clauses(parsed, fuzzy, scored=False, common=common)
+            match_only = (
+                [(Occur.Must, self._any(self._flat_matches(parsed)))]
+                if flat
+                else self._text_clauses(parsed, fuzzy, scored=False, common=common)
+            )
             facets = self._facets(searcher, match_only, query, sampling=sampled)
         # The count comes from the same pass that scores every match for the top results.
         result = self._run(searcher, self._build(text, query), query, parsed, limit, offset)
@@ -1399,7 +1429,9 @@ class EmbeddedBackend:
             # What the first pass matched: the gate (flat when it ran flat), the phrases. Counted
             # while the candidates are ranked.
             match_only = (
-                first_text if gate else self._text_clauses(parsed, fuzzy, scored=False, common=common)
+                [(Occur.Must, self._any(self._flat_matches(parsed, common)))]
+                if gate
+                else self._text_clauses(parsed, fuzzy, scored=False, common=common)
             )
             facets = self._facets(searcher, match_only, query, sampling=sampled)
         keys = _key_values(searcher, first.hits)

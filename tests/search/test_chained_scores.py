@@ -288,3 +288,27 @@ def test_the_longest_query_chains_without_trouble(
     assert chains == [True]
     assert [h.id for h in after.hits] == [h.id for h in before.hits] and after.hits
     assert [h.score for h in after.hits] == pytest.approx([h.score for h in before.hits], rel=1e-5)
+
+
+@pytest.mark.parametrize("text", QUERIES)
+@pytest.mark.parametrize("gate", [False, True])
+def test_the_facets_count_what_the_flat_union_matches(
+    backend: EmbeddedBackend, text: str, gate: bool
+) -> None:
+    # The facet passes read one ``cov`` term per word where the union reads each field,
+    # spelling and accent: the same materials.
+    searcher = backend._searcher()
+    parsed = analyze(text)
+    idf, _widest = backend._idf(searcher, parsed)
+    common = frozenset(k for k, v in idf.items() if 0 < v < 1.0) if gate else frozenset()
+    parts = backend._flat_terms(searcher, parsed, idf, common=common)
+    assert parts is not None
+    query = SearchQuery(text)
+
+    def matched(queries: list[Any]) -> set[str]:
+        q = backend._build([(embedded.Occur.Must, backend._any(queries))], query)
+        return {str(searcher.doc(addr).get_first("id")) for _s, addr in searcher.search(q, 1_000).hits}
+
+    want = matched([p for p, _df in parts])
+    assert want
+    assert matched(backend._flat_matches(parsed, common)) == want
