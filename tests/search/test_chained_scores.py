@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tantivy import Occur
 
 from search.backends import embedded
 from search.backends.embedded import EmbeddedBackend
@@ -306,7 +307,7 @@ def test_the_facets_count_what_the_flat_union_matches(
     query = SearchQuery(text)
 
     def matched(queries: list[Any]) -> set[str]:
-        q = backend._build([(embedded.Occur.Must, backend._any(queries))], query)
+        q = backend._build([(Occur.Must, backend._any(queries))], query)
         return {str(searcher.doc(addr).get_first("id")) for _s, addr in searcher.search(q, 1_000).hits}
 
     want = matched([p for p, _df in parts])
