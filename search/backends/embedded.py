@@ -254,6 +254,11 @@ def _micros(value: datetime) -> int:
     return int(value.astimezone(UTC).timestamp() * 1_000_000)
 
 
+#: A gated search's exact query as ``EmbeddedBackend._chain`` builds it: the chain of its
+#: common terms (None: no such term) and its rare terms.
+_Chain = tuple[Query | None, list[Query]]
+
+
 @dataclasses.dataclass(frozen=True)
 class _Ask:
     """One search as the steps of ``EmbeddedBackend._search`` need it: the searcher it reads
@@ -832,28 +837,46 @@ class EmbeddedBackend:
         idf: dict[str, float],
         query: SearchQuery,
         within: Query,
-        terms: list[tuple[Query, int]] | None = None,
+        chain: _Chain | None = None,
     ) -> Query | None:
         """The exact query's scores for the few materials ``within`` (a gated search's
-        candidates), as a chain of boolean queries, one term of :meth:`_flat_terms` per level:
-        each level requires the one below it and adds its one optional term. Tantivy then
-        finds each term in each candidate by seeking that term's postings (a skip list), where
-        the exact query's unions of optional clauses read a window of 4 096 documents of every
-        clause's postings around each candidate (a common word's: thousands of postings).
-        None when the query has no flat form. ``terms``: its :meth:`_flat_terms`, when already
-        at hand.
+        candidates): the materials ``within`` (and the search's filters), required, and the
+        exact query's terms as :meth:`_chain` builds them. None when the query has no flat form.
+        ``chain``: that chain, when already built (a gated search builds it during its first
+        pass).
         """
-        if terms is None:
-            terms = self._flat_terms(searcher, parsed, idf)
-        if terms is None:
+        if chain is None:
+            chain = self._chain(searcher, parsed, idf)
+        if chain is None:
             return None
-        rare = CHAIN_SHARE * searcher.num_docs
-        q = self._build([], query, within=within)
+        levels, rare = chain
+        clauses = [(Occur.Must, self._build([], query, within=within))]
+        if levels is not None:
+            clauses.append((Occur.Must, levels))
+        return Query.boolean_query(clauses + [(Occur.Should, term) for term in rare])
+
+    def _chain(self, searcher: tantivy.Searcher, parsed: ParsedQuery, idf: dict[str, float]) -> _Chain | None:
+        """The terms of :meth:`_flat_terms` as a chain of boolean queries, one term per level:
+        each level requires the one below it (at the bottom, every material, scoring 0) and
+        adds its one optional term; and the rare terms (:data:`CHAIN_SHARE`), apart.
+
+        Required beside a few candidates, the chain is read by seeking each level's term to
+        each candidate in its postings (a skip list), where the exact query's unions of optional
+        clauses read a window of 4 096 documents of every clause's postings around each
+        candidate (a common word's: thousands of postings). The rare terms go in one union
+        beside it: their windows hold few postings. None when the query has no flat form (or
+        no term any material holds).
+        """
+        terms = self._flat_terms(searcher, parsed, idf)
+        if not terms:
+            return None
+        share = CHAIN_SHARE * searcher.num_docs
+        levels: Query | None = None
         for term, df in terms:
-            if df < 0 or df > rare:
-                q = Query.boolean_query([(Occur.Must, q), (Occur.Should, term)])
-        sparse = [(Occur.Should, term) for term, df in terms if 0 <= df <= rare]
-        return Query.boolean_query([(Occur.Must, q), *sparse]) if sparse else q
+            if df < 0 or df > share:
+                below = levels if levels is not None else Query.const_score_query(Query.all_query(), 0.0)
+                levels = Query.boolean_query([(Occur.Must, below), (Occur.Should, term)])
+        return levels, [term for term, df in terms if 0 <= df <= share]
 
     def _flat_terms(
         self,
@@ -1414,11 +1437,11 @@ class EmbeddedBackend:
             ]
         first_text += [(Occur.MustNot, self._exclusion(toks)) for toks in parsed.excluded]
         size = max(GATED_CANDIDATES, FACET_SAMPLE if sampled else 0)
-        # The chain's terms are built (in Python) on a search thread while Tantivy runs the
-        # first pass here.
-        chain = FLAT_TERMS and not fuzzy
-        chain_terms = (
-            self._later(functools.partial(self._flat_terms, searcher, parsed, idf)) if chain else None
+        # The chain is built (in Python) on a search thread while Tantivy runs the first pass.
+        chain = (
+            self._later(functools.partial(self._chain, searcher, parsed, idf))
+            if FLAT_TERMS and not fuzzy
+            else None
         )
         first = self._run(searcher, self._build(first_text, query), query, parsed, size, 0)
         total = _count(first)
@@ -1436,8 +1459,8 @@ class EmbeddedBackend:
             facets = self._facets(searcher, match_only, query, sampling=sampled)
         keys = _key_values(searcher, first.hits)
         head = self._keys(keys[:GATED_CANDIDATES])
-        terms = chain_terms() if chain_terms else None
-        exact = self._chained(searcher, parsed, idf, query, head, terms=terms) if terms else None
+        built = chain() if chain else None
+        exact = self._chained(searcher, parsed, idf, query, head, chain=built) if built else None
         if exact is None:
             exact = self._build(self._text_clauses(parsed, fuzzy, idf=idf, common=common), query, within=head)
         ranked = self._run(searcher, exact, query, parsed, GATED_CANDIDATES, 0, count=False)
