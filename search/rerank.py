@@ -87,6 +87,8 @@ BREAK = ""
 #: Distinct whitespace-separated tokens whose words are remembered (:func:`text_words`); the
 #: memory starts over beyond it. Vietnamese texts repeat a few thousand syllables.
 TOKENS_KEPT = 200_000
+#: Longer tokens are read each time, not remembered (a word and its punctuation are shorter).
+TOKEN_CHARS_KEPT = 48
 _token_forms: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {}
 
 
@@ -143,9 +145,10 @@ def _forms(token: str) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
     folded = tuple(WORD_RUNS.findall(merge_i_y(fast_fold(token))))
     accented = tuple(WORD_RUNS.findall(normalize_tone_placement(token.lower())))
     forms = (folded, accented if len(accented) == len(folded) else None)
-    if len(_token_forms) >= TOKENS_KEPT:
-        _token_forms.clear()
-    _token_forms[token] = forms
+    if len(token) <= TOKEN_CHARS_KEPT:  # a hostile text's long tokens would fill the memory
+        if len(_token_forms) >= TOKENS_KEPT:
+            _token_forms.clear()
+        _token_forms[token] = forms
     return forms
 
 

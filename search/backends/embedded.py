@@ -1824,9 +1824,13 @@ def _cover_word(word: str) -> int:
     covers the word as the exact query's ``_word`` does."""
     number = _cover_numbers.get(word)
     if number is None:
-        if len(_cover_numbers) >= COVER_NUMBERS_KEPT:
-            _cover_numbers.clear()
-        number = _cover_numbers[word] = _hash(min(i_y_spellings(word)))
+        number = _hash(min(i_y_spellings(word)))
+        # A word longer than the analyzers keep is not remembered: a hostile text's long words
+        # would fill the memory (``COVER_NUMBERS_KEPT`` counts words, not characters).
+        if len(word) <= MAX_TOKEN_CHARS:
+            if len(_cover_numbers) >= COVER_NUMBERS_KEPT:
+                _cover_numbers.clear()
+            _cover_numbers[word] = number
     return number
 
 

@@ -313,3 +313,15 @@ def test_the_facets_count_what_the_flat_union_matches(
     want = matched([p for p, _df in parts])
     assert want
     assert matched(backend._flat_matches(parsed, common)) == want
+
+
+def test_long_words_get_their_cov_number_without_being_remembered() -> None:
+    long_word = "a" * 10_000
+    number = embedded._cover_word(long_word)
+    assert long_word not in embedded._cover_numbers
+    assert (
+        embedded._cover_word(long_word)
+        == number
+        == embedded._cover_words([long_word, "hoc"]).difference({embedded._cover_word("hoc")}).pop()
+    )
+    assert "hoc" in embedded._cover_numbers
