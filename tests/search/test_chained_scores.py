@@ -108,9 +108,13 @@ QUERIES = [
 
 @pytest.mark.parametrize("text", QUERIES)
 @pytest.mark.parametrize("limited", [False, True])
+@pytest.mark.parametrize("share", [0.0, embedded.CHAIN_SHARE, 1.0])
 def test_the_chain_scores_every_material_as_the_exact_query(
-    backend: EmbeddedBackend, text: str, limited: bool
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch, text: str, limited: bool, share: float
 ) -> None:
+    # Every term a level of its own (0), the rare ones in one union beside the chain, or all of
+    # them in that union (1): the same scores.
+    monkeypatch.setattr(embedded, "CHAIN_SHARE", share)
     searcher = backend._searcher()
     query = SearchQuery(text, public_only=limited, students_only=limited)
     parsed = analyze(text)
@@ -215,37 +219,6 @@ def test_a_word_no_material_holds_adds_no_part(backend: EmbeddedBackend) -> None
         return sorted(f"{p!r} {df}" for p, df in found)
 
     assert parts("hình thang xyzzyq") == parts("hình thang")
-
-
-@pytest.mark.parametrize("share", [0.0, embedded.CHAIN_SHARE, 1.0])
-def test_terms_rare_or_common_score_alike_in_the_chain(
-    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch, share: float
-) -> None:
-    # Every term a level of its own (0), the rare ones in one union at the top, or all of them
-    # in that union (1): the same scores.
-    monkeypatch.setattr(embedded, "CHAIN_SHARE", share)
-    searcher = backend._searcher()
-    text = "cách tính diện tích hình thang lớp 5"
-    query = SearchQuery(text)
-    parsed = analyze(text)
-    idf, _widest = backend._idf(searcher, parsed)
-    everyone = backend._build([], SearchQuery(""))
-    exact = backend._build(backend._text_clauses(parsed, frozenset(), idf=idf), query)
-    chained = backend._chained(searcher, parsed, idf, query, everyone)
-    assert chained is not None
-    want = {
-        a: s
-        for s, a in [(s, str(searcher.doc(a).get_first("id"))) for s, a in searcher.search(exact, 1_000).hits]
-    }
-    got = {
-        a: s
-        for s, a in [
-            (s, str(searcher.doc(a).get_first("id"))) for s, a in searcher.search(chained, 1_000).hits
-        ]
-    }
-    assert want and set(want) <= set(got)
-    for ident, score in want.items():
-        assert got[ident] == pytest.approx(score, rel=1e-5), ident
 
 
 @pytest.mark.parametrize(
