@@ -156,18 +156,18 @@ COMMON_MIN_DOCS = 20_000
 #: after them. At least ``rerank.DEPTH``: the second stage re-scores the same top on every page.
 GATED_CANDIDATES = 50
 #: A term of a gated search's exact query held by more than this share of the materials gets a
-#: level of its own in the chain that ranks the candidates (``_chained``: found in each
-#: candidate by a seek in its postings); rarer terms are added up by one union at the chain's
-#: top, whose windows of 4 096 documents hold few of their postings. Every level is a copy of
-#: the chain below it (Tantivy's Python binding copies a query's parts): ~130 levels cost ~6 ms.
+#: level of its own in the chain that ranks the candidates (``_chain``: found in each candidate
+#: by a seek in its postings); rarer terms are added up by one union beside the chain, whose
+#: windows of 4 096 documents hold few of their postings. Fewer levels, less to build: each level
+#: is a copy of the chain below it (Tantivy's Python binding copies a query's parts).
 CHAIN_SHARE = 0.01
 
 #: Threads a backend runs a search's side passes on, beside the search's own thread: its facet
-#: counts, and the chain's terms while its first pass runs (0: every step in the search's own
-#: thread, one after another). Tantivy releases the GIL while it searches, so a pass on a
-#: search thread runs on another core; a pass the threads have not started when its result is
-#: needed (every thread busy with other searches) runs in the search's own thread instead, so
-#: a busy server never makes a search wait in a queue.
+#: counts, and a gated search's chain (``_chain``), built while its first pass runs (0: every
+#: step in the search's own thread, one after another). Tantivy releases the GIL while it
+#: searches, so a pass on a search thread runs on another core; a pass the threads have not
+#: started when its result is needed (every thread busy with other searches) runs in the
+#: search's own thread instead, so a busy server never makes a search wait in a queue.
 SEARCH_THREADS = 4
 
 #: The pair field holding the adjacent pairs of each text field's words (a phrase's candidates).
