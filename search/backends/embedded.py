@@ -320,6 +320,8 @@ class EmbeddedBackend:
         # (facet, value-set number) → the codes: learnt from one stored document per set.
         self._value_sets: dict[tuple[str, int], tuple[str, ...]] = {}
         self._threads: ThreadPoolExecutor | None = None  # started with the first search that uses it
+        # (index revision, public only) → the number of materials (``count``).
+        self._counts: dict[tuple[int, bool], int] = {}
 
     # --- writing -------------------------------------------------------------------------------
 
@@ -1760,11 +1762,25 @@ class EmbeddedBackend:
         return BrowseCounts(total=total, grades=grades, paths=paths)
 
     def count(self, public_only: bool = False) -> int:
-        """Number of indexed materials (pages not counted)."""
+        """Number of indexed materials (pages not counted).
+
+        Remembered per index revision (every commit writes a new one, see :meth:`_commit`):
+        counting visits every material (~25 ms at a million), and the health checks that
+        report it are polled over and over.
+        """
+        searcher = self._searcher()
+        revision = self.revision(searcher)
+        if revision is not None and (known := self._counts.get((revision, public_only))) is not None:
+            return known
         clauses = [(Occur.Must, self._term("kind", "m"))]
         if public_only:
             clauses.append((Occur.Must, self._term("public", 1)))
-        return _count(self._searcher().search(Query.boolean_query(clauses), 1, count=True))
+        n = _count(searcher.search(Query.boolean_query(clauses), 1, count=True))
+        if revision is not None:
+            # Only the revision just read: an older one is never seen again.
+            kept = {k: v for k, v in self._counts.items() if k[0] == revision}
+            self._counts = {**kept, (revision, public_only): n}
+        return n
 
     def versions(self) -> dict[str, int]:
         """``{material id: indexed version}`` for every indexed material (for ``search-check``)."""

@@ -104,3 +104,42 @@ class TestResultCache:
         assert cache.get("b") is None
         assert cache.get("a") is not None
         assert cache.get("c") is not None
+
+
+def test_counts_are_remembered_per_revision_and_follow_every_change(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counted: list[bool] = []
+    original = EmbeddedBackend._searcher
+
+    def searcher(self: EmbeddedBackend) -> Any:
+        s = original(self)
+        search = s.search
+
+        class Spy:
+            def __getattr__(self, name: str) -> Any:
+                return getattr(s, name)
+
+            def search(self, q: Any, *args: Any, **kw: Any) -> Any:
+                counted.append(bool(kw.get("count")))
+                return search(q, *args, **kw)
+
+        return Spy()
+
+    monkeypatch.setattr(EmbeddedBackend, "_searcher", searcher)
+    n, public = backend.count(), backend.count(public_only=True)
+    assert (n, public) == (len(CORPUS), len(CORPUS) - 1)
+    counted.clear()
+    assert (backend.count(), backend.count(public_only=True)) == (n, public)
+    assert True not in counted  # the same revision: nothing counted again
+    extra = material("them-moi", "Bài mới về phân số", grades=[5], subjects=["toan"])
+    backend.index([build_document(extra)])
+    backend.refresh()
+    assert (backend.count(), backend.count(public_only=True)) == (n + 1, public + 1)
+    taken_down = material("them-moi", "Bài mới về phân số", grades=[5], subjects=["toan"], state="draft")
+    backend.index([build_document(taken_down)])
+    backend.refresh()
+    assert (backend.count(), backend.count(public_only=True)) == (n + 1, public)
+    backend.delete(["them-moi"])
+    backend.refresh()
+    assert (backend.count(), backend.count(public_only=True)) == (n, public)
