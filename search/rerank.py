@@ -45,7 +45,7 @@ from __future__ import annotations
 import itertools
 import operator
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import cast
 
 from repository.text import merge_i_y
@@ -136,8 +136,7 @@ def text_words(text: str, exact: dict[str, str] | None = None) -> list[str]:
     parts = list(map(operator.itemgetter(1), forms))
     if None in parts:  # a character folding changed the word boundaries
         return _whole_text_words(text, exact)
-    accented = itertools.chain.from_iterable(cast(list[tuple[str, ...]], parts))
-    return [f if f not in exact or a == exact[f] else "~" + f for f, a in zip(folded, accented, strict=True)]
+    return _marked(folded, itertools.chain.from_iterable(cast(list[tuple[str, ...]], parts)), exact)
 
 
 def _forms(token: str) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
@@ -159,6 +158,12 @@ def _whole_text_words(text: str, exact: dict[str, str]) -> list[str]:
     accented = WORD_RUNS.findall(normalize_tone_placement(text.lower()))
     if len(accented) != len(folded):
         return folded
+    return _marked(folded, accented, exact)
+
+
+def _marked(folded: list[str], accented: Iterable[str], exact: dict[str, str]) -> list[str]:
+    """``folded``, each query word written with other accents than the query's (``accented``,
+    word for word) as ``"~" + folded``."""
     return [f if f not in exact or a == exact[f] else "~" + f for f, a in zip(folded, accented, strict=True)]
 
 

@@ -653,10 +653,8 @@ class EmbeddedBackend:
             # Only half of that for a text that merely contains the words ("lớp 5" in an exam
             # question about a 12th-grader's younger brother).
             weight = COVERAGE_SCORE * max(sum(idf.get(t.folded, 0.0) for t in clause.tokens), 1.0)
-            alts = [self._term("grade", g) for g in clause.grades]
-            alts += [self._term("subject", s) for s in clause.subjects]
             both = [
-                Query.const_score_query(self._any(alts), weight),
+                Query.const_score_query(self._any(self._named(clause)), weight),
                 Query.const_score_query(self._all_words(clause.tokens, exact=False), weight / 2),
             ]
             return [Query.disjunction_max_query(both)]
@@ -735,9 +733,7 @@ class EmbeddedBackend:
         for clause in parsed.clauses:
             if clause.kind == "alias" and all(t.folded in common for t in clause.tokens):
                 # "lớp 5" is in most materials: the grade (subject) itself makes the candidate.
-                named = [self._term("grade", g) for g in clause.grades]
-                named += [self._term("subject", c) for c in clause.subjects]
-                parts.append(Query.const_score_query(self._any(named), CURRICULUM_SCORE))
+                parts.append(Query.const_score_query(self._any(self._named(clause)), CURRICULUM_SCORE))
             elif _selective(clause, common):
                 parts.append(self._clause_query(clause, marks, fuzzy, TEXT_FIELDS))
         for pair in parsed.pairs:
@@ -969,14 +965,12 @@ class EmbeddedBackend:
         out: list[Query] = []
         for clause in parsed.clauses:
             if clause.kind == "alias":
-                named = [self._term("grade", g) for g in clause.grades]
-                named += [self._term("subject", c) for c in clause.subjects]
                 if not (common and all(t.folded in common for t in clause.tokens)):
                     words = [self._term("cov", _cover_word(t.folded)) for t in clause.tokens]
                     out.append(
                         words[0] if len(words) == 1 else Query.boolean_query([(Occur.Must, w) for w in words])
                     )
-                out += named
+                out += self._named(clause)
                 continue
             out += [self._term("cov", _cover_word(t.folded)) for t in clause.tokens if t.folded not in common]
         for pair in parsed.pairs:
@@ -1020,6 +1014,12 @@ class EmbeddedBackend:
             for exact, weight in _cover_weights(tok, idf)
         ]
 
+    def _named(self, clause: Clause) -> list[Query]:
+        """The grades and subjects a curriculum alias names, a term query each."""
+        return [self._term("grade", g) for g in clause.grades] + [
+            self._term("subject", c) for c in clause.subjects
+        ]
+
     def _alias_parts(
         self, clause: Clause, marks: bool, idf: dict[str, float], common: frozenset[str]
     ) -> list[Query]:
@@ -1027,8 +1027,7 @@ class EmbeddedBackend:
         ``common``, as the gate does): the words (a word's terms, or a two-word alias's words
         together as one nested query), a constant for each grade or subject it names, and its
         coverage."""
-        named = [self._term("grade", g) for g in clause.grades]
-        named += [self._term("subject", c) for c in clause.subjects]
+        named = self._named(clause)
         if common and all(t.folded in common for t in clause.tokens):
             # "lớp 5" is in most materials: the gate takes the grade (subject) alone.
             return [Query.const_score_query(self._any(named), CURRICULUM_SCORE)]
