@@ -33,7 +33,7 @@ from sqlalchemy.orm import selectinload
 
 from repository.db import Database
 from repository.migrate import upgrade
-from repository.models import Job, MaterialFile
+from repository.models import Job, JobStatus, MaterialFile
 from repository.processes import parent_bound
 from tests.conftest import REPO_ROOT, skip_or_fail
 from tests.processes import descendants, marked, orphans, wait_until
@@ -194,7 +194,15 @@ def _files(db: Database) -> list[MaterialFile]:
 
 
 def _terminal(db: Database) -> bool:
-    return all(f.status in ("ready", "failed") for f in _files(db))
+    """Every file ready or failed, and its ingest job settled. A worker killed after a file's
+    last commit but before its job row is marked done leaves the file ready and the row running
+    until the stale sweep (30 s without heartbeat) runs it again, which finds nothing left to do
+    and marks it done: both are waited for within the bound."""
+    if not all(f.status in ("ready", "failed") for f in _files(db)):
+        return False
+    with db.read() as s:
+        states = s.scalars(select(Job.status).where(Job.func == "ingest.tasks.process_file"))
+        return all(st in (JobStatus.done, JobStatus.failed) for st in states)
 
 
 def test_sigkilled_workers_leave_every_file_terminal_once_searchable_and_no_orphans(
@@ -242,7 +250,9 @@ def test_sigkilled_workers_leave_every_file_terminal_once_searchable_and_no_orph
         last_kill = kills[-1]
 
         try:
-            wait_until(lambda: _terminal(db), RECOVERY_S, "every file to be ready or failed")
+            wait_until(
+                lambda: _terminal(db), RECOVERY_S, "every file ready or failed, its ingest job settled"
+            )
         except AssertionError as exc:
             with db.read() as s:
                 rows = [
