@@ -815,12 +815,21 @@ class EmbeddedBackend:
         skip_filter: str | None = None,
         within: Query | None = None,
     ) -> Query:
-        must: list[tuple[Occur, Query]] = [(Occur.Must, self._term("kind", "m"))]
+        # Only materials hold the fields ``text`` reads (a page document holds its page's text
+        # in its own fields, the revision document nothing): with a text clause required, the
+        # kind filter would only add an intersection with every material's posting. Scored 0,
+        # so that a query scores the same with it or without.
+        materials = any(occur == Occur.Must for occur, _q in text)
+        kind = Query.const_score_query(self._term("kind", "m"), 0.0)
+        must: list[tuple[Occur, Query]] = [] if materials else [(Occur.Must, kind)]
         if within is not None:
             # Scored 0: the candidates of a gated search keep the exact query's scores.
             must.append((Occur.Must, Query.const_score_query(within, 0.0)))
         if query.public_only:
-            must.append((Occur.Must, self._term("public", 1)))
+            # Every material is public or not: leaving out the few private ones reads their
+            # short posting, where requiring the public ones read nearly every material's.
+            # (Measured at 1M with the two filters above, a question's first pass: 9.4 → 6.4 ms.)
+            must.append((Occur.MustNot, self._term("public", 0)))
         if query.students_only:
             must += self._students_only()
         for field, values in query.filters().items():
