@@ -124,12 +124,17 @@ def text_words(text: str, exact: dict[str, str] | None = None) -> list[str]:
     query's becomes ``"~" + folded``: it counts half (:func:`_weigh`), as in first-stage coverage.
     """
     text = text[:TEXT_CHARS]
-    # Read token by token (whitespace never joins two words), each distinct token's words
-    # looked up in a memory: folding and cutting a whole text each time cost ~2 ms per 6 000
-    # characters, most of a question's second stage.
+    # Read token by token (whitespace never joins two words), each token's words looked up in
+    # a memory: folding and cutting a whole text each time cost ~2 ms per 6 000 characters,
+    # most of a question's second stage. The lookups run in one ``map``; only a text with a
+    # token not met before goes through them one by one (measured on 97 questions' candidates
+    # at 1M: 20 candidates' words 2.3 → 1.4 ms).
     tokens = text.split()
-    known = {t: _token_forms.get(t) or _forms(t) for t in set(tokens)}
-    forms = list(map(known.__getitem__, tokens))
+    remembered = list(map(_token_forms.get, tokens))
+    if None in remembered:  # tokens not met before (or too long to remember): read them now
+        forms = [f or _token_forms.get(t) or _forms(t) for f, t in zip(remembered, tokens, strict=True)]
+    else:
+        forms = cast(list[tuple[tuple[str, ...], tuple[str, ...] | None]], remembered)
     folded = list(itertools.chain.from_iterable(map(operator.itemgetter(0), forms)))
     if not exact:
         return folded
@@ -184,20 +189,23 @@ def _positions(weights: dict[str, float], ws: Sequence[str]) -> list[tuple[int, 
 
 
 def _window(weights: dict[str, float], hits: list[tuple[int, str]], window: int) -> float:
-    inside: Counter[str] = Counter()
+    inside: dict[str, int] = {}
     current = best = 0.0
     start = 0
     for pos, word in hits:
-        if inside[word] == 0:
+        n = inside.get(word, 0)
+        if n == 0:
             current += weights[word]
-        inside[word] += 1
+        inside[word] = n + 1
         while hits[start][0] <= pos - window:
             old = hits[start][1]
-            inside[old] -= 1
-            if inside[old] == 0:
+            left = inside[old] - 1
+            inside[old] = left
+            if left == 0:
                 current -= weights[old]
             start += 1
-        best = max(best, current)
+        if current > best:
+            best = current
     return best
 
 
