@@ -95,3 +95,30 @@ def test_a_phrase_with_other_words_is_ranked_by_all_of_them(backend: EmbeddedBac
     # Not phrases only: the words outside the quotes rank too (one pass, as before).
     found = backend.search(SearchQuery('"chiến tranh" bài 7', public_only=True)).hits
     assert found[0].id == "ct-07"
+
+
+def test_exact_accents_in_a_title_choose_the_candidates_of_a_common_phrase(tmp_path: Path) -> None:
+    # 40 short titles with the phrase's syllables under other accents ("tư do": a folded match
+    # that BM25 favours) and 3 longer ones with the accents typed ("tự do"), more matches than
+    # the candidates handed to the exact pass: the first pass scores the exact accents in
+    # titles, so those three are among the candidates and rank first.
+    b = EmbeddedBackend(tmp_path / "index", cache_size=0)
+    docs = [material(f"tu-{i:02d}", "Tư do", description=f"Tư do số {i}.") for i in range(40)]
+    docs += [
+        material(
+            f"tudo-{i}",
+            f"Bài {i} về quyền tự do và trách nhiệm của công dân",
+            description="Giáo dục công dân.",
+        )
+        for i in range(3)
+    ]
+    b.index(build_document(m) for m in docs)
+    b.refresh()
+    try:
+        with pytest.MonkeyPatch.context() as m:
+            m.setattr(embedded, "GATED_CANDIDATES", 20)
+            result = b.search(SearchQuery('"tự do"', size=5))
+        assert (result.total, result.total_approximate) == (43, False)  # every folded match, exactly
+        assert {h.id for h in result.hits[:3]} == {"tudo-0", "tudo-1", "tudo-2"}
+    finally:
+        b.close()
