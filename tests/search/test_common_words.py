@@ -106,11 +106,28 @@ def test_too_few_candidates_for_the_page_run_the_query_unrestricted(
 
 
 @pytest.mark.usefixtures("gated")
-def test_a_query_of_common_words_only_is_not_restricted(
+def test_a_query_of_common_words_only_is_ranked_among_the_materials_holding_them_side_by_side(
     backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Nothing but common words (and words in no material): no result may be lost.
-    for text in ("bài tập", "bài tập là gì vậy"):
+    # Nothing but common words and pairs: the pairs make the candidates (every material here
+    # holds "bài tập"), counted as such.
+    query = SearchQuery("bài tập", size=5)
+    result = backend.search(query)
+    exact = _exhaustive(backend, query, monkeypatch)
+    assert [h.id for h in result.hits] == [h.id for h in exact.hits]
+    assert [h.score for h in result.hits] == pytest.approx([h.score for h in exact.hits])
+    assert result.total == PLAIN + SHAPES + 1 and result.total_approximate
+    assert not exact.total_approximate
+
+
+@pytest.mark.usefixtures("gated")
+def test_common_words_that_no_material_holds_side_by_side_are_not_restricted(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No pair to make a candidate ("tập bài" is in no text): every material holding a word is
+    # one, and none is lost; a single common word, likewise. Words in no material make no
+    # candidate either: with them the first pass finds too few, and the search runs unrestricted.
+    for text in ("tập bài", "bài", "bài tập là gì vậy"):
         query = SearchQuery(text, size=5)
         result = backend.search(query)
         assert result == _exhaustive(backend, query, monkeypatch)
