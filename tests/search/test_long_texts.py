@@ -76,6 +76,24 @@ def test_the_window_never_cuts_a_word(tmp_path: Path) -> None:
     b.close()
 
 
+def test_a_word_cut_by_the_first_look_is_not_taken_for_the_query_word(tmp_path: Path) -> None:
+    # The first query word is looked for in the body's first SNIPPET_WINDOW characters, then in
+    # the whole body. "thangnam" straddles that cut: "thang" alone is before it, and is no word.
+    from search.backends.embedded import _Snippets
+    from search.query import analyze
+
+    b = EmbeddedBackend(tmp_path / "index", cache_size=0)
+    b.index([build_document(material("x", "X", text="thang " * 10))])
+    b.refresh()
+    snippets = _Snippets(b._searcher(), b.schema, analyze("hình thang").tokens)
+    lead = ("Một hai ba bốn. " * 100)[: embedded.SNIPPET_WINDOW - 6] + " "
+    text = lead + "thangnam ba. " + "Một hai ba bốn. " * 100 + "Diện tích hình thang. " + "Cao. " * 400
+    assert text.index("thangnam") + len("thang") == embedded.SNIPPET_WINDOW
+    part = snippets.around(text)
+    assert "hình thang" in part and "thangnam" not in part
+    b.close()
+
+
 def test_a_body_of_lines_without_spaces_is_cut_around_the_word(tmp_path: Path) -> None:
     # Text extracted from a PDF can hold one word per line: the window starts at a line break
     # before the word, not at the first space (which came after it and lost the word).
