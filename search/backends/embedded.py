@@ -1249,10 +1249,10 @@ class EmbeddedBackend:
         query: SearchQuery,
         *,
         sampling: bool = False,
-    ) -> Callable[[Sequence[tantivy.DocAddress] | None], dict[str, list[FacetValue]]]:
+    ) -> Callable[[Sequence[tantivy.DocAddress] | None], Callable[[], dict[str, list[FacetValue]]]]:
         """The facet counts of the matches of ``text``, in as few passes over them as possible,
-        started on the search threads (:meth:`_later`): returns what finishes them, given the
-        sample (below).
+        started on the search threads (:meth:`_later`): returns what starts the last of them,
+        given the sample (below), and returns what waits for them all.
 
         One aggregation over the query with every filter gives the counts of every facet
         without an active filter; a facet with its own filter gets one more pass without that
@@ -1262,7 +1262,8 @@ class EmbeddedBackend:
         counted on its sample: its top :data:`FACET_SAMPLE` candidates, read from the
         value-set columns (:meth:`_sampled_facets`), not every match. Those counts are marked
         approximate in the result. With ``sampling`` that pass waits for the sample (known once
-        the matches are ranked) and, given None, counts every match then. A facet with its own
+        the first pass has ranked the matches; counted beside what follows it) and, given None,
+        counts every match then. A facet with its own
         filter active is still counted over every match (it needs the matches without that
         filter).
         """
@@ -1281,18 +1282,24 @@ class EmbeddedBackend:
             for skip, names in groups
         ]
 
-        def finish(sample: Sequence[tantivy.DocAddress] | None) -> dict[str, list[FacetValue]]:
-            out: dict[str, list[FacetValue]] = {}
+        def begin(sample: Sequence[tantivy.DocAddress] | None) -> Callable[[], dict[str, list[FacetValue]]]:
             if sampling and unfiltered:
-                if sample is not None:
-                    out.update(self._sampled_facets(searcher, sample, unfiltered))
-                else:
-                    out.update(self._aggregate(searcher, self._build(text, query), unfiltered))
-            for counted in passes:
-                out.update(counted())
-            return {n: out.get(n, []) for n in facets}
+                step: Callable[[], dict[str, list[FacetValue]]] = (
+                    functools.partial(self._sampled_facets, searcher, sample, unfiltered)
+                    if sample is not None
+                    else functools.partial(self._aggregate, searcher, self._build(text, query), unfiltered)
+                )
+                passes.append(self._later(step))
 
-        return finish
+            def finish() -> dict[str, list[FacetValue]]:
+                out: dict[str, list[FacetValue]] = {}
+                for counted in passes:
+                    out.update(counted())
+                return {n: out.get(n, []) for n in facets}
+
+            return finish
+
+        return begin
 
     @staticmethod
     def _aggregate(searcher: tantivy.Searcher, q: Query, names: Sequence[str]) -> dict[str, list[FacetValue]]:
@@ -1411,7 +1418,7 @@ class EmbeddedBackend:
         sample = None
         if sampled and _count(result) > FACET_SAMPLE and offset == 0 and len(result.hits) >= FACET_SAMPLE:
             sample = [addr for _score, addr in result.hits[:FACET_SAMPLE]]
-        return result, functools.partial(facets, sample), sample is not None
+        return result, facets(sample), sample is not None
 
     def _gated(
         self, ask: _Ask, *, end: int, need: int, sampled: bool
@@ -1483,7 +1490,8 @@ class EmbeddedBackend:
         total = _count(first)
         if total < need:
             return None
-        facets = None
+        counts: Callable[[], dict[str, list[FacetValue]]] = dict
+        sample = None
         if query.with_facets:
             # What the first pass matched: the gate (flat when it ran flat), the phrases. Counted
             # while the candidates are ranked.
@@ -1492,7 +1500,10 @@ class EmbeddedBackend:
                 if gate
                 else self._text_clauses(parsed, fuzzy, scored=False, common=common)
             )
-            facets = self._facets(searcher, match_only, query, sampling=sampled)
+            top = [addr for _score, addr in first.hits]
+            sample = top if sampled and total > FACET_SAMPLE and len(top) >= FACET_SAMPLE else None
+            # Started now, the sample's counts run beside the exact ranking.
+            counts = self._facets(searcher, match_only, query, sampling=sampled)(sample)
         keys = _key_values(searcher, first.hits)
         head = self._keys(keys[:GATED_CANDIDATES])
         built = chain() if chain else None
@@ -1511,11 +1522,7 @@ class EmbeddedBackend:
             later = self._run(searcher, tail, query, parsed, more + 1, 0, count=False)
             after = [(float(score), addr) for score, addr in later.hits]
             found += self._settle_ties(ask, after, more, rest)
-        if facets is None:
-            return found, total, dict, False
-        top = [addr for _score, addr in first.hits]
-        sample = top if sampled and total > FACET_SAMPLE and len(top) >= FACET_SAMPLE else None
-        return found, total, functools.partial(facets, sample), sample is not None
+        return found, total, counts, sample is not None
 
     def _second_stage(
         self,
