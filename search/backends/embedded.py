@@ -836,9 +836,9 @@ class EmbeddedBackend:
         # in its own fields, the revision document nothing): with a text clause required, the
         # kind filter would only add an intersection with every material's posting. Scored 0,
         # so that a query scores the same with it or without.
-        materials = any(occur == Occur.Must for occur, _q in text)
-        kind = Query.const_score_query(self._term("kind", "m"), 0.0)
-        must: list[tuple[Occur, Query]] = [] if materials else [(Occur.Must, kind)]
+        must: list[tuple[Occur, Query]] = []
+        if not any(occur == Occur.Must for occur, _q in text):
+            must.append((Occur.Must, Query.const_score_query(self._term("kind", "m"), 0.0)))
         if within is not None:
             # Scored 0: the candidates of a gated search keep the exact query's scores.
             must.append((Occur.Must, Query.const_score_query(within, 0.0)))
@@ -1283,17 +1283,18 @@ class EmbeddedBackend:
         ]
 
         def begin(sample: Sequence[tantivy.DocAddress] | None) -> Callable[[], dict[str, list[FacetValue]]]:
+            started = list(passes)
             if sampling and unfiltered:
                 step: Callable[[], dict[str, list[FacetValue]]] = (
                     functools.partial(self._sampled_facets, searcher, sample, unfiltered)
                     if sample is not None
                     else functools.partial(self._aggregate, searcher, self._build(text, query), unfiltered)
                 )
-                passes.append(self._later(step))
+                started.append(self._later(step))
 
             def finish() -> dict[str, list[FacetValue]]:
                 out: dict[str, list[FacetValue]] = {}
-                for counted in passes:
+                for counted in started:
                     out.update(counted())
                 return {n: out.get(n, []) for n in facets}
 
