@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
 from typing import Any
@@ -103,30 +102,6 @@ def fold_aligned(text: str) -> str:
     instead (or becomes ``?``), so the length never changes.
     """
     return text.translate(_ALIGNED)
-
-
-@functools.cache
-def _unfolded_classes() -> dict[str, str]:
-    # Per character ``fold_aligned`` can give, a regex class of the characters it comes from
-    # (built on first use: only the embedded engine's snippets ask).
-    sources: dict[str, list[str]] = {}
-    for code, folded in _ALIGNED.items():
-        sources.setdefault(folded, []).append(chr(code))
-    return {
-        folded: "["
-        + "".join(re.escape(c) for c in sorted(chars + ([folded] if ord(folded) not in _ALIGNED else [])))
-        + "]"
-        for folded, chars in sources.items()
-    }
-
-
-def unfolded_pattern(folded: str) -> str:
-    """A regular expression matching, in NFC text, what ``fold_aligned`` turns into ``folded``
-    (for "dien": "Diện", "điền", "DIEN"…): searching a text with it finds what searching its
-    ``fold_aligned`` form for ``folded`` finds, at the same offsets, without folding the text
-    (``str.translate`` costs ~60 ns a character)."""
-    classes = _unfolded_classes()
-    return "".join(classes.get(c) or (re.escape(c) if ord(c) not in _ALIGNED else "(?!)") for c in folded)
 
 
 def has_marks(text: str) -> bool:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import re
-
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
-from repository.text import fold, fold_aligned, i_y_spellings, merge_i_y, nfc, unfolded_pattern
+from repository.text import fold, i_y_spellings, merge_i_y
 from search.query import fast_fold, syllable_pairs
 
 
@@ -72,30 +68,3 @@ def test_pairs_join_every_two_neighbours_as_the_engines_phrases_do() -> None:
         "themmoi",
         "moistrasse",
     ]
-
-
-HOSTILE = "İıßẞﬁﬂＡａ\u0301\u0300\u200b\u00a0ǅǈ"
-
-
-@settings(max_examples=300, deadline=None)
-@given(
-    text=st.text(
-        alphabet=st.sampled_from(list("aăâbcdđeêghiklmnoôơpqrstuưvxy AĂÂĐÊÔƠƯ.,-_0123456789") + list(HOSTILE))
-        | st.sampled_from(list("àáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵÀÉÌÒÙỲ")),
-        max_size=60,
-    ),
-    word=st.sampled_from(["dien", "tich", "hinh", "a", "do", "uu", "i", "ss", "fi", "5a"]),
-)
-def test_the_unfolded_pattern_finds_in_a_text_what_the_folded_word_finds_in_its_folded_form(
-    text: str, word: str
-) -> None:
-    text = nfc(text)
-    folded = [m.span() for m in re.finditer(re.escape(word), fold_aligned(text))]
-    unfolded = [m.span() for m in re.finditer(unfolded_pattern(word), text)]
-    assert unfolded == folded
-
-
-def test_the_unfolded_pattern_matches_every_accent_and_case() -> None:
-    found = re.findall(unfolded_pattern("dien"), "Diện điền DIỄN diên dien Dien dịen")
-    assert found == ["Diện", "điền", "DIỄN", "diên", "dien", "Dien", "dịen"]
-    assert re.search(unfolded_pattern("dien"), "dian") is None
