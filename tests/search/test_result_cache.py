@@ -106,32 +106,42 @@ class TestResultCache:
         assert cache.get("c") is not None
 
 
-def test_counts_are_remembered_per_revision_and_follow_every_change(
-    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    counted: list[bool] = []
+def spy_on_searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The passes every searcher runs from now on: ``"count"`` for a counting search,
+    ``"search"`` for another, ``"aggregate"`` for an aggregation."""
+    passes: list[str] = []
     original = EmbeddedBackend._searcher
 
     def searcher(self: EmbeddedBackend) -> Any:
         s = original(self)
-        search = s.search
 
         class Spy:
             def __getattr__(self, name: str) -> Any:
                 return getattr(s, name)
 
             def search(self, q: Any, *args: Any, **kw: Any) -> Any:
-                counted.append(bool(kw.get("count")))
-                return search(q, *args, **kw)
+                passes.append("count" if kw.get("count") else "search")
+                return s.search(q, *args, **kw)
+
+            def aggregate(self, q: Any, *args: Any, **kw: Any) -> Any:
+                passes.append("aggregate")
+                return s.aggregate(q, *args, **kw)
 
         return Spy()
 
     monkeypatch.setattr(EmbeddedBackend, "_searcher", searcher)
+    return passes
+
+
+def test_counts_are_remembered_per_revision_and_follow_every_change(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    passes = spy_on_searches(monkeypatch)
     n, public = backend.count(), backend.count(public_only=True)
     assert (n, public) == (len(CORPUS), len(CORPUS) - 1)
-    counted.clear()
+    passes.clear()
     assert (backend.count(), backend.count(public_only=True)) == (n, public)
-    assert True not in counted  # the same revision: nothing counted again
+    assert "count" not in passes  # the same revision: nothing counted again
     extra = material("them-moi", "Bài mới về phân số", grades=[5], subjects=["toan"])
     backend.index([build_document(extra)])
     backend.refresh()
@@ -143,3 +153,31 @@ def test_counts_are_remembered_per_revision_and_follow_every_change(
     backend.delete(["them-moi"])
     backend.refresh()
     assert (backend.count(), backend.count(public_only=True)) == (n, public)
+
+
+def test_browse_is_remembered_per_revision_and_follows_every_change(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The portal's home and grade pages show these counts on every visit.
+    passes = spy_on_searches(monkeypatch)
+    everyone, students = backend.browse(), backend.browse(students_only=True)
+    assert everyone.total == len(CORPUS) - 1  # public materials only
+    grade5 = everyone.grades.get(5, 0)
+    passes.clear()
+    assert (backend.browse(), backend.browse(students_only=True)) == (everyone, students)
+    assert passes.count("aggregate") == 0  # the same revision: nothing counted again
+    extra = material("them-moi", "Bài mới về phân số", grades=[5], subjects=["toan"])
+    backend.index([build_document(extra)])
+    backend.refresh()
+    after = backend.browse()
+    assert (after.total, after.grades[5]) == (everyone.total + 1, grade5 + 1)
+    assert backend.browse(students_only=True).total == students.total + 1
+    taken_down = material("them-moi", "Bài mới về phân số", grades=[5], subjects=["toan"], state="draft")
+    backend.index([build_document(taken_down)])
+    backend.refresh()
+    assert (backend.browse(), backend.browse(students_only=True)) == (everyone, students)
+    backend.index([build_document(extra)])
+    backend.refresh()
+    backend.delete(["them-moi"])
+    backend.refresh()
+    assert (backend.browse(), backend.browse(students_only=True)) == (everyone, students)
