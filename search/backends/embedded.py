@@ -1760,29 +1760,56 @@ class EmbeddedBackend:
             ]
         )
         terms = list(dict.fromkeys(fold(w) for w in words(text) if len(w) > 1))[:24]
-        should: list[Query] = []
-        for t in terms:
-            for name, weight in (("title", 3.0), ("lesson", 2.0), ("kw", 2.0), ("desc", 1.0)):
-                should.append(self._word(name, t, weight))
-        should += [
-            Query.const_score_query(self._term("subject", s), ALIAS_SCORE) for s in data.get("subjects") or []
+        fields = (("title", 3.0), ("lesson", 2.0), ("kw", 2.0), ("desc", 1.0))
+        # Words most titles hold ("bài", "phiếu", "lớp") make no candidate, as in a search
+        # (:meth:`_common`): at a million materials, scoring every material that holds one
+        # cost 130-320 ms per material page.
+        n = max(searcher.num_docs, 1)
+        most = max(COMMON_SHARE * n, COMMON_MIN_DOCS)
+        selective = [t for t in terms if max(self._doc_freq(searcher, f, t) for f, _w in fields) <= most]
+        subjects, grades = data.get("subjects") or [], data.get("grades") or []
+        curriculum = [Query.const_score_query(self._term("subject", s), ALIAS_SCORE) for s in subjects]
+        curriculum += [Query.const_score_query(self._term("grade", g), ALIAS_SCORE / 2) for g in grades]
+        scope = [
+            (Occur.Must, Query.const_score_query(self._term("kind", "m"), 0.0)),
+            (Occur.MustNot, self._term("public", 0)),
+            (Occur.MustNot, self._term("id", ident)),
+            *(self._students_only() if students_only else []),
         ]
-        should += [
-            Query.const_score_query(self._term("grade", g), ALIAS_SCORE / 2) for g in data.get("grades") or []
-        ]
-        if not should:
-            return []
-        q = Query.boolean_query(
-            [
-                (Occur.Must, self._term("kind", "m")),
-                (Occur.Must, self._term("public", 1)),
-                (Occur.MustNot, self._term("id", ident)),
-                (Occur.Must, self._any(should)),
-                *(self._students_only() if students_only else []),
-            ]
-        )
-        res = searcher.search(q, min(size, 50), count=False)
-        return self._hits(searcher, res.hits, None, None)
+        limit = min(size, 50)
+        shared = [self._word(f, t, w) for t in selective for f, w in fields]
+        if len(selective) == len(terms):
+            # No common word (always below COMMON_MIN_DOCS materials): sharing a word, the
+            # subject or a grade makes a candidate, and every one of them adds to its score.
+            if not shared and not curriculum:
+                return []
+            q = Query.boolean_query([*scope, (Occur.Must, self._any(shared + curriculum))])
+            return self._hits(searcher, searcher.search(q, limit, count=False).hits, None, None)
+        # Then the candidates come in tiers, each filling what the one before left: sharing a
+        # selective word (ranked as above), the subject and a grade together (the most used
+        # first), the subject or a grade.
+        tiers: list[tuple[Query, str | None]] = []
+        if shared:
+            scored = [(Occur.Must, self._any(shared)), *((Occur.Should, c) for c in curriculum)]
+            tiers.append((Query.boolean_query(scored), None))
+        if subjects and grades:
+            both = [(Occur.Must, self._any([self._term("subject", x) for x in subjects]))]
+            both.append((Occur.Must, self._any([self._term("grade", g) for g in grades])))
+            tiers.append((Query.boolean_query(both), "popularity"))
+        if curriculum:
+            tiers.append((self._any(curriculum), None))
+        found: list[tuple[Any, tantivy.DocAddress]] = []
+        for tier, order in tiers:
+            if len(found) >= limit:
+                break
+            seen = [(Occur.MustNot, self._keys(_key_values(searcher, found)))] if found else []
+            q = Query.boolean_query([*scope, (Occur.Must, tier), *seen])
+            more = limit - len(found)
+            if order:
+                found += searcher.search(q, more, count=False, order_by_field=order).hits
+            else:
+                found += searcher.search(q, more, count=False).hits
+        return self._hits(searcher, found, None, None)
 
     def browse(self, *, students_only: bool = False) -> BrowseCounts:
         """Public materials per grade and per curriculum path; see ``SearchBackend.browse``.
