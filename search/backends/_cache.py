@@ -13,19 +13,25 @@ import threading
 import unicodedata
 from collections import OrderedDict
 from collections.abc import Hashable
-from typing import Any
+from typing import Any, Generic, TypeVar
 
-from search.query import SearchQuery, SearchResult
+from search.query import SearchQuery
+
+V = TypeVar("V")
 
 
 def cache_key(query: SearchQuery) -> Hashable:
     """``query`` with its text normalised as the analyser reads it (NFKC/NFC, lower case, one
     space between words), so "Toán  lớp 5", "toán lớp 5" and an NFD "Toán lớp 5" share an entry.
     Filters keep their order-insensitive meaning (sorted)."""
-    text = " ".join(unicodedata.normalize("NFC", unicodedata.normalize("NFKC", query.text)).lower().split())
     fields = dataclasses.asdict(query)
-    fields["text"] = text
+    fields["text"] = normalised(query.text)
     return tuple((name, _frozen(value)) for name, value in sorted(fields.items()))
+
+
+def normalised(text: str) -> str:
+    """``text`` as the analyser reads it: NFKC/NFC, lower case, one space between words."""
+    return " ".join(unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text)).lower().split())
 
 
 def _frozen(value: Any) -> Hashable:
@@ -37,12 +43,13 @@ def _frozen(value: Any) -> Hashable:
     return hashable
 
 
-class ResultCache:
-    """A thread-safe LRU of search results (``size`` entries; 0 disables it)."""
+class ResultCache(Generic[V]):
+    """A thread-safe LRU of search results (``size`` entries; 0 disables it), or of another
+    kind of answer (suggestions)."""
 
     def __init__(self, size: int) -> None:
         self.size = max(size, 0)
-        self._entries: OrderedDict[Hashable, SearchResult] = OrderedDict()
+        self._entries: OrderedDict[Hashable, V] = OrderedDict()
         self._lock = threading.Lock()
         self.hits = 0
         self.misses = 0
@@ -51,7 +58,7 @@ class ResultCache:
     def enabled(self) -> bool:
         return self.size > 0
 
-    def get(self, key: Hashable) -> SearchResult | None:
+    def get(self, key: Hashable) -> V | None:
         with self._lock:
             result = self._entries.get(key)
             if result is None:
@@ -61,7 +68,7 @@ class ResultCache:
             self.hits += 1
             return result
 
-    def put(self, key: Hashable, result: SearchResult) -> None:
+    def put(self, key: Hashable, result: V) -> None:
         with self._lock:
             self._entries[key] = result
             self._entries.move_to_end(key)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import html
 import itertools
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Hashable, Iterable, Sequence
 from typing import Any
 
 from repository.text import fold, merge_i_y, nfc
@@ -163,6 +163,12 @@ def contains_prefix(text: str, folded: list[str]) -> bool:
 #: (``title`` or ``lesson``) holds the words ``folded[:-1]`` and a word starting with the last;
 #: as ``(material id, its display data)``.
 Candidates = Callable[[str, list[str], int], Iterable[tuple[str, dict[str, Any]]]]
+
+
+def suggestion_key(prefix: str, size: int) -> Hashable:
+    """All that :func:`suggestions` reads of its arguments: two prefixes with the same key get
+    the same completions from the same index (a cache key, with the index revision)."""
+    return tuple(fold(t) for t in words(nfc(prefix))[:8]), min(size, 50)
 
 
 def suggestions(

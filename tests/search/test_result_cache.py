@@ -181,3 +181,29 @@ def test_browse_is_remembered_per_revision_and_follows_every_change(
     backend.delete(["them-moi"])
     backend.refresh()
     assert (backend.browse(), backend.browse(students_only=True)) == (everyone, students)
+
+
+def test_suggestions_are_remembered_per_revision_and_follow_every_change(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every visitor types "t", "to", "toa": the same prefixes, the same completions.
+    passes = spy_on_searches(monkeypatch)
+
+    def titles(prefix: str) -> list[str]:
+        return [s.text for s in backend.suggest(prefix) if s.kind == "title"]
+
+    first = titles("phân")
+    assert first
+    passes.clear()
+    assert titles("phân") == titles("  PHÂN ") == titles(unicodedata.normalize("NFD", "phân")) == first
+    assert passes == ["search"] * 3  # each only looked up the index revision
+    extra = material("them-moi", "Phân thức đại số nâng cao", grades=[8], subjects=["toan"])
+    backend.index([build_document(extra)])
+    backend.refresh()
+    assert "Phân thức đại số nâng cao" in titles("phân")
+    taken_down = material(
+        "them-moi", "Phân thức đại số nâng cao", grades=[8], subjects=["toan"], state="draft"
+    )
+    backend.index([build_document(taken_down)])
+    backend.refresh()
+    assert titles("phân") == first
