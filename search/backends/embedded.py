@@ -1486,7 +1486,9 @@ class EmbeddedBackend:
                 for c in parsed.clauses
             ]
         first_text += [(Occur.MustNot, self._exclusion(toks)) for toks in parsed.excluded]
-        size = max(GATED_CANDIDATES, FACET_SAMPLE if sampled else 0)
+        # A page beyond the first GATED_CANDIDATES takes the next ones in the first pass's order.
+        groups = -(-end // GATED_CANDIDATES) * GATED_CANDIDATES
+        size = max(groups, FACET_SAMPLE if sampled else 0)
         # The chain is built (in Python) on a search thread while Tantivy runs the first pass.
         chain = (
             self._later(functools.partial(self._chain, searcher, parsed, idf))
@@ -1507,7 +1509,7 @@ class EmbeddedBackend:
                 if gate
                 else self._text_clauses(parsed, fuzzy, scored=False, common=common)
             )
-            top = [addr for _score, addr in first.hits]
+            top = [addr for _score, addr in first.hits[:FACET_SAMPLE]]
             sample = top if sampled and total > FACET_SAMPLE and len(top) >= FACET_SAMPLE else None
             # Started now, the sample's counts run beside the exact ranking.
             counts = self._facets(searcher, match_only, query, sampling=sampled)(sample)
@@ -1521,14 +1523,19 @@ class EmbeddedBackend:
         found = [(float(score), addr) for score, addr in ranked.hits]
         found = self._settle_ties(ask, found, len(found), head)
         if end > len(found) and total > len(found):
-            # A page beyond them: the other candidates, ranked exactly, come after.
-            rest = Query.boolean_query([(Occur.Must, Query.all_query()), (Occur.MustNot, head)])
-            more = end - len(found)
+            # A page beyond them: the next candidates in the first pass's order, each group of
+            # GATED_CANDIDATES ranked exactly within itself, after the groups before it. Every
+            # candidate has one place, so paging never skips or repeats a material. (Ranking
+            # every other candidate exactly cost 100-280 ms at 1M for a page past the 50th hit.)
             text = self._text_clauses(parsed, fuzzy, idf=idf, common=common)
-            tail = self._build(text, query, within=rest)
-            later = self._run(searcher, tail, query, parsed, more + 1, 0, count=False)
-            after = [(float(score), addr) for score, addr in later.hits]
-            found += self._settle_ties(ask, after, more, rest)
+            for start in range(GATED_CANDIDATES, len(keys), GATED_CANDIDATES):
+                if len(found) >= end:
+                    break
+                group = self._keys(keys[start : start + GATED_CANDIDATES])
+                exact = self._build(text, query, within=group)
+                ranked = self._run(searcher, exact, query, parsed, GATED_CANDIDATES, 0, count=False)
+                after = [(float(score), addr) for score, addr in ranked.hits]
+                found += self._settle_ties(ask, after, len(after), group)
         return found, total, counts, sample is not None
 
     def _second_stage(
