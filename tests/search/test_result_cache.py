@@ -97,10 +97,10 @@ class TestResultCache:
         b.close()
 
     def test_lru_keeps_the_most_recent_entries(self) -> None:
-        cache = ResultCache(2)
+        cache: ResultCache[object] = ResultCache(2)
         for key in ("a", "b", "a", "c"):
             if cache.get(key) is None:
-                cache.put(key, object())  # type: ignore[arg-type]
+                cache.put(key, object())
         assert cache.get("b") is None
         assert cache.get("a") is not None
         assert cache.get("c") is not None
