@@ -325,6 +325,7 @@ class EmbeddedBackend:
         # Completions as typed, keyed as results are (index revision, normalised prefix): every
         # visitor types "t", "to", "toa" (a short prefix read ~60 ms at a million materials).
         self._suggested: ResultCache[list[Suggestion]] = ResultCache(cache_size)
+        self._related: ResultCache[list[Hit]] = ResultCache(cache_size)
         # (facet, value-set number) → the codes: learnt from one stored document per set.
         self._value_sets: dict[tuple[str, int], tuple[str, ...]] = {}
         self._threads: ThreadPoolExecutor | None = None  # started with the first search that uses it
@@ -1757,10 +1758,23 @@ class EmbeddedBackend:
     def related(self, ident: str, *, size: int = 6, students_only: bool = False) -> list[Hit]:
         """Public materials sharing words, subjects and grades with ``ident`` (itself excluded).
 
+        Remembered as search results are (:meth:`search`), per index revision: a material page
+        shows them on every visit.
+
         Raises:
             NotFound: when ``ident`` is not in the index (or not public).
         """
         searcher = self._searcher()
+        revision = self.revision(searcher) if self._related.enabled else None
+        key = (revision, ident, size, students_only) if revision is not None else None
+        if key is not None and (cached := self._related.get(key)) is not None:
+            return list(cached)
+        found = self._related_to(searcher, ident, size, students_only)
+        if key is not None:
+            self._related.put(key, list(found))
+        return found
+
+    def _related_to(self, searcher: tantivy.Searcher, ident: str, size: int, students: bool) -> list[Hit]:
         src = searcher.search(
             Query.boolean_query(
                 [
@@ -1798,7 +1812,7 @@ class EmbeddedBackend:
             (Occur.Must, Query.const_score_query(self._term("kind", "m"), 0.0)),
             (Occur.MustNot, self._term("public", 0)),
             (Occur.MustNot, self._term("id", ident)),
-            *(self._students_only() if students_only else []),
+            *(self._students_only() if students else []),
         ]
         limit = min(size, 50)
         shared = [self._word(f, t, w) for t in selective for f, w in fields]

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from repository.errors import NotFound
 from search.backends._cache import ResultCache
 from search.backends.embedded import EmbeddedBackend
 from search.documents import build_document
@@ -207,3 +208,32 @@ def test_suggestions_are_remembered_per_revision_and_follow_every_change(
     backend.index([build_document(taken_down)])
     backend.refresh()
     assert titles("phân") == first
+
+
+def test_related_materials_are_remembered_per_revision_and_follow_every_change(
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A material page shows its related materials on every visit.
+    passes = spy_on_searches(monkeypatch)
+
+    def related(ident: str, **kw: Any) -> list[str]:
+        return [h.id for h in backend.related(ident, **kw)]
+
+    first = related("phan-so-5")
+    assert first
+    passes.clear()
+    assert related("phan-so-5") == first
+    assert passes == ["search"]  # only the index revision was looked up
+    assert related("phan-so-5", size=2) == first[:2]  # another size, another entry
+    extra = material("them-moi", "Phân số và số thập phân", grades=[5], subjects=["toan"])
+    backend.index([build_document(extra)])
+    backend.refresh()
+    assert "them-moi" in related("phan-so-5", size=20)
+    shown = first[0]
+    backend.delete([shown])
+    backend.refresh()
+    assert shown not in related("phan-so-5", size=20)
+    backend.delete(["phan-so-5"])
+    backend.refresh()
+    with pytest.raises(NotFound):
+        backend.related("phan-so-5")
