@@ -24,14 +24,10 @@ def cache_key(query: SearchQuery) -> Hashable:
     """``query`` with its text normalised as the analyser reads it (NFKC/NFC, lower case, one
     space between words), so "Toán  lớp 5", "toán lớp 5" and an NFD "Toán lớp 5" share an entry.
     Filters keep their order-insensitive meaning (sorted)."""
+    text = " ".join(unicodedata.normalize("NFC", unicodedata.normalize("NFKC", query.text)).lower().split())
     fields = dataclasses.asdict(query)
-    fields["text"] = normalised(query.text)
+    fields["text"] = text
     return tuple((name, _frozen(value)) for name, value in sorted(fields.items()))
-
-
-def normalised(text: str) -> str:
-    """``text`` as the analyser reads it: NFKC/NFC, lower case, one space between words."""
-    return " ".join(unicodedata.normalize("NFC", unicodedata.normalize("NFKC", text)).lower().split())
 
 
 def _frozen(value: Any) -> Hashable:
@@ -45,7 +41,7 @@ def _frozen(value: Any) -> Hashable:
 
 class ResultCache(Generic[V]):
     """A thread-safe LRU of search results (``size`` entries; 0 disables it), or of another
-    kind of answer (suggestions)."""
+    kind of answer (completions, related materials)."""
 
     def __init__(self, size: int) -> None:
         self.size = max(size, 0)

@@ -839,6 +839,18 @@ class EmbeddedBackend:
         skip_filter: str | None = None,
         within: Query | None = None,
     ) -> Query:
+        return Query.boolean_query(self._scope(text, query, skip_filter=skip_filter, within=within) + text)
+
+    def _scope(
+        self,
+        text: list[tuple[Occur, Query]],
+        query: SearchQuery,
+        *,
+        skip_filter: str | None = None,
+        within: Query | None = None,
+    ) -> list[tuple[Occur, Query]]:
+        """The clauses :meth:`_build` adds to ``text``: materials only, public ones, the
+        audience, the filters (scored 0)."""
         # Only materials hold the fields ``text`` reads (a page document holds its page's text
         # in its own fields, the revision document nothing): with a text clause required, the
         # kind filter would only add an intersection with every material's posting. Scored 0,
@@ -859,7 +871,7 @@ class EmbeddedBackend:
         for field, values in query.filters().items():
             if field != skip_filter:
                 must.append((Occur.Must, self._filter_query(field, values)))
-        return Query.boolean_query(must + text)
+        return must
 
     def _chained(
         self,
@@ -1533,8 +1545,8 @@ class EmbeddedBackend:
                 if len(found) >= end:
                     break
                 group = self._keys(keys[start : start + GATED_CANDIDATES])
-                exact = self._build(text, query, within=group)
-                ranked = self._run(searcher, exact, query, parsed, GATED_CANDIDATES, 0, count=False)
+                tail = self._build(text, query, within=group)
+                ranked = self._run(searcher, tail, query, parsed, GATED_CANDIDATES, 0, count=False)
                 after = [(float(score), addr) for score, addr in ranked.hits]
                 found += self._settle_ties(ask, after, len(after), group)
         return found, total, counts, sample is not None
@@ -1610,14 +1622,23 @@ class EmbeddedBackend:
         and the revision the searcher sees, and the result is computed with that same searcher.
         """
         searcher = self._searcher()
-        revision = self.revision(searcher) if self._cache.enabled else None
-        key = (revision, cache_key(query)) if revision is not None else None
-        if key is not None and (cached := self._cache.get(key)) is not None:
-            return cached
-        result = self._search(searcher, query)
-        if key is not None:
-            self._cache.put(key, result)
-        return result
+        return self._cached(self._cache, searcher, cache_key(query), lambda: self._search(searcher, query))
+
+    def _cached(
+        self, cache: ResultCache[_T], searcher: tantivy.Searcher, what: Hashable, compute: Callable[[], _T]
+    ) -> _T:
+        """``compute()`` (run with ``searcher``), kept in ``cache`` under ``what`` and the index
+        revision ``searcher`` sees: an entry describes one state of the index, so a commit (a
+        take-down included) makes new keys and nothing stale is ever served."""
+        revision = self.revision(searcher) if cache.enabled else None
+        if revision is None:
+            return compute()
+        key = (revision, what)
+        if (kept := cache.get(key)) is not None:
+            return kept
+        value = compute()
+        cache.put(key, value)
+        return value
 
     def _search(self, searcher: tantivy.Searcher, query: SearchQuery) -> SearchResult:
         parsed = analyze(query.text)
@@ -1725,14 +1746,10 @@ class EmbeddedBackend:
         Remembered as search results are (:meth:`search`): per index revision and what the
         completions depend on (:func:`suggestion_key`)."""
         searcher = self._searcher()
-        revision = self.revision(searcher) if self._suggested.enabled else None
-        key = (revision, suggestion_key(prefix, size)) if revision is not None else None
-        if key is not None and (cached := self._suggested.get(key)) is not None:
-            return list(cached)
-        found = self._suggest(searcher, prefix, size)
-        if key is not None:
-            self._suggested.put(key, list(found))
-        return found
+        what = suggestion_key(prefix, size)
+        # A copy: the list kept is never handed out.
+        found = self._cached(self._suggested, searcher, what, lambda: self._suggest(searcher, prefix, size))
+        return list(found)
 
     def _suggest(self, searcher: tantivy.Searcher, prefix: str, size: int) -> list[Suggestion]:
         public = [(Occur.Must, self._term("kind", "m")), (Occur.Must, self._term("public", 1))]
@@ -1765,14 +1782,12 @@ class EmbeddedBackend:
             NotFound: when ``ident`` is not in the index (or not public).
         """
         searcher = self._searcher()
-        revision = self.revision(searcher) if self._related.enabled else None
-        key = (revision, ident, size, students_only) if revision is not None else None
-        if key is not None and (cached := self._related.get(key)) is not None:
-            return list(cached)
-        found = self._related_to(searcher, ident, size, students_only)
-        if key is not None:
-            self._related.put(key, list(found))
-        return found
+        what = (ident, size, students_only)
+        # A copy: the list kept is never handed out.
+        found = self._cached(
+            self._related, searcher, what, lambda: self._related_to(searcher, ident, size, students_only)
+        )
+        return list(found)
 
     def _related_to(self, searcher: tantivy.Searcher, ident: str, size: int, students: bool) -> list[Hit]:
         src = searcher.search(
@@ -1808,12 +1823,9 @@ class EmbeddedBackend:
         subjects, grades = data.get("subjects") or [], data.get("grades") or []
         curriculum = [Query.const_score_query(self._term("subject", s), ALIAS_SCORE) for s in subjects]
         curriculum += [Query.const_score_query(self._term("grade", g), ALIAS_SCORE / 2) for g in grades]
-        scope = [
-            (Occur.Must, Query.const_score_query(self._term("kind", "m"), 0.0)),
-            (Occur.MustNot, self._term("public", 0)),
-            (Occur.MustNot, self._term("id", ident)),
-            *(self._students_only() if students else []),
-        ]
+        # Public materials other than this one (as every search filters them), scored 0.
+        others = [(Occur.MustNot, self._term("id", ident))]
+        scope = self._scope(others, SearchQuery("", students_only=students)) + others
         limit = min(size, 50)
         shared = [self._word(f, t, w) for t in selective for f, w in fields]
         if len(selective) == len(terms):

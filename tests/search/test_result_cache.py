@@ -237,3 +237,15 @@ def test_related_materials_are_remembered_per_revision_and_follow_every_change(
     backend.refresh()
     with pytest.raises(NotFound):
         backend.related("phan-so-5")
+
+
+def test_a_flood_of_distinct_asks_keeps_every_cache_bounded(backend: EmbeddedBackend) -> None:
+    # A client asking for thousands of prefixes and made-up material ids, each once, to fill
+    # the server's memory: the caches keep their size, and a refused ask is never kept.
+    for i in range(200):
+        backend.suggest(f"phân {i} x{i}")
+        with pytest.raises(NotFound):
+            backend.related(f"khong-co-{i}")
+    assert len(backend._suggested._entries) == backend._suggested.size == 16
+    assert len(backend._related._entries) == 0
+    assert [h.id for h in backend.related("phan-so-5")]  # the real ones still answer
