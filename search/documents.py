@@ -11,7 +11,8 @@ Input dict shape (every key but ``id`` optional)::
      "organisation": "dhsp-ha-noi",
      "metadata": {"title", "description", "grades", "subjects", "series", "volume", "chapter", "lesson",
                   "type", "audience", "language", "license", "keywords", "level", …},
-     "texts": [{"text": "…", "pages": [[1, "…"], [2, "…"]]}]}
+     "texts": [{"text": "…", "pages": [[1, "…"], [2, "…"]]}],
+     "vector": b"…"}
 
 ``public`` is true only for ``state == "approved"``: the visibility rule lives here and in the
 backends' queries, never in the web layer.
@@ -69,6 +70,9 @@ class SearchDocument:
     #: Codes of the registry's vocabulary fields that have no attribute of their own
     #: (``repository.fields``), by field name.
     codes: dict[str, list[str]] = field(default_factory=dict)
+    #: What the material's text means (``search.semantic``: ``encode``d bytes), when ingest
+    #: computed it; the questions' third stage reads it.
+    vector: bytes | None = None
 
 
 def codes_of(doc: SearchDocument) -> dict[str, list[str] | list[int]]:
@@ -142,6 +146,14 @@ def _created_at(value: Any) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
+def _vector(value: Any) -> bytes | None:
+    if value is None:
+        return None
+    if not isinstance(value, bytes | bytearray):
+        raise BadRequest(f"vector must be bytes, got {type(value).__name__}")
+    return bytes(value)
+
+
 def build_document(material: Mapping[str, Any]) -> SearchDocument:
     """Project a material dict (shape in the module docstring) to a ``SearchDocument``.
 
@@ -195,4 +207,5 @@ def build_document(material: Mapping[str, Any]) -> SearchDocument:
         thumbnail=_opt(material.get("thumbnail")),
         version=int(material.get("version") or 1),
         codes={f.name: _strings(meta.get(f.key)) for f in fields.FIELDS if f.document_attribute is None},
+        vector=_vector(material.get("vector")),
     )

@@ -46,6 +46,7 @@ import itertools
 import operator
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import cast
 
 from repository.text import merge_i_y
@@ -295,6 +296,18 @@ def run_coverage(
     return best
 
 
+@dataclass(frozen=True)
+class Rescored:
+    """What the second stage adds to each candidate's first-stage score (``extra``, all zeros
+    when it re-scored nothing), and whether the search is a known-item one: a candidate's title
+    holds every word of the query, or its text holds the whole query word for word (someone
+    looking a text up by a sentence of it). The meaning of a known item's query says nothing
+    its words do not (``search.semantic`` leaves such searches alone)."""
+
+    extra: list[float]
+    known_item: bool = False
+
+
 def second_stage(
     parsed: ParsedQuery,
     idf: dict[str, float],
@@ -303,17 +316,17 @@ def second_stage(
     *,
     unit: float,
     question_weight: float,
-) -> list[float]:
+) -> Rescored:
     """Score to add to each candidate's first-stage score (``texts`` and their ``curricula``,
     ``(grades, subjects)``, in candidate order). Each text starts with the material's title
     line (both backends put the title first).
 
-    ``unit`` is the first stage's score per unit of IDF (``COVERAGE_SCORE``). Returns zeros when
+    ``unit`` is the first stage's score per unit of IDF (``COVERAGE_SCORE``). Adds zeros when
     the query has no word for this stage (only aliases, only question words unknown to the index).
     """
     plain, exact = query_weights(parsed, idf, question_weight)
     if not plain or not texts:
-        return [0.0] * len(texts)
+        return Rescored([0.0] * len(texts))
     marks = exact if parsed.has_marks else None
     weights = _weigh(plain)
     total = sum(plain.values())
@@ -324,7 +337,7 @@ def second_stage(
         # A title holds every word of the query: a known-item search, which the first stage's
         # field weights already answer (among near-identical exam questions, passage signals
         # only reshuffle them).
-        return [0.0] * len(texts)
+        return Rescored([0.0] * len(texts), known_item=True)
     tokenised = [candidate_words(t, marks) for t in texts]
     # One pass over each text: where the query's words are; everything else works on those.
     found = [_positions(weights, ws) for ws in tokenised]
@@ -356,7 +369,21 @@ def second_stage(
     # Shifted to start at 0: every re-scored candidate stays at or above its first-stage score,
     # so above every candidate beyond DEPTH, and one ordering by score holds on every page.
     low = min(extra)
-    return [e - low for e in extra]
+    quoted = [merge_i_y(t.folded) for t in parsed.tokens]
+    return Rescored([e - low for e in extra], known_item=any(holds(ws, quoted) for ws in tokenised))
+
+
+def holds(ws: Sequence[str], quoted: Sequence[str]) -> bool:
+    """Whether the words ``ws`` (a candidate's, from :func:`candidate_words`) hold ``quoted``
+    word for word, side by side (accents aside)."""
+    k = len(quoted)
+    if not k:
+        return False
+    first = quoted[0]
+    for i, w in enumerate(ws):
+        if (w == first or w == "~" + first) and [x.lstrip("~") for x in ws[i : i + k]] == list(quoted):
+            return True
+    return False
 
 
 def applies(parsed: ParsedQuery, sort: str, offset: int) -> bool:

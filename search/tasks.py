@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from repository import jobs
+from repository import jobs, vectors
 from repository.errors import Conflict, RepositoryError
 from repository.material.index_source import index_source
 from repository.material.service import material as material_service
@@ -52,6 +52,7 @@ def material_dict(runtime: Runtime, m: Material) -> dict[str, Any]:
     """
     texts: list[dict[str, Any]] = []
     thumbnail: str | None = None
+    vector: bytes | None = None
     for f in m.files:
         full = next((d for d in f.derivatives if d.kind == "text" and d.label == ""), None)
         pages = next((d for d in f.derivatives if d.kind == "text" and d.label == "pages"), None)
@@ -64,6 +65,12 @@ def material_dict(runtime: Runtime, m: Material) -> dict[str, Any]:
                 entry["pages"] = json.loads(fh.read().decode("utf-8"))
         if entry["text"] or entry["pages"]:
             texts.append(entry)
+        if vector is None:
+            # The first file's with text: what the material means (``repository.vectors``).
+            made = next((d for d in f.derivatives if d.kind == "vector" and d.label == vectors.MODEL), None)
+            if made is not None:
+                with runtime.blobs.open(made.storage_key) as fh:
+                    vector = fh.read()
         if thumbnail is None:
             thumb = next((d for d in f.derivatives if d.kind == "thumbnail" and d.label == "small"), None)
             if thumb is not None:
@@ -78,6 +85,7 @@ def material_dict(runtime: Runtime, m: Material) -> dict[str, Any]:
         "popularity": m.view_count,
         "thumbnail": thumbnail,
         "texts": texts,
+        "vector": vector,
         "organisation": m.organisation.slug if m.organisation is not None else None,
     }
 

@@ -78,3 +78,5 @@ class Outcome:
     fingerprints: dict[str, int] = field(default_factory=dict)
     # Page previews (and an Office file's PDF rendition) are still to be made, by render_pages.
     pages_pending: bool = False
+    # What the text means, for search (``search.semantic.encode``d), when the encoder is there.
+    vector: bytes | None = None

@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from repository import jobs
@@ -205,6 +206,27 @@ class IngestResults:
         f.info = {**(f.info or {}), "pages": state}
         if kinds:
             index_job(session, f.material_id)  # the thumbnail URL may have changed
+
+    def without_vector(self, session: Session, model: str) -> list[tuple[str, str]]:
+        """``(file_id, storage key of its text)`` of every file with a text and no vector of
+        ``model`` (``repository.vectors``): files ingested before vectors, or under another model."""
+        has_vector = select(Derivative.file_id).where(Derivative.kind == "vector", Derivative.label == model)
+        rows = session.execute(
+            select(Derivative.file_id, Derivative.storage_key)
+            .where(Derivative.kind == "text", Derivative.label == "", Derivative.file_id.not_in(has_vector))
+            .order_by(Derivative.file_id)
+        )
+        return [(file_id, key) for file_id, key in rows]
+
+    def record_vector(self, session: Session, file_id: str, derivative: NewDerivative) -> None:
+        """Keep a file's vector (replacing the one it had) and index its material again."""
+        store = IngestStore.from_session(session)
+        f = store.get(file_id)
+        if f is None:
+            return
+        store.remove_derivatives(f.id, kinds={"vector"})
+        store.add_derivatives(f.id, [derivative.row()])
+        index_job(session, f.material_id)
 
     # -- what a result changes beyond the file ---------------------------------------------
 

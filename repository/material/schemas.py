@@ -9,8 +9,8 @@ from repository.material import failures
 from repository.models import Derivative, IngestStatus, Material, MaterialFile, WorkflowState
 
 # Stored derivatives that are parts of another one (HLS segments, the unpacked files of an e-lecture
-# package), not listed on their own.
-HIDDEN_KINDS = frozenset({"hls-part", "package"})
+# package), not listed on their own, and the text's vector (search's, read by the indexer).
+HIDDEN_KINDS = frozenset({"hls-part", "package", "vector"})
 
 
 class DerivativeRead(BaseModel):

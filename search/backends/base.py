@@ -67,6 +67,12 @@ class SearchBackend(Protocol):
         """Ranked, filtered, faceted hits. Facet counts respect every filter but their own."""
         ...
 
+    def accents(self, text: str) -> str:
+        """``text``'s words, folded, with the accents the index's texts most likely give them
+        ("vi sao la cay" → "vì sao lá cây"; ``search.accents``). Words the index does not hold
+        stay as typed, folded."""
+        ...
+
     def suggest(self, prefix: str, *, size: int = 8) -> list[Suggestion]:
         """Completions (public titles, lessons, subjects) for a prefix typed with or without accents."""
         ...

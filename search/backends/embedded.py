@@ -51,11 +51,11 @@ from typing import Any, TypeVar, cast
 import tantivy
 from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
-from repository import fields
+from repository import fields, vectors
 from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
 from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, fold_aligned, i_y_spellings, nfc
-from search import rerank
+from search import accents, rerank, semantic
 from search.backends._cache import ResultCache, cache_key
 from search.backends._common import (
     ALIAS_SCORE,
@@ -114,7 +114,7 @@ from search.vietnamese import normalize_tone_placement
 
 _T = TypeVar("_T")
 
-SCHEMA_VERSION = 6
+SCHEMA_VERSION = 7
 # The vocabulary fields of the schema version. A field added to the registry (repository.fields)
 # since changes the schema: its index lives in a folder of its own (see ``_layout``).
 _BASE_FIELDS = (
@@ -181,6 +181,8 @@ PAIRS_OF = {"title": "pairs_t", "lesson": "pairs_t", "kw": "pairs_t", "desc": "p
 #: Characters of a material's body stored (``body_head``): what the second stage reads
 #: (``rerank.TEXT_CHARS``), snippets are cut from and typo suggestions are drawn from.
 STORED_BODY_CHARS = 20_000
+#: The field of accented word pairs (``search.accents``).
+ACCENT_PAIRS = "pairs_x"
 
 #: Characters of a long body a hit's snippet is cut from (``_Snippets.around``).
 SNIPPET_WINDOW = 1_000
@@ -237,6 +239,12 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("page_text_x", stored=False, tokenizer_name="vi_exact")
     for name, _ in PAIR_WEIGHTS:
         sb.add_text_field(name, stored=False, tokenizer_name="vi_exact", index_option="freq")
+    # Adjacent accented words ("vìsao"), from the title and the body's start: how often the
+    # texts write each pair, which gives a query typed without accents its accents back
+    # (``search.accents``). Only their document frequencies are read.
+    sb.add_text_field(ACCENT_PAIRS, stored=False, tokenizer_name="vi_exact", index_option="basic")
+    # What the material means (``repository.vectors``), for the questions' third stage.
+    sb.add_bytes_field("vec", stored=True, indexed=False, fast=False)
     for f in fields.FIELDS:  # vocabulary fields: exact codes, for filters and facets
         if f.integer:
             sb.add_integer_field(f.name, stored=True, indexed=True, fast=True)
@@ -404,6 +412,9 @@ class EmbeddedBackend:
                 m.add_bytes("body_head", text[:STORED_BODY_CHARS].encode("utf-8"))
         m.add_text("pairs_t", " ".join(title_pairs))
         m.add_text("pairs_b", " ".join(body_pairs))
+        m.add_text(ACCENT_PAIRS, " ".join(accents.accent_pairs(t for _name, t, _exact in texts)))
+        if doc.vector:
+            m.add_bytes("vec", doc.vector)
         facets = set(fields.facets())
         for name, codes in codes_of(doc).items():
             for code in codes:
@@ -1558,9 +1569,12 @@ class EmbeddedBackend:
         parsed: ParsedQuery,
         idf: dict[str, float],
         read: dict[tuple[int, int], tantivy.Document],
+        meaning: Callable[[], Any],
     ) -> list[tuple[float, tantivy.DocAddress]]:
-        """``found`` with its first :data:`rerank.DEPTH` re-scored by ``search.rerank``; the
-        stored documents it reads are put in ``read`` (the page's hits are among them)."""
+        """``found`` with its first :data:`rerank.DEPTH` re-scored by ``search.rerank``, then by
+        what they mean when the search is a question (``search.semantic``: ``meaning()`` is the
+        query's vector, or None); the stored documents it reads are put in ``read`` (the page's
+        hits are among them)."""
         top, rest = found[: rerank.DEPTH], found[rerank.DEPTH :]
         texts = []
         idents = []
@@ -1574,18 +1588,47 @@ class EmbeddedBackend:
             curricula.append(
                 ([int(g) for g in doc.get_all("grade")], [str(v) for v in doc.get_all("subject")])
             )
-        extra = rerank.second_stage(
+        second = rerank.second_stage(
             parsed, idf, texts, curricula, unit=COVERAGE_SCORE, question_weight=QUESTION_WEIGHT
         )
-        if not any(extra):
+        if not any(second.extra):
             return found  # nothing to re-score (only curriculum aliases): the first stage's order
         # Only adds: every re-scored candidate stays above the first stage's rest. Ties go by
         # key, as everywhere (``_settle_ties``, the page's own ordering).
         rescored = sorted(
-            ((score + e, ident, addr) for (score, addr), e, ident in zip(top, extra, idents, strict=True)),
+            (
+                (score + e, ident, addr)
+                for (score, addr), e, ident in zip(top, second.extra, idents, strict=True)
+            ),
             key=lambda t: (-t[0], _hash(t[1])),
         )
+        if not second.known_item:
+            meant = semantic.reorder(
+                [score for score, _ident, _addr in rescored],
+                [_stored_bytes(read[_where(addr)], "vec") for _s, _i, addr in rescored],
+                meaning,
+            )
+            if meant is not None:
+                rescored = sorted(
+                    ((new, ident, addr) for new, (_s, ident, addr) in zip(meant, rescored, strict=True)),
+                    key=lambda t: (-t[0], _hash(t[1])),
+                )
         return [(score, addr) for score, _ident, addr in rescored] + rest
+
+    def accents(self, text: str) -> str:
+        """See ``SearchBackend.accents``. The counts are of every indexed material, drafts
+        included: what it returns ranks public results but is never shown."""
+        return " ".join(self._restore(self._searcher(), words(fold(nfc(text)))))
+
+    def _restore(self, searcher: tantivy.Searcher, folded: Sequence[str]) -> list[str]:
+        def word_counts(terms: Sequence[str]) -> dict[str, int]:
+            # In a title or a body: the most of the two.
+            return {t: max(searcher.doc_freq("title_x", t), searcher.doc_freq("body_x", t)) for t in terms}
+
+        def pair_counts(terms: Sequence[str]) -> dict[str, int]:
+            return {t: searcher.doc_freq(ACCENT_PAIRS, t) for t in terms}
+
+        return accents.restore(folded, word_counts, pair_counts)
 
     def _settle_ties(
         self,
@@ -1652,6 +1695,13 @@ class EmbeddedBackend:
             # sampling worth collecting FACET_SAMPLE candidates; below it every match is counted.
             sampled = query.with_facets and FACET_SAMPLE > 0 and widest > FACET_BROAD
             second = rerank.applies(parsed, query.sort, query.offset)
+            # A question's vector (search.semantic), encoded on a search thread while the first
+            # stages run: it is needed only at the end, and costs a few milliseconds.
+            meaning: Callable[[], Any] = lambda: None  # noqa: E731
+            if second and semantic.applies(parsed) and vectors.encoder() is not None:
+                meaning = self._later(
+                    lambda: semantic.query_vector(parsed, functools.partial(self._restore, searcher))
+                )
             end = query.offset + query.size
             relevance = query.sort == "relevance"
             # Scored by the words: one more than needed, whether the cut falls inside a group of
@@ -1701,7 +1751,7 @@ class EmbeddedBackend:
                 suggestion = self._correction(searcher, found[:10], parsed)
             read: dict[tuple[int, int], tantivy.Document] = {}
             if second:
-                found = self._second_stage(searcher, found, parsed, idf, read)
+                found = self._second_stage(searcher, found, parsed, idf, read, meaning)
             hits = self._hits(searcher, found[query.offset : end], parsed, query, read)
             if scored:
                 # Equal scores (alias boosts are constant) would otherwise come in index order,
@@ -1949,6 +1999,11 @@ def _delete_everything(writer: tantivy.IndexWriter) -> None:
     A delete by a query that matches everything takes the next stamp like any other delete.
     """
     writer.delete_documents_by_query(Query.all_query())
+
+
+def _stored_bytes(doc: tantivy.Document, field: str) -> bytes | None:
+    value = doc.get_first(field)
+    return bytes(value) if value else None
 
 
 def _where(addr: tantivy.DocAddress) -> tuple[int, int]:

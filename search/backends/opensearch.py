@@ -18,6 +18,8 @@ Queries are built as DSL dicts from ``search.query.ParsedQuery``; no user text e
 
 from __future__ import annotations
 
+import base64
+import binascii
 import html
 import json
 import re
@@ -33,7 +35,8 @@ from repository import fields
 from repository.errors import InvalidQuery, NotFound, RepositoryError
 from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, nfc
-from search import rerank
+from search import rerank, semantic
+from search.accents import accent_pairs, restore
 from search.backends._common import (
     ALIAS_SCORE,
     COVERAGE_SCORE,
@@ -76,7 +79,7 @@ from search.query import (
     words,
 )
 
-MAPPING_VERSION = "1.2.0"
+MAPPING_VERSION = "1.3.0"
 DEFAULT_ALIAS = "hoclieu-materials"
 #: Distinct curriculum paths counted by ``browse`` (OpenSearch's default bucket limit is 65 535).
 BROWSE_SIZE = 60_000
@@ -111,6 +114,16 @@ def load_mapping() -> dict[str, Any]:
     for f in fields.FIELDS:  # a vocabulary field newer than the mapping file: exact codes
         properties.setdefault(f.name, {"type": "integer" if f.integer else "keyword"})
     return {k: v for k, v in body.items() if not k.startswith("_")}
+
+
+def _vector(value: Any) -> bytes | None:
+    """A stored vector (base64 in ``_source``) as bytes; None when absent or not base64."""
+    if not isinstance(value, str):
+        return None
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        return None
 
 
 def _codes(doc: SearchDocument) -> dict[str, Any]:
@@ -215,6 +228,10 @@ class OpenSearchBackend:
             "body": doc.body,
             "pairs_t": " ".join(p for t in title_group for p in syllable_pairs(t)),
             "pairs_b": " ".join(syllable_pairs(doc.description + "\n" + doc.body)),
+            "pairs_x": " ".join(
+                sorted(accent_pairs(nfc(t) for t in (*title_group, doc.description, doc.body) if t))
+            ),
+            "vec": base64.b64encode(doc.vector).decode("ascii") if doc.vector else None,
             **_codes(doc),
             "created": doc.created_at.astimezone(UTC).isoformat(),
             "popularity": doc.popularity,
@@ -665,7 +682,7 @@ class OpenSearchBackend:
         if second:
             # The page is cut from the re-ranked candidates (search.rerank), as on Tantivy.
             body["from"], body["size"] = 0, max(rerank.DEPTH, end)
-            body["_source"] = [*_SOURCE, "title", "lesson", "kw", "desc", "body"]
+            body["_source"] = [*_SOURCE, "title", "lesson", "kw", "desc", "body", "vec"]
         result = self._search(body)
         suggestion = None
         total = int(result["hits"]["total"]["value"])
@@ -693,9 +710,8 @@ class OpenSearchBackend:
             total_approximate=total_approximate,
         )
 
-    @staticmethod
     def _second_stage(
-        raw_hits: list[dict[str, Any]], parsed: ParsedQuery, idf: dict[str, float]
+        self, raw_hits: list[dict[str, Any]], parsed: ParsedQuery, idf: dict[str, float]
     ) -> list[dict[str, Any]]:
         """``raw_hits`` with the first :data:`rerank.DEPTH` re-scored by ``search.rerank``."""
         top, rest = raw_hits[: rerank.DEPTH], raw_hits[rerank.DEPTH :]
@@ -710,16 +726,51 @@ class OpenSearchBackend:
             texts.append("\n".join(parts))
             data = src.get("data") or {}
             curricula.append(([int(g) for g in data.get("grades") or []], list(data.get("subjects") or [])))
-        extra = rerank.second_stage(
+        second = rerank.second_stage(
             parsed, idf, texts, curricula, unit=COVERAGE_SCORE, question_weight=QUESTION_WEIGHT
         )
-        if not any(extra):
+        if not any(second.extra):
             return raw_hits  # nothing to re-score (only curriculum aliases): the first stage's order
         rescored = [
-            {**h, "_score": float(h.get("_score") or 0.0) + e} for h, e in zip(top, extra, strict=True)
+            {**h, "_score": float(h.get("_score") or 0.0) + e} for h, e in zip(top, second.extra, strict=True)
         ]
         rescored.sort(key=lambda h: (-h["_score"], h["_source"]["id"]))
+        if not second.known_item:
+            meant = semantic.reorder(
+                [h["_score"] for h in rescored],
+                [_vector(h["_source"].get("vec")) for h in rescored],
+                lambda: semantic.query_vector(parsed, self._restore),
+            )
+            if meant is not None:
+                rescored = [{**h, "_score": score} for h, score in zip(rescored, meant, strict=True)]
+                rescored.sort(key=lambda h: (-h["_score"], h["_source"]["id"]))
         return rescored + rest
+
+    def accents(self, text: str) -> str:
+        """See ``SearchBackend.accents``. The counts are of every indexed material, drafts
+        included: what it returns ranks public results but is never shown."""
+        return " ".join(self._restore(words(fold(nfc(text)))))
+
+    def _restore(self, folded: Sequence[str]) -> list[str]:
+        return restore(
+            folded,
+            lambda terms: self._counts(terms, ("title.x", "body.x")),
+            lambda terms: self._counts(terms, ("pairs_x",)),
+        )
+
+    def _counts(self, terms: Sequence[str], fields: Sequence[str]) -> dict[str, int]:
+        """How many materials hold each of ``terms`` in one of ``fields`` (``search.accents``):
+        one request, a ``filters`` aggregation with a bucket per term."""
+        if not terms:
+            return {}
+        buckets = {f"t{i}": self._any([{"term": {f: t}} for f in fields]) for i, t in enumerate(terms)}
+        body = {
+            "query": {"term": {"kind": "m"}},
+            "size": 0,
+            "aggs": {"df": {"filters": {"filters": buckets}}},
+        }
+        found = self._search(body).get("aggregations", {}).get("df", {}).get("buckets", {})
+        return {t: int(found.get(f"t{i}", {}).get("doc_count", 0)) for i, t in enumerate(terms)}
 
     def _texts(self, ids: list[str]) -> list[str]:
         if not ids:

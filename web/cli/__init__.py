@@ -45,6 +45,7 @@ for command in (
     importing.demo,
     indexing.reindex,
     indexing.search_check,
+    indexing.vectors,
     curation.keys,
     curation.fixity,
     curation.verify,

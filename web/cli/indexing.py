@@ -52,6 +52,23 @@ def reindex() -> None:
     err.print(f"reindexed {written} materials in {time.monotonic() - started:.1f} s ({backend.name})")
 
 
+@click.command()
+def vectors() -> None:
+    """Compute the search vectors of files ingested without one (before vectors, or under another
+    model), from their stored text; their materials are indexed again."""
+    from ingest.pipeline import add_vectors
+
+    runtime = open_runtime()
+    started = time.monotonic()
+    try:
+        with progress_bar(err) as progress:
+            task = progress.add_task("vectors", total=None)
+            made = add_vectors(runtime, lambda n, total: progress.update(task, completed=n, total=total))
+    except RepositoryError as exc:
+        raise click.ClickException(exc.message) from None
+    err.print(f"computed {made} vectors in {time.monotonic() - started:.1f} s; the index jobs are queued")
+
+
 @click.command("search-check")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--repair", is_flag=True, help="Queue an index job for every material that is off.")

