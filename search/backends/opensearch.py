@@ -24,6 +24,7 @@ import html
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
@@ -31,7 +32,7 @@ from typing import Any
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import NotFoundError, OpenSearchException, RequestError, TransportError
 
-from repository import fields
+from repository import fields, vectors
 from repository.errors import InvalidQuery, NotFound, RepositoryError
 from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, nfc
@@ -114,6 +115,10 @@ def load_mapping() -> dict[str, Any]:
     for f in fields.FIELDS:  # a vocabulary field newer than the mapping file: exact codes
         properties.setdefault(f.name, {"type": "integer" if f.integer else "keyword"})
     return {k: v for k, v in body.items() if not k.startswith("_")}
+
+
+#: Questions' vectors are encoded here (search.semantic) while OpenSearch answers the search.
+_ENCODING = ThreadPoolExecutor(2, thread_name_prefix="hoclieu-encode")
 
 
 def _vector(value: Any) -> bytes | None:
@@ -679,6 +684,10 @@ class OpenSearchBackend:
         body = self._body(parsed, query, unknown, idf)
         second = rerank.applies(parsed, query.sort, query.offset)
         end = query.offset + query.size
+        # A question's vector (search.semantic), encoded on a thread while OpenSearch searches.
+        meaning: Callable[[], Any] = lambda: None  # noqa: E731
+        if second and semantic.applies(parsed) and vectors.encoder() is not None:
+            meaning = _ENCODING.submit(semantic.query_vector, parsed, self._restore).result
         if second:
             # The page is cut from the re-ranked candidates (search.rerank), as on Tantivy.
             body["from"], body["size"] = 0, max(rerank.DEPTH, end)
@@ -690,7 +699,7 @@ class OpenSearchBackend:
         total_approximate = result["hits"]["total"].get("relation") == "gte"
         raw_hits = result["hits"]["hits"]
         if second:
-            raw_hits = self._second_stage(raw_hits, parsed, idf)[query.offset : end]
+            raw_hits = self._second_stage(raw_hits, parsed, idf, meaning)[query.offset : end]
         if unknown and raw_hits:
             ids = [h["_source"]["id"] for h in raw_hits]
             suggestion = correction(self._texts(ids), parsed)
@@ -711,9 +720,15 @@ class OpenSearchBackend:
         )
 
     def _second_stage(
-        self, raw_hits: list[dict[str, Any]], parsed: ParsedQuery, idf: dict[str, float]
+        self,
+        raw_hits: list[dict[str, Any]],
+        parsed: ParsedQuery,
+        idf: dict[str, float],
+        meaning: Callable[[], Any],
     ) -> list[dict[str, Any]]:
-        """``raw_hits`` with the first :data:`rerank.DEPTH` re-scored by ``search.rerank``."""
+        """``raw_hits`` with the first :data:`rerank.DEPTH` re-scored by ``search.rerank``, then by
+        what they mean when the search is a question (``meaning()``: the query's vector or None,
+        ``search.semantic``)."""
         top, rest = raw_hits[: rerank.DEPTH], raw_hits[rerank.DEPTH :]
         texts, curricula = [], []
         for h in top:
@@ -739,7 +754,7 @@ class OpenSearchBackend:
             meant = semantic.reorder(
                 [h["_score"] for h in rescored],
                 [_vector(h["_source"].get("vec")) for h in rescored],
-                lambda: semantic.query_vector(parsed, self._restore),
+                meaning,
             )
             if meant is not None:
                 rescored = [{**h, "_score": score} for h, score in zip(rescored, meant, strict=True)]
