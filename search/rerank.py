@@ -42,6 +42,7 @@ never shows a material another page already showed.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import operator
 from collections import Counter
@@ -299,13 +300,22 @@ def run_coverage(
 @dataclass(frozen=True)
 class Rescored:
     """What the second stage adds to each candidate's first-stage score (``extra``, all zeros
-    when it re-scored nothing), and whether the search is a known-item one: a candidate's title
-    holds every word of the query, or its text holds the whole query word for word (someone
-    looking a text up by a sentence of it). The meaning of a known item's query says nothing
-    its words do not (``search.semantic`` leaves such searches alone)."""
+    when it re-scored nothing), and whether the search is a known-item one (:attr:`known_item`).
+    ``titled``: a candidate's title holds every word of the query; ``words`` and ``quoted``: the
+    candidates' words and the query's, for the word-for-word check, made only when asked."""
 
     extra: list[float]
-    known_item: bool = False
+    titled: bool = False
+    words: Sequence[list[str]] = ()
+    quoted: Sequence[str] = ()
+
+    @functools.cached_property
+    def known_item(self) -> bool:
+        """A candidate's title holds every word of the query, or its text holds the whole query
+        word for word (someone looking a text up by a sentence of it). The meaning of such a
+        query says nothing its words do not (``search.semantic`` leaves it alone); only that
+        stage asks, so other searches never pay for the scan."""
+        return self.titled or any(holds(ws, self.quoted) for ws in self.words)
 
 
 def second_stage(
@@ -337,7 +347,7 @@ def second_stage(
         # A title holds every word of the query: a known-item search, which the first stage's
         # field weights already answer (among near-identical exam questions, passage signals
         # only reshuffle them).
-        return Rescored([0.0] * len(texts), known_item=True)
+        return Rescored([0.0] * len(texts), titled=True)
     tokenised = [candidate_words(t, marks) for t in texts]
     # One pass over each text: where the query's words are; everything else works on those.
     found = [_positions(weights, ws) for ws in tokenised]
@@ -370,19 +380,27 @@ def second_stage(
     # so above every candidate beyond DEPTH, and one ordering by score holds on every page.
     low = min(extra)
     quoted = [merge_i_y(t.folded) for t in parsed.tokens]
-    return Rescored([e - low for e in extra], known_item=any(holds(ws, quoted) for ws in tokenised))
+    return Rescored([e - low for e in extra], words=tokenised, quoted=quoted)
 
 
-def holds(ws: Sequence[str], quoted: Sequence[str]) -> bool:
+def holds(ws: list[str], quoted: Sequence[str]) -> bool:
     """Whether the words ``ws`` (a candidate's, from :func:`candidate_words`) hold ``quoted``
     word for word, side by side (accents aside)."""
     k = len(quoted)
     if not k:
         return False
-    first = quoted[0]
-    for i, w in enumerate(ws):
-        if (w == first or w == "~" + first) and [x.lstrip("~") for x in ws[i : i + k]] == list(quoted):
-            return True
+    target = list(quoted)
+    # The first word is looked for by list.index (a C scan), written as typed or "~" + it.
+    for first in (target[0], "~" + target[0]):
+        start = 0
+        while True:
+            try:
+                i = ws.index(first, start)
+            except ValueError:
+                break
+            if [x.lstrip("~") for x in ws[i : i + k]] == target:
+                return True
+            start = i + 1
     return False
 
 

@@ -41,6 +41,12 @@ def applies(parsed: ParsedQuery) -> bool:
     )
 
 
+def asked(parsed: ParsedQuery) -> bool:
+    """Whether a search's vector is worth encoding: it reads as a question (:func:`applies`)
+    and this process has the encoder. The backends start :func:`query_vector` only then."""
+    return applies(parsed) and _vectors.encoder() is not None
+
+
 def query_text(parsed: ParsedQuery, restored: Sequence[str] | None = None) -> str:
     """What the query's vector reads: its words as typed (or ``restored``, the words with their
     accents given back), without the syntax (quotes, exclusions)."""
@@ -69,11 +75,9 @@ def blend(scores: Sequence[float], vectors: Sequence[np.ndarray | None], query: 
 
 
 def query_vector(parsed: ParsedQuery, restore: Callable[[Sequence[str]], list[str]]) -> np.ndarray | None:
-    """The query's vector, or None when the stage does not apply to it (too short) or the
-    encoder is not there. ``restore`` gives the folded words of a query typed without accents
-    their accents back (the backend's ``search.accents.restore``) before it is encoded."""
-    if not applies(parsed):
-        return None
+    """The vector of a query :func:`asked` accepted (None if the encoder went away since).
+    ``restore`` gives the folded words of a query typed without accents their accents back (the
+    backend's ``search.accents.restore``) before it is encoded."""
     model = _vectors.encoder()
     if model is None:
         return None
@@ -87,7 +91,7 @@ def reorder(
     query: Callable[[], np.ndarray | None],
 ) -> list[float] | None:
     """New scores for the re-scored candidates (``scores``, best first, with their ``stored``
-    vectors), or None to keep their order: no ``query()`` vector (see :func:`query_vector`), or
+    vectors), or None to keep their order: no ``query()`` vector (:func:`query_vector`), or
     fewer than two candidates with a vector. The new scores are the old ones handed out again in
     the blended order (so they stay above every candidate below) and strictly decreasing (so no
     later sort by score undoes it)."""

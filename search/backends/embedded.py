@@ -51,7 +51,7 @@ from typing import Any, TypeVar, cast
 import tantivy
 from tantivy import Filter, Occur, Query, TextAnalyzerBuilder, Tokenizer
 
-from repository import fields, vectors
+from repository import fields
 from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
 from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, fold_aligned, i_y_spellings, nfc
@@ -1569,12 +1569,12 @@ class EmbeddedBackend:
         parsed: ParsedQuery,
         idf: dict[str, float],
         read: dict[tuple[int, int], tantivy.Document],
-        meaning: Callable[[], Any],
+        meaning: Callable[[], Any] | None,
     ) -> list[tuple[float, tantivy.DocAddress]]:
         """``found`` with its first :data:`rerank.DEPTH` re-scored by ``search.rerank``, then by
         what they mean when the search is a question (``search.semantic``: ``meaning()`` is the
-        query's vector, or None); the stored documents it reads are put in ``read`` (the page's
-        hits are among them)."""
+        query's vector, or None; ``meaning`` None: not a question); the stored documents it
+        reads are put in ``read`` (the page's hits are among them)."""
         top, rest = found[: rerank.DEPTH], found[rerank.DEPTH :]
         texts = []
         idents = []
@@ -1602,7 +1602,7 @@ class EmbeddedBackend:
             ),
             key=lambda t: (-t[0], _hash(t[1])),
         )
-        if not second.known_item:
+        if meaning is not None and not second.known_item:
             meant = semantic.reorder(
                 [score for score, _ident, _addr in rescored],
                 [_stored_bytes(read[_where(addr)], "vec") for _s, _i, addr in rescored],
@@ -1697,8 +1697,8 @@ class EmbeddedBackend:
             second = rerank.applies(parsed, query.sort, query.offset)
             # A question's vector (search.semantic), needed only at the end: encoded on a search
             # thread while the first stages run (~25 ms of CPU).
-            meaning: Callable[[], Any] = lambda: None  # noqa: E731
-            if second and semantic.applies(parsed) and vectors.encoder() is not None:
+            meaning: Callable[[], Any] | None = None
+            if second and semantic.asked(parsed):
                 meaning = self._later(
                     functools.partial(
                         semantic.query_vector, parsed, functools.partial(self._restore, searcher)

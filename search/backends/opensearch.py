@@ -32,7 +32,7 @@ from typing import Any
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import NotFoundError, OpenSearchException, RequestError, TransportError
 
-from repository import fields, vectors
+from repository import fields
 from repository.errors import InvalidQuery, NotFound, RepositoryError
 from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, nfc
@@ -685,8 +685,8 @@ class OpenSearchBackend:
         second = rerank.applies(parsed, query.sort, query.offset)
         end = query.offset + query.size
         # A question's vector (search.semantic), encoded on a thread while OpenSearch searches.
-        meaning: Callable[[], Any] = lambda: None  # noqa: E731
-        if second and semantic.applies(parsed) and vectors.encoder() is not None:
+        meaning: Callable[[], Any] | None = None
+        if second and semantic.asked(parsed):
             meaning = _ENCODING.submit(semantic.query_vector, parsed, self._restore).result
         if second:
             # The page is cut from the re-ranked candidates (search.rerank), as on Tantivy.
@@ -724,11 +724,11 @@ class OpenSearchBackend:
         raw_hits: list[dict[str, Any]],
         parsed: ParsedQuery,
         idf: dict[str, float],
-        meaning: Callable[[], Any],
+        meaning: Callable[[], Any] | None,
     ) -> list[dict[str, Any]]:
         """``raw_hits`` with the first :data:`rerank.DEPTH` re-scored by ``search.rerank``, then by
         what they mean when the search is a question (``meaning()``: the query's vector or None,
-        ``search.semantic``)."""
+        ``search.semantic``; ``meaning`` None: not a question)."""
         top, rest = raw_hits[: rerank.DEPTH], raw_hits[rerank.DEPTH :]
         texts, curricula = [], []
         for h in top:
@@ -750,7 +750,7 @@ class OpenSearchBackend:
             {**h, "_score": float(h.get("_score") or 0.0) + e} for h, e in zip(top, second.extra, strict=True)
         ]
         rescored.sort(key=lambda h: (-h["_score"], h["_source"]["id"]))
-        if not second.known_item:
+        if meaning is not None and not second.known_item:
             meant = semantic.reorder(
                 [h["_score"] for h in rescored],
                 [_vector(h["_source"].get("vec")) for h in rescored],
