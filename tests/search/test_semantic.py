@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import random
 import threading
 import uuid
 from collections.abc import Iterator
@@ -255,6 +256,19 @@ def test_every_backend_reads_the_vectors_back(
     assert "p2" in found
     # Once, with every re-scored candidate's vector.
     assert seen == [min(len(found), 20)]
+
+
+def test_a_made_up_question_cannot_make_the_encoder_read_a_page() -> None:
+    # A hostile query: four 240-letter "words" and a question ending, within the length a
+    # search accepts. Encoded whole it would cost the server a second of CPU per request.
+    junk = ["".join(random.Random(n).choices("abcdeghiklmnoqrstuvxy", k=240)) for n in range(4)]
+    parsed = analyze(" ".join(junk) + " là gì?")
+    assert semantic.applies(parsed)
+    assert semantic.query_text(parsed) == "là gì"
+    many = analyze(" ".join(["nghiêng"] * 31) + "?")
+    assert len(semantic.query_text(many)) <= semantic.QUERY_CHARS
+    # A real question is read whole.
+    assert semantic.query_text(analyze("Ai tạo ra Wikipedia?")) == "ai tạo ra wikipedia"
 
 
 def test_a_search_never_waits_behind_a_texts_encoding() -> None:
