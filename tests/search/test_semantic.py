@@ -17,7 +17,7 @@ import pytest
 from repository import vectors
 from repository.text import fold, nfc
 from search import semantic
-from search.accents import accent_pairs, candidates, restore
+from search.accents import accent_pairs, candidates, question_phrases, restore
 from search.backends.base import SearchBackend
 from search.backends.embedded import EmbeddedBackend
 from search.documents import SearchDocument
@@ -72,6 +72,28 @@ def test_the_neighbours_choose_between_spellings() -> None:
     # Words the counts do not know stay as typed.
     assert restore(["xyz", "la", "cay"], count(words), count(pairs)) == ["xyz", "lá", "cây"]
     assert restore([], count(words), count(pairs)) == []
+
+
+def test_questions_ask_with_phrases_the_texts_rarely_use() -> None:
+    # Texts state things: "ở đầu" (at the start) and "nhiều" (many) are everywhere in them,
+    # "ở đâu" (where) and "bao nhiêu" (how many) are not.
+    words = {"ở": 50, "đầu": 40, "đâu": 2, "trường": 30, "bảo": 20, "bao": 5, "nhiều": 60, "nhiêu": 3,
+             "năm": 70, "học": 80}  # fmt: skip
+    pairs = {"ởđầu": 25, "trườngở": 10, "nhiềunăm": 30, "baonhiêu": 1}
+
+    def count(table: dict[str, int]) -> Any:
+        return lambda terms: {t: table.get(t, 0) for t in terms}
+
+    assert ("ở", "đâu") in question_phrases() and ("đâu", "$") in question_phrases()
+    assert restore(["truong", "o", "dau"], count(words), count(pairs)) == ["trường", "ở", "đâu"]
+    assert restore(["hoc", "bao", "nhieu", "nam"], count(words), count(pairs)) == [
+        "học",
+        "bao",
+        "nhiêu",
+        "năm",
+    ]
+    # Not a question's phrase where the counts say otherwise: "ở đầu" inside the question.
+    assert restore(["o", "dau", "truong"], count(words), count(pairs))[:2] == ["ở", "đầu"]
 
 
 def test_each_backend_gives_a_query_its_accents_back(backend: SearchBackend) -> None:
