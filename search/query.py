@@ -426,6 +426,14 @@ def _at_named_grades(clauses: list[Clause]) -> list[Clause]:
 _QUOTED = re.compile(r'(-?)"([^"]*)"')
 
 
+def plain_text(text: str) -> str:
+    """The user's ``text`` (NFC) without the search syntax: the exclusions (``-word``,
+    ``-"a phrase"``) left out, the quote marks of phrases dropped, casing and punctuation kept
+    ("Ai tạo ra Wikipedia?")."""
+    text = _QUOTED.sub(lambda m: " " if m.group(1) else f" {m.group(2)} ", text)
+    return " ".join(c for c in text.replace('"', " ").split() if not (c.startswith("-") and len(c) > 1))
+
+
 #: Whether the engines also look a query word up in its other i/y spelling ("lý" / "lí", "kỹ" /
 #: "kĩ": :func:`repository.text.i_y_spellings`). The index keeps every text as written and both
 #: spellings are in print, so this is on; the switch is for measuring what it costs

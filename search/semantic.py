@@ -21,7 +21,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from repository import vectors as _vectors
-from search.query import ParsedQuery
+from repository.text import fold
+from search.query import WORD_RUNS, ParsedQuery, plain_text
 
 #: Weight of the cosine, as a z-score among the candidates, against the lexical score scaled to
 #: 0-1 among them (chosen on the training questions of ``05_vietnamese_questions``).
@@ -52,23 +53,39 @@ def asked(parsed: ParsedQuery) -> bool:
     return applies(parsed) and _vectors.encoder() is not None
 
 
-def query_text(parsed: ParsedQuery, restored: Sequence[str] | None = None) -> str:
-    """What the query's vector reads: its words as typed (or ``restored``, the words with their
-    accents given back), without the syntax (quotes, exclusions), words longer than
-    :data:`LONGEST_WORD` left out and cut to :data:`QUERY_CHARS` at a word's end. The encoder's
-    cost grows with its input: four made-up 240-letter words and "là gì?" cost a second of CPU
-    instead of ~25 ms."""
-    found = restored if restored is not None else [t.exact for t in parsed.tokens]
-    out: list[str] = []
+def query_text(parsed: ParsedQuery, restore: Callable[[Sequence[str]], list[str]] | None = None) -> str:
+    """What the query's vector reads: the text as typed, casing and punctuation kept (the
+    encoder reads them: accented questions' MRR@10 0.904 → 0.911 against the bare lowercase
+    words), without the search syntax (``search.query.plain_text``). Typed without accents, its
+    words get them back from ``restore`` (the backend's ``search.accents.restore``, given the
+    folded words), each keeping its capital letters.
+
+    The encoder's cost grows with its input (four made-up 240-letter words and "là gì?" cost a
+    second of CPU instead of ~25 ms): a run of words holding one longer than
+    :data:`LONGEST_WORD` is left out, and the text ends, at a space, before
+    :data:`QUERY_CHARS`."""
+    kept: list[str] = []
     size = 0
-    for word in found:
-        if len(word) > LONGEST_WORD:
+    for run in plain_text(parsed.text).split():
+        if any(len(w) > LONGEST_WORD for w in WORD_RUNS.findall(run)):
             continue
-        if size + len(word) > QUERY_CHARS:
+        if size + len(run) > QUERY_CHARS:
             break
-        out.append(word)
-        size += len(word) + 1
-    return " ".join(out)
+        kept.append(run)
+        size += len(run) + 1
+    text = " ".join(kept)
+    if restore is None or parsed.has_marks:
+        return text
+    found = WORD_RUNS.findall(text)
+    accented = iter(restore([fold(w.lower()) for w in found]))
+    return WORD_RUNS.sub(lambda m: _cased(next(accented, m.group()), m.group()), text)
+
+
+def _cased(word: str, typed: str) -> str:
+    """``word`` with the capitals of ``typed`` ("Ha" → "Hà", "VN" → "VN")."""
+    if typed.isupper() and len(typed) > 1:
+        return word.upper()
+    return word[:1].upper() + word[1:] if typed[:1].isupper() else word
 
 
 def blend(scores: Sequence[float], vectors: Sequence[np.ndarray | None], query: np.ndarray) -> list[int]:
@@ -99,8 +116,7 @@ def query_vector(parsed: ParsedQuery, restore: Callable[[Sequence[str]], list[st
     model = _vectors.encoder()
     if model is None:
         return None
-    restored = None if parsed.has_marks else restore([t.folded for t in parsed.tokens])
-    return model.query(query_text(parsed, restored))
+    return model.query(query_text(parsed, restore))
 
 
 def reorder(

@@ -207,9 +207,11 @@ def _rank(backend: SearchBackend, text: str, answer: str) -> int:
 @pytest.mark.parametrize(
     ("question", "answer"),
     [
-        # The lexical stages put the article's other paragraphs about Wikipedia first.
-        ("Ai tạo ra Wikipedia?", "p2"),
-        ("ai tao ra wikipedia?", "p2"),  # accents given back first (the encoder reads them)
+        # The lexical stages put the article's other paragraphs about Wikipedia first. Typed
+        # without accents, they are given back first (the encoder reads them), "o dau" as a
+        # question's "ở đâu".
+        ("ai tao ra wikipedia?", "p2"),
+        ("tong hanh dinh wikipedia dat o dau?", "p1"),
         ("Ăn đồ dầu hay có nhiều mỡ có sao không?", "p4"),
     ],
 )
@@ -286,11 +288,31 @@ def test_a_made_up_question_cannot_make_the_encoder_read_a_page() -> None:
     junk = ["".join(random.Random(n).choices("abcdeghiklmnoqrstuvxy", k=240)) for n in range(4)]
     parsed = analyze(" ".join(junk) + " là gì?")
     assert semantic.applies(parsed)
-    assert semantic.query_text(parsed) == "là gì"
+    assert semantic.query_text(parsed) == "là gì?"
+    glued = analyze("x" * 240 + "-là gì?")  # one run of words: out with its long word
+    assert semantic.query_text(glued) == "gì?"
     many = analyze(" ".join(["nghiêng"] * 31) + "?")
     assert len(semantic.query_text(many)) <= semantic.QUERY_CHARS
+    assert len(semantic.query_text(many, lambda ws: list(ws))) <= semantic.QUERY_CHARS
     # A real question is read whole.
-    assert semantic.query_text(analyze("Ai tạo ra Wikipedia?")) == "ai tạo ra wikipedia"
+    assert semantic.query_text(analyze("Ai tạo ra Wikipedia?")) == "Ai tạo ra Wikipedia?"
+
+
+def test_the_encoder_reads_the_question_as_typed_without_the_search_syntax() -> None:
+    # Casing and punctuation kept (the encoder reads them); exclusions and quote marks are
+    # syntax, not the question.
+    parsed = analyze('Vì sao "lá cây" có màu xanh? -ảnh -"sách giáo khoa"')
+    assert semantic.query_text(parsed) == "Vì sao lá cây có màu xanh?"
+
+    # Typed without accents: the words get them back, each keeping its capitals.
+    def restore(folded: Any) -> list[str]:
+        assert folded == ["ai", "tao", "ra", "wikipedia", "o", "viet", "nam"]
+        return ["ai", "tạo", "ra", "wikipedia", "ở", "việt", "nam"]
+
+    typed = analyze("Ai tao ra Wikipedia o Viet Nam? -blog")
+    assert semantic.query_text(typed, restore) == "Ai tạo ra Wikipedia ở Việt Nam?"
+    # Typed with accents: nothing is restored.
+    assert semantic.query_text(analyze("Ai tạo ra Wikipedia?"), restore) == "Ai tạo ra Wikipedia?"
 
 
 def test_a_search_never_waits_behind_a_texts_encoding() -> None:
