@@ -404,8 +404,9 @@ def holds(ws: list[str], quoted: Sequence[str]) -> bool:
     return False
 
 
-def applies(parsed: ParsedQuery, sort: str, offset: int) -> bool:
+def applies(parsed: ParsedQuery, sort: str, offset: int, depth: int = DEPTH) -> bool:
     """Whether a search is re-ranked: by relevance, with words that are not only curriculum
-    aliases, on a page starting in the top."""
+    aliases, on a page starting in the top ``depth`` (the candidates re-scored: :data:`DEPTH`,
+    or ``search.semantic.DEPTH`` for a question)."""
     words = any(c.kind != "alias" for c in parsed.clauses)
-    return sort == "relevance" and words and offset < DEPTH
+    return sort == "relevance" and words and offset < depth

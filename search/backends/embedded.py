@@ -154,7 +154,8 @@ COMMON_SHARE = 0.05
 COMMON_MIN_DOCS = 20_000
 #: Candidates of a query with common words, or of phrases only, that its first pass hands to
 #: the exact ranking (``EmbeddedBackend._gated``); a page beyond them ranks the other candidates
-#: after them. At least ``rerank.DEPTH``: the second stage re-scores the same top on every page.
+#: after them. At least ``rerank.DEPTH`` and ``semantic.DEPTH``: the later stages re-score the same
+#: top on every page.
 GATED_CANDIDATES = 50
 #: A term of a gated search's exact query held by more than this share of the materials gets a
 #: level of its own in the chain that ranks the candidates (``_chain``: found in each candidate
@@ -1570,12 +1571,13 @@ class EmbeddedBackend:
         idf: dict[str, float],
         read: dict[tuple[int, int], tantivy.Document],
         meaning: Callable[[], Any] | None,
+        depth: int,
     ) -> list[tuple[float, tantivy.DocAddress]]:
-        """``found`` with its first :data:`rerank.DEPTH` re-scored by ``search.rerank``, then by
-        what they mean when the search is a question (``search.semantic``: ``meaning()`` is the
-        query's vector, or None; ``meaning`` None: not a question); the stored documents it
-        reads are put in ``read`` (the page's hits are among them)."""
-        top, rest = found[: rerank.DEPTH], found[rerank.DEPTH :]
+        """``found`` with its first ``depth`` re-scored by ``search.rerank``, then by what they
+        mean when the search is a question (``search.semantic``: ``meaning()`` is the query's
+        vector, or None; ``meaning`` None: not a question); the stored documents it reads are put
+        in ``read`` (the page's hits are among them)."""
+        top, rest = found[:depth], found[depth:]
         texts = []
         idents = []
         curricula: list[tuple[list[int], list[str]]] = []
@@ -1694,11 +1696,14 @@ class EmbeddedBackend:
             # Broad: one word alone is in more than FACET_BROAD materials. Only then is the
             # sampling worth collecting FACET_SAMPLE candidates; below it every match is counted.
             sampled = query.with_facets and FACET_SAMPLE > 0 and widest > FACET_BROAD
-            second = rerank.applies(parsed, query.sort, query.offset)
+            # A question is re-ranked deeper (its meaning reaches answers its words rank lower).
+            question = semantic.asked(parsed)
+            depth = semantic.DEPTH if question else rerank.DEPTH
+            second = rerank.applies(parsed, query.sort, query.offset, depth)
             # A question's vector (search.semantic), needed only at the end: encoded on a search
             # thread while the first stages run (~25 ms of CPU).
             meaning: Callable[[], Any] | None = None
-            if second and semantic.asked(parsed):
+            if second and question:
                 meaning = self._later(
                     functools.partial(
                         semantic.query_vector, parsed, functools.partial(self._restore, searcher)
@@ -1711,8 +1716,8 @@ class EmbeddedBackend:
             scored = relevance and not parsed.is_empty
             # One pass collects what every later step needs from the top: the page, the
             # candidates the second stage re-scores, the candidates broad facets are counted on.
-            limit = max(end, rerank.DEPTH if second else 0, FACET_SAMPLE if sampled else 0)
-            need = max(end, rerank.DEPTH if second else 0)
+            limit = max(end, depth if second else 0, FACET_SAMPLE if sampled else 0)
+            need = max(end, depth if second else 0)
             ask = _Ask(searcher, parsed, query, unknown, idf)
             # Common words make no candidate alone.
             ask = dataclasses.replace(ask, common=self._common(searcher, parsed, idf))
@@ -1753,7 +1758,7 @@ class EmbeddedBackend:
                 suggestion = self._correction(searcher, found[:10], parsed)
             read: dict[tuple[int, int], tantivy.Document] = {}
             if second:
-                found = self._second_stage(searcher, found, parsed, idf, read, meaning)
+                found = self._second_stage(searcher, found, parsed, idf, read, meaning, depth)
             hits = self._hits(searcher, found[query.offset : end], parsed, query, read)
             if scored:
                 # Equal scores (alias boosts are constant) would otherwise come in index order,

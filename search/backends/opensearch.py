@@ -682,15 +682,18 @@ class OpenSearchBackend:
             t.folded for t in parsed.tokens if len(t.folded) >= FUZZY_MIN_CHARS and not idf.get(t.folded)
         )
         body = self._body(parsed, query, unknown, idf)
-        second = rerank.applies(parsed, query.sort, query.offset)
+        # A question is re-ranked deeper (its meaning reaches answers its words rank lower).
+        question = semantic.asked(parsed)
+        depth = semantic.DEPTH if question else rerank.DEPTH
+        second = rerank.applies(parsed, query.sort, query.offset, depth)
         end = query.offset + query.size
         # A question's vector (search.semantic), encoded on a thread while OpenSearch searches.
         meaning: Callable[[], Any] | None = None
-        if second and semantic.asked(parsed):
+        if second and question:
             meaning = _ENCODING.submit(semantic.query_vector, parsed, self._restore).result
         if second:
             # The page is cut from the re-ranked candidates (search.rerank), as on Tantivy.
-            body["from"], body["size"] = 0, max(rerank.DEPTH, end)
+            body["from"], body["size"] = 0, max(depth, end)
             body["_source"] = [*_SOURCE, "title", "lesson", "kw", "desc", "body", "vec"]
         result = self._search(body)
         suggestion = None
@@ -699,7 +702,7 @@ class OpenSearchBackend:
         total_approximate = result["hits"]["total"].get("relation") == "gte"
         raw_hits = result["hits"]["hits"]
         if second:
-            raw_hits = self._second_stage(raw_hits, parsed, idf, meaning)[query.offset : end]
+            raw_hits = self._second_stage(raw_hits, parsed, idf, meaning, depth)[query.offset : end]
         if unknown and raw_hits:
             ids = [h["_source"]["id"] for h in raw_hits]
             suggestion = correction(self._texts(ids), parsed)
@@ -725,11 +728,12 @@ class OpenSearchBackend:
         parsed: ParsedQuery,
         idf: dict[str, float],
         meaning: Callable[[], Any] | None,
+        depth: int,
     ) -> list[dict[str, Any]]:
-        """``raw_hits`` with the first :data:`rerank.DEPTH` re-scored by ``search.rerank``, then by
-        what they mean when the search is a question (``meaning()``: the query's vector or None,
+        """``raw_hits`` with the first ``depth`` re-scored by ``search.rerank``, then by what
+        they mean when the search is a question (``meaning()``: the query's vector or None,
         ``search.semantic``; ``meaning`` None: not a question)."""
-        top, rest = raw_hits[: rerank.DEPTH], raw_hits[rerank.DEPTH :]
+        top, rest = raw_hits[:depth], raw_hits[depth:]
         texts, curricula = [], []
         for h in top:
             src = h["_source"]
