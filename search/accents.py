@@ -29,9 +29,8 @@ import itertools
 import math
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
-from importlib import resources
 
-from search.query import WORD_RUNS
+from search.query import WORD_RUNS, listed
 from search.vietnamese import normalize_tone_placement
 
 #: Base vowel → its toned forms (grave, acute, hook above, tilde, dot below).
@@ -87,9 +86,8 @@ def accent_pairs(texts: Iterable[str]) -> set[str]:
 def question_phrases() -> frozenset[tuple[str, str]]:
     """The accented word pairs questions ask with (:data:`END` as the second word: the first
     ends the question), from ``question_pairs.txt``."""
-    text = (resources.files("search") / "question_pairs.txt").read_text(encoding="utf-8")
-    lines = (line.split() for line in text.splitlines() if line.strip() and not line.startswith("#"))
-    return frozenset((pair[0], pair[1]) for pair in lines if len(pair) == 2)
+    pairs = (line.split() for line in listed("question_pairs.txt"))
+    return frozenset((pair[0], pair[1]) for pair in pairs if len(pair) == 2)
 
 
 @lru_cache(maxsize=8192)

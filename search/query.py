@@ -167,11 +167,18 @@ class Token:
     question: bool = False
 
 
+def listed(name: str) -> list[str]:
+    """The lines of a list the ``search`` package ships (``question_words.txt``,
+    ``question_pairs.txt``: written by ``bench/question_words.py``), stripped, without blank
+    lines and ``#`` comments."""
+    text = (resources.files("search") / name).read_text(encoding="utf-8")
+    return [w for w in (line.strip() for line in text.splitlines()) if w and not w.startswith("#")]
+
+
 @lru_cache(maxsize=1)
 def question_words() -> tuple[frozenset[str], frozenset[str]]:
     """(exact, folded) question words, derived from real questions by ``bench/question_words.py``."""
-    text = (resources.files("search") / "question_words.txt").read_text(encoding="utf-8")
-    exact = frozenset(w for w in (line.strip() for line in text.splitlines()) if w and not w.startswith("#"))
+    exact = frozenset(listed("question_words.txt"))
     return exact, frozenset(fold(w) for w in exact)
 
 
