@@ -294,6 +294,19 @@ def test_a_made_up_question_cannot_make_the_encoder_read_a_page() -> None:
     many = analyze(" ".join(["nghiêng"] * 31) + "?")
     assert len(semantic.query_text(many)) <= semantic.QUERY_CHARS
     assert len(semantic.query_text(many, lambda ws: list(ws))) <= semantic.QUERY_CHARS
+    # The longest query a search accepts, 499 one-letter words: the accents are looked up for
+    # the words of the first 200 characters only, not for all of them.
+    seen: list[int] = []
+
+    def restore(folded: Any) -> list[str]:
+        seen.append(len(folded))
+        return list(folded)
+
+    letters = analyze(" ".join(["a"] * 499) + "?")
+    assert len(semantic.query_text(letters, restore)) <= semantic.QUERY_CHARS
+    assert seen == [semantic.QUERY_CHARS // 2]
+    # One run of words longer than that ends the text.
+    assert semantic.query_text(analyze("a." * 400 + " là gì?")) == ""
     # A real question is read whole.
     assert semantic.query_text(analyze("Ai tạo ra Wikipedia?")) == "Ai tạo ra Wikipedia?"
 
