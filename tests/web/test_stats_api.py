@@ -22,8 +22,6 @@ from tests.factories import create_user, token_for
 from tests.search.helpers import populate
 from tests.web.test_usage_stats import aggregate
 
-TODAY = stats_day()
-
 
 @pytest.fixture
 def ids(runtime: Any) -> Iterator[dict[str, str]]:
@@ -74,7 +72,7 @@ class TestReports:
         assert body["total"]["download"] == 1
         assert body["total"]["search"] == 9
         assert len(body["days"]) == 30
-        assert body["days"][-1]["day"] == TODAY.isoformat()
+        assert body["days"][-1]["day"] == stats_day().isoformat()
         grades = {g["value"]: g["view"] for g in body["grades"]}
         assert grades == {"5": 15, "10": 2}
         subjects = {g["value"]: g["view"] for g in body["subjects"]}
@@ -100,7 +98,7 @@ class TestReports:
     def test_top_and_zero_result_searches_leave_out_texts_typed_once(
         self, client: TestClient, ids: dict[str, str]
     ) -> None:
-        year, week, _ = TODAY.isocalendar()
+        year, week, _ = stats_day().isocalendar()
         headers = token_for(client, "thay_toan")
         body = client.get(f"/api/v1/stats/searches?week={year}-W{week:02d}", headers=headers).json()
         assert [(t["query"], t["searches"], t["zero_results"]) for t in body["top"]] == [
@@ -112,12 +110,12 @@ class TestReports:
         assert "nguyễn" not in str(body)
 
     def test_a_materials_days(self, client: TestClient, ids: dict[str, str]) -> None:
-        start = (TODAY - timedelta(days=1)).isoformat()
-        url = f"/api/v1/stats/materials/{ids['phan-so-5']}?from={start}&to={TODAY.isoformat()}"
+        start = (stats_day() - timedelta(days=1)).isoformat()
+        url = f"/api/v1/stats/materials/{ids['phan-so-5']}?from={start}&to={stats_day().isoformat()}"
         body = client.get(url, headers=token_for(client, "quan_tri")).json()
         assert [(d["day"], d["view"], d["download"]) for d in body["days"]] == [
             (start, 0, 1),
-            (TODAY.isoformat(), 5, 0),
+            (stats_day().isoformat(), 5, 0),
         ]
         assert body["total"]["view"] == 5
 
@@ -143,7 +141,7 @@ class TestCsv:
         got = client.get(f"/api/v1/stats/materials/{ids['tap-doc-5']}?format=csv", headers=headers)
         rows = list(csv.reader(io.StringIO(got.text.lstrip("\ufeff"))))
         assert rows[0] == ["day", "view", "play", "download"]
-        assert rows[-1] == [TODAY.isoformat(), "3", "0", "0"]
+        assert rows[-1] == [stats_day().isoformat(), "3", "0", "0"]
         got = client.get("/api/v1/stats/summary?format=csv", headers=headers)
         rows = list(csv.reader(io.StringIO(got.text.lstrip("\ufeff"))))
         assert ["grade:10", "2", "0", "0", ""] in rows
