@@ -7,7 +7,8 @@ Corpus (one material per item): the grade-12 textbook pages (OCR; title = the pa
 VNHSGE exam questions (title = the question's first words, body = question + explanation), and
 the curriculum lessons of ``04_vn_curriculum_taxonomy`` (title = lesson, with subject and grade).
 
-Queries, each asked accented and accent-free (folded, lower case):
+Queries, each asked accented and accent-free (folded, lower case), questions also without their
+question mark (``no ?``), as students often type them:
 
 * ``title``: the title of a known item (textbook page or exam question);
 * ``passage``: 6-10 consecutive words from inside a known item's text;
@@ -173,11 +174,16 @@ def build(data: Path, per_kind: int, seed: int) -> Corpus:
         )
         lessons.append((nfc(accented), plain_q, ident))
 
-    def both(kind: str, text: str, relevant: set[str], split: str = "") -> None:
+    def both(kind: str, text: str, relevant: set[str], split: str = "", unmarked: bool = False) -> None:
         if not text.strip():
             return
         corpus.queries.append(Query(kind, text, relevant, "accented", split))
         corpus.queries.append(Query(kind, fold(text).lower(), relevant, "accent-free", split))
+        if unmarked and text.rstrip().endswith("?"):
+            # As students often type a question: without its question mark.
+            bare = text.rstrip().rstrip("?").rstrip()
+            corpus.queries.append(Query(kind, bare, relevant, "accented, no ?", split))
+            corpus.queries.append(Query(kind, fold(bare).lower(), relevant, "accent-free, no ?", split))
 
     questions = data / "05_vietnamese_questions"
     passages: dict[str, str] = {}
@@ -194,7 +200,7 @@ def build(data: Path, per_kind: int, seed: int) -> Corpus:
                         )
                     )
                 for qa in para["qas"]:
-                    both("question", nfc(qa["question"]), {passage}, path.stem.split("_")[0])
+                    both("question", nfc(qa["question"]), {passage}, path.stem.split("_")[0], unmarked=True)
 
     for doc in rng.sample(known, per_kind):
         both("title", doc.title, {doc.id})
@@ -383,7 +389,7 @@ def main() -> None:
         f"corpus: {len(corpus.docs)} materials, {len(corpus.queries)} queries "
         f"({time.monotonic() - t0:.0f} s)\n"
     )
-    header = f"| {'kind':<14} | {'form':<11} | {'n':>4} |" + "".join(
+    header = f"| {'kind':<14} | {'form':<17} | {'n':>4} |" + "".join(
         f" {n} MRR@10 | {n} R@10 | {n} zero |" for n in systems
     )
     print(header)
@@ -394,7 +400,7 @@ def main() -> None:
             f" {results[s][key][0]:.3f} | {results[s][key][1]:.3f} | {results[s][key][2]:.1%} |"
             for s in systems
         )
-        print(f"| {key[0]:<14} | {key[1]:<11} | {n:>4} |{cells}")
+        print(f"| {key[0]:<14} | {key[1]:<17} | {n:>4} |{cells}")
 
 
 if __name__ == "__main__":

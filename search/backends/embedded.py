@@ -1696,19 +1696,21 @@ class EmbeddedBackend:
             # Broad: one word alone is in more than FACET_BROAD materials. Only then is the
             # sampling worth collecting FACET_SAMPLE candidates; below it every match is counted.
             sampled = query.with_facets and FACET_SAMPLE > 0 and widest > FACET_BROAD
-            # A question is re-ranked deeper (its meaning reaches answers its words rank lower).
-            question = semantic.asked(parsed)
-            depth = semantic.DEPTH if question else rerank.DEPTH
+            # A search read for its meaning is re-ranked deeper (its meaning reaches answers its
+            # words rank lower).
+            meant = semantic.asked(parsed)
+            depth = semantic.DEPTH if meant else rerank.DEPTH
             second = rerank.applies(parsed, query.sort, query.offset, depth)
-            # A question's vector (search.semantic), needed only at the end: encoded on a search
-            # thread while the first stages run (~25 ms of CPU).
+            # Its vector (search.semantic), needed only at the end (~25 ms of CPU): a question's
+            # is encoded on a search thread while the first stages run; any other's only if the
+            # second stage finds no known item.
             meaning: Callable[[], Any] | None = None
-            if second and question:
-                meaning = self._later(
-                    functools.partial(
-                        semantic.query_vector, parsed, functools.partial(self._restore, searcher)
-                    )
+            if second and meant:
+                meaning = functools.partial(
+                    semantic.query_vector, parsed, functools.partial(self._restore, searcher)
                 )
+                if semantic.questioning(parsed):
+                    meaning = self._later(meaning)
             end = query.offset + query.size
             relevance = query.sort == "relevance"
             # Scored by the words: one more than needed, whether the cut falls inside a group of

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import html
 import json
 import re
@@ -682,15 +683,19 @@ class OpenSearchBackend:
             t.folded for t in parsed.tokens if len(t.folded) >= FUZZY_MIN_CHARS and not idf.get(t.folded)
         )
         body = self._body(parsed, query, unknown, idf)
-        # A question is re-ranked deeper (its meaning reaches answers its words rank lower).
-        question = semantic.asked(parsed)
-        depth = semantic.DEPTH if question else rerank.DEPTH
+        # A search read for its meaning is re-ranked deeper (its meaning reaches answers its
+        # words rank lower).
+        meant = semantic.asked(parsed)
+        depth = semantic.DEPTH if meant else rerank.DEPTH
         second = rerank.applies(parsed, query.sort, query.offset, depth)
         end = query.offset + query.size
-        # A question's vector (search.semantic), encoded on a thread while OpenSearch searches.
+        # Its vector (search.semantic): a question's encoded on a thread while OpenSearch
+        # searches; any other's only if the second stage finds no known item.
         meaning: Callable[[], Any] | None = None
-        if second and question:
-            meaning = _ENCODING.submit(semantic.query_vector, parsed, self._restore).result
+        if second and meant:
+            meaning = functools.partial(semantic.query_vector, parsed, self._restore)
+            if semantic.questioning(parsed):
+                meaning = _ENCODING.submit(meaning).result
         if second:
             # The page is cut from the re-ranked candidates (search.rerank), as on Tantivy.
             body["from"], body["size"] = 0, max(depth, end)

@@ -140,14 +140,18 @@ def test_a_candidate_without_a_vector_neither_gains_nor_loses() -> None:
     assert semantic.blend([3.0, 2.0, 1.0], [None, _unit(1, 0), None], query) == [0, 1, 2]
 
 
-def test_only_questions_pay_for_an_encoding() -> None:
+def test_a_search_long_enough_is_read_for_its_meaning() -> None:
     assert not semantic.applies(analyze("phân số"))
     assert not semantic.applies(analyze("toán lớp 5 là gì"))  # the alias words do not count
-    # A long lesson title is not a question; a question word or mark makes one.
-    assert not semantic.applies(analyze("Bài 12 phương trình bậc hai một ẩn lớp 9"))
-    assert semantic.applies(analyze("ai tạo ra wikipedia"))
-    assert semantic.applies(analyze("dien tich hinh thang tinh the nao"))
-    assert semantic.applies(analyze("Kết quả học tập đạt yêu cầu?"))
+    # Questions typed without their mark or a question word are read too.
+    assert semantic.applies(analyze("vi sao la cay co mau xanh"))
+    assert semantic.applies(analyze("Điều kiện để được bảo lưu kết quả học tập"))
+    # Only a question word or mark makes a search read as a question (encoded at once).
+    assert not semantic.questioning(analyze("vi sao la cay co mau xanh"))
+    assert not semantic.questioning(analyze("Bài 12 phương trình bậc hai một ẩn lớp 9"))
+    assert semantic.questioning(analyze("ai tạo ra wikipedia"))
+    assert semantic.questioning(analyze("dien tich hinh thang tinh the nao"))
+    assert semantic.questioning(analyze("Kết quả học tập đạt yêu cầu?"))
 
 
 # --- real questions, real vectors -------------------------------------------------------------
@@ -241,15 +245,17 @@ def test_a_sentence_quoted_from_a_text_keeps_the_lexical_order(
 
 
 @pytest.mark.relevance
+@pytest.mark.parametrize("mark", [True, False], ids=["as typed", "without the question mark"])
 def test_the_held_out_questions_rank_no_worse_with_the_meaning(
-    ranked: SearchBackend, shared_data: Path, monkeypatch: pytest.MonkeyPatch
+    ranked: SearchBackend, shared_data: Path, monkeypatch: pytest.MonkeyPatch, mark: bool
 ) -> None:
     path = shared_data / "05_vietnamese_questions" / "test_wiki.json"
     asked: list[tuple[str, str]] = []
     n = 0
     for article in json.loads(path.read_text(encoding="utf-8"))["data"]:
         for para in article["paragraphs"]:
-            asked += [(nfc(q["question"]), f"p{n}") for q in para["qas"]]
+            texts = [nfc(q["question"]) for q in para["qas"]]
+            asked += [(t if mark else t.rstrip(" ?"), f"p{n}") for t in texts]
             n += 1
     mrr = {}
     for on in ("false", "true"):
@@ -280,6 +286,37 @@ def test_every_backend_reads_the_vectors_back(
     assert "p2" in found
     # Once, with every re-scored candidate's vector.
     assert seen == [min(len(found), 20)]
+
+
+def test_only_a_search_that_no_known_item_answers_pays_for_an_encoding(
+    ranked: SearchBackend, passages: list[SearchDocument], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    encoded: list[str] = []
+    real = semantic.query_vector
+
+    def counted(parsed: Any, restore: Any) -> Any:
+        encoded.append(parsed.text)
+        return real(parsed, restore)
+
+    monkeypatch.setattr(semantic, "query_vector", counted)
+
+    def search(text: str) -> list[str]:
+        return [h.id for h in ranked.search(SearchQuery(text, size=10, with_facets=False)).hits]
+
+    # A passage looked up by its title (its first twelve words), with or without accents: a
+    # known item, first, and never encoded (unless a word of it reads as a question word:
+    # "dau", "đầu" folded, is one typed without accents, and the encoding starts at once).
+    titles = [(d.id, t) for d in passages for t in (d.title, fold(d.title))]
+    plain = [(ident, t) for ident, t in titles if not semantic.questioning(analyze(t))]
+    assert len(plain) > 10
+    for ident, title in plain:
+        assert search(title)[0] == ident
+    assert encoded == []
+    # A question without its question mark or a question word is read for its meaning.
+    assert search("tong hanh dinh wikipedia dat tai") and encoded == ["tong hanh dinh wikipedia dat tai"]
+    # A question is encoded once, while the first stages run.
+    encoded.clear()
+    assert search("ai tao ra wikipedia?")[0] == "p2" and encoded == ["ai tao ra wikipedia?"]
 
 
 def test_a_made_up_question_cannot_make_the_encoder_read_a_page() -> None:
