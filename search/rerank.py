@@ -146,6 +146,18 @@ def text_words(text: str, exact: dict[str, str] | None = None) -> list[str]:
     return _marked(folded, itertools.chain.from_iterable(cast(list[tuple[str, ...]], parts)), exact)
 
 
+def spelled_words(text: str) -> tuple[list[str], list[str]]:
+    """The words of ``text`` (its first :data:`TEXT_CHARS` characters) folded as
+    :func:`text_words` folds them, and side by side with them the same words accented, in
+    lowercase and the index's tone placement (``search.accents.Local``); a token whose folding
+    cuts its words otherwise keeps its folded words there. Read through the same memory of
+    tokens as :func:`text_words` (which has usually just read the same text)."""
+    forms = [_token_forms.get(t) or _forms(t) for t in text[:TEXT_CHARS].split()]
+    folded = list(itertools.chain.from_iterable(map(operator.itemgetter(0), forms)))
+    accented = list(itertools.chain.from_iterable(f[1] or f[0] for f in forms))
+    return folded, accented
+
+
 def _forms(token: str) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
     """A token's folded words and, when they cut the same, its accented words (remembered)."""
     folded = tuple(WORD_RUNS.findall(merge_i_y(fast_fold(token))))

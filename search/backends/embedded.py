@@ -56,6 +56,7 @@ from repository.errors import Conflict, InvalidQuery, NotFound, RepositoryError
 from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, fold_aligned, i_y_spellings, nfc
 from search import accents, rerank, semantic
+from search.accents import Local
 from search.backends._cache import ResultCache, cache_key
 from search.backends._common import (
     ALIAS_SCORE,
@@ -1570,13 +1571,13 @@ class EmbeddedBackend:
         parsed: ParsedQuery,
         idf: dict[str, float],
         read: dict[tuple[int, int], tantivy.Document],
-        meaning: Callable[[], Any] | None,
+        meaning: semantic.Meaning | None,
         depth: int,
     ) -> list[tuple[float, tantivy.DocAddress]]:
         """``found`` with its first ``depth`` re-scored by ``search.rerank``, then by what they
-        mean when the search is a question (``search.semantic``: ``meaning()`` is the query's
-        vector, or None; ``meaning`` None: not a question); the stored documents it reads are put
-        in ``read`` (the page's hits are among them)."""
+        mean when the search is read for its meaning (``search.semantic``; ``meaning`` None: it
+        is not); the stored documents it reads are put in ``read`` (the page's hits are among
+        them)."""
         top, rest = found[:depth], found[depth:]
         texts = []
         idents = []
@@ -1605,10 +1606,15 @@ class EmbeddedBackend:
             key=lambda t: (-t[0], _hash(t[1])),
         )
         if meaning is not None and not second.known_item:
+            # Typed without accents, the candidates' texts help give them back.
+            near = None
+            if not parsed.has_marks:
+                local = Local((t.folded for t in parsed.tokens), map(rerank.spelled_words, texts))
+                near = functools.partial(self._restore, searcher, near=local)
             meant = semantic.reorder(
                 [score for score, _ident, _addr in rescored],
                 [_stored_bytes(read[_where(addr)], "vec") for _s, _i, addr in rescored],
-                meaning,
+                functools.partial(meaning.vector, near),
             )
             if meant is not None:
                 rescored = sorted(
@@ -1622,7 +1628,9 @@ class EmbeddedBackend:
         included: what it returns ranks public results but is never shown."""
         return " ".join(self._restore(self._searcher(), words(fold(nfc(text)))))
 
-    def _restore(self, searcher: tantivy.Searcher, folded: Sequence[str]) -> list[str]:
+    def _restore(
+        self, searcher: tantivy.Searcher, folded: Sequence[str], near: Local | None = None
+    ) -> list[str]:
         def word_counts(terms: Sequence[str]) -> dict[str, int]:
             # In a title or a body: the most of the two.
             return {t: max(searcher.doc_freq("title_x", t), searcher.doc_freq("body_x", t)) for t in terms}
@@ -1630,7 +1638,7 @@ class EmbeddedBackend:
         def pair_counts(terms: Sequence[str]) -> dict[str, int]:
             return {t: searcher.doc_freq(ACCENT_PAIRS, t) for t in terms}
 
-        return accents.restore(folded, word_counts, pair_counts)
+        return accents.restore(folded, word_counts, pair_counts, near)
 
     def _settle_ties(
         self,
@@ -1704,13 +1712,13 @@ class EmbeddedBackend:
             # Its vector (search.semantic), needed only at the end (~25 ms of CPU): a question's
             # is encoded on a search thread while the first stages run; any other's only if the
             # second stage finds no known item.
-            meaning: Callable[[], Any] | None = None
+            meaning: semantic.Meaning | None = None
             if second and meant:
-                meaning = functools.partial(
-                    semantic.query_vector, parsed, functools.partial(self._restore, searcher)
+                meaning = semantic.Meaning(
+                    parsed,
+                    functools.partial(self._restore, searcher),
+                    self._later if semantic.questioning(parsed) else None,
                 )
-                if semantic.questioning(parsed):
-                    meaning = self._later(meaning)
             end = query.offset + query.size
             relevance = query.sort == "relevance"
             # Scored by the words: one more than needed, whether the cut falls inside a group of

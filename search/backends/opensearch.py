@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
 from opensearchpy import OpenSearch, helpers
 from opensearchpy.exceptions import NotFoundError, OpenSearchException, RequestError, TransportError
@@ -38,7 +38,7 @@ from repository.errors import InvalidQuery, NotFound, RepositoryError
 from repository.material.audience import STUDENT, TEACHER, TEACHER_ONLY_TYPES
 from repository.text import fold, nfc
 from search import rerank, semantic
-from search.accents import accent_pairs, restore
+from search.accents import Local, accent_pairs, restore
 from search.backends._common import (
     ALIAS_SCORE,
     COVERAGE_SCORE,
@@ -120,6 +120,12 @@ def load_mapping() -> dict[str, Any]:
 
 #: Questions' vectors are encoded here (search.semantic) while OpenSearch answers the search.
 _ENCODING = ThreadPoolExecutor(2, thread_name_prefix="hoclieu-encode")
+_T = TypeVar("_T")
+
+
+def _started(step: Callable[[], _T]) -> Callable[[], _T]:
+    """``step`` started on an encoding thread; what it returns waits for its result."""
+    return _ENCODING.submit(step).result
 
 
 def _vector(value: Any) -> bytes | None:
@@ -691,11 +697,11 @@ class OpenSearchBackend:
         end = query.offset + query.size
         # Its vector (search.semantic): a question's encoded on a thread while OpenSearch
         # searches; any other's only if the second stage finds no known item.
-        meaning: Callable[[], Any] | None = None
+        meaning: semantic.Meaning | None = None
         if second and meant:
-            meaning = functools.partial(semantic.query_vector, parsed, self._restore)
-            if semantic.questioning(parsed):
-                meaning = _ENCODING.submit(meaning).result
+            meaning = semantic.Meaning(
+                parsed, self._restore, _started if semantic.questioning(parsed) else None
+            )
         if second:
             # The page is cut from the re-ranked candidates (search.rerank), as on Tantivy.
             body["from"], body["size"] = 0, max(depth, end)
@@ -732,12 +738,12 @@ class OpenSearchBackend:
         raw_hits: list[dict[str, Any]],
         parsed: ParsedQuery,
         idf: dict[str, float],
-        meaning: Callable[[], Any] | None,
+        meaning: semantic.Meaning | None,
         depth: int,
     ) -> list[dict[str, Any]]:
         """``raw_hits`` with the first ``depth`` re-scored by ``search.rerank``, then by what
-        they mean when the search is a question (``meaning()``: the query's vector or None,
-        ``search.semantic``; ``meaning`` None: not a question)."""
+        they mean when the search is read for its meaning (``search.semantic``; ``meaning``
+        None: it is not)."""
         top, rest = raw_hits[:depth], raw_hits[depth:]
         texts, curricula = [], []
         for h in top:
@@ -760,10 +766,15 @@ class OpenSearchBackend:
         ]
         rescored.sort(key=lambda h: (-h["_score"], h["_source"]["id"]))
         if meaning is not None and not second.known_item:
+            # Typed without accents, the candidates' texts help give them back.
+            near = None
+            if not parsed.has_marks:
+                local = Local((t.folded for t in parsed.tokens), map(rerank.spelled_words, texts))
+                near = functools.partial(self._restore, near=local)
             meant = semantic.reorder(
                 [h["_score"] for h in rescored],
                 [_vector(h["_source"].get("vec")) for h in rescored],
-                meaning,
+                functools.partial(meaning.vector, near),
             )
             if meant is not None:
                 rescored = [{**h, "_score": score} for h, score in zip(rescored, meant, strict=True)]
@@ -775,11 +786,12 @@ class OpenSearchBackend:
         included: what it returns ranks public results but is never shown."""
         return " ".join(self._restore(words(fold(nfc(text)))))
 
-    def _restore(self, folded: Sequence[str]) -> list[str]:
+    def _restore(self, folded: Sequence[str], near: Local | None = None) -> list[str]:
         return restore(
             folded,
             lambda terms: self._counts(terms, ("title.x", "body.x")),
             lambda terms: self._counts(terms, ("pairs_x",)),
+            near,
         )
 
     def _counts(self, terms: Sequence[str], fields: Sequence[str]) -> dict[str, int]:

