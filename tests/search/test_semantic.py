@@ -124,8 +124,22 @@ def test_the_candidates_texts_spell_the_words_the_index_spells_otherwise() -> No
     ]
 
 
+@pytest.fixture
+def encoded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The texts the encoder is asked to encode as queries (through its real model), in order."""
+    texts: list[str] = []
+    real = vectors.Encoder.query
+
+    def counted(self: vectors.Encoder, text: str) -> np.ndarray:
+        texts.append(text)
+        return real(self, text)
+
+    monkeypatch.setattr(vectors.Encoder, "query", counted)
+    return texts
+
+
 def test_each_backend_spells_a_question_as_the_texts_it_finds_do(
-    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
+    backend: SearchBackend, encoded: list[str]
 ) -> None:
     model = vectors.encoder()
     if model is None:
@@ -148,14 +162,6 @@ def test_each_backend_spells_a_question_as_the_texts_it_finds_do(
     backend.index(public + drafts)
     backend.refresh()
     assert backend.accents("hanh tinh do") == "hành tính độ"  # the whole index's reading
-    encoded: list[str] = []
-    real = vectors.Encoder.query
-
-    def counted(self: vectors.Encoder, text: str) -> np.ndarray:
-        encoded.append(text)
-        return real(self, text)
-
-    monkeypatch.setattr(vectors.Encoder, "query", counted)
     query = SearchQuery("vi sao goi la hanh tinh do?", size=10, with_facets=False)
     assert [h.id for h in backend.search(query).hits][:2] in (["p0", "p1"], ["p1", "p0"])
     # A question: encoded at once with the index's accents, then again as its candidates
@@ -365,16 +371,8 @@ def test_every_backend_reads_the_vectors_back(
 
 
 def test_only_a_search_that_no_known_item_answers_pays_for_an_encoding(
-    ranked: SearchBackend, passages: list[SearchDocument], monkeypatch: pytest.MonkeyPatch
+    ranked: SearchBackend, passages: list[SearchDocument], encoded: list[str]
 ) -> None:
-    encoded: list[str] = []
-    real = vectors.Encoder.query
-
-    def counted(self: vectors.Encoder, text: str) -> np.ndarray:
-        encoded.append(text)
-        return real(self, text)
-
-    monkeypatch.setattr(vectors.Encoder, "query", counted)
 
     def search(text: str) -> list[str]:
         return [h.id for h in ranked.search(SearchQuery(text, size=10, with_facets=False)).hits]
