@@ -18,14 +18,18 @@ unaccented Vietnamese badly. Its candidates' texts then help (:class:`Meaning`).
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
+from typing import Protocol
 
 import numpy as np
 
 from repository import vectors as _vectors
 from repository.text import fold
+from search.accents import Local
 from search.query import WORD_RUNS, ParsedQuery, plain_text
+from search.rerank import spelled_words
 
 #: Weight of the cosine, as a z-score among the candidates, against the lexical score scaled to
 #: 0-1 among them (chosen on the training questions of ``05_vietnamese_questions``).
@@ -143,19 +147,26 @@ def query_vector(parsed: ParsedQuery, restore: Callable[[Sequence[str]], list[st
     return model.query(query_text(parsed, restore))
 
 
+class Restore(Protocol):
+    """A backend's ``search.accents.restore``: folded words with their accents, from the
+    index's counts and, with ``near``, the candidates' texts."""
+
+    def __call__(self, folded: Sequence[str], near: Local | None = None) -> list[str]: ...
+
+
 class Meaning:
     """A search's vector, asked for once its second stage is done (:meth:`vector`).
 
-    ``restore`` gives a query typed without accents its accents back from the index's counts.
-    With ``start`` (a question: it will be needed) the encoding starts at once, on a search
-    thread (``start`` runs a step there and returns what waits for its result); without it the
-    query is encoded only when asked.
+    ``restore`` gives a query typed without accents its accents back. With ``start`` (a
+    question: it will be needed) the encoding starts at once, on a search thread (``start`` runs
+    a step there and returns what waits for its result), with the index's accents; without it
+    the query is encoded only when asked.
     """
 
     def __init__(
         self,
         parsed: ParsedQuery,
-        restore: Callable[[Sequence[str]], list[str]],
+        restore: Restore,
         start: Callable[[Callable[[], np.ndarray | None]], Callable[[], np.ndarray | None]] | None = None,
     ) -> None:
         self.parsed = parsed
@@ -165,21 +176,23 @@ class Meaning:
     def _encode(self) -> np.ndarray | None:
         return query_vector(self.parsed, self._restore)
 
-    def vector(self, near: Callable[[Sequence[str]], list[str]] | None = None) -> np.ndarray | None:
-        """The query's vector. ``near``: the accents the index *and the candidates' texts* give
-        a query typed without them (``search.accents.local``); the texts a question finds speak
-        of its topic and restore more of its words (96.0 % of the real questions' syllables,
-        94.2 % from the index's counts alone). An encoding already started with the index's
-        accents is waited for first: when ``near`` gives the same text (~4 questions in 5), the
-        encoder remembers its vector and nothing is encoded twice."""
-        if near is None or self.parsed.has_marks:
+    def vector(self, texts: Sequence[str] = ()) -> np.ndarray | None:
+        """The query's vector. ``texts``: the re-scored candidates' texts (as
+        ``search.rerank.second_stage`` reads them). A query typed without accents gets them
+        back from these too (``search.accents.Local``): the texts a question finds speak of its
+        topic and restore more of its words (96.0 % of the real questions' syllables, 94.2 %
+        from the index's counts alone). An encoding already started with the index's accents is
+        waited for first: when the texts give the same text (~4 questions in 5), the encoder
+        remembers its vector and nothing is encoded twice."""
+        if not texts or self.parsed.has_marks:
             return self._started() if self._started is not None else self._encode()
+        near = Local((t.folded for t in self.parsed.tokens), map(spelled_words, texts))
         if self._started is not None:
             self._started()
         model = _vectors.encoder()
         if model is None:
             return None
-        return model.query(query_text(self.parsed, near))
+        return model.query(query_text(self.parsed, functools.partial(self._restore, near=near)))
 
 
 def reorder(

@@ -1606,15 +1606,11 @@ class EmbeddedBackend:
             key=lambda t: (-t[0], _hash(t[1])),
         )
         if meaning is not None and not second.known_item:
-            # Typed without accents, the candidates' texts help give them back.
-            near = None
-            if not parsed.has_marks:
-                local = Local((t.folded for t in parsed.tokens), map(rerank.spelled_words, texts))
-                near = functools.partial(self._restore, searcher, near=local)
             meant = semantic.reorder(
                 [score for score, _ident, _addr in rescored],
                 [_stored_bytes(read[_where(addr)], "vec") for _s, _i, addr in rescored],
-                functools.partial(meaning.vector, near),
+                # Typed without accents, the candidates' texts help give them back.
+                functools.partial(meaning.vector, texts),
             )
             if meant is not None:
                 rescored = sorted(

@@ -766,15 +766,11 @@ class OpenSearchBackend:
         ]
         rescored.sort(key=lambda h: (-h["_score"], h["_source"]["id"]))
         if meaning is not None and not second.known_item:
-            # Typed without accents, the candidates' texts help give them back.
-            near = None
-            if not parsed.has_marks:
-                local = Local((t.folded for t in parsed.tokens), map(rerank.spelled_words, texts))
-                near = functools.partial(self._restore, near=local)
             meant = semantic.reorder(
                 [h["_score"] for h in rescored],
                 [_vector(h["_source"].get("vec")) for h in rescored],
-                functools.partial(meaning.vector, near),
+                # Typed without accents, the candidates' texts help give them back.
+                functools.partial(meaning.vector, texts),
             )
             if meant is not None:
                 rescored = [{**h, "_score": score} for h, score in zip(rescored, meant, strict=True)]

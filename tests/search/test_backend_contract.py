@@ -545,9 +545,9 @@ class TestRankedMatching:
             for i in range(60)
         )
         backend.refresh()
-        # A question is re-ranked deeper (search.semantic.DEPTH) than a topic: pages of 7 end
-        # inside either depth.
-        for text in ("lá cây màu xanh", "vì sao lá cây có màu xanh?"):
+        # A search of four words or more is re-ranked deeper (search.semantic.DEPTH) than a
+        # shorter one (search.rerank.DEPTH): pages of 7 end inside either depth.
+        for text in ("lá cây xanh", "vì sao lá cây có màu xanh?"):
             everything = ids(backend, text, size=100)
             pages = [ids(backend, text, size=7, page=p) for p in range(1, 10)]
             flat = [i for page in pages for i in page]
