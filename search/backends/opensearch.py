@@ -23,6 +23,7 @@ import binascii
 import functools
 import html
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -694,6 +695,9 @@ class OpenSearchBackend:
         meant = semantic.asked(parsed)
         depth = semantic.DEPTH if meant else rerank.DEPTH
         second = rerank.applies(parsed, query.sort, query.offset, depth)
+        # Typed without accents, its first candidates may be ranked again with the accents their
+        # texts give it (search.semantic.respelled): on every page, as on Tantivy.
+        respell = semantic.respells(parsed) and rerank.applies(parsed, query.sort, 0, depth)
         end = query.offset + query.size
         # Its vector (search.semantic): a question's encoded on a thread while OpenSearch
         # searches; any other's only if the second stage finds no known item.
@@ -702,9 +706,9 @@ class OpenSearchBackend:
             meaning = semantic.Meaning(
                 parsed, self._restore, _started if semantic.questioning(parsed) else None
             )
-        if second:
+        if second or respell:
             # The page is cut from the re-ranked candidates (search.rerank), as on Tantivy.
-            body["from"], body["size"] = 0, max(depth, end)
+            body["from"], body["size"] = 0, max(depth, end, semantic.RESPELL if respell else 0)
             body["_source"] = [*_SOURCE, "title", "lesson", "kw", "desc", "body", "vec"]
         result = self._search(body)
         suggestion = None
@@ -712,8 +716,9 @@ class OpenSearchBackend:
         # Counted exactly up to TOTAL_BOUND matches, then "at least" (track_total_hits).
         total_approximate = result["hits"]["total"].get("relation") == "gte"
         raw_hits = result["hits"]["hits"]
-        if second:
-            raw_hits = self._second_stage(raw_hits, parsed, idf, meaning, depth)[query.offset : end]
+        if second or respell:
+            again = functools.partial(self._respelled, parsed, query, unknown, idf) if respell else None
+            raw_hits = self._second_stage(raw_hits, parsed, idf, meaning, depth, again)[query.offset : end]
         if unknown and raw_hits:
             ids = [h["_source"]["id"] for h in raw_hits]
             suggestion = correction(self._texts(ids), parsed)
@@ -740,10 +745,13 @@ class OpenSearchBackend:
         idf: dict[str, float],
         meaning: semantic.Meaning | None,
         depth: int,
+        respell: Callable[[Sequence[str], list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
     ) -> list[dict[str, Any]]:
         """``raw_hits`` with the first ``depth`` re-scored by ``search.rerank``, then by what
         they mean when the search is read for its meaning (``search.semantic``; ``meaning``
-        None: it is not)."""
+        None: it is not). With ``respell`` (:meth:`_respelled`), a search whose second stage
+        finds no known item has its first candidates ranked again with the accents their texts
+        give it, and is re-scored from there."""
         top, rest = raw_hits[:depth], raw_hits[depth:]
         texts, curricula = [], []
         for h in top:
@@ -759,6 +767,10 @@ class OpenSearchBackend:
         second = rerank.second_stage(
             parsed, idf, texts, curricula, unit=COVERAGE_SCORE, question_weight=QUESTION_WEIGHT
         )
+        if respell is not None and not second.known_item:
+            # Typed without accents and no known item (a title or a sentence looked up by its
+            # words keeps the lexical order).
+            return self._second_stage(respell(texts, raw_hits), parsed, idf, meaning, depth)
         if not any(second.extra):
             return raw_hits  # nothing to re-score (only curriculum aliases): the first stage's order
         rescored = [
@@ -776,6 +788,42 @@ class OpenSearchBackend:
                 rescored = [{**h, "_score": score} for h, score in zip(rescored, meant, strict=True)]
                 rescored.sort(key=lambda h: (-h["_score"], h["_source"]["id"]))
         return rescored + rest
+
+    def _respelled(
+        self,
+        parsed: ParsedQuery,
+        query: SearchQuery,
+        fuzzy: frozenset[str],
+        idf: dict[str, float],
+        texts: Sequence[str],
+        raw_hits: list[dict[str, Any]],
+    ) -> list[dict[str, Any]]:
+        """``raw_hits`` with the first ``semantic.RESPELL`` ranked again by the query as if
+        typed with the accents ``texts`` (the first candidates') give it
+        (``search.semantic.respelled``); the rest keep their places. One request scores only
+        those candidates (their ids required); the hits keep what the first request gave them
+        (snippets)."""
+        head = raw_hits[: semantic.RESPELL]
+        if not head:
+            return raw_hits
+        ids = [h["_source"]["id"] for h in head]
+        body = self._body(semantic.respelled(parsed, self._restore, texts), query, fuzzy, idf)
+        body["query"] = {"bool": {"must": [body["query"]], "filter": [{"terms": {"id": ids}}]}}
+        body.update({"from": 0, "size": len(head), "track_total_hits": False, "_source": ["id"]})
+        body.pop("highlight", None)
+        body.pop("aggs", None)
+        scores = {
+            h["_source"]["id"]: float(h.get("_score") or 0.0) for h in self._search(body)["hits"]["hits"]
+        }
+        if set(scores) != set(ids):  # the index changed between the two requests: keep the order
+            return raw_hits
+        again = [{**h, "_score": scores[h["_source"]["id"]]} for h in head]
+        again.sort(key=lambda h: (-h["_score"], h["_source"]["id"]))
+        # The rest stay below them (a page is ordered by score): their scores move down as one.
+        rest = raw_hits[len(head) :]
+        below = math.nextafter(min(h["_score"] for h in again), -math.inf)
+        shift = max(max((float(h.get("_score") or 0.0) - below for h in rest), default=0.0), 0.0)
+        return again + [{**h, "_score": float(h.get("_score") or 0.0) - shift} for h in rest]
 
     def accents(self, text: str) -> str:
         """See ``SearchBackend.accents``. The counts are of every indexed material, drafts

@@ -197,6 +197,57 @@ def test_each_backend_gives_a_query_its_accents_back(backend: SearchBackend) -> 
     assert backend.accents("Wikipedia 2024") == "wikipedia 2024"
 
 
+def test_a_query_typed_without_accents_is_respelled_as_its_candidates_write_it() -> None:
+    words = {"hành": 40, "tính": 60, "tinh": 20, "độ": 70, "đỏ": 10, "bài": 5, "tập": 5, "gì": 9}
+
+    def count(terms: Any) -> dict[str, int]:
+        return {t: words.get(t, 0) for t in terms}
+
+    def index(folded: Any, near: Local | None = None) -> list[str]:
+        return restore(folded, count, lambda terms: {}, near)
+
+    parsed = analyze("bai tap hanh tinh do la gi")
+    texts = ["Sao Hoả\nSao Hoả là hành tinh đỏ.", "Hành tinh đỏ\nMột hành tinh đỏ rực."]
+    again = semantic.respelled(parsed, index, texts)
+    assert again.has_marks and not parsed.has_marks
+    assert [t.exact for t in again.tokens][2:5] == ["hành", "tinh", "đỏ"]
+    assert [t.folded for t in again.tokens] == [t.folded for t in parsed.tokens]
+    # Question words stay what the query made them ("gi" typed without accents).
+    assert [t.question for t in again.tokens] == [t.question for t in parsed.tokens]
+    # Only a query typed without accents, long enough to be read for its meaning.
+    assert semantic.respells(parsed)
+    assert not semantic.respells(analyze("bài tập hành tinh đỏ là gì"))
+    assert not semantic.respells(analyze("hanh tinh do"))
+
+
+@pytest.mark.relevance
+def test_each_backend_ranks_first_the_texts_that_spell_the_query_as_its_candidates_do(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Word for word the same once folded: only the accents tell the red planet ("hành tinh
+    # đỏ") from practising measurements ("hành tính độ"), and most candidates mean the planet.
+    def doc(ident: str, words: str) -> SearchDocument:
+        return SearchDocument(
+            id=ident, title="Bài tập", body=f"Bài tập về {words} trên bầu trời đêm.", public=True
+        )
+
+    planet = [doc(f"b{i}", "hành tinh đỏ") for i in range(4)]
+    backend.index([doc("a0", "hành tính độ"), doc("a1", "hành tính độ"), *planet])
+    backend.refresh()
+    monkeypatch.setenv("HOCLIEU_SEMANTIC", "false")  # the words alone
+
+    def top(size: int) -> set[str]:
+        # (Each size its own search: a backend remembers results by query.)
+        query = SearchQuery("hanh tinh do tren bau troi la gi", size=size, with_facets=False)
+        return {h.id for h in backend.search(query).hits[:4]}
+
+    # Without it, the six tie (one folded text) and their keys order them.
+    monkeypatch.setattr(semantic, "RESPELL", 0)
+    assert top(10) != {d.id for d in planet}
+    monkeypatch.setattr(semantic, "RESPELL", 50)
+    assert top(9) == {d.id for d in planet}
+
+
 # --- the blend --------------------------------------------------------------------------------
 
 
