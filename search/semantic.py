@@ -91,7 +91,9 @@ def respells(parsed: ParsedQuery) -> bool:
     return not parsed.has_marks and applies(parsed)
 
 
-def respelled(parsed: ParsedQuery, restore: Restore, texts: Sequence[str]) -> ParsedQuery:
+def respelled(
+    parsed: ParsedQuery, restore: Restore, texts: Sequence[str], near: Local | None = None
+) -> ParsedQuery:
     """``parsed`` as if typed with the accents that its candidates' ``texts`` (as
     ``search.rerank.second_stage`` reads them) and the index give its words
     (``search.accents.restore`` with ``search.accents.Local``): the engines' first stage then
@@ -105,9 +107,10 @@ def respelled(parsed: ParsedQuery, restore: Restore, texts: Sequence[str]) -> Pa
     (held-out 0.896 → 0.902); the second stage, given the typed accents, gained nothing
     (``bench/README.md``, "Session 15"). A search whose second stage finds a known item (a
     title, a sentence quoted from a text) is not respelled: passages lost 0.016 when it was.
-    Question words stay question words, as typed."""
+    Question words stay question words, as typed. ``near``: what ``texts`` say, when already
+    read (:meth:`Meaning.respelled`)."""
     tokens = parsed.tokens
-    spelled = iter(restore([t.folded for t in tokens], near=_local(parsed, texts)))
+    spelled = iter(restore([t.folded for t in tokens], near=near or _local(parsed, texts)))
     clauses = tuple(
         dataclasses.replace(
             c, tokens=tuple(dataclasses.replace(t, exact=next(spelled, t.exact)) for t in c.tokens)
@@ -219,9 +222,17 @@ class Meaning:
         self.parsed = parsed
         self._restore = restore
         self._started = start(self._encode) if start is not None else None
+        self._near: Local | None = None
 
     def _encode(self) -> np.ndarray | None:
         return query_vector(self.parsed, self._restore)
+
+    def respelled(self, texts: Sequence[str]) -> ParsedQuery:
+        """:func:`respelled`, the query as its first candidates' ``texts`` spell it. What they
+        say of its accents then gives it its vector too (:meth:`vector`): they are read once,
+        and the query the encoder reads is the one the first stage ranked by."""
+        self._near = _local(self.parsed, texts)
+        return respelled(self.parsed, self._restore, texts, self._near)
 
     def vector(self, texts: Sequence[str] = ()) -> np.ndarray | None:
         """The query's vector. ``texts``: the re-scored candidates' texts (as
@@ -233,7 +244,7 @@ class Meaning:
         remembers its vector and nothing is encoded twice."""
         if not texts or self.parsed.has_marks:
             return self._started() if self._started is not None else self._encode()
-        near = _local(self.parsed, texts)
+        near = self._near or _local(self.parsed, texts)
         if self._started is not None:
             self._started()
         model = _vectors.encoder()

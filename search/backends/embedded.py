@@ -1637,7 +1637,11 @@ class EmbeddedBackend:
         return [(score, addr) for score, _ident, addr in rescored] + rest
 
     def _respelled(
-        self, ask: _Ask, texts: Sequence[str], found: list[tuple[float, tantivy.DocAddress]]
+        self,
+        ask: _Ask,
+        meaning: semantic.Meaning | None,
+        texts: Sequence[str],
+        found: list[tuple[float, tantivy.DocAddress]],
     ) -> list[tuple[float, tantivy.DocAddress]]:
         """``found`` with its first ``semantic.RESPELL`` ranked again by the first stage's query
         as if typed with the accents ``texts`` (the first candidates') give it
@@ -1646,18 +1650,23 @@ class EmbeddedBackend:
         head = found[: semantic.RESPELL]
         if not head:
             return found
-        accented = semantic.respelled(ask.parsed, functools.partial(self._restore, ask.searcher), texts)
+        if meaning is not None:  # read for its meaning too: the same accents give its vector
+            accented = meaning.respelled(texts)
+        else:
+            accented = semantic.respelled(ask.parsed, functools.partial(self._restore, ask.searcher), texts)
         within = self._keys(_key_values(ask.searcher, head))
-        text = self._text_clauses(accented, ask.fuzzy, idf=ask.idf, common=ask.common)
-        ranked = self._run(
-            ask.searcher,
-            self._build(text, ask.query, within=within),
-            ask.query,
-            accented,
-            len(head),
-            0,
-            count=False,
+        # As a gated search ranks its candidates: the terms chained, each seeked to the few
+        # candidates (the exact query's unions read 4 096-document windows of every word's
+        # postings around each: 26 ms of CPU per question at 250 000 materials, against ~2).
+        exact = (
+            self._chained(ask.searcher, accented, ask.idf, ask.query, within)
+            if FLAT_TERMS and not ask.fuzzy
+            else None
         )
+        if exact is None:
+            text = self._text_clauses(accented, ask.fuzzy, idf=ask.idf, common=ask.common)
+            exact = self._build(text, ask.query, within=within)
+        ranked = self._run(ask.searcher, exact, ask.query, accented, len(head), 0, count=False)
         again = [(float(score), addr) for score, addr in ranked.hits]
         if len(again) != len(head):  # the index changed under the searcher? never: keep the order
             return found
@@ -1823,7 +1832,7 @@ class EmbeddedBackend:
                 suggestion = self._correction(searcher, found[:10], parsed)
             read: dict[tuple[int, int], tantivy.Document] = {}
             if second or respell:
-                again = functools.partial(self._respelled, ask) if respell else None
+                again = functools.partial(self._respelled, ask, meaning) if respell else None
                 found = self._second_stage(searcher, found, parsed, idf, read, meaning, depth, again)
             hits = self._hits(searcher, found[query.offset : end], parsed, query, read)
             if scored:

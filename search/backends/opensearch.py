@@ -717,7 +717,9 @@ class OpenSearchBackend:
         total_approximate = result["hits"]["total"].get("relation") == "gte"
         raw_hits = result["hits"]["hits"]
         if second or respell:
-            again = functools.partial(self._respelled, parsed, query, unknown, idf) if respell else None
+            again = (
+                functools.partial(self._respelled, parsed, meaning, query, unknown, idf) if respell else None
+            )
             raw_hits = self._second_stage(raw_hits, parsed, idf, meaning, depth, again)[query.offset : end]
         if unknown and raw_hits:
             ids = [h["_source"]["id"] for h in raw_hits]
@@ -792,6 +794,7 @@ class OpenSearchBackend:
     def _respelled(
         self,
         parsed: ParsedQuery,
+        meaning: semantic.Meaning | None,
         query: SearchQuery,
         fuzzy: frozenset[str],
         idf: dict[str, float],
@@ -807,7 +810,13 @@ class OpenSearchBackend:
         if not head:
             return raw_hits
         ids = [h["_source"]["id"] for h in head]
-        body = self._body(semantic.respelled(parsed, self._restore, texts), query, fuzzy, idf)
+        # Read for its meaning too: the same accents give its vector.
+        accented = (
+            meaning.respelled(texts)
+            if meaning is not None
+            else semantic.respelled(parsed, self._restore, texts)
+        )
+        body = self._body(accented, query, fuzzy, idf)
         body["query"] = {"bool": {"must": [body["query"]], "filter": [{"terms": {"id": ids}}]}}
         body.update({"from": 0, "size": len(head), "track_total_hits": False, "_source": ["id"]})
         body.pop("highlight", None)

@@ -159,25 +159,27 @@ def unchained(backend: EmbeddedBackend, query: SearchQuery, monkeypatch: pytest.
 
 @pytest.mark.usefixtures("gated")
 @pytest.mark.parametrize(
-    "text",
+    ("text", "ranked"),
     [
-        "bài tập diện tích hình thang",
-        "bai tap dien tich hinh thang",
-        "cách tính diện tích hình thang như thế nào vậy",
-        "bài tập hình hình thang vuông",
-        "bài tập hình thang toán lớp 5",
-        "bai tap hinh thang lop 5 la gi",
+        ("bài tập diện tích hình thang", 1),
+        ("cách tính diện tích hình thang như thế nào vậy", 1),
+        ("bài tập hình hình thang vuông", 1),
+        ("bài tập hình thang toán lớp 5", 1),
+        # Typed without accents, no known item: its first candidates are ranked again, as
+        # their texts spell it (search.semantic.respelled), through a chain too.
+        ("bai tap dien tich hinh thang", 2),
+        ("bai tap hinh thang lop 5 la gi", 2),
     ],
 )
 @pytest.mark.parametrize("page", [1, 2])
 def test_gated_searches_rank_their_candidates_through_the_chain(
-    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch, text: str, page: int
+    backend: EmbeddedBackend, monkeypatch: pytest.MonkeyPatch, text: str, ranked: int, page: int
 ) -> None:
     query = SearchQuery(text, page=page, size=10, public_only=True, students_only=True)
     before = unchained(backend, query, monkeypatch)
     chains = spy(backend, monkeypatch, "_chained")
     after = backend.search(query)
-    assert chains == [True]  # gated, and the chain ranked
+    assert chains == [True] * ranked  # gated, and the chain ranked
     assert [h.id for h in after.hits] == [h.id for h in before.hits]
     assert [h.score for h in after.hits] == pytest.approx([h.score for h in before.hits], rel=1e-5)
     assert (after.total, after.facets, after.total_approximate) == (before.total, before.facets, True)
