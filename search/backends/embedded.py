@@ -1610,7 +1610,18 @@ class EmbeddedBackend:
         if respell is not None and not second.known_item:
             # Typed without accents and no known item (a title or a sentence looked up by its
             # words keeps the lexical order: passages lost 0.016 of MRR@10 without this gate).
-            return self._second_stage(searcher, respell(texts, found), parsed, idf, read, meaning, depth)
+            found = respell(texts, found)
+            at = {_where(addr): i for i, (_score, addr) in enumerate(top)}
+            if {_where(addr) for _score, addr in found[:depth]} != set(at):
+                # Other candidates came up: re-scored from there.
+                return self._second_stage(searcher, found, parsed, idf, read, meaning, depth)
+            # The same candidates in another order: what the second stage adds to each holds (it
+            # depends on the candidates, not on their order).
+            top, rest = found[:depth], found[depth:]
+            moved = [at[_where(addr)] for _score, addr in top]
+            texts = [texts[i] for i in moved]
+            idents = [idents[i] for i in moved]
+            second = dataclasses.replace(second, extra=[second.extra[i] for i in moved])
         if not any(second.extra):
             return found  # nothing to re-score (only curriculum aliases): the first stage's order
         # Only adds: every re-scored candidate stays above the first stage's rest. Ties go by
