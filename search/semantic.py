@@ -120,6 +120,18 @@ def respelled(
     return dataclasses.replace(parsed, clauses=clauses, has_marks=True)
 
 
+def beneath(rest: Sequence[float], head: Sequence[float]) -> list[float]:
+    """The scores ``rest`` moved down as one, each by the same amount, until the highest is
+    below the lowest of ``head`` (unmoved if it already is): the candidates after the ones
+    :func:`respelled` ranked again stay after them on every page (a page is ordered by score),
+    in their own order."""
+    if not rest or not head:
+        return list(rest)
+    below = math.nextafter(min(head), -math.inf)
+    shift = max(max(rest) - below, 0.0)
+    return [score - shift for score in rest]
+
+
 def _local(parsed: ParsedQuery, texts: Sequence[str]) -> Local:
     """What the candidates' ``texts`` say of how to spell the query's words."""
     return Local((t.folded for t in parsed.tokens), map(spelled_words, texts))

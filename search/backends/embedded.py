@@ -38,7 +38,6 @@ import functools
 import hashlib
 import itertools
 import json
-import math
 import re
 import threading
 import time
@@ -1681,13 +1680,11 @@ class EmbeddedBackend:
         again = [(float(score), addr) for score, addr in ranked.hits]
         if len(again) != len(head):  # the index changed under the searcher? never: keep the order
             return found
-        keys = ask.searcher.fast_field_values("key", [addr for _score, addr in again])
-        order = sorted(range(len(again)), key=lambda i: (-again[i][0], keys[i] or 0))
-        # The rest stay below them (a page is ordered by score): their scores move down as one.
+        # Equal scores by key, as every ranking here; the rest stay below them.
+        again = self._settle_ties(ask, again, len(again))
         rest = found[len(head) :]
-        below = math.nextafter(min(score for score, _addr in again), -math.inf)
-        shift = max((score - below for score, _addr in rest), default=0.0)
-        return [again[i] for i in order] + [(score - max(shift, 0.0), addr) for score, addr in rest]
+        lowered = semantic.beneath([score for score, _addr in rest], [score for score, _addr in again])
+        return again + [(score, addr) for score, (_old, addr) in zip(lowered, rest, strict=True)]
 
     def accents(self, text: str) -> str:
         """See ``SearchBackend.accents``. The counts are of every indexed material, drafts

@@ -23,7 +23,6 @@ import binascii
 import functools
 import html
 import json
-import math
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -828,11 +827,11 @@ class OpenSearchBackend:
             return raw_hits
         again = [{**h, "_score": scores[h["_source"]["id"]]} for h in head]
         again.sort(key=lambda h: (-h["_score"], h["_source"]["id"]))
-        # The rest stay below them (a page is ordered by score): their scores move down as one.
         rest = raw_hits[len(head) :]
-        below = math.nextafter(min(h["_score"] for h in again), -math.inf)
-        shift = max(max((float(h.get("_score") or 0.0) - below for h in rest), default=0.0), 0.0)
-        return again + [{**h, "_score": float(h.get("_score") or 0.0) - shift} for h in rest]
+        lowered = semantic.beneath(
+            [float(h.get("_score") or 0.0) for h in rest], [h["_score"] for h in again]
+        )
+        return again + [{**h, "_score": score} for h, score in zip(rest, lowered, strict=True)]
 
     def accents(self, text: str) -> str:
         """See ``SearchBackend.accents``. The counts are of every indexed material, drafts
