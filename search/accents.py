@@ -27,7 +27,10 @@ The candidates of a syllable are every accented spelling that folds to it
 (:func:`candidates`: the vowel letters' variants, ``đ`` for ``d``, and a tone mark on one vowel,
 in the index's tone placement), of which the index knows a handful. The counts come from the
 backend (``Counts``): document frequencies of accented words, and of accented pairs (the two
-words joined) in a field both backends keep for this.
+words joined) in a field both backends keep for this, among the *public* materials only. A
+draft is never a candidate of anyone else's search, and must not decide how their queries are
+spelled either: a teacher uploading a hundred unapproved drafts that write "hành tính độ" would
+otherwise turn every "hanh tinh do" on the portal into practising measurements.
 """
 
 from __future__ import annotations

@@ -68,9 +68,10 @@ class SearchBackend(Protocol):
         ...
 
     def accents(self, text: str) -> str:
-        """``text``'s words, folded, with the accents the index's texts most likely give them
-        ("vi sao la cay" → "vì sao lá cây"; ``search.accents``). Words the index does not hold
-        stay as typed, folded."""
+        """``text``'s words, folded, with the accents the public materials' texts most likely
+        give them ("vi sao la cay" → "vì sao lá cây"; ``search.accents``). Words they do not
+        hold stay as typed, folded. A draft counts for nothing: what a teacher has not published
+        must not decide how everyone's searches are spelled."""
         ...
 
     def suggest(self, prefix: str, *, size: int = 8) -> list[Suggestion]:

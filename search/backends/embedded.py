@@ -115,7 +115,7 @@ from search.vietnamese import normalize_tone_placement
 
 _T = TypeVar("_T")
 
-SCHEMA_VERSION = 7
+SCHEMA_VERSION = 8
 # The vocabulary fields of the schema version. A field added to the registry (repository.fields)
 # since changes the schema: its index lives in a folder of its own (see ``_layout``).
 _BASE_FIELDS = (
@@ -183,7 +183,9 @@ PAIRS_OF = {"title": "pairs_t", "lesson": "pairs_t", "kw": "pairs_t", "desc": "p
 #: Characters of a material's body stored (``body_head``): what the second stage reads
 #: (``rerank.TEXT_CHARS``), snippets are cut from and typo suggestions are drawn from.
 STORED_BODY_CHARS = 20_000
-#: The field of accented word pairs (``search.accents``).
+#: The fields of the public materials' accented words and of their pairs ("vìsao"), whose
+#: document frequencies give a query typed without accents its accents back (``search.accents``).
+ACCENT_WORDS = "words_x"
 ACCENT_PAIRS = "pairs_x"
 
 #: Characters of a long body a hit's snippet is cut from (``_Snippets.around``).
@@ -241,9 +243,12 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("page_text_x", stored=False, tokenizer_name="vi_exact")
     for name, _ in PAIR_WEIGHTS:
         sb.add_text_field(name, stored=False, tokenizer_name="vi_exact", index_option="freq")
-    # Adjacent accented words ("vìsao"), from the title and the body's start: how often the
-    # texts write each pair, which gives a query typed without accents its accents back
-    # (``search.accents``). Only their document frequencies are read.
+    # A public material's distinct accented words, and its adjacent ones ("vìsao") from the
+    # title and the body's start: how often the texts write each word and pair, which gives a
+    # query typed without accents its accents back (``search.accents``). Only their document
+    # frequencies are read; a draft has neither, so it cannot decide how a public search is
+    # spelled.
+    sb.add_text_field(ACCENT_WORDS, stored=False, tokenizer_name="vi_exact", index_option="basic")
     sb.add_text_field(ACCENT_PAIRS, stored=False, tokenizer_name="vi_exact", index_option="basic")
     # What the material means (``repository.vectors``), for the questions' third stage.
     sb.add_bytes_field("vec", stored=True, indexed=False, fast=False)
@@ -421,7 +426,9 @@ class EmbeddedBackend:
                 m.add_bytes("body_head", text[:STORED_BODY_CHARS].encode("utf-8"))
         m.add_text("pairs_t", " ".join(title_pairs))
         m.add_text("pairs_b", " ".join(body_pairs))
-        m.add_text(ACCENT_PAIRS, " ".join(accents.accent_pairs(t for _name, t, _exact in texts)))
+        if doc.public:
+            m.add_text(ACCENT_WORDS, " ".join(sorted(exact_words)))
+            m.add_text(ACCENT_PAIRS, " ".join(accents.accent_pairs(t for _name, t, _exact in texts)))
         if doc.vector:
             m.add_bytes("vec", doc.vector)
         facets = set(fields.facets())
@@ -1687,16 +1694,14 @@ class EmbeddedBackend:
         return again + [(score, addr) for score, (_old, addr) in zip(lowered, rest, strict=True)]
 
     def accents(self, text: str) -> str:
-        """See ``SearchBackend.accents``. The counts are of every indexed material, drafts
-        included: what it returns ranks public results but is never shown."""
+        """See ``SearchBackend.accents``. The counts are of the public materials only."""
         return " ".join(self._restore(self._searcher(), words(fold(nfc(text)))))
 
     def _restore(
         self, searcher: tantivy.Searcher, folded: Sequence[str], near: Local | None = None
     ) -> list[str]:
         def word_counts(terms: Sequence[str]) -> dict[str, int]:
-            # In a title or a body: the most of the two.
-            return {t: max(searcher.doc_freq("title_x", t), searcher.doc_freq("body_x", t)) for t in terms}
+            return {t: searcher.doc_freq(ACCENT_WORDS, t) for t in terms}
 
         def pair_counts(terms: Sequence[str]) -> dict[str, int]:
             return {t: searcher.doc_freq(ACCENT_PAIRS, t) for t in terms}

@@ -834,26 +834,25 @@ class OpenSearchBackend:
         return again + [{**h, "_score": score} for h, score in zip(rest, lowered, strict=True)]
 
     def accents(self, text: str) -> str:
-        """See ``SearchBackend.accents``. The counts are of every indexed material, drafts
-        included: what it returns ranks public results but is never shown."""
+        """See ``SearchBackend.accents``. The counts are of the public materials only."""
         return " ".join(self._restore(words(fold(nfc(text)))))
 
     def _restore(self, folded: Sequence[str], near: Local | None = None) -> list[str]:
         return restore(
             folded,
-            lambda terms: self._counts(terms, ("title.x", "body.x")),
+            lambda terms: self._counts(terms, ("title.x", "lesson.x", "kw.x", "desc.x", "body.x")),
             lambda terms: self._counts(terms, ("pairs_x",)),
             near,
         )
 
     def _counts(self, terms: Sequence[str], fields: Sequence[str]) -> dict[str, int]:
-        """How many materials hold each of ``terms`` in one of ``fields`` (``search.accents``):
-        one request, a ``filters`` aggregation with a bucket per term."""
+        """How many public materials hold each of ``terms`` in one of ``fields``
+        (``search.accents``): one request, a ``filters`` aggregation with a bucket per term."""
         if not terms:
             return {}
         buckets = {f"t{i}": self._any([{"term": {f: t}} for f in fields]) for i, t in enumerate(terms)}
         body = {
-            "query": {"term": {"kind": "m"}},
+            "query": {"bool": {"filter": [{"term": {"kind": "m"}}, {"term": {"public": True}}]}},
             "size": 0,
             "aggs": {"df": {"filters": {"filters": buckets}}},
         }

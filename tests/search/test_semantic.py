@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 import threading
@@ -151,18 +152,23 @@ def test_each_backend_spells_a_question_as_the_texts_it_finds_do(
         "Sao Kim là hành tinh sáng nhất trên bầu trời đêm, sau Mặt Trăng.",
     ]
     public = [
-        SearchDocument(id=f"p{i}", title=f"Thiên văn {i}", body=t, public=True, vector=model.passage(t))
+        SearchDocument(
+            id=f"p{i}", title=f"Thiên văn {i}", body=t, grades=[9], public=True, vector=model.passage(t)
+        )
         for i, t in enumerate(texts)
     ]
-    # Drafts, never a candidate of a public search, whose words the index's counts still hold.
-    drafts = [
-        SearchDocument(id=f"d{i}", title="Thực hành", body="Thực hành tính độ dài đoạn thẳng.", public=False)
+    # Materials of another grade, never a candidate of a grade-9 search, whose words the
+    # index's counts hold.
+    others = [
+        SearchDocument(
+            id=f"d{i}", title="Thực hành", body="Thực hành tính độ dài đoạn thẳng.", grades=[2], public=True
+        )
         for i in range(30)
     ]
-    backend.index(public + drafts)
+    backend.index(public + others)
     backend.refresh()
     assert backend.accents("hanh tinh do") == "hành tính độ"  # the whole index's reading
-    query = SearchQuery("vi sao goi la hanh tinh do?", size=10, with_facets=False)
+    query = SearchQuery("vi sao goi la hanh tinh do?", grades=[9], size=10, with_facets=False)
     assert [h.id for h in backend.search(query).hits][:2] in (["p0", "p1"], ["p1", "p0"])
     # A question: encoded at once with the index's accents, then again as its candidates
     # spell it.
@@ -170,11 +176,11 @@ def test_each_backend_spells_a_question_as_the_texts_it_finds_do(
     assert "hành tính độ" in encoded[0] and "hành tinh đỏ" in encoded[1]
     # Not a question (no question word or mark): encoded once, when needed, as the texts spell it.
     encoded.clear()
-    backend.search(SearchQuery("ten goi cua sao hoa la hanh tinh do", size=10, with_facets=False))
+    backend.search(SearchQuery("ten goi cua sao hoa la hanh tinh do", grades=[9], size=10, with_facets=False))
     assert len(encoded) == 1 and "hành tinh đỏ" in encoded[0]
     # Typed with accents: as typed, once.
     encoded.clear()
-    backend.search(SearchQuery("Vì sao gọi là hành tinh đỏ?", size=10, with_facets=False))
+    backend.search(SearchQuery("Vì sao gọi là hành tinh đỏ?", grades=[9], size=10, with_facets=False))
     assert encoded == ["Vì sao gọi là hành tinh đỏ?"]
 
 
@@ -195,6 +201,41 @@ def test_each_backend_gives_a_query_its_accents_back(backend: SearchBackend) -> 
     assert backend.accents("Ha Noi la thu do") == "hà nội là thủ đô"
     assert backend.accents("la ban") == "la bàn"
     assert backend.accents("Wikipedia 2024") == "wikipedia 2024"
+
+
+def test_drafts_do_not_decide_how_a_query_is_spelled(backend: SearchBackend) -> None:
+    """An attacker's drafts (many, all spelling "hành tính độ") must not turn everyone's "hanh
+    tinh do" into practising measurements: only public materials count. Once published (by a
+    curator), they count like any other; taken down again, they no longer do."""
+    mars = [
+        SearchDocument(id=f"p{i}", title="Sao Hỏa", body="Sao Hỏa là hành tinh đỏ.", public=True)
+        for i in range(2)
+    ]
+    drafts = [
+        SearchDocument(
+            id=f"d{i}",
+            title="Thực hành",
+            body="Thực hành tính độ dài đoạn thẳng.",
+            owner_id="attacker",
+            public=False,
+        )
+        for i in range(40)
+    ]
+    backend.index(mars + drafts)
+    backend.refresh()
+    assert backend.accents("hanh tinh do") == "hành tinh đỏ"
+    assert backend.accents("thuc hanh tinh do dai") == "thuc hành tinh đỏ dai"  # "thực", "dài": drafts only
+
+    published = [dataclasses.replace(d, public=True) for d in drafts]
+    backend.index(published)
+    backend.refresh()
+    assert backend.accents("hanh tinh do") == "hành tính độ"
+    assert backend.accents("thuc hanh tinh do dai") == "thực hành tính độ dài"
+
+    # Taken down: the attacker's spelling stops counting again.
+    backend.index(drafts)
+    backend.refresh()
+    assert backend.accents("hanh tinh do") == "hành tinh đỏ"
 
 
 def test_a_query_typed_without_accents_is_respelled_as_its_candidates_write_it() -> None:
