@@ -17,7 +17,7 @@ import pytest
 
 from repository import vectors
 from repository.text import fold, nfc
-from search import semantic
+from search import rerank, semantic
 from search.accents import Local, accent_pairs, candidates, question_phrases, restore
 from search.backends.base import SearchBackend
 from search.backends.embedded import EmbeddedBackend
@@ -304,6 +304,33 @@ def test_each_backend_ranks_first_the_texts_that_spell_the_query_as_its_candidat
     assert top(10) != {d.id for d in planet}
     monkeypatch.setattr(semantic, "RESPELL", 50)
     assert top(9) == {d.id for d in planet}
+
+
+def test_a_respelled_search_whose_candidates_stay_is_not_re_scored_twice(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Six candidates, all within the second stage's depth: respelling reorders them, and what
+    # the second stage added to each holds (it depends on the candidates, not on their order).
+    def doc(ident: str, words: str) -> SearchDocument:
+        return SearchDocument(
+            id=ident, title="Bài tập", body=f"Bài tập về {words} trên bầu trời đêm.", public=True
+        )
+
+    planet = [doc(f"b{i}", "hành tinh đỏ") for i in range(4)]
+    backend.index([doc("a0", "hành tính độ"), doc("a1", "hành tính độ"), *planet])
+    backend.refresh()
+    monkeypatch.setenv("HOCLIEU_SEMANTIC", "false")
+    calls: list[int] = []
+    real = rerank.second_stage
+
+    def counted(*args: Any, **kwargs: Any) -> rerank.Rescored:
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(rerank, "second_stage", counted)
+    hits = backend.search(SearchQuery("hanh tinh do tren bau troi la gi", size=10, with_facets=False)).hits
+    assert len(hits) == 6
+    assert len(calls) == 1
 
 
 # --- the blend --------------------------------------------------------------------------------
