@@ -243,11 +243,11 @@ def _schema() -> tantivy.Schema:
     sb.add_text_field("page_text_x", stored=False, tokenizer_name="vi_exact")
     for name, _ in PAIR_WEIGHTS:
         sb.add_text_field(name, stored=False, tokenizer_name="vi_exact", index_option="freq")
-    # A public material's distinct accented words, and its adjacent ones ("vìsao") from the
-    # title and the body's start: how often the texts write each word and pair, which gives a
-    # query typed without accents its accents back (``search.accents``). Only their document
-    # frequencies are read; a draft has neither, so it cannot decide how a public search is
-    # spelled.
+    # A public material's distinct accented words (of its title and body), and its adjacent
+    # ones ("vìsao") from its texts' starts: how often the texts write each word and pair, which
+    # gives a query typed without accents its accents back (``search.accents``). Only their
+    # document frequencies are read; a draft has neither, so it cannot decide how a public
+    # search is spelled.
     sb.add_text_field(ACCENT_WORDS, stored=False, tokenizer_name="vi_exact", index_option="basic")
     sb.add_text_field(ACCENT_PAIRS, stored=False, tokenizer_name="vi_exact", index_option="basic")
     # What the material means (``repository.vectors``), for the questions' third stage.
@@ -392,6 +392,8 @@ class EmbeddedBackend:
         }
         texts: list[tuple[str, str, str]] = []
         exact_words: set[str] = set()
+        # The accented words of the title and the body (as OpenSearch counts them: title.x, body.x).
+        spelled: set[str] = set()
         for name, found in values.items():
             for text in found:
                 text = nfc(text)
@@ -399,7 +401,10 @@ class EmbeddedBackend:
                 # query tokens get (search.vietnamese), so "hóa" and "hoá" are the same word.
                 exact = normalize_tone_placement(text)
                 texts.append((name, text, exact))
-                exact_words.update(WORD_RUNS.findall(exact.lower()))
+                found_words = WORD_RUNS.findall(exact.lower())
+                exact_words.update(found_words)
+                if name in ("title", "body"):
+                    spelled.update(found_words)
         title_words = [folded_words(t) for t in title_group]
         body_words = folded_words(doc.description + "\n" + doc.body)
         title_pairs = [p for found in title_words for p in pairs_of(found)]
@@ -427,7 +432,7 @@ class EmbeddedBackend:
         m.add_text("pairs_t", " ".join(title_pairs))
         m.add_text("pairs_b", " ".join(body_pairs))
         if doc.public:
-            m.add_text(ACCENT_WORDS, " ".join(sorted(exact_words)))
+            m.add_text(ACCENT_WORDS, " ".join(sorted(spelled)))
             m.add_text(ACCENT_PAIRS, " ".join(accents.accent_pairs(t for _name, t, _exact in texts)))
         if doc.vector:
             m.add_bytes("vec", doc.vector)

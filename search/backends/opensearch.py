@@ -851,7 +851,7 @@ class OpenSearchBackend:
     def _restore(self, folded: Sequence[str], near: Local | None = None) -> list[str]:
         return restore(
             folded,
-            lambda terms: self._counts(terms, ("title.x", "lesson.x", "kw.x", "desc.x", "body.x")),
+            lambda terms: self._counts(terms, ("title.x", "body.x")),
             lambda terms: self._counts(terms, ("pairs_x",)),
             near,
         )
