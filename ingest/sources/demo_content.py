@@ -1009,7 +1009,8 @@ PHOTOSYNTHESIS_IMAGE = Spec(
         "Sơ đồ quá trình quang hợp ở thực vật",
         description=(
             "Sơ đồ: lá cây dùng năng lượng ánh sáng để tổng hợp glucose từ CO₂ và nước, đồng thời "
-            "giải phóng khí O₂."
+            "giải phóng khí O₂. Lá cây có màu xanh vì lục lạp trong tế bào lá chứa diệp lục: chất "
+            "này hấp thụ ánh sáng đỏ và xanh tím để quang hợp, còn ánh sáng xanh lục bị phản xạ lại."
         ),
         grades=[11],
         subjects=["sinh-hoc"],
