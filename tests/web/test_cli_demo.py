@@ -17,6 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from repository.models import Material, MaterialVersion
+from search.query import SearchQuery
+from search.service import backend_for
 from tests.broken_tools import first_on_path, half_broken_ffmpeg
 from web.cli import main
 
@@ -66,3 +68,11 @@ def test_failed_media_is_named_and_left_unpublished(runtime: Any) -> None:
     for name in failed:
         assert f"failed {name}:" in out
     assert f"{len(found) - len(failed)} of {len(found)} ready and published" in out
+
+    # The README's example question finds its answer among the samples, typed either way.
+    reindexed = CliRunner().invoke(main, ["reindex"])
+    assert reindexed.exit_code == 0, reindexed.output
+    backend = backend_for(runtime.settings)
+    for question in ("Vì sao lá cây có màu xanh?", "vi sao la cay co mau xanh"):
+        hits = backend.search(SearchQuery(question, with_facets=False)).hits
+        assert hits and hits[0].title == "Sơ đồ quá trình quang hợp ở thực vật", question
