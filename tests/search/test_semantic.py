@@ -278,12 +278,11 @@ def test_a_respelled_question_is_restored_once_for_its_vector_too(encoded: list[
     assert len(asked) == 1 and encoded == ["hành tinh đỏ là gi vay"]
 
 
-@pytest.mark.relevance
-def test_each_backend_ranks_first_the_texts_that_spell_the_query_as_its_candidates_do(
-    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    # Word for word the same once folded: only the accents tell the red planet ("hành tinh
-    # đỏ") from practising measurements ("hành tính độ"), and most candidates mean the planet.
+def _two_spellings(backend: SearchBackend) -> set[str]:
+    """Six texts word for word the same once folded: only the accents tell the red planet
+    ("hành tinh đỏ", four of them: their ids are returned) from practising measurements
+    ("hành tính độ", two)."""
+
     def doc(ident: str, words: str) -> SearchDocument:
         return SearchDocument(
             id=ident, title="Bài tập", body=f"Bài tập về {words} trên bầu trời đêm.", public=True
@@ -292,6 +291,15 @@ def test_each_backend_ranks_first_the_texts_that_spell_the_query_as_its_candidat
     planet = [doc(f"b{i}", "hành tinh đỏ") for i in range(4)]
     backend.index([doc("a0", "hành tính độ"), doc("a1", "hành tính độ"), *planet])
     backend.refresh()
+    return {d.id for d in planet}
+
+
+@pytest.mark.relevance
+def test_each_backend_ranks_first_the_texts_that_spell_the_query_as_its_candidates_do(
+    backend: SearchBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Most candidates mean the planet.
+    planet = _two_spellings(backend)
     monkeypatch.setenv("HOCLIEU_SEMANTIC", "false")  # the words alone
 
     def top(size: int) -> set[str]:
@@ -301,9 +309,9 @@ def test_each_backend_ranks_first_the_texts_that_spell_the_query_as_its_candidat
 
     # Without it, the six tie (one folded text) and their keys order them.
     monkeypatch.setattr(semantic, "RESPELL", 0)
-    assert top(10) != {d.id for d in planet}
+    assert top(10) != planet
     monkeypatch.setattr(semantic, "RESPELL", 50)
-    assert top(9) == {d.id for d in planet}
+    assert top(9) == planet
 
 
 def test_a_respelled_search_whose_candidates_stay_is_not_re_scored_twice(
@@ -311,14 +319,7 @@ def test_a_respelled_search_whose_candidates_stay_is_not_re_scored_twice(
 ) -> None:
     # Six candidates, all within the second stage's depth: respelling reorders them, and what
     # the second stage added to each holds (it depends on the candidates, not on their order).
-    def doc(ident: str, words: str) -> SearchDocument:
-        return SearchDocument(
-            id=ident, title="Bài tập", body=f"Bài tập về {words} trên bầu trời đêm.", public=True
-        )
-
-    planet = [doc(f"b{i}", "hành tinh đỏ") for i in range(4)]
-    backend.index([doc("a0", "hành tính độ"), doc("a1", "hành tính độ"), *planet])
-    backend.refresh()
+    _two_spellings(backend)
     monkeypatch.setenv("HOCLIEU_SEMANTIC", "false")
     calls: list[int] = []
     real = rerank.second_stage
