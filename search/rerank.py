@@ -46,8 +46,8 @@ import functools
 import itertools
 import operator
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Hashable, Iterable, Sequence
+from dataclasses import dataclass, replace
 from typing import cast
 
 from repository.text import merge_i_y
@@ -321,6 +321,16 @@ class Rescored:
     words: Sequence[list[str]] = ()
     quoted: Sequence[str] = ()
 
+    def reordered(self, order: Sequence[int]) -> Rescored:
+        """The same candidates in another ``order`` (each one's place here, as :func:`reordered`
+        gives it): what the stage adds to each depends on which candidates they are, not on
+        their order, so it holds."""
+        return replace(
+            self,
+            extra=[self.extra[i] for i in order],
+            words=[self.words[i] for i in order] if self.words else self.words,
+        )
+
     @functools.cached_property
     def known_item(self) -> bool:
         """A candidate's title holds every word of the query, or its text holds the whole query
@@ -328,6 +338,16 @@ class Rescored:
         query says nothing its words do not (``search.semantic`` leaves it alone); only that
         stage asks, so other searches never pay for the scan."""
         return self.titled or any(holds(ws, self.quoted) for ws in self.words)
+
+
+def reordered(before: Sequence[Hashable], after: Sequence[Hashable]) -> list[int] | None:
+    """Where each candidate of ``after`` stands in ``before`` (both by identity), when they are
+    the same candidates in another order (a respelled search whose top stayed); None when
+    others came up, which the stage must score afresh (:meth:`Rescored.reordered`)."""
+    at = {key: i for i, key in enumerate(before)}
+    if set(after) != at.keys():
+        return None
+    return [at[key] for key in after]
 
 
 def second_stage(

@@ -1622,17 +1622,13 @@ class EmbeddedBackend:
             # Typed without accents and no known item (a title or a sentence looked up by its
             # words keeps the lexical order: passages lost 0.016 of MRR@10 without this gate).
             found = respell(texts, found)
-            at = {_where(addr): i for i, (_score, addr) in enumerate(top)}
-            if {_where(addr) for _score, addr in found[:depth]} != set(at):
-                # Other candidates came up: re-scored from there.
+            moved = rerank.reordered([_where(a) for _s, a in top], [_where(a) for _s, a in found[:depth]])
+            if moved is None:  # other candidates came up: re-scored from there
                 return self._second_stage(searcher, found, parsed, idf, read, meaning, depth)
-            # The same candidates in another order: what the second stage adds to each holds (it
-            # depends on the candidates, not on their order).
             top, rest = found[:depth], found[depth:]
-            moved = [at[_where(addr)] for _score, addr in top]
             texts = [texts[i] for i in moved]
             idents = [idents[i] for i in moved]
-            second = dataclasses.replace(second, extra=[second.extra[i] for i in moved])
+            second = second.reordered(moved)
         if not any(second.extra):
             return found  # nothing to re-score (only curriculum aliases): the first stage's order
         # Only adds: every re-scored candidate stays above the first stage's rest. Ties go by

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import dataclasses
 import functools
 import html
 import json
@@ -773,16 +772,14 @@ class OpenSearchBackend:
             # Typed without accents and no known item (a title or a sentence looked up by its
             # words keeps the lexical order).
             raw_hits = respell(texts, raw_hits)
-            at = {h["_source"]["id"]: i for i, h in enumerate(top)}
-            if {h["_source"]["id"] for h in raw_hits[:depth]} != set(at):
-                # Other candidates came up: re-scored from there.
+            moved = rerank.reordered(
+                [h["_source"]["id"] for h in top], [h["_source"]["id"] for h in raw_hits[:depth]]
+            )
+            if moved is None:  # other candidates came up: re-scored from there
                 return self._second_stage(raw_hits, parsed, idf, meaning, depth)
-            # The same candidates in another order: what the second stage adds to each holds (it
-            # depends on the candidates, not on their order), as on Tantivy.
             top, rest = raw_hits[:depth], raw_hits[depth:]
-            moved = [at[h["_source"]["id"]] for h in top]
             texts = [texts[i] for i in moved]
-            second = dataclasses.replace(second, extra=[second.extra[i] for i in moved])
+            second = second.reordered(moved)
         if not any(second.extra):
             return raw_hits  # nothing to re-score (only curriculum aliases): the first stage's order
         rescored = [

@@ -6,6 +6,8 @@ import itertools
 import json
 from pathlib import Path
 
+import pytest
+
 from repository.text import merge_i_y, nfc
 from search.query import WORD_RUNS, analyze, fast_fold
 from search.rerank import (
@@ -14,6 +16,7 @@ from search.rerank import (
     pair_coverage,
     pool_weights,
     query_pairs,
+    reordered,
     run_coverage,
     saturated_tf,
     second_stage,
@@ -219,3 +222,26 @@ def test_a_hostile_texts_long_tokens_are_read_but_not_remembered() -> None:
     assert not any(len(t) > rerank.TOKEN_CHARS_KEPT for t in rerank._token_forms)
     # Short tokens are remembered ("màu xanh" is beyond the characters read).
     assert "cây" in rerank._token_forms and "xanh" not in rerank._token_forms
+
+
+def test_the_same_candidates_in_another_order_keep_what_the_stage_added() -> None:
+    texts = [f"Bài {i}\n{t}" for i, t in enumerate((TOGETHER, SCATTERED, "Lá cây xanh tốt.", FILLER))]
+    parsed = analyze("vì sao lá cây có màu xanh")
+    first = second_stage(
+        parsed, idf_of("vì sao lá cây có màu xanh"), texts, [([], [])] * 4, unit=1.0, question_weight=0.5
+    )
+    order = reordered(["a", "b", "c", "d"], ["c", "a", "d", "b"])
+    assert order == [2, 0, 3, 1]
+    again = second_stage(
+        parsed,
+        idf_of("vì sao lá cây có màu xanh"),
+        [texts[i] for i in order],
+        [([], [])] * 4,
+        unit=1.0,
+        question_weight=0.5,
+    )
+    assert first.reordered(order).extra == pytest.approx(again.extra)
+    assert first.reordered(order).words == again.words
+    # Another candidate came up: nothing to reuse.
+    assert reordered(["a", "b", "c", "d"], ["c", "a", "e", "b"]) is None
+    assert reordered(["a", "b"], ["a"]) is None
