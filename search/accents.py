@@ -65,7 +65,8 @@ _LETTERS = {"a": "aăâ", "e": "eê", "o": "oôơ", "u": "uư"}
 _VOWELS = frozenset("aeiouy")
 #: Longest folded syllable ("nghieng" is 7 letters); anything longer is not one.
 _LONGEST = 7
-#: Spellings of a syllable kept for the path search (the most frequent ones).
+#: Spellings of a syllable kept for the path search (the most frequent ones, and every one the
+#: search's candidates write: "tạm dừng" comes after six more frequent spellings of "dung").
 KEEP = 6
 #: Characters of a text whose accented pairs are indexed (:func:`accent_pairs`): enough for the
 #: counts, without a textbook's whole body.
@@ -161,16 +162,18 @@ def candidates(folded: str) -> tuple[str, ...]:
     """Every accented syllable that folds to ``folded``, in the index's tone placement.
 
     ``folded`` itself comes first. A word that is not one Vietnamese syllable (digits, other
-    letters, vowels in two places, too long) has only itself::
+    letters, vowels in two places, too long) has only itself, and its "đ" spelling when it
+    begins with "d" (an abbreviation: "dhqg" is "đhqg")::
 
-        >>> "toán" in candidates("toan"), candidates("x2")
-        (True, ('x2',))
+        >>> "toán" in candidates("toan"), candidates("x2"), candidates("dhqg")
+        (True, ('x2',), ('dhqg', 'đhqg'))
     """
     if not folded.isascii() or not folded.isalpha() or len(folded) > _LONGEST:
         return (folded,)
     where = [i for i, ch in enumerate(folded) if ch in _VOWELS]
     if not where or where[-1] - where[0] + 1 != len(where) or len(where) > 3:
-        return (folded,)
+        # An abbreviation ("dtbhk": điểm trung bình học kỳ) may still begin with "đ".
+        return (folded, "đ" + folded[1:]) if folded[0] == "d" and len(folded) > 1 else (folded,)
     # "gi" and "qu" begin a syllable: their vowel letter is part of the onset, never toned.
     if len(where) > 1 and where[0] == 1 and folded[:2] in ("gi", "qu"):
         where = where[1:]
@@ -219,8 +222,11 @@ def restore(
         runs = near.runs(words)
     kept: list[list[str]] = []
     for w in words:
-        known = sorted((c for c in candidates(w) if df.get(c, 0) > 0), key=lambda c: -df[c])[:KEEP]
-        kept.append(known or [w])
+        known = sorted((c for c in candidates(w) if df.get(c, 0) > 0), key=lambda c: -df[c])
+        top = known[:KEEP]
+        if near is not None:  # and what the candidates write, however rare in the index
+            top += [c for c in known[KEEP:] if near.words[c] > 0]
+        kept.append(top or [w])
     pairs = {a + b for x, y in itertools.pairwise(kept) for a in x for b in y}
     pair_df = pair_counts(sorted(pairs)) if pairs else {}
     if near is not None:

@@ -125,6 +125,27 @@ def test_the_candidates_texts_spell_the_words_the_index_spells_otherwise() -> No
     ]
 
 
+def test_a_spelling_the_candidates_write_is_kept_however_rare_in_the_index() -> None:
+    # "dung" has many spellings more frequent than "dừng" (stop) in the whole index; only the
+    # six most frequent used to be tried, so "tạm dừng" could never come back.
+    words = {"tạm": 30, "dùng": 900, "dụng": 800, "đúng": 500, "dung": 400, "đứng": 300, "dựng": 200,
+             "dũng": 100, "dừng": 5}  # fmt: skip
+    pairs = {"tạmdừng": 2}
+
+    def count(table: dict[str, int]) -> Any:
+        return lambda terms: {t: table.get(t, 0) for t in terms}
+
+    query = ["tam", "dung", "hoc", "tap"]
+    near = Local(query, [spelled_words("Sinh viên được tạm dừng học tập khi bị ốm.")])
+    assert restore(query[:2], count(words), count(pairs), near) == ["tạm", "dừng"]
+
+
+def test_an_abbreviation_gets_its_d_stroke_back() -> None:
+    assert candidates("dhqg") == ("dhqg", "đhqg")
+    assert restore(["dtbhk", "la", "gi"], lambda ts: {t: 3 for t in ts if t in ("đtbhk", "là", "gì")},
+                   lambda ts: {}) == ["đtbhk", "là", "gì"]  # fmt: skip
+
+
 @pytest.fixture
 def encoded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts the encoder is asked to encode as queries (through its real model), in order."""
