@@ -133,7 +133,7 @@ class Local:
             places = set(at)
             self.pairs.update({accented[i] + accented[i + 1] for i in at if i + 1 in places})
             for i in at:
-                word = cased[i]
+                word = cased[i][:-1] if cased[i][-1] in SENTENCE_ENDS else cased[i]
                 upper = len(word) > 1 and word.isupper()
                 if not upper and (i == 0 or cased[i - 1][-1] in SENTENCE_ENDS):
                     continue  # a sentence's first word: its capital says nothing
