@@ -163,7 +163,8 @@ def spelled_words(text: str) -> tuple[list[str], list[str], list[str]]:
     :data:`SENTENCE_ENDS`); a token whose folding cuts its words otherwise keeps its folded
     words there. Read through the same memory of tokens as :func:`text_words` (which
     has usually just read the same text)."""
-    tokens = text[:TEXT_CHARS].split()
+    # A line's last word ends a sentence too (a title's, before the body's first word).
+    tokens = text[:TEXT_CHARS].replace("\n", ".\n").split()
     forms = list(map(_token_forms.get, tokens))
     if None in forms:  # tokens not met before (or too long to remember)
         forms = [f or _forms(t) for f, t in zip(forms, tokens, strict=True)]
