@@ -10,10 +10,11 @@ It runs on searches of :data:`MIN_WORDS` words or more (:func:`applies`) where t
 re-scored and found no known item (a title holding every word, or a text holding the whole query
 word for word, keeps the lexical order), on the top :data:`DEPTH` (deeper than the other
 searches' second stage). A search that reads as a question (:func:`questioning`: a question word
-or mark) has its vector encoded while the first stages run; any other has it encoded only when
-no known item answers it, so a long title looked up by name never pays for an encoding. A query
-typed without accents is first given them back (``search.accents``): the encoder reads
-unaccented Vietnamese badly. Its candidates' texts then help (:class:`Meaning`), and before
+or mark) has its vector encoded while the first stages run (typed without accents: from when
+its first candidates are read); any other has it encoded only when no known item answers it, so
+a long title looked up by name never pays for an encoding. A query typed without accents is
+first given them back (``search.accents``): the encoder reads unaccented Vietnamese badly. Its
+candidates' texts then help (:class:`Meaning`), with the capitals of its names too, and before
 that they give the engines' first stage the accents to rank by (:func:`respelled`).
 """
 
@@ -230,10 +231,10 @@ class Meaning:
     """A search's vector, asked for once its second stage is done (:meth:`vector`).
 
     ``restore`` gives a query typed without accents its accents back. With ``start`` (a
-    question: it will be needed) the encoding starts at once, on a search thread (``start`` runs
-    a step there and returns what waits for its result), with the index's accents, and a query
-    typed without accents starts its final one as soon as its first candidates' texts are read
-    (:meth:`respelled`); without it the query is encoded only when asked.
+    question: it will be needed) the encoding starts early, on a search thread (``start`` runs
+    a step there and returns what waits for its result): at once when typed with accents, as
+    soon as its first candidates' texts are read (:meth:`respelled`) when typed without; without
+    ``start`` the query is encoded only when asked.
     """
 
     def __init__(
@@ -245,7 +246,11 @@ class Meaning:
         self.parsed = parsed
         self._restore = restore
         self._start = start
-        self._started = start(self._encode) if start is not None else None
+        # Typed without accents, the text the encoder reads comes from the first candidates
+        # (:meth:`respelled`, which starts its encoding): one started before them, with the
+        # index's accents alone, was another text for one question in three (its accents or
+        # its names) and cost a second encoding.
+        self._started = start(self._encode) if start is not None and parsed.has_marks else None
         self._near: Local | None = None
         self._spelled: dict[tuple[str, ...], list[str]] = {}
         #: The encoding of the text the candidates give the query, started when they are read
@@ -263,8 +268,7 @@ class Meaning:
         out = respelled(self.parsed, self._spell, texts, near)
         if self._start is not None:
             # A question: its vector will be needed, and what it reads is known now. Encoded
-            # beside the ranking that follows, not after it (the candidates' names often make
-            # it another text than the index's accents alone gave the encoding started first).
+            # beside the ranking that follows, not after it.
             self._final = self._start(functools.partial(self._encode_near, near))
         return out
 
@@ -293,15 +297,12 @@ class Meaning:
         topic and restore more of its words (96.0 % of the real questions' syllables, 94.2 %
         from the index's counts alone), and give its names their capitals. The texts its first
         candidates had (:meth:`respelled`) are the ones read; a question's encoding of them
-        started then. When they give the same text as the index's accents alone, the encoder
-        remembers the vector the first encoding made and nothing is encoded twice."""
+        started then."""
         if not texts or self.parsed.has_marks:
             return self._started() if self._started is not None else self._encode()
         near = self._near or _local(self.parsed, texts)
         if self._final is not None and near is self._near:
             return self._final()
-        if self._started is not None:
-            self._started()
         return self._encode_near(near)
 
 

@@ -1783,8 +1783,9 @@ class EmbeddedBackend:
             # beyond the re-ranked ones follow from the same order.
             respell = semantic.respells(parsed) and rerank.applies(parsed, query.sort, 0, depth)
             # Its vector (search.semantic), needed only at the end (~25 ms of CPU): a question's
-            # is encoded on a search thread while the first stages run; any other's only if the
-            # second stage finds no known item.
+            # is encoded on a search thread while the first stages run (typed without accents,
+            # from when its first candidates are read); any other's only if the second stage
+            # finds no known item.
             meaning: semantic.Meaning | None = None
             if second and meant:
                 meaning = semantic.Meaning(

@@ -699,7 +699,8 @@ class OpenSearchBackend:
         respell = semantic.respells(parsed) and rerank.applies(parsed, query.sort, 0, depth)
         end = query.offset + query.size
         # Its vector (search.semantic): a question's encoded on a thread while OpenSearch
-        # searches; any other's only if the second stage finds no known item.
+        # searches (typed without accents, from when its first candidates are read); any
+        # other's only if the second stage finds no known item.
         meaning: semantic.Meaning | None = None
         if second and meant:
             meaning = semantic.Meaning(
