@@ -109,7 +109,8 @@ class Local:
     ``words`` (the query's, folded) are read. :func:`restore` counts each candidate holding a
     spelling, or a pair of them side by side, as :data:`LOCAL_WEIGHT` more materials, and
     favours the spellings the texts give a run of :data:`RUN` query words side by side
-    (:meth:`runs`).
+    (:meth:`runs`). Words with punctuation between them are not side by side ("bài thi, giải
+    đáp" is no "thi giải").
     """
 
     def __init__(
@@ -123,17 +124,19 @@ class Local:
         self._written: Counter[str] = Counter()
         self._capital: Counter[str] = Counter()
         self._upper: Counter[str] = Counter()
-        self._texts: list[tuple[Sequence[str], Sequence[str], list[int]]] = []
+        self._texts: list[tuple[Sequence[str], Sequence[str], list[int], Sequence[str]]] = []
         for folded, accented, cased in texts:
             at = [i for i, f in enumerate(folded) if f in wanted]
             if not at:
                 continue
-            self._texts.append((folded, accented, at))
+            self._texts.append((folded, accented, at, cased))
             self.words.update({accented[i] for i in at})
             places = set(at)
-            self.pairs.update({accented[i] + accented[i + 1] for i in at if i + 1 in places})
+            self.pairs.update(
+                {accented[i] + accented[i + 1] for i in at if i + 1 in places and cased[i][-1].isalnum()}
+            )
             for i in at:
-                word = cased[i][:-1] if cased[i][-1] in SENTENCE_ENDS else cased[i]
+                word = cased[i] if cased[i][-1].isalnum() else cased[i][:-1]
                 upper = len(word) > 1 and word.isupper()
                 if not upper and (i == 0 or cased[i - 1][-1] in SENTENCE_ENDS):
                     continue  # a sentence's first word: its capital says nothing
@@ -166,9 +169,12 @@ class Local:
             wanted[tuple(merged[i : i + RUN])].append(i)
         if not wanted:
             return found
-        for plain, accented, at in self._texts:
+        for plain, accented, at, cased in self._texts:
             for t in at:
-                for i in wanted.get(tuple(plain[t : t + RUN]), ()):
+                hits = wanted.get(tuple(plain[t : t + RUN]), ())
+                if hits and not all(cased[t + k][-1].isalnum() for k in range(RUN - 1)):
+                    continue
+                for i in hits:
                     for k in range(RUN):
                         found[i + k][accented[t + k]] += 1
         return found

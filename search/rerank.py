@@ -96,7 +96,8 @@ TOKEN_CHARS_KEPT = 48
 SENTENCE_ENDS = frozenset(".?!:…")
 #: A token's folded words; its accented words in lowercase, or None when folding cuts them
 #: otherwise; and the same with their capitals, the last one followed by the token's last
-#: character when it ends a sentence (:data:`SENTENCE_ENDS`). The last two are the folded
+#: character when that is punctuation (the next word is not its neighbour; after one of
+#: :data:`SENTENCE_ENDS` it begins a sentence). The last two are the folded
 #: words when folding cuts them otherwise (the second is the accented words or None, the
 #: third the same or the folded words). See :func:`_forms`.
 _Forms = tuple[tuple[str, ...], tuple[str, ...] | None, tuple[str, ...], tuple[str, ...]]
@@ -159,10 +160,10 @@ def spelled_words(text: str) -> tuple[list[str], list[str], list[str]]:
     """The words of ``text`` (its first :data:`TEXT_CHARS` characters) folded as
     :func:`text_words` folds them, and side by side with them the same words accented, in
     lowercase and the index's tone placement (``search.accents.Local``), then accented with
-    the capitals the text gives them, a word that ends a sentence followed by its mark (one of
-    :data:`SENTENCE_ENDS`); a token whose folding cuts its words otherwise keeps its folded
-    words there. Read through the same memory of tokens as :func:`text_words` (which
-    has usually just read the same text)."""
+    the capitals the text gives them, a word followed by punctuation followed by its mark (a
+    sentence's end: one of :data:`SENTENCE_ENDS`); a token whose folding cuts its words
+    otherwise keeps its folded words there. Read through the same memory of tokens as
+    :func:`text_words` (which has usually just read the same text)."""
     # A line's last word ends a sentence too (a title's, before the body's first word).
     tokens = text[:TEXT_CHARS].replace("\n", ".\n").split()
     forms = list(map(_token_forms.get, tokens))
@@ -183,11 +184,11 @@ def _forms(token: str) -> _Forms:
     accented = tuple(WORD_RUNS.findall(normalize_tone_placement(lower)))
     same = len(accented) == len(folded)
     cased = accented if same else folded
-    if same and accented and (token != lower or token[-1] in SENTENCE_ENDS):
+    if same and accented and (token != lower or not token[-1].isalnum()):
         written = tuple(WORD_RUNS.findall(normalize_tone_placement(token)))
         if len(written) == len(folded):
-            # A last word ending a sentence keeps its mark: the next word begins one.
-            cased = (*written[:-1], written[-1] + token[-1]) if token[-1] in SENTENCE_ENDS else written
+            # A last word followed by punctuation keeps it: the next word is not its neighbour.
+            cased = (*written[:-1], written[-1] + token[-1]) if not token[-1].isalnum() else written
     forms = (folded, accented if same else None, accented if same else folded, cased)
     if len(token) <= TOKEN_CHARS_KEPT:  # a hostile text's long tokens would fill the memory
         if len(_token_forms) >= TOKENS_KEPT:

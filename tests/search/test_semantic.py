@@ -118,6 +118,12 @@ def test_the_candidates_texts_spell_the_words_the_index_spells_otherwise() -> No
     # A run the texts do not hold leaves the index's reading (the words' counts still count).
     other = Local(query, [spelled_words("Lá cây có màu xanh.")])
     assert restore(["hanh", "tinh", "do"], count(words), count(pairs), other) == ["hành", "tính", "độ"]
+    # Words with punctuation between them are not side by side: "bài thi, giải đáp" says nothing
+    # of "thì giải đáp" (then answered).
+    query = ["thi", "giai", "dap"]
+    graded = Local(query, [spelled_words("Chấm bài thi, giải đáp cho sinh viên.")])
+    assert "giảiđáp" in graded.pairs and "thigiải" not in graded.pairs
+    assert graded.runs(query) == [{}, {}, {}]
     # "ki"/"ky" are one word to the runs, as to the second stage.
     assert Local(["hoc", "ki", "hai"], [spelled_words("học kỳ hai")]).runs(["hoc", "ki", "hai"]) == [
         {"học": 1},
