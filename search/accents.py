@@ -124,6 +124,9 @@ class Local:
         self._written: Counter[str] = Counter()
         self._capital: Counter[str] = Counter()
         self._upper: Counter[str] = Counter()
+        #: The same of a word beside a neighbour: (first, second, whether of the second).
+        self._beside: Counter[tuple[str, str, bool]] = Counter()
+        self._beside_capital: Counter[tuple[str, str, bool]] = Counter()
         self._texts: list[tuple[Sequence[str], Sequence[str], list[int], Sequence[str]]] = []
         for folded, accented, cased in texts:
             at = [i for i, f in enumerate(folded) if f in wanted]
@@ -144,6 +147,12 @@ class Local:
                 if word[:1].isupper():
                     self._capital[accented[i]] += 1
                     self._upper[accented[i]] += upper
+                # Beside each neighbour the text gives it (no punctuation between them).
+                for j, after in ((i - 1, True), (i + 1, False)):
+                    if j in places and cased[min(i, j)][-1].isalnum():
+                        key = (accented[min(i, j)], accented[max(i, j)], after)
+                        self._beside[key] += 1
+                        self._beside_capital[key] += word[:1].isupper()
 
     def cased(self, word: str) -> str:
         """``word`` (accented, lowercase) as the texts write it: a name ("việt" → "Việt"), an
@@ -158,6 +167,29 @@ class Local:
         if self._capital[word] >= NAME_MIN and self._capital[word] >= NAME_SHARE * seen:
             return word[:1].upper() + word[1:]
         return word
+
+    def names(self, words: Sequence[str]) -> list[str]:
+        """``words`` (a query's, accented, lowercase, in order) as the texts write them: an
+        abbreviation in capitals (:meth:`cased`); a word the texts write beside one of its
+        neighbours in the query, as they write it there, most often ("viễn nhật", the
+        aphelion, beside "Nhật Bản"; "Hệ Mặt Trời"); any other as :meth:`cased` says."""
+        out = []
+        for j, word in enumerate(words):
+            found = self.cased(word)
+            if len(found) > 1 and found.isupper():
+                out.append(found)
+                continue
+            keys = []
+            if j > 0:
+                keys.append((words[j - 1], word, True))
+            if j + 1 < len(words):
+                keys.append((word, words[j + 1], False))
+            seen = sum(self._beside[k] for k in keys)
+            capital = sum(self._beside_capital[k] for k in keys)
+            if seen:
+                found = word[:1].upper() + word[1:] if 2 * capital >= seen else word
+            out.append(found)
+        return out
 
     def runs(self, folded: Sequence[str]) -> list[Counter[str]]:
         """For each of the query words ``folded``, how often the texts spell it each way inside

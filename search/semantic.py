@@ -23,6 +23,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
+import re
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
@@ -172,21 +173,27 @@ def query_text(
     if restore is None or parsed.has_marks:
         return text
     found = WORD_RUNS.findall(text)
-    accented = iter(restore([fold(w.lower()) for w in found]))
-    return WORD_RUNS.sub(lambda m: _cased(next(accented, m.group()), m.group(), near), text)
+    spelled = restore([fold(w.lower()) for w in found])
+    named = near.names(spelled) if near is not None else spelled
+    given = iter(zip(spelled, named, strict=True))
+
+    def spell(m: re.Match[str]) -> str:
+        word, name = next(given, (m.group(), m.group()))
+        return _cased(word, name, m.group())
+
+    return WORD_RUNS.sub(spell, text)
 
 
-def _cased(word: str, typed: str, near: Local | None = None) -> str:
+def _cased(word: str, named: str, typed: str) -> str:
     """``word`` with the capitals of ``typed`` ("Ha" → "Hà", "VN" → "VN"); typed in lowercase,
-    with those ``near`` (the candidates' texts) give it when it is a name there ("viet nam" →
-    "Việt Nam": the encoder reads names by their capitals; ``search.accents.Local.cased``)."""
+    as ``named``: with the capitals the candidates' texts give it when it is a name there
+    ("viet nam" → "Việt Nam": the encoder reads names by their capitals;
+    ``search.accents.Local.names``)."""
     if typed.isupper() and len(typed) > 1:
         return word.upper()
     if typed[:1].isupper():
         return word[:1].upper() + word[1:]
-    if near is not None and typed.islower():
-        return near.cased(word)
-    return word
+    return named if typed.islower() else word
 
 
 def blend(scores: Sequence[float], vectors: Sequence[np.ndarray | None], query: np.ndarray) -> list[int]:

@@ -173,6 +173,15 @@ def test_the_candidates_texts_give_names_their_capitals() -> None:
     assert (
         Local(["ten"], [spelled_words("Quy chế\nTên của trường\nQuy chế\nTên ngành")]).cased("tên") == "tên"
     )
+    # Beside its neighbours in the query, a word is written as the texts write it there:
+    # "viễn nhật" (the aphelion) is not Japan, however often the texts name Japan.
+    sky = Local(
+        ["tau", "ve", "nhat", "diem", "vien"],
+        map(spelled_words, ["Tàu đến Nhật Bản. Sau đó tàu về Nhật lần nữa.", "Trái Đất ở điểm viễn nhật."]),
+    )
+    assert sky.cased("nhật") == "Nhật"
+    assert sky.names(["điểm", "viễn", "nhật"]) == ["điểm", "viễn", "nhật"]
+    assert sky.names(["tàu", "về", "nhật"]) == ["tàu", "về", "Nhật"]
     # Written with a capital once only: not enough to call it a name.
     assert Local(["ha"], [spelled_words("Bạn Hà là ai?")]).cased("hà") == "hà"
     parsed = analyze("ten day du cua viet nam dhqg")
