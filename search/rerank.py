@@ -160,9 +160,9 @@ def spelled_words(text: str) -> tuple[list[str], list[str], list[str]]:
     """The words of ``text`` (its first :data:`TEXT_CHARS` characters) folded as
     :func:`text_words` folds them, and side by side with them the same words accented, in
     lowercase and the index's tone placement (``search.accents.Local``), then accented with
-    the capitals the text gives them, a word followed by punctuation followed by its mark (a
-    sentence's end: one of :data:`SENTENCE_ENDS`); a token whose folding cuts its words
-    otherwise keeps its folded words there. Read through the same memory of tokens as
+    the capitals the text gives them, a word followed by punctuation keeping its last mark (a
+    word after one of :data:`SENTENCE_ENDS` begins a sentence); a token whose folding cuts its
+    words otherwise keeps its folded words there. Read through the same memory of tokens as
     :func:`text_words` (which has usually just read the same text)."""
     # A line's last word ends a sentence too (a title's, before the body's first word).
     tokens = text[:TEXT_CHARS].replace("\n", ".\n").split()

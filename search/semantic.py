@@ -175,7 +175,7 @@ def query_text(
     found = WORD_RUNS.findall(text)
     spelled = restore([fold(w.lower()) for w in found])
     named = near.names(spelled) if near is not None else spelled
-    given = iter(zip(spelled, named, strict=True))
+    given = iter(zip(spelled, named, strict=False))  # a word left over keeps its form
 
     def spell(m: re.Match[str]) -> str:
         word, name = next(given, (m.group(), m.group()))
