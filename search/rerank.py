@@ -136,17 +136,7 @@ def text_words(text: str, exact: dict[str, str] | None = None) -> list[str]:
     query's becomes ``"~" + folded``: it counts half (:func:`_weigh`), as in first-stage coverage.
     """
     text = text[:TEXT_CHARS]
-    # Read token by token (whitespace never joins two words), each token's words looked up in
-    # a memory: folding and cutting a whole text each time cost ~2 ms per 6 000 characters,
-    # most of a question's second stage. The lookups run in one ``map``; only a text with a
-    # token not met before goes through them one by one (measured on 97 questions' candidates
-    # at 1M: 20 candidates' words 2.3 → 1.4 ms).
-    tokens = text.split()
-    remembered = list(map(_token_forms.get, tokens))
-    if None in remembered:  # tokens not met before (or too long to remember): read them now
-        forms = [f or _token_forms.get(t) or _forms(t) for f, t in zip(remembered, tokens, strict=True)]
-    else:
-        forms = cast(list[_Forms], remembered)
+    forms = _read(text.split())
     folded = list(itertools.chain.from_iterable(map(operator.itemgetter(0), forms)))
     if not exact:
         return folded
@@ -165,15 +155,23 @@ def spelled_words(text: str) -> tuple[list[str], list[str], list[str]]:
     words otherwise keeps its folded words there. Read through the same memory of tokens as
     :func:`text_words` (which has usually just read the same text)."""
     # A line's last word ends a sentence too (a title's, before the body's first word).
-    tokens = text[:TEXT_CHARS].replace("\n", ".\n").split()
-    forms = list(map(_token_forms.get, tokens))
-    if None in forms:  # tokens not met before (or too long to remember)
-        forms = [f or _forms(t) for f, t in zip(forms, tokens, strict=True)]
-    known = cast(list[_Forms], forms)
-    folded = list(itertools.chain.from_iterable(map(operator.itemgetter(0), known)))
-    accented = list(itertools.chain.from_iterable(map(operator.itemgetter(2), known)))
-    cased = list(itertools.chain.from_iterable(map(operator.itemgetter(3), known)))
+    forms = _read(text[:TEXT_CHARS].replace("\n", ".\n").split())
+    folded = list(itertools.chain.from_iterable(map(operator.itemgetter(0), forms)))
+    accented = list(itertools.chain.from_iterable(map(operator.itemgetter(2), forms)))
+    cased = list(itertools.chain.from_iterable(map(operator.itemgetter(3), forms)))
     return folded, accented, cased
+
+
+def _read(tokens: list[str]) -> list[_Forms]:
+    """Each token's :func:`_forms`, from the memory of tokens. Read token by token (whitespace
+    never joins two words): folding and cutting a whole text each time cost ~2 ms per 6 000
+    characters, most of a question's second stage. The lookups run in one ``map``; only a
+    text with a token not met before goes through them one by one (measured on 97 questions'
+    candidates at 1M: 20 candidates' words 2.3 → 1.4 ms)."""
+    remembered = list(map(_token_forms.get, tokens))
+    if None in remembered:  # tokens not met before (or too long to remember): read them now
+        return [f or _forms(t) for f, t in zip(remembered, tokens, strict=True)]
+    return cast(list[_Forms], remembered)
 
 
 def _forms(token: str) -> _Forms:

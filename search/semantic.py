@@ -307,10 +307,9 @@ class Meaning:
         started then."""
         if not texts or self.parsed.has_marks:
             return self._started() if self._started is not None else self._encode()
-        near = self._near or _local(self.parsed, texts)
-        if self._final is not None and near is self._near:
+        if self._final is not None:  # started by respelled, from its texts
             return self._final()
-        return self._encode_near(near)
+        return self._encode_near(self._near or _local(self.parsed, texts))
 
 
 def reorder(
